@@ -1,0 +1,47 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Modules import downward only:
+// CBLAS, CUtf8proc → LinearAlgebra → NeuralNetwork; CUtf8proc → Text → Corpora;
+// everything → Tagging → tagger (executable).
+let package = Package(
+    name: "SequenceTagging",
+    products: [
+        .library(
+            name: "SequenceTagging",
+            targets: ["LinearAlgebra", "NeuralNetwork", "Text", "Corpora", "Tagging"]),
+        .executable(name: "tagger", targets: ["tagger"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(
+            name: "CUtf8proc", pkgConfig: "libutf8proc",
+            providers: [.apt(["libutf8proc-dev"])]),
+        .target(name: "LinearAlgebra", dependencies: ["CBLAS"]),
+        .target(name: "NeuralNetwork", dependencies: ["LinearAlgebra"]),
+        .target(name: "Text", dependencies: ["CUtf8proc"]),
+        .target(name: "Corpora", dependencies: ["Text"]),
+        .target(
+            name: "Tagging",
+            dependencies: ["CBLAS", "LinearAlgebra", "NeuralNetwork", "Text", "Corpora"]),
+        .executableTarget(
+            name: "tagger",
+            dependencies: [
+                "Tagging",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .target(name: "TestSupport", dependencies: ["LinearAlgebra", "NeuralNetwork"], path: "Tests/TestSupport"),
+        .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "TestSupport"]),
+        .testTarget(name: "NeuralNetworkTests", dependencies: ["NeuralNetwork", "TestSupport"]),
+        .testTarget(name: "TextTests", dependencies: ["Text", "TestSupport"]),
+        .testTarget(name: "CorporaTests", dependencies: ["Corpora", "TestSupport"]),
+        .testTarget(name: "TaggingTests", dependencies: ["Tagging", "TestSupport"]),
+        .testTarget(name: "TaggerCLITests", dependencies: ["tagger"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

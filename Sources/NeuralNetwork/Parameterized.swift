@@ -1,0 +1,55 @@
+import LinearAlgebra
+
+/// A named trainable matrix of a layer, reached by key path.
+public struct Parameter<Layer, Scalar: BLASScalar> {
+    /// A stable name such as `Wx` or `encoder.forward.Wh`, used by model files,
+    /// optimizers and error messages.
+    public var name: String
+    /// Where the matrix lives inside the layer.
+    public var keyPath: WritableKeyPath<Layer, Matrix<Scalar>>
+
+    /// A parameter with the given name and location.
+    public init(_ name: String, _ keyPath: WritableKeyPath<Layer, Matrix<Scalar>>) {
+        self.name = name
+        self.keyPath = keyPath
+    }
+
+    /// The same parameter seen from a layer that contains this one at `path`,
+    /// named `prefix.name`.
+    public func nested<Outer>(in path: WritableKeyPath<Outer, Layer>, prefix: String)
+        -> Parameter<Outer, Scalar>
+    {
+        Parameter<Outer, Scalar>(prefix + "." + name, path.appending(path: keyPath))
+    }
+}
+
+/// A value that owns trainable matrices, listed once in a fixed order.
+///
+/// The list is what the optimizer, the model file, the gradient checker and error
+/// messages walk; there is no reflection. A gradient has the type of its layer, so
+/// `gradient[keyPath: p.keyPath]` is the gradient of `layer[keyPath: p.keyPath]`.
+public protocol Parameterized {
+    /// The element type of every parameter.
+    associatedtype Scalar: BLASScalar
+    /// The parameters of this value, in a stable order.
+    var parameters: [Parameter<Self, Scalar>] { get }
+}
+
+extension Parameterized {
+    /// The parameters of a contained layer, renamed `prefix.name`.
+    public func nestedParameters<Inner: Parameterized>(
+        _ path: WritableKeyPath<Self, Inner>, prefix: String
+    ) -> [Parameter<Self, Scalar>] where Inner.Scalar == Scalar {
+        self[keyPath: path].parameters.map { $0.nested(in: path, prefix: prefix) }
+    }
+
+    /// A value of the same shape with every parameter set to zero: an empty gradient.
+    public func zeroed() -> Self {
+        var result = self
+        for p in parameters { result[keyPath: p.keyPath].zero() }
+        return result
+    }
+
+    /// The total number of trainable scalars.
+    public var parameterCount: Int { parameters.reduce(0) { $0 + self[keyPath: $1.keyPath].count } }
+}

@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+import Tagging
+
+/// `tagger benchmark …`: measurements users can repeat.
+struct BenchmarkCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "benchmark",
+        abstract: "Measure the speed of the building blocks and the taggers.",
+        subcommands: [BLASBenchmarkCommand.self])
+}
+
+/// `tagger benchmark blas`: the `Matrix` gemm wrapper against raw `cblas_sgemm`.
+struct BLASBenchmarkCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "blas",
+        abstract: "GFLOP/s of the Matrix gemm wrapper beside raw cblas_sgemm.")
+
+    @Option(help: "BLAS threads.")
+    var threads = 1
+
+    @Option(help: "Seconds of timing per shape and side.")
+    var seconds = 1.0
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    func run() throws {
+        let benchmark = BLASBenchmark(threads: threads, secondsPerShape: seconds)
+        let results = BLASBenchmark.standardShapes.map { benchmark.measure(m: $0.0, n: $0.1, k: $0.2) }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(results), as: UTF8.self))
+            return
+        }
+        print("sgemm, \(threads) BLAS thread(s), best of repeated batches")
+        print("shape m×n×k          raw GFLOP/s   Matrix.gemm GFLOP/s   wrapper/raw")
+        for r in results {
+            let shape = "\(r.m)×\(r.n)×\(r.k)".padding(toLength: 20, withPad: " ", startingAt: 0)
+            print(
+                shape + String(format: " %11.1f   %19.1f   %10.1f%%", r.rawGFLOPS, r.wrapperGFLOPS, 100 * r.ratio))
+        }
+    }
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// The `tagger` command line: tokenize, tag, train, evaluate and benchmark.
+@main
+struct TaggerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tagger",
+        abstract: "Tokenize, tag and classify English text with recurrent networks.",
+        subcommands: [BenchmarkCommand.self])
+}
