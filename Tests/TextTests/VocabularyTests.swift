@@ -1,0 +1,28 @@
+import Text
+import XCTest
+
+final class VocabularyTests: XCTestCase {
+    func testCountingOrdersByFrequencyThenCodePoint() {
+        let v = Vocabulary(counting: ["b", "a", "c", "a", "b", "a", "d"])
+        XCTAssertEqual(v.symbols, ["<pad>", "<unk>", "a", "b", "c", "d"])
+        XCTAssertEqual(v.id(of: "a"), 2)
+        XCTAssertEqual(v.id(of: "zebra"), 1, "unseen words map to <unk>")
+        XCTAssertTrue(v.contains("c"))
+        XCTAssertFalse(v.contains("zebra"))
+        XCTAssertEqual(v.symbol(3), "b")
+    }
+
+    func testMinimumCountAndMaximumSize() {
+        let words = ["x", "x", "x", "y", "y", "z"]
+        XCTAssertEqual(Vocabulary(counting: words, minimumCount: 2).symbols, ["<pad>", "<unk>", "x", "y"])
+        XCTAssertEqual(Vocabulary(counting: words, maximumSize: 3).symbols, ["<pad>", "<unk>", "x"])
+    }
+
+    func testClosedVocabularyReportsUnseenAsNil() {
+        var tags = Vocabulary(symbols: ["NOUN", "VERB"])
+        XCTAssertNil(tags.id(of: "ADJ"))
+        XCTAssertEqual(tags.insert("ADJ"), 2)
+        XCTAssertEqual(tags.insert("NOUN"), 0)
+        XCTAssertEqual(tags.count, 3)
+    }
+}
