@@ -22,6 +22,12 @@ public struct GradientCheck {
         self.floor = floor
     }
 
+    /// Whether every assertion prints its largest relative error to stdout; set the
+    /// environment variable `GRADIENT_CHECK_REPORT=1` to see how close the checks are.
+    public static var reportsErrors: Bool {
+        ProcessInfo.processInfo.environment["GRADIENT_CHECK_REPORT"] != nil
+    }
+
     /// The largest relative error between `analytic` and the central difference of
     /// `loss` over every element of `value`.
     public func maxRelativeError(
@@ -53,6 +59,9 @@ public struct GradientCheck {
         loss: (Matrix<Double>) -> Double, file: StaticString = #filePath, line: UInt = #line
     ) {
         let (error, index) = maxRelativeError(of: value, analytic: analytic, loss: loss)
+        if GradientCheck.reportsErrors {
+            print("gradient check \(name) \(value.shapeDescription): max relative error \(error)")
+        }
         XCTAssertLessThanOrEqual(
             error, tolerance,
             "gradient of \(name) \(value.shapeDescription): relative error \(error) at element \(index)",

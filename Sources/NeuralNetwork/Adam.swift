@@ -1,0 +1,182 @@
+import LinearAlgebra
+
+/// Adam with bias correction (Kingma & Ba), optionally with decoupled weight decay
+/// (AdamW).
+///
+/// For a parameter `w` with gradient `g`, at its `t`-th update:
+/// `m = β1·m + (1−β1)·g`, `v = β2·v + (1−β2)·g²`,
+/// `w −= lr · (m / (1−β1ᵗ)) / (√(v / (1−β2ᵗ)) + ε)`, and before that, when
+/// `weightDecay > 0`, `w −= lr · weightDecay · w`.
+///
+/// Moments and step counts live here, keyed by parameter name (`prefix.name`), so
+/// the layer stays a plain value. Sparse updates of embedding tables are lazy: only
+/// the touched rows' moments decay and move; the step count of the table advances
+/// once per update call.
+public struct Adam<Scalar: BLASScalar> {
+    /// The step size `lr`.
+    public var learningRate: Scalar
+    /// The decay of the first moment.
+    public var beta1: Scalar
+    /// The decay of the second moment.
+    public var beta2: Scalar
+    /// Added to the bias-corrected root second moment.
+    public var epsilon: Scalar
+    /// Decoupled weight decay per unit learning rate; zero disables it.
+    public var weightDecay: Scalar
+
+    var slots = OptimizerSlots<Scalar>()
+
+    /// An optimizer with the usual defaults (`lr = 0.001, β1 = 0.9, β2 = 0.999,
+    /// ε = 1e-8`, no weight decay).
+    public init(
+        learningRate: Scalar = 0.001, beta1: Scalar = 0.9, beta2: Scalar = 0.999,
+        epsilon: Scalar = 1e-8, weightDecay: Scalar = 0
+    ) {
+        precondition(learningRate > 0, "learning rate must be positive, got \(learningRate)")
+        precondition(beta1 >= 0 && beta1 < 1, "beta1 must be in [0, 1), got \(beta1)")
+        precondition(beta2 >= 0 && beta2 < 1, "beta2 must be in [0, 1), got \(beta2)")
+        precondition(epsilon >= 0, "epsilon must not be negative, got \(epsilon)")
+        precondition(weightDecay >= 0, "weight decay must not be negative, got \(weightDecay)")
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.weightDecay = weightDecay
+    }
+
+    /// The number of updates applied so far to the parameter named `name`.
+    public func stepCount(of name: String) -> Int {
+        slots.index[name].map { slots.steps[$0] } ?? 0
+    }
+
+    /// The first and second moments of the parameter named `name`, if it was updated.
+    public func moments(of name: String) -> (first: Matrix<Scalar>, second: Matrix<Scalar>)? {
+        slots.index[name].map { (slots.first[$0], slots.second[$0]) }
+    }
+
+    /// Updates every parameter of `layer` along `gradient` (the gradient of the loss,
+    /// which is descended). State is keyed by `prefix.name`.
+    public mutating func update<L: Parameterized>(
+        _ layer: inout L, along gradient: L, prefix: String = ""
+    ) where L.Scalar == Scalar {
+        for parameter in layer.parameters {
+            let name = qualifiedName(parameter.name, prefix: prefix)
+            let g = gradient[keyPath: parameter.keyPath]
+            update(&layer[keyPath: parameter.keyPath], along: g, name: name)
+        }
+    }
+
+    /// Updates one matrix `value` along the dense gradient `gradient` of the same
+    /// shape; the state is keyed by `name`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public mutating func update(_ value: inout Matrix<Scalar>, along gradient: Matrix<Scalar>, name: String) {
+        checkSameShape(value, gradient, name)
+        let slot = slots.slot(for: name, shapedLike: value, secondMoment: true)
+        slots.steps[slot] += 1
+        let c = coefficients(step: slots.steps[slot])
+        let n = value.count
+        gradient.withUnsafePointer { g in
+            value.withUnsafeMutablePointer { w in
+                slots.first[slot].withUnsafeMutablePointer { m in
+                    slots.second[slot].withUnsafeMutablePointer { v in
+                        Adam.kernel(w: w, g: g, m: m, v: v, count: n, c)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Updates only the touched rows of the table `parameter` of `layer` along a
+    /// sparse row gradient; the state is keyed by `prefix.name`.
+    public mutating func update<L: Parameterized>(
+        _ layer: inout L, _ parameter: Parameter<L, Scalar>,
+        alongRows gradient: SparseRowGradient<Scalar>, prefix: String = ""
+    ) where L.Scalar == Scalar {
+        update(
+            &layer[keyPath: parameter.keyPath], alongRows: gradient,
+            name: qualifiedName(parameter.name, prefix: prefix))
+    }
+
+    /// Updates only the rows `gradient.ids` of `value` `[rowCount, dimension]`;
+    /// the state is keyed by `name`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public mutating func update(
+        _ value: inout Matrix<Scalar>, alongRows gradient: SparseRowGradient<Scalar>, name: String
+    ) {
+        checkSparseShape(value, gradient, name)
+        let slot = slots.slot(for: name, shapedLike: value, secondMoment: true)
+        slots.steps[slot] += 1
+        let c = coefficients(step: slots.steps[slot])
+        let width = value.columns
+        let ids = gradient.ids
+        gradient.rows.withUnsafePointer { g in
+            value.withUnsafeMutablePointer { w in
+                slots.first[slot].withUnsafeMutablePointer { m in
+                    slots.second[slot].withUnsafeMutablePointer { v in
+                        for (k, id) in ids.enumerated() {
+                            let offset = id * width
+                            Adam.kernel(
+                                w: w + offset, g: g + k * width, m: m + offset, v: v + offset,
+                                count: width, c)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    struct Coefficients {
+        var beta1: Scalar
+        var beta2: Scalar
+        /// `lr / (1 − β1ᵗ)`.
+        var stepSize: Scalar
+        /// `1 / √(1 − β2ᵗ)`.
+        var inverseRootCorrection: Scalar
+        var epsilon: Scalar
+        /// `1 − lr · weightDecay`.
+        var decay: Scalar
+    }
+
+    func coefficients(step: Int) -> Coefficients {
+        let correction1 = 1 - integerPower(Double(beta1), step)
+        let correction2 = 1 - integerPower(Double(beta2), step)
+        return Coefficients(
+            beta1: beta1, beta2: beta2, stepSize: Scalar(Double(learningRate) / correction1),
+            inverseRootCorrection: Scalar(1 / correction2.squareRoot()), epsilon: epsilon,
+            decay: 1 - learningRate * weightDecay)
+    }
+
+    @inline(__always)
+    static func kernel(
+        w: UnsafeMutablePointer<Scalar>, g: UnsafePointer<Scalar>, m: UnsafeMutablePointer<Scalar>,
+        v: UnsafeMutablePointer<Scalar>, count: Int, _ c: Coefficients
+    ) {
+        let (b1, b2) = (c.beta1, c.beta2)
+        let (a1, a2) = (1 - b1, 1 - b2)
+        let decay = c.decay
+        for i in 0..<count {
+            let gi = g[i]
+            let mi = b1 * m[i] + a1 * gi
+            let vi = b2 * v[i] + a2 * gi * gi
+            m[i] = mi
+            v[i] = vi
+            w[i] = decay * w[i] - c.stepSize * mi / (vi.squareRoot() * c.inverseRootCorrection + c.epsilon)
+        }
+    }
+}
+
+/// `base` raised to a non-negative integer power, by repeated squaring.
+@inline(__always)
+func integerPower(_ base: Double, _ exponent: Int) -> Double {
+    var result = 1.0
+    var b = base
+    var e = exponent
+    while e > 0 {
+        if e & 1 == 1 { result *= b }
+        b *= b
+        e >>= 1
+    }
+    return result
+}

@@ -1,0 +1,72 @@
+import LinearAlgebra
+
+/// The gradient of a `[rowCount, dimension]` table of which only a few rows were
+/// used: the ids of the touched rows (sorted, each once) and their gradient rows.
+///
+/// Duplicate ids are summed when the gradient is built. Optimizers update only these
+/// rows, which is what makes a large embedding table cheap to train.
+public struct SparseRowGradient<Scalar: BLASScalar>: Equatable, Sendable {
+    /// The touched row ids, strictly increasing, each in `0..<rowCount`.
+    public private(set) var ids: [Int]
+    /// The gradient rows, `[ids.count, dimension]`; row `k` belongs to `ids[k]`.
+    public var rows: Matrix<Scalar>
+    /// The number of rows of the full table.
+    public let rowCount: Int
+
+    /// The number of columns of the table.
+    public var dimension: Int { rows.columns }
+
+    /// Sums the rows of `gradients` `[ids.count, dimension]` by id into a sparse
+    /// gradient of a `[rowCount, dimension]` table.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public init(ids: [Int], gradients: Matrix<Scalar>, rowCount: Int) {
+        precondition(
+            gradients.rows == ids.count,
+            "\(ids.count) ids for a gradient of \(gradients.shapeDescription)")
+        for (position, id) in ids.enumerated() {
+            precondition(
+                id >= 0 && id < rowCount, "id \(id) at position \(position) outside 0..<\(rowCount)")
+        }
+        let width = gradients.columns
+        // Positions ordered by id, so that equal ids are adjacent.
+        let order = ids.indices.sorted { ids[$0] < ids[$1] || (ids[$0] == ids[$1] && $0 < $1) }
+        var unique: [Int] = []
+        unique.reserveCapacity(ids.count)
+        for position in order where unique.last != ids[position] { unique.append(ids[position]) }
+        var rows = Matrix<Scalar>(rows: unique.count, columns: width)
+        if width > 0 {
+            gradients.withUnsafePointer { source in
+                rows.withUnsafeMutablePointer { target in
+                    var slot = -1
+                    var previous = -1
+                    for position in order {
+                        if ids[position] != previous {
+                            slot += 1
+                            previous = ids[position]
+                        }
+                        Scalar.axpy(
+                            count: width, alpha: 1, x: source + position * width, incX: 1,
+                            y: target + slot * width, incY: 1)
+                    }
+                }
+            }
+        }
+        self.ids = unique
+        self.rows = rows
+        self.rowCount = rowCount
+    }
+
+    /// The full `[rowCount, dimension]` gradient, zero outside the touched rows.
+    public func dense() -> Matrix<Scalar> {
+        var result = Matrix<Scalar>(rows: rowCount, columns: dimension)
+        let width = dimension
+        for (slot, id) in ids.enumerated() {
+            for c in 0..<width { result.scalars[id * width + c] = rows.scalars[slot * width + c] }
+        }
+        return result
+    }
+
+    /// The sum of squares of the touched rows.
+    public var squaredNorm: Scalar { GradientClipping.squaredNorm(rows) }
+}
