@@ -1,0 +1,40 @@
+import Corpora
+import Foundation
+import XCTest
+
+/// Where the shared corpora live: `$CORPORA`, else `../shared/corpora` next
+/// to the package root (found from this file's path).
+func corporaDirectory() throws -> String {
+    if let path = ProcessInfo.processInfo.environment["CORPORA"], !path.isEmpty {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw XCTSkip("CORPORA=\(path) does not exist")
+        }
+        return path
+    }
+    let packageRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let path = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/corpora").path
+    guard FileManager.default.fileExists(atPath: path) else {
+        throw XCTSkip("corpora not found at \(path); set CORPORA")
+    }
+    return path
+}
+
+/// The bytes of a file, for byte-for-byte comparisons.
+func fileBytes(_ path: String) throws -> [UInt8] {
+    Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+}
+
+/// Asserts that `body` throws `CorpusError.malformedLine` at `line` with `reason`.
+func assertMalformed<T>(
+    _ body: @autoclosure () throws -> T, line: Int, reason: CorpusError.Reason,
+    file: StaticString = #filePath, sourceLine: UInt = #line
+) {
+    XCTAssertThrowsError(try body(), file: file, line: sourceLine) { error in
+        guard case .malformedLine(_, let l, let r)? = error as? CorpusError else {
+            return XCTFail("unexpected error \(error)", file: file, line: sourceLine)
+        }
+        XCTAssertEqual(l, line, "line number", file: file, line: sourceLine)
+        XCTAssertEqual(r, reason, file: file, line: sourceLine)
+    }
+}
