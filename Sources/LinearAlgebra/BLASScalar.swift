@@ -65,6 +65,52 @@ where Self.RawSignificand: FixedWidthInteger {
     static func sigmoid(_ x: UnsafeMutablePointer<Self>, count: Int)
     /// In place over `count` contiguous elements: `x = tanh(x)`.
     static func tanh(_ x: UnsafeMutablePointer<Self>, count: Int)
+
+    // MARK: Fused recurrent-cell kernels, one batch row of `hidden` units per call.
+    //
+    // `p` is the row's input projection `x · Wx` and `q` its hidden product
+    // `hPrev · Wh`, both `[gates · hidden]` in the cell's gate order; `bias` is `b`.
+
+    /// LSTM step, gate order `i f g o`: `z = p + q + bias`; `i, f, o = σ(z)`, `g = tanh(z)`;
+    /// `c = f ⊙ cPrev + i ⊙ g`; `h = o ⊙ tanh(c)`. Writes `h`, `c` (`[hidden]` each) and
+    /// `activations` = `[i f g o tanh(c)]` (`[5 · hidden]`).
+    static func lstmForwardRow(
+        hidden: Int, p: UnsafePointer<Self>, q: UnsafePointer<Self>, bias: UnsafePointer<Self>,
+        cPrev: UnsafePointer<Self>, h: UnsafeMutablePointer<Self>, c: UnsafeMutablePointer<Self>,
+        activations: UnsafeMutablePointer<Self>)
+
+    /// LSTM step backward: from `dh` (`[hidden]`, the whole gradient of `h`) and `dc`
+    /// (in: the gradient of `c` from later steps; out: the gradient of `cPrev`), writes
+    /// `dz` (`[4 · hidden]`, gradient of the pre-activations `i f g o`).
+    static func lstmBackwardRow(
+        hidden: Int, activations: UnsafePointer<Self>, cPrev: UnsafePointer<Self>,
+        dh: UnsafePointer<Self>, dc: UnsafeMutablePointer<Self>, dz: UnsafeMutablePointer<Self>)
+
+    /// GRU step, gate order `r u n` (reset, update, candidate), reset applied after the
+    /// hidden product: `r = σ(p_r + q_r + b_r)`, `u = σ(p_u + q_u + b_u)`,
+    /// `n = tanh(p_n + b_n + r ⊙ q_n)`, `h = (1 − u) ⊙ n + u ⊙ hPrev`. Writes `h` and
+    /// `activations` = `[r u n q_n]` (`[4 · hidden]`).
+    static func gruForwardRow(
+        hidden: Int, p: UnsafePointer<Self>, q: UnsafePointer<Self>, bias: UnsafePointer<Self>,
+        hPrev: UnsafePointer<Self>, h: UnsafeMutablePointer<Self>,
+        activations: UnsafeMutablePointer<Self>)
+
+    /// GRU step backward: from `dh` writes `dp` (`[3 · hidden]`, gradient of `p` and of
+    /// the bias), `dq` (`[3 · hidden]`, gradient of `q = hPrev · Wh`) and `dhPrev`
+    /// (`[hidden]`, the direct part `dh ⊙ u`; the part through `Wh` is added by the caller).
+    static func gruBackwardRow(
+        hidden: Int, activations: UnsafePointer<Self>, hPrev: UnsafePointer<Self>,
+        dh: UnsafePointer<Self>, dp: UnsafeMutablePointer<Self>, dq: UnsafeMutablePointer<Self>,
+        dhPrev: UnsafeMutablePointer<Self>)
+
+    /// Elman step: `h = tanh(p + q + bias)`.
+    static func rnnForwardRow(
+        hidden: Int, p: UnsafePointer<Self>, q: UnsafePointer<Self>, bias: UnsafePointer<Self>,
+        h: UnsafeMutablePointer<Self>)
+
+    /// Elman step backward: `dz = dh ⊙ (1 − h²)`.
+    static func rnnBackwardRow(
+        hidden: Int, h: UnsafePointer<Self>, dh: UnsafePointer<Self>, dz: UnsafeMutablePointer<Self>)
 }
 
 extension Float: BLASScalar {
@@ -179,6 +225,105 @@ extension Double: BLASScalar {
 
     public static func tanh(_ x: UnsafeMutablePointer<Double>, count: Int) {
         for i in 0..<count { x[i] = Glibc.tanh(x[i]) }
+    }
+
+    @inline(__always) static func sigmoid1(_ x: Double) -> Double { 1 / (1 + Glibc.exp(-x)) }
+
+    /// See `BLASScalar.lstmForwardRow`; plain loops, `Double` is for gradient checks.
+    public static func lstmForwardRow(
+        hidden n: Int, p: UnsafePointer<Double>, q: UnsafePointer<Double>,
+        bias: UnsafePointer<Double>, cPrev: UnsafePointer<Double>, h: UnsafeMutablePointer<Double>,
+        c: UnsafeMutablePointer<Double>, activations a: UnsafeMutablePointer<Double>
+    ) {
+        for j in 0..<n {
+            let i = sigmoid1(p[j] + q[j] + bias[j])
+            let f = sigmoid1(p[n + j] + q[n + j] + bias[n + j])
+            let g = Glibc.tanh(p[2 * n + j] + q[2 * n + j] + bias[2 * n + j])
+            let o = sigmoid1(p[3 * n + j] + q[3 * n + j] + bias[3 * n + j])
+            let cj = f * cPrev[j] + i * g
+            let tc = Glibc.tanh(cj)
+            c[j] = cj
+            h[j] = o * tc
+            a[j] = i
+            a[n + j] = f
+            a[2 * n + j] = g
+            a[3 * n + j] = o
+            a[4 * n + j] = tc
+        }
+    }
+
+    /// See `BLASScalar.lstmBackwardRow`.
+    public static func lstmBackwardRow(
+        hidden n: Int, activations a: UnsafePointer<Double>, cPrev: UnsafePointer<Double>,
+        dh: UnsafePointer<Double>, dc: UnsafeMutablePointer<Double>,
+        dz: UnsafeMutablePointer<Double>
+    ) {
+        for j in 0..<n {
+            let (i, f, g, o, tc) = (a[j], a[n + j], a[2 * n + j], a[3 * n + j], a[4 * n + j])
+            let dcj = dc[j] + dh[j] * o * (1 - tc * tc)
+            dz[j] = dcj * g * i * (1 - i)
+            dz[n + j] = dcj * cPrev[j] * f * (1 - f)
+            dz[2 * n + j] = dcj * i * (1 - g * g)
+            dz[3 * n + j] = dh[j] * tc * o * (1 - o)
+            dc[j] = dcj * f
+        }
+    }
+
+    /// See `BLASScalar.gruForwardRow`.
+    public static func gruForwardRow(
+        hidden n: Int, p: UnsafePointer<Double>, q: UnsafePointer<Double>,
+        bias: UnsafePointer<Double>, hPrev: UnsafePointer<Double>, h: UnsafeMutablePointer<Double>,
+        activations a: UnsafeMutablePointer<Double>
+    ) {
+        for j in 0..<n {
+            let r = sigmoid1(p[j] + q[j] + bias[j])
+            let u = sigmoid1(p[n + j] + q[n + j] + bias[n + j])
+            let qn = q[2 * n + j]
+            let c = Glibc.tanh(p[2 * n + j] + bias[2 * n + j] + r * qn)
+            h[j] = (1 - u) * c + u * hPrev[j]
+            a[j] = r
+            a[n + j] = u
+            a[2 * n + j] = c
+            a[3 * n + j] = qn
+        }
+    }
+
+    /// See `BLASScalar.gruBackwardRow`.
+    public static func gruBackwardRow(
+        hidden n: Int, activations a: UnsafePointer<Double>, hPrev: UnsafePointer<Double>,
+        dh: UnsafePointer<Double>, dp: UnsafeMutablePointer<Double>,
+        dq: UnsafeMutablePointer<Double>, dhPrev: UnsafeMutablePointer<Double>
+    ) {
+        for j in 0..<n {
+            let (r, u, c, qn) = (a[j], a[n + j], a[2 * n + j], a[3 * n + j])
+            let d = dh[j]
+            let dzn = d * (1 - u) * (1 - c * c)
+            let dzr = dzn * qn * r * (1 - r)
+            let dzu = d * (hPrev[j] - c) * u * (1 - u)
+            dp[j] = dzr
+            dp[n + j] = dzu
+            dp[2 * n + j] = dzn
+            dq[j] = dzr
+            dq[n + j] = dzu
+            dq[2 * n + j] = dzn * r
+            dhPrev[j] = d * u
+        }
+    }
+
+    /// See `BLASScalar.rnnForwardRow`.
+    public static func rnnForwardRow(
+        hidden n: Int, p: UnsafePointer<Double>, q: UnsafePointer<Double>,
+        bias: UnsafePointer<Double>, h: UnsafeMutablePointer<Double>
+    ) {
+        for j in 0..<n { h[j] = Glibc.tanh(p[j] + q[j] + bias[j]) }
+    }
+
+    /// See `BLASScalar.rnnBackwardRow`.
+    public static func rnnBackwardRow(
+        hidden n: Int, h: UnsafePointer<Double>, dh: UnsafePointer<Double>,
+        dz: UnsafeMutablePointer<Double>
+    ) {
+        for j in 0..<n { dz[j] = dh[j] * (1 - h[j] * h[j]) }
     }
 }
 

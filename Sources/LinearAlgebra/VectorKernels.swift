@@ -69,3 +69,157 @@ enum VectorKernels {
         apply(x, count: count, exp)
     }
 }
+
+// MARK: - Fused recurrent-cell kernels
+
+extension VectorKernels {
+    /// Eight floats from `p + j`, zero-filled past `n`.
+    @inline(__always)
+    static func load(_ p: UnsafePointer<Float>, _ j: Int, _ n: Int) -> Lanes {
+        if j + 8 <= n { return UnsafeRawPointer(p + j).loadUnaligned(as: Lanes.self) }
+        var v = Lanes(repeating: 0)
+        for k in 0..<(n - j) { v[k] = p[j + k] }
+        return v
+    }
+
+    /// Stores the lanes of `v` to `p + j`, stopping at `n`.
+    @inline(__always)
+    static func store(_ v: Lanes, _ p: UnsafeMutablePointer<Float>, _ j: Int, _ n: Int) {
+        if j + 8 <= n {
+            UnsafeMutableRawPointer(p + j).storeBytes(of: v, as: Lanes.self)
+            return
+        }
+        for k in 0..<(n - j) { p[j + k] = v[k] }
+    }
+}
+
+extension Float {
+    /// See `BLASScalar.lstmForwardRow`: SIMD, eight hidden units per iteration.
+    public static func lstmForwardRow(
+        hidden n: Int, p: UnsafePointer<Float>, q: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+        cPrev: UnsafePointer<Float>, h: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>,
+        activations a: UnsafeMutablePointer<Float>
+    ) {
+        typealias K = VectorKernels
+        var j = 0
+        while j < n {
+            let i = K.sigmoid(K.load(p, j, n) + K.load(q, j, n) + K.load(bias, j, n))
+            let f = K.sigmoid(K.load(p + n, j, n) + K.load(q + n, j, n) + K.load(bias + n, j, n))
+            let g = K.tanh(
+                K.load(p + 2 * n, j, n) + K.load(q + 2 * n, j, n) + K.load(bias + 2 * n, j, n))
+            let o = K.sigmoid(
+                K.load(p + 3 * n, j, n) + K.load(q + 3 * n, j, n) + K.load(bias + 3 * n, j, n))
+            let cj = f * K.load(cPrev, j, n) + i * g
+            let tc = K.tanh(cj)
+            K.store(cj, c, j, n)
+            K.store(o * tc, h, j, n)
+            K.store(i, a, j, n)
+            K.store(f, a + n, j, n)
+            K.store(g, a + 2 * n, j, n)
+            K.store(o, a + 3 * n, j, n)
+            K.store(tc, a + 4 * n, j, n)
+            j += 8
+        }
+    }
+
+    /// See `BLASScalar.lstmBackwardRow`.
+    public static func lstmBackwardRow(
+        hidden n: Int, activations a: UnsafePointer<Float>, cPrev: UnsafePointer<Float>,
+        dh: UnsafePointer<Float>, dc: UnsafeMutablePointer<Float>, dz: UnsafeMutablePointer<Float>
+    ) {
+        typealias K = VectorKernels
+        var j = 0
+        while j < n {
+            let i = K.load(a, j, n)
+            let f = K.load(a + n, j, n)
+            let g = K.load(a + 2 * n, j, n)
+            let o = K.load(a + 3 * n, j, n)
+            let tc = K.load(a + 4 * n, j, n)
+            let d = K.load(dh, j, n)
+            let dcj = K.load(dc, j, n) + d * o * (1 - tc * tc)
+            K.store(dcj * g * i * (1 - i), dz, j, n)
+            K.store(dcj * K.load(cPrev, j, n) * f * (1 - f), dz + n, j, n)
+            K.store(dcj * i * (1 - g * g), dz + 2 * n, j, n)
+            K.store(d * tc * o * (1 - o), dz + 3 * n, j, n)
+            K.store(dcj * f, dc, j, n)
+            j += 8
+        }
+    }
+
+    /// See `BLASScalar.gruForwardRow`.
+    public static func gruForwardRow(
+        hidden n: Int, p: UnsafePointer<Float>, q: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+        hPrev: UnsafePointer<Float>, h: UnsafeMutablePointer<Float>,
+        activations a: UnsafeMutablePointer<Float>
+    ) {
+        typealias K = VectorKernels
+        var j = 0
+        while j < n {
+            let r = K.sigmoid(K.load(p, j, n) + K.load(q, j, n) + K.load(bias, j, n))
+            let u = K.sigmoid(K.load(p + n, j, n) + K.load(q + n, j, n) + K.load(bias + n, j, n))
+            let qn = K.load(q + 2 * n, j, n)
+            let c = K.tanh(K.load(p + 2 * n, j, n) + K.load(bias + 2 * n, j, n) + r * qn)
+            K.store((1 - u) * c + u * K.load(hPrev, j, n), h, j, n)
+            K.store(r, a, j, n)
+            K.store(u, a + n, j, n)
+            K.store(c, a + 2 * n, j, n)
+            K.store(qn, a + 3 * n, j, n)
+            j += 8
+        }
+    }
+
+    /// See `BLASScalar.gruBackwardRow`.
+    public static func gruBackwardRow(
+        hidden n: Int, activations a: UnsafePointer<Float>, hPrev: UnsafePointer<Float>,
+        dh: UnsafePointer<Float>, dp: UnsafeMutablePointer<Float>, dq: UnsafeMutablePointer<Float>,
+        dhPrev: UnsafeMutablePointer<Float>
+    ) {
+        typealias K = VectorKernels
+        var j = 0
+        while j < n {
+            let r = K.load(a, j, n)
+            let u = K.load(a + n, j, n)
+            let c = K.load(a + 2 * n, j, n)
+            let qn = K.load(a + 3 * n, j, n)
+            let d = K.load(dh, j, n)
+            let dzn = d * (1 - u) * (1 - c * c)
+            let dzr = dzn * qn * r * (1 - r)
+            let dzu = d * (K.load(hPrev, j, n) - c) * u * (1 - u)
+            K.store(dzr, dp, j, n)
+            K.store(dzu, dp + n, j, n)
+            K.store(dzn, dp + 2 * n, j, n)
+            K.store(dzr, dq, j, n)
+            K.store(dzu, dq + n, j, n)
+            K.store(dzn * r, dq + 2 * n, j, n)
+            K.store(d * u, dhPrev, j, n)
+            j += 8
+        }
+    }
+
+    /// See `BLASScalar.rnnForwardRow`.
+    public static func rnnForwardRow(
+        hidden n: Int, p: UnsafePointer<Float>, q: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+        h: UnsafeMutablePointer<Float>
+    ) {
+        typealias K = VectorKernels
+        var j = 0
+        while j < n {
+            K.store(K.tanh(K.load(p, j, n) + K.load(q, j, n) + K.load(bias, j, n)), h, j, n)
+            j += 8
+        }
+    }
+
+    /// See `BLASScalar.rnnBackwardRow`.
+    public static func rnnBackwardRow(
+        hidden n: Int, h: UnsafePointer<Float>, dh: UnsafePointer<Float>,
+        dz: UnsafeMutablePointer<Float>
+    ) {
+        typealias K = VectorKernels
+        var j = 0
+        while j < n {
+            let hj = K.load(h, j, n)
+            K.store(K.load(dh, j, n) * (1 - hj * hj), dz, j, n)
+            j += 8
+        }
+    }
+}

@@ -1,0 +1,467 @@
+import Dispatch
+import LinearAlgebra
+
+// The time loop shared by `RecurrentCell`, `Recurrent`, `Bidirectional` and
+// `StackedBidirectional`.
+//
+// Layout: a padded batch of `batch` sequences of up to `time` steps is a time-major
+// matrix `[time·batch, features]`: row `t·batch + s` is step `t` of sequence `s`, so
+// each step is one contiguous `[batch, features]` block. Sequence `s` occupies steps
+// `0..<lengths[s]`; later rows are padding.
+//
+// Forward, for D directions (1 or 2) over cells with `G` gate blocks of `H` units:
+//   1. ONE GEMM: P = X · [Wx_0 | Wx_1]   `[time·batch, D·G·H]` (bias added in the kernel).
+//   2. Per direction, on its own thread: for each step `k`, ONE GEMM
+//      Q = H_k · Wh `[batch, G·H]`, then a fused element-wise kernel per row.
+//      A reverse direction's step `k` of sequence `s` reads time `lengths[s] − 1 − k`,
+//      so it starts at the sequence's own last token. Rows past a sequence's length
+//      copy the state unchanged; their output stays zero.
+//   States are kept in step order `[(time+1)·batch, H]` (block 0 is the initial state),
+//   so the stacked previous states of all steps are one contiguous matrix.
+// Backward, per direction: the step loop only does the element-wise kernel and
+// `dH_{k-1} += dQ_k · Whᵀ`; afterwards ONE GEMM each gives dWh = H_prevᵀ · dQ, and,
+// shared by both directions, dX = dP · [Wx_0 | Wx_1]ᵀ and dWx = Xᵀ · dP.
+
+/// Raw scalar storage owned by a cache or a workspace; freed with it.
+final class ScalarBuffer<Scalar: BLASScalar>: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<Scalar>
+    let count: Int
+
+    init(count: Int, zeroed: Bool = true) {
+        self.count = count
+        pointer = .allocate(capacity: Swift.max(count, 1))
+        if zeroed { pointer.initialize(repeating: 0, count: Swift.max(count, 1)) }
+    }
+
+    func zero() { pointer.update(repeating: 0, count: count) }
+
+    func matrix(rows: Int, columns: Int, offset: Int = 0) -> Matrix<Scalar> {
+        Matrix(
+            rows: rows, columns: columns,
+            scalars: Array(UnsafeBufferPointer(start: pointer + offset, count: rows * columns)))
+    }
+
+    deinit { pointer.deallocate() }
+}
+
+/// What the backward pass of a recurrent layer needs from its forward pass: the input,
+/// every step's state and cached activations, per direction.
+public struct RecurrentCache<Scalar: BLASScalar> {
+    /// The input `[time·batch, inputSize]`, time-major.
+    public let input: Matrix<Scalar>
+    /// The length of each sequence.
+    public let lengths: [Int]
+    /// The number of sequences.
+    public let batch: Int
+    /// The number of (padded) steps.
+    public let time: Int
+    let reversed: [Bool]
+    /// `[inputSize, D·gates·hidden]`: the directions' `Wx` side by side.
+    let inputWeights: Matrix<Scalar>
+    /// Per direction, `[(time+1)·batch, hidden]` in step order; block 0 is the initial state.
+    let states: [ScalarBuffer<Scalar>]
+    /// Per direction, the memory cells like `states` (LSTM), else `nil`.
+    let cells: [ScalarBuffer<Scalar>?]
+    /// Per direction, `[time·batch, activationBlocks·hidden]` in step order.
+    let activations: [ScalarBuffer<Scalar>]
+    /// The number of sequences still running at each step when the active ones are a
+    /// prefix of the batch (lengths non-increasing); otherwise `batch` while any runs.
+    let activeRows: [Int]
+}
+
+enum RecurrentEngine {
+    /// Rows to multiply at each step: a prefix when the lengths are sorted longest first.
+    static func activeRows(lengths: [Int], time: Int) -> [Int] {
+        let sorted = zip(lengths, lengths.dropFirst()).allSatisfy { $0 >= $1 }
+        let longest = lengths.max() ?? 0
+        return (0..<time).map { k in
+            sorted ? lengths.prefix { $0 > k }.count : (k < longest ? lengths.count : 0)
+        }
+    }
+
+    @_specialize(where Cell == LSTMCell<Float>)
+    @_specialize(where Cell == GRUCell<Float>)
+    @_specialize(where Cell == RNNCell<Float>)
+    static func forward<Cell: RecurrentCell>(
+        cells: [Cell], reversed: [Bool], input: Matrix<Cell.Scalar>, lengths: [Int],
+        initialStates: [RecurrentState<Cell.Scalar>?], concurrent: Bool
+    ) -> (
+        output: Matrix<Cell.Scalar>, finalStates: [RecurrentState<Cell.Scalar>],
+        cache: RecurrentCache<Cell.Scalar>
+    ) {
+        typealias Scalar = Cell.Scalar
+        let directions = cells.count
+        precondition(directions >= 1 && reversed.count == directions && initialStates.count == directions)
+        let inputSize = cells[0].inputSize
+        let hidden = cells[0].hiddenSize
+        for cell in cells {
+            cell.checkShapes()
+            precondition(
+                cell.inputSize == inputSize && cell.hiddenSize == hidden,
+                "directions differ: input \(cell.inputSize) vs \(inputSize), hidden \(cell.hiddenSize) vs \(hidden)")
+        }
+        let batch = lengths.count
+        precondition(batch > 0, "a recurrent batch needs at least one sequence")
+        precondition(
+            input.rows % batch == 0,
+            "input \(input.shapeDescription) is not [time·\(batch), features] for \(batch) sequences")
+        precondition(
+            input.columns == inputSize,
+            "input \(input.shapeDescription) has \(input.columns) features, the cell expects \(inputSize)")
+        let time = input.rows / batch
+        for (s, length) in lengths.enumerated() {
+            precondition(
+                length >= 0 && length <= time,
+                "sequence \(s) has length \(length), outside 0...\(time) padded steps")
+        }
+        for state in initialStates {
+            guard let state else { continue }
+            precondition(
+                state.hidden.rows == batch && state.hidden.columns == hidden,
+                "initial state \(state.hidden.shapeDescription), expected [\(batch), \(hidden)]")
+        }
+
+        let gateWidth = Cell.gateCount * hidden
+        let projectionWidth = directions * gateWidth
+        let activationWidth = Cell.activationBlocks * hidden
+        let outputWidth = directions * hidden
+
+        // [inputSize, D·G·H]: the directions' Wx side by side.
+        var inputWeights: Matrix<Scalar>
+        if directions == 1 {
+            inputWeights = cells[0].Wx
+        } else {
+            inputWeights = Matrix(rows: inputSize, columns: projectionWidth)
+            inputWeights.withUnsafeMutablePointer { w in
+                for d in 0..<directions {
+                    cells[d].Wx.withUnsafePointer { source in
+                        for r in 0..<inputSize {
+                            (w + r * projectionWidth + d * gateWidth).update(
+                                from: source + r * gateWidth, count: gateWidth)
+                        }
+                    }
+                }
+            }
+        }
+
+        // P = X · Wx for every step of every sequence and both directions: one GEMM.
+        let projection = ScalarBuffer<Scalar>(count: input.rows * projectionWidth, zeroed: false)
+        input.withUnsafePointer { x in
+            inputWeights.withUnsafePointer { w in
+                Scalar.gemm(
+                    .none, .none, m: input.rows, n: projectionWidth, k: inputSize, alpha: 1, a: x,
+                    lda: inputSize, b: w, ldb: projectionWidth, beta: 0, c: projection.pointer,
+                    ldc: projectionWidth)
+            }
+        }
+
+        let activeRows = activeRows(lengths: lengths, time: time)
+        let states = (0..<directions).map { _ in ScalarBuffer<Scalar>(count: (time + 1) * batch * hidden) }
+        let cellStates: [ScalarBuffer<Scalar>?] = (0..<directions).map { _ in
+            Cell.hasCellState ? ScalarBuffer<Scalar>(count: (time + 1) * batch * hidden) : nil
+        }
+        let activations = (0..<directions).map { _ in
+            ScalarBuffer<Scalar>(count: time * batch * activationWidth, zeroed: false)
+        }
+        for d in 0..<directions {
+            if let initial = initialStates[d] {
+                initial.hidden.withUnsafePointer { states[d].pointer.update(from: $0, count: batch * hidden) }
+                if let c = initial.cell, let target = cellStates[d] {
+                    precondition(
+                        c.rows == batch && c.columns == hidden,
+                        "initial cell state \(c.shapeDescription), expected [\(batch), \(hidden)]")
+                    c.withUnsafePointer { target.pointer.update(from: $0, count: batch * hidden) }
+                }
+            }
+        }
+
+        var output = Matrix<Scalar>(rows: input.rows, columns: outputWidth)
+        output.withUnsafeMutablePointer { out in
+            lengths.withUnsafeBufferPointer { lengthBuffer in
+                let p = projection.pointer
+                func run(_ d: Int) {
+                    let cell = cells[d]
+                    let isReversed = reversed[d]
+                    let st = states[d].pointer
+                    let ct = cellStates[d]?.pointer
+                    let act = activations[d].pointer
+                    let q = UnsafeMutablePointer<Scalar>.allocate(capacity: Swift.max(1, batch * gateWidth))
+                    defer { q.deallocate() }
+                    cell.Wh.withUnsafePointer { wh in
+                        cell.b.withUnsafePointer { bias in
+                            for k in 0..<time {
+                                let rows = activeRows[k]
+                                let hPrev = st + k * batch * hidden
+                                let hNew = hPrev + batch * hidden
+                                let cPrev = ct.map { $0 + k * batch * hidden }
+                                let cNew = ct.map { $0 + (k + 1) * batch * hidden }
+                                if rows > 0 {
+                                    Scalar.gemm(
+                                        .none, .none, m: rows, n: gateWidth, k: hidden, alpha: 1,
+                                        a: hPrev, lda: hidden, b: wh, ldb: gateWidth, beta: 0, c: q,
+                                        ldc: gateWidth)
+                                }
+                                for s in 0..<batch {
+                                    let length = lengthBuffer[s]
+                                    let row = s * hidden
+                                    if k < length {
+                                        let t = isReversed ? length - 1 - k : k
+                                        Cell.forwardRow(
+                                            hidden: hidden,
+                                            p: p + (t * batch + s) * projectionWidth + d * gateWidth,
+                                            q: q + s * gateWidth, bias: bias, hPrev: hPrev + row,
+                                            cPrev: cPrev.map { $0 + row }, h: hNew + row,
+                                            c: cNew.map { $0 + row },
+                                            activations: act + (k * batch + s) * activationWidth)
+                                        (out + (t * batch + s) * outputWidth + d * hidden).update(
+                                            from: hNew + row, count: hidden)
+                                    } else {
+                                        (hNew + row).update(from: hPrev + row, count: hidden)
+                                        if let cPrev, let cNew {
+                                            (cNew + row).update(from: cPrev + row, count: hidden)
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                withExtendedLifetime(projection) {
+                    if directions > 1 && concurrent {
+                        DispatchQueue.concurrentPerform(iterations: directions, execute: run)
+                    } else {
+                        for d in 0..<directions { run(d) }
+                    }
+                }
+            }
+        }
+
+        let finalStates = (0..<directions).map { d in
+            RecurrentState(
+                hidden: states[d].matrix(rows: batch, columns: hidden, offset: time * batch * hidden),
+                cell: cellStates[d]?.matrix(rows: batch, columns: hidden, offset: time * batch * hidden))
+        }
+        let cache = RecurrentCache(
+            input: input, lengths: lengths, batch: batch, time: time, reversed: reversed,
+            inputWeights: inputWeights, states: states, cells: cellStates, activations: activations,
+            activeRows: activeRows)
+        return (output, finalStates, cache)
+    }
+
+    /// Per-direction results written by the direction's thread.
+    final class DirectionGradient<Scalar: BLASScalar>: @unchecked Sendable {
+        var dWh = Matrix<Scalar>(rows: 0, columns: 0)
+        var dState = RecurrentState<Scalar>(hidden: Matrix(rows: 0, columns: 0))
+    }
+
+    @_specialize(where Cell == LSTMCell<Float>)
+    @_specialize(where Cell == GRUCell<Float>)
+    @_specialize(where Cell == RNNCell<Float>)
+    static func backward<Cell: RecurrentCell>(
+        cells: [Cell], cache: RecurrentCache<Cell.Scalar>, dOutput: Matrix<Cell.Scalar>,
+        dFinalStates: [RecurrentState<Cell.Scalar>?], truncation: Int?, concurrent: Bool = true
+    ) -> (
+        dInput: Matrix<Cell.Scalar>, dInitialStates: [RecurrentState<Cell.Scalar>],
+        gradients: [Cell]
+    ) {
+        typealias Scalar = Cell.Scalar
+        let directions = cells.count
+        precondition(
+            directions == cache.states.count && dFinalStates.count == directions,
+            "backward with \(directions) directions for a cache of \(cache.states.count)")
+        let (batch, time) = (cache.batch, cache.time)
+        let inputSize = cells[0].inputSize
+        let hidden = cells[0].hiddenSize
+        let gateWidth = Cell.gateCount * hidden
+        let projectionWidth = directions * gateWidth
+        let activationWidth = Cell.activationBlocks * hidden
+        let outputWidth = directions * hidden
+        precondition(
+            dOutput.rows == time * batch && dOutput.columns == outputWidth,
+            "output gradient \(dOutput.shapeDescription), expected [\(time * batch), \(outputWidth)]")
+        let steps = truncation ?? time
+        precondition(steps >= 1, "truncated backpropagation needs at least one step, got \(steps)")
+        let stop = Swift.max(0, time - steps)
+        for dState in dFinalStates {
+            guard let dState else { continue }
+            precondition(
+                dState.hidden.rows == batch && dState.hidden.columns == hidden,
+                "final-state gradient \(dState.hidden.shapeDescription), expected [\(batch), \(hidden)]")
+        }
+
+        // dP `[time·batch, D·G·H]`, time-major like the projection; padded rows stay zero.
+        let dProjection = ScalarBuffer<Scalar>(count: time * batch * projectionWidth)
+        let results = (0..<directions).map { _ in DirectionGradient<Scalar>() }
+
+        dOutput.withUnsafePointer { dOut in
+            cache.lengths.withUnsafeBufferPointer { lengthBuffer in
+                func run(_ d: Int) {
+                    let cell = cells[d]
+                    let isReversed = cache.reversed[d]
+                    let st = cache.states[d].pointer
+                    let ct = cache.cells[d]?.pointer
+                    let act = cache.activations[d].pointer
+                    // Per-step deltas in step order. A forward direction's step order is
+                    // time order, so its dP goes straight into the shared dP.
+                    let ownDeltas = isReversed ? ScalarBuffer<Scalar>(count: time * batch * gateWidth) : nil
+                    let dp = ownDeltas?.pointer ?? dProjection.pointer + d * gateWidth
+                    let ldp = isReversed ? gateWidth : projectionWidth
+                    let hiddenDeltas =
+                        Cell.hasSeparateHiddenDelta ? ScalarBuffer<Scalar>(count: time * batch * gateWidth) : nil
+                    let dq = hiddenDeltas?.pointer ?? dp
+                    let ldq = hiddenDeltas == nil ? ldp : gateWidth
+                    var dH = ScalarBuffer<Scalar>(count: batch * hidden)
+                    var dHNext = ScalarBuffer<Scalar>(count: batch * hidden)
+                    let dC = Cell.hasCellState ? ScalarBuffer<Scalar>(count: batch * hidden) : nil
+                    if let final = dFinalStates[d] {
+                        final.hidden.withUnsafePointer { dH.pointer.update(from: $0, count: batch * hidden) }
+                        if let c = final.cell, let dC {
+                            c.withUnsafePointer { dC.pointer.update(from: $0, count: batch * hidden) }
+                        }
+                    }
+                    var dWh = Matrix<Scalar>(rows: hidden, columns: gateWidth)
+                    withExtendedLifetime(hiddenDeltas) {
+                    cell.Wh.withUnsafePointer { wh in
+                        var k = time - 1
+                        while k >= stop {
+                            let rows = cache.activeRows[k]
+                            let hPrev = st + k * batch * hidden
+                            let hNew = hPrev + batch * hidden
+                            let cPrev = ct.map { $0 + k * batch * hidden }
+                            let dh = dH.pointer
+                            let dhNext = dHNext.pointer
+                            for s in 0..<batch {
+                                let length = lengthBuffer[s]
+                                let row = s * hidden
+                                if k < length {
+                                    let t = isReversed ? length - 1 - k : k
+                                    Scalar.axpy(
+                                        count: hidden, alpha: 1,
+                                        x: dOut + (t * batch + s) * outputWidth + d * hidden, incX: 1,
+                                        y: dh + row, incY: 1)
+                                    Cell.backwardRow(
+                                        hidden: hidden,
+                                        activations: act + (k * batch + s) * activationWidth,
+                                        hPrev: hPrev + row, cPrev: cPrev.map { $0 + row },
+                                        h: hNew + row, dh: dh + row, dc: dC.map { $0.pointer + row },
+                                        dp: dp + (k * batch + s) * ldp, dq: dq + (k * batch + s) * ldq,
+                                        dhPrev: dhNext + row)
+                                } else {
+                                    (dhNext + row).update(from: dh + row, count: hidden)
+                                }
+                            }
+                            if rows > 0 {
+                                // dH_{k-1} += dQ_k · Whᵀ
+                                Scalar.gemm(
+                                    .none, .transposed, m: rows, n: hidden, k: gateWidth, alpha: 1,
+                                    a: dq + k * batch * ldq, lda: ldq, b: wh, ldb: gateWidth, beta: 1,
+                                    c: dhNext, ldc: hidden)
+                            }
+                            swap(&dH, &dHNext)
+                            k -= 1
+                        }
+                    }
+                    // dWh = H_prevᵀ · dQ over the steps run backward: one GEMM.
+                    let count = (time - stop) * batch
+                    if count > 0 {
+                        dWh.withUnsafeMutablePointer { g in
+                            Scalar.gemm(
+                                .transposed, .none, m: hidden, n: gateWidth, k: count, alpha: 1,
+                                a: st + stop * batch * hidden, lda: hidden, b: dq + stop * batch * ldq,
+                                ldb: ldq, beta: 0, c: g, ldc: gateWidth)
+                        }
+                    }
+                    }
+                    if let ownDeltas {
+                        // Step order to time order: step k of sequence s is time length−1−k.
+                        for k in stop..<time {
+                            for s in 0..<batch {
+                                let length = lengthBuffer[s]
+                                guard k < length else { continue }
+                                let t = length - 1 - k
+                                (dProjection.pointer + (t * batch + s) * projectionWidth + d * gateWidth)
+                                    .update(from: ownDeltas.pointer + (k * batch + s) * gateWidth, count: gateWidth)
+                            }
+                        }
+                    }
+                    let result = results[d]
+                    result.dWh = dWh
+                    if stop == 0 {
+                        result.dState = RecurrentState(
+                            hidden: dH.matrix(rows: batch, columns: hidden),
+                            cell: dC?.matrix(rows: batch, columns: hidden))
+                    } else {
+                        result.dState = RecurrentState.zeros(
+                            batch: batch, hiddenSize: hidden, hasCell: Cell.hasCellState)
+                    }
+                }
+                if directions > 1 && concurrent {
+                    DispatchQueue.concurrentPerform(iterations: directions, execute: run)
+                } else {
+                    for d in 0..<directions { run(d) }
+                }
+            }
+        }
+
+        // Rows that can hold a nonzero delta: a lone forward direction truncated at
+        // `stop` has none before time `stop`.
+        let firstRow = (directions == 1 && !cache.reversed[0]) ? stop * batch : 0
+        let rowCount = time * batch - firstRow
+        var dInput = Matrix<Scalar>(rows: time * batch, columns: inputSize)
+        var dInputWeights = Matrix<Scalar>(rows: inputSize, columns: projectionWidth)
+        var dBias = Matrix<Scalar>(rows: 1, columns: projectionWidth)
+        if rowCount > 0 {
+            let dp = dProjection.pointer + firstRow * projectionWidth
+            let ones = [Scalar](repeating: 1, count: rowCount)
+            cache.inputWeights.withUnsafePointer { w in
+                cache.input.withUnsafePointer { x in
+                    dInput.withUnsafeMutablePointer { dx in
+                        // dX = dP · Wxᵀ: one GEMM for both directions.
+                        Scalar.gemm(
+                            .none, .transposed, m: rowCount, n: inputSize, k: projectionWidth,
+                            alpha: 1, a: dp, lda: projectionWidth, b: w, ldb: projectionWidth, beta: 0,
+                            c: dx + firstRow * inputSize, ldc: inputSize)
+                    }
+                    dInputWeights.withUnsafeMutablePointer { dw in
+                        // dWx = Xᵀ · dP: one GEMM for both directions.
+                        Scalar.gemm(
+                            .transposed, .none, m: inputSize, n: projectionWidth, k: rowCount,
+                            alpha: 1, a: x + firstRow * inputSize, lda: inputSize, b: dp,
+                            ldb: projectionWidth, beta: 0, c: dw, ldc: projectionWidth)
+                    }
+                }
+            }
+            dBias.withUnsafeMutablePointer { db in
+                Scalar.gemv(
+                    .transposed, rows: rowCount, columns: projectionWidth, alpha: 1, a: dp,
+                    lda: projectionWidth, x: ones, incX: 1, beta: 0, y: db, incY: 1)
+            }
+        }
+
+        var gradients: [Cell] = []
+        for d in 0..<directions {
+            var gradient = cells[d]
+            if directions == 1 {
+                gradient.Wx = dInputWeights
+                gradient.b = dBias
+            } else {
+                var dWx = Matrix<Scalar>(rows: inputSize, columns: gateWidth)
+                dInputWeights.withUnsafePointer { source in
+                    dWx.withUnsafeMutablePointer { target in
+                        for r in 0..<inputSize {
+                            (target + r * gateWidth).update(
+                                from: source + r * projectionWidth + d * gateWidth, count: gateWidth)
+                        }
+                    }
+                }
+                gradient.Wx = dWx
+                gradient.b = Matrix(
+                    rows: 1, columns: gateWidth,
+                    scalars: Array(dBias.scalars[(d * gateWidth)..<((d + 1) * gateWidth)]))
+            }
+            gradient.Wh = results[d].dWh
+            gradients.append(gradient)
+        }
+        return (dInput, results.map(\.dState), gradients)
+    }
+}
