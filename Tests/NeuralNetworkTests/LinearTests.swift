@@ -23,8 +23,8 @@ final class LinearTests: XCTestCase {
         let (_, cache) = check.forward(x)
         let (dx, gradient) = check.backward(r, cache: cache)
         let checker = GradientCheck()
-        checker.assertGradient(of: x, analytic: dx, named: "input") { weightedSum(check($0), r) }
-        checker.assertParameterGradients(of: check, gradient: gradient) { weightedSum($0(x), r) }
+        checker.assertGradient(of: x, analytic: dx, named: "input") { dotLoss(check($0), r) }
+        checker.assertParameterGradients(of: check, gradient: gradient) { dotLoss($0(x), r) }
     }
 
     func testFloatGradientsAgreeWithDouble() {
@@ -48,7 +48,7 @@ final class LinearTests: XCTestCase {
             plus.weight.scalars[i] += step
             var minus = float
             minus.weight.scalars[i] -= step
-            let numeric = (weightedSum(plus(xF), rF) - weightedSum(minus(xF), rF)) / Double(2 * step)
+            let numeric = (dotLoss(plus(xF), rF) - dotLoss(minus(xF), rF)) / Double(2 * step)
             XCTAssertEqual(Double(gF.weight.scalars[i]), numeric, accuracy: 1e-3, "W[\(i)]")
         }
     }
@@ -85,7 +85,7 @@ final class LinearTests: XCTestCase {
         assertClose(idGradient.weight, denseGradient.weight, tolerance: 1e-12)
         assertClose(idGradient.bias, denseGradient.bias, tolerance: 1e-12)
         GradientCheck().assertParameterGradients(of: layer, gradient: idGradient) {
-            weightedSum($0.forward(ids: ids).output, r)
+            dotLoss($0.forward(ids: ids).output, r)
         }
     }
 

@@ -2,7 +2,7 @@ import LinearAlgebra
 import NeuralNetwork
 
 /// `Σ y ⊙ weights`, a scalar loss whose gradient with respect to `y` is `weights`.
-func weightedSum<Scalar: BLASScalar>(_ y: Matrix<Scalar>, _ weights: Matrix<Scalar>) -> Double {
+func dotLoss<Scalar: BLASScalar>(_ y: Matrix<Scalar>, _ weights: Matrix<Scalar>) -> Double {
     precondition(y.count == weights.count)
     var sum = 0.0
     for i in 0..<y.count { sum += Double(y.scalars[i]) * Double(weights.scalars[i]) }

@@ -1,0 +1,101 @@
+import LinearAlgebra
+
+/// Inverted dropout: at training time each element is kept with probability `1 − p`
+/// and scaled by `1 / (1 − p)`, so that inference is the identity.
+///
+/// Two ways to draw the mask:
+/// - `forward(_:training:random:)`: an independent mask element for every element of
+///   the input `[n, features]`.
+/// - `forwardVariational(_:batchSize:training:random:)` (variational dropout, Gal &
+///   Ghahramani): the input is a time-major padded batch `[time·batch, features]`,
+///   row `t·batch + s` being step `t` of sequence `s` (the layout of `Recurrent`), and
+///   one mask row `[1, features]` per sequence is reused at every time step; the mask
+///   is `[batch, features]`.
+///
+/// Masks come from the caller's `SeededRandom`, so a seed fixes them. Dropout has no
+/// parameters; it conforms to `Parameterized` with an empty list so that models can
+/// treat all layers alike.
+public struct Dropout<Scalar: BLASScalar>: Parameterized {
+    /// The probability `p` of dropping an element, in `[0, 1)`.
+    public var probability: Double
+
+    /// No parameters.
+    public var parameters: [Parameter<Dropout, Scalar>] { [] }
+
+    /// Dropout with drop probability `probability` in `[0, 1)`.
+    public init(probability: Double) {
+        precondition(
+            probability >= 0 && probability < 1,
+            "dropout probability must be in [0, 1), got \(probability)")
+        self.probability = probability
+    }
+
+    /// The mask of one forward pass.
+    public struct Cache {
+        /// `[m, features]` with entries `0` or `1 / (1 − p)`; row `r` of the input used
+        /// mask row `r mod m` (`m` = input rows, or the batch size for variational
+        /// dropout). `nil` when dropout was the identity (inference or `p = 0`).
+        public var mask: Matrix<Scalar>?
+    }
+
+    /// Drops each element of `input` `[n, features]` independently when `training`;
+    /// otherwise returns `input` unchanged.
+    public func forward(_ input: Matrix<Scalar>, training: Bool, random: inout SeededRandom)
+        -> (output: Matrix<Scalar>, cache: Cache)
+    {
+        guard training, probability > 0 else { return (input, Cache(mask: nil)) }
+        let mask = makeMask(rows: input.rows, columns: input.columns, random: &random)
+        return (Dropout.apply(mask, to: input), Cache(mask: mask))
+    }
+
+    /// Variational dropout over a time-major `[time·batch, features]` input: one mask
+    /// row per sequence `s`, applied to rows `s, batch + s, 2·batch + s, …`.
+    public func forwardVariational(
+        _ input: Matrix<Scalar>, batchSize: Int, training: Bool, random: inout SeededRandom
+    ) -> (output: Matrix<Scalar>, cache: Cache) {
+        precondition(
+            batchSize > 0 && input.rows % batchSize == 0,
+            "input \(input.shapeDescription) is not [time·batch, features] for batch \(batchSize)")
+        guard training, probability > 0 else { return (input, Cache(mask: nil)) }
+        let mask = makeMask(rows: batchSize, columns: input.columns, random: &random)
+        return (Dropout.apply(mask, to: input), Cache(mask: mask))
+    }
+
+    /// `dL/dInput` from `dL/dOutput`: the output gradient times the same mask.
+    public func backward(_ dOutput: Matrix<Scalar>, cache: Cache) -> Matrix<Scalar> {
+        guard let mask = cache.mask else { return dOutput }
+        return Dropout.apply(mask, to: dOutput)
+    }
+
+    /// A `[rows, columns]` mask of `0` and `1 / (1 − p)`.
+    func makeMask(rows: Int, columns: Int, random: inout SeededRandom) -> Matrix<Scalar> {
+        let keep = 1 - probability
+        let scale = Scalar(1 / keep)
+        var mask = Matrix<Scalar>(rows: rows, columns: columns)
+        mask.withUnsafeMutablePointer { m in
+            for i in 0..<(rows * columns) where random.nextUnit() < keep { m[i] = scale }
+        }
+        return mask
+    }
+
+    /// `input ⊙ mask`, mask row `r mod mask.rows` for input row `r`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    static func apply(_ mask: Matrix<Scalar>, to input: Matrix<Scalar>) -> Matrix<Scalar> {
+        precondition(
+            mask.columns == input.columns && mask.rows > 0 && input.rows % mask.rows == 0,
+            "dropout mask \(mask.shapeDescription) does not fit \(input.shapeDescription)")
+        var output = input
+        let (period, width) = (mask.rows, mask.columns)
+        mask.withUnsafePointer { m in
+            output.withUnsafeMutablePointer { y in
+                for r in 0..<input.rows {
+                    let row = y + r * width
+                    let maskRow = m + (r % period) * width
+                    for c in 0..<width { row[c] *= maskRow[c] }
+                }
+            }
+        }
+        return output
+    }
+}
