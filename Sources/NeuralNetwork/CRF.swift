@@ -311,17 +311,6 @@ public struct CRF<Scalar: BLASScalar>: Parameterized {
         return time
     }
 
-    /// `log Σ exp(x[i])` over `count > 0` elements, stable.
-    @inline(__always)
-    static func logSumExp(_ x: UnsafePointer<Scalar>, _ count: Int) -> Scalar {
-        var maximum = x[0]
-        for i in 1..<count where x[i] > maximum { maximum = x[i] }
-        if maximum == -.infinity { return -.infinity }
-        var sum: Scalar = 0
-        for i in 0..<count { sum += Scalar.exp(x[i] - maximum) }
-        return maximum + Scalar.log(sum)
-    }
-
     /// The forward log-scores `[time·batch, tags]` and `log Z` of each sequence.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
@@ -348,12 +337,12 @@ public struct CRF<Scalar: BLASScalar>: Parameterized {
                                         for j in 0..<k {
                                             let column = tt + j * k
                                             for i in 0..<k { x[i] = previous[i] + column[i] }
-                                            a[row + j] = e[row + j] + CRF.logSumExp(x, k)
+                                            a[row + j] = e[row + j] + Kernels.logSumExp(x, k)
                                         }
                                     }
                                     let last = a + ((lengths[s] - 1) * batch + s) * k
                                     for j in 0..<k { x[j] = last[j] + endScores[j] }
-                                    logZ[s] = CRF.logSumExp(x, k)
+                                    logZ[s] = Kernels.logSumExp(x, k)
                                 }
                             }
                         }
@@ -389,7 +378,7 @@ public struct CRF<Scalar: BLASScalar>: Parameterized {
                                     for i in 0..<k {
                                         let tRow = trans + i * k
                                         for j in 0..<k { x[j] = tRow[j] + r[j] }
-                                        b[row + i] = CRF.logSumExp(x, k)
+                                        b[row + i] = Kernels.logSumExp(x, k)
                                     }
                                 }
                             }

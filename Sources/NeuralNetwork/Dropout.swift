@@ -68,6 +68,8 @@ public struct Dropout<Scalar: BLASScalar>: Parameterized {
     }
 
     /// A `[rows, columns]` mask of `0` and `1 / (1 − p)`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func makeMask(rows: Int, columns: Int, random: inout SeededRandom) -> Matrix<Scalar> {
         let keep = 1 - probability
         let scale = Scalar(1 / keep)

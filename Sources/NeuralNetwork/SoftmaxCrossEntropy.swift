@@ -45,6 +45,7 @@ public struct SoftmaxCrossEntropy<Scalar: BLASScalar>: Sendable {
         -> Output
     {
         let (n, classes) = (logits.rows, logits.columns)
+        precondition(classes > 0, "logits \(logits.shapeDescription) have no classes")
         precondition(
             targets.count == n, "\(targets.count) targets for logits \(logits.shapeDescription)")
         if let mask {
@@ -59,7 +60,7 @@ public struct SoftmaxCrossEntropy<Scalar: BLASScalar>: Sendable {
                 for r in 0..<n {
                     let row = p + r * classes
                     // log-softmax first, to take the loss without log(0).
-                    let normalizer = Softmax.logSumExp(z + r * classes, count: classes)
+                    let normalizer = Kernels.logSumExp(z + r * classes, classes)
                     for c in 0..<classes { row[c] = Scalar.exp(row[c] - normalizer) }
                     if let mask, !mask[r] { continue }
                     let target = targets[r]
