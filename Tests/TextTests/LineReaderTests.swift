@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 
-@testable import Text
+import Text
 
 final class LineReaderTests: XCTestCase {
     private func lines(_ bytes: [UInt8], options: LineReader.Options = .init()) throws -> [Line] {

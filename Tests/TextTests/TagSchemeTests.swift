@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 
-@testable import Text
+import Text
 
 final class TagSchemeTests: XCTestCase {
     private func split(_ text: String) -> [String] { text.split(separator: " ").map(String.init) }

@@ -1,0 +1,184 @@
+import Text
+
+/// Reads a CoNLL-style column file (see ``ColumnFormat``) one sentence or
+/// document boundary at a time.
+///
+/// Checks, each reported as ``CorpusError/malformedLine(file:line:reason:)``
+/// with the offending line: the same column count on every row, no empty
+/// column (with ``ColumnSeparator/tab`` or ``ColumnSeparator/space``), index
+/// column running 1, 2, 3…, comments only before a sentence's rows, document
+/// starts only on their own, tags valid in the format's tag scheme. A file
+/// without sentences is ``CorpusError/emptyCorpus(file:)``.
+///
+/// ```swift
+/// let reader = try ColumnReader(path: "train.iob2", format: .indexTokenTag)
+/// while let sentence = try reader.nextSentence() { use(sentence.tokens, sentence.tags) }
+/// ```
+public final class ColumnReader {
+    /// The format being read; `separator` and `columnCount` are resolved from
+    /// the first data row when they were automatic.
+    public private(set) var format: ColumnFormat
+    private let blocks: BlockReader
+    private var pending: [ColumnItem] = []
+    private var sentenceCount = 0
+
+    /// Opens the file at `path`.
+    /// - Throws: ``CorpusError/unreadable(file:reason:)``.
+    public init(path: String, format: ColumnFormat, options: LineReader.Options = LineReader.Options()) throws {
+        self.format = format
+        do {
+            blocks = BlockReader(try LineReader(path: path, options: options))
+        } catch let error as TextInputError {
+            throw CorpusError(error)
+        }
+    }
+
+    /// Reads from a line reader (standard input, memory, a file).
+    public init(lines: LineReader, format: ColumnFormat) {
+        self.format = format
+        blocks = BlockReader(lines)
+    }
+
+    /// Reads a string; `name` appears in errors.
+    public convenience init(string: String, format: ColumnFormat, name: String = "<memory>") {
+        self.init(lines: LineReader(string: string, name: name), format: format)
+    }
+
+    /// Whether the input started with a byte order mark.
+    public var hadByteOrderMark: Bool { blocks.lines.hadByteOrderMark }
+
+    /// Reads every item of the file at `path`.
+    public static func read(path: String, format: ColumnFormat) throws -> [ColumnItem] {
+        try ColumnReader(path: path, format: format).readAll()
+    }
+
+    /// Reads every remaining item.
+    public func readAll() throws -> [ColumnItem] {
+        var items: [ColumnItem] = []
+        while let item = try next() { items.append(item) }
+        return items
+    }
+
+    /// The next sentence, skipping document boundaries, or `nil` at the end.
+    public func nextSentence() throws -> ColumnSentence? {
+        while let item = try next() {
+            if case .sentence(let sentence) = item { return sentence }
+        }
+        return nil
+    }
+
+    /// The next sentence or document boundary, or `nil` at the end.
+    /// - Throws: ``CorpusError``; ``CorpusError/emptyCorpus(file:)`` if the
+    ///   input ends before any sentence.
+    public func next() throws -> ColumnItem? {
+        if pending.isEmpty {
+            guard let (lines, layout) = try blocks.next() else {
+                if sentenceCount == 0 { throw CorpusError.emptyCorpus(file: blocks.name) }
+                return nil
+            }
+            pending = try parse(lines, layout: layout).reversed()
+        }
+        let item = pending.removeLast()
+        if case .sentence = item { sentenceCount += 1 }
+        return item
+    }
+
+    private func split(_ bytes: [UInt8], line: Line) throws -> [String] {
+        if format.separator == .automatic {
+            format.separator = bytes.contains(0x09) ? .tab : .space
+        }
+        let fields: [String]
+        switch format.separator {
+        case .tab: fields = FieldSplitter.split(bytes, on: 0x09)
+        case .space, .automatic: fields = FieldSplitter.split(bytes, on: 0x20)
+        case .whitespace: fields = FieldSplitter.splitOnWhitespace(bytes)
+        }
+        return fields
+    }
+
+    private func parse(_ lines: [Line], layout: BlockLayout) throws -> [ColumnItem] {
+        let file = blocks.name
+        func fail(_ line: Line, _ reason: CorpusError.Reason) -> CorpusError {
+            .malformedLine(file: file, line: line.number, reason: reason)
+        }
+        var items: [ColumnItem] = []
+        var comments: [String] = []
+        var rows: [[String]] = []
+        rows.reserveCapacity(lines.count)
+        var rowLines: [Line] = []
+        var firstLine = 0  // index in `lines` where the current sentence starts
+
+        for (k, line) in lines.enumerated() {
+            let bytes = line.bytes
+            if FieldSplitter.isWhitespaceOnly(bytes) { throw fail(line, .whitespaceOnlyLine) }
+            if let prefix = format.commentPrefix, rows.isEmpty, bytes.starts(with: prefix.utf8) {
+                comments.append(line.text)
+                continue
+            }
+            let fields = try split(bytes, line: line)
+            if let start = format.documentStart, fields[0] == start {
+                guard rows.isEmpty && comments.isEmpty else { throw fail(line, .documentStartInsideSentence) }
+                var boundaryLayout = layout
+                if k < lines.count - 1 {
+                    // Sentence rows follow directly: the boundary has no blank line after it.
+                    boundaryLayout.blankLinesAfter = 0
+                    boundaryLayout.lastLineTerminated = true
+                }
+                items.append(
+                    .documentBoundary(
+                        ColumnDocumentBoundary(
+                            fields: fields, separator: format.separator, layout: boundaryLayout, lineNumber: line.number)))
+                firstLine = k + 1
+                continue
+            }
+            if format.columnCount == nil {
+                let needed = max(format.tokenColumn, format.tagColumn ?? 0, format.indexColumn ?? 0) + 1
+                guard fields.count >= needed else {
+                    throw fail(line, .wrongColumnCount(expected: needed, found: fields.count))
+                }
+                format.columnCount = fields.count
+            }
+            let expected = format.columnCount!
+            guard fields.count == expected else {
+                throw fail(line, .wrongColumnCount(expected: expected, found: fields.count))
+            }
+            if format.separator != .whitespace {
+                for (c, field) in fields.enumerated() where field.isEmpty {
+                    throw fail(line, .emptyField(column: "column \(c + 1)"))
+                }
+            }
+            if let indexColumn = format.indexColumn {
+                let text = fields[indexColumn]
+                guard let index = FieldSplitter.parseInteger(text.utf8), index >= 1 else {
+                    throw fail(line, .invalidID(text))
+                }
+                guard index == rows.count + 1 else {
+                    throw fail(line, .unexpectedID(expected: String(rows.count + 1), found: text))
+                }
+            }
+            rows.append(fields)
+            rowLines.append(line)
+        }
+        if rows.isEmpty {
+            if !comments.isEmpty {
+                throw CorpusError.malformedLine(file: file, line: lines[firstLine].number, reason: .sentenceWithoutWords)
+            }
+            return items
+        }
+        let tagColumn = format.tagColumn ?? (format.columnCount! - 1)
+        var sentenceLayout = layout
+        if !items.isEmpty { sentenceLayout.blankLinesBefore = 0 }
+        let sentence = ColumnSentence(
+            comments: comments, rows: rows, tokenColumn: format.tokenColumn, tagColumn: tagColumn,
+            separator: format.separator, layout: sentenceLayout, lineNumber: lines[firstLine].number)
+        if let scheme = format.tagScheme {
+            do {
+                try scheme.validate(sentence.tags)
+            } catch let error as TagSchemeError {
+                throw fail(rowLines[error.index], .invalidTag(error.errorDescription ?? "invalid tag"))
+            }
+        }
+        items.append(.sentence(sentence))
+        return items
+    }
+}
