@@ -254,7 +254,9 @@ public struct CoNLLUSentence: Hashable, Sendable {
         var range = 0
         emitEmpty(after: 0)
         for word in words {
-            guard case .word(let n) = word.id else { continue }
+            guard case .word(let n) = word.id else {
+                preconditionFailure("CoNLLUSentence.words holds a non-word entry \(word.id)")
+            }
             while range < multiwordTokens.count, case .range(let first, _) = multiwordTokens[range].id, first <= n {
                 result.append(multiwordTokens[range].line)
                 range += 1

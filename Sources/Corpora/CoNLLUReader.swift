@@ -151,17 +151,17 @@ public final class CoNLLUReader {
     }
 
     private func parseID(_ text: String, line: Line) throws -> CoNLLUID {
-        let bytes = Array(text.utf8)
-        let invalid = CorpusError.malformedLine(file: blocks.name, line: line.number, reason: .invalidID(text))
+        let bytes = text.utf8
+        var invalid: CorpusError { .malformedLine(file: blocks.name, line: line.number, reason: .invalidID(text)) }
         if let dash = bytes.firstIndex(of: UInt8(ascii: "-")) {
             guard let first = FieldSplitter.parseInteger(bytes[..<dash]),
-                let last = FieldSplitter.parseInteger(bytes[(dash + 1)...]), first >= 1
+                let last = FieldSplitter.parseInteger(bytes[bytes.index(after: dash)...]), first >= 1
             else { throw invalid }
             return .range(first: first, last: last)
         }
         if let dot = bytes.firstIndex(of: UInt8(ascii: ".")) {
             guard let after = FieldSplitter.parseInteger(bytes[..<dot]),
-                let index = FieldSplitter.parseInteger(bytes[(dot + 1)...]), index >= 1
+                let index = FieldSplitter.parseInteger(bytes[bytes.index(after: dot)...]), index >= 1
             else { throw invalid }
             return .empty(after: after, index: index)
         }

@@ -116,6 +116,21 @@ final class LineReaderTests: XCTestCase {
         }
     }
 
+    func testEveryPositionAndAlignment() throws {
+        // Exercises the eight-bytes-at-a-time scans at every offset.
+        for k in 0..<40 {
+            let body = [UInt8](repeating: 0x61, count: k)
+            for terminator in [LineTerminator.lf, .crlf, .cr] {
+                let input = body + terminator.bytes + body + [0xC3, 0xA9]
+                let result = try lines(input)
+                XCTAssertEqual(result.map(\.bytes), [body, body + [0xC3, 0xA9]], "k=\(k)")
+                XCTAssertEqual(result[1].byteOffset, k + terminator.bytes.count)
+            }
+            assertInvalid(body + [0xC3] + body, line: 1, offset: k, defect: k == 0 ? .truncatedAtEnd : .missingContinuationByte)
+            assertInvalid(Array("x\n".utf8) + body + [0x80], line: 2, offset: 2 + k, defect: .unexpectedContinuationByte)
+        }
+    }
+
     func testInvalidUTF8OffsetCountsBOMAndCRLF() {
         assertInvalid([0xEF, 0xBB, 0xBF] + Array("a\r\nb\rc".utf8) + [0xC3, 0x0A], line: 3, offset: 9, defect: .truncatedAtEnd)
     }

@@ -242,6 +242,13 @@ public final class LineReader {
         while true {
             // Look for a line break in the unscanned part.
             var j = scanned
+            // Eight bytes at a time while none is LF or CR.
+            let raw = UnsafeRawPointer(buffer)
+            while j + 8 <= end {
+                let word = raw.loadUnaligned(fromByteOffset: j, as: UInt64.self)
+                if Self.hasByte(word, 0x0A) || Self.hasByte(word, 0x0D) { break }
+                j += 8
+            }
             while j < end {
                 let b = buffer[j]
                 if b == 0x0A || b == 0x0D { break }
@@ -288,6 +295,13 @@ public final class LineReader {
             }
             try fill()
         }
+    }
+
+    /// Whether any of the eight bytes of `word` equals `byte`.
+    @inline(__always)
+    private static func hasByte(_ word: UInt64, _ byte: UInt8) -> Bool {
+        let x = word ^ (0x0101_0101_0101_0101 &* UInt64(byte))
+        return (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080 != 0
     }
 
     private func makeLine(contentEnd: Int, terminator: LineTerminator) throws -> Line {
