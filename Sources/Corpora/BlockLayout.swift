@@ -4,9 +4,9 @@ import Text
 /// reproduce the file byte for byte. Readers fill it in; sentences built in
 /// code get the standard layout (LF, one blank line after).
 ///
-/// All lines of a block, and the blank lines after it, are written with
-/// ``lineTerminator``, the terminator of the block's first line; a file that
-/// mixes terminators inside one sentence is therefore normalised.
+/// Normally every line of a block, and the blank lines around it, ends with
+/// ``lineTerminator``. A file that mixes terminators inside one block also
+/// gets ``lineTerminators``, one per line, so it too round-trips exactly.
 public struct BlockLayout: Hashable, Sendable {
     /// Terminator written after each line.
     public var lineTerminator: LineTerminator
@@ -18,20 +18,43 @@ public struct BlockLayout: Hashable, Sendable {
     /// Whether the block's last line has a terminator (false only at the end of
     /// a file that does not end in a line break).
     public var lastLineTerminated: Bool
+    /// The terminator of each line written (the blank lines before, the
+    /// block's lines, the blank lines after), set only when they are not all
+    /// ``lineTerminator``. Writers ignore it once its count no longer matches
+    /// the lines being written (e.g. after rows were added).
+    public var lineTerminators: [LineTerminator]?
 
     /// Creates a layout; the defaults give standard CoNLL output.
     public init(
         lineTerminator: LineTerminator = .lf, blankLinesBefore: Int = 0, blankLinesAfter: Int = 1,
-        lastLineTerminated: Bool = true
+        lastLineTerminated: Bool = true, lineTerminators: [LineTerminator]? = nil
     ) {
         self.lineTerminator = lineTerminator
         self.blankLinesBefore = blankLinesBefore
         self.blankLinesAfter = blankLinesAfter
         self.lastLineTerminated = lastLineTerminated
+        self.lineTerminators = lineTerminators
     }
 
     /// Appends `lines` laid out as this layout says.
     func append(lines: [String], to output: inout [UInt8]) {
+        if let terminators = lineTerminators, terminators.count == blankLinesBefore + lines.count + blankLinesAfter {
+            var t = 0
+            for _ in 0..<blankLinesBefore {
+                output.append(contentsOf: terminators[t].bytes)
+                t += 1
+            }
+            for line in lines {
+                output.append(contentsOf: line.utf8)
+                output.append(contentsOf: terminators[t].bytes)
+                t += 1
+            }
+            for _ in 0..<blankLinesAfter {
+                output.append(contentsOf: terminators[t].bytes)
+                t += 1
+            }
+            return
+        }
         let terminator = lineTerminator == .none ? LineTerminator.lf.bytes : lineTerminator.bytes
         for _ in 0..<blankLinesBefore { output.append(contentsOf: terminator) }
         for (k, line) in lines.enumerated() {
@@ -66,6 +89,7 @@ final class BlockReader {
     /// The next block of non-blank lines with its layout, or `nil` at the end.
     func next() throws -> (lines: [Line], layout: BlockLayout)? {
         var layout = BlockLayout(blankLinesAfter: 0)
+        var terminators: [LineTerminator] = []
         var first: Line
         if let line = pending {
             first = line
@@ -78,6 +102,7 @@ final class BlockReader {
                 guard let line = try readLine() else { return nil }
                 if line.isEmpty {
                     blank += 1
+                    terminators.append(line.terminator)
                 } else {
                     first = line
                     break
@@ -88,7 +113,9 @@ final class BlockReader {
         started = true
         layout.lineTerminator = first.terminator == .none ? .lf : first.terminator
         var block = [first]
+        terminators.append(first.terminator)
         while let line = try readLine() {
+            terminators.append(line.terminator)
             if line.isEmpty {
                 layout.blankLinesAfter = 1
                 break
@@ -99,6 +126,7 @@ final class BlockReader {
             while let line = try readLine() {
                 if line.isEmpty {
                     layout.blankLinesAfter += 1
+                    terminators.append(line.terminator)
                 } else {
                     pending = line
                     break
@@ -106,6 +134,12 @@ final class BlockReader {
             }
         }
         layout.lastLineTerminated = block[block.count - 1].terminator != .none
+        // Keep per-line terminators only when they differ (a final `.none` is
+        // already described by lastLineTerminated).
+        let uniform = terminators.indices.allSatisfy { i in
+            terminators[i] == layout.lineTerminator || (i == terminators.count - 1 && terminators[i] == .none)
+        }
+        if !uniform { layout.lineTerminators = terminators }
         return (block, layout)
     }
 }

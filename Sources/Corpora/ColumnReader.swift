@@ -107,6 +107,7 @@ public final class ColumnReader {
         rows.reserveCapacity(lines.count)
         var rowLines: [Line] = []
         var firstLine = 0  // index in `lines` where the current sentence starts
+        var sentenceTerminators = layout.lineTerminators
 
         for (k, line) in lines.enumerated() {
             let bytes = line.bytes
@@ -123,6 +124,11 @@ public final class ColumnReader {
                     // Sentence rows follow directly: the boundary has no blank line after it.
                     boundaryLayout.blankLinesAfter = 0
                     boundaryLayout.lastLineTerminated = true
+                    if let all = layout.lineTerminators {
+                        let split = layout.blankLinesBefore + 1
+                        boundaryLayout.lineTerminators = Array(all[..<split])
+                        sentenceTerminators = Array(all[split...])
+                    }
                 }
                 items.append(
                     .documentBoundary(
@@ -167,7 +173,10 @@ public final class ColumnReader {
         }
         let tagColumn = format.tagColumn ?? (format.columnCount! - 1)
         var sentenceLayout = layout
-        if !items.isEmpty { sentenceLayout.blankLinesBefore = 0 }
+        if !items.isEmpty {
+            sentenceLayout.blankLinesBefore = 0
+            sentenceLayout.lineTerminators = sentenceTerminators
+        }
         let sentence = ColumnSentence(
             comments: comments, rows: rows, tokenColumn: format.tokenColumn, tagColumn: tagColumn,
             separator: format.separator, layout: sentenceLayout, lineNumber: lines[firstLine].number)

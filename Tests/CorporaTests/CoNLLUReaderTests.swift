@@ -80,6 +80,8 @@ final class CoNLLUReaderTests: XCTestCase {
             String(Self.sample.dropLast(2)),  // no final blank line, no final newline
             Self.sample + "\n\n",
             "1\ta\t_\t_\t_\t_\t_\t_\t_\t_\n",  // no final blank line
+            // Mixed terminators inside sentences and blank lines.
+            "\r\n# c\n1\ta\t_\t_\t_\t_\t_\t_\t_\t_\r2\tb\t_\t_\t_\t_\t_\t_\t_\t_\r\n\n\r\n1\tc\t_\t_\t_\t_\t_\t_\t_\t_",
         ] {
             let sentences = try read(text)
             XCTAssertEqual(CoNLLUWriter.string(sentences), text)

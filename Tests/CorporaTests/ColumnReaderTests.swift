@@ -77,12 +77,16 @@ final class ColumnReaderTests: XCTestCase {
             "a\tb\nc\td\n\n\n\ne\tf",
             "\r\na b\r\n\r\nc d\r\n",
             "one\n\ntwo\n",  // one column
+            "a b\r\nc d\n\r\r\ne f\r",  // mixed terminators
         ] {
             XCTAssertEqual(ColumnWriter.string(try read(text, format)), text, text.debugDescription)
         }
         // DOCSTART directly followed by rows.
-        let direct = "-DOCSTART- -X- -X- O\nEU NNP B-NP I-ORG\n"
-        XCTAssertEqual(ColumnWriter.string(try read(direct, .conll2003)), direct)
+        for direct in [
+            "-DOCSTART- -X- -X- O\nEU NNP B-NP I-ORG\n", "\n-DOCSTART- -X- -X- O\r\nEU NNP B-NP I-ORG\n\r\n",
+        ] {
+            XCTAssertEqual(ColumnWriter.string(try read(direct, .conll2003)), direct, direct.debugDescription)
+        }
         // Runs of whitespace are accepted in .whitespace mode and written as single spaces.
         let messy = try read("a  b\tc\n", ColumnFormat(separator: .whitespace))
         XCTAssertEqual(messy[0].sentence?.rows, [["a", "b", "c"]])
