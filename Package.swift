@@ -24,7 +24,7 @@ let package = Package(
             providers: [.apt(["libutf8proc-dev"])]),
         .target(name: "LinearAlgebra", dependencies: ["CBLAS"]),
         .target(name: "NeuralNetwork", dependencies: ["LinearAlgebra"]),
-        .target(name: "Text", dependencies: ["CUtf8proc"]),
+        .target(name: "Text", dependencies: ["CUtf8proc"], resources: [.copy("Resources/tokenizer-en.tsv")]),
         .target(name: "Corpora", dependencies: ["Text"]),
         .target(
             name: "Tagging",

@@ -6,5 +6,5 @@ struct TaggerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tagger",
         abstract: "Tokenize, tag and classify English text with recurrent networks.",
-        subcommands: [BenchmarkCommand.self])
+        subcommands: [TokenizeCommand.self, TrainCommand.self, EvalCommand.self, BenchmarkCommand.self])
 }

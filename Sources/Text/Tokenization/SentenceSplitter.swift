@@ -1,0 +1,151 @@
+/// How a text is cut into sentences.
+public enum SentenceMode: String, CaseIterable, Sendable {
+    /// Each line of the input is one sentence (empty lines give none).
+    case lines
+    /// Running text: sentences are found by ``SentenceSplitter``; a blank line always ends one.
+    case runningText = "running-text"
+    /// The whole text is one sentence.
+    case whole
+}
+
+/// Finds sentence boundaries in a token sequence with an averaged-perceptron model over
+/// the tokens around each gap (weights learned from a treebank and stored in the
+/// ``TokenizerLexicon``); without weights it falls back to punctuation rules.
+public struct SentenceSplitter: Sendable {
+    /// Feature weights by name; a gap is a boundary when their sum over its features is positive.
+    public let weights: [String: Double]
+    /// Abbreviations that the fallback rules never end a sentence after.
+    public let abbreviations: Set<String>
+
+    /// A splitter with the boundary weights and abbreviations of `lexicon`.
+    public init(lexicon: TokenizerLexicon) {
+        weights = lexicon.boundaryWeights
+        abbreviations = lexicon.abbreviations
+    }
+
+    /// The sentences of `tokens` (tokenized from `text`) as ranges of token indices.
+    public func split(_ tokens: [Token], in text: String) -> [Range<Int>] {
+        guard !tokens.isEmpty else { return [] }
+        var sentences: [Range<Int>] = []
+        var start = 0
+        let utf8 = Array(text.utf8)
+        for i in 0..<(tokens.count - 1) where tokens[i].spaceAfter {
+            let gap = utf8[tokens[i].utf8Range.upperBound..<tokens[i + 1].utf8Range.lowerBound]
+            if Self.containsBlankLine(gap) || isBoundary(tokens, after: i, sentenceStart: start) {
+                sentences.append(start..<(i + 1))
+                start = i + 1
+            }
+        }
+        sentences.append(start..<tokens.count)
+        return sentences
+    }
+
+    static func containsBlankLine(_ gap: ArraySlice<UInt8>) -> Bool {
+        var newlines = 0
+        for b in gap {
+            if b == 0x0A { newlines += 1 } else if b != 0x0D && b != 0x20 && b != 0x09 { newlines = 0 }
+            if newlines >= 2 { return true }
+        }
+        return false
+    }
+
+    /// Whether the gap after token `i` ends the sentence that started at token `sentenceStart`.
+    public func isBoundary(_ tokens: [Token], after i: Int, sentenceStart: Int) -> Bool {
+        if weights.isEmpty { return ruleBoundary(tokens, after: i) }
+        var score = 0.0
+        for feature in Self.features(tokens, after: i, sentenceStart: sentenceStart) { score += weights[feature] ?? 0 }
+        return score > 0
+    }
+
+    func ruleBoundary(_ tokens: [Token], after i: Int) -> Bool {
+        var k = i
+        while k > 0 && ["\"", "'", ")", "”", "’", "]"].contains(tokens[k].text) { k -= 1 }
+        guard let last = tokens[k].text.unicodeScalars.last, [".", "!", "?", "…"].contains(last) else { return false }
+        if abbreviations.contains(tokens[k].text) && tokens[k].text.count > 2 { return false }
+        let next = tokens[i + 1].text.unicodeScalars.first!
+        let c = ScalarClass.of(next.value)
+        return c == .upper || c == .digit || c == .punctuation || c == .letter
+    }
+
+    /// The features of the gap after token `i` in a sentence that started at token
+    /// `sentenceStart`: the case-folded tokens and shapes around it and the sentence length.
+    public static func features(_ tokens: [Token], after i: Int, sentenceStart: Int) -> [String] {
+        let p = fold(tokens[i].text)
+        let n = fold(tokens[i + 1].text)
+        let ps = shape(tokens[i].text)
+        let ns = shape(tokens[i + 1].text)
+        let pps = i > 0 ? shape(tokens[i - 1].text) : "^"
+        let pp = i > 0 ? fold(tokens[i - 1].text) : "^"
+        let nns = i + 2 < tokens.count ? shape(tokens[i + 2].text) : "$"
+        return [
+            "b", "p=" + p, "n=" + n, "ps=" + ps, "ns=" + ns, "ps|ns=" + ps + "|" + ns, "p|ns=" + p + "|" + ns,
+            "ps|n=" + ps + "|" + n, "pp|p=" + pp + "|" + p, "pps|ps|ns=" + pps + "|" + ps + "|" + ns,
+            "ns|nns=" + ns + "|" + nns, "p|n=" + p + "|" + n, "pp|ps|n=" + pp + "|" + ps + "|" + n,
+            "nn=" + (i + 2 < tokens.count ? fold(tokens[i + 2].text) : "$"), "len=" + lengthBucket(i + 1 - sentenceStart),
+        ]
+    }
+
+    static func lengthBucket(_ length: Int) -> String {
+        switch length {
+        case ..<5: return String(length)
+        case 5..<8: return "5-7"
+        case 8..<13: return "8-12"
+        case 13..<25: return "13-24"
+        default: return "25+"
+        }
+    }
+
+    static func fold(_ s: String) -> String {
+        let f = UnicodeText.caseFold(s)
+        return f.unicodeScalars.count > 20 ? String(f.unicodeScalars.prefix(20)) : f
+    }
+
+    /// The shape of a token: `X` for uppercase, `x` for lowercase, `d` for digits, other
+    /// characters as themselves, repeats collapsed, at most six symbols.
+    public static func shape(_ s: String) -> String {
+        var out = String.UnicodeScalarView()
+        var last: Unicode.Scalar? = nil
+        for u in s.unicodeScalars {
+            let c: Unicode.Scalar
+            switch ScalarClass.of(u.value) {
+            case .upper: c = "X"
+            case .lower, .letter: c = "x"
+            case .digit, .number: c = "d"
+            case .mark: continue
+            default: c = u
+            }
+            if c != last {
+                out.append(c)
+                last = c
+                if out.count >= 6 { break }
+            }
+        }
+        return String(out)
+    }
+}
+
+extension Tokenizer {
+    /// Tokenizes `text` and cuts it into sentences as `mode` says.
+    public func document(_ text: String, sentences mode: SentenceMode) -> Document {
+        let tokens = tokenize(text)
+        switch mode {
+        case .whole:
+            return Document(text: text, tokens: tokens, sentences: tokens.isEmpty ? [] : [0..<tokens.count])
+        case .runningText:
+            return Document(text: text, tokens: tokens, sentences: SentenceSplitter(lexicon: lexicon).split(tokens, in: text))
+        case .lines:
+            var sentences: [Range<Int>] = []
+            var start = 0
+            let utf8 = Array(text.utf8)
+            for i in 0..<tokens.count {
+                let gapEnd = i + 1 < tokens.count ? tokens[i + 1].utf8Range.lowerBound : utf8.count
+                let gap = utf8[tokens[i].utf8Range.upperBound..<gapEnd]
+                if i + 1 == tokens.count || gap.contains(0x0A) || gap.contains(0x0D) {
+                    sentences.append(start..<(i + 1))
+                    start = i + 1
+                }
+            }
+            return Document(text: text, tokens: tokens, sentences: sentences)
+        }
+    }
+}

@@ -1,0 +1,512 @@
+/// A rule-based tokenizer for English following the conventions of UD English EWT, with
+/// exceptions learned from a treebank (``TokenizerLexicon``).
+///
+/// It works on the UTF-8 bytes of the text, one white-space-delimited chunk at a time,
+/// with table lookups for the class of each scalar; it allocates no string per character.
+/// Token ranges are in Unicode scalars (see ``Token``), so they stay aligned with the
+/// original text whatever its normalisation; lookups use the NFC form.
+public struct Tokenizer: Sendable {
+    /// The learned data the rules consult.
+    public let lexicon: TokenizerLexicon
+    /// Chunks longer than this many scalars are cut into pieces first, so that memory stays
+    /// bounded on pathological input (a 10 MB line without spaces).
+    public static let maximumChunkLength = 4096
+
+    let emoticonStarts: Set<UInt32>
+    let foldedAbbreviations: Set<String>
+
+    /// Whether `word` (with its final period) is a learned abbreviation, as written or case-folded.
+    func isAbbreviation(_ word: String) -> Bool {
+        lexicon.abbreviations.contains(word) || foldedAbbreviations.contains(UnicodeText.caseFold(word))
+    }
+    let longestEmoticon: Int
+    let longestException: Int
+    let longestMultiword: Int
+
+    /// A tokenizer using `lexicon`.
+    public init(lexicon: TokenizerLexicon) {
+        self.lexicon = lexicon
+        foldedAbbreviations = Set(lexicon.abbreviations.map(UnicodeText.caseFold))
+        emoticonStarts = Set(lexicon.emoticons.compactMap { $0.unicodeScalars.first?.value })
+        longestEmoticon = lexicon.emoticons.map { $0.unicodeScalars.count }.max() ?? 0
+        longestException = lexicon.chunkExceptions.keys.map { $0.unicodeScalars.count }.max() ?? 0
+        longestMultiword = lexicon.multiwords.keys.map { $0.unicodeScalars.count }.max() ?? 0
+    }
+
+    /// The English tokenizer with the lexicon shipped in this module (learned from the UD
+    /// English EWT train split by `tagger train --task tokenize`).
+    public static let english: Tokenizer = {
+        do {
+            return Tokenizer(lexicon: try TokenizerLexicon.bundledEnglish())
+        } catch {
+            preconditionFailure("the Text module's bundled tokenizer lexicon is broken: \(error)")
+        }
+    }()
+
+    /// The tokens of `text` in order, with ranges relative to its start.
+    public func tokenize(_ text: String) -> [Token] {
+        var tokens: [Token] = []
+        forEachToken(in: text) { tokens.append($0) }
+        return tokens
+    }
+
+    /// Calls `body` with each token of `text` in order, without collecting them.
+    public func forEachToken(in text: String, _ body: (Token) throws -> Void) rethrows {
+        var copy = text
+        try copy.withUTF8 { bytes in
+            var scanner = ChunkScanner(tokenizer: self)
+            try scanner.run(bytes, body)
+        }
+    }
+}
+
+@inline(__always)
+func decodeScalar(_ b: UnsafeBufferPointer<UInt8>, _ i: Int) -> (UInt32, Int) {
+    let b0 = UInt32(b[i])
+    if b0 < 0x80 { return (b0, 1) }
+    if b0 < 0xE0 { return ((b0 & 0x1F) << 6 | UInt32(b[i + 1]) & 0x3F, 2) }
+    if b0 < 0xF0 {
+        return ((b0 & 0x0F) << 12 | (UInt32(b[i + 1]) & 0x3F) << 6 | UInt32(b[i + 2]) & 0x3F, 3)
+    }
+    return (
+        (b0 & 0x07) << 18 | (UInt32(b[i + 1]) & 0x3F) << 12 | (UInt32(b[i + 2]) & 0x3F) << 6 | UInt32(b[i + 3]) & 0x3F, 4
+    )
+}
+
+private let apostrophes: Set<UInt32> = [0x27, 0x2019, 0x60]  // ' ’ `
+private let sentenceFinal: Set<UInt32> = [0x2E, 0x21, 0x3F, 0x2026]  // . ! ? …
+private let clitics: Set<String> = ["'s", "'m", "'re", "'ve", "'ll", "'d"]
+private let fileAndDomainSuffixes: Set<String> = [
+    "com", "org", "net", "gov", "edu", "mil", "info", "biz", "uk", "ca", "au", "de", "nz", "us",
+    "doc", "docx", "xls", "xlsx", "ppt", "pptx", "pdf", "txt", "htm", "html", "url", "jpg", "jpeg", "gif",
+    "png", "zip", "exe", "mp3", "wav", "avi", "mpg", "csv", "dat",
+]
+
+/// One segment of a chunk: scalar offsets within the chunk and, for a multiword token,
+/// the offsets (from the segment's start) where its second, third… words start.
+struct Segment {
+    var start: Int
+    var end: Int
+    var breaks: [Int] = []
+}
+
+/// The per-call state of the tokenizer: buffers for the current chunk, reused across chunks.
+struct ChunkScanner {
+    let tokenizer: Tokenizer
+    var cp: [UInt32] = []
+    var cl: [ScalarClass] = []
+    var bo: [Int] = []  // byte offset of each scalar in the text, plus the end
+    var segments: [Segment] = []
+    var hasAt = false
+    var hasApostrophe = false
+    var isASCII = true
+    var bytes: UnsafeBufferPointer<UInt8> = UnsafeBufferPointer(start: nil, count: 0)
+
+    init(tokenizer: Tokenizer) {
+        self.tokenizer = tokenizer
+        cp.reserveCapacity(256)
+        cl.reserveCapacity(256)
+        bo.reserveCapacity(257)
+    }
+
+    var n: Int { cp.count }
+
+    mutating func run(_ text: UnsafeBufferPointer<UInt8>, _ body: (Token) throws -> Void) rethrows {
+        bytes = text
+        let count = text.count
+        var i = 0
+        var scalarIndex = 0
+        while i < count {
+            let (v, len) = decodeScalar(text, i)
+            if ScalarClass.of(v) == .space {
+                i += len
+                scalarIndex += 1
+                continue
+            }
+            cp.removeAll(keepingCapacity: true)
+            cl.removeAll(keepingCapacity: true)
+            bo.removeAll(keepingCapacity: true)
+            hasAt = false
+            hasApostrophe = false
+            isASCII = true
+            var j = i
+            while j < count {
+                let (w, l) = decodeScalar(text, j)
+                let c = ScalarClass.of(w)
+                if c == .space { break }
+                if cp.count >= Tokenizer.maximumChunkLength && c != .mark && !(cl.last?.isAlphanumeric ?? false && c.isAlphanumeric && cp.count < 2 * Tokenizer.maximumChunkLength) {
+                    break
+                }
+                if w == 0x40 { hasAt = true }
+                if apostrophes.contains(w) { hasApostrophe = true }
+                if w >= 0x80 { isASCII = false }
+                cp.append(w)
+                cl.append(c)
+                bo.append(j)
+                j += l
+            }
+            bo.append(j)
+            let spaceFollows = j >= count || ScalarClass.of(decodeScalar(text, j).0) == .space
+            segmentChunk()
+            for (k, s) in segments.enumerated() {
+                let a = bo[s.start]
+                let b = bo[s.end]
+                var words: [String] = []
+                if !s.breaks.isEmpty {
+                    var from = s.start
+                    for br in s.breaks + [s.end - s.start] {
+                        words.append(string(bo[from], bo[s.start + br]))
+                        from = s.start + br
+                    }
+                }
+                let token = Token(
+                    text: string(a, b), scalarRange: (scalarIndex + s.start)..<(scalarIndex + s.end), utf8Range: a..<b,
+                    words: words, spaceAfter: k == segments.count - 1 ? spaceFollows : false)
+                try body(token)
+            }
+            scalarIndex += cp.count
+            i = j
+        }
+    }
+
+    @inline(__always) func string(_ a: Int, _ b: Int) -> String {
+        String(decoding: UnsafeBufferPointer(rebasing: bytes[a..<b]), as: UTF8.self)
+    }
+
+    /// The NFC string of scalars `a..<b` of the chunk.
+    func key(_ a: Int, _ b: Int) -> String {
+        let s = string(bo[a], bo[b])
+        return isASCII ? s : UnicodeText.nfc(s)
+    }
+
+    func lowerKey(_ a: Int, _ b: Int) -> String {
+        UnicodeText.caseFold(string(bo[a], bo[b]))
+    }
+
+    mutating func segmentChunk() {
+        segments.removeAll(keepingCapacity: true)
+        if n <= tokenizer.longestException {
+            let k = key(0, n)
+            if let exception = tokenizer.lexicon.chunkExceptions[k], exception.length == n {
+                var p = 0
+                for lengths in exception.tokens {
+                    let total = lengths.reduce(0, +)
+                    var breaks: [Int] = []
+                    if lengths.count > 1 {
+                        var acc = 0
+                        for l in lengths.dropLast() {
+                            acc += l
+                            breaks.append(acc)
+                        }
+                    }
+                    segments.append(Segment(start: p, end: p + total, breaks: breaks))
+                    p += total
+                }
+                return
+            }
+        }
+        var p = 0
+        while p < n {
+            var segment = scanToken(p)
+            precondition(segment.end > p, "tokenizer made no progress at scalar \(p) of a chunk of \(n)")
+            segment.end = extend(segment.end)
+            segments.append(segment)
+            p = segment.end
+        }
+    }
+
+    /// Moves `end` past combining marks and joiners so that a token never splits a character.
+    func extend(_ end: Int) -> Int {
+        var e = end
+        while e < n {
+            if cl[e] == .mark {
+                e += 1
+            } else if cp[e - 1] == 0x200D {
+                e += 1  // the scalar after a zero-width joiner
+            } else {
+                break
+            }
+        }
+        return e
+    }
+
+    @inline(__always) func isAlnum(_ i: Int) -> Bool { i >= 0 && i < n && cl[i].isAlphanumeric }
+    @inline(__always) func isLetter(_ i: Int) -> Bool { i >= 0 && i < n && cl[i].isLetter }
+    @inline(__always) func isDigit(_ i: Int) -> Bool { i >= 0 && i < n && cl[i] == .digit }
+    @inline(__always) func at(_ i: Int) -> UInt32 { i >= 0 && i < n ? cp[i] : 0 }
+
+    func scanToken(_ p: Int) -> Segment {
+        let prevAlnum = isAlnum(p - 1)
+        if !prevAlnum {
+            if let e = matchURL(p) { return Segment(start: p, end: e) }
+            if hasAt, let e = matchEmail(p) { return Segment(start: p, end: e) }
+        }
+        if cl[p].isAlphanumeric { return scanWord(p) }
+        let c = cp[p]
+        if (c == 0x40 || c == 0x23) && !prevAlnum && (isAlnum(p + 1) || at(p + 1) == 0x5F) {  // @handle, #hashtag
+            var e = p + 1
+            while e < n && (cl[e].isAlphanumeric || cp[e] == 0x5F) { e += 1 }
+            return Segment(start: p, end: e)
+        }
+        if tokenizer.emoticonStarts.contains(c), let e = matchEmoticon(p) { return Segment(start: p, end: e) }
+        if c == 0x2E && !prevAlnum && isLetter(p + 1) {  // .doc
+            var r = p + 1
+            while r < n && cl[r].isAlphanumeric { r += 1 }
+            if r - p - 1 <= 4 && !isAlnum(r) && fileAndDomainSuffixes.contains(lowerKey(p + 1, r)) { return Segment(start: p, end: r) }
+        }
+        if cl[p] == .emoji {  // one pictograph, or the two regional indicators of a flag
+            let flag: ClosedRange<UInt32> = 0x1F1E6...0x1F1FF
+            return Segment(start: p, end: flag.contains(c) && flag.contains(at(p + 1)) ? p + 2 : p + 1)
+        }
+        if sentenceFinal.contains(c) {
+            var e = p + 1
+            while e < n && sentenceFinal.contains(cp[e]) { e += 1 }
+            return Segment(start: p, end: e)
+        }
+        var e = p + 1
+        while e < n && cp[e] == c { e += 1 }
+        return Segment(start: p, end: e)
+    }
+
+    func matchesASCII(_ p: Int, _ pattern: StaticString) -> Bool {
+        let count = pattern.utf8CodeUnitCount
+        guard p + count <= n else { return false }
+        let base = pattern.utf8Start
+        for k in 0..<count {
+            var v = cp[p + k]
+            if v >= 65 && v <= 90 { v |= 0x20 }
+            if v != UInt32(base[k]) { return false }
+        }
+        return true
+    }
+
+    func matchURL(_ p: Int) -> Int? {
+        let c = cp[p] | 0x20
+        guard c == 0x68 || c == 0x77 || c == 0x66 || c == 0x6D else { return nil }  // h w f m
+        guard
+            matchesASCII(p, "http://") || matchesASCII(p, "https://") || matchesASCII(p, "www.")
+                || matchesASCII(p, "ftp://") || matchesASCII(p, "mailto:")
+        else { return nil }
+        return trimTrailing(from: p, to: n)
+    }
+
+    /// Drops closing punctuation that ends a URL or address but belongs to the sentence.
+    func trimTrailing(from p: Int, to end: Int) -> Int {
+        var e = end
+        var opens = 0
+        var closes = 0
+        for k in p..<e {
+            if cp[k] == 0x28 { opens += 1 } else if cp[k] == 0x29 { closes += 1 }
+        }
+        while e > p + 1 {
+            let v = cp[e - 1]
+            if v == 0x29 && closes > opens {
+                closes -= 1
+                e -= 1
+            } else if [0x2E, 0x2C, 0x3B, 0x3A, 0x21, 0x3F, 0x22, 0x27, 0x5D, 0x3E, 0x201D, 0x2019].contains(v) {
+                e -= 1
+            } else {
+                break
+            }
+        }
+        return e
+    }
+
+    func matchEmail(_ p: Int) -> Int? {
+        guard cl[p].isAlphanumeric else { return nil }
+        var e = p
+        func isLocal(_ v: UInt32, _ c: ScalarClass) -> Bool {
+            c.isAlphanumeric || v == 0x2E || v == 0x5F || v == 0x25 || v == 0x2B || v == 0x2D
+        }
+        while e < n && isLocal(cp[e], cl[e]) { e += 1 }
+        guard e < n, cp[e] == 0x40, e > p else { return nil }
+        e += 1
+        let domainStart = e
+        var dots = 0
+        while e < n && (cl[e].isAlphanumeric || cp[e] == 0x2E || cp[e] == 0x2D || cp[e] == 0x5F) {
+            if cp[e] == 0x2E { dots += 1 }
+            e += 1
+        }
+        while e > domainStart && !cl[e - 1].isAlphanumeric { e -= 1 }
+        guard e > domainStart, dots > 0 else { return nil }
+        return e
+    }
+
+    func matchEmoticon(_ p: Int) -> Int? {
+        var length = min(tokenizer.longestEmoticon, n - p)
+        while length >= 2 {
+            let e = p + length
+            if !isAlnum(e) || !cl[e - 1].isAlphanumeric {
+                if tokenizer.lexicon.emoticons.contains(key(p, e)) { return e }
+            }
+            length -= 1
+        }
+        return nil
+    }
+
+    /// A run of letters and digits with the joiners EWT keeps inside a token, then the
+    /// abbreviation period, the plural possessive apostrophe and the clitic split.
+    func scanWord(_ p: Int) -> Segment {
+        var e = p
+        var partStart = p
+        var dotted = false
+        var sawLetter = false
+        while true {
+            while e < n && cl[e].isAlphanumeric {
+                if cl[e].isLetter && e > p && isDigit(e - 1) && !sawLetter && !ordinalSuffix(e) { return Segment(start: p, end: e) }
+                if cl[e].isLetter { sawLetter = true }
+                e += 1
+            }
+            if e >= n { break }
+            let v = cp[e]
+            if apostrophes.contains(v) && isLetter(e + 1) && v != 0x60 {
+                e += 1
+                continue
+            }
+            if v == 0x2E && isAlnum(e + 1) {
+                if isDigit(e - 1) && isDigit(e + 1) || isLower(e - 1) && isLower(e + 1) {  // 1.5, alt.animals.cats
+                    e += 1
+                    continue
+                }
+                if e - partStart == 1 && cl[partStart].isLetter && isLetter(e + 1) && !isAlnum(e + 2) {
+                    dotted = true
+                    e += 1
+                    partStart = e
+                    continue
+                }
+                var r = e + 1
+                while r < n && cl[r].isAlphanumeric { r += 1 }
+                if r - e - 1 <= 5 && !isAlnum(r) && (r >= n || cp[r] != 0x2E || !isAlnum(r + 1))
+                    && fileAndDomainSuffixes.contains(lowerKey(e + 1, r))
+                {
+                    e = r
+                    continue
+                }
+                break
+            }
+            if v == 0x2E && isLower(e - 1) && isLower(e + 1) {  // alt.animals.cats, carol.st.clair
+                e += 1
+                continue
+            }
+            if v == 0x40 && isAlnum(e + 1) && isAlnum(e - 1) {  // Warner@ENRON
+                e += 1
+                continue
+            }
+            if v == 0x2F && isDigit(e - 1) && isDigit(e + 1) {  // 08/16/2000, 3/4
+                e += 1
+                continue
+            }
+            if v == 0x2F && e - p == 1 && isLetter(p) {  // b/c, w/, w/o, l/c
+                var r = e + 1
+                while r < n && cl[r].isLetter { r += 1 }
+                if r - e - 1 <= 3 && !isAlnum(r) && at(r) != 0x2F {
+                    e = r
+                    continue
+                }
+            }
+            if v == 0x2D && isDigit(e - 1) && isDigit(e + 1) && isPhoneHyphen(partStart, e) {  // 713-853-3242
+                e += 1
+                partStart = e
+                continue
+            }
+            if (v == 0x2C || v == 0x3A) && isDigit(e - 1) && isDigit(e + 1) {
+                e += 1
+                continue
+            }
+            if v == 0x26 && at(e - 1) >= 65 && at(e - 1) <= 90 && at(e + 1) >= 65 && at(e + 1) <= 90 {
+                e += 1
+                continue
+            }
+            if v == 0x5F && isAlnum(e + 1) {
+                e += 1
+                continue
+            }
+            if v == 0x2D && isLetter(e + 1) && isLetter(e - 1) && e - partStart <= 8
+                && tokenizer.lexicon.hyphenPrefixes.contains(lowerKey(partStart, e))
+            {
+                e += 1
+                partStart = e
+                continue
+            }
+            break
+        }
+        // The abbreviation period.
+        if e < n && cp[e] == 0x2E {
+            if dotted || (e - p == 1 && cl[p] == .upper) || tokenizer.isAbbreviation(key(p, e + 1)) {
+                return Segment(start: p, end: e + 1)
+            }
+        }
+        // The plural possessive apostrophe (`parents'`) as a multiword token.
+        if e < n && (cp[e] == 0x27 || cp[e] == 0x2019) && (at(e - 1) | 0x20) == 0x73 && !isLetter(e + 1)
+            && !startsWithQuote(before: p)
+        {
+            return Segment(start: p, end: e + 1, breaks: [e - p])
+        }
+        return Segment(start: p, end: e, breaks: cliticBreaks(p, e))
+    }
+
+    @inline(__always) func isLower(_ i: Int) -> Bool { i >= 0 && i < n && cl[i] == .lower }
+
+    /// Whether letters at `i` after a digit are a suffix EWT keeps on the number (`5th`, `1980s`).
+    func ordinalSuffix(_ i: Int) -> Bool {
+        var r = i
+        while r < n && cl[r].isLetter { r += 1 }
+        if isAlnum(r) || r - i > 2 { return false }
+        let a = cp[i] | 0x20
+        let b = r - i == 2 ? cp[i + 1] | 0x20 : 0
+        switch (a, b) {
+        case (0x73, 0), (0x74, 0x68), (0x73, 0x74), (0x6E, 0x64), (0x72, 0x64): return true  // s th st nd rd
+        default: return false
+        }
+    }
+
+    /// Whether the hyphen at `e`, after the digits from `partStart`, is inside a phone number
+    /// or ZIP code (`555-1234`, `713-853-3242`, `1-800-…`, `77002-7361`).
+    func isPhoneHyphen(_ partStart: Int, _ e: Int) -> Bool {
+        let before = e - partStart
+        var r = e + 1
+        while r < n && cl[r] == .digit { r += 1 }
+        let after = r - e - 1
+        if isAlnum(r) { return false }
+        let continues = at(r) == 0x2D && isDigit(r + 1)
+        switch (before, after) {
+        case (3, 4), (5, 4): return !continues
+        case (3, 3), (1, 3): return continues
+        default: return false
+        }
+    }
+
+    func startsWithQuote(before p: Int) -> Bool {
+        var k = 0
+        while k < p {
+            if cp[k] == 0x27 || cp[k] == 0x2018 || cp[k] == 0x2019 || cp[k] == 0x60 { return true }
+            k += 1
+        }
+        return false
+    }
+
+    /// Word starts inside a word: learned multiword tokens first, then English clitics.
+    func cliticBreaks(_ p: Int, _ e: Int) -> [Int] {
+        let length = e - p
+        guard length >= 2 else { return [] }
+        if length <= tokenizer.longestMultiword {
+            let folded = lowerKey(p, e)
+            if let breaks = tokenizer.lexicon.multiwords[folded], folded.unicodeScalars.count == length { return breaks }
+        }
+        guard hasApostrophe else { return [] }
+        var a = e - 1
+        while a > p && !apostrophes.contains(cp[a]) { a -= 1 }
+        guard a > p, e - a <= 3 else { return [] }
+        var suffix = "'"
+        for k in (a + 1)..<e {
+            var v = cp[k]
+            if v >= 65 && v <= 90 { v |= 0x20 }
+            suffix.unicodeScalars.append(Unicode.Scalar(v) ?? "?")
+        }
+        if suffix == "'t" {
+            if (cp[a - 1] | 0x20) == 0x6E && a - 1 > p { return [a - 1 - p] }
+            return []
+        }
+        return clitics.contains(suffix) ? [a - p] : []
+    }
+}

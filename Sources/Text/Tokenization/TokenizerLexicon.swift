@@ -1,0 +1,157 @@
+import Foundation
+
+/// How one white-space-delimited chunk is cut into tokens: for each token, the lengths in
+/// Unicode scalars of its syntactic words (one length for a plain token).
+public struct ChunkSegmentation: Hashable, Sendable {
+    /// Per token, the scalar lengths of its words, in order.
+    public var tokens: [[Int]]
+
+    /// A segmentation from per-token word lengths.
+    public init(tokens: [[Int]]) { self.tokens = tokens }
+
+    /// The segmentation in the lexicon file's notation: tokens separated by spaces, the
+    /// word lengths of a multiword token joined by `+` (`do+n't.` → `2+3 1`).
+    public var notation: String { tokens.map { $0.map(String.init).joined(separator: "+") }.joined(separator: " ") }
+
+    /// Parses ``notation``; nil when it is not a list of positive lengths.
+    public init?(notation: String) {
+        var tokens: [[Int]] = []
+        for part in notation.split(separator: " ") {
+            let lengths = part.split(separator: "+").map { Int($0) ?? 0 }
+            guard !lengths.isEmpty, lengths.allSatisfy({ $0 > 0 }) else { return nil }
+            tokens.append(lengths)
+        }
+        guard !tokens.isEmpty else { return nil }
+        self.tokens = tokens
+    }
+
+    /// The total length in scalars.
+    public var length: Int { tokens.reduce(0) { $0 + $1.reduce(0, +) } }
+}
+
+/// Everything the tokenizer learns from a treebank: abbreviations, multiword tokens,
+/// hyphenated prefixes kept whole, emoticons, chunk-level exceptions to the rules and the
+/// weights of the sentence-boundary model. Stored as a small tab-separated text file.
+public struct TokenizerLexicon: Sendable, Equatable {
+    /// The header line that starts every lexicon file.
+    public static let formatHeader = "# tokenizer-lexicon v1"
+
+    /// Abbreviations with their final period, as written (`Mr.`, `U.S.`, `etc.`).
+    public var abbreviations: Set<String> = []
+    /// Multiword tokens: case-folded NFC form → scalar offsets where a new word starts
+    /// (`don't` → `[2]`, `cannot` → `[3]`).
+    public var multiwords: [String: [Int]] = [:]
+    /// Case-folded word parts that keep a following hyphen and word attached (`e` in `e-mail`).
+    public var hyphenPrefixes: Set<String> = []
+    /// Emoticons kept whole (`:)`, `:-(`, `^_^`).
+    public var emoticons: Set<String> = []
+    /// Whole chunks (NFC, white-space free) whose segmentation overrides the rules.
+    public var chunkExceptions: [String: ChunkSegmentation] = [:]
+    /// Weights of the sentence-boundary perceptron by feature name.
+    public var boundaryWeights: [String: Double] = [:]
+    /// Free-text provenance (which file, which command) written as a comment.
+    public var provenance: String = ""
+
+    /// An empty lexicon: the tokenizer then uses its rules alone.
+    public init() {}
+
+    /// Parses a lexicon file's text.
+    public init(tsv: String) throws {
+        var lineNumber = 0
+        var sawHeader = false
+        for rawLine in tsv.split(separator: "\n", omittingEmptySubsequences: false) {
+            lineNumber += 1
+            let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
+            if line.isEmpty { continue }
+            if line.hasPrefix("#") {
+                if lineNumber == 1 {
+                    guard line == Self.formatHeader else {
+                        throw TokenizerError.unsupportedLexiconFormat(found: String(line), supported: Self.formatHeader)
+                    }
+                    sawHeader = true
+                } else if line.hasPrefix("# provenance: ") {
+                    provenance = String(line.dropFirst("# provenance: ".count))
+                }
+                continue
+            }
+            guard sawHeader else {
+                throw TokenizerError.unsupportedLexiconFormat(found: String(line.prefix(40)), supported: Self.formatHeader)
+            }
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            func need(_ count: Int) throws {
+                guard fields.count == count, fields.allSatisfy({ !$0.isEmpty }) else {
+                    throw TokenizerError.malformedLexicon(
+                        line: lineNumber, reason: "\"\(fields[0])\" needs \(count - 1) non-empty tab-separated fields")
+                }
+            }
+            switch fields[0] {
+            case "abbrev":
+                try need(2)
+                abbreviations.insert(fields[1])
+            case "hyphen":
+                try need(2)
+                hyphenPrefixes.insert(fields[1])
+            case "emoticon":
+                try need(2)
+                emoticons.insert(fields[1])
+            case "mwt":
+                try need(3)
+                let breaks = fields[2].split(separator: " ").compactMap { Int($0) }
+                guard !breaks.isEmpty, breaks == breaks.sorted(), breaks.first! > 0,
+                    breaks.last! < fields[1].unicodeScalars.count
+                else {
+                    throw TokenizerError.malformedLexicon(line: lineNumber, reason: "bad word offsets \"\(fields[2])\" for \(fields[1])")
+                }
+                multiwords[fields[1]] = breaks
+            case "chunk":
+                try need(3)
+                guard let segmentation = ChunkSegmentation(notation: fields[2]),
+                    segmentation.length == fields[1].unicodeScalars.count
+                else {
+                    throw TokenizerError.malformedLexicon(line: lineNumber, reason: "segmentation \"\(fields[2])\" does not cover \(fields[1])")
+                }
+                chunkExceptions[fields[1]] = segmentation
+            case "boundary":
+                try need(3)
+                guard let weight = Double(fields[2]), weight.isFinite else {
+                    throw TokenizerError.malformedLexicon(line: lineNumber, reason: "weight \"\(fields[2])\" is not a finite number")
+                }
+                boundaryWeights[fields[1]] = weight
+            default:
+                throw TokenizerError.malformedLexicon(line: lineNumber, reason: "unknown entry kind \"\(fields[0])\"")
+            }
+        }
+        if !sawHeader { throw TokenizerError.unsupportedLexiconFormat(found: "", supported: Self.formatHeader) }
+    }
+
+    /// Reads a lexicon file.
+    public init(contentsOf url: URL) throws {
+        let data = try Data(contentsOf: url)
+        try self.init(tsv: String(decoding: data, as: UTF8.self))
+    }
+
+    /// The lexicon file's text, sorted so that the same lexicon always gives the same bytes.
+    public var tsv: String {
+        var lines = [Self.formatHeader]
+        if !provenance.isEmpty { lines.append("# provenance: " + provenance) }
+        lines += abbreviations.sorted().map { "abbrev\t\($0)" }
+        lines += hyphenPrefixes.sorted().map { "hyphen\t\($0)" }
+        lines += emoticons.sorted().map { "emoticon\t\($0)" }
+        lines += multiwords.keys.sorted().map { "mwt\t\($0)\t\(multiwords[$0]!.map(String.init).joined(separator: " "))" }
+        lines += chunkExceptions.keys.sorted().map { "chunk\t\($0)\t\(chunkExceptions[$0]!.notation)" }
+        lines += boundaryWeights.keys.sorted().map { "boundary\t\($0)\t\(String(format: "%.4g", boundaryWeights[$0]!))" }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The file name of the English lexicon shipped with the module, learned from the UD
+    /// English EWT train split.
+    public static let bundledEnglishName = "tokenizer-en.tsv"
+
+    /// The English lexicon shipped as a resource of this module.
+    public static func bundledEnglish() throws -> TokenizerLexicon {
+        guard let url = Bundle.module.url(forResource: "tokenizer-en", withExtension: "tsv") else {
+            throw TokenizerError.missingBundledLexicon(name: bundledEnglishName)
+        }
+        return try TokenizerLexicon(contentsOf: url)
+    }
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import Tagging
+import Text
+
+/// The tasks `tagger eval` can score.
+enum EvalTask: String, ExpressibleByArgument, CaseIterable {
+    case tokenize
+}
+
+/// `tagger eval --task …`: scores the toolkit on a gold file.
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Evaluate a task on a gold file.",
+        discussion: """
+            --task tokenize rebuilds the raw text from the # text comments of a CoNLL-U file, \
+            tokenizes it and prints Tokens, Words and Sentences precision, recall and F1 with the \
+            CoNLL 2018 shared task definitions. By default each sentence's text is tokenized on \
+            its own; with --split-sentences each document's sentences (from # newdoc) are joined \
+            with spaces and split by the tokenizer.
+            """)
+
+    @Option(help: "The task to evaluate: tokenize.")
+    var task: EvalTask
+
+    @Option(help: "The gold CoNLL-U file.")
+    var test: String
+
+    @Flag(help: "Running text: join each document's sentences with spaces and split them.")
+    var splitSentences = false
+
+    @Option(help: "A tokenizer lexicon (default: the bundled English one).")
+    var lexicon: String?
+
+    @Option(help: "Also print up to this many gold ⇄ system token differences.")
+    var differences = 0
+
+    func run() throws {
+        switch task {
+        case .tokenize:
+            let tokenizer = try loadTokenizer(lexicon)
+            let gold = try GoldSentence.read(conllu: test)
+            let result = try TokenizationEvaluation.evaluate(tokenizer: tokenizer, gold: gold, runningText: splitSentences)
+            if differences > 0 {
+                for line in TokenizationEvaluation.tokenDifferences(gold: result.gold, system: result.system, limit: differences) {
+                    print(line)
+                }
+            }
+            print("Tokenization of \(test), \(splitSentences ? "running text (documents joined with spaces)" : "one sentence per line")")
+            print("Metric     | Precision |    Recall |  F1 Score")
+            for (name, score) in [("Tokens", result.score.tokens), ("Words", result.score.words), ("Sentences", result.score.sentences)] {
+                print(
+                    name.padding(toLength: 10, withPad: " ", startingAt: 0)
+                        + String(format: " | %9.2f | %9.2f | %9.2f", 100 * score.precision, 100 * score.recall, 100 * score.f1))
+            }
+        }
+    }
+}

@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import Tagging
+import Text
+
+/// The tasks `tagger train` can learn.
+enum TrainTask: String, ExpressibleByArgument, CaseIterable {
+    case tokenize
+}
+
+/// `tagger train --task …`: learns a model from a training file.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a model on a training split.",
+        discussion: """
+            --task tokenize learns the tokenizer lexicon (abbreviations, multiword tokens, \
+            hyphenated prefixes, emoticons, chunk exceptions, sentence-boundary weights) from a \
+            CoNLL-U training file. Copy the output to Sources/Text/Resources/tokenizer-en.tsv to \
+            ship it as the default.
+            """)
+
+    @Option(help: "The task to train: tokenize.")
+    var task: TrainTask
+
+    @Option(help: "The training CoNLL-U file (never the dev or test split).")
+    var train: String
+
+    @Option(help: "Where to write the model.")
+    var output: String
+
+    @Option(help: "Keep a chunk exception only when seen at least this often.")
+    var minExceptionCount = 2
+
+    func run() throws {
+        switch task {
+        case .tokenize:
+            let sentences = try GoldSentence.read(conllu: train)
+            var trainer = TokenizerTrainer()
+            trainer.minimumExceptionCount = minExceptionCount
+            let name = URL(fileURLWithPath: train).lastPathComponent
+            let (lexicon, report) = trainer.learn(
+                from: sentences, provenance: "tagger train --task tokenize --train \(name) --min-exception-count \(minExceptionCount)")
+            let temporary = output + ".tmp"
+            try Data(lexicon.tsv.utf8).write(to: URL(fileURLWithPath: temporary))
+            if FileManager.default.fileExists(atPath: output) { try FileManager.default.removeItem(atPath: output) }
+            try FileManager.default.moveItem(atPath: temporary, toPath: output)
+            var err = StandardError()
+            print(
+                "learned from \(sentences.count) sentences (\(report.unalignedSentences) unaligned): "
+                    + "\(lexicon.abbreviations.count) abbreviations, \(lexicon.multiwords.count) multiword tokens, "
+                    + "\(lexicon.hyphenPrefixes.count) hyphen prefixes, \(lexicon.emoticons.count) emoticons, "
+                    + "\(lexicon.chunkExceptions.count) chunk exceptions (rules wrong on \(report.ruleErrors) of \(report.chunks) chunks), "
+                    + "\(lexicon.boundaryWeights.count) boundary features → \(output)", to: &err)
+        }
+    }
+}
+
+/// Standard error as a `TextOutputStream`, for progress and diagnostics.
+struct StandardError: TextOutputStream {
+    mutating func write(_ string: String) { FileHandle.standardError.write(Data(string.utf8)) }
+}
