@@ -1,8 +1,7 @@
 import Foundation
 import LinearAlgebra
+import Tagging
 import XCTest
-
-@testable import Tagging
 
 final class ModelFileTests: XCTestCase {
     private func sample() -> ModelFile {

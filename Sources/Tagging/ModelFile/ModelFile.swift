@@ -200,8 +200,8 @@ public struct ModelFile: Equatable, Sendable {
         self.parameters = parameters
     }
 
-    /// FNV-1a over the bytes, eight at a time for speed.
-    static func checksum(_ bytes: ArraySlice<UInt8>) -> UInt64 {
+    /// The checksum stored at the end of a model file: 64-bit FNV-1a over `bytes`.
+    public static func checksum(_ bytes: ArraySlice<UInt8>) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         let prime: UInt64 = 0x0000_0100_0000_01b3
         bytes.withUnsafeBufferPointer { buffer in
