@@ -116,6 +116,10 @@ public struct CRF<Scalar: BLASScalar>: Parameterized {
     /// (zero on padded rows) and to the CRF parameters, from forward-backward marginals:
     /// `marginal − gold` for emissions, `start` and `end`, and expected minus gold
     /// transition counts for `transitions`.
+    ///
+    /// The backward recursion runs here, fused with the marginals: the pairwise
+    /// marginal `ξₜ(i, j) = γₜ(i) · F[i, j] · pⱼ / Sᵢ` reuses the row sums `Sᵢ` of the
+    /// recursion (see `ScaledTransitions`), so it costs no exponentials.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func backward(cache: Cache, dLoss: Scalar = 1) -> (dEmissions: Matrix<Scalar>, gradient: CRF) {
@@ -123,52 +127,56 @@ public struct CRF<Scalar: BLASScalar>: Parameterized {
         let emissions = cache.emissions
         let lengths = cache.lengths
         let batch = lengths.count
-        let time = batch == 0 ? 0 : emissions.rows / batch
-        let beta = backwardScores(emissions, lengths: lengths, time: time)
+        var beta = Matrix<Scalar>(rows: emissions.rows, columns: k)
         var dEmissions = Matrix<Scalar>(rows: emissions.rows, columns: k)
         var gradient = zeroed()
         let factor = dLoss * cache.scale
-        var pairwise = [Scalar](repeating: 0, count: k)
+        let tables = ScaledTransitions(transitions)
+        defer { tables.deallocate() }
+        let scratch = UnsafeMutablePointer<Scalar>.allocate(capacity: 4 * k)
+        defer { scratch.deallocate() }
+        let (r, p, sums, gamma) = (scratch, scratch + k, scratch + 2 * k, scratch + 3 * k)
         emissions.withUnsafePointer { e in
             cache.alpha.withUnsafePointer { alpha in
-                beta.withUnsafePointer { beta in
-                    transitions.withUnsafePointer { trans in
-                        dEmissions.withUnsafeMutablePointer { dE in
-                            gradient.transitions.withUnsafeMutablePointer { dT in
-                                gradient.start.withUnsafeMutablePointer { dStart in
-                                    gradient.end.withUnsafeMutablePointer { dEnd in
-                                        pairwise.withUnsafeMutableBufferPointer { rBuffer in
-                                            let r = rBuffer.baseAddress!
-                                            for s in 0..<batch where lengths[s] > 0 {
-                                                let length = lengths[s]
-                                                let gold = cache.tags[s]
-                                                let logZ = cache.logPartition[s]
-                                                for t in 0..<length {
-                                                    let row = (t * batch + s) * k
-                                                    // Unary marginals.
-                                                    for i in 0..<k {
-                                                        let p = Scalar.exp(alpha[row + i] + beta[row + i] - logZ)
-                                                        dE[row + i] = factor * p
-                                                        if t == 0 { dStart[i] += factor * p }
-                                                        if t == length - 1 { dEnd[i] += factor * p }
-                                                    }
-                                                    dE[row + gold[t]] -= factor
-                                                    if t == 0 { dStart[gold[t]] -= factor }
-                                                    if t == length - 1 { dEnd[gold[t]] -= factor }
-                                                    guard t + 1 < length else { continue }
-                                                    // Pairwise marginals of (t, t+1).
-                                                    let next = ((t + 1) * batch + s) * k
-                                                    for j in 0..<k { r[j] = e[next + j] + beta[next + j] - logZ }
-                                                    for i in 0..<k {
-                                                        let a = alpha[row + i]
-                                                        let tRow = trans + i * k
-                                                        let dRow = dT + i * k
-                                                        for j in 0..<k {
-                                                            dRow[j] += factor * Scalar.exp(a + tRow[j] + r[j])
-                                                        }
-                                                    }
-                                                    dT[gold[t] * k + gold[t + 1]] -= factor
+                beta.withUnsafeMutablePointer { b in
+                    dEmissions.withUnsafeMutablePointer { dE in
+                        gradient.transitions.withUnsafeMutablePointer { dT in
+                            gradient.start.withUnsafeMutablePointer { dStart in
+                                gradient.end.withUnsafeMutablePointer { dEnd in
+                                    end.withUnsafePointer { endScores in
+                                        for s in 0..<batch where lengths[s] > 0 {
+                                            let length = lengths[s]
+                                            let gold = cache.tags[s]
+                                            let logZ = cache.logPartition[s]
+                                            // Unary marginals γₜ, written as factor · (γₜ − gold) into dE.
+                                            func unary(_ t: Int) {
+                                                let row = (t * batch + s) * k
+                                                for i in 0..<k {
+                                                    let g = Scalar.exp(alpha[row + i] + b[row + i] - logZ)
+                                                    gamma[i] = g
+                                                    dE[row + i] = factor * g
                                                 }
+                                                dE[row + gold[t]] -= factor
+                                                if t == 0 {
+                                                    for i in 0..<k { dStart[i] += dE[row + i] }
+                                                }
+                                                if t == length - 1 {
+                                                    for i in 0..<k { dEnd[i] += dE[row + i] }
+                                                }
+                                            }
+                                            let lastRow = ((length - 1) * batch + s) * k
+                                            (b + lastRow).update(from: endScores, count: k)
+                                            unary(length - 1)
+                                            for t in stride(from: length - 2, through: 0, by: -1) {
+                                                let row = (t * batch + s) * k
+                                                let next = ((t + 1) * batch + s) * k
+                                                for j in 0..<k { r[j] = e[next + j] + b[next + j] }
+                                                tables.betaStep(r: r, beta: b + row, p: p, sums: sums)
+                                                unary(t)
+                                                tables.addPairwise(
+                                                    into: dT, factor: factor, gamma: gamma, p: p, sums: sums,
+                                                    alpha: alpha + row, r: r, logPartition: logZ)
+                                                dT[gold[t] * k + gold[t + 1]] -= factor
                                             }
                                         }
                                     }
@@ -311,7 +319,9 @@ public struct CRF<Scalar: BLASScalar>: Parameterized {
         return time
     }
 
-    /// The forward log-scores `[time·batch, tags]` and `log Z` of each sequence.
+    /// The forward log-scores `[time·batch, tags]` (`alpha[t, j]`: log of the summed
+    /// exp-scores of all prefixes ending in tag `j` at step `t`, start included) and
+    /// `log Z` of each sequence.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     func forwardScores(_ emissions: Matrix<Scalar>, lengths: [Int], time: Int)
@@ -320,31 +330,26 @@ public struct CRF<Scalar: BLASScalar>: Parameterized {
         let (k, batch) = (tagCount, lengths.count)
         var alpha = Matrix<Scalar>(rows: emissions.rows, columns: k)
         var logZ = [Scalar](repeating: 0, count: batch)
-        var scratch = [Scalar](repeating: 0, count: k)
-        let columnMajor = transitions.transposed  // [to, from]
+        let tables = ScaledTransitions(transitions)
+        defer { tables.deallocate() }
+        let scratch = UnsafeMutablePointer<Scalar>.allocate(capacity: 2 * k)
+        defer { scratch.deallocate() }
+        let (p, x) = (scratch, scratch + k)
         emissions.withUnsafePointer { e in
-            columnMajor.withUnsafePointer { tt in
-                start.withUnsafePointer { startScores in
-                    end.withUnsafePointer { endScores in
-                        alpha.withUnsafeMutablePointer { a in
-                            scratch.withUnsafeMutableBufferPointer { buffer in
-                                let x = buffer.baseAddress!
-                                for s in 0..<batch where lengths[s] > 0 {
-                                    for j in 0..<k { a[s * k + j] = startScores[j] + e[s * k + j] }
-                                    for t in 1..<lengths[s] {
-                                        let previous = a + ((t - 1) * batch + s) * k
-                                        let row = (t * batch + s) * k
-                                        for j in 0..<k {
-                                            let column = tt + j * k
-                                            for i in 0..<k { x[i] = previous[i] + column[i] }
-                                            a[row + j] = e[row + j] + Kernels.logSumExp(x, k)
-                                        }
-                                    }
-                                    let last = a + ((lengths[s] - 1) * batch + s) * k
-                                    for j in 0..<k { x[j] = last[j] + endScores[j] }
-                                    logZ[s] = Kernels.logSumExp(x, k)
-                                }
+            start.withUnsafePointer { startScores in
+                end.withUnsafePointer { endScores in
+                    alpha.withUnsafeMutablePointer { a in
+                        for s in 0..<batch where lengths[s] > 0 {
+                            for j in 0..<k { a[s * k + j] = startScores[j] + e[s * k + j] }
+                            for t in 1..<lengths[s] {
+                                let row = (t * batch + s) * k
+                                tables.alphaStep(
+                                    previous: a + ((t - 1) * batch + s) * k, emissions: e + row,
+                                    alpha: a + row, p: p)
                             }
+                            let last = a + ((lengths[s] - 1) * batch + s) * k
+                            for j in 0..<k { x[j] = last[j] + endScores[j] }
+                            logZ[s] = Kernels.logSumExp(x, k)
                         }
                     }
                 }
@@ -360,33 +365,186 @@ public struct CRF<Scalar: BLASScalar>: Parameterized {
     func backwardScores(_ emissions: Matrix<Scalar>, lengths: [Int], time: Int) -> Matrix<Scalar> {
         let (k, batch) = (tagCount, lengths.count)
         var beta = Matrix<Scalar>(rows: emissions.rows, columns: k)
-        var scratch = [Scalar](repeating: 0, count: 2 * k)
+        let tables = ScaledTransitions(transitions)
+        defer { tables.deallocate() }
+        let scratch = UnsafeMutablePointer<Scalar>.allocate(capacity: 3 * k)
+        defer { scratch.deallocate() }
+        let (r, p, sums) = (scratch, scratch + k, scratch + 2 * k)
         emissions.withUnsafePointer { e in
-            transitions.withUnsafePointer { trans in
-                end.withUnsafePointer { endScores in
-                    beta.withUnsafeMutablePointer { b in
-                        scratch.withUnsafeMutableBufferPointer { buffer in
-                            let r = buffer.baseAddress!
-                            let x = r + k
-                            for s in 0..<batch where lengths[s] > 0 {
-                                let lastRow = ((lengths[s] - 1) * batch + s) * k
-                                for i in 0..<k { b[lastRow + i] = endScores[i] }
-                                for t in stride(from: lengths[s] - 2, through: 0, by: -1) {
-                                    let row = (t * batch + s) * k
-                                    let next = ((t + 1) * batch + s) * k
-                                    for j in 0..<k { r[j] = e[next + j] + b[next + j] }
-                                    for i in 0..<k {
-                                        let tRow = trans + i * k
-                                        for j in 0..<k { x[j] = tRow[j] + r[j] }
-                                        b[row + i] = Kernels.logSumExp(x, k)
-                                    }
-                                }
-                            }
+            end.withUnsafePointer { endScores in
+                beta.withUnsafeMutablePointer { b in
+                    for s in 0..<batch where lengths[s] > 0 {
+                        let lastRow = ((lengths[s] - 1) * batch + s) * k
+                        (b + lastRow).update(from: endScores, count: k)
+                        for t in stride(from: lengths[s] - 2, through: 0, by: -1) {
+                            let next = ((t + 1) * batch + s) * k
+                            for j in 0..<k { r[j] = e[next + j] + b[next + j] }
+                            tables.betaStep(r: r, beta: b + (t * batch + s) * k, p: p, sums: sums)
                         }
                     }
                 }
             }
         }
         return beta
+    }
+}
+
+/// Exponentiated transitions for the scaled forward and backward recursions.
+///
+/// A log-space step `log Σᵢ exp(αᵢ + T[i, j])` costs `tags²` exponentials. Factoring
+/// out `m = maxᵢ αᵢ` and the column maximum `cⱼ = maxᵢ T[i, j]` gives
+/// `m + cⱼ + log Σᵢ pᵢ · E[i, j]` with `pᵢ = exp(αᵢ − m)` and
+/// `E[i, j] = exp(T[i, j] − cⱼ)`, both in `[0, 1]`: `tags` exponentials, `tags`
+/// logarithms and a small vector–matrix product. The backward step uses row maxima
+/// `dᵢ` and `F[i, j] = exp(T[i, j] − dᵢ)` likewise. When a sum falls below
+/// `leastNormalMagnitude / ulpOfOne` (its terms may have underflowed: scores that
+/// differ by more than about 87 in `Float`), that one entry is recomputed exactly in
+/// log space, so the result is as accurate as the plain log-space recursion.
+struct ScaledTransitions<Scalar: BLASScalar> {
+    let k: Int
+    /// `T` `[k, k]`, row-major (from, to).
+    let transitions: UnsafeMutablePointer<Scalar>
+    /// `Tᵀ` `[k, k]` (to, from), for exact column log-sum-exps.
+    let transposed: UnsafeMutablePointer<Scalar>
+    /// `E[i, j] = exp(T[i, j] − cⱼ)` `[k, k]`, and `c` `[k]`.
+    let byColumn: UnsafeMutablePointer<Scalar>
+    let columnMax: UnsafeMutablePointer<Scalar>
+    /// `F[i, j] = exp(T[i, j] − dᵢ)` `[k, k]`, and `d` `[k]`.
+    let byRow: UnsafeMutablePointer<Scalar>
+    let rowMax: UnsafeMutablePointer<Scalar>
+    /// Scratch `[k]` for exact fallbacks and the vector–matrix product.
+    let scratch: UnsafeMutablePointer<Scalar>
+    let sumScratch: UnsafeMutablePointer<Scalar>
+    /// Sums below this may have lost terms to underflow.
+    let tiny: Scalar
+
+    @inline(__always)
+    init(_ matrix: Matrix<Scalar>) {
+        let k = matrix.rows
+        self.k = k
+        let storage = UnsafeMutablePointer<Scalar>.allocate(capacity: 4 * k * k + 4 * k)
+        transitions = storage
+        transposed = storage + k * k
+        byColumn = storage + 2 * k * k
+        byRow = storage + 3 * k * k
+        columnMax = storage + 4 * k * k
+        rowMax = columnMax + k
+        scratch = rowMax + k
+        sumScratch = scratch + k
+        tiny = Scalar.leastNormalMagnitude / Scalar.ulpOfOne
+        matrix.withUnsafePointer { transitions.update(from: $0, count: k * k) }
+        for i in 0..<k {
+            for j in 0..<k { transposed[j * k + i] = transitions[i * k + j] }
+        }
+        for j in 0..<k { columnMax[j] = -.infinity }
+        for i in 0..<k {
+            var rowMaximum = -Scalar.infinity
+            for j in 0..<k {
+                let v = transitions[i * k + j]
+                rowMaximum = Swift.max(rowMaximum, v)
+                columnMax[j] = Swift.max(columnMax[j], v)
+            }
+            // An all −∞ row or column has no mass; 0 keeps the differences free of NaN.
+            rowMax[i] = rowMaximum == -.infinity ? 0 : rowMaximum
+        }
+        for j in 0..<k where columnMax[j] == -.infinity { columnMax[j] = 0 }
+        for i in 0..<k {
+            for j in 0..<k {
+                let v = transitions[i * k + j]
+                byColumn[i * k + j] = Scalar.exp(v - columnMax[j])
+                byRow[i * k + j] = Scalar.exp(v - rowMax[i])
+            }
+        }
+    }
+
+    func deallocate() { transitions.deallocate() }
+
+    /// `alpha[j] = emissions[j] + log Σᵢ exp(previous[i] + T[i, j])`; `p` is scratch `[k]`.
+    @inline(__always)
+    func alphaStep(
+        previous: UnsafePointer<Scalar>, emissions: UnsafePointer<Scalar>,
+        alpha: UnsafeMutablePointer<Scalar>, p: UnsafeMutablePointer<Scalar>
+    ) {
+        var m = previous[0]
+        for i in 1..<k where previous[i] > m { m = previous[i] }
+        if m == -.infinity {
+            for j in 0..<k { alpha[j] = -.infinity }
+            return
+        }
+        for i in 0..<k { p[i] = Scalar.exp(previous[i] - m) }
+        let q = sumScratch
+        for j in 0..<k { q[j] = 0 }
+        for i in 0..<k {
+            let weight = p[i]
+            let row = byColumn + i * k
+            for j in 0..<k { q[j] += weight * row[j] }
+        }
+        for j in 0..<k {
+            if q[j] >= tiny {
+                alpha[j] = emissions[j] + m + columnMax[j] + Scalar.log(q[j])
+            } else {
+                let column = transposed + j * k
+                for i in 0..<k { scratch[i] = previous[i] + column[i] }
+                alpha[j] = emissions[j] + Kernels.logSumExp(scratch, k)
+            }
+        }
+    }
+
+    /// `beta[i] = log Σⱼ exp(T[i, j] + r[j])`, leaving `p[j] = exp(r[j] − max r)` and
+    /// `sums[i] = Σⱼ F[i, j] · p[j]` for the pairwise marginals.
+    @inline(__always)
+    func betaStep(
+        r: UnsafePointer<Scalar>, beta: UnsafeMutablePointer<Scalar>,
+        p: UnsafeMutablePointer<Scalar>, sums: UnsafeMutablePointer<Scalar>
+    ) {
+        var m = r[0]
+        for j in 1..<k where r[j] > m { m = r[j] }
+        if m == -.infinity {
+            for i in 0..<k {
+                beta[i] = -.infinity
+                sums[i] = 0
+            }
+            for j in 0..<k { p[j] = 0 }
+            return
+        }
+        for j in 0..<k { p[j] = Scalar.exp(r[j] - m) }
+        for i in 0..<k {
+            let row = byRow + i * k
+            var sum: Scalar = 0
+            for j in 0..<k { sum += row[j] * p[j] }
+            sums[i] = sum
+            if sum >= tiny {
+                beta[i] = m + rowMax[i] + Scalar.log(sum)
+            } else {
+                let exact = transitions + i * k
+                for j in 0..<k { scratch[j] = exact[j] + r[j] }
+                beta[i] = Kernels.logSumExp(scratch, k)
+            }
+        }
+    }
+
+    /// Adds `factor · ξ(i, j)` to `dT`, the pairwise marginal of tags `i` at `t` and `j`
+    /// at `t + 1`: `γ(i) · F[i, j] · p[j] / sums[i]`, or exactly
+    /// `exp(alpha[i] + T[i, j] + r[j] − log Z)` where the sum was too small.
+    @inline(__always)
+    func addPairwise(
+        into dT: UnsafeMutablePointer<Scalar>, factor: Scalar, gamma: UnsafePointer<Scalar>,
+        p: UnsafePointer<Scalar>, sums: UnsafePointer<Scalar>, alpha: UnsafePointer<Scalar>,
+        r: UnsafePointer<Scalar>, logPartition: Scalar
+    ) {
+        for i in 0..<k {
+            let target = dT + i * k
+            if sums[i] >= tiny {
+                let weight = factor * gamma[i] / sums[i]
+                guard weight != 0 else { continue }
+                let row = byRow + i * k
+                for j in 0..<k { target[j] += weight * row[j] * p[j] }
+            } else {
+                let exact = transitions + i * k
+                let a = alpha[i] - logPartition
+                guard a > -.infinity else { continue }
+                for j in 0..<k { target[j] += factor * Scalar.exp(a + exact[j] + r[j]) }
+            }
+        }
     }
 }

@@ -73,9 +73,31 @@ public struct Dropout<Scalar: BLASScalar>: Parameterized {
     func makeMask(rows: Int, columns: Int, random: inout SeededRandom) -> Matrix<Scalar> {
         let keep = 1 - probability
         let scale = Scalar(1 / keep)
+        // An element is kept when a 32-bit uniform integer is below keep · 2³². The bits
+        // come from a SplitMix64 stream seeded by one draw of `random` (inlined here;
+        // a call into `SeededRandom` per element costs more than the rest of dropout).
+        let threshold = UInt64((keep * 4_294_967_296).rounded(.down))
+        let count = rows * columns
+        var state = random.next()
         var mask = Matrix<Scalar>(rows: rows, columns: columns)
         mask.withUnsafeMutablePointer { m in
-            for i in 0..<(rows * columns) where random.nextUnit() < keep { m[i] = scale }
+            var i = 0
+            while i < count {
+                state &+= 0x9E37_79B9_7F4A_7C15
+                var z = state
+                z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+                z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+                z ^= z >> 31
+                // Arithmetic instead of a branch (the outcome is a coin flip, which a
+                // branch predictor cannot learn): (u − threshold) wraps, and its top bit
+                // is 1 exactly when u < threshold.
+                // (Signed conversions: one instruction, unlike UInt64 → floating point.)
+                m[i] = scale * Scalar(Int(truncatingIfNeeded: ((z & 0xFFFF_FFFF) &- threshold) >> 63))
+                if i + 1 < count {
+                    m[i + 1] = scale * Scalar(Int(truncatingIfNeeded: ((z >> 32) &- threshold) >> 63))
+                }
+                i += 2
+            }
         }
         return mask
     }

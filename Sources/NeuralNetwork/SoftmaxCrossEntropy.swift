@@ -59,9 +59,19 @@ public struct SoftmaxCrossEntropy<Scalar: BLASScalar>: Sendable {
             logits.withUnsafePointer { z in
                 for r in 0..<n {
                     let row = p + r * classes
-                    // log-softmax first, to take the loss without log(0).
-                    let normalizer = Kernels.logSumExp(z + r * classes, classes)
-                    for c in 0..<classes { row[c] = Scalar.exp(row[c] - normalizer) }
+                    // One exponential per element: p = exp(z − max) / Σ, and the loss
+                    // from log Σ exp(z) = max + log Σ, so it never takes log(0).
+                    var maximum = row[0]
+                    for c in 1..<classes where row[c] > maximum { maximum = row[c] }
+                    var sum: Scalar = 0
+                    for c in 0..<classes {
+                        let e = Scalar.exp(row[c] - maximum)
+                        row[c] = e
+                        sum += e
+                    }
+                    let inverse = 1 / sum
+                    for c in 0..<classes { row[c] *= inverse }
+                    let normalizer = maximum + Scalar.log(sum)
                     if let mask, !mask[r] { continue }
                     let target = targets[r]
                     precondition(

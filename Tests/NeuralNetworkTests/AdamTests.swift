@@ -31,6 +31,23 @@ final class AdamTests: XCTestCase {
         XCTAssertNil(adam.moments(of: "missing"))
     }
 
+    func testFloatVectorKernelMatchesDoubleIncludingTail() {
+        // 19 elements: two full eight-lane blocks of the Float kernel and a tail of three.
+        var random = SeededRandom(seed: 34)
+        let start: Matrix<Double> = randomMatrix(rows: 1, columns: 19, using: &random)
+        var double = start
+        var float: Matrix<Float> = start.converted()
+        var adamD = Adam<Double>(learningRate: 0.01, weightDecay: 0.1)
+        var adamF = Adam<Float>(learningRate: 0.01, weightDecay: 0.1)
+        for _ in 0..<5 {
+            let g: Matrix<Double> = randomMatrix(rows: 1, columns: 19, using: &random)
+            adamD.update(&double, along: g, name: "w")
+            adamF.update(&float, along: g.converted(), name: "w")
+        }
+        assertClose(float.converted(to: Double.self), double, tolerance: 1e-6)
+        XCTAssertGreaterThan((double - start).maxMagnitude, 0.02)
+    }
+
     func testDecoupledWeightDecayShrinksWeightsWithZeroGradient() {
         var layer = Linear<Double>(weight: Matrix([[2]]), bias: Matrix([[0]]))
         var adam = Adam<Double>(learningRate: 0.1, weightDecay: 0.5)

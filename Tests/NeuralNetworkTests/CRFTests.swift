@@ -166,6 +166,75 @@ final class CRFTests: XCTestCase {
         XCTAssertTrue(NumericCheck.isFinite(crfF.backward(cache: cache).dEmissions))
     }
 
+    func testUnderflowingScoresFallBackToExactLogSpace() {
+        // Scores hundreds apart underflow exp() even in Double (about 708), and −10⁴
+        // marks a forbidden transition; results must still match brute force.
+        var (crf, emissions) = makeCRF(seed: 56)
+        emissions = 300 * emissions
+        crf.transitions[0, 1] = -10_000
+        crf.transitions[2, 2] = -10_000
+        let batch = lengths.count
+        let logZ = crf.logPartition(emissions: emissions, lengths: lengths)
+        let marginals = crf.marginals(emissions: emissions, lengths: lengths)
+        for (s, length) in lengths.enumerated() where length > 0 {
+            let paths = allPaths(length: length, tags: 3)
+            var tags = lengths.map { Array(repeating: 0, count: $0) }
+            let scores = paths.map { path -> Double in
+                tags[s] = path
+                return crf.score(emissions: emissions, lengths: lengths, tags: tags)[s]
+            }
+            let maximum = scores.max()!
+            let brute = maximum + log(scores.reduce(0) { $0 + exp($1 - maximum) })
+            XCTAssertEqual(logZ[s], brute, accuracy: 1e-9 * abs(brute), "sequence \(s)")
+            for t in 0..<length {
+                var expected = [0.0, 0, 0]
+                for (p, path) in paths.enumerated() { expected[path[t]] += exp(scores[p] - brute) }
+                assertClose(marginals.row(t * batch + s), expected, tolerance: 1e-9, "step \(t) of \(s)")
+            }
+        }
+        let gold = [[0, 2, 1, 1], [2, 0], [], [1, 1, 0]]
+        let (_, cache) = crf.forward(emissions: emissions, lengths: lengths, tags: gold, reduction: .sum)
+        let (dEmissions, gradient) = crf.backward(cache: cache)
+        // The loss is about 2000 here, so one ulp of it (4.5e-13) over the step is the
+        // noise of a numeric derivative: a larger step and floor keep that below 1e-6.
+        let checker = GradientCheck(step: 1e-3, floor: 1e-3)
+        checker.assertGradient(of: emissions, analytic: dEmissions, named: "emissions (underflow)") {
+            crf.forward(emissions: $0, lengths: self.lengths, tags: gold, reduction: .sum).loss
+        }
+        checker.assertParameterGradients(of: crf, gradient: gradient) {
+            $0.forward(emissions: emissions, lengths: self.lengths, tags: gold, reduction: .sum).loss
+        }
+    }
+
+    func testPathThroughAnUnderflowedStateStillCounts() {
+        // Tag 0 cannot move to 1 or 2. At step 1 the only mass of tags 1 and 2 comes from
+        // step-0 states 1000 below tag 0 (exp underflows), yet step 2 forces tag 1, so the
+        // whole partition function flows through them: log Z ≈ −1000, not −5000 or −10⁴.
+        var transitions = Matrix<Double>(rows: 3, columns: 3)
+        transitions[0, 1] = -10_000
+        transitions[0, 2] = -10_000
+        let zero = Matrix<Double>(rows: 1, columns: 3)
+        let emissions = Matrix<Double>([[0, -1000, -1000], [0, 0, 0], [-5000, 0, -5000]])
+        let crf = CRF<Double>(transitions: transitions, start: zero, end: zero)
+        let scores = allPaths(length: 3, tags: 3).map { crf.score(emissions: emissions, lengths: [3], tags: [$0])[0] }
+        let maximum = scores.max()!
+        let brute = maximum + log(scores.reduce(0) { $0 + exp($1 - maximum) })
+        XCTAssertEqual(brute, -1000 + log(4), accuracy: 1e-9)
+        XCTAssertEqual(crf.logPartition(emissions: emissions, lengths: [3])[0], brute, accuracy: 1e-9)
+        let crfF = CRF<Float>(transitions: transitions.converted(), start: zero.converted(), end: zero.converted())
+        XCTAssertEqual(Double(crfF.logPartition(emissions: emissions.converted(), lengths: [3])[0]), brute, accuracy: 1e-3)
+        let marginals = crf.marginals(emissions: emissions, lengths: [3])
+        assertClose(marginals.row(2), [0, 1, 0], tolerance: 1e-9)
+        assertClose(marginals.row(0), [0, 0.5, 0.5], tolerance: 1e-9)
+        let (loss, cache) = crf.forward(emissions: emissions, lengths: [3], tags: [[1, 2, 1]])
+        XCTAssertEqual(loss, log(4), accuracy: 1e-9)
+        let (dEmissions, gradient) = crf.backward(cache: cache)
+        assertClose(dEmissions.row(0), [0, -0.5, 0.5], tolerance: 1e-9)
+        // Expected transition counts minus the gold ones (1→2, then 2→1).
+        assertClose(gradient.transitions.row(1), [0, 0.75, -0.75], tolerance: 1e-9)
+        assertClose(gradient.transitions.row(2), [0, -0.25, 0.25], tolerance: 1e-9)
+    }
+
     func testGoldPathOfAPeakedModelHasNearZeroLoss() {
         // Emissions strongly favour the gold tags, so p(gold) → 1.
         let gold = [[1, 0, 2]]
