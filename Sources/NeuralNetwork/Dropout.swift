@@ -12,7 +12,8 @@ import LinearAlgebra
 ///   one mask row `[1, features]` per sequence is reused at every time step; the mask
 ///   is `[batch, features]`.
 ///
-/// Masks come from the caller's `SeededRandom`, so a seed fixes them. Dropout has no
+/// Each mask is drawn from a SplitMix64 stream seeded by one draw of the caller's
+/// `SeededRandom`, so a seed fixes every mask. Dropout has no
 /// parameters; it conforms to `Parameterized` with an empty list so that models can
 /// treat all layers alike.
 public struct Dropout<Scalar: BLASScalar>: Parameterized {

@@ -235,6 +235,33 @@ final class CRFTests: XCTestCase {
         assertClose(gradient.transitions.row(2), [0, -0.25, 0.25], tolerance: 1e-9)
     }
 
+    func testForbiddenTransitionsAtMinusInfinityStayFinite() {
+        // Tag schemes forbid transitions (O → I in IOB2) with −∞ scores.
+        var (crf, emissions) = makeCRF(seed: 57)
+        crf.transitions[0, 2] = -.infinity
+        crf.transitions[1, 2] = -.infinity
+        let gold = [[0, 0, 1, 1], [2, 0], [], [1, 1, 0]]
+        let (loss, cache) = crf.forward(emissions: emissions, lengths: lengths, tags: gold)
+        XCTAssertTrue(loss.isFinite)
+        let (dEmissions, gradient) = crf.backward(cache: cache)
+        XCTAssertTrue(NumericCheck.isFinite(dEmissions))
+        XCTAssertEqual(gradient.transitions[0, 2], 0)
+        XCTAssertEqual(gradient.transitions[1, 2], 0)
+        for decoded in crf.viterbi(emissions: emissions, lengths: lengths) {
+            for (a, b) in zip(decoded.tags, decoded.tags.dropFirst()) {
+                XCTAssertFalse(b == 2 && a != 2, "forbidden \(a) → \(b) in \(decoded.tags)")
+            }
+        }
+        let marginals = crf.marginals(emissions: emissions, lengths: lengths)
+        XCTAssertTrue(NumericCheck.isFinite(marginals))
+        // Tag 2 can only start a sequence or follow itself, so along sequence 0 (rows
+        // t·4) its marginal never grows.
+        for t in 1..<4 {
+            XCTAssertLessThanOrEqual(marginals[t * 4, 2], marginals[(t - 1) * 4, 2] + 1e-12)
+        }
+        XCTAssertGreaterThan(marginals[0, 2], 0)
+    }
+
     func testGoldPathOfAPeakedModelHasNearZeroLoss() {
         // Emissions strongly favour the gold tags, so p(gold) → 1.
         let gold = [[1, 0, 2]]
