@@ -1,0 +1,21 @@
+import LinearAlgebra
+import NeuralNetwork
+import TestSupport
+import XCTest
+
+final class ParameterArithmeticTests: XCTestCase {
+    func testAddAndScaleEveryParameter() {
+        var sum = Linear<Double>(weight: Matrix([[1, 2]]), bias: Matrix([[3, 4]]))
+        let other = Linear<Double>(weight: Matrix([[10, 20]]), bias: Matrix([[30, 40]]))
+        sum.addParameters(of: other, scaledBy: 0.5)
+        XCTAssertEqual(sum.weight, Matrix([[6, 12]]))
+        XCTAssertEqual(sum.bias, Matrix([[18, 24]]))
+        sum.scaleParameters(by: 2)
+        XCTAssertEqual(sum.weight, Matrix([[12, 24]]))
+        XCTAssertEqual(sum.bias, Matrix([[36, 48]]))
+        var crf = CRF<Float>(
+            transitions: Matrix([[1]]), start: Matrix([[2]]), end: Matrix([[3]]))
+        crf.addParameters(of: crf)
+        XCTAssertEqual([crf.transitions[0, 0], crf.start[0, 0], crf.end[0, 0]], [2, 4, 6])
+    }
+}
