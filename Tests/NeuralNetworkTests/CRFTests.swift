@@ -154,6 +154,16 @@ final class CRFTests: XCTestCase {
         assertClose(gF.transitions.converted(to: Double.self), gD.transitions, tolerance: 1e-5)
         assertClose(gF.start.converted(to: Double.self), gD.start, tolerance: 1e-5)
         assertClose(gF.end.converted(to: Double.self), gD.end, tolerance: 1e-5)
+        let floatCheck = GradientCheck(step: 1e-2, tolerance: 1e-2, floor: 1e-2)
+        let emissionsF: Matrix<Float> = emissions.converted()
+        floatCheck.assertGradient(of: emissionsF, analytic: dF, named: "emissions") {
+            Double(crfF.forward(emissions: $0, lengths: self.lengths, tags: gold).loss)
+        }
+        floatCheck.assertGradient(of: crfF.transitions, analytic: gF.transitions, named: "transitions") {
+            var probe = crfF
+            probe.transitions = $0
+            return Double(probe.forward(emissions: emissionsF, lengths: self.lengths, tags: gold).loss)
+        }
 
         // Scores in the thousands overflow exp() but not the log-space recursions.
         let huge: Matrix<Float> = 1000 * emissions.converted()

@@ -69,5 +69,9 @@ final class SoftmaxCrossEntropyTests: XCTestCase {
         let f = SoftmaxCrossEntropy<Float>()(logits: logits.converted(), targets: targets, mask: mask)
         XCTAssertEqual(Double(f.loss), d.loss, accuracy: 1e-6)
         assertClose(f.gradient.converted(to: Double.self), d.gradient, tolerance: 1e-6)
+        let logitsF: Matrix<Float> = logits.converted()
+        GradientCheck(step: 1e-2, tolerance: 1e-2, floor: 1e-2).assertGradient(
+            of: logitsF, analytic: f.gradient, named: "logits"
+        ) { Double(SoftmaxCrossEntropy<Float>()(logits: $0, targets: targets, mask: mask).loss) }
     }
 }

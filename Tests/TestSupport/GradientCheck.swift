@@ -68,6 +68,25 @@ public struct GradientCheck {
             file: file, line: line)
     }
 
+    /// The looser check for `Float` layers: central differences taken in the layer's own
+    /// scalar type (use a larger step, tolerance and floor, e.g. `1e-2` each), the loss
+    /// reported as `Double`.
+    public func assertGradient<Scalar: BLASScalar>(
+        of value: Matrix<Scalar>, analytic: Matrix<Scalar>, named name: String,
+        loss: (Matrix<Scalar>) -> Double, file: StaticString = #filePath, line: UInt = #line
+    ) {
+        let (error, index) = maxRelativeError(
+            of: value.converted(to: Double.self), analytic: analytic.converted(to: Double.self),
+            loss: { loss($0.converted(to: Scalar.self)) })
+        if GradientCheck.reportsErrors {
+            print("gradient check \(name) \(value.shapeDescription) in \(Scalar.self): max relative error \(error)")
+        }
+        XCTAssertLessThanOrEqual(
+            error, tolerance,
+            "gradient of \(name) \(value.shapeDescription) in \(Scalar.self): relative error \(error) at element \(index)",
+            file: file, line: line)
+    }
+
     /// Asserts that `gradient` holds the gradient of `loss` for every parameter of `layer`.
     public func assertParameterGradients<Layer: Parameterized>(
         of layer: Layer, gradient: Layer, loss: (Layer) -> Double,
