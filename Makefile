@@ -7,7 +7,7 @@ SWIFT ?= swift
 CONFIG ?= release
 BIN := .build/$(CONFIG)/tagger
 TAGGER := $(BIN)
-APT_PACKAGES := libopenblas-dev libutf8proc-dev pkg-config
+APT_PACKAGES := libopenblas-dev libutf8proc-dev zlib1g-dev pkg-config
 # Run as root directly, otherwise through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -16,7 +16,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 all: build
 
 setup:
-	@if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists openblas libutf8proc; then \
+	@if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists openblas libutf8proc zlib; then \
 		echo "Installing $(APT_PACKAGES)"; \
 		$(SUDO) apt-get update -q && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $(APT_PACKAGES); \

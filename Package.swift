@@ -22,13 +22,16 @@ let package = Package(
         .systemLibrary(
             name: "CUtf8proc", pkgConfig: "libutf8proc",
             providers: [.apt(["libutf8proc-dev"])]),
+        .systemLibrary(
+            name: "CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
         .target(name: "LinearAlgebra", dependencies: ["CBLAS"]),
         .target(name: "NeuralNetwork", dependencies: ["LinearAlgebra"]),
         .target(name: "Text", dependencies: ["CUtf8proc"], resources: [.copy("Resources/tokenizer-en.tsv")]),
         .target(name: "Corpora", dependencies: ["Text"]),
         .target(
             name: "Tagging",
-            dependencies: ["CBLAS", "LinearAlgebra", "NeuralNetwork", "Text", "Corpora"]),
+            dependencies: ["CBLAS", "CZlib", "LinearAlgebra", "NeuralNetwork", "Text", "Corpora"]),
         .executableTarget(
             name: "tagger",
             dependencies: [
