@@ -95,6 +95,14 @@ final class CompressedFileReader {
         return run
     }
 
+    /// Up to `count` next bytes without consuming them (fewer at end of input).
+    func peek(count: Int) throws -> [UInt8] {
+        while end - start < count {
+            if try !refill() { break }
+        }
+        return Array(buffer[start..<min(end, start + count)])
+    }
+
     /// The next byte without consuming it, or `nil` at end of input.
     func peek() throws -> UInt8? {
         if start == end, try !refill() { return nil }

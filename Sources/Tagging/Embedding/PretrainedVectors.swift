@@ -197,38 +197,18 @@ public struct PretrainedVectors: Sendable {
             }
         }
 
-        mutating func looksBinary() throws -> Bool {
-            // Skip the word, then inspect the bytes where text values would be.
-            var probe: [UInt8] = []
-            while let b = try reader.peek(), b != 0x20, probe.count < 4096 {
-                probe.append(b)
-                reader.skipByte()
-            }
-            pendingWord = probe
-            guard let space = try reader.peek(), space == 0x20 else { return false }
-            reader.skipByte()
-            guard let bytes = try reader.read(count: min(4 * dimension, 16)) else { return false }
-            pendingBinaryPrefix = bytes
-            let isText = bytes.allSatisfy {
-                ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2E || $0 == 0x2D || $0 == 0x2B || $0 == 0x20
-                    || $0 == 0x65 || $0 == 0x45 || $0 == 0x0A || $0 == 0x0D
-            }
-            return !isText
+        /// Whether the record after the header is binary: it is text when its first
+        /// line is a word followed by exactly `dimension` numbers.
+        func looksBinary() throws -> Bool {
+            let window = try reader.peek(count: 64 * 1024)
+            let firstLine = window.prefix { $0 != 0x0A }
+            let fields = firstLine.split(whereSeparator: { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D })
+            guard fields.count == dimension + 1 else { return true }
+            return !fields.dropFirst().allSatisfy { Float(ascii: $0) != nil }
         }
 
-        // Bytes already consumed by `looksBinary`, handed to the first record.
-        var pendingWord: [UInt8]?
-        var pendingBinaryPrefix: [UInt8]?
-
         mutating func parseTextLine(_ raw: [UInt8]) throws {
-            var bytes = raw
-            if let w = pendingWord, let p = pendingBinaryPrefix {
-                // Automatic detection consumed part of the first record of a text file.
-                bytes = w + [0x20] + p + raw
-                pendingWord = nil
-                pendingBinaryPrefix = nil
-            }
-            let fields = split(bytes)
+            let fields = split(raw)
             if fields.isEmpty { return }  // blank lines carry nothing
             if dimension == 0 { dimension = fields.count - 1 }
             guard fields.count - 1 == dimension else {
@@ -255,25 +235,13 @@ public struct PretrainedVectors: Sendable {
             for record in 0..<count {
                 if words.count >= limit { break }
                 line = record + 2  // records are counted like lines after the header
-                var wordBytes: [UInt8]
-                var prefix: [UInt8] = []
-                if let w = pendingWord {
-                    wordBytes = w
-                    prefix = pendingBinaryPrefix ?? []
-                    pendingWord = nil
-                    pendingBinaryPrefix = nil
-                } else {
-                    // Records may be separated by a newline.
-                    while let b = try reader.peek(), b == 0x0A { reader.skipByte() }
-                    guard let w = try reader.read(upTo: 0x20, maximumLength: 4096) else {
-                        throw PretrainedVectorsError.truncated(path: path, expected: count, found: record)
-                    }
-                    wordBytes = w
-                }
-                guard let rest = try reader.read(count: 4 * dimension - prefix.count) else {
+                // Records may be separated by a newline.
+                while let b = try reader.peek(), b == 0x0A { reader.skipByte() }
+                guard let wordBytes = try reader.read(upTo: 0x20, maximumLength: 4096),
+                    let raw = try reader.read(count: 4 * dimension)
+                else {
                     throw PretrainedVectorsError.truncated(path: path, expected: count, found: record)
                 }
-                let raw = prefix + rest
                 let w = try word(wordBytes[...])
                 if let keep, !keep(w) { continue }
                 guard seen.insert(w).inserted else { continue }
