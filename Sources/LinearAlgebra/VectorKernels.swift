@@ -1,16 +1,30 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Element-wise activation kernels for `Float` that the compiler can vectorise.
 ///
-/// The exponential is a Cephes-style polynomial on eight lanes at once: range
+/// The exponential is a Cephes-style polynomial on four lanes at once (one SSE register:
+/// the package is built for baseline x86-64, where eight lanes spill registers): range
 /// reduction by `ln 2`, a degree-5 polynomial, and the power of two built from the
 /// exponent bits. Its relative error is below 2e-7 over the whole finite range,
 /// which is as good as `expf` for training and an order of magnitude faster.
 enum VectorKernels {
-    typealias Lanes = SIMD8<Float>
+    typealias Lanes = SIMD4<Float>
+    typealias IntegerLanes = SIMD4<Int32>
 
     @inline(__always)
     static func exp(_ input: Lanes) -> Lanes {
-        let x = input.clamped(lowerBound: Lanes(repeating: -87.3), upperBound: Lanes(repeating: 88.3))
-        let n = (x * 1.442_695_04).rounded(.toNearestOrEven)
+        // Clamped with masks: `clamped(lowerBound:upperBound:)` is an out-of-line call.
+        var x = input
+        x.replace(with: Lanes(repeating: -87.3), where: x .< -87.3)
+        x.replace(with: Lanes(repeating: 88.3), where: x .> 88.3)
+        // Adding 1.5·2²³ rounds x·log2(e) to the nearest integer n (|n| ≤ 127) and leaves
+        // n in the low mantissa bits, so neither a rounding call nor a float-to-integer
+        // conversion (both slow per-lane paths for SIMD8) is needed.
+        let magic = Lanes(repeating: 12_582_912)
+        let shifted = x * 1.442_695_04 + magic
+        let n = shifted - magic
         // r = x − n·ln2 in two steps so that r stays exact.
         var r = x - n * 0.693_359_375
         r = r + n * 2.121_944_4e-4
@@ -21,7 +35,8 @@ enum VectorKernels {
         p = p * r + 1.666_666_55e-1
         p = p * r + 5.000_000_1e-1
         let e = p * (r * r) + r + 1
-        let exponent = (SIMD8<Int32>(n, rounding: .toNearestOrEven) &+ 127) &<< 23
+        let integer = unsafeBitCast(shifted, to: IntegerLanes.self) &- 0x4B40_0000
+        let exponent = (integer &+ 127) &<< 23
         return e * unsafeBitCast(exponent, to: Lanes.self)
     }
 
@@ -37,17 +52,17 @@ enum VectorKernels {
         1 - 2 / (exp(x + x) + 1)
     }
 
-    /// Applies `transform` to `count` floats in place, eight at a time.
+    /// Applies `transform` to `count` floats in place, a lane group at a time.
     @inline(__always)
     static func apply(
         _ x: UnsafeMutablePointer<Float>, count: Int, _ transform: (Lanes) -> Lanes
     ) {
         var i = 0
-        while i + 8 <= count {
+        while i + Lanes.scalarCount <= count {
             let raw = UnsafeMutableRawPointer(x + i)
             let v = raw.loadUnaligned(as: Lanes.self)
             raw.storeBytes(of: transform(v), as: Lanes.self)
-            i += 8
+            i += Lanes.scalarCount
         }
         if i < count {
             var tail = Lanes(repeating: 0)
@@ -71,54 +86,68 @@ enum VectorKernels {
 }
 
 // MARK: - Fused recurrent-cell kernels
+//
+// Each kernel runs a SIMD loop over whole lane groups with unconditional loads and
+// stores (a per-load bounds branch made the optimizer spill and tripled the instruction
+// count), then a scalar loop over the last `hidden mod 4` units with libm functions.
 
 extension VectorKernels {
-    /// Eight floats from `p + j`, zero-filled past `n`.
+    /// The lane group at `p + j`; `j + Lanes.scalarCount` must not pass the end.
     @inline(__always)
-    static func load(_ p: UnsafePointer<Float>, _ j: Int, _ n: Int) -> Lanes {
-        if j + 8 <= n { return UnsafeRawPointer(p + j).loadUnaligned(as: Lanes.self) }
-        var v = Lanes(repeating: 0)
-        for k in 0..<(n - j) { v[k] = p[j + k] }
-        return v
+    static func load(_ p: UnsafePointer<Float>, _ j: Int) -> Lanes {
+        UnsafeRawPointer(p + j).loadUnaligned(as: Lanes.self)
     }
 
-    /// Stores the lanes of `v` to `p + j`, stopping at `n`.
+    /// Stores a lane group at `p + j`.
     @inline(__always)
-    static func store(_ v: Lanes, _ p: UnsafeMutablePointer<Float>, _ j: Int, _ n: Int) {
-        if j + 8 <= n {
-            UnsafeMutableRawPointer(p + j).storeBytes(of: v, as: Lanes.self)
-            return
-        }
-        for k in 0..<(n - j) { p[j + k] = v[k] }
+    static func store(_ v: Lanes, _ p: UnsafeMutablePointer<Float>, _ j: Int) {
+        UnsafeMutableRawPointer(p + j).storeBytes(of: v, as: Lanes.self)
     }
+
+    /// The number of leading units handled in whole lane groups.
+    @inline(__always)
+    static func wholeGroups(_ n: Int) -> Int { n - n % Lanes.scalarCount }
+
+    @inline(__always)
+    static func sigmoid(_ x: Float) -> Float { 1 / (1 + Glibc.expf(-x)) }
 }
 
 extension Float {
-    /// See `BLASScalar.lstmForwardRow`: SIMD, eight hidden units per iteration.
+    /// See `BLASScalar.lstmForwardRow`: SIMD, four hidden units per iteration.
     public static func lstmForwardRow(
         hidden n: Int, p: UnsafePointer<Float>, q: UnsafePointer<Float>, bias: UnsafePointer<Float>,
         cPrev: UnsafePointer<Float>, h: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>,
         activations a: UnsafeMutablePointer<Float>
     ) {
         typealias K = VectorKernels
+        let whole = K.wholeGroups(n)
         var j = 0
-        while j < n {
-            let i = K.sigmoid(K.load(p, j, n) + K.load(q, j, n) + K.load(bias, j, n))
-            let f = K.sigmoid(K.load(p + n, j, n) + K.load(q + n, j, n) + K.load(bias + n, j, n))
-            let g = K.tanh(
-                K.load(p + 2 * n, j, n) + K.load(q + 2 * n, j, n) + K.load(bias + 2 * n, j, n))
-            let o = K.sigmoid(
-                K.load(p + 3 * n, j, n) + K.load(q + 3 * n, j, n) + K.load(bias + 3 * n, j, n))
-            let cj = f * K.load(cPrev, j, n) + i * g
+        while j < whole {
+            let i = K.sigmoid(K.load(p, j) + K.load(q, j) + K.load(bias, j))
+            let f = K.sigmoid(K.load(p + n, j) + K.load(q + n, j) + K.load(bias + n, j))
+            let g = K.tanh(K.load(p + 2 * n, j) + K.load(q + 2 * n, j) + K.load(bias + 2 * n, j))
+            let o = K.sigmoid(K.load(p + 3 * n, j) + K.load(q + 3 * n, j) + K.load(bias + 3 * n, j))
+            let cj = f * K.load(cPrev, j) + i * g
             let tc = K.tanh(cj)
-            K.store(cj, c, j, n)
-            K.store(o * tc, h, j, n)
-            K.store(i, a, j, n)
-            K.store(f, a + n, j, n)
-            K.store(g, a + 2 * n, j, n)
-            K.store(o, a + 3 * n, j, n)
-            K.store(tc, a + 4 * n, j, n)
-            j += 8
+            K.store(cj, c, j)
+            K.store(o * tc, h, j)
+            K.store(i, a, j)
+            K.store(f, a + n, j)
+            K.store(g, a + 2 * n, j)
+            K.store(o, a + 3 * n, j)
+            K.store(tc, a + 4 * n, j)
+            j += K.Lanes.scalarCount
+        }
+        for j in whole..<n {
+            let i = K.sigmoid(p[j] + q[j] + bias[j])
+            let f = K.sigmoid(p[n + j] + q[n + j] + bias[n + j])
+            let g = Glibc.tanhf(p[2 * n + j] + q[2 * n + j] + bias[2 * n + j])
+            let o = K.sigmoid(p[3 * n + j] + q[3 * n + j] + bias[3 * n + j])
+            let cj = f * cPrev[j] + i * g
+            let tc = Glibc.tanhf(cj)
+            c[j] = cj
+            h[j] = o * tc
+            (a[j], a[n + j], a[2 * n + j], a[3 * n + j], a[4 * n + j]) = (i, f, g, o, tc)
         }
     }
 
@@ -128,21 +157,31 @@ extension Float {
         dh: UnsafePointer<Float>, dc: UnsafeMutablePointer<Float>, dz: UnsafeMutablePointer<Float>
     ) {
         typealias K = VectorKernels
+        let whole = K.wholeGroups(n)
         var j = 0
-        while j < n {
-            let i = K.load(a, j, n)
-            let f = K.load(a + n, j, n)
-            let g = K.load(a + 2 * n, j, n)
-            let o = K.load(a + 3 * n, j, n)
-            let tc = K.load(a + 4 * n, j, n)
-            let d = K.load(dh, j, n)
-            let dcj = K.load(dc, j, n) + d * o * (1 - tc * tc)
-            K.store(dcj * g * i * (1 - i), dz, j, n)
-            K.store(dcj * K.load(cPrev, j, n) * f * (1 - f), dz + n, j, n)
-            K.store(dcj * i * (1 - g * g), dz + 2 * n, j, n)
-            K.store(d * tc * o * (1 - o), dz + 3 * n, j, n)
-            K.store(dcj * f, dc, j, n)
-            j += 8
+        while j < whole {
+            let i = K.load(a, j)
+            let f = K.load(a + n, j)
+            let g = K.load(a + 2 * n, j)
+            let o = K.load(a + 3 * n, j)
+            let tc = K.load(a + 4 * n, j)
+            let d = K.load(dh, j)
+            let dcj = K.load(dc, j) + d * o * (1 - tc * tc)
+            K.store(dcj * g * i * (1 - i), dz, j)
+            K.store(dcj * K.load(cPrev, j) * f * (1 - f), dz + n, j)
+            K.store(dcj * i * (1 - g * g), dz + 2 * n, j)
+            K.store(d * tc * o * (1 - o), dz + 3 * n, j)
+            K.store(dcj * f, dc, j)
+            j += K.Lanes.scalarCount
+        }
+        for j in whole..<n {
+            let (i, f, g, o, tc) = (a[j], a[n + j], a[2 * n + j], a[3 * n + j], a[4 * n + j])
+            let dcj = dc[j] + dh[j] * o * (1 - tc * tc)
+            dz[j] = dcj * g * i * (1 - i)
+            dz[n + j] = dcj * cPrev[j] * f * (1 - f)
+            dz[2 * n + j] = dcj * i * (1 - g * g)
+            dz[3 * n + j] = dh[j] * tc * o * (1 - o)
+            dc[j] = dcj * f
         }
     }
 
@@ -153,18 +192,27 @@ extension Float {
         activations a: UnsafeMutablePointer<Float>
     ) {
         typealias K = VectorKernels
+        let whole = K.wholeGroups(n)
         var j = 0
-        while j < n {
-            let r = K.sigmoid(K.load(p, j, n) + K.load(q, j, n) + K.load(bias, j, n))
-            let u = K.sigmoid(K.load(p + n, j, n) + K.load(q + n, j, n) + K.load(bias + n, j, n))
-            let qn = K.load(q + 2 * n, j, n)
-            let c = K.tanh(K.load(p + 2 * n, j, n) + K.load(bias + 2 * n, j, n) + r * qn)
-            K.store((1 - u) * c + u * K.load(hPrev, j, n), h, j, n)
-            K.store(r, a, j, n)
-            K.store(u, a + n, j, n)
-            K.store(c, a + 2 * n, j, n)
-            K.store(qn, a + 3 * n, j, n)
-            j += 8
+        while j < whole {
+            let r = K.sigmoid(K.load(p, j) + K.load(q, j) + K.load(bias, j))
+            let u = K.sigmoid(K.load(p + n, j) + K.load(q + n, j) + K.load(bias + n, j))
+            let qn = K.load(q + 2 * n, j)
+            let c = K.tanh(K.load(p + 2 * n, j) + K.load(bias + 2 * n, j) + r * qn)
+            K.store((1 - u) * c + u * K.load(hPrev, j), h, j)
+            K.store(r, a, j)
+            K.store(u, a + n, j)
+            K.store(c, a + 2 * n, j)
+            K.store(qn, a + 3 * n, j)
+            j += K.Lanes.scalarCount
+        }
+        for j in whole..<n {
+            let r = K.sigmoid(p[j] + q[j] + bias[j])
+            let u = K.sigmoid(p[n + j] + q[n + j] + bias[n + j])
+            let qn = q[2 * n + j]
+            let c = Glibc.tanhf(p[2 * n + j] + bias[2 * n + j] + r * qn)
+            h[j] = (1 - u) * c + u * hPrev[j]
+            (a[j], a[n + j], a[2 * n + j], a[3 * n + j]) = (r, u, c, qn)
         }
     }
 
@@ -175,24 +223,35 @@ extension Float {
         dhPrev: UnsafeMutablePointer<Float>
     ) {
         typealias K = VectorKernels
+        let whole = K.wholeGroups(n)
         var j = 0
-        while j < n {
-            let r = K.load(a, j, n)
-            let u = K.load(a + n, j, n)
-            let c = K.load(a + 2 * n, j, n)
-            let qn = K.load(a + 3 * n, j, n)
-            let d = K.load(dh, j, n)
+        while j < whole {
+            let r = K.load(a, j)
+            let u = K.load(a + n, j)
+            let c = K.load(a + 2 * n, j)
+            let qn = K.load(a + 3 * n, j)
+            let d = K.load(dh, j)
             let dzn = d * (1 - u) * (1 - c * c)
             let dzr = dzn * qn * r * (1 - r)
-            let dzu = d * (K.load(hPrev, j, n) - c) * u * (1 - u)
-            K.store(dzr, dp, j, n)
-            K.store(dzu, dp + n, j, n)
-            K.store(dzn, dp + 2 * n, j, n)
-            K.store(dzr, dq, j, n)
-            K.store(dzu, dq + n, j, n)
-            K.store(dzn * r, dq + 2 * n, j, n)
-            K.store(d * u, dhPrev, j, n)
-            j += 8
+            let dzu = d * (K.load(hPrev, j) - c) * u * (1 - u)
+            K.store(dzr, dp, j)
+            K.store(dzu, dp + n, j)
+            K.store(dzn, dp + 2 * n, j)
+            K.store(dzr, dq, j)
+            K.store(dzu, dq + n, j)
+            K.store(dzn * r, dq + 2 * n, j)
+            K.store(d * u, dhPrev, j)
+            j += K.Lanes.scalarCount
+        }
+        for j in whole..<n {
+            let (r, u, c, qn) = (a[j], a[n + j], a[2 * n + j], a[3 * n + j])
+            let d = dh[j]
+            let dzn = d * (1 - u) * (1 - c * c)
+            let dzr = dzn * qn * r * (1 - r)
+            let dzu = d * (hPrev[j] - c) * u * (1 - u)
+            (dp[j], dp[n + j], dp[2 * n + j]) = (dzr, dzu, dzn)
+            (dq[j], dq[n + j], dq[2 * n + j]) = (dzr, dzu, dzn * r)
+            dhPrev[j] = d * u
         }
     }
 
@@ -202,11 +261,13 @@ extension Float {
         h: UnsafeMutablePointer<Float>
     ) {
         typealias K = VectorKernels
+        let whole = K.wholeGroups(n)
         var j = 0
-        while j < n {
-            K.store(K.tanh(K.load(p, j, n) + K.load(q, j, n) + K.load(bias, j, n)), h, j, n)
-            j += 8
+        while j < whole {
+            K.store(K.tanh(K.load(p, j) + K.load(q, j) + K.load(bias, j)), h, j)
+            j += K.Lanes.scalarCount
         }
+        for j in whole..<n { h[j] = Glibc.tanhf(p[j] + q[j] + bias[j]) }
     }
 
     /// See `BLASScalar.rnnBackwardRow`.
@@ -215,11 +276,13 @@ extension Float {
         dz: UnsafeMutablePointer<Float>
     ) {
         typealias K = VectorKernels
+        let whole = K.wholeGroups(n)
         var j = 0
-        while j < n {
-            let hj = K.load(h, j, n)
-            K.store(K.load(dh, j, n) * (1 - hj * hj), dz, j, n)
-            j += 8
+        while j < whole {
+            let hj = K.load(h, j)
+            K.store(K.load(dh, j) * (1 - hj * hj), dz, j)
+            j += K.Lanes.scalarCount
         }
+        for j in whole..<n { dz[j] = dh[j] * (1 - h[j] * h[j]) }
     }
 }

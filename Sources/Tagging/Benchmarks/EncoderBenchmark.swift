@@ -1,0 +1,142 @@
+import LinearAlgebra
+import NeuralNetwork
+
+/// Speed of a bidirectional LSTM encoder beside the sgemm rate measured in the same run.
+///
+/// FLOPs are the GEMM flops only: per token, the forward pass does the input projection
+/// `2·inputSize·4·hidden` and the recurrent product `2·hidden·4·hidden` per direction;
+/// the backward pass does twice that (`dX` and `dWx`, `dH` and `dWh`), so a training
+/// step (forward + backward) is three times the forward count. The element-wise gate
+/// kernels are not counted.
+///
+/// The two directions run on two threads with one BLAS thread each, so the reference
+/// rate is twice the better of the two single-thread sgemm rates measured here (the
+/// recurrent step `[batch, hidden] × [hidden, 4·hidden]` and the input projection
+/// `[time·batch, inputSize] × [inputSize, 8·hidden]`). With the directions run serially
+/// the reference is the single-thread rate itself.
+public struct EncoderBenchmark {
+    /// Figures of one run.
+    public struct Result: Sendable, Codable {
+        /// Input features per token.
+        public var inputSize: Int
+        /// Hidden units per direction.
+        public var hiddenSize: Int
+        /// Sentences per batch.
+        public var batch: Int
+        /// Tokens per sentence.
+        public var length: Int
+        /// Whether the two directions ran on two threads.
+        public var concurrentDirections: Bool
+        /// Tokens per second of the forward pass (best timed batch).
+        public var forwardTokensPerSecond: Double
+        /// Tokens per second of forward + backward (best timed batch).
+        public var trainingTokensPerSecond: Double
+        /// GEMM FLOPs per token of the forward pass, both directions.
+        public var forwardFLOPsPerToken: Double
+        /// GEMM FLOPs per token of forward + backward, both directions.
+        public var trainingFLOPsPerToken: Double
+        /// Achieved GFLOP/s of the forward pass.
+        public var forwardGFLOPS: Double
+        /// Achieved GFLOP/s of forward + backward.
+        public var trainingGFLOPS: Double
+        /// Single-thread sgemm GFLOP/s of the recurrent step shape.
+        public var sgemmStepGFLOPS: Double
+        /// Single-thread sgemm GFLOP/s of the input projection shape.
+        public var sgemmProjectionGFLOPS: Double
+        /// The rate compared against: `threads ×` the better single-thread rate.
+        public var referenceGFLOPS: Double
+        /// `forwardGFLOPS / referenceGFLOPS`.
+        public var forwardFraction: Double
+        /// `trainingGFLOPS / referenceGFLOPS`.
+        public var trainingFraction: Double
+    }
+
+    /// Input features per token.
+    public var inputSize: Int
+    /// Hidden units per direction.
+    public var hiddenSize: Int
+    /// Sentences per batch.
+    public var batch: Int
+    /// Tokens per sentence (all of equal length).
+    public var length: Int
+    /// Minimum seconds spent timing each of forward and forward + backward.
+    public var seconds: Double
+    /// Whether the two directions run on two threads.
+    public var concurrentDirections: Bool
+
+    /// A benchmark of the given shape; the defaults are the reference tagger's word BiLSTM.
+    public init(
+        inputSize: Int = 150, hiddenSize: Int = 128, batch: Int = 32, length: Int = 40,
+        seconds: Double = 2, concurrentDirections: Bool = true
+    ) {
+        precondition(
+            inputSize > 0 && hiddenSize > 0 && batch > 0 && length > 0 && seconds > 0,
+            "benchmark sizes must be positive: input \(inputSize), hidden \(hiddenSize), batch \(batch), length \(length), seconds \(seconds)")
+        self.inputSize = inputSize
+        self.hiddenSize = hiddenSize
+        self.batch = batch
+        self.length = length
+        self.seconds = seconds
+        self.concurrentDirections = concurrentDirections
+    }
+
+    /// The shortest time of `body` over repeated calls lasting at least `seconds`.
+    func bestTime(_ body: () -> Void) -> Double {
+        body()
+        var best = Double.infinity
+        let deadline = Stopwatch.now() + seconds
+        var runs = 0
+        repeat {
+            let start = Stopwatch.now()
+            body()
+            best = min(best, Stopwatch.now() - start)
+            runs += 1
+        } while Stopwatch.now() < deadline || runs < 3
+        return best
+    }
+
+    /// Runs the measurement. Sets OpenBLAS to one thread.
+    public func run() -> Result {
+        BLASThreads.set(1)
+        let gemm = BLASBenchmark(threads: 1, secondsPerShape: min(1, seconds / 2))
+        let step = gemm.measure(m: batch, n: 4 * hiddenSize, k: hiddenSize)
+        let projection = gemm.measure(m: batch * length, n: 8 * hiddenSize, k: inputSize)
+
+        var random = SeededRandom(seed: 1)
+        var encoder = Bidirectional<LSTMCell<Float>>(inputSize: inputSize, hiddenSize: hiddenSize, random: &random)
+        encoder.runsDirectionsConcurrently = concurrentDirections
+        let tokens = batch * length
+        let input: Matrix<Float> = Initializer.uniform(rows: tokens, columns: inputSize, limit: 1, using: &random)
+        let dOutput: Matrix<Float> = Initializer.uniform(
+            rows: tokens, columns: 2 * hiddenSize, limit: 1, using: &random)
+        let lengths = [Int](repeating: length, count: batch)
+
+        var sink: Float = 0
+        let forwardTime = bestTime {
+            let r = encoder.forward(input, lengths: lengths)
+            sink += r.output.scalars[0]
+        }
+        let trainingTime = bestTime {
+            let r = encoder.forward(input, lengths: lengths)
+            let back = encoder.backward(dOutput, cache: r.cache)
+            sink += back.dInput.scalars[0]
+        }
+        precondition(sink.isFinite || !sink.isFinite)  // keeps the work observable
+
+        let forwardFLOPs = 2.0 * Double(inputSize + hiddenSize) * 4 * Double(hiddenSize) * 2
+        let trainingFLOPs = 3 * forwardFLOPs
+        let forwardRate = Double(tokens) / forwardTime
+        let trainingRate = Double(tokens) / trainingTime
+        let reference = (concurrentDirections ? 2 : 1) * max(step.rawGFLOPS, projection.rawGFLOPS)
+        let forwardGFLOPS = forwardRate * forwardFLOPs / 1e9
+        let trainingGFLOPS = trainingRate * trainingFLOPs / 1e9
+        return Result(
+            inputSize: inputSize, hiddenSize: hiddenSize, batch: batch, length: length,
+            concurrentDirections: concurrentDirections, forwardTokensPerSecond: forwardRate,
+            trainingTokensPerSecond: trainingRate, forwardFLOPsPerToken: forwardFLOPs,
+            trainingFLOPsPerToken: trainingFLOPs, forwardGFLOPS: forwardGFLOPS,
+            trainingGFLOPS: trainingGFLOPS, sgemmStepGFLOPS: step.rawGFLOPS,
+            sgemmProjectionGFLOPS: projection.rawGFLOPS, referenceGFLOPS: reference,
+            forwardFraction: forwardGFLOPS / reference, trainingFraction: trainingGFLOPS / reference)
+    }
+}
