@@ -7,7 +7,7 @@ struct BenchmarkCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "benchmark",
         abstract: "Measure the speed of the building blocks and the taggers.",
-        subcommands: [BLASBenchmarkCommand.self, TokenizerBenchmarkCommand.self, EncoderBenchmarkCommand.self, EncoderBenchmarkCommand.self])
+        subcommands: [BLASBenchmarkCommand.self, TokenizerBenchmarkCommand.self, EncoderBenchmarkCommand.self])
 }
 
 /// `tagger benchmark blas`: the `Matrix` gemm wrapper against raw `cblas_sgemm`.
