@@ -1,0 +1,55 @@
+import Text
+import XCTest
+
+import Tagging
+
+final class TokenizationEvaluationTests: XCTestCase {
+    func testPerfectOutputScoresOne() throws {
+        var gold = SegmentedText()
+        gold.appendSentence([("I", []), ("don't", ["do", "n't"]), ("know", []), (".", [])])
+        let score = try TokenizationEvaluation.score(gold: gold, system: gold)
+        XCTAssertEqual(score.tokens, F1Score(correct: 4, gold: 4, system: 4))
+        XCTAssertEqual(score.words, F1Score(correct: 5, gold: 5, system: 5))
+        XCTAssertEqual(score.sentences.f1, 1)
+    }
+
+    func testMultiwordWordsAreAlignedByLCS() throws {
+        var gold = SegmentedText()
+        gold.appendSentence([("I", []), ("don't", ["do", "n't"]), ("go", [])])
+        var system = SegmentedText()
+        system.appendSentence([("I", []), ("don't", ["don", "'t"]), ("go", [])])
+        let score = try TokenizationEvaluation.score(gold: gold, system: system)
+        XCTAssertEqual(score.tokens.correct, 3)
+        XCTAssertEqual(score.words.correct, 2)
+        var split = SegmentedText()
+        split.appendSentence([("I", []), ("do", []), ("n't", []), ("go", [])])
+        let second = try TokenizationEvaluation.score(gold: gold, system: split)
+        XCTAssertEqual(second.tokens, F1Score(correct: 2, gold: 3, system: 4))
+        XCTAssertEqual(second.words, F1Score(correct: 4, gold: 4, system: 4))
+    }
+
+    func testSentenceSpansAndTextMismatch() throws {
+        var gold = SegmentedText()
+        gold.appendSentence([("A", []), (".", [])])
+        gold.appendSentence([("B", [])])
+        var system = SegmentedText()
+        system.appendSentence([("A", []), (".", []), ("B", [])])
+        XCTAssertEqual(try TokenizationEvaluation.score(gold: gold, system: system).sentences, F1Score(correct: 0, gold: 2, system: 1))
+        var other = SegmentedText()
+        other.appendSentence([("A", []), ("!", []), ("B", [])])
+        XCTAssertThrowsError(try TokenizationEvaluation.score(gold: gold, system: other)) { error in
+            guard case .textMismatch(let offset, _, _)? = error as? TokenizationEvaluationError else { return XCTFail("\(error)") }
+            XCTAssertEqual(offset, 1)
+        }
+    }
+
+    func testEWTDevScoresAboveTheBar() throws {
+        let corpora = ProcessInfo.processInfo.environment["CORPORA"] ?? "../shared/corpora"
+        let path = corpora + "/ud-english-ewt/dev.conllu"
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: path), "no corpora at \(path)")
+        let gold = try GoldSentence.read(conllu: path)
+        let result = try TokenizationEvaluation.evaluate(tokenizer: .english, gold: gold, runningText: false)
+        XCTAssertGreaterThan(result.score.tokens.f1, 0.992)
+        XCTAssertGreaterThan(result.score.words.f1, 0.990)
+    }
+}
