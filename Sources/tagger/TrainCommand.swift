@@ -30,7 +30,10 @@ struct TrainCommand: ParsableCommand {
     var output: String
 
     @Option(help: "Keep a chunk exception only when seen at least this often.")
-    var minExceptionCount = 2
+    var minExceptionCount = 1
+
+    @Option(help: "Keep at most this many sentence-boundary features (those with the largest weights).")
+    var maxBoundaryFeatures = 10000
 
     func run() throws {
         switch task {
@@ -38,9 +41,10 @@ struct TrainCommand: ParsableCommand {
             let sentences = try GoldSentence.read(conllu: train)
             var trainer = TokenizerTrainer()
             trainer.minimumExceptionCount = minExceptionCount
+            trainer.maximumBoundaryFeatures = maxBoundaryFeatures
             let name = URL(fileURLWithPath: train).lastPathComponent
             let (lexicon, report) = trainer.learn(
-                from: sentences, provenance: "tagger train --task tokenize --train \(name) --min-exception-count \(minExceptionCount)")
+                from: sentences, provenance: "tagger train --task tokenize --train \(name) --min-exception-count \(minExceptionCount) --max-boundary-features \(maxBoundaryFeatures)")
             let temporary = output + ".tmp"
             try Data(lexicon.tsv.utf8).write(to: URL(fileURLWithPath: temporary))
             if FileManager.default.fileExists(atPath: output) { try FileManager.default.removeItem(atPath: output) }

@@ -10,7 +10,7 @@ public struct TokenizerTrainer: Sendable {
     /// A chunk exception is kept when its gold segmentation was seen at least this often.
     public var minimumExceptionCount = 2
     /// Passes of the sentence-boundary perceptron over the training documents.
-    public var boundaryEpochs = 10
+    public var boundaryEpochs = 6
     /// The largest number of boundary features kept (those with the largest weights).
     public var maximumBoundaryFeatures = 10000
 

@@ -81,7 +81,7 @@ public struct SentenceSplitter: Sendable {
             "b", "p=" + p, "n=" + n, "ps=" + ps, "ns=" + ns, "ps|ns=" + ps + "|" + ns, "p|ns=" + p + "|" + ns,
             "ps|n=" + ps + "|" + n, "pp|p=" + pp + "|" + p, "pps|ps|ns=" + pps + "|" + ps + "|" + ns,
             "ns|nns=" + ns + "|" + nns, "p|n=" + p + "|" + n, "pp|ps|n=" + pp + "|" + ps + "|" + n,
-            "nn=" + (i + 2 < tokens.count ? fold(tokens[i + 2].text) : "$"), "len=" + lengthBucket(i + 1 - sentenceStart),
+            "nn=" + (i + 2 < tokens.count ? fold(tokens[i + 2].text) : "$"),
         ]
     }
 

@@ -13,6 +13,10 @@ public struct Tokenizer: Sendable {
     public static let maximumChunkLength = 4096
 
     let emoticonStarts: Set<UInt32>
+    /// (length, first scalar) of every chunk exception, to skip most lookups without a string.
+    let exceptionSignatures: Set<UInt64>
+    /// (length, ASCII-lowercased first scalar) of every multiword entry.
+    let multiwordSignatures: Set<UInt64>
     let foldedAbbreviations: Set<String>
 
     /// Whether `word` (with its final period) is a learned abbreviation, as written or case-folded.
@@ -26,11 +30,17 @@ public struct Tokenizer: Sendable {
     /// A tokenizer using `lexicon`.
     public init(lexicon: TokenizerLexicon) {
         self.lexicon = lexicon
+        exceptionSignatures = Set(lexicon.chunkExceptions.keys.map { Self.signature($0.unicodeScalars.count, $0.unicodeScalars.first!.value) })
+        multiwordSignatures = Set(lexicon.multiwords.keys.map { Self.signature($0.unicodeScalars.count, $0.unicodeScalars.first!.value) })
         foldedAbbreviations = Set(lexicon.abbreviations.map(UnicodeText.caseFold))
         emoticonStarts = Set(lexicon.emoticons.compactMap { $0.unicodeScalars.first?.value })
         longestEmoticon = lexicon.emoticons.map { $0.unicodeScalars.count }.max() ?? 0
         longestException = lexicon.chunkExceptions.keys.map { $0.unicodeScalars.count }.max() ?? 0
         longestMultiword = lexicon.multiwords.keys.map { $0.unicodeScalars.count }.max() ?? 0
+    }
+
+    @inline(__always) static func signature(_ length: Int, _ first: UInt32) -> UInt64 {
+        UInt64(length) << 32 | UInt64(first >= 65 && first <= 90 ? first | 0x20 : first)
     }
 
     /// The English tokenizer with the lexicon shipped in this module (learned from the UD
@@ -185,7 +195,9 @@ struct ChunkScanner {
 
     mutating func segmentChunk() {
         segments.removeAll(keepingCapacity: true)
-        if n <= tokenizer.longestException {
+        if n <= tokenizer.longestException
+            && (!isASCII || tokenizer.exceptionSignatures.contains(Tokenizer.signature(n, cp[0])))
+        {
             let k = key(0, n)
             if let exception = tokenizer.lexicon.chunkExceptions[k], exception.length == n {
                 var p = 0
@@ -489,7 +501,9 @@ struct ChunkScanner {
     func cliticBreaks(_ p: Int, _ e: Int) -> [Int] {
         let length = e - p
         guard length >= 2 else { return [] }
-        if length <= tokenizer.longestMultiword {
+        if length <= tokenizer.longestMultiword
+            && (cp[p] >= 0x80 || tokenizer.multiwordSignatures.contains(Tokenizer.signature(length, cp[p])))
+        {
             let folded = lowerKey(p, e)
             if let breaks = tokenizer.lexicon.multiwords[folded], folded.unicodeScalars.count == length { return breaks }
         }
