@@ -40,11 +40,15 @@ struct TokenizeCommand: ParsableCommand {
         var output = TokenOutput(format: format, writer: writer)
         if splitSentences {
             var paragraph = ""
+            let splitter = SentenceSplitter(lexicon: tokenizer.lexicon)
             func flush() throws {
-                if !paragraph.isEmpty {
-                    try output.write(tokenizer.document(paragraph, sentences: .runningText))
-                    paragraph = ""
+                guard !paragraph.isEmpty else { return }
+                var stream = SentenceStream(splitter: splitter, text: paragraph)
+                try tokenizer.forEachToken(in: paragraph) { token in
+                    for sentence in stream.add(token) { try output.write(sentence, in: paragraph) }
                 }
+                for sentence in stream.finish() { try output.write(sentence, in: paragraph) }
+                paragraph = ""
             }
             while let line = try reader.next() {
                 let text = line.text
@@ -57,9 +61,7 @@ struct TokenizeCommand: ParsableCommand {
             }
             try flush()
         } else {
-            while let line = try reader.next() {
-                try output.write(tokenizer.document(line.text, sentences: .whole))
-            }
+            while let line = try reader.next() { try output.writeLine(line.text, tokenizer: tokenizer) }
         }
         try writer.close()
     }
@@ -76,37 +78,66 @@ struct TokenOutput {
     let format: TokenizeFormat
     let writer: ByteWriter
     var sentenceNumber = 0
+    var firstToken = true
 
-    mutating func write(_ document: Document) throws {
-        for (index, range) in document.sentences.enumerated() {
-            sentenceNumber += 1
-            let tokens = document.tokens[range]
-            switch format {
-            case .tokens:
-                try writer.write(tokens.map(\.text).joined(separator: " ") + "\n")
-            case .conllu:
-                let text = document.sentenceText(index).map { $0 == "\n" || $0 == "\r" || $0 == "\r\n" || $0 == "\t" ? " " : $0 }
-                var lines = "# sent_id = \(sentenceNumber)\n# text = \(String(text))\n"
-                var id = 1
-                for (k, token) in tokens.enumerated() {
-                    let last = k == tokens.count - 1
-                    let misc = token.spaceAfter || last && range.upperBound == document.tokens.count ? "_" : "SpaceAfter=No"
-                    let misc2 = token.spaceAfter ? "_" : misc
-                    if token.isMultiword {
-                        lines += "\(id)-\(id + token.words.count - 1)\t\(token.text)\t_\t_\t_\t_\t_\t_\t_\t\(misc2)\n"
-                        for word in token.words {
-                            lines += Self.wordLine(id, word, "_")
-                            id += 1
-                        }
-                    } else {
-                        lines += Self.wordLine(id, token.text, misc2)
-                        id += 1
-                    }
-                }
-                try writer.write(lines + "\n")
+    /// Writes one sentence given as its tokens, which come from `text`.
+    mutating func write(_ tokens: [Token], in text: String) throws {
+        guard let first = tokens.first, let last = tokens.last else { return }
+        let range = first.stringRange(in: text).lowerBound..<last.stringRange(in: text).upperBound
+        try begin(text[range])
+        var id = 1
+        for token in tokens { try writeToken(token, id: &id) }
+        try end()
+    }
+
+    /// Writes one input line as one sentence, streaming its tokens.
+    mutating func writeLine(_ line: String, tokenizer: Tokenizer) throws {
+        let scalars = line.unicodeScalars
+        guard let from = scalars.firstIndex(where: { ScalarClass.of($0.value) != .space }),
+            let to = scalars.lastIndex(where: { ScalarClass.of($0.value) != .space })
+        else { return }
+        try begin(line[from...to])
+        var id = 1
+        try tokenizer.forEachToken(in: line) { try writeToken($0, id: &id) }
+        try end()
+    }
+
+    mutating func begin(_ text: Substring) throws {
+        sentenceNumber += 1
+        firstToken = true
+        if format == .conllu {
+            try writer.write("# sent_id = \(sentenceNumber)\n# text = ")
+            if text.utf8.contains(where: { $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+                try writer.write(String(text).split(whereSeparator: { $0.isNewline || $0 == "\t" }).joined(separator: " "))
+            } else {
+                try writer.write(text.utf8)
             }
+            try writer.write("\n")
         }
     }
+
+    mutating func writeToken(_ token: Token, id: inout Int) throws {
+        switch format {
+        case .tokens:
+            try writer.write(firstToken ? token.text : " " + token.text)
+        case .conllu:
+            let misc = token.spaceAfter ? "_" : "SpaceAfter=No"
+            if token.isMultiword {
+                var lines = "\(id)-\(id + token.words.count - 1)\t\(token.text)\t_\t_\t_\t_\t_\t_\t_\t\(misc)\n"
+                for word in token.words {
+                    lines += Self.wordLine(id, word, "_")
+                    id += 1
+                }
+                try writer.write(lines)
+            } else {
+                try writer.write(Self.wordLine(id, token.text, misc))
+                id += 1
+            }
+        }
+        firstToken = false
+    }
+
+    func end() throws { try writer.write("\n") }
 
     static func wordLine(_ id: Int, _ form: String, _ misc: String) -> String {
         "\(id)\t\(form)\t_\t_\t_\t_\t\(id == 1 ? 0 : 1)\t\(id == 1 ? "root" : "dep")\t_\t\(misc)\n"

@@ -23,20 +23,23 @@ public struct SentenceSplitter: Sendable {
         abbreviations = lexicon.abbreviations
     }
 
+    /// A boundary is forced after this many tokens, so that memory stays bounded on
+    /// pathological input (a long line of punctuation without sentence ends).
+    public static let maximumSentenceLength = 1000
+
     /// The sentences of `tokens` (tokenized from `text`) as ranges of token indices.
     public func split(_ tokens: [Token], in text: String) -> [Range<Int>] {
-        guard !tokens.isEmpty else { return [] }
+        var stream = SentenceStream(splitter: self, text: text)
         var sentences: [Range<Int>] = []
         var start = 0
-        let utf8 = Array(text.utf8)
-        for i in 0..<(tokens.count - 1) where tokens[i].spaceAfter {
-            let gap = utf8[tokens[i].utf8Range.upperBound..<tokens[i + 1].utf8Range.lowerBound]
-            if Self.containsBlankLine(gap) || isBoundary(tokens, after: i, sentenceStart: start) {
-                sentences.append(start..<(i + 1))
-                start = i + 1
+        func take(_ done: [[Token]]) {
+            for sentence in done {
+                sentences.append(start..<(start + sentence.count))
+                start += sentence.count
             }
         }
-        sentences.append(start..<tokens.count)
+        for token in tokens { take(stream.add(token)) }
+        take(stream.finish())
         return sentences
     }
 
@@ -121,6 +124,62 @@ public struct SentenceSplitter: Sendable {
             }
         }
         return String(out)
+    }
+}
+
+/// Incremental sentence splitting: tokens go in one at a time and each sentence comes out
+/// as soon as the two tokens after its end are known, so memory stays bounded by the
+/// sentence length (at most ``SentenceSplitter/maximumSentenceLength``) whatever the text's size.
+public struct SentenceStream {
+    let splitter: SentenceSplitter
+    let utf8: [UInt8]
+    var buffer: [Token] = []
+    var start = 0
+    var next = 0
+
+    /// A stream over the tokens of `text`, which must be added in order.
+    public init(splitter: SentenceSplitter, text: String) {
+        self.splitter = splitter
+        utf8 = Array(text.utf8)
+    }
+
+    /// Adds the next token; returns the sentences completed by it (usually none).
+    public mutating func add(_ token: Token) -> [[Token]] {
+        buffer.append(token)
+        var done: [[Token]] = []
+        while next + 2 < buffer.count { decide(&done) }
+        return done
+    }
+
+    /// Ends the text; returns the remaining sentences.
+    public mutating func finish() -> [[Token]] {
+        var done: [[Token]] = []
+        while next + 1 < buffer.count { decide(&done) }
+        if start < buffer.count { done.append(Array(buffer[start...])) }
+        buffer.removeAll()
+        start = 0
+        next = 0
+        return done
+    }
+
+    mutating func decide(_ done: inout [[Token]]) {
+        let i = next
+        next += 1
+        var boundary = false
+        if buffer[i].spaceAfter {
+            let gap = utf8[buffer[i].utf8Range.upperBound..<buffer[i + 1].utf8Range.lowerBound]
+            boundary = SentenceSplitter.containsBlankLine(gap) || splitter.isBoundary(buffer, after: i, sentenceStart: start)
+        }
+        if !boundary && i + 1 - start >= SentenceSplitter.maximumSentenceLength { boundary = true }
+        guard boundary else { return }
+        done.append(Array(buffer[start...i]))
+        start = i + 1
+        if start > 2 {
+            let drop = start - 2
+            buffer.removeFirst(drop)
+            start -= drop
+            next -= drop
+        }
     }
 }
 
