@@ -19,7 +19,10 @@ public struct Token: Hashable, Sendable {
     public var spaceAfter: Bool
 
     /// A token with the given form, ranges, multiword split and spacing.
-    public init(text: String, scalarRange: Range<Int>, utf8Range: Range<Int>, words: [String] = [], spaceAfter: Bool = true) {
+    public init(
+        text: String, scalarRange: Range<Int>, utf8Range: Range<Int>, words: [String] = [],
+        spaceAfter: Bool = true
+    ) {
         self.text = text
         self.scalarRange = scalarRange
         self.utf8Range = utf8Range
@@ -37,7 +40,9 @@ public struct Token: Hashable, Sendable {
     /// native Swift strings).
     public func stringRange(in original: String) -> Range<String.Index> {
         let utf8 = original.utf8
-        precondition(utf8Range.upperBound <= utf8.count, "token range \(utf8Range) outside a text of \(utf8.count) bytes")
+        precondition(
+            utf8Range.upperBound <= utf8.count,
+            "token range \(utf8Range) outside a text of \(utf8.count) bytes")
         let start = utf8.index(utf8.startIndex, offsetBy: utf8Range.lowerBound)
         let end = utf8.index(start, offsetBy: utf8Range.count)
         return start..<end
@@ -57,7 +62,9 @@ public struct Document: Sendable {
 
     /// A document from its parts; sentences must be ordered ranges of valid token indices.
     public init(text: String, tokens: [Token], sentences: [Range<Int>]) {
-        precondition(sentences.allSatisfy { $0.upperBound <= tokens.count }, "sentence range outside \(tokens.count) tokens")
+        precondition(
+            sentences.allSatisfy { $0.upperBound <= tokens.count },
+            "sentence range outside \(tokens.count) tokens")
         self.text = text
         self.tokens = tokens
         self.sentences = sentences

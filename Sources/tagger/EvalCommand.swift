@@ -41,18 +41,28 @@ struct EvalCommand: ParsableCommand {
         case .tokenize:
             let tokenizer = try loadTokenizer(lexicon)
             let gold = try GoldSentence.read(conllu: test)
-            let result = try TokenizationEvaluation.evaluate(tokenizer: tokenizer, gold: gold, runningText: splitSentences)
+            let result = try TokenizationEvaluation.evaluate(
+                tokenizer: tokenizer, gold: gold, runningText: splitSentences)
             if differences > 0 {
-                for line in TokenizationEvaluation.tokenDifferences(gold: result.gold, system: result.system, limit: differences) {
+                for line in TokenizationEvaluation.tokenDifferences(
+                    gold: result.gold, system: result.system, limit: differences)
+                {
                     print(line)
                 }
             }
-            print("Tokenization of \(test), \(splitSentences ? "running text (documents joined with spaces)" : "one sentence per line")")
+            print(
+                "Tokenization of \(test), \(splitSentences ? "running text (documents joined with spaces)" : "one sentence per line")"
+            )
             print("Metric     | Precision |    Recall |  F1 Score")
-            for (name, score) in [("Tokens", result.score.tokens), ("Words", result.score.words), ("Sentences", result.score.sentences)] {
+            for (name, score) in [
+                ("Tokens", result.score.tokens), ("Words", result.score.words),
+                ("Sentences", result.score.sentences),
+            ] {
                 print(
                     name.padding(toLength: 10, withPad: " ", startingAt: 0)
-                        + String(format: " | %9.2f | %9.2f | %9.2f", 100 * score.precision, 100 * score.recall, 100 * score.f1))
+                        + String(
+                            format: " | %9.2f | %9.2f | %9.2f", 100 * score.precision,
+                            100 * score.recall, 100 * score.f1))
             }
         }
     }

@@ -21,7 +21,8 @@ struct TokenizeCommand: ParsableCommand {
             evaluation script can score it.
             """)
 
-    @Option(help: "Output format: conllu or tokens (one sentence a line, tokens separated by spaces).")
+    @Option(
+        help: "Output format: conllu or tokens (one sentence a line, tokens separated by spaces).")
     var format: TokenizeFormat = .conllu
 
     @Flag(help: "Treat the input as running text and split it into sentences.")
@@ -30,12 +31,16 @@ struct TokenizeCommand: ParsableCommand {
     @Flag(help: "Replace invalid UTF-8 by U+FFFD instead of stopping with an error.")
     var replaceInvalid = false
 
-    @Option(help: "A tokenizer lexicon trained by `tagger train --task tokenize` (default: the bundled English one).")
+    @Option(
+        help:
+            "A tokenizer lexicon trained by `tagger train --task tokenize` (default: the bundled English one)."
+    )
     var lexicon: String?
 
     func run() throws {
         let tokenizer = try loadTokenizer(lexicon)
-        let reader = LineReader.standardInput(options: LineReader.Options(replaceInvalid: replaceInvalid))
+        let reader = LineReader.standardInput(
+            options: LineReader.Options(replaceInvalid: replaceInvalid))
         let writer = ByteWriter.standardOutput()
         var output = TokenOutput(format: format, writer: writer)
         if splitSentences {
@@ -61,7 +66,9 @@ struct TokenizeCommand: ParsableCommand {
             }
             try flush()
         } else {
-            while let line = try reader.next() { try output.writeLine(line.text, tokenizer: tokenizer) }
+            while let line = try reader.next() {
+                try output.writeLine(line.text, tokenizer: tokenizer)
+            }
         }
         try writer.close()
     }
@@ -108,7 +115,9 @@ struct TokenOutput {
         if format == .conllu {
             try writer.write("# sent_id = \(sentenceNumber)\n# text = ")
             if text.utf8.contains(where: { $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
-                try writer.write(String(text).split(whereSeparator: { $0.isNewline || $0 == "\t" }).joined(separator: " "))
+                try writer.write(
+                    String(text).split(whereSeparator: { $0.isNewline || $0 == "\t" }).joined(
+                        separator: " "))
             } else {
                 try writer.write(text.utf8)
             }
@@ -123,7 +132,8 @@ struct TokenOutput {
         case .conllu:
             let misc = token.spaceAfter ? "_" : "SpaceAfter=No"
             if token.isMultiword {
-                var lines = "\(id)-\(id + token.words.count - 1)\t\(token.text)\t_\t_\t_\t_\t_\t_\t_\t\(misc)\n"
+                var lines =
+                    "\(id)-\(id + token.words.count - 1)\t\(token.text)\t_\t_\t_\t_\t_\t_\t_\t\(misc)\n"
                 for word in token.words {
                     lines += Self.wordLine(id, word, "_")
                     id += 1

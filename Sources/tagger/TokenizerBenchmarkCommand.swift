@@ -7,9 +7,14 @@ import Text
 struct TokenizerBenchmarkCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokenizer",
-        abstract: "Tokens per second of the tokenizer on the raw text of a CoNLL-U file, one sentence a line.")
+        abstract:
+            "Tokens per second of the tokenizer on the raw text of a CoNLL-U file, one sentence a line."
+    )
 
-    @Option(help: "The CoNLL-U file whose # text lines are tokenized (default: $CORPORA/ud-english-ewt/test.conllu).")
+    @Option(
+        help:
+            "The CoNLL-U file whose # text lines are tokenized (default: $CORPORA/ud-english-ewt/test.conllu)."
+    )
     var test: String?
 
     @Option(help: "Timed repetitions; the median is reported.")
@@ -28,7 +33,10 @@ struct TokenizerBenchmarkCommand: ParsableCommand {
             tokens = count
         }
         print("tokenizer on \(path): \(lines.count) lines, \(bytes) bytes, \(tokens) tokens")
-        print(String(format: "median of %d runs: %.2f ms, %.0f tokens/s, %.1f MB/s (one core)",
-                     repetitions, seconds * 1000, Double(tokens) / seconds, Double(bytes) / seconds / 1e6))
+        print(
+            String(
+                format: "median of %d runs: %.2f ms, %.0f tokens/s, %.1f MB/s (one core)",
+                repetitions, seconds * 1000, Double(tokens) / seconds, Double(bytes) / seconds / 1e6
+            ))
     }
 }

@@ -32,7 +32,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Keep a chunk exception only when seen at least this often.")
     var minExceptionCount = 1
 
-    @Option(help: "Keep at most this many sentence-boundary features (those with the largest weights).")
+    @Option(
+        help: "Keep at most this many sentence-boundary features (those with the largest weights).")
     var maxBoundaryFeatures = 10000
 
     func run() throws {
@@ -44,10 +45,15 @@ struct TrainCommand: ParsableCommand {
             trainer.maximumBoundaryFeatures = maxBoundaryFeatures
             let name = URL(fileURLWithPath: train).lastPathComponent
             let (lexicon, report) = trainer.learn(
-                from: sentences, provenance: "tagger train --task tokenize --train \(name) --min-exception-count \(minExceptionCount) --max-boundary-features \(maxBoundaryFeatures)")
+                from: sentences,
+                provenance:
+                    "tagger train --task tokenize --train \(name) --min-exception-count \(minExceptionCount) --max-boundary-features \(maxBoundaryFeatures)"
+            )
             let temporary = output + ".tmp"
             try Data(lexicon.tsv.utf8).write(to: URL(fileURLWithPath: temporary))
-            if FileManager.default.fileExists(atPath: output) { try FileManager.default.removeItem(atPath: output) }
+            if FileManager.default.fileExists(atPath: output) {
+                try FileManager.default.removeItem(atPath: output)
+            }
             try FileManager.default.moveItem(atPath: temporary, toPath: output)
             var err = StandardError()
             print(

@@ -17,7 +17,9 @@ final class TaggerCLITests: XCTestCase {
         return candidates[0].appendingPathComponent("tagger")
     }
 
-    func run(_ arguments: [String], input: [UInt8]) throws -> (status: Int32, stdout: String, stderr: String) {
+    func run(_ arguments: [String], input: [UInt8]) throws -> (
+        status: Int32, stdout: String, stderr: String
+    ) {
         let process = Process()
         process.executableURL = Self.taggerURL
         process.arguments = arguments
@@ -33,7 +35,10 @@ final class TaggerCLITests: XCTestCase {
         let out = stdout.fileHandleForReading.readDataToEndOfFile()
         let err = stderr.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+        return (
+            process.terminationStatus, String(decoding: out, as: UTF8.self),
+            String(decoding: err, as: UTF8.self)
+        )
     }
 
     func testTokenizeWritesCoNLLU() throws {
@@ -60,26 +65,33 @@ final class TaggerCLITests: XCTestCase {
     }
 
     func testTokenizeSplitsRunningText() throws {
-        let result = try run(["tokenize", "--format", "tokens", "--split-sentences"], input: Array("Hi there. How are you?\r\n\r\nNew paragraph".utf8))
+        let result = try run(
+            ["tokenize", "--format", "tokens", "--split-sentences"],
+            input: Array("Hi there. How are you?\r\n\r\nNew paragraph".utf8))
         XCTAssertEqual(result.status, 0)
         XCTAssertEqual(result.stdout, "Hi there .\nHow are you ?\nNew paragraph\n")
     }
 
     func testInvalidUTF8IsReportedWithItsByteOffset() throws {
-        let result = try run(["tokenize", "--format", "tokens"], input: Array("ok\nab".utf8) + [0xFF] + Array("c\n".utf8))
+        let result = try run(
+            ["tokenize", "--format", "tokens"],
+            input: Array("ok\nab".utf8) + [0xFF] + Array("c\n".utf8))
         XCTAssertNotEqual(result.status, 0)
         XCTAssertTrue(result.stderr.contains("invalid UTF-8 at byte offset 5"), result.stderr)
     }
 
     func testReplaceInvalidKeepsGoing() throws {
-        let result = try run(["tokenize", "--format", "tokens", "--replace-invalid"], input: Array("ab".utf8) + [0xFF] + Array("c d\n".utf8))
+        let result = try run(
+            ["tokenize", "--format", "tokens", "--replace-invalid"],
+            input: Array("ab".utf8) + [0xFF] + Array("c d\n".utf8))
         XCTAssertEqual(result.status, 0)
         XCTAssertEqual(result.stdout, "ab \u{FFFD} c d\n")
     }
 
     func testEmptyInputAndBOMAndNUL() throws {
         XCTAssertEqual(try run(["tokenize"], input: []).stdout, "")
-        let result = try run(["tokenize", "--format", "tokens"], input: [0xEF, 0xBB, 0xBF] + Array("a\0b\r\n".utf8))
+        let result = try run(
+            ["tokenize", "--format", "tokens"], input: [0xEF, 0xBB, 0xBF] + Array("a\0b\r\n".utf8))
         XCTAssertEqual(result.status, 0)
         XCTAssertEqual(result.stdout, "a b\n")
     }
@@ -92,7 +104,8 @@ final class TaggerCLITests: XCTestCase {
     }
 
     func testEvalOfAMissingFileFails() throws {
-        let result = try run(["eval", "--task", "tokenize", "--test", "/nonexistent/gold.conllu"], input: [])
+        let result = try run(
+            ["eval", "--task", "tokenize", "--test", "/nonexistent/gold.conllu"], input: [])
         XCTAssertEqual(result.status, 1)
         XCTAssertTrue(result.stderr.contains("/nonexistent/gold.conllu"), result.stderr)
     }

@@ -1,7 +1,6 @@
+import Tagging
 import Text
 import XCTest
-
-import Tagging
 
 final class TokenizationEvaluationTests: XCTestCase {
     func testPerfectOutputScoresOne() throws {
@@ -34,11 +33,14 @@ final class TokenizationEvaluationTests: XCTestCase {
         gold.appendSentence([("B", [])])
         var system = SegmentedText()
         system.appendSentence([("A", []), (".", []), ("B", [])])
-        XCTAssertEqual(try TokenizationEvaluation.score(gold: gold, system: system).sentences, F1Score(correct: 0, gold: 2, system: 1))
+        XCTAssertEqual(
+            try TokenizationEvaluation.score(gold: gold, system: system).sentences,
+            F1Score(correct: 0, gold: 2, system: 1))
         var other = SegmentedText()
         other.appendSentence([("A", []), ("!", []), ("B", [])])
         XCTAssertThrowsError(try TokenizationEvaluation.score(gold: gold, system: other)) { error in
-            guard case .textMismatch(let offset, _, _)? = error as? TokenizationEvaluationError else { return XCTFail("\(error)") }
+            guard case .textMismatch(let offset, _, _)? = error as? TokenizationEvaluationError
+            else { return XCTFail("\(error)") }
             XCTAssertEqual(offset, 1)
         }
     }
@@ -48,7 +50,8 @@ final class TokenizationEvaluationTests: XCTestCase {
         let path = corpora + "/ud-english-ewt/dev.conllu"
         try XCTSkipUnless(FileManager.default.fileExists(atPath: path), "no corpora at \(path)")
         let gold = try GoldSentence.read(conllu: path)
-        let result = try TokenizationEvaluation.evaluate(tokenizer: .english, gold: gold, runningText: false)
+        let result = try TokenizationEvaluation.evaluate(
+            tokenizer: .english, gold: gold, runningText: false)
         XCTAssertGreaterThan(result.score.tokens.f1, 0.992)
         XCTAssertGreaterThan(result.score.words.f1, 0.990)
     }

@@ -1,6 +1,5 @@
-import XCTest
-
 import Text
+import XCTest
 
 /// One test per UD English EWT convention, plus ranges and bad input.
 final class TokenizerTests: XCTestCase {
@@ -15,8 +14,10 @@ final class TokenizerTests: XCTestCase {
     }
 
     func testPunctuationIsSplitOff() {
-        XCTAssertEqual(forms("Hello, world (really)!"), ["Hello", ",", "world", "(", "really", ")", "!"])
-        XCTAssertEqual(forms("\"Yes\"; no: maybe."), ["\"", "Yes", "\"", ";", "no", ":", "maybe", "."])
+        XCTAssertEqual(
+            forms("Hello, world (really)!"), ["Hello", ",", "world", "(", "really", ")", "!"])
+        XCTAssertEqual(
+            forms("\"Yes\"; no: maybe."), ["\"", "Yes", "\"", ";", "no", ":", "maybe", "."])
     }
 
     func testNegationCliticIsAMultiwordToken() {
@@ -31,12 +32,15 @@ final class TokenizerTests: XCTestCase {
     }
 
     func testPronounCliticsAreSplit() {
-        XCTAssertEqual(words("I'm sure we're fine"), [["I", "'m"], ["sure"], ["we", "'re"], ["fine"]])
+        XCTAssertEqual(
+            words("I'm sure we're fine"), [["I", "'m"], ["sure"], ["we", "'re"], ["fine"]])
         XCTAssertEqual(words("you’ll see"), [["you", "’ll"], ["see"]])
     }
 
     func testPossessiveIsAWordOfItsOwn() {
-        XCTAssertEqual(words("Bush's plan and the parents' car"), [["Bush", "'s"], ["plan"], ["and"], ["the"], ["parents", "'"], ["car"]])
+        XCTAssertEqual(
+            words("Bush's plan and the parents' car"),
+            [["Bush", "'s"], ["plan"], ["and"], ["the"], ["parents", "'"], ["car"]])
     }
 
     func testGonnaIsGonPlusNa() {
@@ -44,20 +48,27 @@ final class TokenizerTests: XCTestCase {
     }
 
     func testURLsAreKeptWhole() {
-        XCTAssertEqual(forms("See http://www.example.com/a?b=c."), ["See", "http://www.example.com/a?b=c", "."])
+        XCTAssertEqual(
+            forms("See http://www.example.com/a?b=c."),
+            ["See", "http://www.example.com/a?b=c", "."])
         XCTAssertEqual(forms("(www.juancole.com)"), ["(", "www.juancole.com", ")"])
     }
 
     func testEmailAddressesAreKeptWhole() {
-        XCTAssertEqual(forms("Mail carol.st.clair@enron.com, please."), ["Mail", "carol.st.clair@enron.com", ",", "please", "."])
+        XCTAssertEqual(
+            forms("Mail carol.st.clair@enron.com, please."),
+            ["Mail", "carol.st.clair@enron.com", ",", "please", "."])
     }
 
     func testHandlesAndHashtagsAreKeptWhole() {
-        XCTAssertEqual(forms("@john_doe loves #SwiftLang!"), ["@john_doe", "loves", "#SwiftLang", "!"])
+        XCTAssertEqual(
+            forms("@john_doe loves #SwiftLang!"), ["@john_doe", "loves", "#SwiftLang", "!"])
     }
 
     func testNumbersWithSeparatorsAreKeptWhole() {
-        XCTAssertEqual(forms("It cost $1,000.50 on 08/16/2000."), ["It", "cost", "$", "1,000.50", "on", "08/16/2000", "."])
+        XCTAssertEqual(
+            forms("It cost $1,000.50 on 08/16/2000."),
+            ["It", "cost", "$", "1,000.50", "on", "08/16/2000", "."])
         XCTAssertEqual(forms("Call 713-853-3242"), ["Call", "713-853-3242"])
     }
 
@@ -67,7 +78,9 @@ final class TokenizerTests: XCTestCase {
     }
 
     func testAbbreviationsKeepTheirPeriod() {
-        XCTAssertEqual(forms("Mr. Smith went to the U.S. e.g. today."), ["Mr.", "Smith", "went", "to", "the", "U.S.", "e.g.", "today", "."])
+        XCTAssertEqual(
+            forms("Mr. Smith went to the U.S. e.g. today."),
+            ["Mr.", "Smith", "went", "to", "the", "U.S.", "e.g.", "today", "."])
     }
 
     func testEmoticonsAreKeptWhole() {
@@ -79,7 +92,8 @@ final class TokenizerTests: XCTestCase {
     }
 
     func testHyphenationFollowsEWT() {
-        XCTAssertEqual(forms("Al-Zaman is long-term"), ["Al", "-", "Zaman", "is", "long", "-", "term"])
+        XCTAssertEqual(
+            forms("Al-Zaman is long-term"), ["Al", "-", "Zaman", "is", "long", "-", "term"])
         XCTAssertEqual(forms("send an e-mail"), ["send", "an", "e-mail"])
     }
 
@@ -102,7 +116,9 @@ final class TokenizerTests: XCTestCase {
             XCTAssertEqual(String(fromScalars), token.text)
             rebuilt += text[last..<range.lowerBound] + text[range]
             last = range.upperBound
-            XCTAssertEqual(token.spaceAfter, range.upperBound == text.endIndex || text[range.upperBound].isWhitespace)
+            XCTAssertEqual(
+                token.spaceAfter,
+                range.upperBound == text.endIndex || text[range.upperBound].isWhitespace)
         }
         rebuilt += text[last...]
         XCTAssertEqual(rebuilt, text)
@@ -138,22 +154,32 @@ final class TokenizerTests: XCTestCase {
 
     func testLineModeMakesOneSentencePerLine() {
         let document = tokenizer.document("First one. Still first\nSecond", sentences: .lines)
-        XCTAssertEqual(document.sentences.map { document.tokens[$0].map(\.text) }, [["First", "one", ".", "Still", "first"], ["Second"]])
+        XCTAssertEqual(
+            document.sentences.map { document.tokens[$0].map(\.text) },
+            [["First", "one", ".", "Still", "first"], ["Second"]])
     }
 
     func testRunningTextIsSplitIntoSentences() {
-        let document = tokenizer.document("I met Mr. Smith yesterday. He was happy! Was he? Yes.", sentences: .runningText)
-        XCTAssertEqual(document.sentences.indices.map { String(document.sentenceText($0)) }, ["I met Mr. Smith yesterday.", "He was happy!", "Was he?", "Yes."])
+        let document = tokenizer.document(
+            "I met Mr. Smith yesterday. He was happy! Was he? Yes.", sentences: .runningText)
+        XCTAssertEqual(
+            document.sentences.indices.map { String(document.sentenceText($0)) },
+            ["I met Mr. Smith yesterday.", "He was happy!", "Was he?", "Yes."])
     }
 
     func testLexiconRoundTripsAndRejectsBadLines() throws {
         let lexicon = try TokenizerLexicon.bundledEnglish()
         XCTAssertEqual(try TokenizerLexicon(tsv: lexicon.tsv), lexicon)
-        XCTAssertThrowsError(try TokenizerLexicon(tsv: "# tokenizer-lexicon v1\nmwt\tdon't\t9\n")) { error in
-            XCTAssertEqual(error as? TokenizerError, .malformedLexicon(line: 2, reason: "bad word offsets \"9\" for don't"))
+        XCTAssertThrowsError(try TokenizerLexicon(tsv: "# tokenizer-lexicon v1\nmwt\tdon't\t9\n")) {
+            error in
+            XCTAssertEqual(
+                error as? TokenizerError,
+                .malformedLexicon(line: 2, reason: "bad word offsets \"9\" for don't"))
         }
         XCTAssertThrowsError(try TokenizerLexicon(tsv: "hello\n")) { error in
-            XCTAssertEqual(error as? TokenizerError, .unsupportedLexiconFormat(found: "hello", supported: TokenizerLexicon.formatHeader))
+            XCTAssertEqual(
+                error as? TokenizerError,
+                .unsupportedLexiconFormat(found: "hello", supported: TokenizerLexicon.formatHeader))
         }
     }
 

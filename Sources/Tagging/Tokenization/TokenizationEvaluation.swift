@@ -18,11 +18,15 @@ public struct F1Score: Hashable, Sendable, Codable {
     }
 
     /// correct / system (1 when the system produced nothing and nothing was expected).
-    public var precision: Double { system == 0 ? (gold == 0 ? 1 : 0) : Double(correct) / Double(system) }
+    public var precision: Double {
+        system == 0 ? (gold == 0 ? 1 : 0) : Double(correct) / Double(system)
+    }
     /// correct / gold.
     public var recall: Double { gold == 0 ? (system == 0 ? 1 : 0) : Double(correct) / Double(gold) }
     /// The harmonic mean of precision and recall.
-    public var f1: Double { precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall) }
+    public var f1: Double {
+        precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall)
+    }
 }
 
 /// Tokens, Words and Sentences scores with the definitions of the CoNLL 2018 shared task:
@@ -46,7 +50,8 @@ public enum TokenizationEvaluationError: LocalizedError, Equatable {
     public var errorDescription: String? {
         switch self {
         case .textMismatch(let offset, let gold, let system):
-            return "gold and system text differ at non-space character \(offset): gold \"\(gold)\", system \"\(system)\""
+            return
+                "gold and system text differ at non-space character \(offset): gold \"\(gold)\", system \"\(system)\""
         }
     }
 }
@@ -82,16 +87,21 @@ public struct SegmentedText: Sendable {
             let end = characters.count
             tokens.append(Unit(start: start, end: end))
             if words.isEmpty {
-                self.words.append(Word(start: start, end: end, form: form.lowercased(), multiword: false))
+                self.words.append(
+                    Word(start: start, end: end, form: form.lowercased(), multiword: false))
             } else {
-                for w in words { self.words.append(Word(start: start, end: end, form: w.lowercased(), multiword: true)) }
+                for w in words {
+                    self.words.append(
+                        Word(start: start, end: end, form: w.lowercased(), multiword: true))
+                }
             }
         }
         sentences.append(Unit(start: sentenceStart, end: characters.count))
     }
 
     static func isSpace(_ u: Unicode.Scalar) -> Bool {
-        u.properties.generalCategory == .spaceSeparator || u == " " || u == "\t" || u == "\n" || u == "\r"
+        u.properties.generalCategory == .spaceSeparator || u == " " || u == "\t" || u == "\n"
+            || u == "\r"
     }
 
     /// Appends the sentences of a tokenized document.
@@ -105,16 +115,21 @@ public struct SegmentedText: Sendable {
 /// The CoNLL 2018 tokenization metrics.
 public enum TokenizationEvaluation {
     /// Scores `system` against `gold`; both must have the same non-space characters.
-    public static func score(gold: SegmentedText, system: SegmentedText) throws -> TokenizationScore {
+    public static func score(gold: SegmentedText, system: SegmentedText) throws -> TokenizationScore
+    {
         if gold.characters != system.characters {
             var k = 0
-            while k < min(gold.characters.count, system.characters.count) && gold.characters[k] == system.characters[k] { k += 1 }
+            while k < min(gold.characters.count, system.characters.count)
+                && gold.characters[k] == system.characters[k]
+            { k += 1 }
             func around(_ c: [Unicode.Scalar]) -> String {
                 var s = String.UnicodeScalarView()
                 s.append(contentsOf: c[max(0, k - 10)..<min(c.count, k + 10)])
                 return String(s)
             }
-            throw TokenizationEvaluationError.textMismatch(characterOffset: k, gold: around(gold.characters), system: around(system.characters))
+            throw TokenizationEvaluationError.textMismatch(
+                characterOffset: k, gold: around(gold.characters), system: around(system.characters)
+            )
         }
         return TokenizationScore(
             tokens: spans(gold.tokens, system.tokens), words: alignWords(gold.words, system.words),
@@ -141,12 +156,15 @@ public enum TokenizationEvaluation {
         return F1Score(correct: correct, gold: gold.count, system: system.count)
     }
 
-    static func alignWords(_ gold: [SegmentedText.Word], _ system: [SegmentedText.Word]) -> F1Score {
+    static func alignWords(_ gold: [SegmentedText.Word], _ system: [SegmentedText.Word]) -> F1Score
+    {
         var g = 0
         var s = 0
         var correct = 0
         // Whether word `w` lies past a multiword region ending at `end`.
-        func past(_ w: SegmentedText.Word, _ end: Int) -> Bool { w.multiword ? w.start >= end : w.end > end }
+        func past(_ w: SegmentedText.Word, _ end: Int) -> Bool {
+            w.multiword ? w.start >= end : w.end > end
+        }
         while g < gold.count && s < system.count {
             let a = gold[g]
             let b = system[s]
@@ -161,10 +179,13 @@ public enum TokenizationEvaluation {
                 }
                 let g0 = g
                 let s0 = s
-                while (g < gold.count && !past(gold[g], end)) || (s < system.count && !past(system[s], end)) {
+                while (g < gold.count && !past(gold[g], end))
+                    || (s < system.count && !past(system[s], end))
+                {
                     let takeGold =
                         g < gold.count && !past(gold[g], end)
-                        && (s >= system.count || past(system[s], end) || gold[g].start <= system[s].start)
+                        && (s >= system.count || past(system[s], end)
+                            || gold[g].start <= system[s].start)
                     if takeGold {
                         if gold[g].multiword { end = max(end, gold[g].end) }
                         g += 1
@@ -193,7 +214,8 @@ public enum TokenizationEvaluation {
         var current = previous
         for i in 1...x.count {
             for j in 1...y.count {
-                current[j] = x[i - 1] == y[j - 1] ? previous[j - 1] + 1 : max(previous[j], current[j - 1])
+                current[j] =
+                    x[i - 1] == y[j - 1] ? previous[j - 1] + 1 : max(previous[j], current[j - 1])
             }
             swap(&previous, &current)
         }
@@ -203,26 +225,34 @@ public enum TokenizationEvaluation {
     /// Tokenizes the raw text of `gold` with `tokenizer` and scores it: with `runningText`
     /// false each sentence's text is one sentence; with it true each document's sentence
     /// texts are joined with spaces and split into sentences by the tokenizer.
-    public static func evaluate(tokenizer: Tokenizer, gold: [GoldSentence], runningText: Bool) throws -> (
-        score: TokenizationScore, gold: SegmentedText, system: SegmentedText
-    ) {
+    public static func evaluate(tokenizer: Tokenizer, gold: [GoldSentence], runningText: Bool)
+        throws -> (
+            score: TokenizationScore, gold: SegmentedText, system: SegmentedText
+        )
+    {
         var goldSide = SegmentedText()
         var systemSide = SegmentedText()
-        for sentence in gold { goldSide.appendSentence(sentence.tokens.map { ($0.form, $0.words) }) }
+        for sentence in gold {
+            goldSide.appendSentence(sentence.tokens.map { ($0.form, $0.words) })
+        }
         if runningText {
             for document in GoldSentence.documents(gold) {
                 let text = document.map(\.text).joined(separator: " ")
                 systemSide.append(tokenizer.document(text, sentences: .runningText))
             }
         } else {
-            for sentence in gold { systemSide.append(tokenizer.document(sentence.text, sentences: .whole)) }
+            for sentence in gold {
+                systemSide.append(tokenizer.document(sentence.text, sentences: .whole))
+            }
         }
         return (try score(gold: goldSide, system: systemSide), goldSide, systemSide)
     }
 
     /// Up to `limit` token differences as lines `gold ⇄ system` around each mismatching
     /// region, for error analysis.
-    public static func tokenDifferences(gold: SegmentedText, system: SegmentedText, limit: Int = 100) -> [String] {
+    public static func tokenDifferences(
+        gold: SegmentedText, system: SegmentedText, limit: Int = 100
+    ) -> [String] {
         var lines: [String] = []
         var g = 0
         var s = 0
@@ -257,8 +287,10 @@ public enum TokenizationEvaluation {
                     break
                 }
             }
-            let goldText = gold.tokens[g..<gEnd].map { text($0, gold.characters) }.joined(separator: " ")
-            let systemText = system.tokens[s..<sEnd].map { text($0, system.characters) }.joined(separator: " ")
+            let goldText = gold.tokens[g..<gEnd].map { text($0, gold.characters) }.joined(
+                separator: " ")
+            let systemText = system.tokens[s..<sEnd].map { text($0, system.characters) }.joined(
+                separator: " ")
             lines.append("\(goldText)\t⇄\t\(systemText)")
             g = gEnd
             s = sEnd

@@ -63,7 +63,8 @@ extension GoldSentence {
                 let rebuilt = tokens.map { $0.form + ($0.spaceAfter ? " " : "") }.joined()
                 sentences.append(
                     GoldSentence(
-                        text: text ?? String(rebuilt.trimmingCharacters(in: .whitespaces)), startsDocument: newDoc || sentences.isEmpty,
+                        text: text ?? String(rebuilt.trimmingCharacters(in: .whitespaces)),
+                        startsDocument: newDoc || sentences.isEmpty,
                         tokens: tokens))
             }
             text = nil
@@ -87,21 +88,25 @@ extension GoldSentence {
             }
             let columns = s.split(separator: "\t", omittingEmptySubsequences: false)
             guard columns.count == 10 else {
-                throw TokenizationGoldError.malformedLine(file: path, line: line.number, reason: "expected 10 tab-separated columns, found \(columns.count)")
+                throw TokenizationGoldError.malformedLine(
+                    file: path, line: line.number,
+                    reason: "expected 10 tab-separated columns, found \(columns.count)")
             }
             let id = columns[0]
             if id.contains(".") { continue }
             let space = !columns[9].split(separator: "|").contains("SpaceAfter=No")
             if let dash = id.firstIndex(of: "-") {
                 guard let end = Int(id[id.index(after: dash)...]) else {
-                    throw TokenizationGoldError.malformedLine(file: path, line: line.number, reason: "bad multiword range \(id)")
+                    throw TokenizationGoldError.malformedLine(
+                        file: path, line: line.number, reason: "bad multiword range \(id)")
                 }
                 rangeEnd = end
                 tokens.append(GoldToken(form: String(columns[1]), words: [], spaceAfter: space))
                 continue
             }
             guard let index = Int(id) else {
-                throw TokenizationGoldError.malformedLine(file: path, line: line.number, reason: "bad word ID \(id)")
+                throw TokenizationGoldError.malformedLine(
+                    file: path, line: line.number, reason: "bad word ID \(id)")
             }
             if index <= rangeEnd, !tokens.isEmpty {
                 tokens[tokens.count - 1].words.append(String(columns[1]))

@@ -28,7 +28,9 @@ public struct TokenizerTrainer: Sendable {
     }
 
     /// Learns the lexicon from `sentences` (never from dev or test data).
-    public func learn(from sentences: [GoldSentence], provenance: String = "") -> (TokenizerLexicon, Report) {
+    public func learn(from sentences: [GoldSentence], provenance: String = "") -> (
+        TokenizerLexicon, Report
+    ) {
         var report = Report()
         var lexicon = TokenizerLexicon()
         lexicon.provenance = provenance
@@ -43,40 +45,53 @@ public struct TokenizerTrainer: Sendable {
                 let form = token.form
                 let scalars = Array(form.unicodeScalars)
                 let letters = scalars.contains { ScalarClass.of($0.value).isLetter }
-                if token.words.isEmpty, scalars.count >= 2, scalars.last == ".", letters, !form.contains("@"), !form.contains("/") {
+                if token.words.isEmpty, scalars.count >= 2, scalars.last == ".", letters,
+                    !form.contains("@"), !form.contains("/")
+                {
                     abbreviationWhole[form, default: 0] += 1
                 }
-                if k + 1 < tokens.count, tokens[k + 1].form == ".", !token.spaceAfter, letters, token.words.isEmpty {
+                if k + 1 < tokens.count, tokens[k + 1].form == ".", !token.spaceAfter, letters,
+                    token.words.isEmpty
+                {
                     abbreviationSplit[form + ".", default: 0] += 1
                 }
                 if let dash = scalars.firstIndex(of: "-"), dash > 0, dash + 1 < scalars.count,
-                    ScalarClass.of(scalars[dash - 1].value).isLetter, ScalarClass.of(scalars[dash + 1].value).isLetter
+                    ScalarClass.of(scalars[dash - 1].value).isLetter,
+                    ScalarClass.of(scalars[dash + 1].value).isLetter
                 {
                     var prefix = String.UnicodeScalarView()
                     prefix.append(contentsOf: scalars[..<dash])
                     hyphenKept[UnicodeText.caseFold(String(prefix)), default: 0] += 1
                 }
-                if k + 2 < tokens.count, tokens[k + 1].form == "-", !token.spaceAfter, !tokens[k + 1].spaceAfter, letters,
-                    let first = tokens[k + 2].form.unicodeScalars.first, ScalarClass.of(first.value).isLetter
+                if k + 2 < tokens.count, tokens[k + 1].form == "-", !token.spaceAfter,
+                    !tokens[k + 1].spaceAfter, letters,
+                    let first = tokens[k + 2].form.unicodeScalars.first,
+                    ScalarClass.of(first.value).isLetter
                 {
                     hyphenSplit[UnicodeText.caseFold(form), default: 0] += 1
                 }
                 if Self.isEmoticon(scalars) { lexicon.emoticons.insert(form) }
                 let folded = UnicodeText.caseFold(form)
                 if folded.unicodeScalars.count <= 12 && letters {
-                    multiwordCounts[folded, default: [:]][Self.wordBreaks(token) ?? [], default: 0] += 1
+                    multiwordCounts[folded, default: [:]][
+                        Self.wordBreaks(token) ?? [], default: 0] += 1
                 }
             }
         }
         for (form, whole) in abbreviationWhole where whole > abbreviationSplit[form, default: 0] {
             lexicon.abbreviations.insert(form)
         }
-        for (prefix, kept) in hyphenKept where kept > hyphenSplit[prefix, default: 0] && prefix.unicodeScalars.count <= 8 {
+        for (prefix, kept) in hyphenKept
+        where kept > hyphenSplit[prefix, default: 0] && prefix.unicodeScalars.count <= 8 {
             lexicon.hyphenPrefixes.insert(prefix)
         }
         for (form, counts) in multiwordCounts {
-            let best = counts.max { $0.value < $1.value || ($0.value == $1.value && $0.key.count > $1.key.count) }!
-            if !best.key.isEmpty && best.value * 2 > counts.values.reduce(0, +) { lexicon.multiwords[form] = best.key }
+            let best = counts.max {
+                $0.value < $1.value || ($0.value == $1.value && $0.key.count > $1.key.count)
+            }!
+            if !best.key.isEmpty && best.value * 2 > counts.values.reduce(0, +) {
+                lexicon.multiwords[form] = best.key
+            }
         }
 
         // Chunk exceptions: where the rules with the lexicon so far disagree with the gold.
@@ -84,14 +99,19 @@ public struct TokenizerTrainer: Sendable {
         var chunkCounts: [String: [ChunkSegmentation: Int]] = [:]
         var ruleSegmentation: [String: ChunkSegmentation] = [:]
         for sentence in sentences {
-            guard let goldChunks = Self.chunks(of: sentence.text, tokens: sentence.tokens.map { ($0.form, Self.wordLengths($0)) }) else {
+            guard
+                let goldChunks = Self.chunks(
+                    of: sentence.text,
+                    tokens: sentence.tokens.map { ($0.form, Self.wordLengths($0)) })
+            else {
                 report.unalignedSentences += 1
                 continue
             }
             let system = rules.tokenize(sentence.text)
             guard
                 let systemChunks = Self.chunks(
-                    of: sentence.text, tokens: system.map { ($0.text, $0.words.map { $0.unicodeScalars.count }) })
+                    of: sentence.text,
+                    tokens: system.map { ($0.text, $0.words.map { $0.unicodeScalars.count }) })
             else { continue }
             for (key, gold) in goldChunks {
                 report.chunks += 1
@@ -104,8 +124,12 @@ public struct TokenizerTrainer: Sendable {
         }
         for (key, counts) in chunkCounts {
             guard let predicted = ruleSegmentation[key] else { continue }
-            let best = counts.max { $0.value < $1.value || ($0.value == $1.value && $0.key.notation > $1.key.notation) }!
-            if best.key != predicted && best.value >= minimumExceptionCount && best.value > counts[predicted, default: 0] {
+            let best = counts.max {
+                $0.value < $1.value || ($0.value == $1.value && $0.key.notation > $1.key.notation)
+            }!
+            if best.key != predicted && best.value >= minimumExceptionCount
+                && best.value > counts[predicted, default: 0]
+            {
                 lexicon.chunkExceptions[key] = best.key
             }
         }
@@ -116,7 +140,9 @@ public struct TokenizerTrainer: Sendable {
     static func isEmoticon(_ s: [Unicode.Scalar]) -> Bool {
         guard (2...6).contains(s.count), Set(s).count > 1 else { return false }
         guard s.contains(where: { ":;=^".unicodeScalars.contains($0) }) else { return false }
-        return s.allSatisfy { !ScalarClass.of($0.value).isAlphanumeric || "DPpOoXx3".unicodeScalars.contains($0) }
+        return s.allSatisfy {
+            !ScalarClass.of($0.value).isAlphanumeric || "DPpOoXx3".unicodeScalars.contains($0)
+        }
     }
 
     /// The scalar lengths of a multiword token's words when they spell out its form.
@@ -127,7 +153,9 @@ public struct TokenizerTrainer: Sendable {
 
     static func wordBreaks(_ token: GoldToken) -> [Int]? {
         guard !token.words.isEmpty else { return nil }
-        guard UnicodeText.caseFold(token.words.joined()) == UnicodeText.caseFold(token.form) else { return nil }
+        guard UnicodeText.caseFold(token.words.joined()) == UnicodeText.caseFold(token.form) else {
+            return nil
+        }
         var breaks: [Int] = []
         var offset = 0
         for w in token.words.dropLast() {
@@ -140,7 +168,9 @@ public struct TokenizerTrainer: Sendable {
     /// The white-space-delimited chunks of `text` with the segmentation `tokens` give them,
     /// keyed by the chunk's NFC form (chunks spanning several keys keep the last); nil when
     /// the token forms cannot be found in order in the text.
-    static func chunks(of text: String, tokens: [(form: String, words: [Int])]) -> [String: ChunkSegmentation]? {
+    static func chunks(of text: String, tokens: [(form: String, words: [Int])]) -> [String:
+        ChunkSegmentation]?
+    {
         let scalars = Array(text.unicodeScalars)
         var position = 0
         var result: [String: ChunkSegmentation] = [:]
@@ -199,7 +229,8 @@ public struct TokenizerTrainer: Sendable {
             var start = 0
             for i in 0..<(tokens.count - 1) where tokens[i].spaceAfter {
                 let boundary = ends.contains(tokens[i].scalarRange.upperBound)
-                examples.append((SentenceSplitter.features(tokens, after: i, sentenceStart: start), boundary))
+                examples.append(
+                    (SentenceSplitter.features(tokens, after: i, sentenceStart: start), boundary))
                 if boundary { start = i + 1 }
             }
         }
@@ -227,7 +258,9 @@ public struct TokenizerTrainer: Sendable {
         }
         averaged.sort { abs($0.1) > abs($1.1) || (abs($0.1) == abs($1.1) && $0.0 < $1.0) }
         var result: [String: Double] = [:]
-        for (f, w) in averaged.prefix(maximumBoundaryFeatures) { result[f] = (w * 1000).rounded() / 1000 }
+        for (f, w) in averaged.prefix(maximumBoundaryFeatures) {
+            result[f] = (w * 1000).rounded() / 1000
+        }
         return result
     }
 }

@@ -46,7 +46,11 @@ public struct SentenceSplitter: Sendable {
     static func containsBlankLine(_ gap: ArraySlice<UInt8>) -> Bool {
         var newlines = 0
         for b in gap {
-            if b == 0x0A { newlines += 1 } else if b != 0x0D && b != 0x20 && b != 0x09 { newlines = 0 }
+            if b == 0x0A {
+                newlines += 1
+            } else if b != 0x0D && b != 0x20 && b != 0x09 {
+                newlines = 0
+            }
             if newlines >= 2 { return true }
         }
         return false
@@ -56,14 +60,17 @@ public struct SentenceSplitter: Sendable {
     public func isBoundary(_ tokens: [Token], after i: Int, sentenceStart: Int) -> Bool {
         if weights.isEmpty { return ruleBoundary(tokens, after: i) }
         var score = 0.0
-        for feature in Self.features(tokens, after: i, sentenceStart: sentenceStart) { score += weights[feature] ?? 0 }
+        for feature in Self.features(tokens, after: i, sentenceStart: sentenceStart) {
+            score += weights[feature] ?? 0
+        }
         return score > 0
     }
 
     func ruleBoundary(_ tokens: [Token], after i: Int) -> Bool {
         var k = i
         while k > 0 && ["\"", "'", ")", "”", "’", "]"].contains(tokens[k].text) { k -= 1 }
-        guard let last = tokens[k].text.unicodeScalars.last, [".", "!", "?", "…"].contains(last) else { return false }
+        guard let last = tokens[k].text.unicodeScalars.last, [".", "!", "?", "…"].contains(last)
+        else { return false }
         if abbreviations.contains(tokens[k].text) && tokens[k].text.count > 2 { return false }
         let next = tokens[i + 1].text.unicodeScalars.first!
         let c = ScalarClass.of(next.value)
@@ -81,8 +88,10 @@ public struct SentenceSplitter: Sendable {
         let pp = i > 0 ? fold(tokens[i - 1].text) : "^"
         let nns = i + 2 < tokens.count ? shape(tokens[i + 2].text) : "$"
         return [
-            "b", "p=" + p, "n=" + n, "ps=" + ps, "ns=" + ns, "ps|ns=" + ps + "|" + ns, "p|ns=" + p + "|" + ns,
-            "ps|n=" + ps + "|" + n, "pp|p=" + pp + "|" + p, "pps|ps|ns=" + pps + "|" + ps + "|" + ns,
+            "b", "p=" + p, "n=" + n, "ps=" + ps, "ns=" + ns, "ps|ns=" + ps + "|" + ns,
+            "p|ns=" + p + "|" + ns,
+            "ps|n=" + ps + "|" + n, "pp|p=" + pp + "|" + p,
+            "pps|ps|ns=" + pps + "|" + ps + "|" + ns,
             "ns|nns=" + ns + "|" + nns, "p|n=" + p + "|" + n, "pp|ps|n=" + pp + "|" + ps + "|" + n,
             "nn=" + (i + 2 < tokens.count ? fold(tokens[i + 2].text) : "$"),
         ]
@@ -168,7 +177,9 @@ public struct SentenceStream {
         var boundary = false
         if buffer[i].spaceAfter {
             let gap = utf8[buffer[i].utf8Range.upperBound..<buffer[i + 1].utf8Range.lowerBound]
-            boundary = SentenceSplitter.containsBlankLine(gap) || splitter.isBoundary(buffer, after: i, sentenceStart: start)
+            boundary =
+                SentenceSplitter.containsBlankLine(gap)
+                || splitter.isBoundary(buffer, after: i, sentenceStart: start)
         }
         if !boundary && i + 1 - start >= SentenceSplitter.maximumSentenceLength { boundary = true }
         guard boundary else { return }
@@ -189,9 +200,12 @@ extension Tokenizer {
         let tokens = tokenize(text)
         switch mode {
         case .whole:
-            return Document(text: text, tokens: tokens, sentences: tokens.isEmpty ? [] : [0..<tokens.count])
+            return Document(
+                text: text, tokens: tokens, sentences: tokens.isEmpty ? [] : [0..<tokens.count])
         case .runningText:
-            return Document(text: text, tokens: tokens, sentences: SentenceSplitter(lexicon: lexicon).split(tokens, in: text))
+            return Document(
+                text: text, tokens: tokens,
+                sentences: SentenceSplitter(lexicon: lexicon).split(tokens, in: text))
         case .lines:
             var sentences: [Range<Int>] = []
             var start = 0

@@ -21,7 +21,8 @@ public struct Tokenizer: Sendable {
 
     /// Whether `word` (with its final period) is a learned abbreviation, as written or case-folded.
     func isAbbreviation(_ word: String) -> Bool {
-        lexicon.abbreviations.contains(word) || foldedAbbreviations.contains(UnicodeText.caseFold(word))
+        lexicon.abbreviations.contains(word)
+            || foldedAbbreviations.contains(UnicodeText.caseFold(word))
     }
     let longestEmoticon: Int
     let longestException: Int
@@ -30,8 +31,14 @@ public struct Tokenizer: Sendable {
     /// A tokenizer using `lexicon`.
     public init(lexicon: TokenizerLexicon) {
         self.lexicon = lexicon
-        exceptionSignatures = Set(lexicon.chunkExceptions.keys.map { Self.signature($0.unicodeScalars.count, $0.unicodeScalars.first!.value) })
-        multiwordSignatures = Set(lexicon.multiwords.keys.map { Self.signature($0.unicodeScalars.count, $0.unicodeScalars.first!.value) })
+        exceptionSignatures = Set(
+            lexicon.chunkExceptions.keys.map {
+                Self.signature($0.unicodeScalars.count, $0.unicodeScalars.first!.value)
+            })
+        multiwordSignatures = Set(
+            lexicon.multiwords.keys.map {
+                Self.signature($0.unicodeScalars.count, $0.unicodeScalars.first!.value)
+            })
         foldedAbbreviations = Set(lexicon.abbreviations.map(UnicodeText.caseFold))
         emoticonStarts = Set(lexicon.emoticons.compactMap { $0.unicodeScalars.first?.value })
         longestEmoticon = lexicon.emoticons.map { $0.unicodeScalars.count }.max() ?? 0
@@ -79,7 +86,8 @@ func decodeScalar(_ b: UnsafeBufferPointer<UInt8>, _ i: Int) -> (UInt32, Int) {
         return ((b0 & 0x0F) << 12 | (UInt32(b[i + 1]) & 0x3F) << 6 | UInt32(b[i + 2]) & 0x3F, 3)
     }
     return (
-        (b0 & 0x07) << 18 | (UInt32(b[i + 1]) & 0x3F) << 12 | (UInt32(b[i + 2]) & 0x3F) << 6 | UInt32(b[i + 3]) & 0x3F, 4
+        (b0 & 0x07) << 18 | (UInt32(b[i + 1]) & 0x3F) << 12 | (UInt32(b[i + 2]) & 0x3F) << 6
+            | UInt32(b[i + 3]) & 0x3F, 4
     )
 }
 
@@ -88,7 +96,8 @@ private let sentenceFinal: Set<UInt32> = [0x2E, 0x21, 0x3F, 0x2026]  // . ! ? â€
 private let clitics: Set<String> = ["'s", "'m", "'re", "'ve", "'ll", "'d"]
 private let fileAndDomainSuffixes: Set<String> = [
     "com", "org", "net", "gov", "edu", "mil", "info", "biz", "uk", "ca", "au", "de", "nz", "us",
-    "doc", "docx", "xls", "xlsx", "ppt", "pptx", "pdf", "txt", "htm", "html", "url", "jpg", "jpeg", "gif",
+    "doc", "docx", "xls", "xlsx", "ppt", "pptx", "pdf", "txt", "htm", "html", "url", "jpg", "jpeg",
+    "gif",
     "png", "zip", "exe", "mp3", "wav", "avi", "mpg", "csv", "dat",
 ]
 
@@ -144,7 +153,10 @@ struct ChunkScanner {
                 let (w, l) = decodeScalar(text, j)
                 let c = ScalarClass.of(w)
                 if c == .space { break }
-                if cp.count >= Tokenizer.maximumChunkLength && c != .mark && !(cl.last?.isAlphanumeric ?? false && c.isAlphanumeric && cp.count < 2 * Tokenizer.maximumChunkLength) {
+                if cp.count >= Tokenizer.maximumChunkLength && c != .mark
+                    && !(cl.last?.isAlphanumeric ?? false && c.isAlphanumeric
+                        && cp.count < 2 * Tokenizer.maximumChunkLength)
+                {
                     break
                 }
                 if w == 0x40 { hasAt = true }
@@ -170,7 +182,8 @@ struct ChunkScanner {
                     }
                 }
                 let token = Token(
-                    text: string(a, b), scalarRange: (scalarIndex + s.start)..<(scalarIndex + s.end), utf8Range: a..<b,
+                    text: string(a, b),
+                    scalarRange: (scalarIndex + s.start)..<(scalarIndex + s.end), utf8Range: a..<b,
                     words: words, spaceAfter: k == segments.count - 1 ? spaceFollows : false)
                 try body(token)
             }
@@ -220,7 +233,8 @@ struct ChunkScanner {
         var p = 0
         while p < n {
             var segment = scanToken(p)
-            precondition(segment.end > p, "tokenizer made no progress at scalar \(p) of a chunk of \(n)")
+            precondition(
+                segment.end > p, "tokenizer made no progress at scalar \(p) of a chunk of \(n)")
             segment.end = extend(segment.end)
             segments.append(segment)
             p = segment.end
@@ -255,20 +269,26 @@ struct ChunkScanner {
         }
         if cl[p].isAlphanumeric { return scanWord(p) }
         let c = cp[p]
-        if (c == 0x40 || c == 0x23) && !prevAlnum && (isAlnum(p + 1) || at(p + 1) == 0x5F) {  // @handle, #hashtag
+        // @handle, #hashtag
+        if (c == 0x40 || c == 0x23) && !prevAlnum && (isAlnum(p + 1) || at(p + 1) == 0x5F) {
             var e = p + 1
             while e < n && (cl[e].isAlphanumeric || cp[e] == 0x5F) { e += 1 }
             return Segment(start: p, end: e)
         }
-        if tokenizer.emoticonStarts.contains(c), let e = matchEmoticon(p) { return Segment(start: p, end: e) }
+        if tokenizer.emoticonStarts.contains(c), let e = matchEmoticon(p) {
+            return Segment(start: p, end: e)
+        }
         if c == 0x2E && !prevAlnum && isLetter(p + 1) {  // .doc
             var r = p + 1
             while r < n && cl[r].isAlphanumeric { r += 1 }
-            if r - p - 1 <= 4 && !isAlnum(r) && fileAndDomainSuffixes.contains(lowerKey(p + 1, r)) { return Segment(start: p, end: r) }
+            if r - p - 1 <= 4 && !isAlnum(r) && fileAndDomainSuffixes.contains(lowerKey(p + 1, r)) {
+                return Segment(start: p, end: r)
+            }
         }
         if cl[p] == .emoji {  // one pictograph, or the two regional indicators of a flag
             let flag: ClosedRange<UInt32> = 0x1F1E6...0x1F1FF
-            return Segment(start: p, end: flag.contains(c) && flag.contains(at(p + 1)) ? p + 2 : p + 1)
+            return Segment(
+                start: p, end: flag.contains(c) && flag.contains(at(p + 1)) ? p + 2 : p + 1)
         }
         if sentenceFinal.contains(c) {
             var e = p + 1
@@ -315,7 +335,9 @@ struct ChunkScanner {
             if v == 0x29 && closes > opens {
                 closes -= 1
                 e -= 1
-            } else if [0x2E, 0x2C, 0x3B, 0x3A, 0x21, 0x3F, 0x22, 0x27, 0x5D, 0x3E, 0x201D, 0x2019].contains(v) {
+            } else if [0x2E, 0x2C, 0x3B, 0x3A, 0x21, 0x3F, 0x22, 0x27, 0x5D, 0x3E, 0x201D, 0x2019]
+                .contains(v)
+            {
                 e -= 1
             } else {
                 break
@@ -365,7 +387,9 @@ struct ChunkScanner {
         var sawLetter = false
         while true {
             while e < n && cl[e].isAlphanumeric {
-                if cl[e].isLetter && e > p && isDigit(e - 1) && !sawLetter && !ordinalSuffix(e) { return Segment(start: p, end: e) }
+                if cl[e].isLetter && e > p && isDigit(e - 1) && !sawLetter && !ordinalSuffix(e) {
+                    return Segment(start: p, end: e)
+                }
                 if cl[e].isLetter { sawLetter = true }
                 e += 1
             }
@@ -376,11 +400,14 @@ struct ChunkScanner {
                 continue
             }
             if v == 0x2E && isAlnum(e + 1) {
-                if isDigit(e - 1) && isDigit(e + 1) || isLower(e - 1) && isLower(e + 1) {  // 1.5, alt.animals.cats
+                // 1.5, alt.animals.cats
+                if isDigit(e - 1) && isDigit(e + 1) || isLower(e - 1) && isLower(e + 1) {
                     e += 1
                     continue
                 }
-                if e - partStart == 1 && cl[partStart].isLetter && isLetter(e + 1) && !isAlnum(e + 2) {
+                if e - partStart == 1 && cl[partStart].isLetter && isLetter(e + 1)
+                    && !isAlnum(e + 2)
+                {
                     dotted = true
                     e += 1
                     partStart = e
@@ -416,7 +443,8 @@ struct ChunkScanner {
                     continue
                 }
             }
-            if v == 0x2D && isDigit(e - 1) && isDigit(e + 1) && isPhoneHyphen(partStart, e) {  // 713-853-3242
+            // 713-853-3242
+            if v == 0x2D && isDigit(e - 1) && isDigit(e + 1) && isPhoneHyphen(partStart, e) {
                 e += 1
                 partStart = e
                 continue
@@ -425,7 +453,8 @@ struct ChunkScanner {
                 e += 1
                 continue
             }
-            if v == 0x26 && at(e - 1) >= 65 && at(e - 1) <= 90 && at(e + 1) >= 65 && at(e + 1) <= 90 {
+            if v == 0x26 && at(e - 1) >= 65 && at(e - 1) <= 90 && at(e + 1) >= 65 && at(e + 1) <= 90
+            {
                 e += 1
                 continue
             }
@@ -444,12 +473,14 @@ struct ChunkScanner {
         }
         // The abbreviation period.
         if e < n && cp[e] == 0x2E {
-            if dotted || (e - p == 1 && cl[p] == .upper) || tokenizer.isAbbreviation(key(p, e + 1)) {
+            if dotted || (e - p == 1 && cl[p] == .upper) || tokenizer.isAbbreviation(key(p, e + 1))
+            {
                 return Segment(start: p, end: e + 1)
             }
         }
         // The plural possessive apostrophe (`parents'`) as a multiword token.
-        if e < n && (cp[e] == 0x27 || cp[e] == 0x2019) && (at(e - 1) | 0x20) == 0x73 && !isLetter(e + 1)
+        if e < n && (cp[e] == 0x27 || cp[e] == 0x2019) && (at(e - 1) | 0x20) == 0x73
+            && !isLetter(e + 1)
             && !startsWithQuote(before: p)
         {
             return Segment(start: p, end: e + 1, breaks: [e - p])
@@ -467,7 +498,8 @@ struct ChunkScanner {
         let a = cp[i] | 0x20
         let b = r - i == 2 ? cp[i + 1] | 0x20 : 0
         switch (a, b) {
-        case (0x73, 0), (0x74, 0x68), (0x73, 0x74), (0x6E, 0x64), (0x72, 0x64): return true  // s th st nd rd
+        // s th st nd rd
+        case (0x73, 0), (0x74, 0x68), (0x73, 0x74), (0x6E, 0x64), (0x72, 0x64): return true
         default: return false
         }
     }
@@ -502,10 +534,15 @@ struct ChunkScanner {
         let length = e - p
         guard length >= 2 else { return [] }
         if length <= tokenizer.longestMultiword
-            && (cp[p] >= 0x80 || tokenizer.multiwordSignatures.contains(Tokenizer.signature(length, cp[p])))
+            && (cp[p] >= 0x80
+                || tokenizer.multiwordSignatures.contains(Tokenizer.signature(length, cp[p])))
         {
             let folded = lowerKey(p, e)
-            if let breaks = tokenizer.lexicon.multiwords[folded], folded.unicodeScalars.count == length { return breaks }
+            if let breaks = tokenizer.lexicon.multiwords[folded],
+                folded.unicodeScalars.count == length
+            {
+                return breaks
+            }
         }
         guard hasApostrophe else { return [] }
         var a = e - 1

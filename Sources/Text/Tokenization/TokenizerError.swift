@@ -13,11 +13,14 @@ public enum TokenizerError: LocalizedError, Equatable, Sendable {
     public var errorDescription: String? {
         switch self {
         case .malformedLexicon(let line, let reason):
-            return "tokenizer lexicon, line \(line): \(reason); retrain it with `tagger train --task tokenize`"
+            return
+                "tokenizer lexicon, line \(line): \(reason); retrain it with `tagger train --task tokenize`"
         case .unsupportedLexiconFormat(let found, let supported):
-            return "tokenizer lexicon format \"\(found)\" is not supported (expected \"\(supported)\"); retrain it with `tagger train --task tokenize`"
+            return
+                "tokenizer lexicon format \"\(found)\" is not supported (expected \"\(supported)\"); retrain it with `tagger train --task tokenize`"
         case .missingBundledLexicon(let name):
-            return "the bundled tokenizer lexicon \(name) is missing from the Text module's resources; rebuild the package"
+            return
+                "the bundled tokenizer lexicon \(name) is missing from the Text module's resources; rebuild the package"
         }
     }
 }

@@ -11,7 +11,9 @@ public struct ChunkSegmentation: Hashable, Sendable {
 
     /// The segmentation in the lexicon file's notation: tokens separated by spaces, the
     /// word lengths of a multiword token joined by `+` (`do+n't.` → `2+3 1`).
-    public var notation: String { tokens.map { $0.map(String.init).joined(separator: "+") }.joined(separator: " ") }
+    public var notation: String {
+        tokens.map { $0.map(String.init).joined(separator: "+") }.joined(separator: " ")
+    }
 
     /// Parses ``notation``; nil when it is not a list of positive lengths.
     public init?(notation: String) {
@@ -66,7 +68,8 @@ public struct TokenizerLexicon: Sendable, Equatable {
             if line.hasPrefix("#") {
                 if lineNumber == 1 {
                     guard line == Self.formatHeader else {
-                        throw TokenizerError.unsupportedLexiconFormat(found: String(line), supported: Self.formatHeader)
+                        throw TokenizerError.unsupportedLexiconFormat(
+                            found: String(line), supported: Self.formatHeader)
                     }
                     sawHeader = true
                 } else if line.hasPrefix("# provenance: ") {
@@ -75,13 +78,17 @@ public struct TokenizerLexicon: Sendable, Equatable {
                 continue
             }
             guard sawHeader else {
-                throw TokenizerError.unsupportedLexiconFormat(found: String(line.prefix(40)), supported: Self.formatHeader)
+                throw TokenizerError.unsupportedLexiconFormat(
+                    found: String(line.prefix(40)), supported: Self.formatHeader)
             }
-            let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(
+                String.init)
             func need(_ count: Int) throws {
                 guard fields.count == count, fields.allSatisfy({ !$0.isEmpty }) else {
                     throw TokenizerError.malformedLexicon(
-                        line: lineNumber, reason: "\"\(fields[0])\" needs \(count - 1) non-empty tab-separated fields")
+                        line: lineNumber,
+                        reason: "\"\(fields[0])\" needs \(count - 1) non-empty tab-separated fields"
+                    )
                 }
             }
             switch fields[0] {
@@ -100,7 +107,9 @@ public struct TokenizerLexicon: Sendable, Equatable {
                 guard !breaks.isEmpty, breaks == breaks.sorted(), breaks.first! > 0,
                     breaks.last! < fields[1].unicodeScalars.count
                 else {
-                    throw TokenizerError.malformedLexicon(line: lineNumber, reason: "bad word offsets \"\(fields[2])\" for \(fields[1])")
+                    throw TokenizerError.malformedLexicon(
+                        line: lineNumber,
+                        reason: "bad word offsets \"\(fields[2])\" for \(fields[1])")
                 }
                 multiwords[fields[1]] = breaks
             case "chunk":
@@ -108,20 +117,26 @@ public struct TokenizerLexicon: Sendable, Equatable {
                 guard let segmentation = ChunkSegmentation(notation: fields[2]),
                     segmentation.length == fields[1].unicodeScalars.count
                 else {
-                    throw TokenizerError.malformedLexicon(line: lineNumber, reason: "segmentation \"\(fields[2])\" does not cover \(fields[1])")
+                    throw TokenizerError.malformedLexicon(
+                        line: lineNumber,
+                        reason: "segmentation \"\(fields[2])\" does not cover \(fields[1])")
                 }
                 chunkExceptions[fields[1]] = segmentation
             case "boundary":
                 try need(3)
                 guard let weight = Double(fields[2]), weight.isFinite else {
-                    throw TokenizerError.malformedLexicon(line: lineNumber, reason: "weight \"\(fields[2])\" is not a finite number")
+                    throw TokenizerError.malformedLexicon(
+                        line: lineNumber, reason: "weight \"\(fields[2])\" is not a finite number")
                 }
                 boundaryWeights[fields[1]] = weight
             default:
-                throw TokenizerError.malformedLexicon(line: lineNumber, reason: "unknown entry kind \"\(fields[0])\"")
+                throw TokenizerError.malformedLexicon(
+                    line: lineNumber, reason: "unknown entry kind \"\(fields[0])\"")
             }
         }
-        if !sawHeader { throw TokenizerError.unsupportedLexiconFormat(found: "", supported: Self.formatHeader) }
+        if !sawHeader {
+            throw TokenizerError.unsupportedLexiconFormat(found: "", supported: Self.formatHeader)
+        }
     }
 
     /// Reads a lexicon file.
@@ -137,9 +152,15 @@ public struct TokenizerLexicon: Sendable, Equatable {
         lines += abbreviations.sorted().map { "abbrev\t\($0)" }
         lines += hyphenPrefixes.sorted().map { "hyphen\t\($0)" }
         lines += emoticons.sorted().map { "emoticon\t\($0)" }
-        lines += multiwords.keys.sorted().map { "mwt\t\($0)\t\(multiwords[$0]!.map(String.init).joined(separator: " "))" }
-        lines += chunkExceptions.keys.sorted().map { "chunk\t\($0)\t\(chunkExceptions[$0]!.notation)" }
-        lines += boundaryWeights.keys.sorted().map { "boundary\t\($0)\t\(String(format: "%.4g", boundaryWeights[$0]!))" }
+        lines += multiwords.keys.sorted().map {
+            "mwt\t\($0)\t\(multiwords[$0]!.map(String.init).joined(separator: " "))"
+        }
+        lines += chunkExceptions.keys.sorted().map {
+            "chunk\t\($0)\t\(chunkExceptions[$0]!.notation)"
+        }
+        lines += boundaryWeights.keys.sorted().map {
+            "boundary\t\($0)\t\(String(format: "%.4g", boundaryWeights[$0]!))"
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 

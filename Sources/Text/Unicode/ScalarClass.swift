@@ -53,7 +53,8 @@ public enum ScalarClass: UInt8, Sendable {
         case 48...57: return ScalarClass.digit.rawValue
         case 65...90: return ScalarClass.upper.rawValue
         case 97...122: return ScalarClass.lower.rawValue
-        case 36, 43, 60, 61, 62, 94, 96, 124, 126: return ScalarClass.symbol.rawValue  // $ + < = > ^ ` | ~
+        // $ + < = > ^ ` | ~
+        case 36, 43, 60, 61, 62, 94, 96, 124, 126: return ScalarClass.symbol.rawValue
         default: return ScalarClass.punctuation.rawValue
         }
     }
@@ -61,7 +62,8 @@ public enum ScalarClass: UInt8, Sendable {
     @usableFromInline static func nonASCII(_ scalar: UInt32) -> ScalarClass {
         switch scalar {
         case 0xFEFF, 0x200B: return .space  // BOM / zero-width no-break space, zero-width space
-        case 0x200D, 0xFE00...0xFE0F, 0xE0100...0xE01EF, 0x1F3FB...0x1F3FF, 0xE0020...0xE007F: return .mark
+        case 0x200D, 0xFE00...0xFE0F, 0xE0100...0xE01EF, 0x1F3FB...0x1F3FF, 0xE0020...0xE007F:
+            return .mark
         default: break
         }
         guard scalar <= 0x10FFFF else { return .other }
@@ -70,7 +72,8 @@ public enum ScalarClass: UInt8, Sendable {
         case UTF8PROC_CATEGORY_LU, UTF8PROC_CATEGORY_LT: return .upper
         case UTF8PROC_CATEGORY_LL: return .lower
         case UTF8PROC_CATEGORY_LM, UTF8PROC_CATEGORY_LO: return .letter
-        case UTF8PROC_CATEGORY_MN, UTF8PROC_CATEGORY_MC, UTF8PROC_CATEGORY_ME, UTF8PROC_CATEGORY_CF: return .mark
+        case UTF8PROC_CATEGORY_MN, UTF8PROC_CATEGORY_MC, UTF8PROC_CATEGORY_ME, UTF8PROC_CATEGORY_CF:
+            return .mark
         case UTF8PROC_CATEGORY_ND: return .digit
         case UTF8PROC_CATEGORY_NL, UTF8PROC_CATEGORY_NO: return .number
         case UTF8PROC_CATEGORY_PC, UTF8PROC_CATEGORY_PD, UTF8PROC_CATEGORY_PS, UTF8PROC_CATEGORY_PE,
