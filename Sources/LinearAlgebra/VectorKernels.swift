@@ -28,13 +28,15 @@ enum VectorKernels {
         // r = x − n·ln2 in two steps so that r stays exact.
         var r = x - n * 0.693_359_375
         r = r + n * 2.121_944_4e-4
-        var p = Lanes(repeating: 1.987_569_15e-4)
-        p = p * r + 1.398_199_95e-3
-        p = p * r + 8.333_451_9e-3
-        p = p * r + 4.166_579_6e-2
-        p = p * r + 1.666_666_55e-1
-        p = p * r + 5.000_000_1e-1
-        let e = p * (r * r) + r + 1
+        // The degree-5 polynomial by Estrin's scheme: independent pairs, then powers of
+        // r², so the dependency chain is about half as long as Horner's.
+        let r2 = r * r
+        let r4 = r2 * r2
+        let low = r * 1.666_666_55e-1 + 5.000_000_1e-1
+        let middle = r * 8.333_451_9e-3 + 4.166_579_6e-2
+        let high = r * 1.987_569_15e-4 + 1.398_199_95e-3
+        let p = low + middle * r2 + high * r4
+        let e = p * r2 + r + 1
         let integer = unsafeBitCast(shifted, to: IntegerLanes.self) &- 0x4B40_0000
         let exponent = (integer &+ 127) &<< 23
         return e * unsafeBitCast(exponent, to: Lanes.self)
@@ -110,44 +112,68 @@ extension VectorKernels {
 
     @inline(__always)
     static func sigmoid(_ x: Float) -> Float { 1 / (1 + Glibc.expf(-x)) }
+
+    /// `out = σ(p + q + b)` over `count` elements.
+    @inline(__always)
+    static func sigmoidOfSum(
+        _ p: UnsafePointer<Float>, _ q: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+        _ out: UnsafeMutablePointer<Float>, count: Int
+    ) {
+        let whole = wholeGroups(count)
+        var j = 0
+        while j < whole {
+            store(sigmoid(load(p, j) + load(q, j) + load(b, j)), out, j)
+            j += Lanes.scalarCount
+        }
+        for j in whole..<count { out[j] = sigmoid(p[j] + q[j] + b[j]) }
+    }
+
+    /// `out = tanh(p + q + b)` over `count` elements.
+    @inline(__always)
+    static func tanhOfSum(
+        _ p: UnsafePointer<Float>, _ q: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+        _ out: UnsafeMutablePointer<Float>, count: Int
+    ) {
+        let whole = wholeGroups(count)
+        var j = 0
+        while j < whole {
+            store(tanh(load(p, j) + load(q, j) + load(b, j)), out, j)
+            j += Lanes.scalarCount
+        }
+        for j in whole..<count { out[j] = Glibc.tanhf(p[j] + q[j] + b[j]) }
+    }
 }
 
 extension Float {
-    /// See `BLASScalar.lstmForwardRow`: SIMD, four hidden units per iteration.
+    /// See `BLASScalar.lstmForwardRow`: SIMD, four hidden units per iteration, in short
+    /// loops (gates `i f` together, `g`, `o`, then the cell update) rather than one long
+    /// one: a single loop body with five transcendental chains exceeds the out-of-order
+    /// window, so its iterations could not overlap.
     public static func lstmForwardRow(
         hidden n: Int, p: UnsafePointer<Float>, q: UnsafePointer<Float>, bias: UnsafePointer<Float>,
         cPrev: UnsafePointer<Float>, h: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>,
         activations a: UnsafeMutablePointer<Float>
     ) {
         typealias K = VectorKernels
+        K.sigmoidOfSum(p, q, bias, a, count: 2 * n)
+        K.tanhOfSum(p + 2 * n, q + 2 * n, bias + 2 * n, a + 2 * n, count: n)
+        K.sigmoidOfSum(p + 3 * n, q + 3 * n, bias + 3 * n, a + 3 * n, count: n)
         let whole = K.wholeGroups(n)
         var j = 0
         while j < whole {
-            let i = K.sigmoid(K.load(p, j) + K.load(q, j) + K.load(bias, j))
-            let f = K.sigmoid(K.load(p + n, j) + K.load(q + n, j) + K.load(bias + n, j))
-            let g = K.tanh(K.load(p + 2 * n, j) + K.load(q + 2 * n, j) + K.load(bias + 2 * n, j))
-            let o = K.sigmoid(K.load(p + 3 * n, j) + K.load(q + 3 * n, j) + K.load(bias + 3 * n, j))
-            let cj = f * K.load(cPrev, j) + i * g
+            let cj = K.load(a + n, j) * K.load(cPrev, j) + K.load(a, j) * K.load(a + 2 * n, j)
             let tc = K.tanh(cj)
             K.store(cj, c, j)
-            K.store(o * tc, h, j)
-            K.store(i, a, j)
-            K.store(f, a + n, j)
-            K.store(g, a + 2 * n, j)
-            K.store(o, a + 3 * n, j)
+            K.store(K.load(a + 3 * n, j) * tc, h, j)
             K.store(tc, a + 4 * n, j)
             j += K.Lanes.scalarCount
         }
         for j in whole..<n {
-            let i = K.sigmoid(p[j] + q[j] + bias[j])
-            let f = K.sigmoid(p[n + j] + q[n + j] + bias[n + j])
-            let g = Glibc.tanhf(p[2 * n + j] + q[2 * n + j] + bias[2 * n + j])
-            let o = K.sigmoid(p[3 * n + j] + q[3 * n + j] + bias[3 * n + j])
-            let cj = f * cPrev[j] + i * g
+            let cj = a[n + j] * cPrev[j] + a[j] * a[2 * n + j]
             let tc = Glibc.tanhf(cj)
             c[j] = cj
-            h[j] = o * tc
-            (a[j], a[n + j], a[2 * n + j], a[3 * n + j], a[4 * n + j]) = (i, f, g, o, tc)
+            h[j] = a[3 * n + j] * tc
+            a[4 * n + j] = tc
         }
     }
 
@@ -185,34 +211,32 @@ extension Float {
         }
     }
 
-    /// See `BLASScalar.gruForwardRow`.
+    /// See `BLASScalar.gruForwardRow`; gates `r u` in one short loop, then the candidate.
     public static func gruForwardRow(
         hidden n: Int, p: UnsafePointer<Float>, q: UnsafePointer<Float>, bias: UnsafePointer<Float>,
         hPrev: UnsafePointer<Float>, h: UnsafeMutablePointer<Float>,
         activations a: UnsafeMutablePointer<Float>
     ) {
         typealias K = VectorKernels
+        K.sigmoidOfSum(p, q, bias, a, count: 2 * n)
         let whole = K.wholeGroups(n)
         var j = 0
         while j < whole {
-            let r = K.sigmoid(K.load(p, j) + K.load(q, j) + K.load(bias, j))
-            let u = K.sigmoid(K.load(p + n, j) + K.load(q + n, j) + K.load(bias + n, j))
+            let r = K.load(a, j)
+            let u = K.load(a + n, j)
             let qn = K.load(q + 2 * n, j)
             let c = K.tanh(K.load(p + 2 * n, j) + K.load(bias + 2 * n, j) + r * qn)
             K.store((1 - u) * c + u * K.load(hPrev, j), h, j)
-            K.store(r, a, j)
-            K.store(u, a + n, j)
             K.store(c, a + 2 * n, j)
             K.store(qn, a + 3 * n, j)
             j += K.Lanes.scalarCount
         }
         for j in whole..<n {
-            let r = K.sigmoid(p[j] + q[j] + bias[j])
-            let u = K.sigmoid(p[n + j] + q[n + j] + bias[n + j])
+            let (r, u) = (a[j], a[n + j])
             let qn = q[2 * n + j]
             let c = Glibc.tanhf(p[2 * n + j] + bias[2 * n + j] + r * qn)
             h[j] = (1 - u) * c + u * hPrev[j]
-            (a[j], a[n + j], a[2 * n + j], a[3 * n + j]) = (r, u, c, qn)
+            (a[2 * n + j], a[3 * n + j]) = (c, qn)
         }
     }
 

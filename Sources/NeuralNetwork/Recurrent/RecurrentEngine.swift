@@ -1,6 +1,10 @@
 import Dispatch
 import LinearAlgebra
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 // The time loop shared by `RecurrentCell`, `Recurrent`, `Bidirectional` and
 // `StackedBidirectional`.
 //
@@ -11,7 +15,7 @@ import LinearAlgebra
 //
 // Forward, for D directions (1 or 2) over cells with `G` gate blocks of `H` units:
 //   1. ONE GEMM: P = X · [Wx_0 | Wx_1]   `[time·batch, D·G·H]` (bias added in the kernel).
-//   2. Per direction, on its own thread: for each step `k`, ONE GEMM
+//   2. Per direction, on its own thread (the caller and `HelperThread`): for each step `k`, ONE GEMM
 //      Q = H_k · Wh `[batch, G·H]`, then a fused element-wise kernel per row.
 //      A reverse direction's step `k` of sequence `s` reads time `lengths[s] − 1 − k`,
 //      so it starts at the sequence's own last token. Rows past a sequence's length
@@ -22,14 +26,65 @@ import LinearAlgebra
 // `dH_{k-1} += dQ_k · Whᵀ`; afterwards ONE GEMM each gives dWh = H_prevᵀ · dQ, and,
 // shared by both directions, dX = dP · [Wx_0 | Wx_1]ᵀ and dWx = Xᵀ · dP.
 
-/// Raw scalar storage owned by a cache or a workspace; freed with it.
+/// Recycles large scratch blocks between calls. glibc serves big allocations with fresh
+/// `mmap`s, so without reuse every forward and backward pass would fault in (and the
+/// kernel zero) megabytes of new pages. Blocks are kept per power-of-two size class, at
+/// most `limit` per class.
+final class BufferPool: @unchecked Sendable {
+    static let shared = BufferPool()
+    /// Blocks smaller than this go straight to `malloc`.
+    static let smallest = 1 << 16
+    let limit = 8
+    private var free: [Int: [UnsafeMutableRawPointer]] = [:]
+    private let lock: UnsafeMutablePointer<pthread_mutex_t>
+
+    init() {
+        lock = .allocate(capacity: 1)
+        pthread_mutex_init(lock, nil)
+    }
+
+    /// The size class (bytes) a request of `bytes` is served from, or nil for small ones.
+    static func sizeClass(_ bytes: Int) -> Int? {
+        guard bytes >= smallest else { return nil }
+        var size = smallest
+        while size < bytes { size <<= 1 }
+        return size
+    }
+
+    func take(_ size: Int) -> UnsafeMutableRawPointer {
+        pthread_mutex_lock(lock)
+        let block = free[size]?.popLast()
+        pthread_mutex_unlock(lock)
+        return block ?? UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+    }
+
+    func give(_ block: UnsafeMutableRawPointer, size: Int) {
+        pthread_mutex_lock(lock)
+        var kept = false
+        if free[size, default: []].count < limit {
+            free[size, default: []].append(block)
+            kept = true
+        }
+        pthread_mutex_unlock(lock)
+        if !kept { block.deallocate() }
+    }
+}
+
+/// Raw scalar storage owned by a cache or a workspace; returned to the pool with it.
 final class ScalarBuffer<Scalar: BLASScalar>: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<Scalar>
     let count: Int
+    private let sizeClass: Int?
 
     init(count: Int, zeroed: Bool = true) {
         self.count = count
-        pointer = .allocate(capacity: Swift.max(count, 1))
+        let bytes = Swift.max(count, 1) * MemoryLayout<Scalar>.stride
+        sizeClass = BufferPool.sizeClass(bytes)
+        if let sizeClass {
+            pointer = BufferPool.shared.take(sizeClass).bindMemory(to: Scalar.self, capacity: Swift.max(count, 1))
+        } else {
+            pointer = .allocate(capacity: Swift.max(count, 1))
+        }
         if zeroed { pointer.initialize(repeating: 0, count: Swift.max(count, 1)) }
     }
 
@@ -41,7 +96,13 @@ final class ScalarBuffer<Scalar: BLASScalar>: @unchecked Sendable {
             scalars: Array(UnsafeBufferPointer(start: pointer + offset, count: rows * columns)))
     }
 
-    deinit { pointer.deallocate() }
+    deinit {
+        if let sizeClass {
+            BufferPool.shared.give(UnsafeMutableRawPointer(pointer), size: sizeClass)
+        } else {
+            pointer.deallocate()
+        }
+    }
 }
 
 /// What the backward pass of a recurrent layer needs from its forward pass: the input,
@@ -70,6 +131,18 @@ public struct RecurrentCache<Scalar: BLASScalar> {
 }
 
 enum RecurrentEngine {
+    /// Calls `body(first, count)` for rows `0..<total`: once for all of them, or, when
+    /// `parallel`, for the first half on the caller and the second half on the helper
+    /// thread at the same time (`body(0, ⌈total/2⌉)` and `body(⌈total/2⌉, ⌊total/2⌋)`).
+    static func splitInHalves(_ total: Int, parallel: Bool, _ body: (Int, Int) -> Void) {
+        guard parallel && total > 1 else {
+            body(0, total)
+            return
+        }
+        let half = (total + 1) / 2
+        HelperThread.shared.run({ body(0, half) }, { body(half, total - half) })
+    }
+
     /// Rows to multiply at each step: a prefix when the lengths are sorted longest first.
     static func activeRows(lengths: [Int], time: Int) -> [Int] {
         let sorted = zip(lengths, lengths.dropFirst()).allSatisfy { $0 >= $1 }
@@ -144,21 +217,34 @@ enum RecurrentEngine {
             }
         }
 
-        // P = X · Wx for every step of every sequence and both directions: one GEMM.
+        // P = X · Wx for every step of every sequence and both directions: one GEMM (with
+        // concurrent directions, its two row halves run on the two threads).
         let projection = ScalarBuffer<Scalar>(count: input.rows * projectionWidth, zeroed: false)
         input.withUnsafePointer { x in
             inputWeights.withUnsafePointer { w in
-                Scalar.gemm(
-                    .none, .none, m: input.rows, n: projectionWidth, k: inputSize, alpha: 1, a: x,
-                    lda: inputSize, b: w, ldb: projectionWidth, beta: 0, c: projection.pointer,
-                    ldc: projectionWidth)
+                splitInHalves(input.rows, parallel: directions == 2 && concurrent) { first, count in
+                    Scalar.gemm(
+                        .none, .none, m: count, n: projectionWidth, k: inputSize, alpha: 1,
+                        a: x + first * inputSize, lda: inputSize, b: w, ldb: projectionWidth, beta: 0,
+                        c: projection.pointer + first * projectionWidth, ldc: projectionWidth)
+                }
             }
         }
 
         let activeRows = activeRows(lengths: lengths, time: time)
-        let states = (0..<directions).map { _ in ScalarBuffer<Scalar>(count: (time + 1) * batch * hidden) }
+        let padded = lengths.contains { $0 < time }
+        // Blocks 1... are written by every step (a finished sequence copies its state), so
+        // only block 0 (the initial state) needs zeros.
+        let states = (0..<directions).map { _ in
+            let buffer = ScalarBuffer<Scalar>(count: (time + 1) * batch * hidden, zeroed: false)
+            buffer.pointer.initialize(repeating: 0, count: batch * hidden)
+            return buffer
+        }
         let cellStates: [ScalarBuffer<Scalar>?] = (0..<directions).map { _ in
-            Cell.hasCellState ? ScalarBuffer<Scalar>(count: (time + 1) * batch * hidden) : nil
+            guard Cell.hasCellState else { return nil }
+            let buffer = ScalarBuffer<Scalar>(count: (time + 1) * batch * hidden, zeroed: false)
+            buffer.pointer.initialize(repeating: 0, count: batch * hidden)
+            return buffer
         }
         let activations = (0..<directions).map { _ in
             ScalarBuffer<Scalar>(count: time * batch * activationWidth, zeroed: false)
@@ -185,7 +271,14 @@ enum RecurrentEngine {
                     let st = states[d].pointer
                     let ct = cellStates[d]?.pointer
                     let act = activations[d].pointer
-                    let q = UnsafeMutablePointer<Scalar>.allocate(capacity: Swift.max(1, batch * gateWidth))
+                    // For cells whose kernel only needs p + q (LSTM, RNN) and whose step reads
+                    // one contiguous block of P (always forward; reverse when nothing is
+                    // padded), the step GEMM accumulates into P itself and the kernel gets a
+                    // zero row as q. Otherwise q goes to its own buffer.
+                    let inPlace = !Cell.hasSeparateHiddenDelta && (!isReversed || !padded)
+                    let qCount = Swift.max(1, inPlace ? gateWidth : batch * gateWidth)
+                    let q = UnsafeMutablePointer<Scalar>.allocate(capacity: qCount)
+                    q.initialize(repeating: 0, count: qCount)
                     defer { q.deallocate() }
                     cell.Wh.withUnsafePointer { wh in
                         cell.b.withUnsafePointer { bias in
@@ -195,7 +288,14 @@ enum RecurrentEngine {
                                 let hNew = hPrev + batch * hidden
                                 let cPrev = ct.map { $0 + k * batch * hidden }
                                 let cNew = ct.map { $0 + (k + 1) * batch * hidden }
-                                if rows > 0 {
+                                if rows > 0 && inPlace {
+                                    let t = isReversed ? time - 1 - k : k
+                                    Scalar.gemm(
+                                        .none, .none, m: rows, n: gateWidth, k: hidden, alpha: 1,
+                                        a: hPrev, lda: hidden, b: wh, ldb: gateWidth, beta: 1,
+                                        c: p + t * batch * projectionWidth + d * gateWidth,
+                                        ldc: projectionWidth)
+                                } else if rows > 0 {
                                     Scalar.gemm(
                                         .none, .none, m: rows, n: gateWidth, k: hidden, alpha: 1,
                                         a: hPrev, lda: hidden, b: wh, ldb: gateWidth, beta: 0, c: q,
@@ -209,7 +309,7 @@ enum RecurrentEngine {
                                         Cell.forwardRow(
                                             hidden: hidden,
                                             p: p + (t * batch + s) * projectionWidth + d * gateWidth,
-                                            q: q + s * gateWidth, bias: bias, hPrev: hPrev + row,
+                                            q: inPlace ? q : q + s * gateWidth, bias: bias, hPrev: hPrev + row,
                                             cPrev: cPrev.map { $0 + row }, h: hNew + row,
                                             c: cNew.map { $0 + row },
                                             activations: act + (k * batch + s) * activationWidth)
@@ -227,8 +327,8 @@ enum RecurrentEngine {
                     }
                 }
                 withExtendedLifetime(projection) {
-                    if directions > 1 && concurrent {
-                        DispatchQueue.concurrentPerform(iterations: directions, execute: run)
+                    if directions == 2 && concurrent {
+                        HelperThread.shared.run({ run(0) }, { run(1) })
                     } else {
                         for d in 0..<directions { run(d) }
                     }
@@ -290,7 +390,10 @@ enum RecurrentEngine {
         }
 
         // dP `[time·batch, D·G·H]`, time-major like the projection; padded rows stay zero.
-        let dProjection = ScalarBuffer<Scalar>(count: time * batch * projectionWidth)
+        // When no sequence is padded every row of every buffer below is written before it
+        // is read, so zero-filling is only needed with padding.
+        let padded = cache.lengths.contains { $0 < time }
+        let dProjection = ScalarBuffer<Scalar>(count: time * batch * projectionWidth, zeroed: padded || stop > 0)
         let results = (0..<directions).map { _ in DirectionGradient<Scalar>() }
 
         dOutput.withUnsafePointer { dOut in
@@ -303,11 +406,11 @@ enum RecurrentEngine {
                     let act = cache.activations[d].pointer
                     // Per-step deltas in step order. A forward direction's step order is
                     // time order, so its dP goes straight into the shared dP.
-                    let ownDeltas = isReversed ? ScalarBuffer<Scalar>(count: time * batch * gateWidth) : nil
+                    let ownDeltas = isReversed ? ScalarBuffer<Scalar>(count: time * batch * gateWidth, zeroed: padded) : nil
                     let dp = ownDeltas?.pointer ?? dProjection.pointer + d * gateWidth
                     let ldp = isReversed ? gateWidth : projectionWidth
                     let hiddenDeltas =
-                        Cell.hasSeparateHiddenDelta ? ScalarBuffer<Scalar>(count: time * batch * gateWidth) : nil
+                        Cell.hasSeparateHiddenDelta ? ScalarBuffer<Scalar>(count: time * batch * gateWidth, zeroed: padded) : nil
                     let dq = hiddenDeltas?.pointer ?? dp
                     let ldq = hiddenDeltas == nil ? ldp : gateWidth
                     var dH = ScalarBuffer<Scalar>(count: batch * hidden)
@@ -395,8 +498,8 @@ enum RecurrentEngine {
                             batch: batch, hiddenSize: hidden, hasCell: Cell.hasCellState)
                     }
                 }
-                if directions > 1 && concurrent {
-                    DispatchQueue.concurrentPerform(iterations: directions, execute: run)
+                if directions == 2 && concurrent {
+                    HelperThread.shared.run({ run(0) }, { run(1) })
                 } else {
                     for d in 0..<directions { run(d) }
                 }
@@ -413,28 +516,39 @@ enum RecurrentEngine {
         if rowCount > 0 {
             let dp = dProjection.pointer + firstRow * projectionWidth
             let ones = [Scalar](repeating: 1, count: rowCount)
+            let parallel = directions == 2 && concurrent
             cache.inputWeights.withUnsafePointer { w in
                 cache.input.withUnsafePointer { x in
                     dInput.withUnsafeMutablePointer { dx in
-                        // dX = dP · Wxᵀ: one GEMM for both directions.
-                        Scalar.gemm(
-                            .none, .transposed, m: rowCount, n: inputSize, k: projectionWidth,
-                            alpha: 1, a: dp, lda: projectionWidth, b: w, ldb: projectionWidth, beta: 0,
-                            c: dx + firstRow * inputSize, ldc: inputSize)
-                    }
-                    dInputWeights.withUnsafeMutablePointer { dw in
-                        // dWx = Xᵀ · dP: one GEMM for both directions.
-                        Scalar.gemm(
-                            .transposed, .none, m: inputSize, n: projectionWidth, k: rowCount,
-                            alpha: 1, a: x + firstRow * inputSize, lda: inputSize, b: dp,
-                            ldb: projectionWidth, beta: 0, c: dw, ldc: projectionWidth)
+                        dInputWeights.withUnsafeMutablePointer { dw in
+                            dBias.withUnsafeMutablePointer { db in
+                                // One GEMM each for both directions (with concurrent
+                                // directions, split in halves over the two threads):
+                                // dX = dP · Wxᵀ by rows, dWx = Xᵀ · dP and db = Σ dP by columns.
+                                splitInHalves(rowCount, parallel: parallel) { first, count in
+                                    Scalar.gemm(
+                                        .none, .transposed, m: count, n: inputSize,
+                                        k: projectionWidth, alpha: 1, a: dp + first * projectionWidth,
+                                        lda: projectionWidth, b: w, ldb: projectionWidth, beta: 0,
+                                        c: dx + (firstRow + first) * inputSize, ldc: inputSize)
+                                    // A call over all rows (no split) takes all columns.
+                                    let whole = count == rowCount
+                                    let halfWidth = whole ? projectionWidth : projectionWidth / 2
+                                    let column = first == 0 ? 0 : halfWidth
+                                    Scalar.gemm(
+                                        .transposed, .none, m: inputSize, n: halfWidth, k: rowCount,
+                                        alpha: 1, a: x + firstRow * inputSize, lda: inputSize,
+                                        b: dp + column, ldb: projectionWidth, beta: 0, c: dw + column,
+                                        ldc: projectionWidth)
+                                    Scalar.gemv(
+                                        .transposed, rows: rowCount, columns: halfWidth, alpha: 1,
+                                        a: dp + column, lda: projectionWidth, x: ones, incX: 1, beta: 0,
+                                        y: db + column, incY: 1)
+                                }
+                            }
+                        }
                     }
                 }
-            }
-            dBias.withUnsafeMutablePointer { db in
-                Scalar.gemv(
-                    .transposed, rows: rowCount, columns: projectionWidth, alpha: 1, a: dp,
-                    lda: projectionWidth, x: ones, incX: 1, beta: 0, y: db, incY: 1)
             }
         }
 
