@@ -225,12 +225,16 @@ public struct TokenizerTrainer: Sendable {
             }
             let text = document.map(\.text).joined(separator: " ")
             let tokens = tokenizer.tokenize(text)
+            let genre = SentenceSplitter.genre(of: text)
             guard tokens.count > 1 else { continue }
             var start = 0
             for i in 0..<(tokens.count - 1) where tokens[i].spaceAfter {
                 let boundary = ends.contains(tokens[i].scalarRange.upperBound)
                 examples.append(
-                    (SentenceSplitter.features(tokens, after: i, sentenceStart: start), boundary))
+                    (
+                        SentenceSplitter.features(
+                            tokens, after: i, sentenceStart: start, genre: genre), boundary
+                    ))
                 if boundary { start = i + 1 }
             }
         }

@@ -57,10 +57,13 @@ public struct SentenceSplitter: Sendable {
     }
 
     /// Whether the gap after token `i` ends the sentence that started at token `sentenceStart`.
-    public func isBoundary(_ tokens: [Token], after i: Int, sentenceStart: Int) -> Bool {
+    /// `genre` is ``genre(of:)`` of the whole text.
+    public func isBoundary(_ tokens: [Token], after i: Int, sentenceStart: Int, genre: String = "")
+        -> Bool
+    {
         if weights.isEmpty { return ruleBoundary(tokens, after: i) }
         var score = 0.0
-        for feature in Self.features(tokens, after: i, sentenceStart: sentenceStart) {
+        for feature in Self.features(tokens, after: i, sentenceStart: sentenceStart, genre: genre) {
             score += weights[feature] ?? 0
         }
         return score > 0
@@ -79,7 +82,10 @@ public struct SentenceSplitter: Sendable {
 
     /// The features of the gap after token `i` in a sentence that started at token
     /// `sentenceStart`: the case-folded tokens and shapes around it and the sentence length.
-    public static func features(_ tokens: [Token], after i: Int, sentenceStart: Int) -> [String] {
+    /// `genre` (``genre(of:)`` of the whole text) tells prose from lists, headers and signatures.
+    public static func features(
+        _ tokens: [Token], after i: Int, sentenceStart: Int, genre: String = ""
+    ) -> [String] {
         let p = fold(tokens[i].text)
         let n = fold(tokens[i + 1].text)
         let ps = shape(tokens[i].text)
@@ -94,7 +100,34 @@ public struct SentenceSplitter: Sendable {
             "pps|ps|ns=" + pps + "|" + ps + "|" + ns,
             "ns|nns=" + ns + "|" + nns, "p|n=" + p + "|" + n, "pp|ps|n=" + pp + "|" + ps + "|" + n,
             "nn=" + (i + 2 < tokens.count ? fold(tokens[i + 2].text) : "$"),
+            "g=" + genre, "g|ps|ns=" + genre + "|" + ps + "|" + ns, "g|p=" + genre + "|" + p,
+            "g|n=" + genre + "|" + n,
         ]
+    }
+
+    /// How punctuated a text is: sentence-final marks per 100 words, bucketed (`0`, `1-3`,
+    /// `4-6`, `7-9`, `10+`); lists, headers and signatures have few.
+    public static func genre(of text: String) -> String {
+        var words = 0
+        var finals = 0
+        var previousSpace = true
+        var previousFinal = false
+        for u in text.unicodeScalars {
+            let space = ScalarClass.of(u.value) == .space
+            if !space && previousSpace { words += 1 }
+            if space && previousFinal { finals += 1 }
+            previousFinal = u == "." || u == "!" || u == "?"
+            previousSpace = space
+        }
+        if previousFinal { finals += 1 }
+        let rate = words == 0 ? 0 : finals * 100 / words
+        switch rate {
+        case 0: return "0"
+        case 1...3: return "1-3"
+        case 4...6: return "4-6"
+        case 7...9: return "7-9"
+        default: return "10+"
+        }
     }
 
     static func lengthBucket(_ length: Int) -> String {
@@ -142,6 +175,7 @@ public struct SentenceSplitter: Sendable {
 public struct SentenceStream {
     let splitter: SentenceSplitter
     let utf8: [UInt8]
+    let genre: String
     var buffer: [Token] = []
     var start = 0
     var next = 0
@@ -150,6 +184,7 @@ public struct SentenceStream {
     public init(splitter: SentenceSplitter, text: String) {
         self.splitter = splitter
         utf8 = Array(text.utf8)
+        genre = splitter.weights.isEmpty ? "" : SentenceSplitter.genre(of: text)
     }
 
     /// Adds the next token; returns the sentences completed by it (usually none).
@@ -179,7 +214,7 @@ public struct SentenceStream {
             let gap = utf8[buffer[i].utf8Range.upperBound..<buffer[i + 1].utf8Range.lowerBound]
             boundary =
                 SentenceSplitter.containsBlankLine(gap)
-                || splitter.isBoundary(buffer, after: i, sentenceStart: start)
+                || splitter.isBoundary(buffer, after: i, sentenceStart: start, genre: genre)
         }
         if !boundary && i + 1 - start >= SentenceSplitter.maximumSentenceLength { boundary = true }
         guard boundary else { return }
