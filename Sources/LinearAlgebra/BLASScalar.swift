@@ -71,11 +71,12 @@ where Self.RawSignificand: FixedWidthInteger {
     // `p` is the row's input projection `x · Wx` and `q` its hidden product
     // `hPrev · Wh`, both `[gates · hidden]` in the cell's gate order; `bias` is `b`.
 
-    /// LSTM step, gate order `i f g o`: `z = p + q + bias`; `i, f, o = σ(z)`, `g = tanh(z)`;
+    /// LSTM step, gate order `i f g o`: `z = p + q + bias` (`q == nil`: `p` already holds
+    /// `p + q`); `i, f, o = σ(z)`, `g = tanh(z)`;
     /// `c = f ⊙ cPrev + i ⊙ g`; `h = o ⊙ tanh(c)`. Writes `h`, `c` (`[hidden]` each) and
     /// `activations` = `[i f g o tanh(c)]` (`[5 · hidden]`).
     static func lstmForwardRow(
-        hidden: Int, p: UnsafePointer<Self>, q: UnsafePointer<Self>, bias: UnsafePointer<Self>,
+        hidden: Int, p: UnsafePointer<Self>, q: UnsafePointer<Self>?, bias: UnsafePointer<Self>,
         cPrev: UnsafePointer<Self>, h: UnsafeMutablePointer<Self>, c: UnsafeMutablePointer<Self>,
         activations: UnsafeMutablePointer<Self>)
 
@@ -103,9 +104,9 @@ where Self.RawSignificand: FixedWidthInteger {
         dh: UnsafePointer<Self>, dp: UnsafeMutablePointer<Self>, dq: UnsafeMutablePointer<Self>,
         dhPrev: UnsafeMutablePointer<Self>)
 
-    /// Elman step: `h = tanh(p + q + bias)`.
+    /// Elman step: `h = tanh(p + q + bias)` (`q == nil`: `p` already holds `p + q`).
     static func rnnForwardRow(
-        hidden: Int, p: UnsafePointer<Self>, q: UnsafePointer<Self>, bias: UnsafePointer<Self>,
+        hidden: Int, p: UnsafePointer<Self>, q: UnsafePointer<Self>?, bias: UnsafePointer<Self>,
         h: UnsafeMutablePointer<Self>)
 
     /// Elman step backward: `dz = dh ⊙ (1 − h²)`.
@@ -231,10 +232,13 @@ extension Double: BLASScalar {
 
     /// See `BLASScalar.lstmForwardRow`; plain loops, `Double` is for gradient checks.
     public static func lstmForwardRow(
-        hidden n: Int, p: UnsafePointer<Double>, q: UnsafePointer<Double>,
+        hidden n: Int, p: UnsafePointer<Double>, q: UnsafePointer<Double>?,
         bias: UnsafePointer<Double>, cPrev: UnsafePointer<Double>, h: UnsafeMutablePointer<Double>,
         c: UnsafeMutablePointer<Double>, activations a: UnsafeMutablePointer<Double>
     ) {
+        let zero = [Double](repeating: 0, count: 4 * n)
+        zero.withUnsafeBufferPointer { zero in
+        let q = q ?? zero.baseAddress!
         for j in 0..<n {
             let i = sigmoid1(p[j] + q[j] + bias[j])
             let f = sigmoid1(p[n + j] + q[n + j] + bias[n + j])
@@ -249,6 +253,7 @@ extension Double: BLASScalar {
             a[2 * n + j] = g
             a[3 * n + j] = o
             a[4 * n + j] = tc
+        }
         }
     }
 
@@ -312,10 +317,10 @@ extension Double: BLASScalar {
 
     /// See `BLASScalar.rnnForwardRow`.
     public static func rnnForwardRow(
-        hidden n: Int, p: UnsafePointer<Double>, q: UnsafePointer<Double>,
+        hidden n: Int, p: UnsafePointer<Double>, q: UnsafePointer<Double>?,
         bias: UnsafePointer<Double>, h: UnsafeMutablePointer<Double>
     ) {
-        for j in 0..<n { h[j] = Glibc.tanh(p[j] + q[j] + bias[j]) }
+        for j in 0..<n { h[j] = Glibc.tanh(p[j] + (q?[j] ?? 0) + bias[j]) }
     }
 
     /// See `BLASScalar.rnnBackwardRow`.

@@ -113,34 +113,50 @@ extension VectorKernels {
     @inline(__always)
     static func sigmoid(_ x: Float) -> Float { 1 / (1 + Glibc.expf(-x)) }
 
-    /// `out = σ(p + q + b)` over `count` elements.
+    /// `out = σ(p + q + b)` over `count` elements (`q == nil`: `σ(p + b)`).
     @inline(__always)
     static func sigmoidOfSum(
-        _ p: UnsafePointer<Float>, _ q: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+        _ p: UnsafePointer<Float>, _ q: UnsafePointer<Float>?, _ b: UnsafePointer<Float>,
         _ out: UnsafeMutablePointer<Float>, count: Int
     ) {
         let whole = wholeGroups(count)
         var j = 0
-        while j < whole {
-            store(sigmoid(load(p, j) + load(q, j) + load(b, j)), out, j)
-            j += Lanes.scalarCount
+        if let q {
+            while j < whole {
+                store(sigmoid(load(p, j) + load(q, j) + load(b, j)), out, j)
+                j += Lanes.scalarCount
+            }
+            for j in whole..<count { out[j] = sigmoid(p[j] + q[j] + b[j]) }
+        } else {
+            while j < whole {
+                store(sigmoid(load(p, j) + load(b, j)), out, j)
+                j += Lanes.scalarCount
+            }
+            for j in whole..<count { out[j] = sigmoid(p[j] + b[j]) }
         }
-        for j in whole..<count { out[j] = sigmoid(p[j] + q[j] + b[j]) }
     }
 
-    /// `out = tanh(p + q + b)` over `count` elements.
+    /// `out = tanh(p + q + b)` over `count` elements (`q == nil`: `tanh(p + b)`).
     @inline(__always)
     static func tanhOfSum(
-        _ p: UnsafePointer<Float>, _ q: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+        _ p: UnsafePointer<Float>, _ q: UnsafePointer<Float>?, _ b: UnsafePointer<Float>,
         _ out: UnsafeMutablePointer<Float>, count: Int
     ) {
         let whole = wholeGroups(count)
         var j = 0
-        while j < whole {
-            store(tanh(load(p, j) + load(q, j) + load(b, j)), out, j)
-            j += Lanes.scalarCount
+        if let q {
+            while j < whole {
+                store(tanh(load(p, j) + load(q, j) + load(b, j)), out, j)
+                j += Lanes.scalarCount
+            }
+            for j in whole..<count { out[j] = Glibc.tanhf(p[j] + q[j] + b[j]) }
+        } else {
+            while j < whole {
+                store(tanh(load(p, j) + load(b, j)), out, j)
+                j += Lanes.scalarCount
+            }
+            for j in whole..<count { out[j] = Glibc.tanhf(p[j] + b[j]) }
         }
-        for j in whole..<count { out[j] = Glibc.tanhf(p[j] + q[j] + b[j]) }
     }
 }
 
@@ -150,14 +166,14 @@ extension Float {
     /// one: a single loop body with five transcendental chains exceeds the out-of-order
     /// window, so its iterations could not overlap.
     public static func lstmForwardRow(
-        hidden n: Int, p: UnsafePointer<Float>, q: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+        hidden n: Int, p: UnsafePointer<Float>, q: UnsafePointer<Float>?, bias: UnsafePointer<Float>,
         cPrev: UnsafePointer<Float>, h: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>,
         activations a: UnsafeMutablePointer<Float>
     ) {
         typealias K = VectorKernels
         K.sigmoidOfSum(p, q, bias, a, count: 2 * n)
-        K.tanhOfSum(p + 2 * n, q + 2 * n, bias + 2 * n, a + 2 * n, count: n)
-        K.sigmoidOfSum(p + 3 * n, q + 3 * n, bias + 3 * n, a + 3 * n, count: n)
+        K.tanhOfSum(p + 2 * n, q.map { $0 + 2 * n }, bias + 2 * n, a + 2 * n, count: n)
+        K.sigmoidOfSum(p + 3 * n, q.map { $0 + 3 * n }, bias + 3 * n, a + 3 * n, count: n)
         let whole = K.wholeGroups(n)
         var j = 0
         while j < whole {
@@ -281,17 +297,10 @@ extension Float {
 
     /// See `BLASScalar.rnnForwardRow`.
     public static func rnnForwardRow(
-        hidden n: Int, p: UnsafePointer<Float>, q: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+        hidden n: Int, p: UnsafePointer<Float>, q: UnsafePointer<Float>?, bias: UnsafePointer<Float>,
         h: UnsafeMutablePointer<Float>
     ) {
-        typealias K = VectorKernels
-        let whole = K.wholeGroups(n)
-        var j = 0
-        while j < whole {
-            K.store(K.tanh(K.load(p, j) + K.load(q, j) + K.load(bias, j)), h, j)
-            j += K.Lanes.scalarCount
-        }
-        for j in whole..<n { h[j] = Glibc.tanhf(p[j] + q[j] + bias[j]) }
+        VectorKernels.tanhOfSum(p, q, bias, h, count: n)
     }
 
     /// See `BLASScalar.rnnBackwardRow`.

@@ -54,13 +54,13 @@ public struct GRUCell<Scalar: BLASScalar>: RecurrentCell {
     /// See `RecurrentCell.forwardRow`.
     @inlinable
     public static func forwardRow(
-        hidden: Int, p: UnsafePointer<Scalar>, q: UnsafePointer<Scalar>,
+        hidden: Int, p: UnsafePointer<Scalar>, q: UnsafePointer<Scalar>?,
         bias: UnsafePointer<Scalar>, hPrev: UnsafePointer<Scalar>, cPrev: UnsafePointer<Scalar>?,
         h: UnsafeMutablePointer<Scalar>, c: UnsafeMutablePointer<Scalar>?,
         activations: UnsafeMutablePointer<Scalar>
     ) {
         Scalar.gruForwardRow(
-            hidden: hidden, p: p, q: q, bias: bias, hPrev: hPrev, h: h, activations: activations)
+            hidden: hidden, p: p, q: q!, bias: bias, hPrev: hPrev, h: h, activations: activations)
     }
 
     /// See `RecurrentCell.backwardRow`.

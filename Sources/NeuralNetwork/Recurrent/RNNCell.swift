@@ -45,7 +45,7 @@ public struct RNNCell<Scalar: BLASScalar>: RecurrentCell {
     /// See `RecurrentCell.forwardRow`.
     @inlinable
     public static func forwardRow(
-        hidden: Int, p: UnsafePointer<Scalar>, q: UnsafePointer<Scalar>,
+        hidden: Int, p: UnsafePointer<Scalar>, q: UnsafePointer<Scalar>?,
         bias: UnsafePointer<Scalar>, hPrev: UnsafePointer<Scalar>, cPrev: UnsafePointer<Scalar>?,
         h: UnsafeMutablePointer<Scalar>, c: UnsafeMutablePointer<Scalar>?,
         activations: UnsafeMutablePointer<Scalar>

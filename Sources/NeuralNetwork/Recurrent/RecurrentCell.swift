@@ -63,10 +63,11 @@ public protocol RecurrentCell: Parameterized, Sendable {
     init(inputSize: Int, hiddenSize: Int, random: inout SeededRandom)
 
     /// One batch row of the element-wise step: reads `p`, `q`, `bias`
-    /// (`[gates·hidden]`), `hPrev`, `cPrev` (`[hidden]`, `cPrev` only with a cell state);
+    /// (`[gates·hidden]`; `q == nil` means `p` already holds `p + q`, which only cells
+    /// without `hasSeparateHiddenDelta` are given), `hPrev`, `cPrev` (`[hidden]`, `cPrev` only with a cell state);
     /// writes `h`, `c` and `activations` (`[activationBlocks·hidden]`).
     static func forwardRow(
-        hidden: Int, p: UnsafePointer<Scalar>, q: UnsafePointer<Scalar>,
+        hidden: Int, p: UnsafePointer<Scalar>, q: UnsafePointer<Scalar>?,
         bias: UnsafePointer<Scalar>, hPrev: UnsafePointer<Scalar>, cPrev: UnsafePointer<Scalar>?,
         h: UnsafeMutablePointer<Scalar>, c: UnsafeMutablePointer<Scalar>?,
         activations: UnsafeMutablePointer<Scalar>)

@@ -273,8 +273,8 @@ enum RecurrentEngine {
                     let act = activations[d].pointer
                     // For cells whose kernel only needs p + q (LSTM, RNN) and whose step reads
                     // one contiguous block of P (always forward; reverse when nothing is
-                    // padded), the step GEMM accumulates into P itself and the kernel gets a
-                    // zero row as q. Otherwise q goes to its own buffer.
+                    // padded), the step GEMM accumulates into P itself and the kernel gets no
+                    // q. Otherwise q goes to its own buffer.
                     let inPlace = !Cell.hasSeparateHiddenDelta && (!isReversed || !padded)
                     let qCount = Swift.max(1, inPlace ? gateWidth : batch * gateWidth)
                     let q = UnsafeMutablePointer<Scalar>.allocate(capacity: qCount)
@@ -309,7 +309,7 @@ enum RecurrentEngine {
                                         Cell.forwardRow(
                                             hidden: hidden,
                                             p: p + (t * batch + s) * projectionWidth + d * gateWidth,
-                                            q: inPlace ? q : q + s * gateWidth, bias: bias, hPrev: hPrev + row,
+                                            q: inPlace ? nil : q + s * gateWidth, bias: bias, hPrev: hPrev + row,
                                             cPrev: cPrev.map { $0 + row }, h: hNew + row,
                                             c: cNew.map { $0 + row },
                                             activations: act + (k * batch + s) * activationWidth)
