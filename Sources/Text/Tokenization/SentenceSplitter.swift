@@ -93,7 +93,7 @@ public struct SentenceSplitter: Sendable {
         let pps = i > 0 ? shape(tokens[i - 1].text) : "^"
         let pp = i > 0 ? fold(tokens[i - 1].text) : "^"
         let nns = i + 2 < tokens.count ? shape(tokens[i + 2].text) : "$"
-        return [
+        var features = [
             "b", "p=" + p, "n=" + n, "ps=" + ps, "ns=" + ns, "ps|ns=" + ps + "|" + ns,
             "p|ns=" + p + "|" + ns,
             "ps|n=" + ps + "|" + n, "pp|p=" + pp + "|" + p,
@@ -103,6 +103,12 @@ public struct SentenceSplitter: Sendable {
             "g=" + genre, "g|ps|ns=" + genre + "|" + ps + "|" + ns, "g|p=" + genre + "|" + p,
             "g|n=" + genre + "|" + n,
         ]
+        if ns.hasPrefix("X") {
+            features.append("nX=" + n)
+            features.append("ps|nX=" + ps + "|" + n)
+        }
+        if ps.hasPrefix("X") { features.append("pX=" + p) }
+        return features
     }
 
     /// How punctuated a text is: sentence-final marks per 100 words, bucketed (`0`, `1-3`,

@@ -13,6 +13,7 @@ public struct Tokenizer: Sendable {
     public static let maximumChunkLength = 4096
 
     let emoticonStarts: Set<UInt32>
+    let asciiEmoticonStarts: [Bool]
     /// (length, first scalar) of every chunk exception, to skip most lookups without a string.
     let exceptionSignatures: Set<UInt64>
     /// (length, ASCII-lowercased first scalar) of every multiword entry.
@@ -31,23 +32,30 @@ public struct Tokenizer: Sendable {
     /// A tokenizer using `lexicon`.
     public init(lexicon: TokenizerLexicon) {
         self.lexicon = lexicon
-        exceptionSignatures = Set(
-            lexicon.chunkExceptions.keys.map {
-                Self.signature($0.unicodeScalars.count, $0.unicodeScalars.first!.value)
-            })
-        multiwordSignatures = Set(
-            lexicon.multiwords.keys.map {
-                Self.signature($0.unicodeScalars.count, $0.unicodeScalars.first!.value)
-            })
+        exceptionSignatures = Set(lexicon.chunkExceptions.keys.map(Self.signature(of:)))
+        multiwordSignatures = Set(lexicon.multiwords.keys.map(Self.signature(of:)))
         foldedAbbreviations = Set(lexicon.abbreviations.map(UnicodeText.caseFold))
+        asciiEmoticonStarts = (0..<128).map { c in
+            lexicon.emoticons.contains { $0.unicodeScalars.first?.value == UInt32(c) }
+        }
         emoticonStarts = Set(lexicon.emoticons.compactMap { $0.unicodeScalars.first?.value })
         longestEmoticon = lexicon.emoticons.map { $0.unicodeScalars.count }.max() ?? 0
         longestException = lexicon.chunkExceptions.keys.map { $0.unicodeScalars.count }.max() ?? 0
         longestMultiword = lexicon.multiwords.keys.map { $0.unicodeScalars.count }.max() ?? 0
     }
 
-    @inline(__always) static func signature(_ length: Int, _ first: UInt32) -> UInt64 {
-        UInt64(length) << 32 | UInt64(first >= 65 && first <= 90 ? first | 0x20 : first)
+    @inline(__always) static func signature(_ length: Int, _ first: UInt32, _ last: UInt32)
+        -> UInt64
+    {
+        @inline(__always) func lower(_ v: UInt32) -> UInt64 {
+            UInt64(v >= 65 && v <= 90 ? v | 0x20 : v)
+        }
+        return UInt64(length) << 42 | lower(first) << 21 | lower(last)
+    }
+
+    static func signature(of key: String) -> UInt64 {
+        let scalars = key.unicodeScalars
+        return signature(scalars.count, scalars.first!.value, scalars.last!.value)
     }
 
     /// The English tokenizer with the lexicon shipped in this module (learned from the UD
@@ -91,8 +99,14 @@ func decodeScalar(_ b: UnsafeBufferPointer<UInt8>, _ i: Int) -> (UInt32, Int) {
     )
 }
 
-private let apostrophes: Set<UInt32> = [0x27, 0x2019, 0x60]  // ' ’ `
-private let sentenceFinal: Set<UInt32> = [0x2E, 0x21, 0x3F, 0x2026]  // . ! ? …
+/// ' ’ `
+@inline(__always) private func isApostrophe(_ v: UInt32) -> Bool {
+    v == 0x27 || v == 0x2019 || v == 0x60
+}
+/// . ! ? …
+@inline(__always) private func isSentenceFinal(_ v: UInt32) -> Bool {
+    v == 0x2E || v == 0x21 || v == 0x3F || v == 0x2026
+}
 private let clitics: Set<String> = ["'s", "'m", "'re", "'ve", "'ll", "'d"]
 private let fileAndDomainSuffixes: Set<String> = [
     "com", "org", "net", "gov", "edu", "mil", "info", "biz", "uk", "ca", "au", "de", "nz", "us",
@@ -160,7 +174,7 @@ struct ChunkScanner {
                     break
                 }
                 if w == 0x40 { hasAt = true }
-                if apostrophes.contains(w) { hasApostrophe = true }
+                if isApostrophe(w) { hasApostrophe = true }
                 if w >= 0x80 { isASCII = false }
                 cp.append(w)
                 cl.append(c)
@@ -203,13 +217,23 @@ struct ChunkScanner {
     }
 
     func lowerKey(_ a: Int, _ b: Int) -> String {
-        UnicodeText.caseFold(string(bo[a], bo[b]))
+        guard isASCII else { return UnicodeText.caseFold(string(bo[a], bo[b])) }
+        let from = bo[a]
+        let count = bo[b] - from
+        return String(unsafeUninitializedCapacity: count) { buffer in
+            for k in 0..<count {
+                let byte = bytes[from + k]
+                buffer[k] = byte >= 65 && byte <= 90 ? byte | 0x20 : byte
+            }
+            return count
+        }
     }
 
     mutating func segmentChunk() {
         segments.removeAll(keepingCapacity: true)
         if n <= tokenizer.longestException
-            && (!isASCII || tokenizer.exceptionSignatures.contains(Tokenizer.signature(n, cp[0])))
+            && (!isASCII
+                || tokenizer.exceptionSignatures.contains(Tokenizer.signature(n, cp[0], cp[n - 1])))
         {
             let k = key(0, n)
             if let exception = tokenizer.lexicon.chunkExceptions[k], exception.length == n {
@@ -275,7 +299,9 @@ struct ChunkScanner {
             while e < n && (cl[e].isAlphanumeric || cp[e] == 0x5F) { e += 1 }
             return Segment(start: p, end: e)
         }
-        if tokenizer.emoticonStarts.contains(c), let e = matchEmoticon(p) {
+        if c < 128 ? tokenizer.asciiEmoticonStarts[Int(c)] : tokenizer.emoticonStarts.contains(c),
+            let e = matchEmoticon(p)
+        {
             return Segment(start: p, end: e)
         }
         if c == 0x2E && !prevAlnum && isLetter(p + 1) {  // .doc
@@ -290,9 +316,9 @@ struct ChunkScanner {
             return Segment(
                 start: p, end: flag.contains(c) && flag.contains(at(p + 1)) ? p + 2 : p + 1)
         }
-        if sentenceFinal.contains(c) {
+        if isSentenceFinal(c) {
             var e = p + 1
-            while e < n && sentenceFinal.contains(cp[e]) { e += 1 }
+            while e < n && isSentenceFinal(cp[e]) { e += 1 }
             return Segment(start: p, end: e)
         }
         var e = p + 1
@@ -395,7 +421,7 @@ struct ChunkScanner {
             }
             if e >= n { break }
             let v = cp[e]
-            if apostrophes.contains(v) && isLetter(e + 1) && v != 0x60 {
+            if isApostrophe(v) && isLetter(e + 1) && v != 0x60 {
                 e += 1
                 continue
             }
@@ -535,7 +561,8 @@ struct ChunkScanner {
         guard length >= 2 else { return [] }
         if length <= tokenizer.longestMultiword
             && (cp[p] >= 0x80
-                || tokenizer.multiwordSignatures.contains(Tokenizer.signature(length, cp[p])))
+                || tokenizer.multiwordSignatures.contains(
+                    Tokenizer.signature(length, cp[p], cp[e - 1])))
         {
             let folded = lowerKey(p, e)
             if let breaks = tokenizer.lexicon.multiwords[folded],
@@ -546,7 +573,7 @@ struct ChunkScanner {
         }
         guard hasApostrophe else { return [] }
         var a = e - 1
-        while a > p && !apostrophes.contains(cp[a]) { a -= 1 }
+        while a > p && !isApostrophe(cp[a]) { a -= 1 }
         guard a > p, e - a <= 3 else { return [] }
         var suffix = "'"
         for k in (a + 1)..<e {
