@@ -1,0 +1,76 @@
+import Foundation
+import LinearAlgebra
+import NeuralNetwork
+import Text
+
+/// What is wrong with a model as a whole (beyond the file format, see `ModelFileError`).
+public enum ModelError: LocalizedError, Equatable {
+    /// The file holds a model of another kind.
+    case wrongKind(path: String, architecture: String, expected: String)
+    /// The file holds a parameter the configuration does not have.
+    case unexpectedParameter(path: String, name: String)
+    /// A vocabulary or tag set is unusable.
+    case invalidVocabulary(path: String, name: String, reason: String)
+
+    /// A message that says what is wrong and what to do.
+    public var errorDescription: String? {
+        switch self {
+        case .wrongKind(let path, let architecture, let expected):
+            return "\(path): the model is a \(architecture), expected a \(expected); use the matching command or model"
+        case .unexpectedParameter(let path, let name):
+            return "\(path): unexpected parameter \(name) for this configuration; the file was written by another build"
+        case .invalidVocabulary(let path, let name, let reason):
+            return "\(path): vocabulary \(name) is unusable: \(reason)"
+        }
+    }
+}
+
+/// Reading and writing the parameters of a network through a `ModelFile`.
+enum ModelPersistence {
+    /// The named parameters of `network` for a model file.
+    static func parameters<N: TrainableNetwork>(of network: N) -> [ModelFile.NamedMatrix] where N.Scalar == Float {
+        network.namedParameters.map { ModelFile.NamedMatrix(name: $0.name, matrix: $0.matrix) }
+    }
+
+    /// Overwrites every parameter of `network` (freshly built from the configuration) with
+    /// the file's, validating each shape; rejects extra parameters.
+    static func assign<N: TrainableNetwork>(_ network: inout N, from file: ModelFile, path: String) throws
+    where N.Scalar == Float {
+        var names = Set<String>()
+        try network.visitParameters { name, matrix in
+            matrix = try file.matrix(named: name, rows: matrix.rows, columns: matrix.columns)
+            names.insert(name)
+        }
+        for p in file.parameters where !names.contains(p.name) {
+            throw ModelError.unexpectedParameter(path: path, name: p.name)
+        }
+    }
+
+    /// The model's input vocabularies.
+    static func inputEncoder(from file: ModelFile, configuration: EmbedderConfiguration, path: String) throws
+        -> InputEncoder
+    {
+        let words = try file.vocabulary(named: "words")
+        let characters = try file.vocabulary(named: "characters")
+        for (name, table) in [("words", words), ("characters", characters)] {
+            guard table.count >= 2, table[0] == Vocabulary.padding, table[1] == Vocabulary.unknown,
+                Set(table).count == table.count
+            else {
+                throw ModelError.invalidVocabulary(
+                    path: path, name: name, reason: "it must start with <pad>, <unk> and hold distinct strings")
+            }
+        }
+        return InputEncoder(
+            words: Vocabulary(symbols: words, unknown: Vocabulary.unknown),
+            characters: Vocabulary(symbols: characters, unknown: Vocabulary.unknown), configuration: configuration)
+    }
+
+    /// A label or tag table: non-empty and distinct.
+    static func labels(from file: ModelFile, name: String, path: String) throws -> [String] {
+        let table = try file.vocabulary(named: name)
+        guard !table.isEmpty, Set(table).count == table.count else {
+            throw ModelError.invalidVocabulary(path: path, name: name, reason: "it must be non-empty and distinct")
+        }
+        return table
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import LinearAlgebra
+import NeuralNetwork
+import Text
+
+/// A sentence's predicted label and its probability.
+public struct Classification: Equatable, Sendable {
+    /// The label.
+    public var label: String
+    /// The model's probability of the label.
+    public var probability: Float
+
+    /// A classification from its parts.
+    public init(label: String, probability: Float) {
+        self.label = label
+        self.probability = probability
+    }
+}
+
+/// A trained sentence classifier (sentiment): immutable, so one value can classify from
+/// many threads at once.
+public struct SentimentModel: @unchecked Sendable {
+    /// The task and hyper-parameters.
+    public let configuration: ModelConfiguration
+    /// The input vocabularies.
+    public let inputEncoder: InputEncoder
+    /// The labels in id order.
+    public let labels: [String]
+    /// The network.
+    public let network: SentenceClassifierNetwork<Float>
+
+    /// A model from its parts.
+    public init(
+        configuration: ModelConfiguration, inputEncoder: InputEncoder, labels: [String],
+        network: SentenceClassifierNetwork<Float>
+    ) {
+        precondition(network.labelCount == labels.count, "\(labels.count) labels for a network of \(network.labelCount)")
+        self.configuration = configuration
+        self.inputEncoder = inputEncoder
+        self.labels = labels
+        var network = network
+        network.setConcurrentDirections(true)
+        self.network = network
+    }
+
+    /// Reads and validates a model file.
+    public static func load(path: String) throws -> SentimentModel {
+        try SentimentModel(file: ModelFile.read(from: path), path: path)
+    }
+
+    /// A model from a parsed model file; `path` names it in errors.
+    public init(file: ModelFile, path: String = "<memory>") throws {
+        guard file.architecture == ModelArchitecture.sentenceClassifier else {
+            throw ModelError.wrongKind(
+                path: path, architecture: file.architecture, expected: ModelArchitecture.sentenceClassifier)
+        }
+        let configuration = try file.decodeConfiguration(ModelConfiguration.self)
+        let encoder = try ModelPersistence.inputEncoder(
+            from: file, configuration: configuration.network.embedder, path: path)
+        let labels = try ModelPersistence.labels(from: file, name: "labels", path: path)
+        var random = SeededRandom(seed: 0)
+        var network = SentenceClassifierNetwork<Float>(
+            configuration: configuration.network, wordCount: encoder.words.count,
+            characterCount: encoder.characters.count, labelCount: labels.count, random: &random)
+        try ModelPersistence.assign(&network, from: file, path: path)
+        self.init(configuration: configuration, inputEncoder: encoder, labels: labels, network: network)
+    }
+
+    /// The model as a model file.
+    public func modelFile() throws -> ModelFile {
+        ModelFile(
+            architecture: ModelArchitecture.sentenceClassifier,
+            configuration: try JSONEncoder().encode(configuration),
+            vocabularies: [
+                "words": inputEncoder.words.symbols, "characters": inputEncoder.characters.symbols, "labels": labels,
+            ],
+            parameters: ModelPersistence.parameters(of: network))
+    }
+
+    /// Writes the model atomically.
+    public func save(to path: String) throws {
+        try modelFile().write(to: path)
+    }
+
+    /// The label probabilities `[labels.count]` of each pre-tokenized sentence, in input order.
+    public func probabilities(_ sentences: [[String]], batchSize: Int = 32) -> [[Float]] {
+        precondition(batchSize > 0, "batch size must be positive, got \(batchSize)")
+        let uniform = [Float](repeating: 1 / Float(labels.count), count: labels.count)
+        var results = [[Float]](repeating: uniform, count: sentences.count)
+        let order = sentences.indices.sorted { sentences[$0].count > sentences[$1].count }
+        var start = 0
+        while start < order.count {
+            let chunk = order[start..<min(start + batchSize, order.count)].filter { !sentences[$0].isEmpty }
+            start += batchSize
+            guard !chunk.isEmpty else { continue }
+            let p = network.predict(inputEncoder.encode(chunk.map { sentences[$0] }))
+            for (k, s) in chunk.enumerated() { results[s] = p.row(k) }
+        }
+        return results
+    }
+
+    /// The most probable label of each pre-tokenized sentence and its probability.
+    public func classify(tokens sentences: [[String]], batchSize: Int = 32) -> [Classification] {
+        probabilities(sentences, batchSize: batchSize).map { p in
+            let best = p.indices.max { p[$0] < p[$1] } ?? 0
+            return Classification(label: labels[best], probability: p[best])
+        }
+    }
+
+    /// Classifies raw texts, each tokenized with `tokenizer` as one sentence (SST-2 style
+    /// input, already tokenized and lowercased, gives the same tokens).
+    public func classify(_ texts: [String], tokenizer: Tokenizer = .english) -> [Classification] {
+        classify(tokens: texts.map { text in tokenizer.tokenize(text).flatMap(\.syntacticWords) })
+    }
+}

@@ -1,0 +1,186 @@
+import Foundation
+import LinearAlgebra
+import NeuralNetwork
+import Text
+
+/// One token's predicted tag and the model's probability for it.
+public struct TokenPrediction: Equatable, Sendable {
+    /// The tag (in the training file's scheme for NER).
+    public var tag: String
+    /// The probability of the tag: softmax, or the CRF marginal of the Viterbi tag.
+    public var probability: Float
+
+    /// A prediction from its parts.
+    public init(tag: String, probability: Float) {
+        self.tag = tag
+        self.probability = probability
+    }
+}
+
+/// A token of a tagged string: its text, where it is, and its prediction.
+public struct TaggedToken: Equatable, Sendable {
+    /// The (syntactic) word that was tagged.
+    public var text: String
+    /// Its range in the tagged string (a multiword token's words share the token's range).
+    public var range: Range<String.Index>
+    /// Its range in UTF-8 bytes of the tagged string.
+    public var utf8Range: Range<Int>
+    /// The tag.
+    public var tag: String
+    /// The probability of the tag.
+    public var probability: Float
+}
+
+/// One sentence of a tagged string.
+public struct TaggedSentence: Equatable, Sendable {
+    /// The tokens in order.
+    public var tokens: [TaggedToken]
+    /// The entity spans over token indices (NER models; empty otherwise).
+    public var entities: [Span]
+}
+
+/// A trained POS or NER tagger: immutable, so one value can tag from many threads at once.
+///
+/// ```swift
+/// let model = try TaggerModel.load(path: "ner.model")
+/// let tags = model.tag([["Alice", "lives", "in", "Paris", "."]])
+/// let sentences = model.tag(text: "Alice lives in Paris.")
+/// ```
+public struct TaggerModel: @unchecked Sendable {
+    /// The task, scheme and hyper-parameters.
+    public let configuration: ModelConfiguration
+    /// The input vocabularies.
+    public let inputEncoder: InputEncoder
+    /// The tags the network predicts, in id order (in `configuration.internalScheme` for NER).
+    public let tags: [String]
+    /// The network.
+    public let network: TokenClassifierNetwork<Float>
+
+    /// A model from its parts.
+    public init(
+        configuration: ModelConfiguration, inputEncoder: InputEncoder, tags: [String],
+        network: TokenClassifierNetwork<Float>
+    ) {
+        precondition(network.tagCount == tags.count, "\(tags.count) tags for a network of \(network.tagCount)")
+        self.configuration = configuration
+        self.inputEncoder = inputEncoder
+        self.tags = tags
+        var network = network
+        network.setConcurrentDirections(true)
+        self.network = network
+    }
+
+    /// The task (`pos` or `ner`).
+    public var task: TaggingTask { configuration.task }
+
+    /// Reads and validates a model file: architecture, configuration, vocabularies, and
+    /// every parameter's shape against the configuration.
+    public static func load(path: String) throws -> TaggerModel {
+        try TaggerModel(file: ModelFile.read(from: path), path: path)
+    }
+
+    /// A model from a parsed model file; `path` names it in errors.
+    public init(file: ModelFile, path: String = "<memory>") throws {
+        guard file.architecture == ModelArchitecture.tokenClassifier else {
+            throw ModelError.wrongKind(
+                path: path, architecture: file.architecture, expected: ModelArchitecture.tokenClassifier)
+        }
+        let configuration = try file.decodeConfiguration(ModelConfiguration.self)
+        let encoder = try ModelPersistence.inputEncoder(
+            from: file, configuration: configuration.network.embedder, path: path)
+        let tags = try ModelPersistence.labels(from: file, name: "tags", path: path)
+        var random = SeededRandom(seed: 0)
+        var network = TokenClassifierNetwork<Float>(
+            configuration: configuration.network, wordCount: encoder.words.count,
+            characterCount: encoder.characters.count, tagCount: tags.count, random: &random)
+        try ModelPersistence.assign(&network, from: file, path: path)
+        self.init(configuration: configuration, inputEncoder: encoder, tags: tags, network: network)
+    }
+
+    /// The model as a model file.
+    public func modelFile() throws -> ModelFile {
+        ModelFile(
+            architecture: ModelArchitecture.tokenClassifier,
+            configuration: try JSONEncoder().encode(configuration),
+            vocabularies: [
+                "words": inputEncoder.words.symbols, "characters": inputEncoder.characters.symbols, "tags": tags,
+            ],
+            parameters: ModelPersistence.parameters(of: network))
+    }
+
+    /// Writes the model atomically.
+    public func save(to path: String) throws {
+        try modelFile().write(to: path)
+    }
+
+    /// The tags of pre-tokenized sentences with their probabilities, in the input order.
+    /// Sentences are sorted by length into batches of `batchSize` internally.
+    public func tag(_ sentences: [[String]], batchSize: Int = 32) -> [[TokenPrediction]] {
+        precondition(batchSize > 0, "batch size must be positive, got \(batchSize)")
+        var results = [[TokenPrediction]](repeating: [], count: sentences.count)
+        let order = sentences.indices.sorted { sentences[$0].count > sentences[$1].count }
+        var start = 0
+        while start < order.count {
+            let chunk = Array(order[start..<min(start + batchSize, order.count)])
+            start += batchSize
+            let nonEmpty = chunk.filter { !sentences[$0].isEmpty }
+            guard !nonEmpty.isEmpty else { continue }
+            let input = inputEncoder.encode(nonEmpty.map { sentences[$0] })
+            for (k, prediction) in network.predict(input).enumerated() {
+                results[nonEmpty[k]] = outputTags(prediction.tags, prediction.probabilities)
+            }
+        }
+        return results
+    }
+
+    /// Converts internal tag ids to output tags (NER: back to the file's scheme).
+    func outputTags(_ ids: [Int], _ probabilities: [Float]) -> [TokenPrediction] {
+        var strings = ids.map { tags[$0] }
+        if task == .ner, let inner = configuration.internalScheme, let output = configuration.outputScheme,
+            inner != output,
+            let spans = try? inner.spans(from: strings, mode: .lenient)
+        {
+            strings = output.tags(for: spans, count: strings.count)
+        }
+        return zip(strings, probabilities).map { TokenPrediction(tag: $0, probability: $1) }
+    }
+
+    /// The entity spans of a tag sequence in this model's output scheme (lenient, like
+    /// conlleval); empty for POS models.
+    public func entities(in tags: [String]) -> [Span] {
+        guard task == .ner else { return [] }
+        let scheme = configuration.outputScheme ?? .iob2
+        return (try? scheme.spans(from: tags, mode: .lenient)) ?? []
+    }
+
+    /// Tokenizes `text` with `tokenizer` (sentences as `sentences` says) and tags every
+    /// sentence: tokens with their ranges, tags, probabilities and entity spans.
+    public func tag(
+        text: String, tokenizer: Tokenizer = .english, sentences mode: SentenceMode = .runningText
+    ) -> [TaggedSentence] {
+        let document = tokenizer.document(text, sentences: mode)
+        var words: [[String]] = []
+        var sources: [[Token]] = []
+        for range in document.sentences {
+            var sentenceWords: [String] = []
+            var sentenceTokens: [Token] = []
+            for token in document.tokens[range] {
+                for word in token.syntacticWords {
+                    sentenceWords.append(word)
+                    sentenceTokens.append(token)
+                }
+            }
+            words.append(sentenceWords)
+            sources.append(sentenceTokens)
+        }
+        let predictions = tag(words)
+        return predictions.indices.map { s in
+            let tokens = predictions[s].indices.map { i in
+                TaggedToken(
+                    text: words[s][i], range: sources[s][i].stringRange(in: text), utf8Range: sources[s][i].utf8Range,
+                    tag: predictions[s][i].tag, probability: predictions[s][i].probability)
+            }
+            return TaggedSentence(tokens: tokens, entities: entities(in: predictions[s].map(\.tag)))
+        }
+    }
+}

@@ -1,0 +1,175 @@
+import LinearAlgebra
+import NeuralNetwork
+
+/// A network that can be trained by `Trainer`: a loss with parameter gradients for a batch,
+/// and named parameters an optimizer walks.
+public protocol TrainableNetwork {
+    /// The element type.
+    associatedtype Scalar: BLASScalar
+    /// The gold answer for one sentence (tag ids, or a label id).
+    associatedtype Target
+    /// Calls `body` with the name and a mutable reference to every parameter, in a fixed order.
+    mutating func visitParameters(_ body: (String, inout Matrix<Scalar>) throws -> Void) rethrows
+    /// The loss of a batch (the sentences of `input` with their `targets`, in order) and the
+    /// gradients of every parameter; dropout draws from `random` when `training`.
+    func lossAndGradients(
+        _ input: EmbedderInput, targets: [Target], training: Bool, random: inout SeededRandom
+    ) -> (loss: Scalar, gradients: ParameterGradients<Scalar>)
+    /// Sets whether the recurrent layers run their two directions on two threads.
+    mutating func setConcurrentDirections(_ on: Bool)
+}
+
+extension TrainableNetwork {
+    /// Every parameter with its name, in order.
+    public var namedParameters: [(name: String, matrix: Matrix<Scalar>)] {
+        var copy = self
+        var result: [(String, Matrix<Scalar>)] = []
+        copy.visitParameters { name, m in result.append((name, m)) }
+        return result
+    }
+}
+
+/// Many-to-many: `WordEmbedder` → dropout → `SequenceEncoder` → dropout → `Linear` → softmax
+/// or CRF, one tag per token.
+///
+/// Parameter names: `embedder.…`, `encoder.layers.…`, `output.W` `[2·hidden, tags]`,
+/// `output.b` `[1, tags]`, and with a CRF `crf.transitions`, `crf.start`, `crf.end`.
+public struct TokenClassifierNetwork<Scalar: BLASScalar>: TrainableNetwork {
+    /// The token representation.
+    public var embedder: WordEmbedder<Scalar>
+    /// The bidirectional encoder.
+    public var encoder: SequenceEncoder<Scalar>
+    /// The projection to tag scores.
+    public var output: Linear<Scalar>
+    /// The CRF over tag scores, if the network decodes with one.
+    public var crf: CRF<Scalar>?
+    /// Drop probability on the embedder and encoder outputs.
+    public var dropout: Double
+
+    /// A seeded network for the given vocabulary sizes and tag count.
+    public init(
+        configuration: NetworkConfiguration, wordCount: Int, characterCount: Int, tagCount: Int,
+        random: inout SeededRandom
+    ) {
+        embedder = WordEmbedder(
+            configuration: configuration.embedder, wordCount: wordCount, characterCount: characterCount,
+            random: &random)
+        encoder = SequenceEncoder(
+            cell: configuration.cell, inputSize: configuration.embedder.outputSize,
+            hiddenSize: configuration.hidden, layers: configuration.layers, dropout: configuration.dropout,
+            random: &random)
+        output = Linear(inputSize: 2 * configuration.hidden, outputSize: tagCount, random: &random)
+        if configuration.crf { crf = CRF(tagCount: tagCount, random: &random) }
+        dropout = configuration.dropout
+    }
+
+    /// The number of tags.
+    public var tagCount: Int { output.outputSize }
+
+    /// See `TrainableNetwork.visitParameters`.
+    public mutating func visitParameters(_ body: (String, inout Matrix<Scalar>) throws -> Void) rethrows {
+        try embedder.visitParameters(prefix: "embedder", body)
+        try encoder.visitParameters(prefix: "encoder", body)
+        try output.visitMatrices(prefix: "output", body)
+        if crf != nil { try crf!.visitMatrices(prefix: "crf", body) }
+    }
+
+    /// See `TrainableNetwork.setConcurrentDirections`.
+    public mutating func setConcurrentDirections(_ on: Bool) {
+        embedder.runsDirectionsConcurrently = on
+        encoder.setConcurrentDirections(on)
+    }
+
+    /// What the backward pass needs.
+    public struct Cache {
+        var embedder: WordEmbedder<Scalar>.Cache
+        var inputDropout: Dropout<Scalar>.Cache
+        var encoder: SequenceEncoder<Scalar>.Cache
+        var outputDropout: Dropout<Scalar>.Cache
+        var output: Linear<Scalar>.Cache
+    }
+
+    /// Tag scores `[time·batch, tags]` (time-major) and the cache.
+    @_specialize(where Scalar == Float)
+    public func scores(_ input: EmbedderInput, training: Bool, random: inout SeededRandom)
+        -> (scores: Matrix<Scalar>, cache: Cache)
+    {
+        let drop = Dropout<Scalar>(probability: dropout)
+        let (x, embedCache) = embedder.forward(input)
+        let (xd, inDrop) = drop.forward(x, training: training, random: &random)
+        let (h, encCache) = encoder.forward(xd, lengths: input.lengths, training: training, random: &random)
+        let (hd, outDrop) = drop.forward(h, training: training, random: &random)
+        let (logits, outCache) = output.forward(hd)
+        return (logits, Cache(embedder: embedCache, inputDropout: inDrop, encoder: encCache, outputDropout: outDrop, output: outCache))
+    }
+
+    /// Gradients of all parameters from the gradient of the scores.
+    @_specialize(where Scalar == Float)
+    public func backward(_ dScores: Matrix<Scalar>, cache: Cache) -> ParameterGradients<Scalar> {
+        let drop = Dropout<Scalar>(probability: dropout)
+        let (dH, outGradient) = output.backward(dScores, cache: cache.output)
+        let dh = drop.backward(dH, cache: cache.outputDropout)
+        var (dX, gradients) = encoder.backward(dh, cache: cache.encoder, prefix: "encoder")
+        dX = drop.backward(dX, cache: cache.inputDropout)
+        gradients.merge(embedder.backward(dX, cache: cache.embedder, prefix: "embedder"))
+        gradients.add(outGradient, prefix: "output")
+        return gradients
+    }
+
+    /// Mean per-token cross-entropy (softmax) or mean per-sentence negative log-likelihood
+    /// (CRF) of the gold tag ids, and all parameter gradients.
+    @_specialize(where Scalar == Float)
+    public func lossAndGradients(
+        _ input: EmbedderInput, targets: [[Int]], training: Bool, random: inout SeededRandom
+    ) -> (loss: Scalar, gradients: ParameterGradients<Scalar>) {
+        let (logits, cache) = scores(input, training: training, random: &random)
+        let batch = input.batch
+        if let crf {
+            let (loss, crfCache) = crf.forward(emissions: logits, lengths: input.lengths, tags: targets)
+            let (dE, crfGradient) = crf.backward(cache: crfCache)
+            var gradients = backward(dE, cache: cache)
+            gradients.add(crfGradient, prefix: "crf")
+            return (loss, gradients)
+        }
+        var flat = [Int](repeating: 0, count: logits.rows)
+        var mask = [Bool](repeating: false, count: logits.rows)
+        for (s, tags) in targets.enumerated() {
+            for (t, tag) in tags.enumerated() {
+                flat[t * batch + s] = tag
+                mask[t * batch + s] = true
+            }
+        }
+        let result = SoftmaxCrossEntropy<Scalar>(reduction: .mean)(logits: logits, targets: flat, mask: mask)
+        return (result.loss, backward(result.gradient, cache: cache))
+    }
+
+    /// The best tags of each sentence and each chosen tag's probability (softmax, or the
+    /// CRF's marginal of the Viterbi tag).
+    @_specialize(where Scalar == Float)
+    public func predict(_ input: EmbedderInput) -> [(tags: [Int], probabilities: [Scalar])] {
+        var random = SeededRandom(seed: 0)
+        let (logits, _) = scores(input, training: false, random: &random)
+        let batch = input.batch
+        let k = tagCount
+        if let crf {
+            let paths = crf.viterbi(emissions: logits, lengths: input.lengths)
+            let marginals = crf.marginals(emissions: logits, lengths: input.lengths)
+            return paths.enumerated().map { s, path in
+                (path.tags, path.tags.enumerated().map { t, tag in marginals.scalars[(t * batch + s) * k + tag] })
+            }
+        }
+        let probabilities = logits.softmaxRows()
+        return (0..<batch).map { s in
+            var tags: [Int] = []
+            var probs: [Scalar] = []
+            for t in 0..<input.lengths[s] {
+                let row = (t * batch + s) * k
+                var best = 0
+                for j in 1..<max(k, 1) where probabilities.scalars[row + j] > probabilities.scalars[row + best] { best = j }
+                tags.append(best)
+                probs.append(probabilities.scalars[row + best])
+            }
+            return (tags, probs)
+        }
+    }
+}
