@@ -6,8 +6,9 @@ import LinearAlgebra
 ///
 /// One GEMM projects the input for both directions (`[time·batch, inputSize] ×
 /// [inputSize, 2·gates·hidden]`); the two time loops then run concurrently on two threads
-/// when `runsDirectionsConcurrently` (call `BLASThreads.set(1)` first: small products are
-/// faster on one BLAS thread).
+/// (the caller and a persistent helper thread) when `runsDirectionsConcurrently`, and the
+/// large shared GEMMs are split in halves over the same two threads. Call
+/// `BLASThreads.set(1)` first: the small per-step products are faster on one BLAS thread.
 public struct Bidirectional<Cell: RecurrentCell>: Parameterized {
     /// The element type.
     public typealias Scalar = Cell.Scalar

@@ -15,16 +15,20 @@ import LinearAlgebra
 //
 // Forward, for D directions (1 or 2) over cells with `G` gate blocks of `H` units:
 //   1. ONE GEMM: P = X · [Wx_0 | Wx_1]   `[time·batch, D·G·H]` (bias added in the kernel).
-//   2. Per direction, on its own thread (the caller and `HelperThread`): for each step `k`, ONE GEMM
-//      Q = H_k · Wh `[batch, G·H]`, then a fused element-wise kernel per row.
-//      A reverse direction's step `k` of sequence `s` reads time `lengths[s] − 1 − k`,
-//      so it starts at the sequence's own last token. Rows past a sequence's length
-//      copy the state unchanged; their output stays zero.
+//   2. Per direction, on its own thread (the caller and `HelperThread`): for each step `k`,
+//      ONE GEMM Q = H_k · Wh `[batch, G·H]` (for LSTM and RNN accumulated straight into
+//      P's rows of that step when they form one block), then a fused element-wise kernel
+//      per row. A reverse direction's step `k` of sequence `s` reads time
+//      `lengths[s] − 1 − k`, so it starts at the sequence's own last token. Rows past a
+//      sequence's length copy the state unchanged; their output stays zero.
 //   States are kept in step order `[(time+1)·batch, H]` (block 0 is the initial state),
 //   so the stacked previous states of all steps are one contiguous matrix.
 // Backward, per direction: the step loop only does the element-wise kernel and
 // `dH_{k-1} += dQ_k · Whᵀ`; afterwards ONE GEMM each gives dWh = H_prevᵀ · dQ, and,
 // shared by both directions, dX = dP · [Wx_0 | Wx_1]ᵀ and dWx = Xᵀ · dP.
+// With concurrent directions the shared GEMMs (P, dX, dWx) are each split into two halves
+// run at once on the two threads, so neither core idles during them.
+// No allocation happens inside the step loops; large scratch blocks come from `BufferPool`.
 
 /// Recycles large scratch blocks between calls. glibc serves big allocations with fresh
 /// `mmap`s, so without reuse every forward and backward pass would fault in (and the
