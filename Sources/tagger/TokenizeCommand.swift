@@ -16,7 +16,9 @@ struct TokenizeCommand: ParsableCommand {
         abstract: "Tokenize UTF-8 text from standard input (UD English EWT conventions).",
         discussion: """
             By default each input line is one sentence. With --split-sentences the input is running \
-            text: sentences are found by the learned splitter and a blank line always ends one.
+            text: sentences are found by the neural splitter (models/sentence-en.model, or \
+            --sentence-model) or, with --splitter perceptron, by the tokenizer lexicon's averaged \
+            perceptron; a blank line always ends a sentence.
             CoNLL-U output has multiword token lines, SpaceAfter=No and # text comments, so UD's \
             evaluation script can score it.
             """)
@@ -37,6 +39,8 @@ struct TokenizeCommand: ParsableCommand {
     )
     var lexicon: String?
 
+    @OptionGroup var segmentation: SegmentationOptions
+
     func run() throws {
         let tokenizer = try loadTokenizer(lexicon)
         let reader = LineReader.standardInput(
@@ -45,14 +49,25 @@ struct TokenizeCommand: ParsableCommand {
         var output = TokenOutput(format: format, writer: writer)
         if splitSentences {
             var paragraph = ""
+            let segmenter = try segmentation.load(tokenizer: tokenizer)
             let splitter = SentenceSplitter(lexicon: tokenizer.lexicon)
             func flush() throws {
                 guard !paragraph.isEmpty else { return }
-                var stream = SentenceStream(splitter: splitter, text: paragraph)
-                try tokenizer.forEachToken(in: paragraph) { token in
-                    for sentence in stream.add(token) { try output.write(sentence, in: paragraph) }
+                if let neural = segmenter as? NeuralSentenceSplitter {
+                    // The BiLSTM reads the whole paragraph (up to the next blank line).
+                    let tokens = tokenizer.tokenize(paragraph)
+                    for range in neural.sentences(of: tokens, in: paragraph) {
+                        try output.write(Array(tokens[range]), in: paragraph)
+                    }
+                } else {
+                    var stream = SentenceStream(splitter: splitter, text: paragraph)
+                    try tokenizer.forEachToken(in: paragraph) { token in
+                        for sentence in stream.add(token) {
+                            try output.write(sentence, in: paragraph)
+                        }
+                    }
+                    for sentence in stream.finish() { try output.write(sentence, in: paragraph) }
                 }
-                for sentence in stream.finish() { try output.write(sentence, in: paragraph) }
                 paragraph = ""
             }
             while let line = try reader.next() {
@@ -71,6 +86,44 @@ struct TokenizeCommand: ParsableCommand {
             }
         }
         try writer.close()
+    }
+}
+
+/// The sentence splitters of `--split-sentences`.
+enum SplitterKind: String, ExpressibleByArgument, CaseIterable {
+    /// The BiLSTM boundary model (``NeuralSentenceSplitter``).
+    case neural
+    /// The tokenizer lexicon's averaged perceptron (``SentenceSplitter``).
+    case perceptron
+}
+
+/// The options that choose the sentence splitter for running text.
+struct SegmentationOptions: ParsableArguments {
+    @Option(help: "Sentence splitter for running text: neural or perceptron.")
+    var splitter: SplitterKind = .neural
+
+    @Option(
+        help:
+            "A sentence model trained by `tagger train --task sentences` (default: models/sentence-en.model, found via $TAGGER_MODELS, ./models or the directories above the executable)."
+    )
+    var sentenceModel: String?
+
+    /// The chosen splitter; without --sentence-model and no shipped model found, the
+    /// perceptron with a note on standard error.
+    func load(tokenizer: Tokenizer) throws -> SentenceSegmenter {
+        let perceptron = SentenceSplitter(lexicon: tokenizer.lexicon)
+        guard splitter == .neural else { return perceptron }
+        if let sentenceModel { return try NeuralSentenceSplitter(contentsOf: sentenceModel) }
+        let candidates = NeuralSentenceSplitter.defaultModelCandidates(
+            executable: CommandLine.arguments[0])
+        if let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) {
+            return try NeuralSentenceSplitter(contentsOf: found)
+        }
+        var err = StandardError()
+        print(
+            "note: no \(NeuralSentenceSplitter.defaultModelName) found (set TAGGER_MODELS or pass --sentence-model); using the perceptron splitter",
+            to: &err)
+        return perceptron
     }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Corpora
 import Foundation
 import Tagging
 import Text
@@ -20,11 +21,24 @@ struct TokenizerBenchmarkCommand: ParsableCommand {
     @Option(help: "Timed repetitions; the median is reported.")
     var repetitions = 20
 
+    @Flag(
+        help:
+            "Running text: tokenize each document's sentences joined with spaces and split them into sentences."
+    )
+    var splitSentences = false
+
+    @OptionGroup var segmentation: SegmentationOptions
+
     func run() throws {
         let corpora = ProcessInfo.processInfo.environment["CORPORA"] ?? "../shared/corpora"
         let path = test ?? corpora + "/ud-english-ewt/test.conllu"
-        let lines = try GoldSentence.read(conllu: path).map(\.text)
+        let gold = try CoNLLUReader.read(path: path)
         let tokenizer = Tokenizer.english
+        if splitSentences {
+            try runningText(gold, path: path, tokenizer: tokenizer)
+            return
+        }
+        let lines = gold.map(\.rawText)
         let bytes = lines.reduce(0) { $0 + $1.utf8.count }
         var tokens = 0
         let seconds = Stopwatch.median(repetitions: repetitions) {
@@ -33,6 +47,33 @@ struct TokenizerBenchmarkCommand: ParsableCommand {
             tokens = count
         }
         print("tokenizer on \(path): \(lines.count) lines, \(bytes) bytes, \(tokens) tokens")
+        print(
+            String(
+                format: "median of %d runs: %.2f ms, %.0f tokens/s, %.1f MB/s (one core)",
+                repetitions, seconds * 1000, Double(tokens) / seconds, Double(bytes) / seconds / 1e6
+            ))
+    }
+
+    func runningText(_ gold: [CoNLLUSentence], path: String, tokenizer: Tokenizer) throws {
+        let texts = CoNLLUSentence.runningTexts(gold).map(\.text)
+        let segmenter = try segmentation.load(tokenizer: tokenizer)
+        let bytes = texts.reduce(0) { $0 + $1.utf8.count }
+        var tokens = 0
+        var sentences = 0
+        let seconds = Stopwatch.median(repetitions: repetitions) {
+            var count = 0
+            var sentenceCount = 0
+            for text in texts {
+                let document = tokenizer.document(text, segmenter: segmenter)
+                count += document.tokens.count
+                sentenceCount += document.sentences.count
+            }
+            tokens = count
+            sentences = sentenceCount
+        }
+        print(
+            "tokenizer + \(type(of: segmenter)) on \(path): \(texts.count) documents as running text, \(bytes) bytes, \(tokens) tokens, \(sentences) sentences"
+        )
         print(
             String(
                 format: "median of %d runs: %.2f ms, %.0f tokens/s, %.1f MB/s (one core)",

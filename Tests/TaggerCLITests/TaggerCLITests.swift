@@ -109,4 +109,71 @@ final class TaggerCLITests: XCTestCase {
         XCTAssertEqual(result.status, 1)
         XCTAssertTrue(result.stderr.contains("/nonexistent/gold.conllu"), result.stderr)
     }
+
+    /// The shipped sentence model, `models/sentence-en.model` at the repository root.
+    static var sentenceModel: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("models/sentence-en.model").path
+    }
+
+    func testTokenizeSplitsRunningTextWithTheSentenceModel() throws {
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: Self.sentenceModel))
+        let input = Array("Hi there. How are you? I moved to Boston last year.\n\nSee you".utf8)
+        for splitter in [["--sentence-model", Self.sentenceModel], ["--splitter", "perceptron"]] {
+            let result = try run(
+                ["tokenize", "--format", "tokens", "--split-sentences"] + splitter, input: input)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            XCTAssertEqual(result.stderr, "")
+            XCTAssertEqual(
+                result.stdout,
+                "Hi there .\nHow are you ?\nI moved to Boston last year .\nSee you\n", "\(splitter)")
+        }
+    }
+
+    func testAMissingSentenceModelFails() throws {
+        let result = try run(
+            ["tokenize", "--split-sentences", "--sentence-model", "/nonexistent/sentence.model"],
+            input: Array("Hi there.\n".utf8))
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.stderr.contains("/nonexistent/sentence.model"), result.stderr)
+    }
+
+    func testEvalRunningTextWithTheSentenceModel() throws {
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: Self.sentenceModel))
+        let gold = """
+            # newdoc id = d1
+            # text = Hi there.
+            1\tHi\t_\t_\t_\t_\t0\troot\t_\t_
+            2\tthere\t_\t_\t_\t_\t1\tdep\t_\tSpaceAfter=No
+            3\t.\t_\t_\t_\t_\t1\tpunct\t_\t_
+
+            # text = How are you?
+            1\tHow\t_\t_\t_\t_\t0\troot\t_\t_
+            2\tare\t_\t_\t_\t_\t1\tdep\t_\t_
+            3\tyou\t_\t_\t_\t_\t1\tdep\t_\tSpaceAfter=No
+            4\t?\t_\t_\t_\t_\t1\tpunct\t_\t_
+
+
+            """
+        let path = FileManager.default.temporaryDirectory
+            .appendingPathComponent("gold-\(UUID().uuidString).conllu").path
+        try Data(gold.utf8).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let result = try run(
+            [
+                "eval", "--task", "tokenize", "--test", path, "--split-sentences",
+                "--sentence-model", Self.sentenceModel,
+            ], input: [])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(
+            result.stdout,
+            """
+            Tokenization of \(path), running text (documents joined with spaces)
+            Metric     | Precision |    Recall |  F1 Score
+            Tokens     |    100.00 |    100.00 |    100.00
+            Words      |    100.00 |    100.00 |    100.00
+            Sentences  |    100.00 |    100.00 |    100.00
+
+            """)
+    }
 }

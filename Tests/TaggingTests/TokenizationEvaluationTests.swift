@@ -1,3 +1,4 @@
+import Corpora
 import Tagging
 import Text
 import XCTest
@@ -49,7 +50,7 @@ final class TokenizationEvaluationTests: XCTestCase {
         let corpora = ProcessInfo.processInfo.environment["CORPORA"] ?? "../shared/corpora"
         let path = corpora + "/ud-english-ewt/dev.conllu"
         try XCTSkipUnless(FileManager.default.fileExists(atPath: path), "no corpora at \(path)")
-        let gold = try GoldSentence.read(conllu: path)
+        let gold = try CoNLLUReader.read(path: path)
         let result = try TokenizationEvaluation.evaluate(
             tokenizer: .english, gold: gold, runningText: false)
         XCTAssertGreaterThan(result.score.tokens.f1, 0.992)

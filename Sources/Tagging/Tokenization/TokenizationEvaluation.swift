@@ -1,3 +1,4 @@
+import Corpora
 import Foundation
 import Text
 
@@ -224,25 +225,25 @@ public enum TokenizationEvaluation {
 
     /// Tokenizes the raw text of `gold` with `tokenizer` and scores it: with `runningText`
     /// false each sentence's text is one sentence; with it true each document's sentence
-    /// texts are joined with spaces and split into sentences by the tokenizer.
-    public static func evaluate(tokenizer: Tokenizer, gold: [GoldSentence], runningText: Bool)
-        throws -> (
-            score: TokenizationScore, gold: SegmentedText, system: SegmentedText
-        )
-    {
+    /// texts are joined with spaces and split into sentences by `segmenter` (by default the
+    /// tokenizer lexicon's averaged-perceptron ``SentenceSplitter``).
+    public static func evaluate(
+        tokenizer: Tokenizer, gold: [CoNLLUSentence], runningText: Bool,
+        segmenter: SentenceSegmenter? = nil
+    ) throws -> (score: TokenizationScore, gold: SegmentedText, system: SegmentedText) {
         var goldSide = SegmentedText()
         var systemSide = SegmentedText()
         for sentence in gold {
-            goldSide.appendSentence(sentence.tokens.map { ($0.form, $0.words) })
+            goldSide.appendSentence(sentence.surfaceTokens.map { ($0.form, $0.words) })
         }
         if runningText {
-            for document in GoldSentence.documents(gold) {
-                let text = document.map(\.text).joined(separator: " ")
-                systemSide.append(tokenizer.document(text, sentences: .runningText))
+            let segmenter = segmenter ?? SentenceSplitter(lexicon: tokenizer.lexicon)
+            for (text, _) in CoNLLUSentence.runningTexts(gold) {
+                systemSide.append(tokenizer.document(text, segmenter: segmenter))
             }
         } else {
             for sentence in gold {
-                systemSide.append(tokenizer.document(sentence.text, sentences: .whole))
+                systemSide.append(tokenizer.document(sentence.rawText, sentences: .whole))
             }
         }
         return (try score(gold: goldSide, system: systemSide), goldSide, systemSide)

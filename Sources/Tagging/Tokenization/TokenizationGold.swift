@@ -1,16 +1,17 @@
+import Corpora
 import Foundation
 import Text
 
-/// One gold token of a treebank sentence: its form and, for a multiword token, its words.
-public struct GoldToken: Hashable, Sendable {
+/// A surface token of a gold CoNLL-U sentence as tokenization is scored and learned on it.
+public struct SurfaceToken: Hashable, Sendable {
     /// The surface form (the range line's form for a multiword token).
     public var form: String
-    /// The syntactic words of a multiword token; empty for a single word.
+    /// The forms of a multiword token's syntactic words; empty for a single word.
     public var words: [String]
-    /// Whether the MISC column did not say `SpaceAfter=No`.
+    /// Whether a space follows the token (`SpaceAfter=No` absent).
     public var spaceAfter: Bool
 
-    /// A gold token.
+    /// A surface token.
     public init(form: String, words: [String] = [], spaceAfter: Bool = true) {
         self.form = form
         self.words = words
@@ -18,113 +19,53 @@ public struct GoldToken: Hashable, Sendable {
     }
 }
 
-/// The parts of a CoNLL-U sentence that tokenization is scored on.
-public struct GoldSentence: Hashable, Sendable {
-    /// The `# text =` comment (rebuilt from forms and `SpaceAfter=No` when missing).
-    public var text: String
-    /// Whether a `# newdoc` comment starts a new document at this sentence.
-    public var startsDocument: Bool
-    /// The tokens in order.
-    public var tokens: [GoldToken]
+extension CoNLLUSentence {
+    /// The raw text: the `# text =` comment, or the text rebuilt from the forms and
+    /// `SpaceAfter=No` when the comment is missing.
+    public var rawText: String { text ?? reconstructedText }
 
-    /// A gold sentence.
-    public init(text: String, startsDocument: Bool, tokens: [GoldToken]) {
-        self.text = text
-        self.startsDocument = startsDocument
-        self.tokens = tokens
-    }
-}
-
-/// A CoNLL-U file that cannot be used as tokenization gold.
-public enum TokenizationGoldError: LocalizedError, Equatable {
-    /// A token line without ten tab-separated columns, or a multiword range without its words.
-    case malformedLine(file: String, line: Int, reason: String)
-
-    /// A message naming the file and line.
-    public var errorDescription: String? {
-        switch self {
-        case .malformedLine(let file, let line, let reason):
-            return "\(file):\(line): \(reason); is this a CoNLL-U file?"
+    /// Whether a `# newdoc` comment (with or without an id) starts a new document here.
+    public var startsDocument: Bool {
+        comments.contains { line in
+            line.drop { $0 == "#" || $0 == " " }.hasPrefix("newdoc")
         }
     }
-}
 
-extension GoldSentence {
-    /// Reads the sentences of a CoNLL-U file for scoring or learning tokenization.
-    public static func read(conllu path: String) throws -> [GoldSentence] {
-        let reader = try LineReader(path: path)
-        var sentences: [GoldSentence] = []
-        var text: String? = nil
-        var newDoc = false
-        var tokens: [GoldToken] = []
-        var rangeEnd = 0
-        func finish() {
-            if !tokens.isEmpty {
-                let rebuilt = tokens.map { $0.form + ($0.spaceAfter ? " " : "") }.joined()
-                sentences.append(
-                    GoldSentence(
-                        text: text ?? String(rebuilt.trimmingCharacters(in: .whitespaces)),
-                        startsDocument: newDoc || sentences.isEmpty,
-                        tokens: tokens))
-            }
-            text = nil
-            newDoc = false
-            tokens = []
-            rangeEnd = 0
+    /// The surface tokens with the forms of their words, for tokenization scoring and learning.
+    public var surfaceTokens: [SurfaceToken] {
+        tokens.map { token in
+            SurfaceToken(
+                form: token.form,
+                words: token.isMultiword ? words[token.wordIndices].map(\.form) : [],
+                spaceAfter: token.spaceAfter)
         }
-        while let line = try reader.next() {
-            let s = line.text
-            if s.isEmpty {
-                finish()
-                continue
-            }
-            if s.hasPrefix("#") {
-                if s.hasPrefix("# text = ") {
-                    text = String(s.dropFirst(9))
-                } else if s.hasPrefix("# newdoc") {
-                    newDoc = true
-                }
-                continue
-            }
-            let columns = s.split(separator: "\t", omittingEmptySubsequences: false)
-            guard columns.count == 10 else {
-                throw TokenizationGoldError.malformedLine(
-                    file: path, line: line.number,
-                    reason: "expected 10 tab-separated columns, found \(columns.count)")
-            }
-            let id = columns[0]
-            if id.contains(".") { continue }
-            let space = !columns[9].split(separator: "|").contains("SpaceAfter=No")
-            if let dash = id.firstIndex(of: "-") {
-                guard let end = Int(id[id.index(after: dash)...]) else {
-                    throw TokenizationGoldError.malformedLine(
-                        file: path, line: line.number, reason: "bad multiword range \(id)")
-                }
-                rangeEnd = end
-                tokens.append(GoldToken(form: String(columns[1]), words: [], spaceAfter: space))
-                continue
-            }
-            guard let index = Int(id) else {
-                throw TokenizationGoldError.malformedLine(
-                    file: path, line: line.number, reason: "bad word ID \(id)")
-            }
-            if index <= rangeEnd, !tokens.isEmpty {
-                tokens[tokens.count - 1].words.append(String(columns[1]))
-            } else {
-                tokens.append(GoldToken(form: String(columns[1]), spaceAfter: space))
-            }
-        }
-        finish()
-        return sentences
     }
 
-    /// Groups sentences into documents at each `# newdoc`.
-    public static func documents(_ sentences: [GoldSentence]) -> [[GoldSentence]] {
-        var documents: [[GoldSentence]] = []
+    /// Groups `sentences` into documents at each `# newdoc` (the first sentence always
+    /// starts one).
+    public static func documents(_ sentences: [CoNLLUSentence]) -> [[CoNLLUSentence]] {
+        var documents: [[CoNLLUSentence]] = []
         for sentence in sentences {
             if sentence.startsDocument || documents.isEmpty { documents.append([]) }
             documents[documents.count - 1].append(sentence)
         }
         return documents
+    }
+
+    /// Each document's sentence texts joined with single spaces, with the scalar offsets
+    /// (in the joined text) where each sentence ends: the running-text view of a treebank.
+    public static func runningTexts(_ sentences: [CoNLLUSentence]) -> [(
+        text: String, sentenceEnds: [Int]
+    )] {
+        documents(sentences).map { document in
+            var ends: [Int] = []
+            var offset = 0
+            for s in document {
+                offset += s.rawText.unicodeScalars.count
+                ends.append(offset)
+                offset += 1
+            }
+            return (document.map(\.rawText).joined(separator: " "), ends)
+        }
     }
 }

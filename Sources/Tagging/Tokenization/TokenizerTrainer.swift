@@ -1,3 +1,4 @@
+import Corpora
 import Foundation
 import Text
 
@@ -28,7 +29,7 @@ public struct TokenizerTrainer: Sendable {
     }
 
     /// Learns the lexicon from `sentences` (never from dev or test data).
-    public func learn(from sentences: [GoldSentence], provenance: String = "") -> (
+    public func learn(from sentences: [CoNLLUSentence], provenance: String = "") -> (
         TokenizerLexicon, Report
     ) {
         var report = Report()
@@ -40,7 +41,7 @@ public struct TokenizerTrainer: Sendable {
         var hyphenSplit: [String: Int] = [:]
         var multiwordCounts: [String: [[Int]: Int]] = [:]
         for sentence in sentences {
-            let tokens = sentence.tokens
+            let tokens = sentence.surfaceTokens
             for (k, token) in tokens.enumerated() {
                 let form = token.form
                 let scalars = Array(form.unicodeScalars)
@@ -101,16 +102,16 @@ public struct TokenizerTrainer: Sendable {
         for sentence in sentences {
             guard
                 let goldChunks = Self.chunks(
-                    of: sentence.text,
-                    tokens: sentence.tokens.map { ($0.form, Self.wordLengths($0)) })
+                    of: sentence.rawText,
+                    tokens: sentence.surfaceTokens.map { ($0.form, Self.wordLengths($0)) })
             else {
                 report.unalignedSentences += 1
                 continue
             }
-            let system = rules.tokenize(sentence.text)
+            let system = rules.tokenize(sentence.rawText)
             guard
                 let systemChunks = Self.chunks(
-                    of: sentence.text,
+                    of: sentence.rawText,
                     tokens: system.map { ($0.text, $0.words.map { $0.unicodeScalars.count }) })
             else { continue }
             for (key, gold) in goldChunks {
@@ -146,12 +147,12 @@ public struct TokenizerTrainer: Sendable {
     }
 
     /// The scalar lengths of a multiword token's words when they spell out its form.
-    static func wordLengths(_ token: GoldToken) -> [Int] {
+    static func wordLengths(_ token: SurfaceToken) -> [Int] {
         guard wordBreaks(token) != nil else { return [] }
         return token.words.map { $0.unicodeScalars.count }
     }
 
-    static func wordBreaks(_ token: GoldToken) -> [Int]? {
+    static func wordBreaks(_ token: SurfaceToken) -> [Int]? {
         guard !token.words.isEmpty else { return nil }
         guard UnicodeText.caseFold(token.words.joined()) == UnicodeText.caseFold(token.form) else {
             return nil
@@ -213,17 +214,10 @@ public struct TokenizerTrainer: Sendable {
 
     /// Averaged-perceptron weights for sentence boundaries on running text: each document's
     /// sentences joined with spaces, tokenized by `tokenizer`.
-    func learnBoundaries(_ sentences: [GoldSentence], tokenizer: Tokenizer) -> [String: Double] {
+    func learnBoundaries(_ sentences: [CoNLLUSentence], tokenizer: Tokenizer) -> [String: Double] {
         var examples: [(features: [String], boundary: Bool)] = []
-        for document in GoldSentence.documents(sentences) {
-            var ends = Set<Int>()
-            var offset = 0
-            for s in document {
-                offset += s.text.unicodeScalars.count
-                ends.insert(offset)
-                offset += 1
-            }
-            let text = document.map(\.text).joined(separator: " ")
+        for (text, sentenceEnds) in CoNLLUSentence.runningTexts(sentences) {
+            let ends = Set(sentenceEnds)
             let tokens = tokenizer.tokenize(text)
             let genre = SentenceSplitter.genre(of: text)
             guard tokens.count > 1 else { continue }

@@ -43,7 +43,9 @@ public struct SentenceSplitter: Sendable {
         return sentences
     }
 
-    static func containsBlankLine(_ gap: ArraySlice<UInt8>) -> Bool {
+    /// Whether the bytes between two tokens hold an empty line (two line feeds with only
+    /// spaces, tabs and carriage returns between them).
+    public static func containsBlankLine(_ gap: ArraySlice<UInt8>) -> Bool {
         var newlines = 0
         for b in gap {
             if b == 0x0A {

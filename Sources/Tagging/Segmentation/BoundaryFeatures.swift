@@ -1,0 +1,86 @@
+import Text
+
+/// The per-token inputs of the neural sentence-boundary model: the case-folded form, the
+/// shape, and a fixed vector of binary features (capitalisation, punctuation class,
+/// length bucket, lexicon abbreviation, spacing, position in the text, and how punctuated
+/// the whole text is). Nothing here depends on line breaks: the model reads running text
+/// whose sentences may be joined by single spaces.
+public enum BoundaryFeatures {
+    /// The number of binary features per token.
+    public static let count = 27
+
+    /// The case-folded form used for the word vocabulary (at most 20 scalars).
+    public static func key(_ text: String) -> String {
+        let f = UnicodeText.caseFold(text)
+        return f.unicodeScalars.count > 20 ? String(f.unicodeScalars.prefix(20)) : f
+    }
+
+    /// The binary features of every token of a text, `count` per token, row after row.
+    /// `genre` is ``SentenceSplitter/genre(of:)`` of the text.
+    public static func matrix(
+        _ tokens: [Token], abbreviations: Set<String>, genre: String
+    ) -> [Float] {
+        var out = [Float](repeating: 0, count: tokens.count * count)
+        let genreIndex: Int
+        switch genre {
+        case "0": genreIndex = 0
+        case "1-3": genreIndex = 1
+        case "4-6": genreIndex = 2
+        case "7-9": genreIndex = 3
+        default: genreIndex = 4
+        }
+        for (i, token) in tokens.enumerated() {
+            let base = i * count
+            func set(_ k: Int) { out[base + k] = 1 }
+            let scalars = Array(token.text.unicodeScalars)
+            var upper = 0
+            var lower = 0
+            var digits = 0
+            var punctuation = 0
+            for u in scalars {
+                switch ScalarClass.of(u.value) {
+                case .upper: upper += 1
+                case .lower, .letter: lower += 1
+                case .digit, .number: digits += 1
+                case .punctuation, .symbol: punctuation += 1
+                default: break
+                }
+            }
+            let first = scalars.first.map { ScalarClass.of($0.value) } ?? .other
+            let letters = upper + lower
+            if first == .upper { set(0) }
+            if upper >= 2 && lower == 0 { set(1) }
+            if letters > 0 && upper == 0 { set(2) }
+            if digits > 0 { set(3) }
+            if punctuation == scalars.count { set(4) }
+            if scalars.last == "." { set(5) }
+            if scalars.contains("!") || scalars.contains("?") { set(6) }
+            let text = token.text
+            if [")", "]", "}", "\"", "'", "”", "’", "»"].contains(text) { set(7) }
+            if ["(", "[", "{", "“", "‘", "«"].contains(text) { set(8) }
+            if text == ":" || text == ";" { set(9) }
+            if ["-", "--", "–", "—", "*", "•", "·", "+", ">"].contains(text) { set(10) }
+            if text.contains("@") || text.contains("://") || text.hasPrefix("www.") { set(11) }
+            switch scalars.count {
+            case ...1: set(12)
+            case 2...3: set(13)
+            case 4...7: set(14)
+            default: set(15)
+            }
+            if abbreviations.contains(text) { set(16) }
+            if !token.spaceAfter { set(17) }
+            if i == 0 { set(18) }
+            if i == tokens.count - 1 { set(19) }
+            set(20 + genreIndex)
+            if letters > 0 && digits == 0 && punctuation == 0 && first == .upper && upper == 1 {
+                set(25)
+            }
+            if scalars.contains(where: { ScalarClass.of($0.value) == .emoji }) || text.count >= 2
+                && punctuation == scalars.count && (text.contains(":") || text.contains(";"))
+            {
+                set(26)
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,71 @@
+import ArgumentParser
+import Corpora
+import Foundation
+import LinearAlgebra
+import Tagging
+import Text
+
+/// The options of `tagger train --task sentences`, which trains the neural sentence splitter.
+struct SentenceTrainingOptions: ParsableArguments {
+    @Option(help: "Passes over the training documents.")
+    var epochs = 10
+
+    @Option(help: "BiLSTM units per direction.")
+    var hiddenSize = 48
+
+    @Option(help: "Word embedding size.")
+    var wordDimension = 32
+
+    @Option(help: "Seed of initialisation, shuffling and dropout.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Adam learning rate.")
+    var learningRate: Float = 0.002
+
+    @Option(help: "Probability of replacing a word by the unknown word in training.")
+    var wordDropout = 0.1
+
+    @Option(help: "Dropout on the BiLSTM output in training.")
+    var outputDropout = 0.0
+
+    @Option(help: "Tokens per training window.")
+    var trainingWindow = 100
+
+    /// Trains on `train`, selects the epoch and threshold on `dev`, writes `output`.
+    func train(train: String, dev: String?, output: String) throws {
+        guard let dev else {
+            throw ValidationError("--task sentences needs --dev (for the epoch and threshold)")
+        }
+        BLASThreads.set(1)
+        let trainSentences = try CoNLLUReader.read(path: train)
+        let devSentences = try CoNLLUReader.read(path: dev)
+        var trainer = SentenceSplitterTrainer()
+        trainer.epochs = epochs
+        trainer.seed = seed
+        trainer.learningRate = learningRate
+        trainer.wordDropout = wordDropout
+        trainer.outputDropout = outputDropout
+        trainer.trainingWindow = trainingWindow
+        trainer.configuration.hiddenSize = hiddenSize
+        trainer.configuration.wordDimension = wordDimension
+        var err = StandardError()
+        let started = Date()
+        let splitter = trainer.train(
+            train: trainSentences, dev: devSentences, tokenizer: .english
+        ) { report in
+            print(
+                String(
+                    format: "epoch %d: loss %.4f, dev Sentences F1 %.2f at threshold %.2f (%.1f s)",
+                    report.epoch, report.loss, 100 * report.devF1, report.threshold,
+                    report.seconds), to: &err)
+        }
+        try splitter.write(to: output)
+        let size = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0
+        print(
+            String(
+                format: "trained in %.0f s: %d words, %d shapes, %d parameters, threshold %.2f → %@ (%d bytes)",
+                Date().timeIntervalSince(started), splitter.words.count, splitter.shapes.count,
+                splitter.network.parameterCount, splitter.configuration.threshold, output, size),
+            to: &err)
+    }
+}
