@@ -1,4 +1,5 @@
 import ArgumentParser
+import Corpora
 import Foundation
 import Tagging
 import Text
@@ -36,13 +37,16 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Also print up to this many gold ⇄ system token differences.")
     var differences = 0
 
+    @OptionGroup var segmentation: SegmentationOptions
+
     func run() throws {
         switch task {
         case .tokenize:
             let tokenizer = try loadTokenizer(lexicon)
-            let gold = try GoldSentence.read(conllu: test)
+            let gold = try CoNLLUReader.read(path: test)
             let result = try TokenizationEvaluation.evaluate(
-                tokenizer: tokenizer, gold: gold, runningText: splitSentences)
+                tokenizer: tokenizer, gold: gold, runningText: splitSentences,
+                segmenter: splitSentences ? try segmentation.load(tokenizer: tokenizer) : nil)
             if differences > 0 {
                 for line in TokenizationEvaluation.tokenDifferences(
                     gold: result.gold, system: result.system, limit: differences)

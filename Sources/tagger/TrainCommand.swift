@@ -1,4 +1,5 @@
 import ArgumentParser
+import Corpora
 import Foundation
 import Tagging
 import Text
@@ -6,6 +7,7 @@ import Text
 /// The tasks `tagger train` can learn.
 enum TrainTask: String, ExpressibleByArgument, CaseIterable {
     case tokenize
+    case sentences
 }
 
 /// `tagger train --task …`: learns a model from a training file.
@@ -29,6 +31,11 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Where to write the model.")
     var output: String
 
+    @Option(help: "The dev file, for model selection only (never the test split).")
+    var dev: String?
+
+    @OptionGroup(title: "Sentence splitter (--task sentences)") var sentenceOptions: SentenceTrainingOptions
+
     @Option(help: "Keep a chunk exception only when seen at least this often.")
     var minExceptionCount = 1
 
@@ -38,8 +45,10 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         switch task {
+        case .sentences:
+            try sentenceOptions.train(train: train, dev: dev, output: output)
         case .tokenize:
-            let sentences = try GoldSentence.read(conllu: train)
+            let sentences = try CoNLLUReader.read(path: train)
             var trainer = TokenizerTrainer()
             trainer.minimumExceptionCount = minExceptionCount
             trainer.maximumBoundaryFeatures = maxBoundaryFeatures
