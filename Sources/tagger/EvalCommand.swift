@@ -22,8 +22,10 @@ struct EvalCommand: ParsableCommand {
             with spaces and split by the tokenizer.
             """)
 
-    @Option(help: "The task to evaluate: tokenize.")
-    var task: EvalTask
+    @Option(help: "The task to evaluate: tokenize (with --model, the model's task).")
+    var task: EvalTask?
+
+    @OptionGroup(title: "Trained models (pos, ner, sentiment)") var modelEvaluation: ModelEvaluationOptions
 
     @Option(help: "The gold CoNLL-U file.")
     var test: String
@@ -40,6 +42,11 @@ struct EvalCommand: ParsableCommand {
     @OptionGroup var segmentation: SegmentationOptions
 
     func run() throws {
+        if modelEvaluation.model != nil {
+            try modelEvaluation.run(test: test)
+            return
+        }
+        guard let task else { throw ValidationError("--task or --model is required") }
         switch task {
         case .tokenize:
             let tokenizer = try loadTokenizer(lexicon)

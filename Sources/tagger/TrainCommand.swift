@@ -7,6 +7,7 @@ import Text
 /// The tasks `tagger train` can learn.
 enum TrainTask: String, ExpressibleByArgument, CaseIterable {
     case tokenize
+    case pos, ner, sentiment
     case sentences
 }
 
@@ -31,6 +32,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Where to write the model.")
     var output: String
 
+    @OptionGroup(title: "Taggers and classifier (--task pos|ner|sentiment)") var modelOptions: ModelTrainingOptions
+
     @Option(help: "The dev file, for model selection only (never the test split).")
     var dev: String?
 
@@ -45,6 +48,12 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         switch task {
+        case .pos, .ner, .sentiment:
+            try modelOptions.run(
+                task: TaggingTask(rawValue: task.rawValue)!, train: train, dev: dev, output: output,
+                epochs: ModelTrainingOptions.given("--epochs", sentenceOptions.epochs, default: 20),
+                seed: sentenceOptions.seed,
+                learningRate: ModelTrainingOptions.given("--learning-rate", Double(sentenceOptions.learningRate), default: 1e-3))
         case .sentences:
             try sentenceOptions.train(train: train, dev: dev, output: output)
         case .tokenize:

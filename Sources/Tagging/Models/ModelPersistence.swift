@@ -27,6 +27,13 @@ public enum ModelError: LocalizedError, Equatable {
 
 /// Reading and writing the parameters of a network through a `ModelFile`.
 enum ModelPersistence {
+    /// A JSON encoder with sorted keys, so equal configurations give equal bytes.
+    static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }
+
     /// The named parameters of `network` for a model file.
     static func parameters<N: TrainableNetwork>(of network: N) -> [ModelFile.NamedMatrix] where N.Scalar == Float {
         network.namedParameters.map { ModelFile.NamedMatrix(name: $0.name, matrix: $0.matrix) }

@@ -70,7 +70,7 @@ public struct SentimentModel: @unchecked Sendable {
     public func modelFile() throws -> ModelFile {
         ModelFile(
             architecture: ModelArchitecture.sentenceClassifier,
-            configuration: try JSONEncoder().encode(configuration),
+            configuration: try ModelPersistence.encoder.encode(configuration),
             vocabularies: [
                 "words": inputEncoder.words.symbols, "characters": inputEncoder.characters.symbols, "labels": labels,
             ],

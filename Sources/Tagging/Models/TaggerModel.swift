@@ -101,7 +101,7 @@ public struct TaggerModel: @unchecked Sendable {
     public func modelFile() throws -> ModelFile {
         ModelFile(
             architecture: ModelArchitecture.tokenClassifier,
-            configuration: try JSONEncoder().encode(configuration),
+            configuration: try ModelPersistence.encoder.encode(configuration),
             vocabularies: [
                 "words": inputEncoder.words.symbols, "characters": inputEncoder.characters.symbols, "tags": tags,
             ],

@@ -1,0 +1,471 @@
+import Foundation
+import LinearAlgebra
+import NeuralNetwork
+import Text
+
+/// Settings of a training run.
+public struct TrainingOptions: Codable, Equatable, Sendable {
+    /// Passes over the training data at most.
+    public var epochs = 20
+    /// Sentences per batch.
+    public var batchSize = 32
+    /// The optimizer's step size.
+    public var learningRate = 1e-3
+    /// Adam or SGD.
+    public var optimizer: OptimizerKind = .adam
+    /// The largest global gradient norm (clipped above); `0` disables clipping.
+    public var clip = 5.0
+    /// The seed of every random choice (initialisation, shuffling, dropout).
+    public var seed: UInt64 = 1
+    /// Threads: with 2 or more, the two directions of each recurrent layer run concurrently.
+    public var threads = 2
+    /// Stop after this many epochs without a better dev score.
+    public var patience = 5
+    /// Words seen fewer times in training map to the unknown word.
+    public var minimumWordCount = 1
+    /// Batches are formed within pools of this many batches of similar-length sentences.
+    public var bucketBatches = 50
+
+    /// The defaults: 20 epochs, batch 32, Adam 1e-3, clip 5, seed 1, 2 threads, patience 5.
+    public init() {}
+}
+
+/// Where a training run is within an epoch.
+public struct TrainingProgress: Sendable {
+    /// The epoch, from 1.
+    public var epoch: Int
+    /// The last epoch.
+    public var epochs: Int
+    /// Sentences done in this epoch, and in all.
+    public var sentencesDone: Int, sentenceCount: Int
+    /// Training tokens per second in this epoch so far.
+    public var tokensPerSecond: Double
+    /// The mean batch loss in this epoch so far.
+    public var runningLoss: Double
+    /// Estimated seconds to the end of the epoch.
+    public var secondsRemaining: Double
+}
+
+/// The result of one epoch.
+public struct EpochSummary: Sendable {
+    /// The epoch, from 1.
+    public var epoch: Int
+    /// The mean batch loss.
+    public var loss: Double
+    /// The dev score (accuracy or span F1, in `[0, 1]`).
+    public var devScore: Double
+    /// Whether it was the best so far (the model was saved).
+    public var improved: Bool
+    /// The best dev score so far and its epoch.
+    public var bestScore: Double, bestEpoch: Int
+    /// Seconds spent training (without the dev evaluation), and training tokens per second.
+    public var seconds: Double, tokensPerSecond: Double
+}
+
+/// What a `Trainer` reports while it runs.
+public enum TrainingEvent: Sendable {
+    /// After each batch.
+    case progress(TrainingProgress)
+    /// After each epoch's dev evaluation.
+    case epochFinished(EpochSummary)
+    /// A checkpoint was written.
+    case checkpointSaved(path: String)
+    /// Training stopped: patience exhausted after `epoch`.
+    case stoppedEarly(epoch: Int)
+}
+
+/// The result of a training run.
+public struct TrainingOutcome<Model> {
+    /// The model with the best dev score.
+    public var model: Model
+    /// Its dev score and epoch.
+    public var bestScore: Double, bestEpoch: Int
+    /// Whether the run was interrupted (a checkpoint was saved to resume from).
+    public var interrupted: Bool
+}
+
+/// Trains token classifiers (POS, NER) and sentence classifiers (sentiment) from in-memory
+/// sentences: length-bucketed batches in a seeded order, dropout, word dropout, Adam or SGD,
+/// gradient clipping, a dev score after each epoch, the best model kept, early stopping,
+/// and checkpoints to resume from.
+///
+/// Every random choice is drawn from streams derived from `(seed, epoch, batch)`, so the
+/// same seed and thread count give the same model, and a run resumed from a checkpoint
+/// continues exactly as the uninterrupted run would have.
+public struct Trainer {
+    /// The settings.
+    public var options: TrainingOptions
+    /// Receives progress; called on the training thread.
+    public var onEvent: ((TrainingEvent) -> Void)?
+    /// Polled before each batch; returning true saves a checkpoint and stops.
+    public var shouldStop: (() -> Bool)?
+    /// Where the best model is written whenever the dev score improves (optional).
+    public var outputPath: String?
+    /// Where checkpoints are written (each epoch end and on interruption), optional.
+    public var checkpointPath: String?
+    /// Continue from `checkpointPath` if it exists.
+    public var resume = false
+    /// Pretrained vectors that initialise (and extend the vocabulary of) the word embedding.
+    public var pretrained: PretrainedVectors?
+    /// What vocabulary words without a pretrained vector get.
+    public var unknownWordPolicy: PretrainedVectors.UnknownWordPolicy = .random
+    /// Names of the data in messages.
+    public var trainSource = "training data", devSource = "dev data"
+
+    /// A trainer with the given settings.
+    public init(options: TrainingOptions = TrainingOptions()) {
+        self.options = options
+    }
+
+    /// The architecture name of checkpoint files.
+    public static let checkpointArchitecture = "TrainingCheckpoint.v1"
+
+    struct LoopState: Codable {
+        var epoch = 1
+        var batch = 0
+        var bestScore = -1.0
+        var bestEpoch = 0
+        var badEpochs = 0
+        var steps: [String: Int] = [:]
+    }
+
+    struct CheckpointHeader: Codable {
+        var modelArchitecture: String
+        var model: ModelConfiguration
+        var options: TrainingOptions
+        var state: LoopState
+    }
+
+    // MARK: Token classifiers
+
+    /// Trains a POS or NER tagger. NER tags are read in `scheme` (default IOB2), learned in
+    /// BIOES and predicted back in `scheme`.
+    public func trainTagger(
+        task: TaggingTask, network configuration: NetworkConfiguration, train: [TrainingSentence],
+        dev: [TrainingSentence], scheme: TagScheme? = nil
+    ) throws -> TrainingOutcome<TaggerModel> {
+        precondition(task.isTokenLevel, "trainTagger needs a token-level task, got \(task)")
+        guard !train.isEmpty else { throw TrainingDataError.noSentences(path: trainSource) }
+        let fileScheme = scheme ?? .iob2
+        var configuration = configuration
+        if let pretrained { configuration.embedder.wordDimension = pretrained.dimension }
+        var modelConfiguration = ModelConfiguration(task: task, network: configuration)
+        var trainTags = train.map(\.tags)
+        if task == .ner {
+            try TrainingData.validate(train, scheme: fileScheme, path: trainSource)
+            try TrainingData.validate(dev, scheme: fileScheme, path: devSource)
+            modelConfiguration.internalScheme = .bioes
+            modelConfiguration.outputScheme = fileScheme
+            trainTags = try trainTags.map { try fileScheme.convert($0, to: .bioes, mode: .lenient) }
+            let types = Set(train.flatMap { (try? fileScheme.spans(from: $0.tags, mode: .lenient)) ?? [] }.map(\.type))
+            if let first = dev.first(where: { sentence in
+                ((try? fileScheme.spans(from: sentence.tags, mode: .lenient)) ?? []).contains { !types.contains($0.type) }
+            }) {
+                let unseen = Set(dev.flatMap { (try? fileScheme.spans(from: $0.tags, mode: .lenient)) ?? [] }.map(\.type))
+                    .subtracting(types)
+                throw TrainingDataError.unseenLabels(path: devSource, labels: unseen.sorted(), firstLine: first.line)
+            }
+        } else {
+            let known = Set(trainTags.joined())
+            if let first = dev.first(where: { $0.tags.contains { !known.contains($0) } }) {
+                let unseen = Set(dev.flatMap(\.tags)).subtracting(known)
+                throw TrainingDataError.unseenLabels(path: devSource, labels: unseen.sorted(), firstLine: first.line)
+            }
+        }
+        var tags = Set(trainTags.joined()).sorted()
+        if task == .ner, !tags.contains(TagScheme.outside) { tags.insert(TagScheme.outside, at: 0) }
+
+        var encoder = InputEncoder(
+            training: train.map(\.words), configuration: configuration.embedder,
+            minimumCount: options.minimumWordCount, extraWords: pretrained?.words ?? [])
+        var random = SeededRandom(seed: options.seed)
+        var network = TokenClassifierNetwork<Float>(
+            configuration: configuration, wordCount: encoder.words.count, characterCount: encoder.characters.count,
+            tagCount: tags.count, random: &random)
+        if let pretrained {
+            network.embedder.words.table = pretrained.embeddingTable(
+                for: encoder.words, policy: unknownWordPolicy, random: &random
+            ).table
+        }
+        var optimizer = TrainingOptimizer(kind: options.optimizer, learningRate: Float(options.learningRate))
+        var state = LoopState()
+        var options = self.options
+        if resume, let checkpointPath, FileManager.default.fileExists(atPath: checkpointPath) {
+            let restored = try Self.readCheckpoint(checkpointPath)
+            let model = try TaggerModel(file: restored.model, path: checkpointPath)
+            (modelConfiguration, encoder, tags, network) = (model.configuration, model.inputEncoder, model.tags, model.network)
+            options = restored.header.options
+            options.threads = self.options.threads
+            state = restored.header.state
+            optimizer = TrainingOptimizer(kind: options.optimizer, learningRate: Float(options.learningRate))
+            optimizer.restore(matrices: restored.optimizer, steps: state.steps)
+        }
+        let tagIDs = Dictionary(uniqueKeysWithValues: tags.enumerated().map { ($1, $0) })
+        let targets = trainTags.map { $0.map { tagIDs[$0]! } }
+        let finalConfiguration = modelConfiguration
+        let finalEncoder = encoder
+        let finalTags = tags
+        func makeModel(_ n: TokenClassifierNetwork<Float>) -> TaggerModel {
+            TaggerModel(configuration: finalConfiguration, inputEncoder: finalEncoder, tags: finalTags, network: n)
+        }
+        var best: TaggerModel? = nil
+        let interrupted = try loop(
+            network: &network, optimizer: &optimizer, state: &state, options: options,
+            sentences: train.map(\.words), targets: targets, encoder: encoder,
+            evaluate: { n in
+                let model = makeModel(n)
+                if task == .ner {
+                    return Evaluation.spanScores(model: model, sentences: dev, goldScheme: fileScheme).overall.f1
+                }
+                return Evaluation.tokenAccuracy(model: model, sentences: dev).accuracy
+            },
+            saveBest: { n in
+                best = makeModel(n)
+                if let outputPath { try best!.save(to: outputPath) }
+            },
+            checkpointFile: { n in try makeModel(n).modelFile() })
+        if best == nil, let outputPath, FileManager.default.fileExists(atPath: outputPath) {
+            best = try? TaggerModel.load(path: outputPath)
+        }
+        return TrainingOutcome(
+            model: best ?? makeModel(network), bestScore: state.bestScore, bestEpoch: state.bestEpoch,
+            interrupted: interrupted)
+    }
+
+    // MARK: Sentence classifiers
+
+    /// Trains a sentence classifier (sentiment) on labelled sentences.
+    public func trainClassifier(
+        network configuration: NetworkConfiguration, train: [TrainingText], dev: [TrainingText]
+    ) throws -> TrainingOutcome<SentimentModel> {
+        guard !train.isEmpty else { throw TrainingDataError.noSentences(path: trainSource) }
+        var configuration = configuration
+        configuration.crf = false
+        if let pretrained { configuration.embedder.wordDimension = pretrained.dimension }
+        var modelConfiguration = ModelConfiguration(task: .sentiment, network: configuration)
+        var labels = Set(train.map(\.label)).sorted()
+        if let first = dev.first(where: { !labels.contains($0.label) }) {
+            let unseen = Set(dev.map(\.label)).subtracting(labels)
+            throw TrainingDataError.unseenLabels(path: devSource, labels: unseen.sorted(), firstLine: first.line)
+        }
+        var encoder = InputEncoder(
+            training: train.map(\.words), configuration: configuration.embedder,
+            minimumCount: options.minimumWordCount, extraWords: pretrained?.words ?? [])
+        var random = SeededRandom(seed: options.seed)
+        var network = SentenceClassifierNetwork<Float>(
+            configuration: configuration, wordCount: encoder.words.count, characterCount: encoder.characters.count,
+            labelCount: labels.count, random: &random)
+        if let pretrained {
+            network.embedder.words.table = pretrained.embeddingTable(
+                for: encoder.words, policy: unknownWordPolicy, random: &random
+            ).table
+        }
+        var optimizer = TrainingOptimizer(kind: options.optimizer, learningRate: Float(options.learningRate))
+        var state = LoopState()
+        var options = self.options
+        if resume, let checkpointPath, FileManager.default.fileExists(atPath: checkpointPath) {
+            let restored = try Self.readCheckpoint(checkpointPath)
+            let model = try SentimentModel(file: restored.model, path: checkpointPath)
+            (modelConfiguration, encoder, labels, network) = (model.configuration, model.inputEncoder, model.labels, model.network)
+            options = restored.header.options
+            options.threads = self.options.threads
+            state = restored.header.state
+            optimizer = TrainingOptimizer(kind: options.optimizer, learningRate: Float(options.learningRate))
+            optimizer.restore(matrices: restored.optimizer, steps: state.steps)
+        }
+        let labelIDs = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($1, $0) })
+        let finalConfiguration = modelConfiguration
+        let finalEncoder = encoder
+        let finalLabels = labels
+        func makeModel(_ n: SentenceClassifierNetwork<Float>) -> SentimentModel {
+            SentimentModel(configuration: finalConfiguration, inputEncoder: finalEncoder, labels: finalLabels, network: n)
+        }
+        var best: SentimentModel? = nil
+        let interrupted = try loop(
+            network: &network, optimizer: &optimizer, state: &state, options: options,
+            sentences: train.map(\.words), targets: train.map { labelIDs[$0.label]! }, encoder: encoder,
+            evaluate: { n in Evaluation.classificationScores(model: makeModel(n), texts: dev).accuracy },
+            saveBest: { n in
+                best = makeModel(n)
+                if let outputPath { try best!.save(to: outputPath) }
+            },
+            checkpointFile: { n in try makeModel(n).modelFile() })
+        if best == nil, let outputPath, FileManager.default.fileExists(atPath: outputPath) {
+            best = try? SentimentModel.load(path: outputPath)
+        }
+        return TrainingOutcome(
+            model: best ?? makeModel(network), bestScore: state.bestScore, bestEpoch: state.bestEpoch,
+            interrupted: interrupted)
+    }
+
+    // MARK: The loop
+
+    /// A seed derived from the run's seed and a position.
+    static func derivedSeed(_ seed: UInt64, _ a: Int, _ b: Int) -> UInt64 {
+        var z = seed &+ UInt64(truncatingIfNeeded: a) &* 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = z &+ UInt64(truncatingIfNeeded: b) &* 0xD1B5_4A32_D192_ED03
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// The batches of one epoch (sentence indices, each batch longest first).
+    static func batches(lengths: [Int], batchSize: Int, bucketBatches: Int, seed: UInt64, epoch: Int) -> [[Int]] {
+        var random = SeededRandom(seed: derivedSeed(seed, epoch, -1))
+        var order = Array(lengths.indices)
+        random.shuffle(&order)
+        var result: [[Int]] = []
+        let pool = max(1, batchSize * max(1, bucketBatches))
+        var start = 0
+        while start < order.count {
+            let chunk = order[start..<min(start + pool, order.count)].sorted {
+                lengths[$0] != lengths[$1] ? lengths[$0] > lengths[$1] : $0 < $1
+            }
+            start += pool
+            var b = 0
+            while b < chunk.count {
+                result.append(Array(chunk[b..<min(b + batchSize, chunk.count)]))
+                b += batchSize
+            }
+        }
+        random.shuffle(&result)
+        return result
+    }
+
+    /// Runs epochs from `state`; returns whether it was interrupted.
+    func loop<N: TrainableNetwork>(
+        network: inout N, optimizer: inout TrainingOptimizer, state: inout LoopState, options: TrainingOptions,
+        sentences: [[String]], targets: [N.Target], encoder: InputEncoder, evaluate: (N) -> Double,
+        saveBest: (N) throws -> Void, checkpointFile: (N) throws -> ModelFile
+    ) throws -> Bool where N.Scalar == Float {
+        BLASThreads.set(1)
+        network.setConcurrentDirections(options.threads >= 2)
+        var wordCounts = [Int](repeating: 0, count: encoder.words.count)
+        for sentence in sentences { for w in sentence { wordCounts[encoder.wordID(w)] += 1 } }
+        let alpha = encoder.configuration.wordDropout
+        let lengths = sentences.map(\.count)
+        let totalTokens = lengths.reduce(0, +)
+
+        func saveCheckpoint() throws {
+            guard let checkpointPath else { return }
+            var file = try checkpointFile(network)
+            state.steps = optimizer.steps
+            let header = CheckpointHeader(
+                modelArchitecture: file.architecture,
+                model: try JSONDecoder().decode(ModelConfiguration.self, from: file.configuration),
+                options: options, state: state)
+            file.architecture = Self.checkpointArchitecture
+            file.configuration = try ModelPersistence.encoder.encode(header)
+            file.parameters += optimizer.stateMatrices.map {
+                ModelFile.NamedMatrix(name: "optimizer." + $0.name, matrix: $0.matrix)
+            }
+            try file.write(to: checkpointPath)
+            onEvent?(.checkpointSaved(path: checkpointPath))
+        }
+
+        while state.epoch <= options.epochs {
+            let epoch = state.epoch
+            let batches = Self.batches(
+                lengths: lengths, batchSize: options.batchSize, bucketBatches: options.bucketBatches,
+                seed: options.seed, epoch: epoch)
+            let start = Stopwatch.now()
+            var lossSum = 0.0
+            var lossCount = 0
+            var tokensDone = 0
+            var sentencesDone = batches.prefix(state.batch).reduce(0) { $0 + $1.count }
+            let skippedTokens = batches.prefix(state.batch).joined().reduce(0) { $0 + lengths[$1] }
+            for b in state.batch..<batches.count {
+                if shouldStop?() == true {
+                    state.batch = b
+                    try saveCheckpoint()
+                    return true
+                }
+                let batch = batches[b]
+                var random = SeededRandom(seed: Self.derivedSeed(options.seed, epoch, b))
+                var input = encoder.encode(batch.map { sentences[$0] })
+                if alpha > 0 {
+                    for r in input.wordIDs.indices where input.wordIDs[r] > 1 {
+                        let count = Double(wordCounts[input.wordIDs[r]])
+                        if random.nextUnit() < alpha / (alpha + count) { input.wordIDs[r] = 1 }
+                    }
+                }
+                var (loss, gradients) = network.lossAndGradients(
+                    input, targets: batch.map { targets[$0] }, training: true, random: &random)
+                guard loss.isFinite else {
+                    throw TrainingError.nonFiniteLoss(value: Double(loss)).at(epoch: epoch, batch: b + 1)
+                }
+                let norm = gradients.squaredNorm.squareRoot()
+                if !norm.isFinite {
+                    throw TrainingError.nonFiniteGradient(parameter: gradients.firstNonFinite() ?? "?")
+                        .at(epoch: epoch, batch: b + 1)
+                }
+                if options.clip > 0, norm > options.clip { gradients.scale(by: Float(options.clip / norm)) }
+                optimizer.step(&network, gradients: gradients)
+                lossSum += Double(loss)
+                lossCount += 1
+                sentencesDone += batch.count
+                tokensDone += batch.reduce(0) { $0 + lengths[$1] }
+                if let onEvent {
+                    let elapsed = max(1e-9, Stopwatch.now() - start)
+                    let rate = Double(tokensDone) / elapsed
+                    let remaining = Double(totalTokens - skippedTokens - tokensDone) / max(rate, 1e-9)
+                    onEvent(
+                        .progress(
+                            TrainingProgress(
+                                epoch: epoch, epochs: options.epochs, sentencesDone: sentencesDone,
+                                sentenceCount: sentences.count, tokensPerSecond: rate,
+                                runningLoss: lossSum / Double(lossCount), secondsRemaining: remaining)))
+                }
+            }
+            let seconds = Stopwatch.now() - start
+            let score = evaluate(network)
+            let improved = score > state.bestScore
+            if improved {
+                state.bestScore = score
+                state.bestEpoch = epoch
+                state.badEpochs = 0
+                try saveBest(network)
+            } else {
+                state.badEpochs += 1
+            }
+            state.epoch += 1
+            state.batch = 0
+            onEvent?(
+                .epochFinished(
+                    EpochSummary(
+                        epoch: epoch, loss: lossCount > 0 ? lossSum / Double(lossCount) : 0, devScore: score,
+                        improved: improved, bestScore: state.bestScore, bestEpoch: state.bestEpoch, seconds: seconds,
+                        tokensPerSecond: Double(tokensDone) / max(seconds, 1e-9))))
+            try saveCheckpoint()
+            if state.badEpochs >= options.patience {
+                onEvent?(.stoppedEarly(epoch: epoch))
+                break
+            }
+        }
+        return false
+    }
+
+    /// Reads a checkpoint: the model file inside it, the header and the optimizer state.
+    static func readCheckpoint(_ path: String) throws -> (
+        model: ModelFile, header: CheckpointHeader, optimizer: [String: Matrix<Float>]
+    ) {
+        let file = try ModelFile.read(from: path)
+        guard file.architecture == checkpointArchitecture else {
+            throw ModelError.wrongKind(path: path, architecture: file.architecture, expected: checkpointArchitecture)
+        }
+        let header = try file.decodeConfiguration(CheckpointHeader.self)
+        var optimizer: [String: Matrix<Float>] = [:]
+        var model = file
+        model.architecture = header.modelArchitecture
+        model.configuration = try ModelPersistence.encoder.encode(header.model)
+        model.parameters = []
+        for p in file.parameters {
+            if p.name.hasPrefix("optimizer.") {
+                optimizer[String(p.name.dropFirst("optimizer.".count))] = p.matrix
+            } else {
+                model.parameters.append(p)
+            }
+        }
+        return (model, header, optimizer)
+    }
+}
