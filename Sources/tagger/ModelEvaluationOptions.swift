@@ -8,10 +8,14 @@ struct ModelEvaluationOptions: ParsableArguments {
     @Option(help: "A trained POS, NER or sentiment model; the task comes from the model.")
     var model: String?
 
-    @Option(name: .customLong("test-format"), help: "Format of the test file (default: from the task and extension).")
+    @Option(
+        name: .customLong("test-format"),
+        help: "Format of the test file (default: from the task and extension).")
     var testFormat: CorpusFormat?
 
-    @Option(name: .customLong("test-tag-column"), help: "The tag column of the test file, counted from 1.")
+    @Option(
+        name: .customLong("test-tag-column"),
+        help: "The tag column of the test file, counted from 1.")
     var testTagColumn: Int?
 
     @Option(help: "How many of the most frequent confusions to print.")
@@ -31,45 +35,63 @@ struct ModelEvaluationOptions: ParsableArguments {
             let model = try SentimentModel(file: file, path: path)
             let texts = try TrainingData.readLabelled(path: test, format: testFormat ?? .sentiment)
             guard !texts.isEmpty else { throw TrainingDataError.noSentences(path: test) }
-            let scores = Evaluation.classificationScores(model: model, texts: texts, batchSize: evalBatchSize)
+            let scores = Evaluation.classificationScores(
+                model: model, texts: texts, batchSize: evalBatchSize)
             lines.append("Sentiment of \(test): \(scores.total) sentences")
-            lines.append(String(format: "accuracy %.2f  F1 %.2f", 100 * scores.accuracy, 100 * scores.f1))
+            lines.append(
+                String(format: "accuracy %.2f  F1 %.2f", 100 * scores.accuracy, 100 * scores.f1))
             for label in scores.perLabel.keys.sorted() {
                 let c = scores.perLabel[label]!
                 lines.append(
                     String(
-                        format: "%@: precision %.2f  recall %.2f  F1 %.2f  (%d gold)", label, 100 * c.precision, 100 * c.recall,
+                        format: "%@: precision %.2f  recall %.2f  F1 %.2f  (%d gold)", label,
+                        100 * c.precision, 100 * c.recall,
                         100 * c.f1, c.gold))
             }
             errors = scores.confusions.mostFrequentErrors(limit: confusions)
         } else {
             let model = try TaggerModel(file: file, path: path)
             let format = testFormat ?? CorpusFormat.infer(path: test, task: model.task)
-            let sentences = try TrainingData.readTagged(path: test, format: format, tagColumn: testTagColumn)
+            let sentences = try TrainingData.readTagged(
+                path: test, format: format, tagColumn: testTagColumn)
             guard !sentences.isEmpty else { throw TrainingDataError.noSentences(path: test) }
             if model.task == .ner {
                 let scheme = model.configuration.outputScheme ?? .iob2
                 try TrainingData.validate(sentences, scheme: scheme, path: test)
-                let scores = Evaluation.spanScores(model: model, sentences: sentences, batchSize: evalBatchSize)
+                let scores = Evaluation.spanScores(
+                    model: model, sentences: sentences, batchSize: evalBatchSize)
                 lines.append(
                     "NER spans of \(test) (exact match, \(scheme.name)): \(sentences.count) sentences, \(scores.tokens) tokens, \(scores.overall.gold) gold and \(scores.overall.predicted) predicted spans"
                 )
                 lines.append(
-                    String(format: "token accuracy %.2f", scores.tokens == 0 ? 0 : 100 * Double(scores.correctTokens) / Double(scores.tokens)))
+                    String(
+                        format: "token accuracy %.2f",
+                        scores.tokens == 0
+                            ? 0 : 100 * Double(scores.correctTokens) / Double(scores.tokens)))
                 lines.append("type       | Precision |    Recall |  F1 Score |  gold")
                 for type in scores.perType.keys.sorted() + ["overall"] {
                     let c = type == "overall" ? scores.overall : scores.perType[type]!
                     lines.append(
                         type.padding(toLength: 10, withPad: " ", startingAt: 0)
-                            + String(format: " | %9.2f | %9.2f | %9.2f | %5d", 100 * c.precision, 100 * c.recall, 100 * c.f1, c.gold))
+                            + String(
+                                format: " | %9.2f | %9.2f | %9.2f | %5d", 100 * c.precision,
+                                100 * c.recall, 100 * c.f1, c.gold))
                 }
                 errors = scores.confusions.mostFrequentErrors(limit: confusions)
             } else {
-                let scores = Evaluation.tokenAccuracy(model: model, sentences: sentences, batchSize: evalBatchSize)
-                lines.append("Tagging of \(test): \(sentences.count) sentences, \(scores.total) tokens")
+                let scores = Evaluation.tokenAccuracy(
+                    model: model, sentences: sentences, batchSize: evalBatchSize)
+                lines.append(
+                    "Tagging of \(test): \(sentences.count) sentences, \(scores.total) tokens")
                 lines.append(String(format: "accuracy %.2f", 100 * scores.accuracy))
-                lines.append(String(format: "known words %.2f (%d tokens)", 100 * scores.knownAccuracy, scores.knownTotal))
-                lines.append(String(format: "unknown words %.2f (%d tokens)", 100 * scores.unknownAccuracy, scores.unknownTotal))
+                lines.append(
+                    String(
+                        format: "known words %.2f (%d tokens)", 100 * scores.knownAccuracy,
+                        scores.knownTotal))
+                lines.append(
+                    String(
+                        format: "unknown words %.2f (%d tokens)", 100 * scores.unknownAccuracy,
+                        scores.unknownTotal))
                 errors = scores.confusions.mostFrequentErrors(limit: confusions)
             }
         }

@@ -20,10 +20,16 @@ nonisolated(unsafe) private var interruptRequested: sig_atomic_t = 0
 /// The options of `tagger train --task pos|ner|sentiment` (the neural taggers and classifier).
 /// `--epochs`, `--seed` and `--learning-rate` are shared with the sentence splitter's group.
 struct ModelTrainingOptions: ParsableArguments {
-    @Option(help: "Input format: conllu, conll, iob2 or sentiment (default: from the task and extension).")
+    @Option(
+        help:
+            "Input format: conllu, conll, iob2 or sentiment (default: from the task and extension)."
+    )
     var format: CorpusFormat?
 
-    @Option(help: "The tag column, counted from 1 (default: UPOS for CoNLL-U, the last column otherwise).")
+    @Option(
+        help:
+            "The tag column, counted from 1 (default: UPOS for CoNLL-U, the last column otherwise)."
+    )
     var tagColumn: Int?
 
     @Option(help: "NER tag scheme of the files: iob1, iob2 or bioes (default iob2).")
@@ -102,11 +108,16 @@ struct ModelTrainingOptions: ParsableArguments {
         task: TaggingTask, train: String, dev: String?, output: String, epochs: Int, seed: UInt64,
         learningRate: Double
     ) throws {
-        guard let dev else { throw ValidationError("--task \(task.rawValue) needs --dev (to select the best epoch)") }
-        guard layers >= 1, hidden >= 1, batchSize >= 1, threads >= 1, epochs >= 1 else {
-            throw ValidationError("--layers, --hidden, --batch-size, --threads and --epochs must be positive")
+        guard let dev else {
+            throw ValidationError("--task \(task.rawValue) needs --dev (to select the best epoch)")
         }
-        guard dropout >= 0, dropout < 1 else { throw ValidationError("--dropout must be in [0, 1)") }
+        guard layers >= 1, hidden >= 1, batchSize >= 1, threads >= 1, epochs >= 1 else {
+            throw ValidationError(
+                "--layers, --hidden, --batch-size, --threads and --epochs must be positive")
+        }
+        guard dropout >= 0, dropout < 1 else {
+            throw ValidationError("--dropout must be in [0, 1)")
+        }
         var options = TrainingOptions()
         options.epochs = epochs
         options.seed = seed
@@ -139,7 +150,8 @@ struct ModelTrainingOptions: ParsableArguments {
         var err = StandardError()
         if let embeddings {
             let start = Stopwatch.now()
-            trainer.pretrained = try PretrainedVectors.load(path: embeddings, limit: embeddingsLimit)
+            trainer.pretrained = try PretrainedVectors.load(
+                path: embeddings, limit: embeddingsLimit)
             print(
                 "read \(trainer.pretrained!.words.count) vectors of \(trainer.pretrained!.dimension) dimensions from \(embeddings) in \(String(format: "%.1f", Stopwatch.now() - start)) s",
                 to: &err)
@@ -157,14 +169,21 @@ struct ModelTrainingOptions: ParsableArguments {
         if task == .sentiment {
             let trainData = try TrainingData.readLabelled(path: train, format: fileFormat)
             let devData = try TrainingData.readLabelled(path: dev, format: devFormat)
-            print("training on \(trainData.count) sentences, dev \(devData.count) sentences", to: &err)
-            let outcome = try trainer.trainClassifier(network: network, train: trainData, dev: devData)
+            print(
+                "training on \(trainData.count) sentences, dev \(devData.count) sentences", to: &err
+            )
+            let outcome = try trainer.trainClassifier(
+                network: network, train: trainData, dev: devData)
             (interrupted, best) = (outcome.interrupted, outcome.bestScore)
         } else {
-            let trainData = try TrainingData.readTagged(path: train, format: fileFormat, tagColumn: tagColumn)
-            let devData = try TrainingData.readTagged(path: dev, format: devFormat, tagColumn: tagColumn)
+            let trainData = try TrainingData.readTagged(
+                path: train, format: fileFormat, tagColumn: tagColumn)
+            let devData = try TrainingData.readTagged(
+                path: dev, format: devFormat, tagColumn: tagColumn)
             let tokens = trainData.reduce(0) { $0 + $1.words.count }
-            print("training on \(trainData.count) sentences (\(tokens) tokens), dev \(devData.count) sentences", to: &err)
+            print(
+                "training on \(trainData.count) sentences (\(tokens) tokens), dev \(devData.count) sentences",
+                to: &err)
             let outcome = try trainer.trainTagger(
                 task: task, network: network, train: trainData, dev: devData, scheme: tagScheme)
             (interrupted, best) = (outcome.interrupted, outcome.bestScore)
@@ -177,7 +196,9 @@ struct ModelTrainingOptions: ParsableArguments {
             throw ExitCode(130)
         }
         print(
-            String(format: "done in %.0f s; best dev score %.2f; model written to %@", Stopwatch.now() - started, 100 * best, output),
+            String(
+                format: "done in %.0f s; best dev score %.2f; model written to %@",
+                Stopwatch.now() - started, 100 * best, output),
             to: &err)
     }
 }
@@ -193,7 +214,9 @@ final class ProgressBar {
     static func duration(_ seconds: Double) -> String {
         guard seconds.isFinite else { return "?" }
         let s = Int(seconds.rounded())
-        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+        return s >= 3600
+            ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
+            : String(format: "%d:%02d", s / 60, s % 60)
     }
 
     func handle(_ event: TrainingEvent) {
@@ -206,11 +229,14 @@ final class ProgressBar {
             lastDraw = now
             let width = 24
             let filled = p.sentenceCount == 0 ? width : width * p.sentencesDone / p.sentenceCount
-            let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
+            let bar =
+                String(repeating: "=", count: filled)
+                + String(repeating: " ", count: width - filled)
             print(
                 String(
                     format: "\repoch %d/%d [%@] %d/%d sentences  %.0f tokens/s  loss %.4f  ETA %@ ",
-                    p.epoch, p.epochs, bar, p.sentencesDone, p.sentenceCount, p.tokensPerSecond, p.runningLoss,
+                    p.epoch, p.epochs, bar, p.sentencesDone, p.sentenceCount, p.tokensPerSecond,
+                    p.runningLoss,
                     Self.duration(p.secondsRemaining)), terminator: "", to: &err)
             drawn = true
         case .epochFinished(let s):
@@ -218,13 +244,17 @@ final class ProgressBar {
             drawn = false
             print(
                 String(
-                    format: "epoch %d: loss %.4f, dev %.2f%@ (best %.2f at epoch %d), %.1f s, %.0f training tokens/s",
-                    s.epoch, s.loss, 100 * s.devScore, s.improved ? " *saved*" : "", 100 * s.bestScore, s.bestEpoch,
+                    format:
+                        "epoch %d: loss %.4f, dev %.2f%@ (best %.2f at epoch %d), %.1f s, %.0f training tokens/s",
+                    s.epoch, s.loss, 100 * s.devScore, s.improved ? " *saved*" : "",
+                    100 * s.bestScore, s.bestEpoch,
                     s.seconds, s.tokensPerSecond), to: &err)
         case .checkpointSaved:
             break
         case .stoppedEarly(let epoch):
-            print("stopping early after epoch \(epoch): no better dev score for the patience window", to: &err)
+            print(
+                "stopping early after epoch \(epoch): no better dev score for the patience window",
+                to: &err)
         }
     }
 }

@@ -7,8 +7,10 @@ final class ModelTrainingOptionsTests: XCTestCase {
     var directory = ""
 
     override func setUpWithError() throws {
-        directory = NSTemporaryDirectory() + "model-cli-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        directory =
+            NSTemporaryDirectory() + "model-cli-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true)
     }
 
     override func tearDownWithError() throws {
@@ -33,7 +35,10 @@ final class ModelTrainingOptionsTests: XCTestCase {
         let out = stdout.fileHandleForReading.readDataToEndOfFile()
         let err = stderr.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+        return (
+            process.terminationStatus, String(decoding: out, as: UTF8.self),
+            String(decoding: err, as: UTF8.self)
+        )
     }
 
     static let ner = """
@@ -66,7 +71,8 @@ final class ModelTrainingOptionsTests: XCTestCase {
         let data = try write("ner.iob2", Self.ner)
         let model = directory + "/ner.model"
         let train = try run([
-            "train", "--task", "ner", "--train", data, "--dev", data, "--output", model, "--epochs", "3", "--hidden", "8",
+            "train", "--task", "ner", "--train", data, "--dev", data, "--output", model, "--epochs",
+            "3", "--hidden", "8",
             "--quiet",
         ])
         XCTAssertEqual(train.status, 0, train.stderr)
@@ -81,7 +87,8 @@ final class ModelTrainingOptionsTests: XCTestCase {
         let pos = try write("pos.conllu", Self.pos)
         let posModel = directory + "/pos.model"
         let trained = try run([
-            "train", "--task", "pos", "--train", pos, "--dev", pos, "--output", posModel, "--epochs", "2", "--cell", "gru",
+            "train", "--task", "pos", "--train", pos, "--dev", pos, "--output", posModel,
+            "--epochs", "2", "--cell", "gru",
             "--quiet",
         ])
         XCTAssertEqual(trained.status, 0, trained.stderr)
@@ -92,7 +99,8 @@ final class ModelTrainingOptionsTests: XCTestCase {
         let sst = try write("sst.txt", "1 a fine film\n0 a dull film\n1 loved it\n")
         let sstModel = directory + "/sst.model"
         let sentiment = try run([
-            "train", "--task", "sentiment", "--train", sst, "--dev", sst, "--output", sstModel, "--epochs", "2",
+            "train", "--task", "sentiment", "--train", sst, "--dev", sst, "--output", sstModel,
+            "--epochs", "2",
             "--quiet",
         ])
         XCTAssertEqual(sentiment.status, 0, sentiment.stderr)
@@ -104,16 +112,22 @@ final class ModelTrainingOptionsTests: XCTestCase {
     func testBadInputsFailWithAMessage() throws {
         let empty = try write("empty.iob2", "")
         let data = try write("ner.iob2", Self.ner)
-        let noSentences = try run(["train", "--task", "ner", "--train", empty, "--dev", data, "--output", directory + "/m"])
+        let noSentences = try run([
+            "train", "--task", "ner", "--train", empty, "--dev", data, "--output", directory + "/m",
+        ])
         XCTAssertEqual(noSentences.status, 1)
         XCTAssertTrue(noSentences.stderr.contains("no sentences"), noSentences.stderr)
 
         let dev = try write("dev.iob2", "1\tRome\tB-GPE\n\n")
-        let unseen = try run(["train", "--task", "ner", "--train", data, "--dev", dev, "--output", directory + "/m"])
+        let unseen = try run([
+            "train", "--task", "ner", "--train", data, "--dev", dev, "--output", directory + "/m",
+        ])
         XCTAssertEqual(unseen.status, 1)
         XCTAssertTrue(unseen.stderr.contains("GPE"), unseen.stderr)
 
-        let missingDev = try run(["train", "--task", "pos", "--train", data, "--output", directory + "/m"])
+        let missingDev = try run([
+            "train", "--task", "pos", "--train", data, "--output", directory + "/m",
+        ])
         XCTAssertEqual(missingDev.status, 64)
 
         let missingModel = try run(["eval", "--model", directory + "/absent.model", "--test", data])

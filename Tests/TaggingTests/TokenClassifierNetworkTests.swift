@@ -8,9 +8,13 @@ import XCTest
 /// classifiers: word, character and shape embeddings, the character BiLSTM, the encoder with
 /// each cell, the output layer, the CRF and each pooling.
 final class TokenClassifierNetworkTests: XCTestCase {
-    static let sentences = [["The", "cat", "sat", "."], ["Dogs", "bark"], ["A", "cat", "naps", "here", "."]]
+    static let sentences = [
+        ["The", "cat", "sat", "."], ["Dogs", "bark"], ["A", "cat", "naps", "here", "."],
+    ]
 
-    static func tinyConfiguration(cell: CellKind, crf: Bool, layers: Int = 1) -> NetworkConfiguration {
+    static func tinyConfiguration(cell: CellKind, crf: Bool, layers: Int = 1)
+        -> NetworkConfiguration
+    {
         var c = NetworkConfiguration()
         c.embedder.wordDimension = 3
         c.embedder.characterDimension = 2
@@ -34,18 +38,25 @@ final class TokenClassifierNetworkTests: XCTestCase {
         only prefix: String? = nil, file: StaticString = #filePath, line: UInt = #line
     ) where N.Scalar == Double {
         var random = SeededRandom(seed: 1)
-        let (_, gradients) = network.lossAndGradients(input, targets: targets, training: false, random: &random)
+        let (_, gradients) = network.lossAndGradients(
+            input, targets: targets, training: false, random: &random)
         let checker = GradientCheck(step: 1e-5, tolerance: tolerance, floor: 1e-4)
         var checked = 0
-        for (name, value) in network.namedParameters where prefix.map({ name.hasPrefix($0) }) ?? true {
+        for (name, value) in network.namedParameters
+        where prefix.map({ name.hasPrefix($0) }) ?? true {
             checked += 1
-            let analytic = gradients.denseGradient(of: name, rows: value.rows, columns: value.columns)
-            checker.assertGradient(of: value, analytic: analytic, named: name, loss: { probe in
-                var copy = network
-                copy.visitParameters { n, m in if n == name { m = probe } }
-                var r = SeededRandom(seed: 1)
-                return copy.lossAndGradients(input, targets: targets, training: false, random: &r).loss
-            }, file: file, line: line)
+            let analytic = gradients.denseGradient(
+                of: name, rows: value.rows, columns: value.columns)
+            checker.assertGradient(
+                of: value, analytic: analytic, named: name,
+                loss: { probe in
+                    var copy = network
+                    copy.visitParameters { n, m in if n == name { m = probe } }
+                    var r = SeededRandom(seed: 1)
+                    return copy.lossAndGradients(
+                        input, targets: targets, training: false, random: &r
+                    ).loss
+                }, file: file, line: line)
         }
         XCTAssertGreaterThan(checked, 0, "no parameter matched", file: file, line: line)
     }
@@ -55,7 +66,8 @@ final class TokenClassifierNetworkTests: XCTestCase {
         let encoder = Self.encoder(configuration)
         var random = SeededRandom(seed: 7)
         let network = TokenClassifierNetwork<Double>(
-            configuration: configuration, wordCount: encoder.words.count, characterCount: encoder.characters.count,
+            configuration: configuration, wordCount: encoder.words.count,
+            characterCount: encoder.characters.count,
             tagCount: 3, random: &random)
         let batch = Self.sentences.sorted { $0.count > $1.count }
         let input = encoder.encode(batch)
@@ -98,14 +110,17 @@ final class TokenClassifierNetworkTests: XCTestCase {
         let encoder = Self.encoder(configuration)
         var random = SeededRandom(seed: 5)
         let network = TokenClassifierNetwork<Double>(
-            configuration: configuration, wordCount: encoder.words.count, characterCount: encoder.characters.count,
+            configuration: configuration, wordCount: encoder.words.count,
+            characterCount: encoder.characters.count,
             tagCount: 3, random: &random)
         let batch = Self.sentences.sorted { $0.count > $1.count }
         let together = network.predict(encoder.encode(batch))
         for (k, sentence) in batch.enumerated() {
             let alone = network.predict(encoder.encode([sentence]))[0]
             XCTAssertEqual(alone.tags, together[k].tags)
-            for (a, b) in zip(alone.probabilities, together[k].probabilities) { XCTAssertEqual(a, b, accuracy: 1e-12) }
+            for (a, b) in zip(alone.probabilities, together[k].probabilities) {
+                XCTAssertEqual(a, b, accuracy: 1e-12)
+            }
         }
     }
 }

@@ -8,14 +8,22 @@ import XCTest
 /// reproducibility, save and load, batches against single sentences, resuming.
 final class TrainerTests: XCTestCase {
     static let posData: [TrainingSentence] = [
-        TrainingSentence(words: ["The", "cat", "sat", "on", "the", "mat", "."], tags: ["DET", "NOUN", "VERB", "ADP", "DET", "NOUN", "PUNCT"]),
-        TrainingSentence(words: ["Dogs", "bark", "loudly", "."], tags: ["NOUN", "VERB", "ADV", "PUNCT"]),
-        TrainingSentence(words: ["I", "like", "green", "tea"], tags: ["PRON", "VERB", "ADJ", "NOUN"]),
+        TrainingSentence(
+            words: ["The", "cat", "sat", "on", "the", "mat", "."],
+            tags: ["DET", "NOUN", "VERB", "ADP", "DET", "NOUN", "PUNCT"]),
+        TrainingSentence(
+            words: ["Dogs", "bark", "loudly", "."], tags: ["NOUN", "VERB", "ADV", "PUNCT"]),
+        TrainingSentence(
+            words: ["I", "like", "green", "tea"], tags: ["PRON", "VERB", "ADJ", "NOUN"]),
         TrainingSentence(words: ["Run", "!"], tags: ["VERB", "PUNCT"]),
     ]
     static let nerData: [TrainingSentence] = [
-        TrainingSentence(words: ["Alice", "lives", "in", "New", "York", "."], tags: ["B-PER", "O", "O", "B-LOC", "I-LOC", "O"]),
-        TrainingSentence(words: ["Bob", "Smith", "works", "at", "Acme", "Corp"], tags: ["B-PER", "I-PER", "O", "O", "B-ORG", "I-ORG"]),
+        TrainingSentence(
+            words: ["Alice", "lives", "in", "New", "York", "."],
+            tags: ["B-PER", "O", "O", "B-LOC", "I-LOC", "O"]),
+        TrainingSentence(
+            words: ["Bob", "Smith", "works", "at", "Acme", "Corp"],
+            tags: ["B-PER", "I-PER", "O", "O", "B-ORG", "I-ORG"]),
         TrainingSentence(words: ["Paris", "is", "big"], tags: ["B-LOC", "O", "O"]),
         TrainingSentence(words: ["the", "end"], tags: ["O", "O"]),
     ]
@@ -50,7 +58,9 @@ final class TrainerTests: XCTestCase {
         return o
     }
 
-    func trainTagger(_ task: TaggingTask, cell: CellKind, crf: Bool, epochs: Int = 40, seed: UInt64 = 1)
+    func trainTagger(
+        _ task: TaggingTask, cell: CellKind, crf: Bool, epochs: Int = 40, seed: UInt64 = 1
+    )
         throws -> TrainingOutcome<TaggerModel>
     {
         let data = task == .ner ? Self.nerData : Self.posData
@@ -58,7 +68,9 @@ final class TrainerTests: XCTestCase {
             task: task, network: Self.small(cell: cell, crf: crf), train: data, dev: data)
     }
 
-    func assertSameParameters(_ a: TaggerModel, _ b: TaggerModel, file: StaticString = #filePath, line: UInt = #line) {
+    func assertSameParameters(
+        _ a: TaggerModel, _ b: TaggerModel, file: StaticString = #filePath, line: UInt = #line
+    ) {
         let pa = a.network.namedParameters
         let pb = b.network.namedParameters
         XCTAssertEqual(pa.map(\.name), pb.map(\.name), file: file, line: line)
@@ -69,7 +81,10 @@ final class TrainerTests: XCTestCase {
     }
 
     func testOverfitsWithEachCellAndHead() throws {
-        for (task, cell, crf) in [(TaggingTask.pos, CellKind.lstm, false), (.ner, .gru, true), (.pos, .rnn, false), (.ner, .lstm, true)] {
+        for (task, cell, crf) in [
+            (TaggingTask.pos, CellKind.lstm, false), (.ner, .gru, true), (.pos, .rnn, false),
+            (.ner, .lstm, true),
+        ] {
             let outcome = try trainTagger(task, cell: cell, crf: crf)
             let data = task == .ner ? Self.nerData : Self.posData
             let predicted = outcome.model.tag(data.map(\.words)).map { $0.map(\.tag) }
@@ -82,7 +97,8 @@ final class TrainerTests: XCTestCase {
         for cell in CellKind.allCases {
             let outcome = try Trainer(options: Self.options()).trainClassifier(
                 network: Self.small(cell: cell), train: Self.sentimentData, dev: Self.sentimentData)
-            let labels = outcome.model.classify(tokens: Self.sentimentData.map(\.words)).map(\.label)
+            let labels = outcome.model.classify(tokens: Self.sentimentData.map(\.words)).map(
+                \.label)
             XCTAssertEqual(labels, Self.sentimentData.map(\.label), "\(cell)")
         }
     }
@@ -115,7 +131,9 @@ final class TrainerTests: XCTestCase {
         for (k, sentence) in sentences.enumerated() {
             let alone = model.tag([sentence])[0]
             XCTAssertEqual(alone.map(\.tag), batched[k].map(\.tag))
-            for (a, b) in zip(alone, batched[k]) { XCTAssertEqual(a.probability, b.probability, accuracy: 1e-5) }
+            for (a, b) in zip(alone, batched[k]) {
+                XCTAssertEqual(a.probability, b.probability, accuracy: 1e-5)
+            }
         }
     }
 
@@ -124,13 +142,16 @@ final class TrainerTests: XCTestCase {
         let text = "Alice lives in New York."
         let sentences = model.tag(text: text)
         XCTAssertEqual(sentences.count, 1)
-        XCTAssertEqual(sentences[0].tokens.map { String(text[$0.range]) }, ["Alice", "lives", "in", "New", "York", "."])
+        XCTAssertEqual(
+            sentences[0].tokens.map { String(text[$0.range]) },
+            ["Alice", "lives", "in", "New", "York", "."])
         XCTAssertEqual(sentences[0].entities, [Span(0..<1, type: "PER"), Span(3..<5, type: "LOC")])
     }
 
     func testInterruptedRunResumesToTheSameModel() throws {
         let directory = NSTemporaryDirectory() + "trainer-resume-\(getpid())"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let straight = try Trainer(options: Self.options(epochs: 3)).trainTagger(
             task: .pos, network: Self.small(), train: Self.posData, dev: Self.posData)
@@ -140,11 +161,13 @@ final class TrainerTests: XCTestCase {
         var batches = 0
         trainer.onEvent = { if case .progress = $0 { batches += 1 } }
         trainer.shouldStop = { batches == 3 }
-        let first = try trainer.trainTagger(task: .pos, network: Self.small(), train: Self.posData, dev: Self.posData)
+        let first = try trainer.trainTagger(
+            task: .pos, network: Self.small(), train: Self.posData, dev: Self.posData)
         XCTAssertTrue(first.interrupted)
         trainer.shouldStop = nil
         trainer.resume = true
-        let resumed = try trainer.trainTagger(task: .pos, network: Self.small(), train: Self.posData, dev: Self.posData)
+        let resumed = try trainer.trainTagger(
+            task: .pos, network: Self.small(), train: Self.posData, dev: Self.posData)
         XCTAssertFalse(resumed.interrupted)
         XCTAssertEqual(resumed.bestEpoch, straight.bestEpoch)
         assertSameParameters(resumed.model, straight.model)
@@ -153,12 +176,19 @@ final class TrainerTests: XCTestCase {
 
     func testEmptyTrainingDataAndUnseenDevLabelsAreReported() {
         let trainer = Trainer(options: Self.options(epochs: 1))
-        XCTAssertThrowsError(try trainer.trainTagger(task: .pos, network: Self.small(), train: [], dev: Self.posData)) {
+        XCTAssertThrowsError(
+            try trainer.trainTagger(task: .pos, network: Self.small(), train: [], dev: Self.posData)
+        ) {
             XCTAssertEqual($0 as? TrainingDataError, .noSentences(path: "training data"))
         }
         let dev = [TrainingSentence(words: ["x"], tags: ["SYM"], line: 7)]
-        XCTAssertThrowsError(try trainer.trainTagger(task: .pos, network: Self.small(), train: Self.posData, dev: dev)) {
-            XCTAssertEqual($0 as? TrainingDataError, .unseenLabels(path: "dev data", labels: ["SYM"], firstLine: 7))
+        XCTAssertThrowsError(
+            try trainer.trainTagger(
+                task: .pos, network: Self.small(), train: Self.posData, dev: dev)
+        ) {
+            XCTAssertEqual(
+                $0 as? TrainingDataError,
+                .unseenLabels(path: "dev data", labels: ["SYM"], firstLine: 7))
         }
     }
 }

@@ -17,7 +17,9 @@ public struct PrecisionRecall: Equatable, Sendable {
     /// `correct / gold` (0 when there is no gold item).
     public var recall: Double { gold == 0 ? 0 : Double(correct) / Double(gold) }
     /// The harmonic mean of precision and recall.
-    public var f1: Double { precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall) }
+    public var f1: Double {
+        precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall)
+    }
 }
 
 /// How often one gold label was predicted as another.
@@ -45,8 +47,15 @@ public struct ConfusionCounter: Sendable {
     /// The `limit` most frequent pairs with `gold != predicted` (ties by label).
     public func mostFrequentErrors(limit: Int) -> [Confusion] {
         var all: [Confusion] = []
-        for (g, row) in counts { for (p, n) in row where g != p { all.append(Confusion(gold: g, predicted: p, count: n)) } }
-        all.sort { $0.count != $1.count ? $0.count > $1.count : ($0.gold, $0.predicted) < ($1.gold, $1.predicted) }
+        for (g, row) in counts {
+            for (p, n) in row where g != p {
+                all.append(Confusion(gold: g, predicted: p, count: n))
+            }
+        }
+        all.sort {
+            $0.count != $1.count
+                ? $0.count > $1.count : ($0.gold, $0.predicted) < ($1.gold, $1.predicted)
+        }
         return Array(all.prefix(limit))
     }
 }
@@ -80,7 +89,9 @@ public struct TokenAccuracy: Sendable {
     /// The fraction of correct tokens.
     public var accuracy: Double { total == 0 ? 0 : Double(correct) / Double(total) }
     /// Accuracy on known words.
-    public var knownAccuracy: Double { knownTotal == 0 ? 0 : Double(knownCorrect) / Double(knownTotal) }
+    public var knownAccuracy: Double {
+        knownTotal == 0 ? 0 : Double(knownCorrect) / Double(knownTotal)
+    }
     /// Tokens that are unknown words.
     public var unknownTotal: Int { total - knownTotal }
     /// Accuracy on unknown words.
@@ -105,7 +116,9 @@ public struct SpanScores: Sendable {
     public init() {}
 
     /// Adds one sentence; `goldScheme` and `predictedScheme` say how to read the tags.
-    public mutating func add(gold: [String], predicted: [String], goldScheme: TagScheme, predictedScheme: TagScheme) {
+    public mutating func add(
+        gold: [String], predicted: [String], goldScheme: TagScheme, predictedScheme: TagScheme
+    ) {
         let g = Set((try? goldScheme.spans(from: gold, mode: .lenient)) ?? [])
         let p = Set((try? predictedScheme.spans(from: predicted, mode: .lenient)) ?? [])
         for span in g {
@@ -159,7 +172,8 @@ public struct ClassificationScores: Sendable {
     public var f1: Double {
         let labels = perLabel.keys.sorted()
         if labels.count == 2 { return perLabel[labels[1]]!.f1 }
-        return labels.isEmpty ? 0 : labels.map { perLabel[$0]!.f1 }.reduce(0, +) / Double(labels.count)
+        return labels.isEmpty
+            ? 0 : labels.map { perLabel[$0]!.f1 }.reduce(0, +) / Double(labels.count)
     }
 }
 
@@ -167,13 +181,18 @@ public struct ClassificationScores: Sendable {
 public enum Evaluation {
     /// Tags `sentences` with `model` and scores POS token accuracy (known/unknown words by
     /// the model's word vocabulary).
-    public static func tokenAccuracy(model: TaggerModel, sentences: [TrainingSentence], batchSize: Int = 32) -> TokenAccuracy {
+    public static func tokenAccuracy(
+        model: TaggerModel, sentences: [TrainingSentence], batchSize: Int = 32
+    ) -> TokenAccuracy {
         let predictions = model.tag(sentences.map(\.words), batchSize: batchSize)
         var result = TokenAccuracy()
         for (sentence, prediction) in zip(sentences, predictions) {
             result.add(
                 gold: sentence.tags, predicted: prediction.map(\.tag),
-                known: sentence.words.map { model.inputEncoder.words.contains(InputEncoder.key($0, lowercase: model.inputEncoder.configuration.lowercase)) })
+                known: sentence.words.map {
+                    model.inputEncoder.words.contains(
+                        InputEncoder.key($0, lowercase: model.inputEncoder.configuration.lowercase))
+                })
         }
         return result
     }
@@ -181,26 +200,32 @@ public enum Evaluation {
     /// Tags `sentences` with `model` and scores entity spans; gold tags are read in
     /// `goldScheme` (the model's output scheme by default).
     public static func spanScores(
-        model: TaggerModel, sentences: [TrainingSentence], goldScheme: TagScheme? = nil, batchSize: Int = 32
+        model: TaggerModel, sentences: [TrainingSentence], goldScheme: TagScheme? = nil,
+        batchSize: Int = 32
     ) -> SpanScores {
         let predictions = model.tag(sentences.map(\.words), batchSize: batchSize)
         let scheme = model.configuration.outputScheme ?? .iob2
         var result = SpanScores()
         for (sentence, prediction) in zip(sentences, predictions) {
             result.add(
-                gold: sentence.tags, predicted: prediction.map(\.tag), goldScheme: goldScheme ?? scheme,
+                gold: sentence.tags, predicted: prediction.map(\.tag),
+                goldScheme: goldScheme ?? scheme,
                 predictedScheme: scheme)
         }
         return result
     }
 
     /// Classifies `texts` with `model` and scores accuracy and F1.
-    public static func classificationScores(model: SentimentModel, texts: [TrainingText], batchSize: Int = 32)
+    public static func classificationScores(
+        model: SentimentModel, texts: [TrainingText], batchSize: Int = 32
+    )
         -> ClassificationScores
     {
         let predictions = model.classify(tokens: texts.map(\.words), batchSize: batchSize)
         var result = ClassificationScores()
-        for (text, prediction) in zip(texts, predictions) { result.add(gold: text.label, predicted: prediction.label) }
+        for (text, prediction) in zip(texts, predictions) {
+            result.add(gold: text.label, predicted: prediction.label)
+        }
         return result
     }
 }

@@ -25,7 +25,9 @@ public struct EmbedderInput: Sendable {
     public func isToken(row r: Int) -> Bool { characterSlot[r] >= 0 }
 
     /// A batch from its parts.
-    public init(lengths: [Int], wordIDs: [Int], shapeIDs: [Int], characterIDs: [[Int]], characterSlot: [Int]) {
+    public init(
+        lengths: [Int], wordIDs: [Int], shapeIDs: [Int], characterIDs: [[Int]], characterSlot: [Int]
+    ) {
         self.lengths = lengths
         self.wordIDs = wordIDs
         self.shapeIDs = shapeIDs
@@ -66,7 +68,9 @@ public struct InputEncoder: Sendable, Equatable {
         }
         var words = Vocabulary(counts: wordCounts, minimumCount: minimumCount)
         for w in extraWords { words.insert(Self.key(w, lowercase: configuration.lowercase)) }
-        self.init(words: words, characters: Vocabulary(counts: characterCounts), configuration: configuration)
+        self.init(
+            words: words, characters: Vocabulary(counts: characterCounts),
+            configuration: configuration)
     }
 
     /// The word-embedding key of `word`.
@@ -143,12 +147,15 @@ public struct InputEncoder: Sendable, Equatable {
         }
         // Characters of the distinct words, longest first (stable), slots remapped.
         let chars = distinct.map { characterIDs($0) }
-        let order = chars.indices.sorted { chars[$0].count != chars[$1].count ? chars[$0].count > chars[$1].count : $0 < $1 }
+        let order = chars.indices.sorted {
+            chars[$0].count != chars[$1].count ? chars[$0].count > chars[$1].count : $0 < $1
+        }
         var newSlot = [Int](repeating: 0, count: order.count)
         for (position, old) in order.enumerated() { newSlot[old] = position }
         for r in rowSlots.indices where rowSlots[r] >= 0 { rowSlots[r] = newSlot[rowSlots[r]] }
         return EmbedderInput(
-            lengths: lengths, wordIDs: wordIDs, shapeIDs: shapeIDs, characterIDs: order.map { chars[$0] },
+            lengths: lengths, wordIDs: wordIDs, shapeIDs: shapeIDs,
+            characterIDs: order.map { chars[$0] },
             characterSlot: rowSlots)
     }
 }

@@ -16,9 +16,11 @@ public enum ModelError: LocalizedError, Equatable {
     public var errorDescription: String? {
         switch self {
         case .wrongKind(let path, let architecture, let expected):
-            return "\(path): the model is a \(architecture), expected a \(expected); use the matching command or model"
+            return
+                "\(path): the model is a \(architecture), expected a \(expected); use the matching command or model"
         case .unexpectedParameter(let path, let name):
-            return "\(path): unexpected parameter \(name) for this configuration; the file was written by another build"
+            return
+                "\(path): unexpected parameter \(name) for this configuration; the file was written by another build"
         case .invalidVocabulary(let path, let name, let reason):
             return "\(path): vocabulary \(name) is unusable: \(reason)"
         }
@@ -35,13 +37,15 @@ enum ModelPersistence {
     }
 
     /// The named parameters of `network` for a model file.
-    static func parameters<N: TrainableNetwork>(of network: N) -> [ModelFile.NamedMatrix] where N.Scalar == Float {
+    static func parameters<N: TrainableNetwork>(of network: N) -> [ModelFile.NamedMatrix]
+    where N.Scalar == Float {
         network.namedParameters.map { ModelFile.NamedMatrix(name: $0.name, matrix: $0.matrix) }
     }
 
     /// Overwrites every parameter of `network` (freshly built from the configuration) with
     /// the file's, validating each shape; rejects extra parameters.
-    static func assign<N: TrainableNetwork>(_ network: inout N, from file: ModelFile, path: String) throws
+    static func assign<N: TrainableNetwork>(_ network: inout N, from file: ModelFile, path: String)
+        throws
     where N.Scalar == Float {
         var names = Set<String>()
         try network.visitParameters { name, matrix in
@@ -54,7 +58,9 @@ enum ModelPersistence {
     }
 
     /// The model's input vocabularies.
-    static func inputEncoder(from file: ModelFile, configuration: EmbedderConfiguration, path: String) throws
+    static func inputEncoder(
+        from file: ModelFile, configuration: EmbedderConfiguration, path: String
+    ) throws
         -> InputEncoder
     {
         let words = try file.vocabulary(named: "words")
@@ -64,19 +70,22 @@ enum ModelPersistence {
                 Set(table).count == table.count
             else {
                 throw ModelError.invalidVocabulary(
-                    path: path, name: name, reason: "it must start with <pad>, <unk> and hold distinct strings")
+                    path: path, name: name,
+                    reason: "it must start with <pad>, <unk> and hold distinct strings")
             }
         }
         return InputEncoder(
             words: Vocabulary(symbols: words, unknown: Vocabulary.unknown),
-            characters: Vocabulary(symbols: characters, unknown: Vocabulary.unknown), configuration: configuration)
+            characters: Vocabulary(symbols: characters, unknown: Vocabulary.unknown),
+            configuration: configuration)
     }
 
     /// A label or tag table: non-empty and distinct.
     static func labels(from file: ModelFile, name: String, path: String) throws -> [String] {
         let table = try file.vocabulary(named: name)
         guard !table.isEmpty, Set(table).count == table.count else {
-            throw ModelError.invalidVocabulary(path: path, name: name, reason: "it must be non-empty and distinct")
+            throw ModelError.invalidVocabulary(
+                path: path, name: name, reason: "it must be non-empty and distinct")
         }
         return table
     }

@@ -14,7 +14,8 @@ public struct ParameterGradients<Scalar: BLASScalar> {
     public init() {}
 
     /// Adds every parameter of `gradient` (a layer-shaped gradient) as `prefix.name`.
-    public mutating func add<L: Parameterized>(_ gradient: L, prefix: String) where L.Scalar == Scalar {
+    public mutating func add<L: Parameterized>(_ gradient: L, prefix: String)
+    where L.Scalar == Scalar {
         for p in gradient.parameters { dense[prefix + "." + p.name] = gradient[keyPath: p.keyPath] }
     }
 

@@ -24,13 +24,16 @@ public struct SentenceClassifierNetwork<Scalar: BLASScalar>: TrainableNetwork {
         random: inout SeededRandom
     ) {
         embedder = WordEmbedder(
-            configuration: configuration.embedder, wordCount: wordCount, characterCount: characterCount,
+            configuration: configuration.embedder, wordCount: wordCount,
+            characterCount: characterCount,
             random: &random)
         encoder = SequenceEncoder(
             cell: configuration.cell, inputSize: configuration.embedder.outputSize,
-            hiddenSize: configuration.hidden, layers: configuration.layers, dropout: configuration.dropout,
+            hiddenSize: configuration.hidden, layers: configuration.layers,
+            dropout: configuration.dropout,
             random: &random)
-        output = Linear(inputSize: 2 * configuration.hidden, outputSize: labelCount, random: &random)
+        output = Linear(
+            inputSize: 2 * configuration.hidden, outputSize: labelCount, random: &random)
         pooling = configuration.pooling
         dropout = configuration.dropout
     }
@@ -39,7 +42,9 @@ public struct SentenceClassifierNetwork<Scalar: BLASScalar>: TrainableNetwork {
     public var labelCount: Int { output.outputSize }
 
     /// See `TrainableNetwork.visitParameters`.
-    public mutating func visitParameters(_ body: (String, inout Matrix<Scalar>) throws -> Void) rethrows {
+    public mutating func visitParameters(_ body: (String, inout Matrix<Scalar>) throws -> Void)
+        rethrows
+    {
         try embedder.visitParameters(prefix: "embedder", body)
         try encoder.visitParameters(prefix: "encoder", body)
         try output.visitMatrices(prefix: "output", body)
@@ -73,7 +78,8 @@ public struct SentenceClassifierNetwork<Scalar: BLASScalar>: TrainableNetwork {
         let drop = Dropout<Scalar>(probability: dropout)
         let (x, embedCache) = embedder.forward(input)
         let (xd, inDrop) = drop.forward(x, training: training, random: &random)
-        let (h, encCache) = encoder.forward(xd, lengths: input.lengths, training: training, random: &random)
+        let (h, encCache) = encoder.forward(
+            xd, lengths: input.lengths, training: training, random: &random)
         let batch = input.batch
         let width = h.columns
         let half = width / 2
@@ -86,14 +92,17 @@ public struct SentenceClassifierNetwork<Scalar: BLASScalar>: TrainableNetwork {
             switch pooling {
             case .final:
                 for j in 0..<half {
-                    pooled.scalars[s * width + j] = h.scalars[((length - 1) * batch + s) * width + j]
+                    pooled.scalars[s * width + j] =
+                        h.scalars[((length - 1) * batch + s) * width + j]
                     pooled.scalars[s * width + half + j] = h.scalars[s * width + half + j]
                 }
             case .mean:
                 let scale = 1 / Scalar(length)
                 for t in 0..<length {
                     let row = (t * batch + s) * width
-                    for j in 0..<width { pooled.scalars[s * width + j] += scale * h.scalars[row + j] }
+                    for j in 0..<width {
+                        pooled.scalars[s * width + j] += scale * h.scalars[row + j]
+                    }
                 }
             case .max:
                 for j in 0..<width {
@@ -113,8 +122,10 @@ public struct SentenceClassifierNetwork<Scalar: BLASScalar>: TrainableNetwork {
         return (
             logits,
             Cache(
-                embedder: embedCache, inputDropout: inDrop, encoder: encCache, encoderRows: h.rows, width: width,
-                lengths: input.lengths, sources: sources, pooledDropout: pooledDrop, output: outCache)
+                embedder: embedCache, inputDropout: inDrop, encoder: encCache, encoderRows: h.rows,
+                width: width,
+                lengths: input.lengths, sources: sources, pooledDropout: pooledDrop,
+                output: outCache)
         )
     }
 
@@ -134,17 +145,22 @@ public struct SentenceClassifierNetwork<Scalar: BLASScalar>: TrainableNetwork {
             switch pooling {
             case .final:
                 for j in 0..<half {
-                    dH.scalars[((length - 1) * batch + s) * width + j] += dPooled.scalars[s * width + j]
+                    dH.scalars[((length - 1) * batch + s) * width + j] +=
+                        dPooled.scalars[s * width + j]
                     dH.scalars[s * width + half + j] += dPooled.scalars[s * width + half + j]
                 }
             case .mean:
                 let scale = 1 / Scalar(length)
                 for t in 0..<length {
                     let row = (t * batch + s) * width
-                    for j in 0..<width { dH.scalars[row + j] += scale * dPooled.scalars[s * width + j] }
+                    for j in 0..<width {
+                        dH.scalars[row + j] += scale * dPooled.scalars[s * width + j]
+                    }
                 }
             case .max:
-                for j in 0..<width { dH.scalars[cache.sources[s * width + j]] += dPooled.scalars[s * width + j] }
+                for j in 0..<width {
+                    dH.scalars[cache.sources[s * width + j]] += dPooled.scalars[s * width + j]
+                }
             }
         }
         var (dX, gradients) = encoder.backward(dH, cache: cache.encoder, prefix: "encoder")

@@ -34,7 +34,9 @@ public struct SentimentModel: @unchecked Sendable {
         configuration: ModelConfiguration, inputEncoder: InputEncoder, labels: [String],
         network: SentenceClassifierNetwork<Float>
     ) {
-        precondition(network.labelCount == labels.count, "\(labels.count) labels for a network of \(network.labelCount)")
+        precondition(
+            network.labelCount == labels.count,
+            "\(labels.count) labels for a network of \(network.labelCount)")
         self.configuration = configuration
         self.inputEncoder = inputEncoder
         self.labels = labels
@@ -52,7 +54,8 @@ public struct SentimentModel: @unchecked Sendable {
     public init(file: ModelFile, path: String = "<memory>") throws {
         guard file.architecture == ModelArchitecture.sentenceClassifier else {
             throw ModelError.wrongKind(
-                path: path, architecture: file.architecture, expected: ModelArchitecture.sentenceClassifier)
+                path: path, architecture: file.architecture,
+                expected: ModelArchitecture.sentenceClassifier)
         }
         let configuration = try file.decodeConfiguration(ModelConfiguration.self)
         let encoder = try ModelPersistence.inputEncoder(
@@ -63,7 +66,8 @@ public struct SentimentModel: @unchecked Sendable {
             configuration: configuration.network, wordCount: encoder.words.count,
             characterCount: encoder.characters.count, labelCount: labels.count, random: &random)
         try ModelPersistence.assign(&network, from: file, path: path)
-        self.init(configuration: configuration, inputEncoder: encoder, labels: labels, network: network)
+        self.init(
+            configuration: configuration, inputEncoder: encoder, labels: labels, network: network)
     }
 
     /// The model as a model file.
@@ -72,7 +76,8 @@ public struct SentimentModel: @unchecked Sendable {
             architecture: ModelArchitecture.sentenceClassifier,
             configuration: try ModelPersistence.encoder.encode(configuration),
             vocabularies: [
-                "words": inputEncoder.words.symbols, "characters": inputEncoder.characters.symbols, "labels": labels,
+                "words": inputEncoder.words.symbols, "characters": inputEncoder.characters.symbols,
+                "labels": labels,
             ],
             parameters: ModelPersistence.parameters(of: network))
     }
@@ -90,7 +95,9 @@ public struct SentimentModel: @unchecked Sendable {
         let order = sentences.indices.sorted { sentences[$0].count > sentences[$1].count }
         var start = 0
         while start < order.count {
-            let chunk = order[start..<min(start + batchSize, order.count)].filter { !sentences[$0].isEmpty }
+            let chunk = order[start..<min(start + batchSize, order.count)].filter {
+                !sentences[$0].isEmpty
+            }
             start += batchSize
             guard !chunk.isEmpty else { continue }
             let p = network.predict(inputEncoder.encode(chunk.map { sentences[$0] }))

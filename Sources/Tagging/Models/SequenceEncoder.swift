@@ -28,19 +28,28 @@ public struct SequenceEncoder<Scalar: BLASScalar> {
         self.dropout = dropout
         switch cell {
         case .lstm:
-            lstm = StackedBidirectional(inputSize: inputSize, hiddenSize: hiddenSize, layerCount: layers, random: &random)
+            lstm = StackedBidirectional(
+                inputSize: inputSize, hiddenSize: hiddenSize, layerCount: layers, random: &random)
         case .gru:
-            gru = StackedBidirectional(inputSize: inputSize, hiddenSize: hiddenSize, layerCount: layers, random: &random)
+            gru = StackedBidirectional(
+                inputSize: inputSize, hiddenSize: hiddenSize, layerCount: layers, random: &random)
         case .rnn:
-            rnn = StackedBidirectional(inputSize: inputSize, hiddenSize: hiddenSize, layerCount: layers, random: &random)
+            rnn = StackedBidirectional(
+                inputSize: inputSize, hiddenSize: hiddenSize, layerCount: layers, random: &random)
         }
     }
 
     /// Sets whether each layer's two directions run on two threads.
     public mutating func setConcurrentDirections(_ on: Bool) {
-        if lstm != nil { for l in lstm!.layers.indices { lstm!.layers[l].runsDirectionsConcurrently = on } }
-        if gru != nil { for l in gru!.layers.indices { gru!.layers[l].runsDirectionsConcurrently = on } }
-        if rnn != nil { for l in rnn!.layers.indices { rnn!.layers[l].runsDirectionsConcurrently = on } }
+        if lstm != nil {
+            for l in lstm!.layers.indices { lstm!.layers[l].runsDirectionsConcurrently = on }
+        }
+        if gru != nil {
+            for l in gru!.layers.indices { gru!.layers[l].runsDirectionsConcurrently = on }
+        }
+        if rnn != nil {
+            for l in rnn!.layers.indices { rnn!.layers[l].runsDirectionsConcurrently = on }
+        }
     }
 
     /// Calls `body` with the name and a mutable reference to every parameter.

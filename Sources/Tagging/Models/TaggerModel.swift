@@ -61,7 +61,9 @@ public struct TaggerModel: @unchecked Sendable {
         configuration: ModelConfiguration, inputEncoder: InputEncoder, tags: [String],
         network: TokenClassifierNetwork<Float>
     ) {
-        precondition(network.tagCount == tags.count, "\(tags.count) tags for a network of \(network.tagCount)")
+        precondition(
+            network.tagCount == tags.count,
+            "\(tags.count) tags for a network of \(network.tagCount)")
         self.configuration = configuration
         self.inputEncoder = inputEncoder
         self.tags = tags
@@ -83,7 +85,8 @@ public struct TaggerModel: @unchecked Sendable {
     public init(file: ModelFile, path: String = "<memory>") throws {
         guard file.architecture == ModelArchitecture.tokenClassifier else {
             throw ModelError.wrongKind(
-                path: path, architecture: file.architecture, expected: ModelArchitecture.tokenClassifier)
+                path: path, architecture: file.architecture,
+                expected: ModelArchitecture.tokenClassifier)
         }
         let configuration = try file.decodeConfiguration(ModelConfiguration.self)
         let encoder = try ModelPersistence.inputEncoder(
@@ -103,7 +106,8 @@ public struct TaggerModel: @unchecked Sendable {
             architecture: ModelArchitecture.tokenClassifier,
             configuration: try ModelPersistence.encoder.encode(configuration),
             vocabularies: [
-                "words": inputEncoder.words.symbols, "characters": inputEncoder.characters.symbols, "tags": tags,
+                "words": inputEncoder.words.symbols, "characters": inputEncoder.characters.symbols,
+                "tags": tags,
             ],
             parameters: ModelPersistence.parameters(of: network))
     }
@@ -136,7 +140,8 @@ public struct TaggerModel: @unchecked Sendable {
     /// Converts internal tag ids to output tags (NER: back to the file's scheme).
     func outputTags(_ ids: [Int], _ probabilities: [Float]) -> [TokenPrediction] {
         var strings = ids.map { tags[$0] }
-        if task == .ner, let inner = configuration.internalScheme, let output = configuration.outputScheme,
+        if task == .ner, let inner = configuration.internalScheme,
+            let output = configuration.outputScheme,
             inner != output,
             let spans = try? inner.spans(from: strings, mode: .lenient)
         {
@@ -177,7 +182,8 @@ public struct TaggerModel: @unchecked Sendable {
         return predictions.indices.map { s in
             let tokens = predictions[s].indices.map { i in
                 TaggedToken(
-                    text: words[s][i], range: sources[s][i].stringRange(in: text), utf8Range: sources[s][i].utf8Range,
+                    text: words[s][i], range: sources[s][i].stringRange(in: text),
+                    utf8Range: sources[s][i].utf8Range,
                     tag: predictions[s][i].tag, probability: predictions[s][i].probability)
             }
             return TaggedSentence(tokens: tokens, entities: entities(in: predictions[s].map(\.tag)))

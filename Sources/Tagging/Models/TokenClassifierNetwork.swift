@@ -52,11 +52,13 @@ public struct TokenClassifierNetwork<Scalar: BLASScalar>: TrainableNetwork {
         random: inout SeededRandom
     ) {
         embedder = WordEmbedder(
-            configuration: configuration.embedder, wordCount: wordCount, characterCount: characterCount,
+            configuration: configuration.embedder, wordCount: wordCount,
+            characterCount: characterCount,
             random: &random)
         encoder = SequenceEncoder(
             cell: configuration.cell, inputSize: configuration.embedder.outputSize,
-            hiddenSize: configuration.hidden, layers: configuration.layers, dropout: configuration.dropout,
+            hiddenSize: configuration.hidden, layers: configuration.layers,
+            dropout: configuration.dropout,
             random: &random)
         output = Linear(inputSize: 2 * configuration.hidden, outputSize: tagCount, random: &random)
         if configuration.crf { crf = CRF(tagCount: tagCount, random: &random) }
@@ -67,7 +69,9 @@ public struct TokenClassifierNetwork<Scalar: BLASScalar>: TrainableNetwork {
     public var tagCount: Int { output.outputSize }
 
     /// See `TrainableNetwork.visitParameters`.
-    public mutating func visitParameters(_ body: (String, inout Matrix<Scalar>) throws -> Void) rethrows {
+    public mutating func visitParameters(_ body: (String, inout Matrix<Scalar>) throws -> Void)
+        rethrows
+    {
         try embedder.visitParameters(prefix: "embedder", body)
         try encoder.visitParameters(prefix: "encoder", body)
         try output.visitMatrices(prefix: "output", body)
@@ -97,10 +101,16 @@ public struct TokenClassifierNetwork<Scalar: BLASScalar>: TrainableNetwork {
         let drop = Dropout<Scalar>(probability: dropout)
         let (x, embedCache) = embedder.forward(input)
         let (xd, inDrop) = drop.forward(x, training: training, random: &random)
-        let (h, encCache) = encoder.forward(xd, lengths: input.lengths, training: training, random: &random)
+        let (h, encCache) = encoder.forward(
+            xd, lengths: input.lengths, training: training, random: &random)
         let (hd, outDrop) = drop.forward(h, training: training, random: &random)
         let (logits, outCache) = output.forward(hd)
-        return (logits, Cache(embedder: embedCache, inputDropout: inDrop, encoder: encCache, outputDropout: outDrop, output: outCache))
+        return (
+            logits,
+            Cache(
+                embedder: embedCache, inputDropout: inDrop, encoder: encCache,
+                outputDropout: outDrop, output: outCache)
+        )
     }
 
     /// Gradients of all parameters from the gradient of the scores.
@@ -125,7 +135,8 @@ public struct TokenClassifierNetwork<Scalar: BLASScalar>: TrainableNetwork {
         let (logits, cache) = scores(input, training: training, random: &random)
         let batch = input.batch
         if let crf {
-            let (loss, crfCache) = crf.forward(emissions: logits, lengths: input.lengths, tags: targets)
+            let (loss, crfCache) = crf.forward(
+                emissions: logits, lengths: input.lengths, tags: targets)
             let (dE, crfGradient) = crf.backward(cache: crfCache)
             var gradients = backward(dE, cache: cache)
             gradients.add(crfGradient, prefix: "crf")
@@ -139,7 +150,8 @@ public struct TokenClassifierNetwork<Scalar: BLASScalar>: TrainableNetwork {
                 mask[t * batch + s] = true
             }
         }
-        let result = SoftmaxCrossEntropy<Scalar>(reduction: .mean)(logits: logits, targets: flat, mask: mask)
+        let result = SoftmaxCrossEntropy<Scalar>(reduction: .mean)(
+            logits: logits, targets: flat, mask: mask)
         return (result.loss, backward(result.gradient, cache: cache))
     }
 
@@ -155,7 +167,12 @@ public struct TokenClassifierNetwork<Scalar: BLASScalar>: TrainableNetwork {
             let paths = crf.viterbi(emissions: logits, lengths: input.lengths)
             let marginals = crf.marginals(emissions: logits, lengths: input.lengths)
             return paths.enumerated().map { s, path in
-                (path.tags, path.tags.enumerated().map { t, tag in marginals.scalars[(t * batch + s) * k + tag] })
+                (
+                    path.tags,
+                    path.tags.enumerated().map { t, tag in
+                        marginals.scalars[(t * batch + s) * k + tag]
+                    }
+                )
             }
         }
         let probabilities = logits.softmaxRows()
@@ -165,7 +182,10 @@ public struct TokenClassifierNetwork<Scalar: BLASScalar>: TrainableNetwork {
             for t in 0..<input.lengths[s] {
                 let row = (t * batch + s) * k
                 var best = 0
-                for j in 1..<max(k, 1) where probabilities.scalars[row + j] > probabilities.scalars[row + best] { best = j }
+                for j in 1..<max(k, 1)
+                where probabilities.scalars[row + j] > probabilities.scalars[row + best] {
+                    best = j
+                }
                 tags.append(best)
                 probs.append(probabilities.scalars[row + best])
             }

@@ -25,20 +25,25 @@ public struct WordEmbedder<Scalar: BLASScalar> {
 
     /// A seeded embedder for vocabularies of the given sizes.
     public init(
-        configuration: EmbedderConfiguration, wordCount: Int, characterCount: Int, random: inout SeededRandom
+        configuration: EmbedderConfiguration, wordCount: Int, characterCount: Int,
+        random: inout SeededRandom
     ) {
         self.configuration = configuration
-        words = Embedding(vocabularySize: wordCount, dimension: configuration.wordDimension, random: &random)
+        words = Embedding(
+            vocabularySize: wordCount, dimension: configuration.wordDimension, random: &random)
         if configuration.characterDimension > 0 {
             characters = Embedding(
-                vocabularySize: characterCount, dimension: configuration.characterDimension, random: &random)
+                vocabularySize: characterCount, dimension: configuration.characterDimension,
+                random: &random)
             characterEncoder = Bidirectional(
-                inputSize: configuration.characterDimension, hiddenSize: configuration.characterHidden,
+                inputSize: configuration.characterDimension,
+                hiddenSize: configuration.characterHidden,
                 random: &random)
         }
         if configuration.shapeDimension > 0 {
             shapes = Embedding(
-                vocabularySize: InputEncoder.shapeCount, dimension: configuration.shapeDimension, random: &random)
+                vocabularySize: InputEncoder.shapeCount, dimension: configuration.shapeDimension,
+                random: &random)
         }
     }
 
@@ -74,10 +79,16 @@ public struct WordEmbedder<Scalar: BLASScalar> {
     }
 
     /// The character vectors `[distinct words, 2·characterHidden]` and what backward needs.
-    func encodeCharacters(_ input: EmbedderInput) -> (Matrix<Scalar>, [Int], RecurrentCache<Scalar>?) {
-        guard let characters, let characterEncoder else { return (Matrix(rows: 0, columns: 0), [], nil) }
+    func encodeCharacters(_ input: EmbedderInput) -> (
+        Matrix<Scalar>, [Int], RecurrentCache<Scalar>?
+    ) {
+        guard let characters, let characterEncoder else {
+            return (Matrix(rows: 0, columns: 0), [], nil)
+        }
         let n = input.characterIDs.count
-        guard n > 0 else { return (Matrix(rows: 0, columns: 2 * configuration.characterHidden), [], nil) }
+        guard n > 0 else {
+            return (Matrix(rows: 0, columns: 2 * configuration.characterHidden), [], nil)
+        }
         let lengths = input.characterIDs.map(\.count)
         let time = lengths.max()!
         var ids = [Int](repeating: 0, count: time * n)
@@ -119,14 +130,17 @@ public struct WordEmbedder<Scalar: BLASScalar> {
                     for r in 0..<rows where input.characterSlot[r] >= 0 {
                         let o = out + r * width
                         o.update(from: table + input.wordIDs[r] * wd, count: wd)
-                        if cw > 0 { (o + wd).update(from: chars + input.characterSlot[r] * cw, count: cw) }
+                        if cw > 0 {
+                            (o + wd).update(from: chars + input.characterSlot[r] * cw, count: cw)
+                        }
                     }
                 }
             }
             if let shapes, sd > 0 {
                 shapes.table.withUnsafePointer { table in
                     for r in 0..<rows where input.characterSlot[r] >= 0 {
-                        (out + r * width + wd + cw).update(from: table + input.shapeIDs[r] * sd, count: sd)
+                        (out + r * width + wd + cw).update(
+                            from: table + input.shapeIDs[r] * sd, count: sd)
                     }
                 }
             }
@@ -137,7 +151,9 @@ public struct WordEmbedder<Scalar: BLASScalar> {
     /// The parameter gradients (sparse for the tables) from the gradient of the output
     /// `[time·batch, outputSize]`; names are prefixed with `prefix.`.
     @_specialize(where Scalar == Float)
-    public func backward(_ dOutput: Matrix<Scalar>, cache: Cache, prefix: String) -> ParameterGradients<Scalar> {
+    public func backward(_ dOutput: Matrix<Scalar>, cache: Cache, prefix: String)
+        -> ParameterGradients<Scalar>
+    {
         let input = cache.input
         let width = outputSize
         let wd = configuration.wordDimension
@@ -154,7 +170,9 @@ public struct WordEmbedder<Scalar: BLASScalar> {
         let cw = characterEncoder != nil ? 2 * h : 0
         dOutput.withUnsafePointer { d in
             dWords.withUnsafeMutablePointer { dw in
-                for (k, r) in tokenRows.enumerated() { (dw + k * wd).update(from: d + r * width, count: wd) }
+                for (k, r) in tokenRows.enumerated() {
+                    (dw + k * wd).update(from: d + r * width, count: wd)
+                }
             }
             if hasChars {
                 dForward.withUnsafeMutablePointer { df in
@@ -179,19 +197,23 @@ public struct WordEmbedder<Scalar: BLASScalar> {
             }
         }
         gradients.sparse[prefix + ".words.E"] = SparseRowGradient(
-            ids: tokenRows.map { input.wordIDs[$0] }, gradients: dWords, rowCount: words.vocabularySize)
+            ids: tokenRows.map { input.wordIDs[$0] }, gradients: dWords,
+            rowCount: words.vocabularySize)
         if hasChars, let characterEncoder, let characters, let charCache = cache.characterCache {
             let dOut = Matrix<Scalar>(rows: charCache.time * n, columns: 2 * h)
             let back = characterEncoder.backward(
-                dOut, dFinalStates: [RecurrentState(hidden: dForward), RecurrentState(hidden: dReverse)],
+                dOut,
+                dFinalStates: [RecurrentState(hidden: dForward), RecurrentState(hidden: dReverse)],
                 cache: charCache)
             gradients.add(back.gradient, prefix: prefix + ".characterEncoder")
             gradients.sparse[prefix + ".characters.E"] = SparseRowGradient(
-                ids: cache.characterIDs, gradients: back.dInput, rowCount: characters.vocabularySize)
+                ids: cache.characterIDs, gradients: back.dInput, rowCount: characters.vocabularySize
+            )
         }
         if let shapes {
             gradients.sparse[prefix + ".shapes.E"] = SparseRowGradient(
-                ids: tokenRows.map { input.shapeIDs[$0] }, gradients: dShapes, rowCount: shapes.vocabularySize)
+                ids: tokenRows.map { input.shapeIDs[$0] }, gradients: dShapes,
+                rowCount: shapes.vocabularySize)
         }
         return gradients
     }

@@ -157,19 +157,28 @@ public struct Trainer {
             modelConfiguration.internalScheme = .bioes
             modelConfiguration.outputScheme = fileScheme
             trainTags = try trainTags.map { try fileScheme.convert($0, to: .bioes, mode: .lenient) }
-            let types = Set(train.flatMap { (try? fileScheme.spans(from: $0.tags, mode: .lenient)) ?? [] }.map(\.type))
+            let types = Set(
+                train.flatMap { (try? fileScheme.spans(from: $0.tags, mode: .lenient)) ?? [] }.map(
+                    \.type))
             if let first = dev.first(where: { sentence in
-                ((try? fileScheme.spans(from: sentence.tags, mode: .lenient)) ?? []).contains { !types.contains($0.type) }
+                ((try? fileScheme.spans(from: sentence.tags, mode: .lenient)) ?? []).contains {
+                    !types.contains($0.type)
+                }
             }) {
-                let unseen = Set(dev.flatMap { (try? fileScheme.spans(from: $0.tags, mode: .lenient)) ?? [] }.map(\.type))
-                    .subtracting(types)
-                throw TrainingDataError.unseenLabels(path: devSource, labels: unseen.sorted(), firstLine: first.line)
+                let unseen = Set(
+                    dev.flatMap { (try? fileScheme.spans(from: $0.tags, mode: .lenient)) ?? [] }
+                        .map(\.type)
+                )
+                .subtracting(types)
+                throw TrainingDataError.unseenLabels(
+                    path: devSource, labels: unseen.sorted(), firstLine: first.line)
             }
         } else {
             let known = Set(trainTags.joined())
             if let first = dev.first(where: { $0.tags.contains { !known.contains($0) } }) {
                 let unseen = Set(dev.flatMap(\.tags)).subtracting(known)
-                throw TrainingDataError.unseenLabels(path: devSource, labels: unseen.sorted(), firstLine: first.line)
+                throw TrainingDataError.unseenLabels(
+                    path: devSource, labels: unseen.sorted(), firstLine: first.line)
             }
         }
         var tags = Set(trainTags.joined()).sorted()
@@ -180,24 +189,30 @@ public struct Trainer {
             minimumCount: options.minimumWordCount, extraWords: pretrained?.words ?? [])
         var random = SeededRandom(seed: options.seed)
         var network = TokenClassifierNetwork<Float>(
-            configuration: configuration, wordCount: encoder.words.count, characterCount: encoder.characters.count,
+            configuration: configuration, wordCount: encoder.words.count,
+            characterCount: encoder.characters.count,
             tagCount: tags.count, random: &random)
         if let pretrained {
-            network.embedder.words.table = pretrained.embeddingTable(
-                for: encoder.words, policy: unknownWordPolicy, random: &random
-            ).table
+            network.embedder.words.table =
+                pretrained.embeddingTable(
+                    for: encoder.words, policy: unknownWordPolicy, random: &random
+                ).table
         }
-        var optimizer = TrainingOptimizer(kind: options.optimizer, learningRate: Float(options.learningRate))
+        var optimizer = TrainingOptimizer(
+            kind: options.optimizer, learningRate: Float(options.learningRate))
         var state = LoopState()
         var options = self.options
         if resume, let checkpointPath, FileManager.default.fileExists(atPath: checkpointPath) {
             let restored = try Self.readCheckpoint(checkpointPath)
             let model = try TaggerModel(file: restored.model, path: checkpointPath)
-            (modelConfiguration, encoder, tags, network) = (model.configuration, model.inputEncoder, model.tags, model.network)
+            (modelConfiguration, encoder, tags, network) = (
+                model.configuration, model.inputEncoder, model.tags, model.network
+            )
             options = restored.header.options
             options.threads = self.options.threads
             state = restored.header.state
-            optimizer = TrainingOptimizer(kind: options.optimizer, learningRate: Float(options.learningRate))
+            optimizer = TrainingOptimizer(
+                kind: options.optimizer, learningRate: Float(options.learningRate))
             optimizer.restore(matrices: restored.optimizer, steps: state.steps)
         }
         let tagIDs = Dictionary(uniqueKeysWithValues: tags.enumerated().map { ($1, $0) })
@@ -206,7 +221,9 @@ public struct Trainer {
         let finalEncoder = encoder
         let finalTags = tags
         func makeModel(_ n: TokenClassifierNetwork<Float>) -> TaggerModel {
-            TaggerModel(configuration: finalConfiguration, inputEncoder: finalEncoder, tags: finalTags, network: n)
+            TaggerModel(
+                configuration: finalConfiguration, inputEncoder: finalEncoder, tags: finalTags,
+                network: n)
         }
         var best: TaggerModel? = nil
         let interrupted = try loop(
@@ -215,7 +232,9 @@ public struct Trainer {
             evaluate: { n in
                 let model = makeModel(n)
                 if task == .ner {
-                    return Evaluation.spanScores(model: model, sentences: dev, goldScheme: fileScheme).overall.f1
+                    return Evaluation.spanScores(
+                        model: model, sentences: dev, goldScheme: fileScheme
+                    ).overall.f1
                 }
                 return Evaluation.tokenAccuracy(model: model, sentences: dev).accuracy
             },
@@ -228,7 +247,8 @@ public struct Trainer {
             best = try? TaggerModel.load(path: outputPath)
         }
         return TrainingOutcome(
-            model: best ?? makeModel(network), bestScore: state.bestScore, bestEpoch: state.bestEpoch,
+            model: best ?? makeModel(network), bestScore: state.bestScore,
+            bestEpoch: state.bestEpoch,
             interrupted: interrupted)
     }
 
@@ -246,31 +266,38 @@ public struct Trainer {
         var labels = Set(train.map(\.label)).sorted()
         if let first = dev.first(where: { !labels.contains($0.label) }) {
             let unseen = Set(dev.map(\.label)).subtracting(labels)
-            throw TrainingDataError.unseenLabels(path: devSource, labels: unseen.sorted(), firstLine: first.line)
+            throw TrainingDataError.unseenLabels(
+                path: devSource, labels: unseen.sorted(), firstLine: first.line)
         }
         var encoder = InputEncoder(
             training: train.map(\.words), configuration: configuration.embedder,
             minimumCount: options.minimumWordCount, extraWords: pretrained?.words ?? [])
         var random = SeededRandom(seed: options.seed)
         var network = SentenceClassifierNetwork<Float>(
-            configuration: configuration, wordCount: encoder.words.count, characterCount: encoder.characters.count,
+            configuration: configuration, wordCount: encoder.words.count,
+            characterCount: encoder.characters.count,
             labelCount: labels.count, random: &random)
         if let pretrained {
-            network.embedder.words.table = pretrained.embeddingTable(
-                for: encoder.words, policy: unknownWordPolicy, random: &random
-            ).table
+            network.embedder.words.table =
+                pretrained.embeddingTable(
+                    for: encoder.words, policy: unknownWordPolicy, random: &random
+                ).table
         }
-        var optimizer = TrainingOptimizer(kind: options.optimizer, learningRate: Float(options.learningRate))
+        var optimizer = TrainingOptimizer(
+            kind: options.optimizer, learningRate: Float(options.learningRate))
         var state = LoopState()
         var options = self.options
         if resume, let checkpointPath, FileManager.default.fileExists(atPath: checkpointPath) {
             let restored = try Self.readCheckpoint(checkpointPath)
             let model = try SentimentModel(file: restored.model, path: checkpointPath)
-            (modelConfiguration, encoder, labels, network) = (model.configuration, model.inputEncoder, model.labels, model.network)
+            (modelConfiguration, encoder, labels, network) = (
+                model.configuration, model.inputEncoder, model.labels, model.network
+            )
             options = restored.header.options
             options.threads = self.options.threads
             state = restored.header.state
-            optimizer = TrainingOptimizer(kind: options.optimizer, learningRate: Float(options.learningRate))
+            optimizer = TrainingOptimizer(
+                kind: options.optimizer, learningRate: Float(options.learningRate))
             optimizer.restore(matrices: restored.optimizer, steps: state.steps)
         }
         let labelIDs = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($1, $0) })
@@ -278,13 +305,18 @@ public struct Trainer {
         let finalEncoder = encoder
         let finalLabels = labels
         func makeModel(_ n: SentenceClassifierNetwork<Float>) -> SentimentModel {
-            SentimentModel(configuration: finalConfiguration, inputEncoder: finalEncoder, labels: finalLabels, network: n)
+            SentimentModel(
+                configuration: finalConfiguration, inputEncoder: finalEncoder, labels: finalLabels,
+                network: n)
         }
         var best: SentimentModel? = nil
         let interrupted = try loop(
             network: &network, optimizer: &optimizer, state: &state, options: options,
-            sentences: train.map(\.words), targets: train.map { labelIDs[$0.label]! }, encoder: encoder,
-            evaluate: { n in Evaluation.classificationScores(model: makeModel(n), texts: dev).accuracy },
+            sentences: train.map(\.words), targets: train.map { labelIDs[$0.label]! },
+            encoder: encoder,
+            evaluate: { n in
+                Evaluation.classificationScores(model: makeModel(n), texts: dev).accuracy
+            },
             saveBest: { n in
                 best = makeModel(n)
                 if let outputPath { try best!.save(to: outputPath) }
@@ -294,7 +326,8 @@ public struct Trainer {
             best = try? SentimentModel.load(path: outputPath)
         }
         return TrainingOutcome(
-            model: best ?? makeModel(network), bestScore: state.bestScore, bestEpoch: state.bestEpoch,
+            model: best ?? makeModel(network), bestScore: state.bestScore,
+            bestEpoch: state.bestEpoch,
             interrupted: interrupted)
     }
 
@@ -310,7 +343,9 @@ public struct Trainer {
     }
 
     /// The batches of one epoch (sentence indices, each batch longest first).
-    static func batches(lengths: [Int], batchSize: Int, bucketBatches: Int, seed: UInt64, epoch: Int) -> [[Int]] {
+    static func batches(
+        lengths: [Int], batchSize: Int, bucketBatches: Int, seed: UInt64, epoch: Int
+    ) -> [[Int]] {
         var random = SeededRandom(seed: derivedSeed(seed, epoch, -1))
         var order = Array(lengths.indices)
         random.shuffle(&order)
@@ -334,7 +369,8 @@ public struct Trainer {
 
     /// Runs epochs from `state`; returns whether it was interrupted.
     func loop<N: TrainableNetwork>(
-        network: inout N, optimizer: inout TrainingOptimizer, state: inout LoopState, options: TrainingOptions,
+        network: inout N, optimizer: inout TrainingOptimizer, state: inout LoopState,
+        options: TrainingOptions,
         sentences: [[String]], targets: [N.Target], encoder: InputEncoder, evaluate: (N) -> Double,
         saveBest: (N) throws -> Void, checkpointFile: (N) throws -> ModelFile
     ) throws -> Bool where N.Scalar == Float {
@@ -366,7 +402,8 @@ public struct Trainer {
         while state.epoch <= options.epochs {
             let epoch = state.epoch
             let batches = Self.batches(
-                lengths: lengths, batchSize: options.batchSize, bucketBatches: options.bucketBatches,
+                lengths: lengths, batchSize: options.batchSize,
+                bucketBatches: options.bucketBatches,
                 seed: options.seed, epoch: epoch)
             let start = Stopwatch.now()
             var lossSum = 0.0
@@ -392,14 +429,19 @@ public struct Trainer {
                 var (loss, gradients) = network.lossAndGradients(
                     input, targets: batch.map { targets[$0] }, training: true, random: &random)
                 guard loss.isFinite else {
-                    throw TrainingError.nonFiniteLoss(value: Double(loss)).at(epoch: epoch, batch: b + 1)
+                    throw TrainingError.nonFiniteLoss(value: Double(loss)).at(
+                        epoch: epoch, batch: b + 1)
                 }
                 let norm = gradients.squaredNorm.squareRoot()
                 if !norm.isFinite {
-                    throw TrainingError.nonFiniteGradient(parameter: gradients.firstNonFinite() ?? "?")
-                        .at(epoch: epoch, batch: b + 1)
+                    throw TrainingError.nonFiniteGradient(
+                        parameter: gradients.firstNonFinite() ?? "?"
+                    )
+                    .at(epoch: epoch, batch: b + 1)
                 }
-                if options.clip > 0, norm > options.clip { gradients.scale(by: Float(options.clip / norm)) }
+                if options.clip > 0, norm > options.clip {
+                    gradients.scale(by: Float(options.clip / norm))
+                }
                 optimizer.step(&network, gradients: gradients)
                 lossSum += Double(loss)
                 lossCount += 1
@@ -408,13 +450,15 @@ public struct Trainer {
                 if let onEvent {
                     let elapsed = max(1e-9, Stopwatch.now() - start)
                     let rate = Double(tokensDone) / elapsed
-                    let remaining = Double(totalTokens - skippedTokens - tokensDone) / max(rate, 1e-9)
+                    let remaining =
+                        Double(totalTokens - skippedTokens - tokensDone) / max(rate, 1e-9)
                     onEvent(
                         .progress(
                             TrainingProgress(
                                 epoch: epoch, epochs: options.epochs, sentencesDone: sentencesDone,
                                 sentenceCount: sentences.count, tokensPerSecond: rate,
-                                runningLoss: lossSum / Double(lossCount), secondsRemaining: remaining)))
+                                runningLoss: lossSum / Double(lossCount),
+                                secondsRemaining: remaining)))
                 }
             }
             let seconds = Stopwatch.now() - start
@@ -433,8 +477,10 @@ public struct Trainer {
             onEvent?(
                 .epochFinished(
                     EpochSummary(
-                        epoch: epoch, loss: lossCount > 0 ? lossSum / Double(lossCount) : 0, devScore: score,
-                        improved: improved, bestScore: state.bestScore, bestEpoch: state.bestEpoch, seconds: seconds,
+                        epoch: epoch, loss: lossCount > 0 ? lossSum / Double(lossCount) : 0,
+                        devScore: score,
+                        improved: improved, bestScore: state.bestScore, bestEpoch: state.bestEpoch,
+                        seconds: seconds,
                         tokensPerSecond: Double(tokensDone) / max(seconds, 1e-9))))
             try saveCheckpoint()
             if state.badEpochs >= options.patience {
@@ -451,7 +497,8 @@ public struct Trainer {
     ) {
         let file = try ModelFile.read(from: path)
         guard file.architecture == checkpointArchitecture else {
-            throw ModelError.wrongKind(path: path, architecture: file.architecture, expected: checkpointArchitecture)
+            throw ModelError.wrongKind(
+                path: path, architecture: file.architecture, expected: checkpointArchitecture)
         }
         let header = try file.decodeConfiguration(CheckpointHeader.self)
         var optimizer: [String: Matrix<Float>] = [:]

@@ -52,7 +52,9 @@ public enum CorpusFormat: String, Codable, CaseIterable, Sendable {
     public static func infer(path: String, task: TaggingTask) -> CorpusFormat {
         let name = path.lowercased()
         if name.hasSuffix(".conllu") { return .conllu }
-        if name.hasSuffix(".iob2") || name.hasSuffix(".iob") || name.hasSuffix(".bio") { return .iob2 }
+        if name.hasSuffix(".iob2") || name.hasSuffix(".iob") || name.hasSuffix(".bio") {
+            return .iob2
+        }
         if name.hasSuffix(".conll") { return .conll }
         switch task {
         case .pos: return .conllu
@@ -81,11 +83,13 @@ public enum TrainingDataError: LocalizedError, Equatable {
         case .noSentences(let path):
             return "\(path): the file holds no sentences; check the path and --format"
         case .unseenLabels(let path, let labels, let line):
-            return "\(path):\(line): labels never seen in the training file: \(labels.joined(separator: ", ")); train on data that has them or fix the file"
+            return
+                "\(path):\(line): labels never seen in the training file: \(labels.joined(separator: ", ")); train on data that has them or fix the file"
         case .formatMismatch(let path, let format, let task):
             return "\(path): format \(format.rawValue) cannot be used for --task \(task.rawValue)"
         case .badTagColumn(let path, let column, let line):
-            return "\(path):\(line): tag column \(column) does not exist on this line; check --tag-column (counted from 1)"
+            return
+                "\(path):\(line): tag column \(column) does not exist on this line; check --tag-column (counted from 1)"
         case .invalidTags(let path, let line, let reason):
             return "\(path):\(line): \(reason); check --tag-scheme"
         }
@@ -109,11 +113,15 @@ public enum TrainingData {
                 for entry in sentence.words {
                     let columns = entry.columns
                     guard column >= 0, column < columns.count else {
-                        throw TrainingDataError.badTagColumn(path: path, column: column + 1, line: sentence.lineNumber)
+                        throw TrainingDataError.badTagColumn(
+                            path: path, column: column + 1, line: sentence.lineNumber)
                     }
                     tags.append(columns[column])
                 }
-                if !words.isEmpty { result.append(TrainingSentence(words: words, tags: tags, line: sentence.lineNumber)) }
+                if !words.isEmpty {
+                    result.append(
+                        TrainingSentence(words: words, tags: tags, line: sentence.lineNumber))
+                }
             }
             return result
         case .conll, .iob2:
@@ -133,7 +141,9 @@ public enum TrainingData {
                     throw TrainingDataError.badTagColumn(
                         path: path, column: sentence.tagColumn + 1, line: sentence.lineNumber)
                 }
-                result.append(TrainingSentence(words: sentence.tokens, tags: sentence.tags, line: sentence.lineNumber))
+                result.append(
+                    TrainingSentence(
+                        words: sentence.tokens, tags: sentence.tags, line: sentence.lineNumber))
             }
             return result
         case .sentiment:
@@ -142,20 +152,25 @@ public enum TrainingData {
     }
 
     /// Reads labelled sentences (`LABEL TEXT` lines; the text split on spaces), with any labels.
-    public static func readLabelled(path: String, format: CorpusFormat = .sentiment) throws -> [TrainingText] {
+    public static func readLabelled(path: String, format: CorpusFormat = .sentiment) throws
+        -> [TrainingText]
+    {
         guard format == .sentiment else {
             throw TrainingDataError.formatMismatch(path: path, format: format, task: .sentiment)
         }
         return try SentimentReader.read(path: path, labels: nil).map { example in
             TrainingText(
-                words: example.text.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init),
+                words: example.text.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(
+                    String.init),
                 label: example.label, line: example.lineNumber)
         }.filter { !$0.words.isEmpty }
     }
 
     /// Checks that `sentences` decode in `scheme` (lenient decoding is used anyway; this
     /// rejects tags the scheme does not have).
-    public static func validate(_ sentences: [TrainingSentence], scheme: TagScheme, path: String) throws {
+    public static func validate(_ sentences: [TrainingSentence], scheme: TagScheme, path: String)
+        throws
+    {
         for sentence in sentences {
             do {
                 _ = try scheme.spans(from: sentence.tags, mode: .lenient)

@@ -37,7 +37,9 @@ public struct TrainingOptimizer {
     }
 
     /// Applies one update to every parameter of `network` that has a gradient.
-    public mutating func step<N: TrainableNetwork>(_ network: inout N, gradients: ParameterGradients<Float>)
+    public mutating func step<N: TrainableNetwork>(
+        _ network: inout N, gradients: ParameterGradients<Float>
+    )
     where N.Scalar == Float {
         network.visitParameters { name, value in
             if let g = gradients.dense[name] {
@@ -49,7 +51,9 @@ public struct TrainingOptimizer {
     }
 
     /// Updates `value` (all rows, or only `rows`, whose gradients are the rows of `gradient`).
-    mutating func update(_ value: inout Matrix<Float>, name: String, rows: [Int]?, gradient: Matrix<Float>) {
+    mutating func update(
+        _ value: inout Matrix<Float>, name: String, rows: [Int]?, gradient: Matrix<Float>
+    ) {
         let width = value.columns
         let total = value.count
         if kind == .sgd {
@@ -76,9 +80,11 @@ public struct TrainingOptimizer {
         let c1 = learningRate / (1 - Float(Double(beta1).power(t)))
         let c2 = 1 / Float((1 - Double(beta2).power(t)).squareRoot())
         let (b1, b2, eps) = (beta1, beta2, epsilon)
-        func kernel(_ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>,
-            _ v: UnsafeMutablePointer<Float>, _ n: Int)
-        {
+        func kernel(
+            _ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>,
+            _ m: UnsafeMutablePointer<Float>,
+            _ v: UnsafeMutablePointer<Float>, _ n: Int
+        ) {
             for i in 0..<n {
                 let gi = g[i]
                 let mi = b1 * m[i] + (1 - b1) * gi
@@ -94,7 +100,9 @@ public struct TrainingOptimizer {
                     second[name]!.withUnsafeMutablePointer { v in
                         if let rows {
                             for (k, r) in rows.enumerated() {
-                                kernel(w + r * width, g + k * width, m + r * width, v + r * width, width)
+                                kernel(
+                                    w + r * width, g + k * width, m + r * width, v + r * width,
+                                    width)
                             }
                         } else {
                             kernel(w, g, m, v, total)
@@ -107,7 +115,9 @@ public struct TrainingOptimizer {
 
     /// The state as named matrices (`m.<name>`, `v.<name>`) for a checkpoint.
     public var stateMatrices: [(name: String, matrix: Matrix<Float>)] {
-        first.keys.sorted().flatMap { name in [("m." + name, first[name]!), ("v." + name, second[name]!)] }
+        first.keys.sorted().flatMap { name in
+            [("m." + name, first[name]!), ("v." + name, second[name]!)]
+        }
     }
 
     /// Restores state saved by `stateMatrices` and `steps`.
