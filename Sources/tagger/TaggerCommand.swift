@@ -6,5 +6,8 @@ struct TaggerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tagger",
         abstract: "Tokenize, tag and classify English text with recurrent networks.",
-        subcommands: [TokenizeCommand.self, TrainCommand.self, EvalCommand.self, BenchmarkCommand.self])
+        subcommands: [
+            TokenizeCommand.self, TagCommand.self, ClassifyCommand.self, TrainCommand.self,
+            EvalCommand.self, BenchmarkCommand.self,
+        ])
 }

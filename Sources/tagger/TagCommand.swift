@@ -1,0 +1,170 @@
+import ArgumentParser
+import Foundation
+import Tagging
+import Text
+
+/// The token-level tasks whose shipped model `tagger tag` uses without `--model`.
+enum TagTask: String, ExpressibleByArgument, CaseIterable {
+    /// Part-of-speech tags (models/pos-en.model).
+    case pos
+    /// Named entities (models/ner-en.model).
+    case ner
+
+    /// The model task.
+    var task: TaggingTask { self == .pos ? .pos : .ner }
+    /// The shipped model.
+    var defaultModel: DefaultModel { self == .pos ? .pos : .ner }
+}
+
+/// Failures of `tagger tag` and `tagger classify` that are not input or model-file errors.
+enum TagCommandError: LocalizedError, Equatable {
+    /// `--task` asked for one task and `--model` is a model of another.
+    case taskMismatch(path: String, modelTask: String, requested: String)
+
+    /// A one-line message that says what to do.
+    var errorDescription: String? {
+        switch self {
+        case .taskMismatch(let path, let modelTask, let requested):
+            return
+                "\(path) is a \(modelTask) model but --task \(requested) was given; drop --task or pass a \(requested) model"
+        }
+    }
+}
+
+/// Options shared by `tagger tag` and `tagger classify`: where the input comes from and how
+/// it is read.
+struct StreamInputOptions: ParsableArguments {
+    @Option(help: "Read this file instead of standard input.")
+    var inputFile: String?
+
+    @Flag(help: "Replace invalid UTF-8 by U+FFFD instead of stopping with an error.")
+    var replaceInvalid = false
+
+    @Option(
+        help: ArgumentHelp(
+            "Sentences tagged together at most; output is written and flushed after each batch.",
+            valueName: "n"))
+    var batchSize = 256
+
+    @Option(
+        help:
+            "A tokenizer lexicon trained by `tagger train --task tokenize` (default: the bundled English one)."
+    )
+    var lexicon: String?
+
+    func validate() throws {
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+    }
+
+    /// The line reader over the input file or standard input.
+    func lineReader() throws -> LineReader {
+        let options = LineReader.Options(replaceInvalid: replaceInvalid)
+        if let inputFile { return try LineReader(path: inputFile, options: options) }
+        return LineReader.standardInput(options: options)
+    }
+}
+
+/// `tagger tag`: POS or NER tags for text, tokens or CoNLL-U, streamed in batches.
+struct TagCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tag",
+        abstract: "Tag text with a part-of-speech or named-entity model.",
+        discussion: """
+            Input (--input): text is raw UTF-8, one sentence a line, tokenized by the tokenizer \
+            (with --split-sentences: running text, split into sentences; a blank line always ends \
+            one); tokens is one token a line (the first column: up to the first tab, or the \
+            first space in a line without tabs) with a blank line after each sentence; conllu \
+            keeps the gold tokens and every other column.
+
+            Output (--format): text is word/TAG separated by spaces, one line per sentence (a \
+            blank input line gives a blank line); conll is word<TAB>tag a line with a blank line \
+            after each sentence; conllu fills the --column of each syntactic word (default: UPOS \
+            for POS models, MISC as NER=TAG for NER models) and keeps every other column and \
+            comment byte for byte (text input gets # sent_id and # text comments and the \
+            placeholder tree of `tagger tokenize`); json is one object a line: \
+            {"text", "tokens": [{"text", "start", "end", "tag", "probability"}], \
+            "entities": [{"start", "end", "type", "text"}]}, where start and end are offsets in \
+            Unicode scalars (code points) into "text" (the input line; for tokens input the tokens \
+            joined by spaces; for conllu input the text rebuilt from FORM and SpaceAfter). The \
+            words of a multiword token share its offsets.
+
+            Without --model the shipped model is used (--task pos: pos-en.model, --task ner: \
+            ner-en.model) from $TAGGER_MODELS, else the models/ directory found above the \
+            executable, else ./models; `make models` trains them.
+
+            The input is read on a second thread and tagged in batches of whatever has arrived \
+            (at most --batch-size sentences); output is flushed after each batch, so a pipe sees \
+            the first sentence before the input ends and memory stays flat on large inputs \
+            (with --split-sentences a paragraph is held whole).
+            """)
+
+    @Option(help: "A model trained by `tagger train --task pos|ner` (default: the shipped model).")
+    var model: String?
+
+    @Option(help: "Which shipped model to use without --model: pos or ner (default: pos).")
+    var task: TagTask?
+
+    @Option(help: "Input format: text, tokens or conllu.")
+    var input: TagInputFormat = .text
+
+    @Option(help: "Output format: text, conllu, json or conll.")
+    var format: TagOutputFormat = .text
+
+    @Option(
+        help:
+            "The CoNLL-U column that receives the tags: upos, xpos or misc (default: upos for POS, misc for NER)."
+    )
+    var column: CoNLLUColumn?
+
+    @Flag(help: "Treat text input as running text and split it into sentences.")
+    var splitSentences = false
+
+    @OptionGroup var stream: StreamInputOptions
+
+    @OptionGroup var segmentation: SegmentationOptions
+
+    func validate() throws {
+        if splitSentences && input != .text {
+            throw ValidationError("--split-sentences applies to --input text only")
+        }
+        if column != nil && format != .conllu {
+            throw ValidationError("--column applies to --format conllu only")
+        }
+    }
+
+    func run() throws {
+        let path = try model ?? ModelLocator().existingPath(of: (task ?? .pos).defaultModel)
+        let tagger = try TaggerModel.load(path: path)
+        if let task, task.task != tagger.task {
+            throw TagCommandError.taskMismatch(
+                path: path, modelTask: tagger.task.rawValue, requested: task.rawValue)
+        }
+        let tokenizer = try loadTokenizer(stream.lexicon)
+        let segmenter = splitSentences ? try segmentation.load(tokenizer: tokenizer) : nil
+        let source = SentenceSource(
+            lines: try stream.lineReader(), format: input, tokenizer: tokenizer,
+            segmenter: segmenter)
+        let writer = ByteWriter.standardOutput()
+        var output = TagWriter(
+            format: format, task: tagger.task,
+            column: column ?? (tagger.task == .ner ? .misc : .upos), writer: writer)
+        let prefetcher = Prefetcher(capacity: 2 * stream.batchSize) { try source.next() }
+        var first = true
+        while true {
+            let batch = try prefetcher.nextBatch(maximum: stream.batchSize)
+            if batch.isEmpty { break }
+            if first, input == .conllu, format == .conllu, source.hadByteOrderMark {
+                try writer.write([0xEF, 0xBB, 0xBF] as [UInt8])
+            }
+            first = false
+            let predictions = tagger.tag(batch.map(\.words))
+            for (sentence, prediction) in zip(batch, predictions) {
+                try output.write(
+                    sentence, predictions: prediction,
+                    entities: tagger.entities(in: prediction.map(\.tag)))
+            }
+            try writer.flush()
+        }
+        try writer.close()
+    }
+}
