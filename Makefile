@@ -30,9 +30,27 @@ build: setup
 test: setup
 	CORPORA=$(abspath $(CORPORA)) $(SWIFT) test -c $(CONFIG) --disable-swift-testing
 
+# Tags three sentences with the shipped models (`make models`); a missing model is
+# reported and the sentences are shown tokenized instead.
 demo: setup build
-	@echo '$$ tagger benchmark blas'
-	@$(TAGGER) benchmark blas
+	@models="$${TAGGER_MODELS:-models}"; missing=""; \
+	sentences() { printf '%s\n' "Alice Smith moved to Paris in 2019." \
+		"The film was a delight from start to finish." "I don't think the service was any good."; }; \
+	if [ -f "$$models/pos-en.model" ]; then \
+		echo '$$ tagger tag < sentences.txt'; sentences | $(TAGGER) tag || exit 1; echo; \
+	else missing="$$missing pos-en.model"; fi; \
+	if [ -f "$$models/ner-en.model" ]; then \
+		echo '$$ tagger tag --task ner --format json < sentences.txt'; \
+		sentences | $(TAGGER) tag --task ner --format json || exit 1; echo; \
+	else missing="$$missing ner-en.model"; fi; \
+	if [ -f "$$models/sentiment-en.model" ]; then \
+		echo '$$ tagger classify < sentences.txt'; sentences | $(TAGGER) classify || exit 1; echo; \
+	else missing="$$missing sentiment-en.model"; fi; \
+	if [ -n "$$missing" ]; then \
+		echo "Not in $$models/:$$missing (run 'make models' to train them). The tokenizer alone:"; \
+		echo '$$ tagger tokenize --format tokens < sentences.txt'; \
+		sentences | $(TAGGER) tokenize --format tokens; \
+	fi
 
 bench: setup build
 	$(TAGGER) benchmark blas

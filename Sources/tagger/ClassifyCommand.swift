@@ -30,7 +30,8 @@ struct ClassifyCommand: ParsableCommand {
             has arrived (at most --batch-size); output is flushed after each batch.
             """)
 
-    @Option(help: "A model trained by `tagger train --task sentiment` (default: the shipped model).")
+    @Option(
+        help: "A model trained by `tagger train --task sentiment` (default: the shipped model).")
     var model: String?
 
     @Option(help: "Output format: tsv or json.")

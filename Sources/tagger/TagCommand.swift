@@ -84,8 +84,8 @@ struct TagCommand: ParsableCommand {
             placeholder tree of `tagger tokenize`); json is one object a line: \
             {"text", "tokens": [{"text", "start", "end", "tag", "probability"}], \
             "entities": [{"start", "end", "type", "text"}]}, where start and end are offsets in \
-            Unicode scalars (code points) into "text" (the input line; for tokens input the tokens \
-            joined by spaces; for conllu input the text rebuilt from FORM and SpaceAfter). The \
+            Unicode scalars (code points) into "text" (the input line; with --split-sentences the \
+            sentence, from its first token to its last; for tokens input the tokens joined by spaces; for conllu input the text rebuilt from FORM and SpaceAfter). The \
             words of a multiword token share its offsets.
 
             Without --model the shipped model is used (--task pos: pos-en.model, --task ner: \

@@ -114,11 +114,11 @@ struct InputSentence {
         let byteBase = first.utf8Range.lowerBound
         let rebased = tokens.map { token -> Token in
             var token = token
+            let scalars = token.scalarRange
+            let bytes = token.utf8Range
             token.scalarRange =
-                (token.scalarRange.lowerBound - scalarBase)..<(token.scalarRange.upperBound
-                - scalarBase)
-            token.utf8Range =
-                (token.utf8Range.lowerBound - byteBase)..<(token.utf8Range.upperBound - byteBase)
+                (scalars.lowerBound - scalarBase)..<(scalars.upperBound - scalarBase)
+            token.utf8Range = (bytes.lowerBound - byteBase)..<(bytes.upperBound - byteBase)
             return token
         }
         self.init(text: String(paragraph[start..<end]), tokens: rebased)

@@ -153,7 +153,8 @@ struct TagWriter {
         var text = sentence.text
         if let first = sentence.tokens.first, let last = sentence.tokens.last {
             text = String(
-                text[first.stringRange(in: text).lowerBound..<last.stringRange(in: text).upperBound])
+                text[first.stringRange(in: text).lowerBound..<last.stringRange(in: text).upperBound]
+            )
         }
         if text.utf8.contains(where: { $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
             text = text.split(whereSeparator: { $0.isNewline || $0 == "\t" }).joined(separator: " ")
@@ -190,7 +191,8 @@ struct TagWriter {
             let range = sentence.tokens[sentence.wordTokens[k]].scalarRange
             if k > 0 { result += "," }
             result +=
-                "{\"text\":" + JSONText.quoted(word) + ",\"start\":\(range.lowerBound),\"end\":\(range.upperBound),\"tag\":"
+                "{\"text\":" + JSONText.quoted(word)
+                + ",\"start\":\(range.lowerBound),\"end\":\(range.upperBound),\"tag\":"
                 + JSONText.quoted(predictions[k].tag) + ",\"probability\":"
                 + JSONText.probability(predictions[k].probability) + "}"
         }

@@ -33,7 +33,8 @@ final class ClassifyCommandTests: XCTestCase {
             let fields = line.split(separator: "\t")
             XCTAssertEqual(fields.count, 2, String(line))
             guard fields.count == 2 else { continue }
-            XCTAssertTrue(fields[1].range(of: #"^[01]\.[0-9]{4}$"#, options: .regularExpression) != nil)
+            XCTAssertTrue(
+                fields[1].range(of: #"^[01]\.[0-9]{4}$"#, options: .regularExpression) != nil)
             XCTAssertEqual(Float(fields[1])!, p.max()!, accuracy: 2e-4)
         }
         XCTAssertEqual(lines[0].split(separator: "\t").first, "positive")
@@ -64,11 +65,13 @@ final class ClassifyCommandTests: XCTestCase {
 
     func testDefaultModelAndErrors() throws {
         _ = TinyModels.sentiment
-        let found = try classify([], "a fine film\n", environment: ["TAGGER_MODELS": TinyModels.directory])
+        let found = try classify(
+            [], "a fine film\n", environment: ["TAGGER_MODELS": TinyModels.directory])
         XCTAssertEqual(found.status, 0, found.stderr)
         XCTAssertTrue(found.stdout.hasPrefix("positive\t"), found.stdout)
 
-        let missing = try classify([], "a fine film\n", environment: ["TAGGER_MODELS": "/nonexistent/models"])
+        let missing = try classify(
+            [], "a fine film\n", environment: ["TAGGER_MODELS": "/nonexistent/models"])
         XCTAssertEqual(missing.status, 1)
         XCTAssertTrue(missing.stderr.contains("sentiment-en.model"), missing.stderr)
         XCTAssertTrue(missing.stderr.contains("make models"), missing.stderr)
@@ -85,7 +88,8 @@ final class ClassifyCommandTests: XCTestCase {
             ["classify", "--model", TinyModels.sentiment],
             input: Array("a fine film\nloved".utf8) + [0xE2, 0x28])
         XCTAssertEqual(invalid.status, 1)
-        XCTAssertTrue(invalid.stderr.contains(":2: invalid UTF-8 at byte offset 17"), invalid.stderr)
+        XCTAssertTrue(
+            invalid.stderr.contains(":2: invalid UTF-8 at byte offset 17"), invalid.stderr)
         XCTAssertTrue(invalid.stdout.hasPrefix("positive\t"), invalid.stdout)
 
         let usage = try classify(["--model", TinyModels.sentiment, "--format", "conllu"], "")

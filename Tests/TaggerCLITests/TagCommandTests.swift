@@ -66,6 +66,7 @@ enum TinyModels {
         let path =
             NSTemporaryDirectory() + "tag-cli-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        atexit { try? FileManager.default.removeItem(atPath: TinyModels.directory) }
         return path
     }()
 
@@ -151,20 +152,23 @@ final class TagCommandTests: XCTestCase {
     func tag(_ arguments: [String], _ input: String, environment: [String: String] = [:])
         throws -> TaggerProcess.Result
     {
-        try TaggerProcess.run(["tag"] + arguments, input: Array(input.utf8), environment: environment)
+        try TaggerProcess.run(
+            ["tag"] + arguments, input: Array(input.utf8), environment: environment)
     }
 
     /// Replaces every `"probability":0.1234` by `"probability":P` so lines compare exactly.
     func maskingProbabilities(_ text: String) -> String {
         text.replacingOccurrences(
-            of: #""probability":[01]\.[0-9]{4}"#, with: #""probability":P"#, options: .regularExpression)
+            of: #""probability":[01]\.[0-9]{4}"#, with: #""probability":P"#,
+            options: .regularExpression)
     }
 
     func testTextInputTextOutputKeepsOneLinePerInputLine() throws {
         let result = try tag(["--model", TinyModels.pos], "The cat ran.\n\nDogs bark.\n")
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertEqual(result.stderr, "")
-        XCTAssertEqual(result.stdout, "The/DET cat/NOUN ran/VERB ./PUNCT\n\nDogs/NOUN bark/VERB ./PUNCT\n")
+        XCTAssertEqual(
+            result.stdout, "The/DET cat/NOUN ran/VERB ./PUNCT\n\nDogs/NOUN bark/VERB ./PUNCT\n")
     }
 
     func testDefaultModelComesFromTaggerModels() throws {
@@ -177,6 +181,21 @@ final class TagCommandTests: XCTestCase {
             environment: ["TAGGER_MODELS": TinyModels.directory])
         XCTAssertEqual(ner.status, 0, ner.stderr)
         XCTAssertEqual(ner.stdout, "Alice/B-PER lives/O in/O Paris/B-LOC ./O\n")
+    }
+
+    /// Without `$TAGGER_MODELS` the models directory is found above the executable: the
+    /// repository's `models/`.
+    func testDefaultModelsDirectoryIsFoundAboveTheExecutable() throws {
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        let expected = repository.appendingPathComponent("models/pos-en.model").path
+        let result = try tag([], "Dogs bark.\n", environment: ["TAGGER_MODELS": ""])
+        if FileManager.default.fileExists(atPath: expected) {
+            XCTAssertEqual(result.status, 0, result.stderr)
+        } else {
+            XCTAssertEqual(result.status, 1)
+            XCTAssertTrue(result.stderr.contains(expected), result.stderr)
+        }
     }
 
     func testTokensInputConllOutput() throws {
@@ -252,7 +271,10 @@ final class TagCommandTests: XCTestCase {
         XCTAssertEqual(pos.stdout, Self.goldCoNLLU(upos: gold, misc: misc))
 
         let xpos = try tag(
-            ["--model", TinyModels.pos, "--input", "conllu", "--format", "conllu", "--column", "misc"],
+            [
+                "--model", TinyModels.pos, "--input", "conllu", "--format", "conllu", "--column",
+                "misc",
+            ],
             input)
         XCTAssertEqual(xpos.status, 0, xpos.stderr)
         var withTags = misc
@@ -267,11 +289,13 @@ final class TagCommandTests: XCTestCase {
             ["--model", TinyModels.pos, "--input", "conllu", "--format", "conll"], input)
         XCTAssertEqual(
             conll.stdout,
-            "I\tPRON\ndo\tAUX\nn't\tPART\nknow\tVERB\n.\tPUNCT\n\nDogs\tNOUN\nbark\tVERB\n.\tPUNCT\n\n")
+            "I\tPRON\ndo\tAUX\nn't\tPART\nknow\tVERB\n.\tPUNCT\n\nDogs\tNOUN\nbark\tVERB\n.\tPUNCT\n\n"
+        )
     }
 
     func testNERCoNLLUOutputUsesMISC() throws {
-        let result = try tag(["--model", TinyModels.ner, "--format", "conllu"], "Bob Smith visited Acme.\n")
+        let result = try tag(
+            ["--model", TinyModels.ner, "--format", "conllu"], "Bob Smith visited Acme.\n")
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertEqual(
             result.stdout,
@@ -347,13 +371,15 @@ final class TagCommandTests: XCTestCase {
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertEqual(
             result.stdout,
-            "The/DET cat/NOUN ran/VERB ./PUNCT\nDogs/NOUN bark/VERB ./PUNCT\nThe/DET dog/NOUN ran/VERB ./PUNCT\n")
+            "The/DET cat/NOUN ran/VERB ./PUNCT\nDogs/NOUN bark/VERB ./PUNCT\nThe/DET dog/NOUN ran/VERB ./PUNCT\n"
+        )
     }
 
     func testEmptyInputGivesNoOutput() throws {
         for input in ["text", "tokens", "conllu"] {
             for format in ["text", "conllu", "json", "conll"] {
-                let result = try tag(["--model", TinyModels.pos, "--input", input, "--format", format], "")
+                let result = try tag(
+                    ["--model", TinyModels.pos, "--input", input, "--format", format], "")
                 XCTAssertEqual(result.status, 0, "\(input) → \(format): \(result.stderr)")
                 XCTAssertEqual(result.stdout, "", "\(input) → \(format)")
                 XCTAssertEqual(result.stderr, "", "\(input) → \(format)")
@@ -370,25 +396,29 @@ final class TagCommandTests: XCTestCase {
         XCTAssertEqual(result.stdout, "The/DET cat/NOUN ran/VERB ./PUNCT\n")
 
         let tokens = try TaggerProcess.run(
-            ["tag", "--model", TinyModels.pos, "--input", "conllu"], input: Array("1\ta".utf8) + [0xC3])
+            ["tag", "--model", TinyModels.pos, "--input", "conllu"],
+            input: Array("1\ta".utf8) + [0xC3])
         XCTAssertEqual(tokens.status, 1)
         XCTAssertTrue(tokens.stderr.contains("byte offset 3"), tokens.stderr)
 
         let replaced = try TaggerProcess.run(
-            ["tag", "--model", TinyModels.pos, "--replace-invalid", "--format", "conll"], input: input)
+            ["tag", "--model", TinyModels.pos, "--replace-invalid", "--format", "conll"],
+            input: input)
         XCTAssertEqual(replaced.status, 0, replaced.stderr)
         XCTAssertTrue(replaced.stdout.contains("\u{FFFD}"), replaced.stdout)
     }
 
     func testMissingModelsAndUsageErrors() throws {
-        let missing = try tag([], "Dogs bark.\n", environment: ["TAGGER_MODELS": "/nonexistent/models"])
+        let missing = try tag(
+            [], "Dogs bark.\n", environment: ["TAGGER_MODELS": "/nonexistent/models"])
         XCTAssertEqual(missing.status, 1)
         XCTAssertEqual(missing.stdout, "")
         XCTAssertTrue(missing.stderr.contains("/nonexistent/models/pos-en.model"), missing.stderr)
         XCTAssertTrue(missing.stderr.contains("--model"), missing.stderr)
         XCTAssertTrue(missing.stderr.contains("make models"), missing.stderr)
 
-        let ner = try tag(["--task", "ner"], "", environment: ["TAGGER_MODELS": "/nonexistent/models"])
+        let ner = try tag(
+            ["--task", "ner"], "", environment: ["TAGGER_MODELS": "/nonexistent/models"])
         XCTAssertEqual(ner.status, 1)
         XCTAssertTrue(ner.stderr.contains("ner-en.model"), ner.stderr)
 
@@ -441,7 +471,8 @@ final class TagCommandTests: XCTestCase {
             firstLine.fulfill()
         }
         wait(for: [firstLine], timeout: 60)
-        XCTAssertEqual(String(decoding: received.data, as: UTF8.self), "The/DET cat/NOUN ran/VERB ./PUNCT\n")
+        XCTAssertEqual(
+            String(decoding: received.data, as: UTF8.self), "The/DET cat/NOUN ran/VERB ./PUNCT\n")
         XCTAssertTrue(process.isRunning)
         stdin.fileHandleForWriting.write(Data("Dogs bark.\n".utf8))
         try stdin.fileHandleForWriting.close()
