@@ -63,6 +63,16 @@ final class ClassifyCommandTests: XCTestCase {
             lines[1], #"{"text":" ","label":null,"probability":null,"probabilities":null}"#)
     }
 
+    func testFirstOutputArrivesBeforeTheInputEnds() throws {
+        let run = try TaggerProcess.streamed(
+            ["classify", "--model", TinyModels.sentiment], first: "a fine film\n",
+            then: "hated it\n")
+        XCTAssertTrue(run.first.hasPrefix("positive\t"), run.first)
+        XCTAssertTrue(run.wasRunning)
+        XCTAssertTrue(run.rest.hasPrefix("negative\t"), run.rest)
+        XCTAssertEqual(run.status, 0)
+    }
+
     func testDefaultModelAndErrors() throws {
         _ = TinyModels.sentiment
         let found = try classify(

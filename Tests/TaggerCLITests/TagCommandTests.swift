@@ -58,6 +58,56 @@ struct TaggerProcess {
     }
 }
 
+extension TaggerProcess {
+    /// What a streamed run gave: the output read after writing `first` while standard
+    /// input was still open, whether the process was still running then, and the rest.
+    struct Streamed {
+        var first: String
+        var wasRunning: Bool
+        var rest: String
+        var status: Int32
+    }
+
+    /// Starts `tagger arguments`, writes `first`, reads up to the first line break of
+    /// output (waiting at most 60 s) with standard input still open, then writes `then`,
+    /// closes standard input and reads the rest.
+    static func streamed(_ arguments: [String], first: String, then: String) throws -> Streamed {
+        let process = Process()
+        process.executableURL = TaggerCLITests.taggerURL
+        process.arguments = arguments
+        let stdin = Pipe()
+        let stdout = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        stdin.fileHandleForWriting.write(Data(first.utf8))
+        let received = ReceivedData()
+        let firstLine = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            while !received.data.contains(0x0A) {
+                let chunk = stdout.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                received.data.append(chunk)
+            }
+            firstLine.signal()
+        }
+        let timedOut = firstLine.wait(timeout: .now() + 60) == .timedOut
+        let wasRunning = process.isRunning
+        if timedOut { process.terminate() }
+        stdin.fileHandleForWriting.write(Data(then.utf8))
+        try stdin.fileHandleForWriting.close()
+        if timedOut { firstLine.wait() }
+        let rest = stdout.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Streamed(
+            first: timedOut ? "" : String(decoding: received.data, as: UTF8.self),
+            wasRunning: wasRunning, rest: String(decoding: rest, as: UTF8.self),
+            status: process.terminationStatus)
+    }
+}
+
 /// Tiny models trained once per test run with the `Trainer` API (fixed seed), saved to a
 /// temporary directory that the tests pass to `--model` or `$TAGGER_MODELS`.
 enum TinyModels {
@@ -448,38 +498,24 @@ final class TagCommandTests: XCTestCase {
     }
 
     func testFirstOutputArrivesBeforeTheInputEnds() throws {
-        let process = Process()
-        process.executableURL = TaggerCLITests.taggerURL
-        process.arguments = ["tag", "--model", TinyModels.pos]
-        let stdin = Pipe()
-        let stdout = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        defer { if process.isRunning { process.terminate() } }
-        stdin.fileHandleForWriting.write(Data("The cat ran.\n".utf8))
-        // Read the first line while standard input is still open.
-        let received = ReceivedData()
-        let firstLine = expectation(description: "first line")
-        DispatchQueue.global().async {
-            while !received.data.contains(0x0A) {
-                let chunk = stdout.fileHandleForReading.availableData
-                if chunk.isEmpty { break }
-                received.data.append(chunk)
-            }
-            firstLine.fulfill()
-        }
-        wait(for: [firstLine], timeout: 60)
-        XCTAssertEqual(
-            String(decoding: received.data, as: UTF8.self), "The/DET cat/NOUN ran/VERB ./PUNCT\n")
-        XCTAssertTrue(process.isRunning)
-        stdin.fileHandleForWriting.write(Data("Dogs bark.\n".utf8))
-        try stdin.fileHandleForWriting.close()
-        let rest = stdout.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0)
-        XCTAssertEqual(String(decoding: rest, as: UTF8.self), "Dogs/NOUN bark/VERB ./PUNCT\n")
+        let run = try TaggerProcess.streamed(
+            ["tag", "--model", TinyModels.pos], first: "The cat ran.\n", then: "Dogs bark.\n")
+        XCTAssertEqual(run.first, "The/DET cat/NOUN ran/VERB ./PUNCT\n")
+        XCTAssertTrue(run.wasRunning)
+        XCTAssertEqual(run.rest, "Dogs/NOUN bark/VERB ./PUNCT\n")
+        XCTAssertEqual(run.status, 0)
+    }
+
+    func testInputFile() throws {
+        let path = TinyModels.directory + "/input-\(UUID().uuidString).txt"
+        try Data("Dogs bark.\n".utf8).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let result = try tag(["--model", TinyModels.pos, "--input-file", path], "ignored\n")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stdout, "Dogs/NOUN bark/VERB ./PUNCT\n")
+        let missing = try tag(["--model", TinyModels.pos, "--input-file", path + ".absent"], "")
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.stderr.contains(path + ".absent"), missing.stderr)
     }
 
     func testLargeInputIsTaggedInBatches() throws {
