@@ -31,6 +31,12 @@ struct SentenceTrainingOptions: ParsableArguments {
     @Option(help: "Tokens per training window.")
     var trainingWindow = 100
 
+    @Option(help: "Networks trained with consecutive seeds and averaged (an ensemble).")
+    var members = 1
+
+    @Option(help: "Keep at most this many words (the most frequent) in the vocabulary.")
+    var maxWords = 8000
+
     /// Trains on `train`, selects the epoch and threshold on `dev`, writes `output`.
     func train(train: String, dev: String?, output: String) throws {
         guard let dev else {
@@ -46,6 +52,8 @@ struct SentenceTrainingOptions: ParsableArguments {
         trainer.wordDropout = wordDropout
         trainer.outputDropout = outputDropout
         trainer.trainingWindow = trainingWindow
+        trainer.members = members
+        trainer.maximumWords = maxWords
         trainer.configuration.hiddenSize = hiddenSize
         trainer.configuration.wordDimension = wordDimension
         var err = StandardError()
@@ -53,19 +61,31 @@ struct SentenceTrainingOptions: ParsableArguments {
         let splitter = trainer.train(
             train: trainSentences, dev: devSentences, tokenizer: .english
         ) { report in
+            if report.member == 0 {
+                print(
+                    String(
+                        format: "ensemble: dev Sentences F1 %.2f at thresholds %.2f / %.2f",
+                        100 * report.devF1, report.threshold, report.unpunctuatedThreshold),
+                    to: &err)
+                return
+            }
             print(
                 String(
-                    format: "epoch %d: loss %.4f, dev Sentences F1 %.2f at threshold %.2f (%.1f s)",
-                    report.epoch, report.loss, 100 * report.devF1, report.threshold,
-                    report.seconds), to: &err)
+                    format:
+                        "member %d epoch %d: loss %.4f, dev Sentences F1 %.2f at thresholds %.2f / %.2f (%.1f s)",
+                    report.member, report.epoch, report.loss, 100 * report.devF1,
+                    report.threshold, report.unpunctuatedThreshold, report.seconds), to: &err)
         }
         try splitter.write(to: output)
         let size = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0
         print(
             String(
-                format: "trained in %.0f s: %d words, %d shapes, %d parameters, threshold %.2f → %@ (%d bytes)",
+                format:
+                    "trained in %.0f s: %d words, %d shapes, %d parameters, thresholds %.2f / %.2f → %@ (%d bytes)",
                 Date().timeIntervalSince(started), splitter.words.count, splitter.shapes.count,
-                splitter.network.parameterCount, splitter.configuration.threshold, output, size),
+                splitter.networks.reduce(0) { $0 + $1.parameterCount },
+                splitter.configuration.threshold,
+                splitter.configuration.unpunctuatedThreshold, output, size),
             to: &err)
     }
 }

@@ -51,14 +51,27 @@ struct TokenizeCommand: ParsableCommand {
             var paragraph = ""
             let segmenter = try segmentation.load(tokenizer: tokenizer)
             let splitter = SentenceSplitter(lexicon: tokenizer.lexicon)
+            // The neural splitter reads whole paragraphs (up to a blank line), several at a
+            // time so that their windows share batches; at most `pendingLimit` bytes wait.
+            var pending: [String] = []
+            var pendingBytes = 0
+            let pendingLimit = 16384
+            func writePending() throws {
+                guard !pending.isEmpty else { return }
+                for document in tokenizer.documents(pending, segmenter: segmenter) {
+                    for range in document.sentences {
+                        try output.write(Array(document.tokens[range]), in: document.text)
+                    }
+                }
+                pending = []
+                pendingBytes = 0
+            }
             func flush() throws {
                 guard !paragraph.isEmpty else { return }
-                if let neural = segmenter as? NeuralSentenceSplitter {
-                    // The BiLSTM reads the whole paragraph (up to the next blank line).
-                    let tokens = tokenizer.tokenize(paragraph)
-                    for range in neural.sentences(of: tokens, in: paragraph) {
-                        try output.write(Array(tokens[range]), in: paragraph)
-                    }
+                if segmenter is NeuralSentenceSplitter {
+                    pending.append(paragraph)
+                    pendingBytes += paragraph.utf8.count
+                    if pendingBytes >= pendingLimit { try writePending() }
                 } else {
                     var stream = SentenceStream(splitter: splitter, text: paragraph)
                     try tokenizer.forEachToken(in: paragraph) { token in
@@ -80,6 +93,7 @@ struct TokenizeCommand: ParsableCommand {
                 }
             }
             try flush()
+            try writePending()
         } else {
             while let line = try reader.next() {
                 try output.writeLine(line.text, tokenizer: tokenizer)

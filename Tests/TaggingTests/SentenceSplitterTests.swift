@@ -105,8 +105,9 @@ final class SentenceSplitterTests: XCTestCase {
         try CoNLLUReader(string: Self.document).readAll()
     }
 
-    func trainedSplitter() throws -> NeuralSentenceSplitter {
+    func trainedSplitter(members: Int = 1) throws -> NeuralSentenceSplitter {
         var trainer = SentenceSplitterTrainer()
+        trainer.members = members
         trainer.epochs = 60
         trainer.batchSize = 2
         trainer.trainingWindow = 12
@@ -134,7 +135,9 @@ final class SentenceSplitterTests: XCTestCase {
     }
 
     func testSaveThenLoadGivesIdenticalBoundaries() throws {
-        let splitter = try trainedSplitter()
+        let splitter = try trainedSplitter(members: 2)
+        XCTAssertEqual(splitter.networks.count, 2)
+        XCTAssertNotEqual(splitter.networks[0].output.weight, splitter.networks[1].output.weight)
         let path = FileManager.default.temporaryDirectory
             .appendingPathComponent("sentence-\(UUID().uuidString).model").path
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -142,6 +145,8 @@ final class SentenceSplitterTests: XCTestCase {
         let loaded = try NeuralSentenceSplitter(contentsOf: path)
         XCTAssertEqual(loaded.configuration, splitter.configuration)
         XCTAssertEqual(loaded.words, splitter.words)
+        XCTAssertEqual(loaded.perceptronWeights, splitter.perceptronWeights)
+        XCTAssertFalse(loaded.perceptronWeights.isEmpty)
         // Long enough for several overlapping windows.
         let text = Array(repeating: "Hi John I can't come tomorrow. Thanks Mary Smith", count: 8)
             .joined(separator: " ")
@@ -154,12 +159,19 @@ final class SentenceSplitterTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(sentences.count, 8 * 2)
     }
 
+    func testTheSameSeedGivesTheSameModel() throws {
+        let a = try trainedSplitter()
+        let b = try trainedSplitter()
+        XCTAssertEqual(a.modelFile, b.modelFile)
+    }
+
     func testLoadingAnotherArchitectureFails() throws {
         let file = ModelFile(architecture: "Other.v1", configuration: Data("{}".utf8))
         XCTAssertThrowsError(try NeuralSentenceSplitter(modelFile: file)) { error in
             XCTAssertEqual(
                 error as? ModelFileError,
-                .wrongArchitecture(found: "Other.v1", expected: NeuralSentenceSplitter.architecture))
+                .wrongArchitecture(found: "Other.v1", expected: NeuralSentenceSplitter.architecture)
+            )
         }
     }
 
@@ -177,7 +189,8 @@ final class SentenceSplitterTests: XCTestCase {
         XCTAssertEqual(CoNLLUSentence.documents(gold).map(\.count), [5, 2])
         let texts = CoNLLUSentence.runningTexts(gold)
         XCTAssertEqual(
-            texts[0].text, "Hi John I can't come tomorrow. Let me know what works for you Thanks Mary Smith")
+            texts[0].text,
+            "Hi John I can't come tomorrow. Let me know what works for you Thanks Mary Smith")
         XCTAssertEqual(texts[0].sentenceEnds, [7, 30, 61, 68, 79])
         XCTAssertEqual(gold[1].surfaceTokens[1], SurfaceToken(form: "can't", words: ["ca", "n't"]))
     }

@@ -1,13 +1,15 @@
+import Foundation
 import Text
 
 /// The per-token inputs of the neural sentence-boundary model: the case-folded form, the
 /// shape, and a fixed vector of binary features (capitalisation, punctuation class,
-/// length bucket, lexicon abbreviation, spacing, position in the text, and how punctuated
-/// the whole text is). Nothing here depends on line breaks: the model reads running text
+/// length bucket, lexicon abbreviation, spacing, position in the text, how punctuated
+/// the whole text is, and the score of the averaged-perceptron ``SentenceSplitter`` for the
+/// gap after the token, squashed by `tanh(score / 4)`, with its sign). Nothing here depends on line breaks: the model reads running text
 /// whose sentences may be joined by single spaces.
 public enum BoundaryFeatures {
     /// The number of binary features per token.
-    public static let count = 27
+    public static let count = 29
 
     /// The case-folded form used for the word vocabulary (at most 20 scalars).
     public static func key(_ text: String) -> String {
@@ -16,9 +18,11 @@ public enum BoundaryFeatures {
     }
 
     /// The binary features of every token of a text, `count` per token, row after row.
-    /// `genre` is ``SentenceSplitter/genre(of:)`` of the text.
+    /// `genre` is ``SentenceSplitter/genre(of:)`` of the text; `perceptron` are the
+    /// boundary weights of a ``SentenceSplitter`` (empty: the two score features are zero).
     public static func matrix(
-        _ tokens: [Token], abbreviations: Set<String>, genre: String
+        _ tokens: [Token], abbreviations: Set<String>, genre: String,
+        perceptron: [String: Double] = [:]
     ) -> [Float] {
         var out = [Float](repeating: 0, count: tokens.count * count)
         let genreIndex: Int
@@ -75,10 +79,20 @@ public enum BoundaryFeatures {
             if letters > 0 && digits == 0 && punctuation == 0 && first == .upper && upper == 1 {
                 set(25)
             }
-            if scalars.contains(where: { ScalarClass.of($0.value) == .emoji }) || text.count >= 2
-                && punctuation == scalars.count && (text.contains(":") || text.contains(";"))
+            if scalars.contains(where: { ScalarClass.of($0.value) == .emoji })
+                || text.count >= 2
+                    && punctuation == scalars.count && (text.contains(":") || text.contains(";"))
             {
                 set(26)
+            }
+            if !perceptron.isEmpty && i + 1 < tokens.count {
+                var score = 0.0
+                for f in SentenceSplitter.features(tokens, after: i, sentenceStart: 0, genre: genre)
+                {
+                    score += perceptron[f] ?? 0
+                }
+                out[base + 27] = Float(tanh(score / 4))
+                if score > 0 { set(28) }
             }
         }
         return out

@@ -11,16 +11,37 @@ public struct SentenceBoundaryConfiguration: Codable, Equatable, Sendable {
     public var shapeDimension = 8
     /// BiLSTM units per direction.
     public var hiddenSize = 48
-    /// A gap is a boundary when the model's probability exceeds this (tuned on dev).
+    /// A gap after sentence-final punctuation is a boundary when the model's probability
+    /// exceeds this (tuned on dev).
     public var threshold = 0.5
+    /// The threshold for gaps after a token that does not end in `.`, `!`, `?` or `…`
+    /// (possibly followed by closing quotes or brackets): signatures, headers, lists.
+    public var unpunctuatedThreshold = 0.5
     /// Tokens per inference window.
     public var window = 160
     /// Tokens at each inner edge of a window whose decisions are taken from the
     /// neighbouring window instead (windows overlap by `2·margin`).
     public var margin = 30
+    /// Independently trained networks whose probabilities are averaged (an ensemble).
+    public var members = 1
 
     /// The default configuration.
     public init() {}
+
+    /// Decodes a configuration; keys added after the first version (`unpunctuatedThreshold`,
+    /// `members`) take their defaults when absent, so older model files still load.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        wordDimension = try c.decode(Int.self, forKey: .wordDimension)
+        shapeDimension = try c.decode(Int.self, forKey: .shapeDimension)
+        hiddenSize = try c.decode(Int.self, forKey: .hiddenSize)
+        threshold = try c.decode(Double.self, forKey: .threshold)
+        unpunctuatedThreshold =
+            try c.decodeIfPresent(Double.self, forKey: .unpunctuatedThreshold) ?? threshold
+        window = try c.decode(Int.self, forKey: .window)
+        margin = try c.decode(Int.self, forKey: .margin)
+        members = try c.decodeIfPresent(Int.self, forKey: .members) ?? 1
+    }
 }
 
 /// A sentence splitter for running text: a BiLSTM over windows of the token stream
@@ -37,31 +58,42 @@ public struct NeuralSentenceSplitter: SentenceSegmenter, @unchecked Sendable {
 
     /// The hyper-parameters.
     public var configuration: SentenceBoundaryConfiguration
-    /// The network (single precision).
-    public var network: SentenceBoundaryNetwork<Float>
+    /// The ensemble's networks (single precision), `configuration.members` of them, sharing
+    /// the vocabularies; their boundary probabilities are averaged.
+    public var networks: [SentenceBoundaryNetwork<Float>]
     /// The word vocabulary (case-folded forms); index 0 is the unknown word `<unk>`.
     public let words: [String]
     /// The shape vocabulary; index 0 is the unknown shape.
     public let shapes: [String]
     /// Abbreviations (a binary feature), from the tokenizer lexicon used in training.
     public let abbreviations: Set<String>
+    /// The averaged-perceptron boundary weights whose score is an input feature (from the
+    /// tokenizer lexicon used in training; stored in the model so that it is self-contained).
+    public let perceptronWeights: [String: Double]
     let wordIndex: [String: Int]
     let shapeIndex: [String: Int]
 
     /// A splitter from its parts.
     public init(
-        configuration: SentenceBoundaryConfiguration, network: SentenceBoundaryNetwork<Float>,
-        words: [String], shapes: [String], abbreviations: Set<String>
+        configuration: SentenceBoundaryConfiguration, networks: [SentenceBoundaryNetwork<Float>],
+        words: [String], shapes: [String], abbreviations: Set<String>,
+        perceptronWeights: [String: Double]
     ) {
-        precondition(
-            network.words.vocabularySize == words.count
-                && network.shapes.vocabularySize == shapes.count,
-            "network tables [\(network.words.vocabularySize)], [\(network.shapes.vocabularySize)] for \(words.count) words and \(shapes.count) shapes")
+        precondition(!networks.isEmpty, "a splitter needs at least one network")
+        for network in networks {
+            precondition(
+                network.words.vocabularySize == words.count
+                    && network.shapes.vocabularySize == shapes.count,
+                "network tables [\(network.words.vocabularySize)], [\(network.shapes.vocabularySize)] for \(words.count) words and \(shapes.count) shapes"
+            )
+        }
         self.configuration = configuration
-        self.network = network
+        self.configuration.members = networks.count
+        self.networks = networks
         self.words = words
         self.shapes = shapes
         self.abbreviations = abbreviations
+        self.perceptronWeights = perceptronWeights
         wordIndex = Dictionary(words.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         shapeIndex = Dictionary(
             shapes.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
@@ -74,12 +106,15 @@ public struct NeuralSentenceSplitter: SentenceSegmenter, @unchecked Sendable {
         var features: [Float]
     }
 
-    func encode(_ tokens: [Token], in text: String) -> Encoded {
+    func encode(_ tokens: [Token], in text: String, perceptron: [String: Double]? = nil)
+        -> Encoded
+    {
         Encoded(
             wordIDs: tokens.map { wordIndex[BoundaryFeatures.key($0.text)] ?? 0 },
             shapeIDs: tokens.map { shapeIndex[SentenceSplitter.shape($0.text)] ?? 0 },
             features: BoundaryFeatures.matrix(
-                tokens, abbreviations: abbreviations, genre: SentenceSplitter.genre(of: text)))
+                tokens, abbreviations: abbreviations, genre: SentenceSplitter.genre(of: text),
+                perceptron: perceptron ?? perceptronWeights))
     }
 
     /// A time-major batch of windows `(start, length)` of one encoded sequence; `targets`
@@ -120,47 +155,93 @@ public struct NeuralSentenceSplitter: SentenceSegmenter, @unchecked Sendable {
 
     /// The probability that a sentence ends after each token of `tokens` (from `text`).
     public func boundaryProbabilities(_ tokens: [Token], in text: String) -> [Float] {
-        guard !tokens.isEmpty else { return [] }
-        let encoded = encode(tokens, in: text)
-        let n = tokens.count
+        boundaryProbabilities(ofTexts: [(tokens, text)])[0]
+    }
+
+    /// The boundary probabilities of several texts at once: their windows share batches,
+    /// which is much faster than one text at a time when the texts are short (paragraphs,
+    /// documents). Each text is read on its own (no context crosses from one to the next).
+    public func boundaryProbabilities(ofTexts texts: [(tokens: [Token], text: String)])
+        -> [[Float]]
+    {
         let window = max(configuration.window, 2 * configuration.margin + 1)
         let margin = configuration.margin
         let stride = window - 2 * margin
-        var windows: [(start: Int, length: Int)] = []
-        var start = 0
-        while true {
-            let length = min(window, n - start)
-            windows.append((start, length))
-            if start + length >= n { break }
-            start += stride
+        var encoded = Encoded(wordIDs: [], shapeIDs: [], features: [])
+        // (global start, length, which text, offset of the text, first/last of its text)
+        var windows: [(start: Int, length: Int, text: Int, offset: Int, first: Bool, last: Bool)] =
+            []
+        for (k, item) in texts.enumerated() where !item.tokens.isEmpty {
+            let offset = encoded.wordIDs.count
+            let e = encode(item.tokens, in: item.text)
+            encoded.wordIDs += e.wordIDs
+            encoded.shapeIDs += e.shapeIDs
+            encoded.features += e.features
+            let n = item.tokens.count
+            var start = 0
+            while true {
+                let length = min(window, n - start)
+                let last = start + length >= n
+                windows.append((offset + start, length, k, offset, start == 0, last))
+                if last { break }
+                start += stride
+            }
         }
-        var result = [Float](repeating: 0, count: n)
-        // Windows in groups so that memory stays bounded on long texts.
+        var results = texts.map { [Float](repeating: 0, count: $0.tokens.count) }
+        // Windows in groups so that memory stays bounded.
         let group = 64
         var first = 0
         while first < windows.count {
             let part = Array(windows[first..<min(windows.count, first + group)])
-            let batch = Self.batch(encoded, windows: part)
-            let probabilities = network.boundaryProbabilities(batch)
+            let batch = Self.batch(encoded, windows: part.map { ($0.start, $0.length) })
+            // Small batches: the two directions on one thread beat handing one to a helper.
+            let concurrent = batch.wordIDs.count >= 4096
+            func run(_ network: SentenceBoundaryNetwork<Float>) -> [Float] {
+                var network = network
+                network.encoder.runsDirectionsConcurrently = concurrent
+                return network.boundaryProbabilities(batch)
+            }
+            var probabilities = run(networks[0])
+            if networks.count > 1 {
+                for network in networks.dropFirst() {
+                    for (k, p) in run(network).enumerated() { probabilities[k] += p }
+                }
+                let scale = 1 / Float(networks.count)
+                for k in probabilities.indices { probabilities[k] *= scale }
+            }
             for (s, w) in part.enumerated() {
-                let index = first + s
-                let from = index == 0 ? 0 : margin
-                let to = index == windows.count - 1 ? w.length : min(w.length, window - margin)
-                for t in from..<to { result[w.start + t] = probabilities[t * part.count + s] }
+                let from = w.first ? 0 : margin
+                let to = w.last ? w.length : min(w.length, window - margin)
+                let local = w.start - w.offset
+                for t in from..<to {
+                    results[w.text][local + t] = probabilities[t * part.count + s]
+                }
             }
             first += group
         }
-        return result
+        return results
     }
 
-    /// Sentences from boundary probabilities with the configured threshold (or `threshold`).
+    /// Whether the gap after token `i` follows sentence-final punctuation (`.`, `!`, `?`,
+    /// `…`, possibly followed by closing quotes or brackets).
+    public static func isPunctuated(_ tokens: [Token], after i: Int) -> Bool {
+        var k = i
+        while k > 0 && [")", "]", "\"", "'", "”", "’", "»"].contains(tokens[k].text) { k -= 1 }
+        guard let last = tokens[k].text.unicodeScalars.last else { return false }
+        return last == "." || last == "!" || last == "?" || last == "…"
+    }
+
+    /// Sentences from boundary probabilities with the configured thresholds (or `thresholds`:
+    /// after sentence-final punctuation, elsewhere).
     public func sentences(
-        of tokens: [Token], in text: String, probabilities: [Float], threshold: Double? = nil
+        of tokens: [Token], in text: String, probabilities: [Float],
+        thresholds: (punctuated: Double, unpunctuated: Double)? = nil
     ) -> [Range<Int>] {
         precondition(
             probabilities.count == tokens.count,
             "\(probabilities.count) probabilities for \(tokens.count) tokens")
-        let cut = Float(threshold ?? configuration.threshold)
+        let cuts = thresholds ?? (configuration.threshold, configuration.unpunctuatedThreshold)
+        let (punctuated, unpunctuated) = (Float(cuts.punctuated), Float(cuts.unpunctuated))
         let utf8 = Array(text.utf8)
         var result: [Range<Int>] = []
         var start = 0
@@ -168,7 +249,8 @@ public struct NeuralSentenceSplitter: SentenceSegmenter, @unchecked Sendable {
             var boundary = i == tokens.count - 1
             if !boundary && tokens[i].spaceAfter {
                 boundary =
-                    probabilities[i] > cut
+                    probabilities[i]
+                    > (Self.isPunctuated(tokens, after: i) ? punctuated : unpunctuated)
                     || SentenceSplitter.containsBlankLine(
                         utf8[tokens[i].utf8Range.upperBound..<tokens[i + 1].utf8Range.lowerBound])
             }
@@ -187,6 +269,13 @@ public struct NeuralSentenceSplitter: SentenceSegmenter, @unchecked Sendable {
     public func sentences(of tokens: [Token], in text: String) -> [Range<Int>] {
         sentences(of: tokens, in: text, probabilities: boundaryProbabilities(tokens, in: text))
     }
+
+    /// The sentences of several texts, their windows batched together.
+    public func sentences(ofTexts texts: [(tokens: [Token], text: String)]) -> [[Range<Int>]] {
+        zip(texts, boundaryProbabilities(ofTexts: texts)).map {
+            sentences(of: $0.tokens, in: $0.text, probabilities: $1)
+        }
+    }
 }
 
 // MARK: Model file
@@ -199,9 +288,15 @@ extension NeuralSentenceSplitter {
             configuration: (try? JSONEncoder.sorted.encode(configuration)) ?? Data(),
             vocabularies: [
                 "words": words, "shapes": shapes, "abbreviations": abbreviations.sorted(),
+                "perceptron": perceptronWeights.sorted { $0.key < $1.key }.map {
+                    "\($0.value)\t\($0.key)"
+                },
             ],
-            parameters: network.parameters.map {
-                ModelFile.NamedMatrix(name: $0.name, matrix: network[keyPath: $0.keyPath])
+            parameters: networks.enumerated().flatMap { k, network in
+                network.parameters.map {
+                    ModelFile.NamedMatrix(
+                        name: "member\(k).\($0.name)", matrix: network[keyPath: $0.keyPath])
+                }
             })
     }
 
@@ -218,26 +313,42 @@ extension NeuralSentenceSplitter {
         guard !words.isEmpty, !shapes.isEmpty else {
             throw ModelFileError.malformedHeader(reason: "empty word or shape vocabulary")
         }
-        var random = SeededRandom(seed: 0)
-        var network = SentenceBoundaryNetwork<Float>(
-            wordCount: words.count, wordDimension: configuration.wordDimension,
-            shapeCount: shapes.count, shapeDimension: configuration.shapeDimension,
-            featureCount: BoundaryFeatures.count, hiddenSize: configuration.hiddenSize,
-            random: &random)
+        var perceptron: [String: Double] = [:]
+        for line in try file.vocabulary(named: "perceptron") {
+            guard let tab = line.firstIndex(of: "\t"), let weight = Double(line[..<tab]) else {
+                throw ModelFileError.malformedHeader(
+                    reason: "perceptron entry \"\(line)\" is not \"weight<TAB>feature\"")
+            }
+            perceptron[String(line[line.index(after: tab)...])] = weight
+        }
+        guard (1...64).contains(configuration.members) else {
+            throw ModelFileError.malformedHeader(
+                reason: "\(configuration.members) ensemble members (1 to 64 expected)")
+        }
         var seen = Set<String>()
         for p in file.parameters {
             guard seen.insert(p.name).inserted else {
                 throw ModelFileError.duplicateParameter(name: p.name)
             }
         }
-        for p in network.parameters {
-            let expected = network[keyPath: p.keyPath]
-            network[keyPath: p.keyPath] = try file.matrix(
-                named: p.name, rows: expected.rows, columns: expected.columns)
+        var networks: [SentenceBoundaryNetwork<Float>] = []
+        for k in 0..<configuration.members {
+            var random = SeededRandom(seed: 0)
+            var network = SentenceBoundaryNetwork<Float>(
+                wordCount: words.count, wordDimension: configuration.wordDimension,
+                shapeCount: shapes.count, shapeDimension: configuration.shapeDimension,
+                featureCount: BoundaryFeatures.count, hiddenSize: configuration.hiddenSize,
+                random: &random)
+            for p in network.parameters {
+                let expected = network[keyPath: p.keyPath]
+                network[keyPath: p.keyPath] = try file.matrix(
+                    named: "member\(k).\(p.name)", rows: expected.rows, columns: expected.columns)
+            }
+            networks.append(network)
         }
         self.init(
-            configuration: configuration, network: network, words: words, shapes: shapes,
-            abbreviations: Set(abbreviations))
+            configuration: configuration, networks: networks, words: words, shapes: shapes,
+            abbreviations: Set(abbreviations), perceptronWeights: perceptron)
     }
 
     /// Reads a splitter from a model file.

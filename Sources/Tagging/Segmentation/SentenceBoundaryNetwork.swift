@@ -25,7 +25,8 @@ public struct SentenceBoundaryNetwork<Scalar: BLASScalar>: Parameterized {
     ) {
         precondition(
             wordCount > 0 && shapeCount > 0 && hiddenSize > 0,
-            "sizes must be positive: words \(wordCount), shapes \(shapeCount), hidden \(hiddenSize)")
+            "sizes must be positive: words \(wordCount), shapes \(shapeCount), hidden \(hiddenSize)"
+        )
         words = Embedding(vocabularySize: wordCount, dimension: wordDimension, random: &random)
         shapes = Embedding(vocabularySize: shapeCount, dimension: shapeDimension, random: &random)
         encoder = Bidirectional(
@@ -68,7 +69,8 @@ public struct SentenceBoundaryNetwork<Scalar: BLASScalar>: Parameterized {
             let rows = (lengths.max() ?? 0) * lengths.count
             precondition(
                 wordIDs.count == rows && shapeIDs.count == rows && features.rows == rows,
-                "batch rows: \(wordIDs.count) words, \(shapeIDs.count) shapes, features \(features.shapeDescription), expected \(rows)")
+                "batch rows: \(wordIDs.count) words, \(shapeIDs.count) shapes, features \(features.shapeDescription), expected \(rows)"
+            )
             precondition(
                 targets.isEmpty || (targets.count == rows && mask.count == rows),
                 "\(targets.count) targets and \(mask.count) mask entries for \(rows) rows")

@@ -5,6 +5,16 @@ public protocol SentenceSegmenter {
     /// The sentences of `tokens` (tokenized from `text`) as consecutive ranges of token
     /// indices covering every token.
     func sentences(of tokens: [Token], in text: String) -> [Range<Int>]
+
+    /// The sentences of several independent texts (a segmenter may batch them).
+    func sentences(ofTexts texts: [(tokens: [Token], text: String)]) -> [[Range<Int>]]
+}
+
+extension SentenceSegmenter {
+    /// One text at a time.
+    public func sentences(ofTexts texts: [(tokens: [Token], text: String)]) -> [[Range<Int>]] {
+        texts.map { sentences(of: $0.tokens, in: $0.text) }
+    }
 }
 
 extension SentenceSplitter: SentenceSegmenter {
@@ -17,8 +27,15 @@ extension SentenceSplitter: SentenceSegmenter {
 extension Tokenizer {
     /// Tokenizes the running text `text` and cuts it into sentences with `segmenter`.
     public func document(_ text: String, segmenter: SentenceSegmenter) -> Document {
-        let tokens = tokenize(text)
-        return Document(
-            text: text, tokens: tokens, sentences: segmenter.sentences(of: tokens, in: text))
+        documents([text], segmenter: segmenter)[0]
+    }
+
+    /// Tokenizes several independent running texts and cuts them into sentences with
+    /// `segmenter`, which may batch them (much faster for a neural splitter).
+    public func documents(_ texts: [String], segmenter: SentenceSegmenter) -> [Document] {
+        let tokenized = texts.map { (tokens: tokenize($0), text: $0) }
+        return zip(tokenized, segmenter.sentences(ofTexts: tokenized)).map {
+            Document(text: $0.text, tokens: $0.tokens, sentences: $1)
+        }
     }
 }

@@ -33,6 +33,8 @@ public struct SentenceSplitterTrainer {
     public var minimumWordCount = 2
     /// At most this many words (the most frequent).
     public var maximumWords = 8000
+    /// Networks trained with seeds `seed`, `seed + 1`, … and averaged.
+    public var members = 1
     /// The seed of initialisation, window phases, shuffling and word dropout.
     public var seed: UInt64 = 1
 
@@ -41,14 +43,18 @@ public struct SentenceSplitterTrainer {
 
     /// The progress of one epoch.
     public struct EpochReport: Sendable {
+        /// 1-based ensemble member; 0 for the final report of the averaged ensemble.
+        public var member: Int
         /// 1-based epoch number.
         public var epoch: Int
         /// Mean training loss.
         public var loss: Double
         /// Best dev Sentences F1 over the threshold grid.
         public var devF1: Double
-        /// The threshold that gave it.
+        /// The threshold after sentence-final punctuation that gave it.
         public var threshold: Double
+        /// The threshold elsewhere that gave it.
+        public var unpunctuatedThreshold: Double
         /// Seconds spent in the epoch (training and dev).
         public var seconds: Double
     }
@@ -88,7 +94,7 @@ public struct SentenceSplitterTrainer {
     /// sentence is correct when its first and last characters are a gold sentence's.
     static func sentenceF1(
         _ documents: [Prepared], probabilities: [[Float]], splitter: NeuralSentenceSplitter,
-        threshold: Double
+        thresholds: (Double, Double)
     ) -> Double {
         var correct = 0
         var gold = 0
@@ -96,7 +102,7 @@ public struct SentenceSplitterTrainer {
         for (d, document) in documents.enumerated() {
             let ranges = splitter.sentences(
                 of: document.tokens, in: document.text, probabilities: probabilities[d],
-                threshold: threshold)
+                thresholds: thresholds)
             gold += document.goldSentences.count
             system += ranges.count
             for r in ranges {
@@ -108,6 +114,28 @@ public struct SentenceSplitterTrainer {
             }
         }
         return correct == 0 ? 0 : 2 * Double(correct) / Double(gold + system)
+    }
+
+    /// The thresholds (after punctuation, elsewhere) with the best Sentences F1 on
+    /// `documents`: a common grid first, then each one in turn with the other fixed.
+    static func bestThresholds(
+        _ documents: [Prepared], probabilities: [[Float]], splitter: NeuralSentenceSplitter
+    ) -> (f1: Double, punctuated: Double, unpunctuated: Double) {
+        let grid = stride(from: 0.1, through: 0.9, by: 0.05).map { $0 }
+        var best = (f1: -1.0, punctuated: 0.5, unpunctuated: 0.5)
+        func consider(_ a: Double, _ b: Double) {
+            let f1 = sentenceF1(
+                documents, probabilities: probabilities, splitter: splitter, thresholds: (a, b))
+            if f1 > best.f1 { best = (f1, a, b) }
+        }
+        for t in grid { consider(t, t) }
+        for _ in 0..<2 {
+            let fixed = best
+            for t in grid { consider(fixed.punctuated, t) }
+            let fixed2 = best
+            for t in grid { consider(t, fixed2.unpunctuated) }
+        }
+        return best
     }
 
     /// Trains on `train` (never dev or test), choosing the epoch and threshold on `dev`.
@@ -144,105 +172,154 @@ public struct SentenceSplitterTrainer {
             featureCount: BoundaryFeatures.count, hiddenSize: configuration.hiddenSize,
             random: &random)
         var splitter = NeuralSentenceSplitter(
-            configuration: configuration, network: network, words: words, shapes: shapes,
-            abbreviations: tokenizer.lexicon.abbreviations)
+            configuration: configuration, networks: [network], words: words, shapes: shapes,
+            abbreviations: tokenizer.lexicon.abbreviations,
+            perceptronWeights: tokenizer.lexicon.boundaryWeights)
+        // The perceptron score of a training document comes from a perceptron trained on the
+        // other half of the documents (two folds), so that it is as reliable as on new text.
+        let documents = CoNLLUSentence.documents(train)
+        var foldWeights: [[String: Double]] = []
+        for fold in 0..<2 {
+            let others = documents.enumerated().filter { $0.offset % 2 != fold }.flatMap(\.element)
+            foldWeights.append(
+                others.isEmpty || tokenizer.lexicon.boundaryWeights.isEmpty
+                    ? [:] : TokenizerTrainer().learnBoundaries(others, tokenizer: tokenizer))
+        }
         for d in trainDocuments.indices {
             trainDocuments[d].encoded = splitter.encode(
-                trainDocuments[d].tokens, in: trainDocuments[d].text)
+                trainDocuments[d].tokens, in: trainDocuments[d].text, perceptron: foldWeights[d % 2]
+            )
         }
 
-        var adam = Adam<Float>(learningRate: learningRate)
-        var best = (f1: -1.0, network: splitter.network, threshold: 0.5)
-        let thresholds = stride(from: 0.1, through: 0.8, by: 0.05).map { $0 }
-        for epoch in 1...epochs {
-            let started = Date()
-            var windows: [(document: Int, start: Int, length: Int)] = []
-            for (d, document) in trainDocuments.enumerated() {
-                let n = document.tokens.count
-                guard n > 0 else { continue }
-                var start = -random.index(below: trainingWindow)
-                while start < n {
-                    let from = max(0, start)
-                    let to = min(n, start + trainingWindow)
-                    if to > from { windows.append((d, from, to - from)) }
-                    start += trainingWindow
-                }
+        var trained: [SentenceBoundaryNetwork<Float>] = []
+        for member in 0..<members {
+            if member > 0 {
+                random = SeededRandom(seed: seed &+ UInt64(member))
+                splitter.networks = [
+                    SentenceBoundaryNetwork<Float>(
+                        wordCount: words.count, wordDimension: configuration.wordDimension,
+                        shapeCount: shapes.count, shapeDimension: configuration.shapeDimension,
+                        featureCount: BoundaryFeatures.count, hiddenSize: configuration.hiddenSize,
+                        random: &random)
+                ]
             }
-            random.shuffle(&windows)
-            var totalLoss = 0.0
-            var batches = 0
-            var first = 0
-            while first < windows.count {
-                let part = windows[first..<min(windows.count, first + batchSize)]
-                first += batchSize
-                // Concatenate the windows' encodings so one batch can mix documents.
-                var encoded = NeuralSentenceSplitter.Encoded(
-                    wordIDs: [], shapeIDs: [], features: [])
-                var targets: [Int] = []
-                var mask: [Bool] = []
-                var local: [(start: Int, length: Int)] = []
-                for w in part {
-                    let document = trainDocuments[w.document]
-                    let e = document.encoded!
-                    let range = w.start..<(w.start + w.length)
-                    local.append((encoded.wordIDs.count, w.length))
-                    encoded.wordIDs += e.wordIDs[range]
-                    encoded.shapeIDs += e.shapeIDs[range]
-                    encoded.features += e.features[
-                        (w.start * BoundaryFeatures.count)..<((w.start + w.length)
-                            * BoundaryFeatures.count)]
-                    targets += document.targets[range]
-                    mask += document.mask[range]
-                }
-                let dropout = wordDropout
-                let batch = NeuralSentenceSplitter.batch(
-                    encoded, windows: local, targets: targets, mask: mask,
-                    wordDropout: { id in random.nextUnit() < dropout ? 0 : id })
-                var dropoutMask: Matrix<Float>? = nil
-                if outputDropout > 0 {
-                    var m = Matrix<Float>(
-                        rows: batch.wordIDs.count, columns: 2 * configuration.hiddenSize)
-                    let keep = Float(1 / (1 - outputDropout))
-                    for k in 0..<m.count {
-                        m.scalars[k] = random.nextUnit() < outputDropout ? 0 : keep
+            var adam = Adam<Float>(learningRate: learningRate)
+            var best = (
+                f1: -1.0, network: splitter.networks[0],
+                thresholds: (punctuated: 0.5, unpunctuated: 0.5)
+            )
+            for epoch in 1...epochs {
+                let started = Date()
+                var windows: [(document: Int, start: Int, length: Int)] = []
+                for (d, document) in trainDocuments.enumerated() {
+                    let n = document.tokens.count
+                    guard n > 0 else { continue }
+                    var start = -random.index(below: trainingWindow)
+                    while start < n {
+                        let from = max(0, start)
+                        let to = min(n, start + trainingWindow)
+                        if to > from { windows.append((d, from, to - from)) }
+                        start += trainingWindow
                     }
-                    dropoutMask = m
                 }
-                let (loss, computed) = splitter.network.lossAndGradient(
-                    batch, dropoutMask: dropoutMask)
-                var gradient = computed
-                let norm = gradient.norm
-                if norm.isFinite && norm > maximumGradientNorm {
-                    gradient.scale(by: maximumGradientNorm / norm)
+                random.shuffle(&windows)
+                var totalLoss = 0.0
+                var batches = 0
+                var first = 0
+                while first < windows.count {
+                    let part = windows[first..<min(windows.count, first + batchSize)]
+                    first += batchSize
+                    // Concatenate the windows' encodings so one batch can mix documents.
+                    var encoded = NeuralSentenceSplitter.Encoded(
+                        wordIDs: [], shapeIDs: [], features: [])
+                    var targets: [Int] = []
+                    var mask: [Bool] = []
+                    var local: [(start: Int, length: Int)] = []
+                    for w in part {
+                        let document = trainDocuments[w.document]
+                        let e = document.encoded!
+                        let range = w.start..<(w.start + w.length)
+                        local.append((encoded.wordIDs.count, w.length))
+                        encoded.wordIDs += e.wordIDs[range]
+                        encoded.shapeIDs += e.shapeIDs[range]
+                        encoded.features +=
+                            e.features[
+                                (w.start * BoundaryFeatures.count)..<((w.start + w.length)
+                                    * BoundaryFeatures.count)]
+                        targets += document.targets[range]
+                        mask += document.mask[range]
+                    }
+                    let dropout = wordDropout
+                    let batch = NeuralSentenceSplitter.batch(
+                        encoded, windows: local, targets: targets, mask: mask,
+                        wordDropout: { id in random.nextUnit() < dropout ? 0 : id })
+                    var dropoutMask: Matrix<Float>? = nil
+                    if outputDropout > 0 {
+                        var m = Matrix<Float>(
+                            rows: batch.wordIDs.count, columns: 2 * configuration.hiddenSize)
+                        let keep = Float(1 / (1 - outputDropout))
+                        for k in 0..<m.count {
+                            m.scalars[k] = random.nextUnit() < outputDropout ? 0 : keep
+                        }
+                        dropoutMask = m
+                    }
+                    let (loss, computed) = splitter.networks[0].lossAndGradient(
+                        batch, dropoutMask: dropoutMask)
+                    var gradient = computed
+                    let norm = gradient.norm
+                    if norm.isFinite && norm > maximumGradientNorm {
+                        gradient.scale(by: maximumGradientNorm / norm)
+                    }
+                    adam.update(&splitter.networks[0].words, along: gradient.words, prefix: "words")
+                    adam.update(
+                        &splitter.networks[0].shapes, along: gradient.shapes, prefix: "shapes")
+                    adam.update(
+                        &splitter.networks[0].encoder, along: gradient.encoder, prefix: "encoder")
+                    adam.update(
+                        &splitter.networks[0].output, along: gradient.output, prefix: "output")
+                    totalLoss += Double(loss)
+                    batches += 1
                 }
-                adam.update(&splitter.network.words, along: gradient.words, prefix: "words")
-                adam.update(&splitter.network.shapes, along: gradient.shapes, prefix: "shapes")
-                adam.update(&splitter.network.encoder, along: gradient.encoder, prefix: "encoder")
-                adam.update(&splitter.network.output, along: gradient.output, prefix: "output")
-                totalLoss += Double(loss)
-                batches += 1
-            }
-            adam.learningRate *= learningRateDecay
+                adam.learningRate *= learningRateDecay
 
+                let probabilities = devDocuments.map {
+                    splitter.boundaryProbabilities($0.tokens, in: $0.text)
+                }
+                let epochBest = Self.bestThresholds(
+                    devDocuments, probabilities: probabilities, splitter: splitter)
+                if epochBest.f1 > best.f1 || devDocuments.isEmpty {
+                    best = (
+                        epochBest.f1, splitter.networks[0],
+                        (epochBest.punctuated, epochBest.unpunctuated)
+                    )
+                }
+                progress(
+                    EpochReport(
+                        member: member + 1, epoch: epoch, loss: totalLoss / Double(max(1, batches)),
+                        devF1: epochBest.f1,
+                        threshold: epochBest.punctuated,
+                        unpunctuatedThreshold: epochBest.unpunctuated,
+                        seconds: Date().timeIntervalSince(started)))
+            }
+            trained.append(best.network)
+            splitter.configuration.threshold = best.thresholds.punctuated
+            splitter.configuration.unpunctuatedThreshold = best.thresholds.unpunctuated
+        }
+        splitter.networks = trained
+        splitter.configuration.members = trained.count
+        if members > 1 && !devDocuments.isEmpty {
             let probabilities = devDocuments.map {
                 splitter.boundaryProbabilities($0.tokens, in: $0.text)
             }
-            var epochBest = (f1: -1.0, threshold: 0.5)
-            for t in thresholds {
-                let f1 = Self.sentenceF1(
-                    devDocuments, probabilities: probabilities, splitter: splitter, threshold: t)
-                if f1 > epochBest.f1 { epochBest = (f1, t) }
-            }
-            if epochBest.f1 > best.f1 || devDocuments.isEmpty {
-                best = (epochBest.f1, splitter.network, epochBest.threshold)
-            }
+            let chosen = Self.bestThresholds(
+                devDocuments, probabilities: probabilities, splitter: splitter)
+            splitter.configuration.threshold = chosen.punctuated
+            splitter.configuration.unpunctuatedThreshold = chosen.unpunctuated
             progress(
                 EpochReport(
-                    epoch: epoch, loss: totalLoss / Double(max(1, batches)), devF1: epochBest.f1,
-                    threshold: epochBest.threshold, seconds: Date().timeIntervalSince(started)))
+                    member: 0, epoch: 0, loss: 0, devF1: chosen.f1, threshold: chosen.punctuated,
+                    unpunctuatedThreshold: chosen.unpunctuated, seconds: 0))
         }
-        splitter.network = best.network
-        splitter.configuration.threshold = best.threshold
         return splitter
     }
 }

@@ -238,8 +238,9 @@ public enum TokenizationEvaluation {
         }
         if runningText {
             let segmenter = segmenter ?? SentenceSplitter(lexicon: tokenizer.lexicon)
-            for (text, _) in CoNLLUSentence.runningTexts(gold) {
-                systemSide.append(tokenizer.document(text, segmenter: segmenter))
+            let texts = CoNLLUSentence.runningTexts(gold).map(\.text)
+            for document in tokenizer.documents(texts, segmenter: segmenter) {
+                systemSide.append(document)
             }
         } else {
             for sentence in gold {
