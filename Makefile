@@ -52,8 +52,11 @@ demo: setup build
 		sentences | $(TAGGER) tokenize --format tokens; \
 	fi
 
+# Speed of the building blocks, measured in one run on the real corpora.
 bench: setup build
 	$(TAGGER) benchmark blas
+	$(TAGGER) benchmark encoder
+	$(TAGGER) benchmark tokenizer --test $(CORPORA)/ud-english-ewt/test.conllu
 
 lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
