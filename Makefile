@@ -52,6 +52,25 @@ demo: setup build
 		sentences | $(TAGGER) tokenize --format tokens; \
 	fi
 
+# Retrains every shipped model from the corpora with fixed seeds (see models/README.md).
+EWT := $(CORPORA)/ud-english-ewt
+UNER := $(CORPORA)/uner-english-ewt
+SST2 := $(CORPORA)/sst2
+models: setup build
+	$(TAGGER) train --task pos --train $(EWT)/train.conllu --dev $(EWT)/dev.conllu \
+		--epochs 30 --patience 5 --seed 1 --threads 2 --output models/pos-en.model
+	$(TAGGER) train --task ner --train $(UNER)/train.iob2 --dev $(UNER)/dev.iob2 \
+		--epochs 30 --patience 5 --seed 1 --threads 2 --output models/ner-en.model
+	$(TAGGER) train --task sentiment --train $(SST2)/train.txt --dev $(SST2)/dev.txt \
+		--epochs 20 --patience 5 --seed 1 --threads 2 --output models/sentiment-en.model
+	$(TAGGER) train --task sentences --train $(EWT)/train.conllu --dev $(EWT)/dev.conllu \
+		--output models/sentence-en.model --epochs 7 --hidden-size 128 --word-dimension 48 \
+		--output-dropout 0.3 --word-dropout 0.2 --members 2 --max-words 5000 --seed 2
+	$(TAGGER) train --task sentences --train $(EWT)/train.conllu --dev $(EWT)/dev.conllu \
+		--output models/sentence-en-fast.model --epochs 8 --hidden-size 64 --output-dropout 0.2 \
+		--max-words 5000
+	rm -f models/*.checkpoint
+
 # Speed of the building blocks, measured in one run on the real corpora.
 bench: setup build
 	$(TAGGER) benchmark blas
