@@ -57,6 +57,7 @@ EWT := $(CORPORA)/ud-english-ewt
 UNER := $(CORPORA)/uner-english-ewt
 SST2 := $(CORPORA)/sst2
 models: setup build
+	$(TAGGER) train --task tokenize --train $(EWT)/train.conllu --output Sources/Text/Resources/tokenizer-en.tsv
 	$(TAGGER) train --task pos --train $(EWT)/train.conllu --dev $(EWT)/dev.conllu \
 		--epochs 30 --patience 5 --seed 1 --threads 2 --output models/pos-en.model
 	$(TAGGER) train --task ner --train $(UNER)/train.iob2 --dev $(UNER)/dev.iob2 \
