@@ -61,9 +61,9 @@ models: setup build
 	$(TAGGER) train --task pos --train $(EWT)/train.conllu --dev $(EWT)/dev.conllu \
 		--epochs 30 --patience 5 --seed 1 --threads 2 --output models/pos-en.model
 	$(TAGGER) train --task ner --train $(UNER)/train.iob2 --dev $(UNER)/dev.iob2 \
-		--epochs 30 --patience 5 --seed 1 --threads 2 --output models/ner-en.model
+		--epochs 30 --patience 5 --seed 1 --threads 1 --output models/ner-en.model
 	$(TAGGER) train --task sentiment --train $(SST2)/train.txt --dev $(SST2)/dev.txt \
-		--epochs 20 --patience 5 --seed 1 --threads 2 --output models/sentiment-en.model
+		--epochs 20 --patience 5 --seed 1 --threads 1 --output models/sentiment-en.model
 	$(TAGGER) train --task sentences --train $(EWT)/train.conllu --dev $(EWT)/dev.conllu \
 		--output models/sentence-en.model --epochs 7 --hidden-size 128 --word-dimension 48 \
 		--output-dropout 0.3 --word-dropout 0.2 --members 2 --max-words 5000 --seed 2
