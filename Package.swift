@@ -27,7 +27,9 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]),
         .target(name: "LinearAlgebra", dependencies: ["CBLAS"]),
         .target(name: "NeuralNetwork", dependencies: ["LinearAlgebra"]),
-        .target(name: "Text", dependencies: ["CUtf8proc"], resources: [.copy("Resources/tokenizer-en.tsv")]),
+        .target(
+            name: "Text", dependencies: ["CUtf8proc"],
+            resources: [.copy("Resources/tokenizer-en.tsv")]),
         .target(name: "Corpora", dependencies: ["Text"]),
         .target(
             name: "Tagging",
@@ -38,7 +40,9 @@ let package = Package(
                 "Tagging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .target(name: "TestSupport", dependencies: ["LinearAlgebra", "NeuralNetwork"], path: "Tests/TestSupport"),
+        .target(
+            name: "TestSupport", dependencies: ["LinearAlgebra", "NeuralNetwork"],
+            path: "Tests/TestSupport"),
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "TestSupport"]),
         .testTarget(name: "NeuralNetworkTests", dependencies: ["NeuralNetwork", "TestSupport"]),
         .testTarget(name: "TextTests", dependencies: ["Text", "TestSupport"]),

@@ -38,7 +38,9 @@ public struct BlockLayout: Hashable, Sendable {
 
     /// Appends `lines` laid out as this layout says.
     func append(lines: [String], to output: inout [UInt8]) {
-        if let terminators = lineTerminators, terminators.count == blankLinesBefore + lines.count + blankLinesAfter {
+        if let terminators = lineTerminators,
+            terminators.count == blankLinesBefore + lines.count + blankLinesAfter
+        {
             var t = 0
             for _ in 0..<blankLinesBefore {
                 output.append(contentsOf: terminators[t].bytes)
@@ -137,7 +139,8 @@ final class BlockReader {
         // Keep per-line terminators only when they differ (a final `.none` is
         // already described by lastLineTerminated).
         let uniform = terminators.indices.allSatisfy { i in
-            terminators[i] == layout.lineTerminator || (i == terminators.count - 1 && terminators[i] == .none)
+            terminators[i] == layout.lineTerminator
+                || (i == terminators.count - 1 && terminators[i] == .none)
         }
         if !uniform { layout.lineTerminators = terminators }
         return (block, layout)
@@ -153,10 +156,13 @@ enum FieldSplitter {
             fields.reserveCapacity(10)
             var start = 0
             for i in 0..<buffer.count where buffer[i] == separator {
-                fields.append(String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<i]), as: UTF8.self))
+                fields.append(
+                    String(
+                        decoding: UnsafeBufferPointer(rebasing: buffer[start..<i]), as: UTF8.self))
                 start = i + 1
             }
-            fields.append(String(decoding: UnsafeBufferPointer(rebasing: buffer[start...]), as: UTF8.self))
+            fields.append(
+                String(decoding: UnsafeBufferPointer(rebasing: buffer[start...]), as: UTF8.self))
             return fields
         }
     }
@@ -172,7 +178,9 @@ enum FieldSplitter {
                 if i == n { break }
                 let start = i
                 while i < n && buffer[i] != 0x20 && buffer[i] != 0x09 { i += 1 }
-                fields.append(String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<i]), as: UTF8.self))
+                fields.append(
+                    String(
+                        decoding: UnsafeBufferPointer(rebasing: buffer[start..<i]), as: UTF8.self))
             }
             return fields
         }

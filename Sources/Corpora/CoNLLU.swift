@@ -48,7 +48,8 @@ public struct CoNLLUEntry: Hashable, Sendable {
     /// Creates an entry; columns default to `_`.
     public init(
         id: CoNLLUID, form: String, lemma: String = "_", upos: String = "_", xpos: String = "_",
-        feats: String = "_", head: String = "_", deprel: String = "_", deps: String = "_", misc: String = "_"
+        feats: String = "_", head: String = "_", deprel: String = "_", deps: String = "_",
+        misc: String = "_"
     ) {
         self.id = id
         self.form = form
@@ -74,7 +75,9 @@ public struct CoNLLUEntry: Hashable, Sendable {
     public func miscValue(_ key: String) -> String? {
         guard misc != "_" else { return nil }
         for item in misc.split(separator: "|", omittingEmptySubsequences: false) {
-            if item.count > key.count, item.hasPrefix(key), item[item.index(item.startIndex, offsetBy: key.count)] == "=" {
+            if item.count > key.count, item.hasPrefix(key),
+                item[item.index(item.startIndex, offsetBy: key.count)] == "="
+            {
                 return String(item.dropFirst(key.count + 1))
             }
         }
@@ -215,12 +218,16 @@ public struct CoNLLUSentence: Hashable, Sendable {
             if let range = nextRange, case .range(let first, let last) = range.id, first == id {
                 let end = min(last, words.count)
                 result.append(
-                    CoNLLUToken(form: range.form, wordIndices: i..<end, spacesAfter: range.spacesAfter, isMultiword: true))
+                    CoNLLUToken(
+                        form: range.form, wordIndices: i..<end, spacesAfter: range.spacesAfter,
+                        isMultiword: true))
                 i = end
                 nextRange = ranges.next()
             } else {
                 result.append(
-                    CoNLLUToken(form: words[i].form, wordIndices: i..<(i + 1), spacesAfter: words[i].spacesAfter, isMultiword: false))
+                    CoNLLUToken(
+                        form: words[i].form, wordIndices: i..<(i + 1),
+                        spacesAfter: words[i].spacesAfter, isMultiword: false))
                 i += 1
             }
         }
@@ -243,10 +250,13 @@ public struct CoNLLUSentence: Hashable, Sendable {
     /// The sentence's lines in canonical order, without terminators.
     public var lines: [String] {
         var result = comments
-        result.reserveCapacity(comments.count + words.count + multiwordTokens.count + emptyNodes.count)
+        result.reserveCapacity(
+            comments.count + words.count + multiwordTokens.count + emptyNodes.count)
         var empty = 0
         func emitEmpty(after word: Int) {
-            while empty < emptyNodes.count, case .empty(let after, _) = emptyNodes[empty].id, after <= word {
+            while empty < emptyNodes.count, case .empty(let after, _) = emptyNodes[empty].id,
+                after <= word
+            {
                 result.append(emptyNodes[empty].line)
                 empty += 1
             }
@@ -257,7 +267,9 @@ public struct CoNLLUSentence: Hashable, Sendable {
             guard case .word(let n) = word.id else {
                 preconditionFailure("CoNLLUSentence.words holds a non-word entry \(word.id)")
             }
-            while range < multiwordTokens.count, case .range(let first, _) = multiwordTokens[range].id, first <= n {
+            while range < multiwordTokens.count,
+                case .range(let first, _) = multiwordTokens[range].id, first <= n
+            {
                 result.append(multiwordTokens[range].line)
                 range += 1
             }
@@ -292,12 +304,15 @@ public enum CoNLLUWriter {
     }
 
     /// The sentences as a string.
-    public static func string<S: Sequence>(_ sentences: S) -> String where S.Element == CoNLLUSentence {
+    public static func string<S: Sequence>(_ sentences: S) -> String
+    where S.Element == CoNLLUSentence {
         String(decoding: bytes(sentences), as: UTF8.self)
     }
 
     /// Writes the sentences to `writer`, a sentence at a time.
-    public static func write<S: Sequence>(_ sentences: S, to writer: ByteWriter, byteOrderMark: Bool = false) throws
+    public static func write<S: Sequence>(
+        _ sentences: S, to writer: ByteWriter, byteOrderMark: Bool = false
+    ) throws
     where S.Element == CoNLLUSentence {
         if byteOrderMark { try writer.write([0xEF, 0xBB, 0xBF] as [UInt8]) }
         var output: [UInt8] = []

@@ -68,7 +68,9 @@ public final class CoNLLUReader {
         return try parse(lines, layout: layout)
     }
 
-    private static let columnNames = ["ID", "FORM", "LEMMA", "UPOS", "XPOS", "FEATS", "HEAD", "DEPREL", "DEPS", "MISC"]
+    private static let columnNames = [
+        "ID", "FORM", "LEMMA", "UPOS", "XPOS", "FEATS", "HEAD", "DEPREL", "DEPS", "MISC",
+    ]
 
     private func parse(_ lines: [Line], layout: BlockLayout) throws -> CoNLLUSentence {
         let file = blocks.name
@@ -86,7 +88,10 @@ public final class CoNLLUReader {
         for line in lines {
             let bytes = line.bytes
             if bytes[0] == UInt8(ascii: "#") {
-                guard sentence.words.isEmpty && sentence.emptyNodes.isEmpty && sentence.multiwordTokens.isEmpty else {
+                guard
+                    sentence.words.isEmpty && sentence.emptyNodes.isEmpty
+                        && sentence.multiwordTokens.isEmpty
+                else {
                     throw fail(line, .commentInsideSentence)
                 }
                 sentence.comments.append(line.text)
@@ -102,10 +107,14 @@ public final class CoNLLUReader {
             }
             let id = try parseID(fields[0], line: line)
             if rangeAwaitingFirstWord, id != .word(nextWord) {
-                throw fail(line, .badMultiwordRange(range: openRange!.text, problem: "not followed by word \(nextWord)"))
+                throw fail(
+                    line,
+                    .badMultiwordRange(
+                        range: openRange!.text, problem: "not followed by word \(nextWord)"))
             }
             var entry = CoNLLUEntry(
-                id: id, form: fields[1], lemma: fields[2], upos: fields[3], xpos: fields[4], feats: fields[5],
+                id: id, form: fields[1], lemma: fields[2], upos: fields[3], xpos: fields[4],
+                feats: fields[5],
                 head: fields[6], deprel: fields[7], deps: fields[8], misc: fields[9])
             switch id {
             case .word(let n):
@@ -120,20 +129,31 @@ public final class CoNLLUReader {
                 sentence.words.append(entry)
             case .range(let first, let last):
                 guard first < last else {
-                    throw fail(line, .badMultiwordRange(range: fields[0], problem: "first word must precede last word"))
+                    throw fail(
+                        line,
+                        .badMultiwordRange(
+                            range: fields[0], problem: "first word must precede last word"))
                 }
                 if let range = openRange {
-                    throw fail(line, .badMultiwordRange(range: fields[0], problem: "overlaps multiword token \(range.text)"))
+                    throw fail(
+                        line,
+                        .badMultiwordRange(
+                            range: fields[0], problem: "overlaps multiword token \(range.text)"))
                 }
                 guard first == nextWord else {
-                    throw fail(line, .badMultiwordRange(range: fields[0], problem: "expected it to start at word \(nextWord)"))
+                    throw fail(
+                        line,
+                        .badMultiwordRange(
+                            range: fields[0], problem: "expected it to start at word \(nextWord)"))
                 }
                 openRange = (last, line.number, fields[0])
                 rangeAwaitingFirstWord = true
                 sentence.multiwordTokens.append(entry)
             case .empty(let after, let index):
                 guard after == nextWord - 1, index == nextEmpty else {
-                    throw fail(line, .unexpectedID(expected: "\(nextWord - 1).\(nextEmpty)", found: fields[0]))
+                    throw fail(
+                        line,
+                        .unexpectedID(expected: "\(nextWord - 1).\(nextEmpty)", found: fields[0]))
                 }
                 nextEmpty += 1
                 sentence.emptyNodes.append(entry)
@@ -142,26 +162,32 @@ public final class CoNLLUReader {
         if let range = openRange {
             throw CorpusError.malformedLine(
                 file: file, line: range.line,
-                reason: .badMultiwordRange(range: range.text, problem: "sentence ends before word \(range.last)"))
+                reason: .badMultiwordRange(
+                    range: range.text, problem: "sentence ends before word \(range.last)"))
         }
         if sentence.words.isEmpty {
-            throw CorpusError.malformedLine(file: file, line: lines[0].number, reason: .sentenceWithoutWords)
+            throw CorpusError.malformedLine(
+                file: file, line: lines[0].number, reason: .sentenceWithoutWords)
         }
         return sentence
     }
 
     private func parseID(_ text: String, line: Line) throws -> CoNLLUID {
         let bytes = text.utf8
-        var invalid: CorpusError { .malformedLine(file: blocks.name, line: line.number, reason: .invalidID(text)) }
+        var invalid: CorpusError {
+            .malformedLine(file: blocks.name, line: line.number, reason: .invalidID(text))
+        }
         if let dash = bytes.firstIndex(of: UInt8(ascii: "-")) {
             guard let first = FieldSplitter.parseInteger(bytes[..<dash]),
-                let last = FieldSplitter.parseInteger(bytes[bytes.index(after: dash)...]), first >= 1
+                let last = FieldSplitter.parseInteger(bytes[bytes.index(after: dash)...]),
+                first >= 1
             else { throw invalid }
             return .range(first: first, last: last)
         }
         if let dot = bytes.firstIndex(of: UInt8(ascii: ".")) {
             guard let after = FieldSplitter.parseInteger(bytes[..<dot]),
-                let index = FieldSplitter.parseInteger(bytes[bytes.index(after: dot)...]), index >= 1
+                let index = FieldSplitter.parseInteger(bytes[bytes.index(after: dot)...]),
+                index >= 1
             else { throw invalid }
             return .empty(after: after, index: index)
         }

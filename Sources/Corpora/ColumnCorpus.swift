@@ -46,10 +46,14 @@ public struct ColumnFormat: Hashable, Sendable {
         if let count = columnCount {
             precondition(count > 0, "columnCount must be positive, got \(count)")
             precondition(tokenColumn < count, "tokenColumn \(tokenColumn) outside \(count) columns")
-            precondition((tagColumn ?? 0) < count, "tagColumn \(tagColumn ?? 0) outside \(count) columns")
-            precondition((indexColumn ?? 0) < count, "indexColumn \(indexColumn ?? 0) outside \(count) columns")
+            precondition(
+                (tagColumn ?? 0) < count, "tagColumn \(tagColumn ?? 0) outside \(count) columns")
+            precondition(
+                (indexColumn ?? 0) < count,
+                "indexColumn \(indexColumn ?? 0) outside \(count) columns")
         }
-        precondition(tokenColumn >= 0 && (tagColumn ?? 0) >= 0 && (indexColumn ?? 0) >= 0, "negative column")
+        precondition(
+            tokenColumn >= 0 && (tagColumn ?? 0) >= 0 && (indexColumn ?? 0) >= 0, "negative column")
         self.separator = separator
         self.columnCount = columnCount
         self.tokenColumn = tokenColumn
@@ -63,12 +67,14 @@ public struct ColumnFormat: Hashable, Sendable {
     /// CoNLL-2003 NER: `token POS chunk NER`, space-separated, `-DOCSTART-`
     /// lines between documents, tags in the 4th column.
     public static let conll2003 = ColumnFormat(
-        separator: .space, columnCount: 4, tokenColumn: 0, tagColumn: 3, documentStart: "-DOCSTART-")
+        separator: .space, columnCount: 4, tokenColumn: 0, tagColumn: 3, documentStart: "-DOCSTART-"
+    )
 
     /// `index<TAB>token<TAB>tag` with `#` comment lines before each sentence,
     /// as in Universal NER (`uner-english-ewt`), tags in IOB2.
     public static let indexTokenTag = ColumnFormat(
-        separator: .tab, columnCount: 3, tokenColumn: 1, tagColumn: 2, indexColumn: 0, commentPrefix: "#",
+        separator: .tab, columnCount: 3, tokenColumn: 1, tagColumn: 2, indexColumn: 0,
+        commentPrefix: "#",
         tagScheme: .iob2)
 }
 
@@ -92,7 +98,8 @@ public struct ColumnSentence: Hashable, Sendable {
 
     /// Creates a sentence.
     public init(
-        comments: [String] = [], rows: [[String]], tokenColumn: Int = 0, tagColumn: Int, separator: ColumnSeparator = .tab,
+        comments: [String] = [], rows: [[String]], tokenColumn: Int = 0, tagColumn: Int,
+        separator: ColumnSeparator = .tab,
         layout: BlockLayout = BlockLayout(), lineNumber: Int = 0
     ) {
         self.comments = comments
@@ -111,7 +118,8 @@ public struct ColumnSentence: Hashable, Sendable {
     public var tags: [String] {
         get { rows.map { $0[tagColumn] } }
         set {
-            precondition(newValue.count == rows.count, "\(newValue.count) tags for \(rows.count) rows")
+            precondition(
+                newValue.count == rows.count, "\(newValue.count) tags for \(rows.count) rows")
             for i in rows.indices { rows[i][tagColumn] = newValue[i] }
         }
     }
@@ -138,7 +146,10 @@ public struct ColumnDocumentBoundary: Hashable, Sendable {
     public var lineNumber: Int
 
     /// Creates a boundary line.
-    public init(fields: [String], separator: ColumnSeparator = .space, layout: BlockLayout = BlockLayout(), lineNumber: Int = 0) {
+    public init(
+        fields: [String], separator: ColumnSeparator = .space, layout: BlockLayout = BlockLayout(),
+        lineNumber: Int = 0
+    ) {
         self.fields = fields
         self.separator = separator
         self.layout = layout
@@ -187,12 +198,15 @@ public enum ColumnWriter {
     }
 
     /// Writes sentences only (no document boundaries) as a string.
-    public static func string<S: Sequence>(sentences: S) -> String where S.Element == ColumnSentence {
+    public static func string<S: Sequence>(sentences: S) -> String
+    where S.Element == ColumnSentence {
         string(sentences.map { ColumnItem.sentence($0) })
     }
 
     /// Writes the items to `writer`, one at a time.
-    public static func write<S: Sequence>(_ items: S, to writer: ByteWriter, byteOrderMark: Bool = false) throws
+    public static func write<S: Sequence>(
+        _ items: S, to writer: ByteWriter, byteOrderMark: Bool = false
+    ) throws
     where S.Element == ColumnItem {
         if byteOrderMark { try writer.write([0xEF, 0xBB, 0xBF] as [UInt8]) }
         var output: [UInt8] = []

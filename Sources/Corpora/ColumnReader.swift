@@ -24,7 +24,9 @@ public final class ColumnReader {
 
     /// Opens the file at `path`.
     /// - Throws: ``CorpusError/unreadable(file:reason:)``.
-    public init(path: String, format: ColumnFormat, options: LineReader.Options = LineReader.Options()) throws {
+    public init(
+        path: String, format: ColumnFormat, options: LineReader.Options = LineReader.Options()
+    ) throws {
         self.format = format
         do {
             blocks = BlockReader(try LineReader(path: path, options: options))
@@ -118,7 +120,9 @@ public final class ColumnReader {
             }
             let fields = try split(bytes, line: line)
             if let start = format.documentStart, fields[0] == start {
-                guard rows.isEmpty && comments.isEmpty else { throw fail(line, .documentStartInsideSentence) }
+                guard rows.isEmpty && comments.isEmpty else {
+                    throw fail(line, .documentStartInsideSentence)
+                }
                 var boundaryLayout = layout
                 if k < lines.count - 1 {
                     // Sentence rows follow directly: the boundary has no blank line after it.
@@ -133,12 +137,14 @@ public final class ColumnReader {
                 items.append(
                     .documentBoundary(
                         ColumnDocumentBoundary(
-                            fields: fields, separator: format.separator, layout: boundaryLayout, lineNumber: line.number)))
+                            fields: fields, separator: format.separator, layout: boundaryLayout,
+                            lineNumber: line.number)))
                 firstLine = k + 1
                 continue
             }
             if format.columnCount == nil {
-                let needed = max(format.tokenColumn, format.tagColumn ?? 0, format.indexColumn ?? 0) + 1
+                let needed =
+                    max(format.tokenColumn, format.tagColumn ?? 0, format.indexColumn ?? 0) + 1
                 guard fields.count >= needed else {
                     throw fail(line, .wrongColumnCount(expected: needed, found: fields.count))
                 }
@@ -167,7 +173,8 @@ public final class ColumnReader {
         }
         if rows.isEmpty {
             if !comments.isEmpty {
-                throw CorpusError.malformedLine(file: file, line: lines[firstLine].number, reason: .sentenceWithoutWords)
+                throw CorpusError.malformedLine(
+                    file: file, line: lines[firstLine].number, reason: .sentenceWithoutWords)
             }
             return items
         }
@@ -179,12 +186,14 @@ public final class ColumnReader {
         }
         let sentence = ColumnSentence(
             comments: comments, rows: rows, tokenColumn: format.tokenColumn, tagColumn: tagColumn,
-            separator: format.separator, layout: sentenceLayout, lineNumber: lines[firstLine].number)
+            separator: format.separator, layout: sentenceLayout, lineNumber: lines[firstLine].number
+        )
         if let scheme = format.tagScheme {
             do {
                 try scheme.validate(sentence.tags)
             } catch let error as TagSchemeError {
-                throw fail(rowLines[error.index], .invalidTag(error.errorDescription ?? "invalid tag"))
+                throw fail(
+                    rowLines[error.index], .invalidTag(error.errorDescription ?? "invalid tag"))
             }
         }
         items.append(.sentence(sentence))

@@ -53,8 +53,10 @@ public enum CorpusError: Error, Hashable, Sendable {
                 return "expected \(expected) columns, found \(found)"
             case .emptyField(let column): return "empty \(column) column"
             case .invalidID(let text): return "invalid ID '\(text)'"
-            case .unexpectedID(let expected, let found): return "expected ID \(expected), found \(found)"
-            case .badMultiwordRange(let range, let problem): return "multiword token \(range): \(problem)"
+            case .unexpectedID(let expected, let found):
+                return "expected ID \(expected), found \(found)"
+            case .badMultiwordRange(let range, let problem):
+                return "multiword token \(range): \(problem)"
             case .commentInsideSentence: return "comment line after the word lines of a sentence"
             case .sentenceWithoutWords: return "sentence has comment lines but no word lines"
             case .documentStartInsideSentence: return "document start line inside a sentence"
@@ -72,7 +74,8 @@ public enum CorpusError: Error, Hashable, Sendable {
     /// The file the error is about.
     public var file: String {
         switch self {
-        case .malformedLine(let file, _, _), .invalidUTF8(let file, _, _, _), .lineTooLong(let file, _, _),
+        case .malformedLine(let file, _, _), .invalidUTF8(let file, _, _, _),
+            .lineTooLong(let file, _, _),
             .emptyCorpus(let file), .unreadable(let file, _):
             return file
         }
@@ -81,7 +84,8 @@ public enum CorpusError: Error, Hashable, Sendable {
     /// The 1-based line the error is about, if it is about one line.
     public var line: Int? {
         switch self {
-        case .malformedLine(_, let line, _), .invalidUTF8(_, let line, _, _), .lineTooLong(_, let line, _):
+        case .malformedLine(_, let line, _), .invalidUTF8(_, let line, _, _),
+            .lineTooLong(_, let line, _):
             return line
         case .emptyCorpus, .unreadable: return nil
         }
@@ -94,7 +98,8 @@ public enum CorpusError: Error, Hashable, Sendable {
         case .readFailed(let source, let reason): self = .unreadable(file: source, reason: reason)
         case .invalidUTF8(let source, let line, let offset, _, _):
             self = .invalidUTF8(
-                file: source, line: line, byteOffset: offset, detail: error.errorDescription ?? "invalid UTF-8")
+                file: source, line: line, byteOffset: offset,
+                detail: error.errorDescription ?? "invalid UTF-8")
         case .lineTooLong(let source, let line, _, let limit):
             self = .lineTooLong(file: source, line: line, limit: limit)
         }
@@ -105,11 +110,13 @@ extension CorpusError: LocalizedError {
     /// A one-line description, `file:line: reason`.
     public var errorDescription: String? {
         switch self {
-        case .malformedLine(let file, let line, let reason): return "\(file):\(line): \(reason.description)"
+        case .malformedLine(let file, let line, let reason):
+            return "\(file):\(line): \(reason.description)"
         case .invalidUTF8(_, _, _, let detail): return detail
         case .lineTooLong(let file, let line, let limit):
             return "\(file):\(line): line longer than \(limit) bytes; is this a text file?"
-        case .emptyCorpus(let file): return "\(file): no sentences found; is this the right file and format?"
+        case .emptyCorpus(let file):
+            return "\(file): no sentences found; is this the right file and format?"
         case .unreadable(let file, let reason): return "\(file): cannot read: \(reason)"
         }
     }

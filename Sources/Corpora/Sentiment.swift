@@ -15,10 +15,13 @@ public struct SentimentExample: Hashable, Sendable {
 
     /// Creates an example; by default written as `LABEL TEXT` and LF.
     public init(
-        label: String, text: String, separator: ColumnSeparator = .space, lineTerminator: LineTerminator = .lf,
+        label: String, text: String, separator: ColumnSeparator = .space,
+        lineTerminator: LineTerminator = .lf,
         lineNumber: Int = 0
     ) {
-        precondition(separator == .space || separator == .tab, "separator must be .space or .tab, got \(separator)")
+        precondition(
+            separator == .space || separator == .tab,
+            "separator must be .space or .tab, got \(separator)")
         self.label = label
         self.text = text
         self.separator = separator
@@ -49,7 +52,10 @@ public final class SentimentReader {
 
     /// Opens the file at `path`.
     /// - Throws: ``CorpusError/unreadable(file:reason:)``.
-    public init(path: String, labels: [String]? = SentimentReader.binaryLabels, options: LineReader.Options = LineReader.Options()) throws {
+    public init(
+        path: String, labels: [String]? = SentimentReader.binaryLabels,
+        options: LineReader.Options = LineReader.Options()
+    ) throws {
         self.labels = labels
         do {
             lines = try LineReader(path: path, options: options)
@@ -65,7 +71,9 @@ public final class SentimentReader {
     }
 
     /// Reads a string; `name` appears in errors.
-    public convenience init(string: String, labels: [String]? = SentimentReader.binaryLabels, name: String = "<memory>") {
+    public convenience init(
+        string: String, labels: [String]? = SentimentReader.binaryLabels, name: String = "<memory>"
+    ) {
         self.init(lines: LineReader(string: string, name: name), labels: labels)
     }
 
@@ -73,7 +81,9 @@ public final class SentimentReader {
     public var hadByteOrderMark: Bool { lines.hadByteOrderMark }
 
     /// Reads every example of the file at `path`.
-    public static func read(path: String, labels: [String]? = SentimentReader.binaryLabels) throws -> [SentimentExample] {
+    public static func read(path: String, labels: [String]? = SentimentReader.binaryLabels) throws
+        -> [SentimentExample]
+    {
         try SentimentReader(path: path, labels: labels).readAll()
     }
 
@@ -111,7 +121,8 @@ public final class SentimentReader {
         count += 1
         return SentimentExample(
             label: label, text: String(decoding: bytes[(cut + 1)...], as: UTF8.self),
-            separator: bytes[cut] == 0x09 ? .tab : .space, lineTerminator: line.terminator, lineNumber: line.number)
+            separator: bytes[cut] == 0x09 ? .tab : .space, lineTerminator: line.terminator,
+            lineNumber: line.number)
     }
 }
 
@@ -130,12 +141,15 @@ public enum SentimentWriter {
     }
 
     /// The examples as a string.
-    public static func string<S: Sequence>(_ examples: S) -> String where S.Element == SentimentExample {
+    public static func string<S: Sequence>(_ examples: S) -> String
+    where S.Element == SentimentExample {
         String(decoding: bytes(examples), as: UTF8.self)
     }
 
     /// Writes the examples to `writer`.
-    public static func write<S: Sequence>(_ examples: S, to writer: ByteWriter, byteOrderMark: Bool = false) throws
+    public static func write<S: Sequence>(
+        _ examples: S, to writer: ByteWriter, byteOrderMark: Bool = false
+    ) throws
     where S.Element == SentimentExample {
         if byteOrderMark { try writer.write([0xEF, 0xBB, 0xBF] as [UInt8]) }
         for example in examples {

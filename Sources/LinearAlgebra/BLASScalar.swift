@@ -111,7 +111,8 @@ where Self.RawSignificand: FixedWidthInteger {
 
     /// Elman step backward: `dz = dh ⊙ (1 − h²)`.
     static func rnnBackwardRow(
-        hidden: Int, h: UnsafePointer<Self>, dh: UnsafePointer<Self>, dz: UnsafeMutablePointer<Self>)
+        hidden: Int, h: UnsafePointer<Self>, dh: UnsafePointer<Self>, dz: UnsafeMutablePointer<Self>
+    )
 }
 
 extension Float: BLASScalar {
@@ -203,8 +204,7 @@ extension Double: BLASScalar {
     }
 
     @inlinable
-    public static func scal(count: Int, alpha: Double, x: UnsafeMutablePointer<Double>, incX: Int)
-    {
+    public static func scal(count: Int, alpha: Double, x: UnsafeMutablePointer<Double>, incX: Int) {
         cblas_dscal(Int32(count), alpha, x, Int32(incX))
     }
 
@@ -238,22 +238,22 @@ extension Double: BLASScalar {
     ) {
         let zero = [Double](repeating: 0, count: 4 * n)
         zero.withUnsafeBufferPointer { zero in
-        let q = q ?? zero.baseAddress!
-        for j in 0..<n {
-            let i = sigmoid1(p[j] + q[j] + bias[j])
-            let f = sigmoid1(p[n + j] + q[n + j] + bias[n + j])
-            let g = Glibc.tanh(p[2 * n + j] + q[2 * n + j] + bias[2 * n + j])
-            let o = sigmoid1(p[3 * n + j] + q[3 * n + j] + bias[3 * n + j])
-            let cj = f * cPrev[j] + i * g
-            let tc = Glibc.tanh(cj)
-            c[j] = cj
-            h[j] = o * tc
-            a[j] = i
-            a[n + j] = f
-            a[2 * n + j] = g
-            a[3 * n + j] = o
-            a[4 * n + j] = tc
-        }
+            let q = q ?? zero.baseAddress!
+            for j in 0..<n {
+                let i = sigmoid1(p[j] + q[j] + bias[j])
+                let f = sigmoid1(p[n + j] + q[n + j] + bias[n + j])
+                let g = Glibc.tanh(p[2 * n + j] + q[2 * n + j] + bias[2 * n + j])
+                let o = sigmoid1(p[3 * n + j] + q[3 * n + j] + bias[3 * n + j])
+                let cj = f * cPrev[j] + i * g
+                let tc = Glibc.tanh(cj)
+                c[j] = cj
+                h[j] = o * tc
+                a[j] = i
+                a[n + j] = f
+                a[2 * n + j] = g
+                a[3 * n + j] = o
+                a[4 * n + j] = tc
+            }
         }
     }
 

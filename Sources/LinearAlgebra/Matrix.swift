@@ -206,7 +206,8 @@ extension Matrix {
         vector.withUnsafePointer { v in
             withUnsafeMutablePointer { m in
                 for r in 0..<rows {
-                    Scalar.axpy(count: columns, alpha: 1, x: v, incX: 1, y: m + r * columns, incY: 1)
+                    Scalar.axpy(
+                        count: columns, alpha: 1, x: v, incX: 1, y: m + r * columns, incY: 1)
                 }
             }
         }

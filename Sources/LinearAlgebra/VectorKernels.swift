@@ -166,7 +166,8 @@ extension Float {
     /// one: a single loop body with five transcendental chains exceeds the out-of-order
     /// window, so its iterations could not overlap.
     public static func lstmForwardRow(
-        hidden n: Int, p: UnsafePointer<Float>, q: UnsafePointer<Float>?, bias: UnsafePointer<Float>,
+        hidden n: Int, p: UnsafePointer<Float>, q: UnsafePointer<Float>?,
+        bias: UnsafePointer<Float>,
         cPrev: UnsafePointer<Float>, h: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>,
         activations a: UnsafeMutablePointer<Float>
     ) {
@@ -297,7 +298,8 @@ extension Float {
 
     /// See `BLASScalar.rnnForwardRow`.
     public static func rnnForwardRow(
-        hidden n: Int, p: UnsafePointer<Float>, q: UnsafePointer<Float>?, bias: UnsafePointer<Float>,
+        hidden n: Int, p: UnsafePointer<Float>, q: UnsafePointer<Float>?,
+        bias: UnsafePointer<Float>,
         h: UnsafeMutablePointer<Float>
     ) {
         VectorKernels.tanhOfSum(p, q, bias, h, count: n)

@@ -70,7 +70,9 @@ public struct Adam<Scalar: BLASScalar> {
     /// shape; the state is keyed by `name`.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public mutating func update(_ value: inout Matrix<Scalar>, along gradient: Matrix<Scalar>, name: String) {
+    public mutating func update(
+        _ value: inout Matrix<Scalar>, along gradient: Matrix<Scalar>, name: String
+    ) {
         checkSameShape(value, gradient, name)
         let slot = slots.slot(for: name, shapedLike: value, secondMoment: true)
         slots.steps[slot] += 1
@@ -175,7 +177,9 @@ public struct Adam<Scalar: BLASScalar> {
             let vi = b2 * v[i] + a2 * gi * gi
             m[i] = mi
             v[i] = vi
-            w[i] = decay * w[i] - c.stepSize * mi / (vi.squareRoot() * c.inverseRootCorrection + c.epsilon)
+            w[i] =
+                decay * w[i] - c.stepSize * mi
+                / (vi.squareRoot() * c.inverseRootCorrection + c.epsilon)
         }
     }
 }
@@ -191,7 +195,9 @@ extension Adam {
         typealias Lanes = SIMD8<Float>
         let (b1, b2) = (Lanes(repeating: beta1), Lanes(repeating: beta2))
         let (a1, a2) = (Lanes(repeating: 1 - beta1), Lanes(repeating: 1 - beta2))
-        let (step, correction) = (Lanes(repeating: stepSize), Lanes(repeating: inverseRootCorrection))
+        let (step, correction) = (
+            Lanes(repeating: stepSize), Lanes(repeating: inverseRootCorrection)
+        )
         let (eps, shrink) = (Lanes(repeating: epsilon), Lanes(repeating: decay))
         var i = 0
         while i + 8 <= count {
@@ -211,7 +217,8 @@ extension Adam {
             let vi = beta2 * v[i] + (1 - beta2) * gi * gi
             m[i] = mi
             v[i] = vi
-            w[i] = decay * w[i] - stepSize * mi / (vi.squareRoot() * inverseRootCorrection + epsilon)
+            w[i] =
+                decay * w[i] - stepSize * mi / (vi.squareRoot() * inverseRootCorrection + epsilon)
             i += 1
         }
     }

@@ -30,13 +30,17 @@ public struct CRF<Scalar: BLASScalar>: Parameterized {
 
     /// `transitions`, `start`, `end`.
     public var parameters: [Parameter<CRF, Scalar>] {
-        [Parameter("transitions", \.transitions), Parameter("start", \.start), Parameter("end", \.end)]
+        [
+            Parameter("transitions", \.transitions), Parameter("start", \.start),
+            Parameter("end", \.end),
+        ]
     }
 
     /// A CRF over `tagCount` tags with all scores uniform in `±0.1`, drawn from `random`.
     public init(tagCount: Int, random: inout SeededRandom) {
         precondition(tagCount > 0, "CRF needs at least one tag, got \(tagCount)")
-        transitions = Initializer.uniform(rows: tagCount, columns: tagCount, limit: 0.1, using: &random)
+        transitions = Initializer.uniform(
+            rows: tagCount, columns: tagCount, limit: 0.1, using: &random)
         start = Initializer.uniform(rows: 1, columns: tagCount, limit: 0.1, using: &random)
         end = Initializer.uniform(rows: 1, columns: tagCount, limit: 0.1, using: &random)
     }
@@ -48,7 +52,8 @@ public struct CRF<Scalar: BLASScalar>: Parameterized {
         precondition(
             transitions.columns == k && start.rows == 1 && start.columns == k && end.rows == 1
                 && end.columns == k,
-            "CRF shapes: transitions \(transitions.shapeDescription), start \(start.shapeDescription), end \(end.shapeDescription)")
+            "CRF shapes: transitions \(transitions.shapeDescription), start \(start.shapeDescription), end \(end.shapeDescription)"
+        )
         self.transitions = transitions
         self.start = start
         self.end = end
@@ -89,7 +94,8 @@ public struct CRF<Scalar: BLASScalar>: Parameterized {
         emissions: Matrix<Scalar>, lengths: [Int], tags: [[Int]], reduction: LossReduction = .mean
     ) -> (loss: Scalar, cache: Cache) {
         let time = checkLayout(emissions, lengths)
-        precondition(tags.count == lengths.count, "\(tags.count) tag sequences for \(lengths.count) lengths")
+        precondition(
+            tags.count == lengths.count, "\(tags.count) tag sequences for \(lengths.count) lengths")
         for (s, sequence) in tags.enumerated() {
             precondition(
                 sequence.count == lengths[s],
@@ -122,7 +128,9 @@ public struct CRF<Scalar: BLASScalar>: Parameterized {
     /// recursion (see `ScaledTransitions`), so it costs no exponentials.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func backward(cache: Cache, dLoss: Scalar = 1) -> (dEmissions: Matrix<Scalar>, gradient: CRF) {
+    public func backward(cache: Cache, dLoss: Scalar = 1) -> (
+        dEmissions: Matrix<Scalar>, gradient: CRF
+    ) {
         let k = tagCount
         let emissions = cache.emissions
         let lengths = cache.lengths
@@ -152,7 +160,8 @@ public struct CRF<Scalar: BLASScalar>: Parameterized {
                                             func unary(_ t: Int) {
                                                 let row = (t * batch + s) * k
                                                 for i in 0..<k {
-                                                    let g = Scalar.exp(alpha[row + i] + b[row + i] - logZ)
+                                                    let g = Scalar.exp(
+                                                        alpha[row + i] + b[row + i] - logZ)
                                                     gamma[i] = g
                                                     dE[row + i] = factor * g
                                                 }
@@ -171,10 +180,12 @@ public struct CRF<Scalar: BLASScalar>: Parameterized {
                                                 let row = (t * batch + s) * k
                                                 let next = ((t + 1) * batch + s) * k
                                                 for j in 0..<k { r[j] = e[next + j] + b[next + j] }
-                                                tables.betaStep(r: r, beta: b + row, p: p, sums: sums)
+                                                tables.betaStep(
+                                                    r: r, beta: b + row, p: p, sums: sums)
                                                 unary(t)
                                                 tables.addPairwise(
-                                                    into: dT, factor: factor, gamma: gamma, p: p, sums: sums,
+                                                    into: dT, factor: factor, gamma: gamma, p: p,
+                                                    sums: sums,
                                                     alpha: alpha + row, r: r, logPartition: logZ)
                                                 dT[gold[t] * k + gold[t + 1]] -= factor
                                             }
@@ -207,7 +218,8 @@ public struct CRF<Scalar: BLASScalar>: Parameterized {
         var scores = [Scalar](repeating: 0, count: batch)
         for s in 0..<batch where lengths[s] > 0 {
             let y = tags[s]
-            precondition(y.count == lengths[s], "sequence \(s) has \(y.count) tags but length \(lengths[s])")
+            precondition(
+                y.count == lengths[s], "sequence \(s) has \(y.count) tags but length \(lengths[s])")
             var total = start.scalars[y[0]] + end.scalars[y[y.count - 1]]
             for t in 0..<y.count {
                 total += emissions.scalars[(t * batch + s) * k + y[t]]
@@ -232,7 +244,8 @@ public struct CRF<Scalar: BLASScalar>: Parameterized {
             for t in 0..<lengths[s] {
                 let row = (t * batch + s) * k
                 for j in 0..<k {
-                    result.scalars[row + j] = Scalar.exp(alpha.scalars[row + j] + beta.scalars[row + j] - logZ[s])
+                    result.scalars[row + j] = Scalar.exp(
+                        alpha.scalars[row + j] + beta.scalars[row + j] - logZ[s])
                 }
             }
         }
@@ -306,7 +319,8 @@ public struct CRF<Scalar: BLASScalar>: Parameterized {
             "emissions \(emissions.shapeDescription) for a CRF of \(tagCount) tags")
         let batch = lengths.count
         if batch == 0 {
-            precondition(emissions.rows == 0, "emissions \(emissions.shapeDescription) for no sequences")
+            precondition(
+                emissions.rows == 0, "emissions \(emissions.shapeDescription) for no sequences")
             return 0
         }
         precondition(
@@ -314,7 +328,9 @@ public struct CRF<Scalar: BLASScalar>: Parameterized {
             "emissions \(emissions.shapeDescription) are not [time·batch, tags] for batch \(batch)")
         let time = emissions.rows / batch
         for (s, length) in lengths.enumerated() {
-            precondition(length >= 0 && length <= time, "length \(length) of sequence \(s) outside 0...\(time)")
+            precondition(
+                length >= 0 && length <= time,
+                "length \(length) of sequence \(s) outside 0...\(time)")
         }
         return time
     }

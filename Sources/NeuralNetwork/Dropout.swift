@@ -93,9 +93,11 @@ public struct Dropout<Scalar: BLASScalar>: Parameterized {
                 // branch predictor cannot learn): (u − threshold) wraps, and its top bit
                 // is 1 exactly when u < threshold.
                 // (Signed conversions: one instruction, unlike UInt64 → floating point.)
-                m[i] = scale * Scalar(Int(truncatingIfNeeded: ((z & 0xFFFF_FFFF) &- threshold) >> 63))
+                m[i] =
+                    scale * Scalar(Int(truncatingIfNeeded: ((z & 0xFFFF_FFFF) &- threshold) >> 63))
                 if i + 1 < count {
-                    m[i + 1] = scale * Scalar(Int(truncatingIfNeeded: ((z >> 32) &- threshold) >> 63))
+                    m[i + 1] =
+                        scale * Scalar(Int(truncatingIfNeeded: ((z >> 32) &- threshold) >> 63))
                 }
                 i += 2
             }

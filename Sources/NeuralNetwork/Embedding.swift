@@ -23,7 +23,8 @@ public struct Embedding<Scalar: BLASScalar>: Parameterized {
     public init(vocabularySize: Int, dimension: Int, random: inout SeededRandom) {
         precondition(
             vocabularySize > 0 && dimension > 0,
-            "Embedding needs positive sizes, got vocabulary \(vocabularySize), dimension \(dimension)")
+            "Embedding needs positive sizes, got vocabulary \(vocabularySize), dimension \(dimension)"
+        )
         table = Initializer.uniform(
             rows: vocabularySize, columns: dimension, limit: (3.0 / Double(dimension)).squareRoot(),
             using: &random)
@@ -69,7 +70,8 @@ public struct Embedding<Scalar: BLASScalar>: Parameterized {
     public func backward(_ dOutput: Matrix<Scalar>, cache: Cache) -> SparseRowGradient<Scalar> {
         precondition(
             dOutput.rows == cache.ids.count && dOutput.columns == dimension,
-            "Embedding dOutput \(dOutput.shapeDescription), expected [\(cache.ids.count), \(dimension)]")
+            "Embedding dOutput \(dOutput.shapeDescription), expected [\(cache.ids.count), \(dimension)]"
+        )
         return SparseRowGradient(ids: cache.ids, gradients: dOutput, rowCount: vocabularySize)
     }
 
@@ -78,7 +80,8 @@ public struct Embedding<Scalar: BLASScalar>: Parameterized {
     public func denseGradient(_ gradient: SparseRowGradient<Scalar>) -> Embedding {
         precondition(
             gradient.rowCount == vocabularySize && gradient.dimension == dimension,
-            "sparse gradient [\(gradient.rowCount), \(gradient.dimension)] for a table \(table.shapeDescription)")
+            "sparse gradient [\(gradient.rowCount), \(gradient.dimension)] for a table \(table.shapeDescription)"
+        )
         return Embedding(table: gradient.dense())
     }
 }

@@ -57,13 +57,17 @@ public enum GradientClipping {
         let norm = squared.squareRoot()
         guard norm.isFinite, norm > Double(maxNorm) else { return Layer.Scalar(norm) }
         let factor = Layer.Scalar(Double(maxNorm) / norm)
-        for parameter in gradient.parameters { gradient[keyPath: parameter.keyPath].scale(by: factor) }
+        for parameter in gradient.parameters {
+            gradient[keyPath: parameter.keyPath].scale(by: factor)
+        }
         for i in sparse.indices { sparse[i].rows.scale(by: factor) }
         return Layer.Scalar(norm)
     }
 
     /// Limits every element of every parameter of `gradient` to `[-limit, limit]`.
-    public static func clipByValue<Layer: Parameterized>(_ gradient: inout Layer, limit: Layer.Scalar) {
+    public static func clipByValue<Layer: Parameterized>(
+        _ gradient: inout Layer, limit: Layer.Scalar
+    ) {
         for parameter in gradient.parameters {
             clamp(&gradient[keyPath: parameter.keyPath], limit: limit)
         }

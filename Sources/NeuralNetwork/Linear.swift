@@ -176,7 +176,8 @@ public struct Linear<Scalar: BLASScalar>: Parameterized {
         precondition(
             gradient.weight.rows == inputSize && gradient.weight.columns == outputSize
                 && gradient.bias.columns == outputSize,
-            "gradient W \(gradient.weight.shapeDescription) does not match \(weight.shapeDescription)")
+            "gradient W \(gradient.weight.shapeDescription) does not match \(weight.shapeDescription)"
+        )
     }
 
     /// Copies the `[1, columns]` bias into every row of `output`.

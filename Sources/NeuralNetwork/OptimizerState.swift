@@ -31,7 +31,8 @@ struct OptimizerSlots<Scalar: BLASScalar> {
         index[name] = slot
         first.append(Matrix(rows: value.rows, columns: value.columns))
         second.append(
-            secondMoment ? Matrix(rows: value.rows, columns: value.columns) : Matrix(rows: 0, columns: 0))
+            secondMoment
+                ? Matrix(rows: value.rows, columns: value.columns) : Matrix(rows: 0, columns: 0))
         steps.append(0)
         return slot
     }
@@ -48,7 +49,8 @@ func checkSameShape<Scalar: BLASScalar>(
 ) {
     precondition(
         value.rows == gradient.rows && value.columns == gradient.columns,
-        "gradient of \(name) is \(gradient.shapeDescription), parameter is \(value.shapeDescription)")
+        "gradient of \(name) is \(gradient.shapeDescription), parameter is \(value.shapeDescription)"
+    )
 }
 
 func checkSparseShape<Scalar: BLASScalar>(

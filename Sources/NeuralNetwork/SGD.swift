@@ -46,7 +46,9 @@ public struct SGD<Scalar: BLASScalar> {
     /// Updates one matrix along a dense gradient of the same shape; state keyed by `name`.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public mutating func update(_ value: inout Matrix<Scalar>, along gradient: Matrix<Scalar>, name: String) {
+    public mutating func update(
+        _ value: inout Matrix<Scalar>, along gradient: Matrix<Scalar>, name: String
+    ) {
         checkSameShape(value, gradient, name)
         let n = value.count
         if momentum == 0 {
@@ -97,7 +99,9 @@ public struct SGD<Scalar: BLASScalar> {
             gradient.rows.withUnsafePointer { g in
                 value.withUnsafeMutablePointer { w in
                     for (k, id) in ids.enumerated() {
-                        if decay != 1 { Scalar.scal(count: width, alpha: decay, x: w + id * width, incX: 1) }
+                        if decay != 1 {
+                            Scalar.scal(count: width, alpha: decay, x: w + id * width, incX: 1)
+                        }
                         Scalar.axpy(
                             count: width, alpha: -lr, x: g + k * width, incX: 1, y: w + id * width,
                             incY: 1)

@@ -49,7 +49,8 @@ public struct SoftmaxCrossEntropy<Scalar: BLASScalar>: Sendable {
         precondition(
             targets.count == n, "\(targets.count) targets for logits \(logits.shapeDescription)")
         if let mask {
-            precondition(mask.count == n, "mask of \(mask.count) for logits \(logits.shapeDescription)")
+            precondition(
+                mask.count == n, "mask of \(mask.count) for logits \(logits.shapeDescription)")
         }
         var probabilities = logits
         var gradient = Matrix<Scalar>(rows: n, columns: classes)
@@ -93,6 +94,7 @@ public struct SoftmaxCrossEntropy<Scalar: BLASScalar>: Sendable {
                 }
             }
         }
-        return Output(loss: total * scale, gradient: gradient, probabilities: probabilities, count: count)
+        return Output(
+            loss: total * scale, gradient: gradient, probabilities: probabilities, count: count)
     }
 }

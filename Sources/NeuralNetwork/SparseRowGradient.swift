@@ -26,7 +26,8 @@ public struct SparseRowGradient<Scalar: BLASScalar>: Equatable, Sendable {
             "\(ids.count) ids for a gradient of \(gradients.shapeDescription)")
         for (position, id) in ids.enumerated() {
             precondition(
-                id >= 0 && id < rowCount, "id \(id) at position \(position) outside 0..<\(rowCount)")
+                id >= 0 && id < rowCount, "id \(id) at position \(position) outside 0..<\(rowCount)"
+            )
         }
         let width = gradients.columns
         // Positions ordered by id, so that equal ids are adjacent.

@@ -40,7 +40,8 @@ extension TagSchemeError: LocalizedError {
     public var errorDescription: String? {
         switch self {
         case .invalidTag(let index, let tag, let scheme):
-            return "token \(index): tag '\(tag)' is not valid in \(scheme.name) (expected O or one of "
+            return
+                "token \(index): tag '\(tag)' is not valid in \(scheme.name) (expected O or one of "
                 + scheme.prefixes.map { "\($0)-TYPE" }.joined(separator: ", ") + ")"
         case .invalidSequence(let index, let tag, let reason):
             return "token \(index): tag '\(tag)': \(reason)"
@@ -129,7 +130,9 @@ public enum TagScheme: String, CaseIterable, Hashable, Sendable {
             let parsed = try parse(tag, at: i)
             guard let (prefix, type) = parsed else {
                 if mode == .strict, self == .bioes, let o = open {
-                    throw fail(i, "span \(o.type) opened at token \(o.start) is not closed with E-\(o.type)")
+                    throw fail(
+                        i,
+                        "span \(o.type) opened at token \(o.start) is not closed with E-\(o.type)")
                 }
                 close(at: i)
                 continue
@@ -138,10 +141,16 @@ public enum TagScheme: String, CaseIterable, Hashable, Sendable {
             case .begin:
                 if mode == .strict {
                     if self == .bioes, let o = open {
-                        throw fail(i, "span \(o.type) opened at token \(o.start) is not closed with E-\(o.type)")
+                        throw fail(
+                            i,
+                            "span \(o.type) opened at token \(o.start) is not closed with E-\(o.type)"
+                        )
                     }
                     if self == .iob1, open?.type != type {
-                        throw fail(i, "in IOB1, B-\(type) may only follow a \(type) span (use I-\(type) to start one)")
+                        throw fail(
+                            i,
+                            "in IOB1, B-\(type) may only follow a \(type) span (use I-\(type) to start one)"
+                        )
                     }
                 }
                 close(at: i)
@@ -152,7 +161,10 @@ public enum TagScheme: String, CaseIterable, Hashable, Sendable {
                 } else {
                     if mode == .strict && self != .iob1 {
                         if let o = open {
-                            throw fail(i, "continues span of another type (\(o.type), opened at token \(o.start))")
+                            throw fail(
+                                i,
+                                "continues span of another type (\(o.type), opened at token \(o.start))"
+                            )
                         }
                         throw fail(i, "continues no span (expected B-\(type) first)")
                     }
@@ -162,7 +174,9 @@ public enum TagScheme: String, CaseIterable, Hashable, Sendable {
                 if prefix == .end { close(at: i + 1) }
             case .single:
                 if mode == .strict, let o = open {
-                    throw fail(i, "span \(o.type) opened at token \(o.start) is not closed with E-\(o.type)")
+                    throw fail(
+                        i,
+                        "span \(o.type) opened at token \(o.start) is not closed with E-\(o.type)")
                 }
                 close(at: i)
                 spans.append(Span(i..<(i + 1), type: String(type)))
@@ -171,7 +185,9 @@ public enum TagScheme: String, CaseIterable, Hashable, Sendable {
         if mode == .strict, self == .bioes, let o = open {
             throw TagSchemeError.invalidSequence(
                 index: tags.count - 1, tag: tags[tags.count - 1],
-                reason: "span \(o.type) opened at token \(o.start) is not closed with E-\(o.type) before the end")
+                reason:
+                    "span \(o.type) opened at token \(o.start) is not closed with E-\(o.type) before the end"
+            )
         }
         close(at: tags.count)
         return spans
@@ -217,7 +233,9 @@ public enum TagScheme: String, CaseIterable, Hashable, Sendable {
 
     /// Re-encodes `tags` from this scheme into `target`.
     /// - Throws: ``TagSchemeError`` as ``spans(from:mode:)`` does.
-    public func convert(_ tags: [String], to target: TagScheme, mode: Mode = .strict) throws -> [String] {
+    public func convert(_ tags: [String], to target: TagScheme, mode: Mode = .strict) throws
+        -> [String]
+    {
         target.tags(for: try spans(from: tags, mode: mode), count: tags.count)
     }
 

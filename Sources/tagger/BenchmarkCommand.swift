@@ -7,7 +7,9 @@ struct BenchmarkCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "benchmark",
         abstract: "Measure the speed of the building blocks and the taggers.",
-        subcommands: [BLASBenchmarkCommand.self, TokenizerBenchmarkCommand.self, EncoderBenchmarkCommand.self])
+        subcommands: [
+            BLASBenchmarkCommand.self, TokenizerBenchmarkCommand.self, EncoderBenchmarkCommand.self,
+        ])
 }
 
 /// `tagger benchmark blas`: the `Matrix` gemm wrapper against raw `cblas_sgemm`.
@@ -27,7 +29,9 @@ struct BLASBenchmarkCommand: ParsableCommand {
 
     func run() throws {
         let benchmark = BLASBenchmark(threads: threads, secondsPerShape: seconds)
-        let results = BLASBenchmark.standardShapes.map { benchmark.measure(m: $0.0, n: $0.1, k: $0.2) }
+        let results = BLASBenchmark.standardShapes.map {
+            benchmark.measure(m: $0.0, n: $0.1, k: $0.2)
+        }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
@@ -39,7 +43,10 @@ struct BLASBenchmarkCommand: ParsableCommand {
         for r in results {
             let shape = "\(r.m)×\(r.n)×\(r.k)".padding(toLength: 20, withPad: " ", startingAt: 0)
             print(
-                shape + String(format: " %11.1f   %19.1f   %10.1f%%", r.rawGFLOPS, r.wrapperGFLOPS, 100 * r.ratio))
+                shape
+                    + String(
+                        format: " %11.1f   %19.1f   %10.1f%%", r.rawGFLOPS, r.wrapperGFLOPS,
+                        100 * r.ratio))
         }
     }
 }

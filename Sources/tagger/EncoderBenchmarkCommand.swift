@@ -51,17 +51,33 @@ struct EncoderBenchmarkCommand: ParsableCommand {
         print(
             "BiLSTM (Float) input \(r.inputSize), hidden \(r.hiddenSize) per direction, batch \(r.batch) × \(r.length) tokens, directions on \(threads) thread(s), 1 BLAS thread each; best timed batch"
         )
-        print(String(format: "sgemm 1 thread: step %d×%d×%d %.1f GFLOP/s, projection %d×%d×%d %.1f GFLOP/s",
-            r.batch, 4 * r.hiddenSize, r.hiddenSize, r.sgemmStepGFLOPS,
-            r.batch * r.length, 8 * r.hiddenSize, r.inputSize, r.sgemmProjectionGFLOPS))
-        print(String(format: "reference: %d × %.1f = %.1f GFLOP/s", threads, r.referenceGFLOPS / Double(threads), r.referenceGFLOPS))
-        print("pass               tokens/s   GEMM FLOPs/token   GFLOP/s   of reference   of GEMM-only rate")
-        print(String(format: "forward          %10.0f   %16.0f   %7.1f   %11.1f%%   %11.1f%% of %.1f",
-            r.forwardTokensPerSecond, r.forwardFLOPsPerToken, r.forwardGFLOPS, 100 * r.forwardFraction,
-            100 * r.forwardFractionOfGEMMOnly, r.forwardGEMMOnlyGFLOPS))
-        print(String(format: "forward+backward %10.0f   %16.0f   %7.1f   %11.1f%%   %11.1f%% of %.1f",
-            r.trainingTokensPerSecond, r.trainingFLOPsPerToken, r.trainingGFLOPS, 100 * r.trainingFraction,
-            100 * r.trainingFractionOfGEMMOnly, r.trainingGEMMOnlyGFLOPS))
-        print("GEMM-only rate: each GEMM at the sgemm rate of its shape (projection or step), × threads")
+        print(
+            String(
+                format:
+                    "sgemm 1 thread: step %d×%d×%d %.1f GFLOP/s, projection %d×%d×%d %.1f GFLOP/s",
+                r.batch, 4 * r.hiddenSize, r.hiddenSize, r.sgemmStepGFLOPS,
+                r.batch * r.length, 8 * r.hiddenSize, r.inputSize, r.sgemmProjectionGFLOPS))
+        print(
+            String(
+                format: "reference: %d × %.1f = %.1f GFLOP/s", threads,
+                r.referenceGFLOPS / Double(threads), r.referenceGFLOPS))
+        print(
+            "pass               tokens/s   GEMM FLOPs/token   GFLOP/s   of reference   of GEMM-only rate"
+        )
+        print(
+            String(
+                format: "forward          %10.0f   %16.0f   %7.1f   %11.1f%%   %11.1f%% of %.1f",
+                r.forwardTokensPerSecond, r.forwardFLOPsPerToken, r.forwardGFLOPS,
+                100 * r.forwardFraction,
+                100 * r.forwardFractionOfGEMMOnly, r.forwardGEMMOnlyGFLOPS))
+        print(
+            String(
+                format: "forward+backward %10.0f   %16.0f   %7.1f   %11.1f%%   %11.1f%% of %.1f",
+                r.trainingTokensPerSecond, r.trainingFLOPsPerToken, r.trainingGFLOPS,
+                100 * r.trainingFraction,
+                100 * r.trainingFractionOfGEMMOnly, r.trainingGEMMOnlyGFLOPS))
+        print(
+            "GEMM-only rate: each GEMM at the sgemm rate of its shape (projection or step), × threads"
+        )
     }
 }

@@ -25,7 +25,8 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "The task to evaluate: tokenize (with --model, the model's task).")
     var task: EvalTask?
 
-    @OptionGroup(title: "Trained models (pos, ner, sentiment)") var modelEvaluation: ModelEvaluationOptions
+    @OptionGroup(title: "Trained models (pos, ner, sentiment)") var modelEvaluation:
+        ModelEvaluationOptions
 
     @Option(help: "The gold CoNLL-U file.")
     var test: String

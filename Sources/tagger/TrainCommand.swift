@@ -32,12 +32,14 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Where to write the model.")
     var output: String
 
-    @OptionGroup(title: "Taggers and classifier (--task pos|ner|sentiment)") var modelOptions: ModelTrainingOptions
+    @OptionGroup(title: "Taggers and classifier (--task pos|ner|sentiment)") var modelOptions:
+        ModelTrainingOptions
 
     @Option(help: "The dev file, for model selection only (never the test split).")
     var dev: String?
 
-    @OptionGroup(title: "Sentence splitter (--task sentences)") var sentenceOptions: SentenceTrainingOptions
+    @OptionGroup(title: "Sentence splitter (--task sentences)") var sentenceOptions:
+        SentenceTrainingOptions
 
     @Option(help: "Keep a chunk exception only when seen at least this often.")
     var minExceptionCount = 1
@@ -53,7 +55,8 @@ struct TrainCommand: ParsableCommand {
                 task: TaggingTask(rawValue: task.rawValue)!, train: train, dev: dev, output: output,
                 epochs: ModelTrainingOptions.given("--epochs", sentenceOptions.epochs, default: 20),
                 seed: sentenceOptions.seed,
-                learningRate: ModelTrainingOptions.given("--learning-rate", Double(sentenceOptions.learningRate), default: 1e-3))
+                learningRate: ModelTrainingOptions.given(
+                    "--learning-rate", Double(sentenceOptions.learningRate), default: 1e-3))
         case .sentences:
             try sentenceOptions.train(train: train, dev: dev, output: output)
         case .tokenize:

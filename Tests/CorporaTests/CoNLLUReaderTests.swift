@@ -68,7 +68,8 @@ final class CoNLLUReaderTests: XCTestCase {
             XCTAssertEqual(sentence.reconstructedText, sentence.text)
         }
         XCTAssertEqual(sentences[1].tokens.map(\.form), ["Gonna", "go"])
-        let spaced = try read(word("1", "a", misc: "SpacesAfter=\\s\\t\\u00A0\\p") + "\n" + word("2", "b") + "\n")
+        let spaced = try read(
+            word("1", "a", misc: "SpacesAfter=\\s\\t\\u00A0\\p") + "\n" + word("2", "b") + "\n")
         XCTAssertEqual(spaced[0].reconstructedText, "a \t\u{A0}|b")
     }
 
@@ -114,9 +115,11 @@ final class CoNLLUReaderTests: XCTestCase {
 
     func testWrongColumnCount() {
         assertMalformed(
-            try read("# c\n\(word("1"))\n1\ta\tb\n"), line: 3, reason: .wrongColumnCount(expected: 10, found: 3))
+            try read("# c\n\(word("1"))\n1\ta\tb\n"), line: 3,
+            reason: .wrongColumnCount(expected: 10, found: 3))
         assertMalformed(
-            try read("\(word("1"))\t_\n"), line: 1, reason: .wrongColumnCount(expected: 10, found: 11))
+            try read("\(word("1"))\t_\n"), line: 1,
+            reason: .wrongColumnCount(expected: 10, found: 11))
         assertMalformed(try read("\(word("1"))\n   \n"), line: 2, reason: .whitespaceOnlyLine)
     }
 
@@ -130,12 +133,15 @@ final class CoNLLUReaderTests: XCTestCase {
             try read("\(word("1"))\n\(word("2"))\n\(word("2"))\n"), line: 3,
             reason: .unexpectedID(expected: "3", found: "2"))
         assertMalformed(
-            try read("\(word("1"))\n\(word("3"))\n"), line: 2, reason: .unexpectedID(expected: "2", found: "3"))
+            try read("\(word("1"))\n\(word("3"))\n"), line: 2,
+            reason: .unexpectedID(expected: "2", found: "3"))
         // Second sentence must restart at 1.
         assertMalformed(
-            try read("\(word("1"))\n\n\(word("2"))\n"), line: 3, reason: .unexpectedID(expected: "1", found: "2"))
+            try read("\(word("1"))\n\n\(word("2"))\n"), line: 3,
+            reason: .unexpectedID(expected: "1", found: "2"))
         assertMalformed(
-            try read("\(word("1"))\n\(word("1.2"))\n"), line: 2, reason: .unexpectedID(expected: "1.1", found: "1.2"))
+            try read("\(word("1"))\n\(word("1.2"))\n"), line: 2,
+            reason: .unexpectedID(expected: "1.1", found: "1.2"))
         assertMalformed(
             try read("\(word("1"))\n\(word("2"))\n\(word("1.1"))\n"), line: 3,
             reason: .unexpectedID(expected: "2.1", found: "1.1"))
@@ -162,10 +168,15 @@ final class CoNLLUReaderTests: XCTestCase {
     }
 
     func testEmptyFieldsCommentsAndEmptyFile() {
-        assertMalformed(try read("\(word("1"))\n\(word("2", ""))\n"), line: 2, reason: .emptyField(column: "FORM"))
-        assertMalformed(try read("\(word("1", misc: ""))\n"), line: 1, reason: .emptyField(column: "MISC"))
+        assertMalformed(
+            try read("\(word("1"))\n\(word("2", ""))\n"), line: 2,
+            reason: .emptyField(column: "FORM"))
+        assertMalformed(
+            try read("\(word("1", misc: ""))\n"), line: 1, reason: .emptyField(column: "MISC"))
         assertMalformed(try read("\(word("1"))\n# late\n"), line: 2, reason: .commentInsideSentence)
-        assertMalformed(try read("\(word("1"))\n\n# only\n# comments\n"), line: 3, reason: .sentenceWithoutWords)
+        assertMalformed(
+            try read("\(word("1"))\n\n# only\n# comments\n"), line: 3, reason: .sentenceWithoutWords
+        )
         for text in ["", "\n\n", "\r\n"] {
             XCTAssertThrowsError(try read(text)) { error in
                 XCTAssertEqual(error as? CorpusError, .emptyCorpus(file: "t.conllu"))
@@ -174,22 +185,29 @@ final class CoNLLUReaderTests: XCTestCase {
     }
 
     func testInvalidUTF8IsReportedWithLineAndOffset() {
-        let bytes = Array("\(word("1"))\n".utf8) + Array("2\tb".utf8) + [0xE2, 0x28] + Array("\t_\t_\t_\t_\t_\t_\t_\t_\n".utf8)
+        let bytes =
+            Array("\(word("1"))\n".utf8) + Array("2\tb".utf8) + [0xE2, 0x28]
+            + Array("\t_\t_\t_\t_\t_\t_\t_\t_\n".utf8)
         let reader = CoNLLUReader(lines: LineReader(bytes: bytes, name: "t.conllu"))
         XCTAssertThrowsError(try reader.readAll()) { error in
-            guard case .invalidUTF8(let file, let line, let offset, let detail)? = error as? CorpusError else {
+            guard
+                case .invalidUTF8(let file, let line, let offset, let detail)? = error
+                    as? CorpusError
+            else {
                 return XCTFail("\(error)")
             }
             XCTAssertEqual(file, "t.conllu")
             XCTAssertEqual(line, 2)
             XCTAssertEqual(offset, 20 + 3)
-            XCTAssertTrue(detail.hasPrefix("t.conllu:2: invalid UTF-8 at byte offset 23 (byte 0xE2"), detail)
+            XCTAssertTrue(
+                detail.hasPrefix("t.conllu:2: invalid UTF-8 at byte offset 23 (byte 0xE2"), detail)
         }
     }
 
     func testErrorDescriptionNamesFileAndLine() {
         XCTAssertThrowsError(try read("\(word("1"))\n\(word("3"))\n")) { error in
-            XCTAssertEqual((error as? LocalizedError)?.errorDescription, "t.conllu:2: expected ID 2, found 3")
+            XCTAssertEqual(
+                (error as? LocalizedError)?.errorDescription, "t.conllu:2: expected ID 2, found 3")
         }
     }
 
@@ -205,7 +223,8 @@ final class CoNLLUReaderTests: XCTestCase {
             XCTAssertTrue(written == (try fileBytes(path)), "\(split) does not round-trip")
             // Gold text is rebuilt from tokens and SpaceAfter=No.
             let mismatches = sentences.filter { $0.text != nil && $0.reconstructedText != $0.text }
-            XCTAssertEqual(mismatches.count, 0, "first: \(mismatches.first.map { $0.sentenceID ?? "" } ?? "")")
+            XCTAssertEqual(
+                mismatches.count, 0, "first: \(mismatches.first.map { $0.sentenceID ?? "" } ?? "")")
         }
     }
 }

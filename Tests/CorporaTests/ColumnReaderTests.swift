@@ -51,7 +51,8 @@ final class ColumnReaderTests: XCTestCase {
         XCTAssertEqual(sentences[0].tags, ["I-ORG", "O", "I-MISC", "O", "O"])
         XCTAssertEqual(sentences[0].column(1), ["NNP", "VBZ", "JJ", "NN", "."])
         XCTAssertEqual(sentences[1].lineNumber, 9)
-        XCTAssertEqual(try TagScheme.iob1.spans(from: sentences[1].tags), [Span(0..<2, type: "PER")])
+        XCTAssertEqual(
+            try TagScheme.iob1.spans(from: sentences[1].tags), [Span(0..<2, type: "PER")])
         XCTAssertEqual(ColumnWriter.string(items), Self.conll2003)
         // nextSentence skips boundaries.
         let reader = ColumnReader(string: Self.conll2003, format: .conll2003)
@@ -83,9 +84,11 @@ final class ColumnReaderTests: XCTestCase {
         }
         // DOCSTART directly followed by rows.
         for direct in [
-            "-DOCSTART- -X- -X- O\nEU NNP B-NP I-ORG\n", "\n-DOCSTART- -X- -X- O\r\nEU NNP B-NP I-ORG\n\r\n",
+            "-DOCSTART- -X- -X- O\nEU NNP B-NP I-ORG\n",
+            "\n-DOCSTART- -X- -X- O\r\nEU NNP B-NP I-ORG\n\r\n",
         ] {
-            XCTAssertEqual(ColumnWriter.string(try read(direct, .conll2003)), direct, direct.debugDescription)
+            XCTAssertEqual(
+                ColumnWriter.string(try read(direct, .conll2003)), direct, direct.debugDescription)
         }
         // Runs of whitespace are accepted in .whitespace mode and written as single spaces.
         let messy = try read("a  b\tc\n", ColumnFormat(separator: .whitespace))
@@ -106,31 +109,47 @@ final class ColumnReaderTests: XCTestCase {
 
     func testWrongColumnCount() {
         assertMalformed(
-            try read("a b c d\nx y z\n", .conll2003), line: 2, reason: .wrongColumnCount(expected: 4, found: 3))
+            try read("a b c d\nx y z\n", .conll2003), line: 2,
+            reason: .wrongColumnCount(expected: 4, found: 3))
         assertMalformed(
-            try read("a b\n\nc d e\n", ColumnFormat()), line: 3, reason: .wrongColumnCount(expected: 2, found: 3))
+            try read("a b\n\nc d e\n", ColumnFormat()), line: 3,
+            reason: .wrongColumnCount(expected: 2, found: 3))
         assertMalformed(
-            try read("a b\n", ColumnFormat(tagColumn: 3)), line: 1, reason: .wrongColumnCount(expected: 4, found: 2))
+            try read("a b\n", ColumnFormat(tagColumn: 3)), line: 1,
+            reason: .wrongColumnCount(expected: 4, found: 2))
         // Double space in a single-space file.
-        assertMalformed(try read("a b c d\na  c d\n", .conll2003), line: 2, reason: .emptyField(column: "column 2"))
-        assertMalformed(try read("a\tb\n\t\n", ColumnFormat()), line: 2, reason: .whitespaceOnlyLine)
-        assertMalformed(try read("a\tb\nc\t\n", ColumnFormat()), line: 2, reason: .emptyField(column: "column 2"))
+        assertMalformed(
+            try read("a b c d\na  c d\n", .conll2003), line: 2,
+            reason: .emptyField(column: "column 2"))
+        assertMalformed(
+            try read("a\tb\n\t\n", ColumnFormat()), line: 2, reason: .whitespaceOnlyLine)
+        assertMalformed(
+            try read("a\tb\nc\t\n", ColumnFormat()), line: 2,
+            reason: .emptyField(column: "column 2"))
     }
 
     func testIndexErrors() {
         assertMalformed(
-            try read("# c\n1\ta\tO\n3\tb\tO\n", .indexTokenTag), line: 3, reason: .unexpectedID(expected: "2", found: "3"))
+            try read("# c\n1\ta\tO\n3\tb\tO\n", .indexTokenTag), line: 3,
+            reason: .unexpectedID(expected: "2", found: "3"))
         assertMalformed(
-            try read("1\ta\tO\n1\tb\tO\n", .indexTokenTag), line: 2, reason: .unexpectedID(expected: "2", found: "1"))
-        assertMalformed(try read("1\ta\tO\nx\tb\tO\n", .indexTokenTag), line: 2, reason: .invalidID("x"))
-        assertMalformed(try read("1\ta\tO\n# late\tb\tO\n", .indexTokenTag), line: 2, reason: .invalidID("# late"))
-        assertMalformed(try read("1\ta\tO\n\n# only comment\n", .indexTokenTag), line: 3, reason: .sentenceWithoutWords)
+            try read("1\ta\tO\n1\tb\tO\n", .indexTokenTag), line: 2,
+            reason: .unexpectedID(expected: "2", found: "1"))
+        assertMalformed(
+            try read("1\ta\tO\nx\tb\tO\n", .indexTokenTag), line: 2, reason: .invalidID("x"))
+        assertMalformed(
+            try read("1\ta\tO\n# late\tb\tO\n", .indexTokenTag), line: 2,
+            reason: .invalidID("# late"))
+        assertMalformed(
+            try read("1\ta\tO\n\n# only comment\n", .indexTokenTag), line: 3,
+            reason: .sentenceWithoutWords)
     }
 
     func testStrictTagSchemeErrorNamesLine() {
         let text = "# s\n1\ta\tO\n2\tb\tI-PER\n"
         XCTAssertThrowsError(try read(text, .indexTokenTag)) { error in
-            guard case .malformedLine(_, let line, .invalidTag(let detail))? = error as? CorpusError else {
+            guard case .malformedLine(_, let line, .invalidTag(let detail))? = error as? CorpusError
+            else {
                 return XCTFail("\(error)")
             }
             XCTAssertEqual(line, 3)
@@ -162,7 +181,8 @@ final class ColumnReaderTests: XCTestCase {
             let reader = try ColumnReader(path: path, format: .indexTokenTag)
             let items = try reader.readAll()
             XCTAssertTrue(
-                ColumnWriter.bytes(items, byteOrderMark: reader.hadByteOrderMark) == (try fileBytes(path)),
+                ColumnWriter.bytes(items, byteOrderMark: reader.hadByteOrderMark)
+                    == (try fileBytes(path)),
                 "\(split) does not round-trip")
         }
     }

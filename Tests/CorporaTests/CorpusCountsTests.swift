@@ -16,9 +16,12 @@ final class CorpusCountsTests: XCTestCase {
 
     func testUDEnglishEWTCounts() throws {
         let directory = try corporaDirectory()
-        let expected = ["train": (12_544, 204_577), "dev": (2_001, 25_147), "test": (2_077, 25_094)]
+        let expected = [
+            "train": (12_544, 204_577), "dev": (2_001, 25_147), "test": (2_077, 25_094),
+        ]
         for split in splits {
-            let (sentences, words) = try timed("ud-english-ewt/\(split).conllu") { () throws -> (Int, Int) in
+            let (sentences, words) = try timed("ud-english-ewt/\(split).conllu") {
+                () throws -> (Int, Int) in
                 let reader = try CoNLLUReader(path: "\(directory)/ud-english-ewt/\(split).conllu")
                 var sentences = 0
                 var words = 0
@@ -35,10 +38,14 @@ final class CorpusCountsTests: XCTestCase {
 
     func testUniversalNERCounts() throws {
         let directory = try corporaDirectory()
-        let expected = ["train": (12_543, 204_579), "dev": (2_001, 25_149), "test": (2_077, 25_097)]
+        let expected = [
+            "train": (12_543, 204_579), "dev": (2_001, 25_149), "test": (2_077, 25_097),
+        ]
         for split in splits {
-            let (sentences, tokens) = try timed("uner-english-ewt/\(split).iob2") { () throws -> (Int, Int) in
-                let reader = try ColumnReader(path: "\(directory)/uner-english-ewt/\(split).iob2", format: .indexTokenTag)
+            let (sentences, tokens) = try timed("uner-english-ewt/\(split).iob2") {
+                () throws -> (Int, Int) in
+                let reader = try ColumnReader(
+                    path: "\(directory)/uner-english-ewt/\(split).iob2", format: .indexTokenTag)
                 var sentences = 0
                 var tokens = 0
                 while let sentence = try reader.nextSentence() {

@@ -4,7 +4,9 @@ import Text
 import XCTest
 
 final class SentimentTests: XCTestCase {
-    private func read(_ text: String, labels: [String]? = SentimentReader.binaryLabels) throws -> [SentimentExample] {
+    private func read(_ text: String, labels: [String]? = SentimentReader.binaryLabels) throws
+        -> [SentimentExample]
+    {
         try SentimentReader(string: text, labels: labels, name: "s.txt").readAll()
     }
 
@@ -12,11 +14,14 @@ final class SentimentTests: XCTestCase {
         let text = "1 a stirring , funny film\n0\tapparently reassembled\t from tabs \r\n1 last"
         let examples = try read(text)
         XCTAssertEqual(examples.map(\.label), ["1", "0", "1"])
-        XCTAssertEqual(examples.map(\.text), ["a stirring , funny film", "apparently reassembled\t from tabs ", "last"])
+        XCTAssertEqual(
+            examples.map(\.text),
+            ["a stirring , funny film", "apparently reassembled\t from tabs ", "last"])
         XCTAssertEqual(examples.map(\.separator), [.space, .tab, .space])
         XCTAssertEqual(examples.map(\.lineNumber), [1, 2, 3])
         XCTAssertEqual(SentimentWriter.string(examples), text)
-        XCTAssertEqual(SentimentWriter.string([SentimentExample(label: "pos", text: "good")]), "pos good\n")
+        XCTAssertEqual(
+            SentimentWriter.string([SentimentExample(label: "pos", text: "good")]), "pos good\n")
     }
 
     func testLabelSets() throws {
@@ -34,9 +39,15 @@ final class SentimentTests: XCTestCase {
         XCTAssertThrowsError(try read("")) { error in
             XCTAssertEqual(error as? CorpusError, .emptyCorpus(file: "s.txt"))
         }
-        XCTAssertThrowsError(try SentimentReader(lines: LineReader(bytes: Array("1 ok\n0 b".utf8) + [0xFF], name: "s.txt")).readAll()) {
+        XCTAssertThrowsError(
+            try SentimentReader(
+                lines: LineReader(bytes: Array("1 ok\n0 b".utf8) + [0xFF], name: "s.txt")
+            ).readAll()
+        ) {
             error in
-            guard case .invalidUTF8(_, let line, let offset, _)? = error as? CorpusError else { return XCTFail("\(error)") }
+            guard case .invalidUTF8(_, let line, let offset, _)? = error as? CorpusError else {
+                return XCTFail("\(error)")
+            }
             XCTAssertEqual(line, 2)
             XCTAssertEqual(offset, 8)
         }
@@ -49,7 +60,8 @@ final class SentimentTests: XCTestCase {
             let reader = try SentimentReader(path: path)
             let examples = try reader.readAll()
             XCTAssertTrue(
-                SentimentWriter.bytes(examples, byteOrderMark: reader.hadByteOrderMark) == (try fileBytes(path)),
+                SentimentWriter.bytes(examples, byteOrderMark: reader.hadByteOrderMark)
+                    == (try fileBytes(path)),
                 "\(split) does not round-trip")
         }
     }

@@ -15,7 +15,8 @@ final class ActivationsTests: XCTestCase {
         m.applySigmoid()
         for (x, y) in zip(inputs, m.scalars) {
             let expected = 1 / (1 + Foundation.exp(-Double(x)))
-            XCTAssertEqual(Double(y), expected, accuracy: 3e-7 * max(expected, 1e-30) + 1e-38, "x=\(x)")
+            XCTAssertEqual(
+                Double(y), expected, accuracy: 3e-7 * max(expected, 1e-30) + 1e-38, "x=\(x)")
         }
     }
 
@@ -33,7 +34,8 @@ final class ActivationsTests: XCTestCase {
         var t = m
         m.applySigmoid()
         t.applyTanh()
-        assertClose(m.scalars, [-3, 0, 0.5, 40].map { 1 / (1 + Foundation.exp(-$0)) }, tolerance: 1e-15)
+        assertClose(
+            m.scalars, [-3, 0, 0.5, 40].map { 1 / (1 + Foundation.exp(-$0)) }, tolerance: 1e-15)
         assertClose(t.scalars, [-3, 0, 0.5, 40].map { Foundation.tanh($0) }, tolerance: 1e-15)
     }
 

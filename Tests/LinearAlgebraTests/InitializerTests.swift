@@ -54,8 +54,11 @@ final class InitializerTests: XCTestCase {
     func testOrthogonalHasOrthonormalRowsOrColumns() {
         var random = SeededRandom(seed: 2)
         for (rows, columns) in [(8, 32), (32, 8), (16, 16)] {
-            let w: Matrix<Double> = Initializer.orthogonal(rows: rows, columns: columns, using: &random)
-            let gram = rows <= columns ? Matrix.matmul(w, w, transposeB: .transposed)
+            let w: Matrix<Double> = Initializer.orthogonal(
+                rows: rows, columns: columns, using: &random)
+            let gram =
+                rows <= columns
+                ? Matrix.matmul(w, w, transposeB: .transposed)
                 : Matrix.matmul(w, w, transposeA: .transposed)
             let n = min(rows, columns)
             var identity = Matrix<Double>(rows: n, columns: n)

@@ -42,7 +42,8 @@ final class MatrixProductTests: XCTestCase {
 
                     // Accumulating form: C = 0.5·op(A)·op(B) − 2·C.
                     var c = c0
-                    Matrix.gemm(a, b, transposeA: ta, transposeB: tb, alpha: 0.5, beta: -2, into: &c)
+                    Matrix.gemm(
+                        a, b, transposeA: ta, transposeB: tb, alpha: 0.5, beta: -2, into: &c)
                     let expected = zip(expectedProduct.flatMap { $0 }, c0.scalars).map {
                         0.5 * $0 - 2 * Double($1)
                     }

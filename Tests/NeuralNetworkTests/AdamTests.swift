@@ -24,7 +24,8 @@ final class AdamTests: XCTestCase {
         let v = 0.999 * (0.001 * 0.25) + 0.001 * 0.04
         let mHat = m / (1 - 0.81)
         let vHat = v / (1 - 0.999 * 0.999)
-        XCTAssertEqual(layer.weight[0, 0], w0 - 0.1 * mHat / (vHat.squareRoot() + 1e-8), accuracy: 1e-12)
+        XCTAssertEqual(
+            layer.weight[0, 0], w0 - 0.1 * mHat / (vHat.squareRoot() + 1e-8), accuracy: 1e-12)
         XCTAssertEqual(adam.stepCount(of: "W"), 2)
         XCTAssertEqual(adam.moments(of: "W")?.first[0, 0] ?? .nan, m, accuracy: 1e-15)
         XCTAssertEqual(adam.moments(of: "W")?.second[0, 0] ?? .nan, v, accuracy: 1e-15)
@@ -84,7 +85,10 @@ final class AdamTests: XCTestCase {
         var targets: [Int] = []
         for i in 0..<90 {
             let c = i % 3
-            rows.append([centers[c][0] + Float(random.normal()) * 0.5, centers[c][1] + Float(random.normal()) * 0.5])
+            rows.append([
+                centers[c][0] + Float(random.normal()) * 0.5,
+                centers[c][1] + Float(random.normal()) * 0.5,
+            ])
             targets.append(c)
         }
         let x = Matrix(rows)

@@ -8,25 +8,36 @@ final class BidirectionalTests: XCTestCase {
         print("largest relative gradient error so far: \(largestRecurrentGradientError)")
     }
 
-    func checkBidirectional<Cell: RecurrentCell>(_: Cell.Type, lengths: [Int], concurrent: Bool, seed: UInt64)
+    func checkBidirectional<Cell: RecurrentCell>(
+        _: Cell.Type, lengths: [Int], concurrent: Bool, seed: UInt64
+    )
     where Cell.Scalar == Double {
         var random = SeededRandom(seed: seed)
         let (inputSize, hidden, time, batch) = (3, 4, 4, lengths.count)
         var layer = Bidirectional<Cell>(inputSize: inputSize, hiddenSize: hidden, random: &random)
         layer.runsDirectionsConcurrently = concurrent
-        layer.forwardCell.b = randomMatrix(rows: 1, columns: layer.forwardCell.b.columns, using: &random)
-        layer.reverseCell.b = randomMatrix(rows: 1, columns: layer.reverseCell.b.columns, using: &random)
+        layer.forwardCell.b = randomMatrix(
+            rows: 1, columns: layer.forwardCell.b.columns, using: &random)
+        layer.reverseCell.b = randomMatrix(
+            rows: 1, columns: layer.reverseCell.b.columns, using: &random)
         let x: Matrix<Double> = randomMatrix(rows: time * batch, columns: inputSize, using: &random)
-        let states: [Matrix<Double>] = (0..<4).map { _ in randomMatrix(rows: batch, columns: hidden, using: &random) }
-        let weights: [Matrix<Double>] = (0..<4).map { _ in randomMatrix(rows: batch, columns: hidden, using: &random) }
-        let wOut: Matrix<Double> = randomMatrix(rows: time * batch, columns: 2 * hidden, using: &random)
+        let states: [Matrix<Double>] = (0..<4).map { _ in
+            randomMatrix(rows: batch, columns: hidden, using: &random)
+        }
+        let weights: [Matrix<Double>] = (0..<4).map { _ in
+            randomMatrix(rows: batch, columns: hidden, using: &random)
+        }
+        let wOut: Matrix<Double> = randomMatrix(
+            rows: time * batch, columns: 2 * hidden, using: &random)
         func initial(_ s: [Matrix<Double>]) -> [RecurrentState<Double>?] {
             [
                 RecurrentState(hidden: s[0], cell: Cell.hasCellState ? s[1] : nil),
                 RecurrentState(hidden: s[2], cell: Cell.hasCellState ? s[3] : nil),
             ]
         }
-        func loss(_ layer: Bidirectional<Cell>, _ x: Matrix<Double>, _ s: [Matrix<Double>]) -> Double {
+        func loss(_ layer: Bidirectional<Cell>, _ x: Matrix<Double>, _ s: [Matrix<Double>])
+            -> Double
+        {
             let r = layer.forward(x, lengths: lengths, initialStates: initial(s))
             var total = weightedSum(r.output, wOut)
             for d in 0..<2 {
@@ -40,13 +51,18 @@ final class BidirectionalTests: XCTestCase {
         let label = "Bidirectional<\(Cell.self)> lengths \(lengths)"
         checkGradient("\(label) x", of: x, analytic: back.dInput) { loss(layer, $0, states) }
         for d in 0..<2 {
-            checkGradient("\(label) h0[\(d)]", of: states[2 * d], analytic: back.dInitialStates[d].hidden) {
+            checkGradient(
+                "\(label) h0[\(d)]", of: states[2 * d], analytic: back.dInitialStates[d].hidden
+            ) {
                 var s = states
                 s[2 * d] = $0
                 return loss(layer, x, s)
             }
             if Cell.hasCellState {
-                checkGradient("\(label) c0[\(d)]", of: states[2 * d + 1], analytic: back.dInitialStates[d].cell!) {
+                checkGradient(
+                    "\(label) c0[\(d)]", of: states[2 * d + 1],
+                    analytic: back.dInitialStates[d].cell!
+                ) {
                     var s = states
                     s[2 * d + 1] = $0
                     return loss(layer, x, s)
@@ -59,9 +75,12 @@ final class BidirectionalTests: XCTestCase {
     func testGradientsOfEveryCell() {
         for (i, lengths) in [[4, 2, 3], [4, 3, 1]].enumerated() {
             let seed = UInt64(50 + i)
-            checkBidirectional(RNNCell<Double>.self, lengths: lengths, concurrent: i == 0, seed: seed)
-            checkBidirectional(LSTMCell<Double>.self, lengths: lengths, concurrent: i == 0, seed: seed)
-            checkBidirectional(GRUCell<Double>.self, lengths: lengths, concurrent: i == 0, seed: seed)
+            checkBidirectional(
+                RNNCell<Double>.self, lengths: lengths, concurrent: i == 0, seed: seed)
+            checkBidirectional(
+                LSTMCell<Double>.self, lengths: lengths, concurrent: i == 0, seed: seed)
+            checkBidirectional(
+                GRUCell<Double>.self, lengths: lengths, concurrent: i == 0, seed: seed)
         }
     }
 
@@ -69,12 +88,16 @@ final class BidirectionalTests: XCTestCase {
         var random = SeededRandom(seed: 60)
         let lengths = [3, 1, 2]
         let (inputSize, hidden, time, batch) = (3, 3, 3, 3)
-        let stack = StackedBidirectional<Cell>(inputSize: inputSize, hiddenSize: hidden, layerCount: 2, random: &random)
+        let stack = StackedBidirectional<Cell>(
+            inputSize: inputSize, hiddenSize: hidden, layerCount: 2, random: &random)
         XCTAssertEqual(stack.parameters.count, 12)
         let x: Matrix<Double> = randomMatrix(rows: time * batch, columns: inputSize, using: &random)
-        let wOut: Matrix<Double> = randomMatrix(rows: time * batch, columns: 2 * hidden, using: &random)
+        let wOut: Matrix<Double> = randomMatrix(
+            rows: time * batch, columns: 2 * hidden, using: &random)
         // A fixed scaling between the layers stands in for a dropout mask.
-        let scale = Matrix<Double>(rows: time * batch, columns: 2 * hidden, scalars: (0..<(time * batch * 2 * hidden)).map { Double($0 % 3) * 0.75 })
+        let scale = Matrix<Double>(
+            rows: time * batch, columns: 2 * hidden,
+            scalars: (0..<(time * batch * 2 * hidden)).map { Double($0 % 3) * 0.75 })
         let hook = { (_: Int, m: Matrix<Double>) in m.hadamard(scale) }
         func loss(_ stack: StackedBidirectional<Cell>, _ x: Matrix<Double>) -> Double {
             weightedSum(stack.forward(x, lengths: lengths, between: hook).output, wOut)
@@ -93,31 +116,46 @@ final class BidirectionalTests: XCTestCase {
     }
 
     /// Each sequence of a padded batch gives what it gives alone, in both directions.
-    func checkPaddedMatchesAlone<Cell: RecurrentCell>(_: Cell.Type, lengths: [Int], tolerance: Double) {
+    func checkPaddedMatchesAlone<Cell: RecurrentCell>(
+        _: Cell.Type, lengths: [Int], tolerance: Double
+    ) {
         typealias Scalar = Cell.Scalar
         var random = SeededRandom(seed: 70)
         let (inputSize, hidden, batch) = (5, 9, lengths.count)
         let time = lengths.max()!
         let layer = Bidirectional<Cell>(inputSize: inputSize, hiddenSize: hidden, random: &random)
         let x: Matrix<Scalar> = randomMatrix(rows: time * batch, columns: inputSize, using: &random)
-        let dOut: Matrix<Scalar> = randomMatrix(rows: time * batch, columns: 2 * hidden, using: &random)
+        let dOut: Matrix<Scalar> = randomMatrix(
+            rows: time * batch, columns: 2 * hidden, using: &random)
         let all = layer.forward(x, lengths: lengths)
         let allBack = layer.backward(dOut, cache: all.cache)
         var summed = layer.zeroed()
         for s in 0..<batch {
             let n = lengths[s]
-            let alone = layer.forward(sequenceRows(x, sequence: s, length: n, batch: batch), lengths: [n])
+            let alone = layer.forward(
+                sequenceRows(x, sequence: s, length: n, batch: batch), lengths: [n])
             let label = "Bidirectional<\(Cell.self)> sequence \(s)"
-            assertClose(sequenceRows(all.output, sequence: s, length: n, batch: batch), alone.output, tolerance: tolerance, label)
+            assertClose(
+                sequenceRows(all.output, sequence: s, length: n, batch: batch), alone.output,
+                tolerance: tolerance, label)
             for d in 0..<2 {
-                assertClose(rowMatrix(all.finalStates[d].hidden, s), alone.finalStates[d].hidden, tolerance: tolerance, label)
+                assertClose(
+                    rowMatrix(all.finalStates[d].hidden, s), alone.finalStates[d].hidden,
+                    tolerance: tolerance, label)
             }
-            let back = layer.backward(sequenceRows(dOut, sequence: s, length: n, batch: batch), cache: alone.cache)
-            assertClose(sequenceRows(allBack.dInput, sequence: s, length: n, batch: batch), back.dInput, tolerance: tolerance, label)
-            for p in layer.parameters { summed[keyPath: p.keyPath] += back.gradient[keyPath: p.keyPath] }
+            let back = layer.backward(
+                sequenceRows(dOut, sequence: s, length: n, batch: batch), cache: alone.cache)
+            assertClose(
+                sequenceRows(allBack.dInput, sequence: s, length: n, batch: batch), back.dInput,
+                tolerance: tolerance, label)
+            for p in layer.parameters {
+                summed[keyPath: p.keyPath] += back.gradient[keyPath: p.keyPath]
+            }
         }
         for p in layer.parameters {
-            assertClose(allBack.gradient[keyPath: p.keyPath], summed[keyPath: p.keyPath], tolerance: tolerance, p.name)
+            assertClose(
+                allBack.gradient[keyPath: p.keyPath], summed[keyPath: p.keyPath],
+                tolerance: tolerance, p.name)
         }
     }
 

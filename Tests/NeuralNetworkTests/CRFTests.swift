@@ -15,7 +15,8 @@ final class CRFTests: XCTestCase {
         crf.transitions = 2 * randomMatrix(rows: tags, columns: tags, using: &random)
         crf.start = randomMatrix(rows: 1, columns: tags, using: &random)
         crf.end = randomMatrix(rows: 1, columns: tags, using: &random)
-        let emissions: Matrix<Double> = 3 * randomMatrix(rows: time * lengths.count, columns: tags, using: &random)
+        let emissions: Matrix<Double> =
+            3 * randomMatrix(rows: time * lengths.count, columns: tags, using: &random)
         return (crf, emissions)
     }
 
@@ -50,7 +51,9 @@ final class CRFTests: XCTestCase {
                 }
                 var tags = lengths.map { Array(repeating: 0, count: $0) }
                 tags[s] = path
-                XCTAssertEqual(crf.score(emissions: emissions, lengths: lengths, tags: tags)[s], total, accuracy: 1e-12)
+                XCTAssertEqual(
+                    crf.score(emissions: emissions, lengths: lengths, tags: tags)[s], total,
+                    accuracy: 1e-12)
                 pathScores.append(total)
             }
             let maximum = pathScores.max()!
@@ -61,8 +64,11 @@ final class CRFTests: XCTestCase {
             XCTAssertEqual(decoded[s].score, maximum, accuracy: 1e-10)
             for t in 0..<length {
                 var expected = [Double](repeating: 0, count: k)
-                for (p, path) in paths.enumerated() { expected[path[t]] += exp(pathScores[p] - bruteLogZ) }
-                assertClose(marginals.row(t * batch + s), expected, tolerance: 1e-10, "step \(t) of \(s)")
+                for (p, path) in paths.enumerated() {
+                    expected[path[t]] += exp(pathScores[p] - bruteLogZ)
+                }
+                assertClose(
+                    marginals.row(t * batch + s), expected, tolerance: 1e-10, "step \(t) of \(s)")
                 XCTAssertEqual(marginals.row(t * batch + s).reduce(0, +), 1, accuracy: 1e-12)
             }
             for t in length..<time { XCTAssertEqual(marginals.row(t * batch + s), [0, 0, 0]) }
@@ -88,22 +94,29 @@ final class CRFTests: XCTestCase {
         let (crf, emissions) = makeCRF(seed: 53)
         let gold = [[0, 2, 1, 1], [2, 0], [], [1, 1, 0]]
         for reduction in [LossReduction.mean, .sum] {
-            let (loss, cache) = crf.forward(emissions: emissions, lengths: lengths, tags: gold, reduction: reduction)
+            let (loss, cache) = crf.forward(
+                emissions: emissions, lengths: lengths, tags: gold, reduction: reduction)
             XCTAssertGreaterThan(loss, 0)
             let (dEmissions, gradient) = crf.backward(cache: cache)
             // A step of 1e-4: the loss sums several log-partitions (about 10), and at the
             // default 1e-5 its rounding noise alone reaches 6e-7 of the smallest gradients.
             let checker = GradientCheck(step: 1e-4)
-            checker.assertGradient(of: emissions, analytic: dEmissions, named: "emissions \(reduction)") {
-                crf.forward(emissions: $0, lengths: self.lengths, tags: gold, reduction: reduction).loss
+            checker.assertGradient(
+                of: emissions, analytic: dEmissions, named: "emissions \(reduction)"
+            ) {
+                crf.forward(emissions: $0, lengths: self.lengths, tags: gold, reduction: reduction)
+                    .loss
             }
             checker.assertParameterGradients(of: crf, gradient: gradient) {
-                $0.forward(emissions: emissions, lengths: self.lengths, tags: gold, reduction: reduction).loss
+                $0.forward(
+                    emissions: emissions, lengths: self.lengths, tags: gold, reduction: reduction
+                ).loss
             }
             // Padded rows and the empty sequence get no gradient.
             for s in 0..<lengths.count {
                 for t in lengths[s]..<time {
-                    XCTAssertEqual(dEmissions.row(t * lengths.count + s), [0, 0, 0], "row (\(t), \(s))")
+                    XCTAssertEqual(
+                        dEmissions.row(t * lengths.count + s), [0, 0, 0], "row (\(t), \(s))")
                 }
             }
             // dLoss scales everything.
@@ -117,7 +130,8 @@ final class CRFTests: XCTestCase {
         let (crf, emissions) = makeCRF(seed: 54)
         let gold = [[0, 2, 1, 1], [2, 0], [], [1, 1, 0]]
         let batch = lengths.count
-        let (batchLoss, batchCache) = crf.forward(emissions: emissions, lengths: lengths, tags: gold, reduction: .sum)
+        let (batchLoss, batchCache) = crf.forward(
+            emissions: emissions, lengths: lengths, tags: gold, reduction: .sum)
         let (batchDE, batchGradient) = crf.backward(cache: batchCache)
         let decoded = crf.viterbi(emissions: emissions, lengths: lengths)
         var total = 0.0
@@ -125,7 +139,8 @@ final class CRFTests: XCTestCase {
         for s in 0..<batch where lengths[s] > 0 {
             let rows = (0..<lengths[s]).flatMap { emissions.row($0 * batch + s) }
             let single = Matrix(rows: lengths[s], columns: 3, scalars: rows)
-            let (loss, cache) = crf.forward(emissions: single, lengths: [lengths[s]], tags: [gold[s]], reduction: .sum)
+            let (loss, cache) = crf.forward(
+                emissions: single, lengths: [lengths[s]], tags: [gold[s]], reduction: .sum)
             total += loss
             let (dE, gradient) = crf.backward(cache: cache)
             transitionsGradient += gradient.transitions
@@ -138,15 +153,19 @@ final class CRFTests: XCTestCase {
         assertClose(batchGradient.transitions, transitionsGradient, tolerance: 1e-12)
         // The mean divides by the three non-empty sequences.
         XCTAssertEqual(
-            crf.forward(emissions: emissions, lengths: lengths, tags: gold).loss, total / 3, accuracy: 1e-10)
+            crf.forward(emissions: emissions, lengths: lengths, tags: gold).loss, total / 3,
+            accuracy: 1e-10)
     }
 
     func testFloatAgreesWithDoubleAndStaysFiniteForLargeScores() {
         let (crf, emissions) = makeCRF(seed: 55)
         let gold = [[0, 2, 1, 1], [2, 0], [], [1, 1, 0]]
-        let crfF = CRF<Float>(transitions: crf.transitions.converted(), start: crf.start.converted(), end: crf.end.converted())
+        let crfF = CRF<Float>(
+            transitions: crf.transitions.converted(), start: crf.start.converted(),
+            end: crf.end.converted())
         let (lossD, cacheD) = crf.forward(emissions: emissions, lengths: lengths, tags: gold)
-        let (lossF, cacheF) = crfF.forward(emissions: emissions.converted(), lengths: lengths, tags: gold)
+        let (lossF, cacheF) = crfF.forward(
+            emissions: emissions.converted(), lengths: lengths, tags: gold)
         XCTAssertEqual(Double(lossF), lossD, accuracy: 1e-4)
         let (dD, gD) = crf.backward(cache: cacheD)
         let (dF, gF) = crfF.backward(cache: cacheF)
@@ -159,10 +178,13 @@ final class CRFTests: XCTestCase {
         floatCheck.assertGradient(of: emissionsF, analytic: dF, named: "emissions") {
             Double(crfF.forward(emissions: $0, lengths: self.lengths, tags: gold).loss)
         }
-        floatCheck.assertGradient(of: crfF.transitions, analytic: gF.transitions, named: "transitions") {
+        floatCheck.assertGradient(
+            of: crfF.transitions, analytic: gF.transitions, named: "transitions"
+        ) {
             var probe = crfF
             probe.transitions = $0
-            return Double(probe.forward(emissions: emissionsF, lengths: self.lengths, tags: gold).loss)
+            return Double(
+                probe.forward(emissions: emissionsF, lengths: self.lengths, tags: gold).loss)
         }
 
         // Scores in the thousands overflow exp() but not the log-space recursions.
@@ -199,20 +221,24 @@ final class CRFTests: XCTestCase {
             for t in 0..<length {
                 var expected = [0.0, 0, 0]
                 for (p, path) in paths.enumerated() { expected[path[t]] += exp(scores[p] - brute) }
-                assertClose(marginals.row(t * batch + s), expected, tolerance: 1e-9, "step \(t) of \(s)")
+                assertClose(
+                    marginals.row(t * batch + s), expected, tolerance: 1e-9, "step \(t) of \(s)")
             }
         }
         let gold = [[0, 2, 1, 1], [2, 0], [], [1, 1, 0]]
-        let (_, cache) = crf.forward(emissions: emissions, lengths: lengths, tags: gold, reduction: .sum)
+        let (_, cache) = crf.forward(
+            emissions: emissions, lengths: lengths, tags: gold, reduction: .sum)
         let (dEmissions, gradient) = crf.backward(cache: cache)
         // The loss is about 2000 here, so one ulp of it (4.5e-13) over the step is the
         // noise of a numeric derivative: a larger step and floor keep that below 1e-6.
         let checker = GradientCheck(step: 1e-3, floor: 1e-3)
-        checker.assertGradient(of: emissions, analytic: dEmissions, named: "emissions (underflow)") {
+        checker.assertGradient(of: emissions, analytic: dEmissions, named: "emissions (underflow)")
+        {
             crf.forward(emissions: $0, lengths: self.lengths, tags: gold, reduction: .sum).loss
         }
         checker.assertParameterGradients(of: crf, gradient: gradient) {
-            $0.forward(emissions: emissions, lengths: self.lengths, tags: gold, reduction: .sum).loss
+            $0.forward(emissions: emissions, lengths: self.lengths, tags: gold, reduction: .sum)
+                .loss
         }
     }
 
@@ -226,13 +252,19 @@ final class CRFTests: XCTestCase {
         let zero = Matrix<Double>(rows: 1, columns: 3)
         let emissions = Matrix<Double>([[0, -1000, -1000], [0, 0, 0], [-5000, 0, -5000]])
         let crf = CRF<Double>(transitions: transitions, start: zero, end: zero)
-        let scores = allPaths(length: 3, tags: 3).map { crf.score(emissions: emissions, lengths: [3], tags: [$0])[0] }
+        let scores = allPaths(length: 3, tags: 3).map {
+            crf.score(emissions: emissions, lengths: [3], tags: [$0])[0]
+        }
         let maximum = scores.max()!
         let brute = maximum + log(scores.reduce(0) { $0 + exp($1 - maximum) })
         XCTAssertEqual(brute, -1000 + log(4), accuracy: 1e-9)
-        XCTAssertEqual(crf.logPartition(emissions: emissions, lengths: [3])[0], brute, accuracy: 1e-9)
-        let crfF = CRF<Float>(transitions: transitions.converted(), start: zero.converted(), end: zero.converted())
-        XCTAssertEqual(Double(crfF.logPartition(emissions: emissions.converted(), lengths: [3])[0]), brute, accuracy: 1e-3)
+        XCTAssertEqual(
+            crf.logPartition(emissions: emissions, lengths: [3])[0], brute, accuracy: 1e-9)
+        let crfF = CRF<Float>(
+            transitions: transitions.converted(), start: zero.converted(), end: zero.converted())
+        XCTAssertEqual(
+            Double(crfF.logPartition(emissions: emissions.converted(), lengths: [3])[0]), brute,
+            accuracy: 1e-3)
         let marginals = crf.marginals(emissions: emissions, lengths: [3])
         assertClose(marginals.row(2), [0, 1, 0], tolerance: 1e-9)
         assertClose(marginals.row(0), [0, 0.5, 0.5], tolerance: 1e-9)
@@ -278,7 +310,8 @@ final class CRFTests: XCTestCase {
         var emissions = Matrix<Double>(rows: 3, columns: 3, repeating: -20)
         for (t, tag) in gold[0].enumerated() { emissions[t, tag] = 20 }
         let crf = CRF<Double>(
-            transitions: Matrix(rows: 3, columns: 3), start: Matrix(rows: 1, columns: 3), end: Matrix(rows: 1, columns: 3))
+            transitions: Matrix(rows: 3, columns: 3), start: Matrix(rows: 1, columns: 3),
+            end: Matrix(rows: 1, columns: 3))
         let (loss, _) = crf.forward(emissions: emissions, lengths: [3], tags: gold)
         XCTAssertLessThan(loss, 1e-15 + 1e-12)
         XCTAssertEqual(crf.viterbi(emissions: emissions, lengths: [3])[0].tags, gold[0])

@@ -34,18 +34,24 @@ final class DropoutTests: XCTestCase {
         let dropout = Dropout<Double>(probability: 0.4)
         for variational in [false, true] {
             var maskRandom = SeededRandom(seed: 74)
-            let (output, cache) = variational
-                ? dropout.forwardVariational(input, batchSize: 2, training: true, random: &maskRandom)
+            let (output, cache) =
+                variational
+                ? dropout.forwardVariational(
+                    input, batchSize: 2, training: true, random: &maskRandom)
                 : dropout.forward(input, training: true, random: &maskRandom)
             let dInput = dropout.backward(r, cache: cache)
             for i in 0..<input.count {
                 XCTAssertEqual(dInput.scalars[i] == 0, output.scalars[i] == 0)
             }
             // The mask is fixed by the seed, so the loss is a smooth function of the input.
-            GradientCheck().assertGradient(of: input, analytic: dInput, named: "input variational=\(variational)") {
+            GradientCheck().assertGradient(
+                of: input, analytic: dInput, named: "input variational=\(variational)"
+            ) {
                 var again = SeededRandom(seed: 74)
-                let y = variational
-                    ? dropout.forwardVariational($0, batchSize: 2, training: true, random: &again).output
+                let y =
+                    variational
+                    ? dropout.forwardVariational($0, batchSize: 2, training: true, random: &again)
+                        .output
                     : dropout.forward($0, training: true, random: &again).output
                 return dotLoss(y, r)
             }
@@ -57,10 +63,13 @@ final class DropoutTests: XCTestCase {
         let (time, batch, features) = (5, 3, 40)
         let input = Matrix<Float>(rows: time * batch, columns: features, repeating: 1)
         let dropout = Dropout<Float>(probability: 0.5)
-        let (output, cache) = dropout.forwardVariational(input, batchSize: batch, training: true, random: &random)
+        let (output, cache) = dropout.forwardVariational(
+            input, batchSize: batch, training: true, random: &random)
         XCTAssertEqual(cache.mask?.rows, batch)
         for s in 0..<batch {
-            for t in 1..<time { XCTAssertEqual(output.row(t * batch + s), output.row(s), "step \(t) of \(s)") }
+            for t in 1..<time {
+                XCTAssertEqual(output.row(t * batch + s), output.row(s), "step \(t) of \(s)")
+            }
         }
         XCTAssertNotEqual(output.row(0), output.row(1))
     }

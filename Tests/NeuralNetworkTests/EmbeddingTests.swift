@@ -20,12 +20,15 @@ final class EmbeddingTests: XCTestCase {
         let sparse = embedding.backward(r, cache: embedding.forward(ids).cache)
         XCTAssertEqual(sparse.ids, [1, 5, 7])
         XCTAssertEqual(sparse.rows.rows, 3)
-        assertClose(sparse.rows.row(1), (0..<4).map { r[0, $0] + r[2, $0] + r[5, $0] }, tolerance: 1e-14)
+        assertClose(
+            sparse.rows.row(1), (0..<4).map { r[0, $0] + r[2, $0] + r[5, $0] }, tolerance: 1e-14)
         // Dense reference: the gradient of one-hot(ids) · E is one-hot(ids)ᵀ · r.
         let oneHot: Matrix<Double> = OneHot.encode(ids, vocabularySize: 8)
         let dense = Matrix.matmul(oneHot, r, transposeA: .transposed)
         assertClose(sparse.dense(), dense, tolerance: 1e-14)
-        GradientCheck().assertParameterGradients(of: embedding, gradient: embedding.denseGradient(sparse)) {
+        GradientCheck().assertParameterGradients(
+            of: embedding, gradient: embedding.denseGradient(sparse)
+        ) {
             dotLoss($0(ids), r)
         }
     }
@@ -57,7 +60,8 @@ final class EmbeddingTests: XCTestCase {
         var a = SeededRandom(seed: 5)
         var b = SeededRandom(seed: 5)
         let first = Embedding<Float>(vocabularySize: 20, dimension: 8, random: &a)
-        XCTAssertEqual(first.table, Embedding<Float>(vocabularySize: 20, dimension: 8, random: &b).table)
+        XCTAssertEqual(
+            first.table, Embedding<Float>(vocabularySize: 20, dimension: 8, random: &b).table)
         XCTAssertLessThanOrEqual(first.table.maxMagnitude, Float((3.0 / 8).squareRoot()))
         XCTAssertEqual(first.parameters.map(\.name), ["E"])
     }

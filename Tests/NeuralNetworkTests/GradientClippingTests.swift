@@ -14,13 +14,16 @@ final class GradientClippingTests: XCTestCase {
         assertClose(gradient.bias, Matrix([[6, 0]]), tolerance: 1e-12)
         // Below the threshold nothing changes.
         let before = gradient
-        XCTAssertEqual(GradientClipping.clipByGlobalNorm(&gradient, maxNorm: 100), 6.5, accuracy: 1e-12)
+        XCTAssertEqual(
+            GradientClipping.clipByGlobalNorm(&gradient, maxNorm: 100), 6.5, accuracy: 1e-12)
         XCTAssertEqual(gradient.weight, before.weight)
     }
 
     func testGlobalNormIncludesSparseGradients() {
         var gradient = Linear<Float>(weight: Matrix([[3]]), bias: Matrix([[0]]))
-        var sparse = [SparseRowGradient(ids: [1, 1], gradients: Matrix<Float>([[2], [2]]), rowCount: 3)]
+        var sparse = [
+            SparseRowGradient(ids: [1, 1], gradients: Matrix<Float>([[2], [2]]), rowCount: 3)
+        ]
         XCTAssertEqual(sparse[0].rows, Matrix([[4]]))
         let norm = GradientClipping.clipByGlobalNorm(&gradient, sparse: &sparse, maxNorm: 1)
         XCTAssertEqual(norm, 5, accuracy: 1e-6)
@@ -36,7 +39,8 @@ final class GradientClippingTests: XCTestCase {
     }
 
     func testClipByValue() {
-        var gradient = Linear<Double>(weight: Matrix([[-5, 0.5], [2, -0.1]]), bias: Matrix([[1.5, -1.5]]))
+        var gradient = Linear<Double>(
+            weight: Matrix([[-5, 0.5], [2, -0.1]]), bias: Matrix([[1.5, -1.5]]))
         GradientClipping.clipByValue(&gradient, limit: 1)
         XCTAssertEqual(gradient.weight, Matrix([[-1, 0.5], [1, -0.1]]))
         XCTAssertEqual(gradient.bias, Matrix([[1, -1]]))

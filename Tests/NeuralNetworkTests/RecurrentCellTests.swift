@@ -1,8 +1,8 @@
+import Foundation
 import LinearAlgebra
 import NeuralNetwork
 import TestSupport
 import XCTest
-import Foundation
 
 /// `Σ a ⊙ w`: a loss whose gradient with respect to `a` is `w`.
 func weightedSum(_ a: Matrix<Double>, _ w: Matrix<Double>) -> Double {
@@ -24,7 +24,8 @@ func checkGradient(
     let (error, index) = check.maxRelativeError(of: value, analytic: analytic, loss: loss)
     largestRecurrentGradientError = max(largestRecurrentGradientError, error)
     XCTAssertLessThanOrEqual(
-        error, 1e-6, "\(name) \(value.shapeDescription): relative error \(error) at element \(index)",
+        error, 1e-6,
+        "\(name) \(value.shapeDescription): relative error \(error) at element \(index)",
         file: file, line: line)
 }
 
@@ -35,7 +36,8 @@ func checkParameters<Layer: Parameterized>(
 ) where Layer.Scalar == Double {
     for p in layer.parameters {
         checkGradient(
-            "\(label) \(p.name)", of: layer[keyPath: p.keyPath], analytic: gradient[keyPath: p.keyPath],
+            "\(label) \(p.name)", of: layer[keyPath: p.keyPath],
+            analytic: gradient[keyPath: p.keyPath],
             loss: { value in
                 var probe = layer
                 probe[keyPath: p.keyPath] = value
@@ -53,10 +55,13 @@ final class RecurrentCellTests: XCTestCase {
         biased.b = randomMatrix(rows: 1, columns: cell.b.columns, using: &random)
         let x: Matrix<Double> = randomMatrix(rows: 3, columns: 4, using: &random)
         let h0: Matrix<Double> = randomMatrix(rows: 3, columns: 5, using: &random)
-        let c0: Matrix<Double>? = Cell.hasCellState ? randomMatrix(rows: 3, columns: 5, using: &random) : nil
+        let c0: Matrix<Double>? =
+            Cell.hasCellState ? randomMatrix(rows: 3, columns: 5, using: &random) : nil
         let wh: Matrix<Double> = randomMatrix(rows: 3, columns: 5, using: &random)
         let wc: Matrix<Double> = randomMatrix(rows: 3, columns: 5, using: &random)
-        func loss(_ cell: Cell, _ x: Matrix<Double>, _ h: Matrix<Double>, _ c: Matrix<Double>?) -> Double {
+        func loss(_ cell: Cell, _ x: Matrix<Double>, _ h: Matrix<Double>, _ c: Matrix<Double>?)
+            -> Double
+        {
             let s = cell.forward(x, state: RecurrentState(hidden: h, cell: c)).state
             return weightedSum(s.hidden, wh) + (s.cell.map { weightedSum($0, wc) } ?? 0)
         }
@@ -65,9 +70,13 @@ final class RecurrentCellTests: XCTestCase {
             RecurrentState(hidden: wh, cell: Cell.hasCellState ? wc : nil), cache: cache)
         let name = "\(Cell.self)"
         checkGradient("\(name) x", of: x, analytic: back.dInput) { loss(biased, $0, h0, c0) }
-        checkGradient("\(name) h0", of: h0, analytic: back.dState.hidden) { loss(biased, x, $0, c0) }
+        checkGradient("\(name) h0", of: h0, analytic: back.dState.hidden) {
+            loss(biased, x, $0, c0)
+        }
         if let c0 {
-            checkGradient("\(name) c0", of: c0, analytic: back.dState.cell!) { loss(biased, x, h0, $0) }
+            checkGradient("\(name) c0", of: c0, analytic: back.dState.cell!) {
+                loss(biased, x, h0, $0)
+            }
         }
         checkParameters(of: biased, gradient: back.gradient, label: name) { loss($0, x, h0, c0) }
     }
@@ -94,7 +103,10 @@ final class RecurrentCellTests: XCTestCase {
         let state = cell.forward(x, state: RecurrentState(hidden: h, cell: c)).state
         for r in 0..<2 {
             for j in 0..<2 {
-                let (i, f, g, o) = (sigma(z[r, j]), sigma(z[r, 2 + j]), Foundation.tanh(z[r, 4 + j]), sigma(z[r, 6 + j]))
+                let (i, f, g, o) = (
+                    sigma(z[r, j]), sigma(z[r, 2 + j]), Foundation.tanh(z[r, 4 + j]),
+                    sigma(z[r, 6 + j])
+                )
                 let cNew = f * c[r, j] + i * g
                 XCTAssertEqual(state.cell![r, j], cNew, accuracy: 1e-14)
                 XCTAssertEqual(state.hidden[r, j], o * Foundation.tanh(cNew), accuracy: 1e-14)
@@ -120,7 +132,8 @@ final class RecurrentCellTests: XCTestCase {
                 let reset = sigma(p[r, j] + q[r, j])
                 let update = sigma(p[r, 2 + j] + q[r, 2 + j])
                 let n = Foundation.tanh(p[r, 4 + j] + reset * q[r, 4 + j])
-                XCTAssertEqual(state.hidden[r, j], (1 - update) * n + update * h[r, j], accuracy: 1e-14)
+                XCTAssertEqual(
+                    state.hidden[r, j], (1 - update) * n + update * h[r, j], accuracy: 1e-14)
             }
         }
     }
@@ -134,7 +147,8 @@ final class RecurrentCellTests: XCTestCase {
             let cell = C64(inputSize: 5, hiddenSize: 11, random: &random)
             let x: Matrix<Double> = randomMatrix(rows: 3, columns: 5, using: &random)
             let h: Matrix<Double> = randomMatrix(rows: 3, columns: 11, using: &random)
-            let c: Matrix<Double>? = C64.hasCellState ? randomMatrix(rows: 3, columns: 11, using: &random) : nil
+            let c: Matrix<Double>? =
+                C64.hasCellState ? randomMatrix(rows: 3, columns: 11, using: &random) : nil
             let w: Matrix<Double> = randomMatrix(rows: 3, columns: 11, using: &random)
             let single = C32(
                 inputSize: 5, hiddenSize: 11, random: &random)
@@ -145,12 +159,16 @@ final class RecurrentCellTests: XCTestCase {
             let s64 = cell.forward(x, state: RecurrentState(hidden: h, cell: c))
             let s32 = converted.forward(
                 x.converted(), state: RecurrentState(hidden: h.converted(), cell: c?.converted()))
-            assertClose(s32.state.hidden.converted(to: Double.self), s64.state.hidden, tolerance: 1e-5)
-            let b64 = cell.backward(RecurrentState(hidden: w, cell: c.map { _ in w }), cache: s64.cache)
+            assertClose(
+                s32.state.hidden.converted(to: Double.self), s64.state.hidden, tolerance: 1e-5)
+            let b64 = cell.backward(
+                RecurrentState(hidden: w, cell: c.map { _ in w }), cache: s64.cache)
             let b32 = converted.backward(
-                RecurrentState(hidden: w.converted(), cell: c.map { _ in w.converted() }), cache: s32.cache)
+                RecurrentState(hidden: w.converted(), cell: c.map { _ in w.converted() }),
+                cache: s32.cache)
             assertClose(b32.dInput.converted(to: Double.self), b64.dInput, tolerance: 1e-5)
-            assertClose(b32.gradient.Wh.converted(to: Double.self), b64.gradient.Wh, tolerance: 1e-5)
+            assertClose(
+                b32.gradient.Wh.converted(to: Double.self), b64.gradient.Wh, tolerance: 1e-5)
         }
         compare(LSTMCell<Float>.self, LSTMCell<Double>.self)
         compare(GRUCell<Float>.self, GRUCell<Double>.self)
@@ -162,14 +180,19 @@ final class RecurrentCellTests: XCTestCase {
         var a = SeededRandom(seed: 42)
         var b = SeededRandom(seed: 42)
         var c = SeededRandom(seed: 43)
-        let x = StackedBidirectional<LSTMCell<Float>>(inputSize: 6, hiddenSize: 4, layerCount: 2, random: &a)
-        let y = StackedBidirectional<LSTMCell<Float>>(inputSize: 6, hiddenSize: 4, layerCount: 2, random: &b)
-        let z = StackedBidirectional<LSTMCell<Float>>(inputSize: 6, hiddenSize: 4, layerCount: 2, random: &c)
+        let x = StackedBidirectional<LSTMCell<Float>>(
+            inputSize: 6, hiddenSize: 4, layerCount: 2, random: &a)
+        let y = StackedBidirectional<LSTMCell<Float>>(
+            inputSize: 6, hiddenSize: 4, layerCount: 2, random: &b)
+        let z = StackedBidirectional<LSTMCell<Float>>(
+            inputSize: 6, hiddenSize: 4, layerCount: 2, random: &c)
         for p in x.parameters {
             XCTAssertEqual(x[keyPath: p.keyPath], y[keyPath: p.keyPath], p.name)
         }
         XCTAssertNotEqual(x.layers[0].forwardCell.Wx, z.layers[0].forwardCell.Wx)
-        XCTAssertEqual(x.parameters.map(\.name).prefix(3), ["layers.0.forward.Wx", "layers.0.forward.Wh", "layers.0.forward.b"])
+        XCTAssertEqual(
+            x.parameters.map(\.name).prefix(3),
+            ["layers.0.forward.Wx", "layers.0.forward.Wh", "layers.0.forward.b"])
         for cellType in [GRUCell<Float>.self, RNNCell<Float>.self] as [any RecurrentCell.Type] {
             var r1 = SeededRandom(seed: 9)
             var r2 = SeededRandom(seed: 9)

@@ -9,7 +9,8 @@ final class SoftmaxCrossEntropyTests: XCTestCase {
         let out = loss(logits: Matrix(rows: 3, columns: 4, repeating: 2.5), targets: [0, 3, 1])
         XCTAssertEqual(out.loss, log(4.0), accuracy: 1e-12)
         XCTAssertEqual(out.count, 3)
-        assertClose(out.probabilities, Matrix(rows: 3, columns: 4, repeating: 0.25), tolerance: 1e-12)
+        assertClose(
+            out.probabilities, Matrix(rows: 3, columns: 4, repeating: 0.25), tolerance: 1e-12)
         // p − onehot, divided by the 3 rows.
         XCTAssertEqual(out.gradient[1, 3], (0.25 - 1) / 3, accuracy: 1e-12)
         XCTAssertEqual(out.gradient[1, 0], 0.25 / 3, accuracy: 1e-12)
@@ -32,7 +33,9 @@ final class SoftmaxCrossEntropyTests: XCTestCase {
             let loss = SoftmaxCrossEntropy<Double>(reduction: reduction)
             let out = loss(logits: 3 * logits, targets: targets, mask: mask)
             XCTAssertEqual(out.count, 4)
-            GradientCheck().assertGradient(of: 3 * logits, analytic: out.gradient, named: "logits \(reduction)") {
+            GradientCheck().assertGradient(
+                of: 3 * logits, analytic: out.gradient, named: "logits \(reduction)"
+            ) {
                 Double(loss(logits: $0, targets: targets, mask: mask).loss)
             }
             for row in [1, 4] {
@@ -53,8 +56,10 @@ final class SoftmaxCrossEntropyTests: XCTestCase {
         let after = loss(logits: logits, targets: [0, 1, 99, 2], mask: mask)
         XCTAssertEqual(before.loss, after.loss, accuracy: 1e-12)
         // The mean over the three unmasked rows equals the mean of the rows taken alone.
-        let unmasked = Matrix<Double>(rows: 3, columns: 3, scalars: logits.row(0) + logits.row(1) + logits.row(3))
-        XCTAssertEqual(loss(logits: unmasked, targets: [0, 1, 2]).loss, after.loss, accuracy: 1e-12)
+        let unmasked = Matrix<Double>(
+            rows: 3, columns: 3, scalars: logits.row(0) + logits.row(1) + logits.row(3))
+        XCTAssertEqual(
+            loss(logits: unmasked, targets: [0, 1, 2]).loss, after.loss, accuracy: 1e-12)
         let none = loss(logits: logits, targets: [0, 0, 0, 0], mask: [false, false, false, false])
         XCTAssertEqual(none.loss, 0)
         XCTAssertEqual(none.gradient.maxMagnitude, 0)
@@ -66,7 +71,8 @@ final class SoftmaxCrossEntropyTests: XCTestCase {
         let targets = [6, 0, 3, 3, 5]
         let mask = [true, true, false, true, true]
         let d = SoftmaxCrossEntropy<Double>()(logits: logits, targets: targets, mask: mask)
-        let f = SoftmaxCrossEntropy<Float>()(logits: logits.converted(), targets: targets, mask: mask)
+        let f = SoftmaxCrossEntropy<Float>()(
+            logits: logits.converted(), targets: targets, mask: mask)
         XCTAssertEqual(Double(f.loss), d.loss, accuracy: 1e-6)
         assertClose(f.gradient.converted(to: Double.self), d.gradient, tolerance: 1e-6)
         let logitsF: Matrix<Float> = logits.converted()

@@ -50,7 +50,9 @@ final class TeachingTaskTests: XCTestCase {
 
     /// Parity of bit strings of lengths 1 to 10, classified from the final state
     /// (many-to-one) of a padded batch with mixed lengths.
-    func trainParity<Cell: RecurrentCell>(_: Cell.Type, seed: UInt64) -> (accuracy: Double, iterations: Int)
+    func trainParity<Cell: RecurrentCell>(_: Cell.Type, seed: UInt64) -> (
+        accuracy: Double, iterations: Int
+    )
     where Cell.Scalar == Float {
         var random = SeededRandom(seed: seed)
         let count = 64
@@ -84,7 +86,8 @@ final class TeachingTaskTests: XCTestCase {
             let correct = zip(argmaxRows(out.probabilities), parities).filter { $0 == $1 }.count
             if correct == count { return (1, iteration) }
             let (dFinal, headGradient) = head.backward(out.gradient, cache: headCache)
-            let back = rnn.backward(zeros, dFinalState: RecurrentState(hidden: dFinal), cache: r.cache)
+            let back = rnn.backward(
+                zeros, dFinalState: RecurrentState(hidden: dFinal), cache: r.cache)
             adam.update(&rnn, along: back.gradient, prefix: "rnn")
             adam.update(&head, along: headGradient, prefix: "head")
         }

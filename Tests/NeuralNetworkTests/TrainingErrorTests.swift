@@ -42,6 +42,7 @@ final class TrainingErrorTests: XCTestCase {
         XCTAssertTrue(message.contains("encoder.Wx"), message)
         XCTAssertTrue(message.contains("epoch 3, batch 17"), message)
         let loss = TrainingError.nonFiniteLoss(value: .infinity).at(epoch: 1, batch: nil)
-        XCTAssertTrue(loss.localizedDescription.contains("inf in epoch 1"), loss.localizedDescription)
+        XCTAssertTrue(
+            loss.localizedDescription.contains("inf in epoch 1"), loss.localizedDescription)
     }
 }

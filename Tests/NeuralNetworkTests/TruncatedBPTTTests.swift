@@ -6,9 +6,12 @@ import XCTest
 final class TruncatedBPTTTests: XCTestCase {
     let (inputSize, hidden, batch, time) = (3, 4, 2, 6)
 
-    func makeLayer() -> (Recurrent<LSTMCell<Double>>, Matrix<Double>, Matrix<Double>, RecurrentState<Double>) {
+    func makeLayer() -> (
+        Recurrent<LSTMCell<Double>>, Matrix<Double>, Matrix<Double>, RecurrentState<Double>
+    ) {
         var random = SeededRandom(seed: 90)
-        let layer = Recurrent<LSTMCell<Double>>(inputSize: inputSize, hiddenSize: hidden, random: &random)
+        let layer = Recurrent<LSTMCell<Double>>(
+            inputSize: inputSize, hiddenSize: hidden, random: &random)
         let x: Matrix<Double> = randomMatrix(rows: time * batch, columns: inputSize, using: &random)
         let dOut: Matrix<Double> = randomMatrix(rows: time * batch, columns: hidden, using: &random)
         let state = RecurrentState<Double>(
@@ -27,7 +30,8 @@ final class TruncatedBPTTTests: XCTestCase {
         XCTAssertEqual(full.dInput, truncated.dInput)
         XCTAssertEqual(full.dInitialState, truncated.dInitialState)
         for p in layer.parameters {
-            XCTAssertEqual(full.gradient[keyPath: p.keyPath], truncated.gradient[keyPath: p.keyPath], p.name)
+            XCTAssertEqual(
+                full.gradient[keyPath: p.keyPath], truncated.gradient[keyPath: p.keyPath], p.name)
         }
         // k2 > k1 is the same as k2 = k1.
         let longer = layer.backward(dOut, cache: r.cache, truncatedTo: time + 3)
@@ -44,21 +48,31 @@ final class TruncatedBPTTTests: XCTestCase {
         let truncated = layer.backward(dOut, cache: r.cache, truncatedTo: k2)
 
         let first = layer.forward(
-            Matrix(rows: head, columns: inputSize, scalars: Array(x.scalars[0..<(head * inputSize)])),
+            Matrix(
+                rows: head, columns: inputSize, scalars: Array(x.scalars[0..<(head * inputSize)])),
             lengths: [time - k2, time - k2], initialState: state)
-        let tailInput = Matrix(rows: k2 * batch, columns: inputSize, scalars: Array(x.scalars[(head * inputSize)...]))
+        let tailInput = Matrix(
+            rows: k2 * batch, columns: inputSize, scalars: Array(x.scalars[(head * inputSize)...]))
         let tail = layer.forward(tailInput, lengths: [k2, k2], initialState: first.finalStates[0])
-        let tailOutput = Matrix(rows: k2 * batch, columns: hidden, scalars: Array(r.output.scalars[(head * hidden)...]))
+        let tailOutput = Matrix(
+            rows: k2 * batch, columns: hidden, scalars: Array(r.output.scalars[(head * hidden)...]))
         assertClose(tail.output, tailOutput, tolerance: 1e-13)
         let reference = layer.backward(
-            Matrix(rows: k2 * batch, columns: hidden, scalars: Array(dOut.scalars[(head * hidden)...])),
+            Matrix(
+                rows: k2 * batch, columns: hidden, scalars: Array(dOut.scalars[(head * hidden)...])),
             cache: tail.cache)
         for p in layer.parameters {
-            assertClose(truncated.gradient[keyPath: p.keyPath], reference.gradient[keyPath: p.keyPath], tolerance: 1e-12, p.name)
+            assertClose(
+                truncated.gradient[keyPath: p.keyPath], reference.gradient[keyPath: p.keyPath],
+                tolerance: 1e-12, p.name)
         }
-        XCTAssertEqual(Array(truncated.dInput.scalars[0..<(head * inputSize)]), [Double](repeating: 0, count: head * inputSize))
+        XCTAssertEqual(
+            Array(truncated.dInput.scalars[0..<(head * inputSize)]),
+            [Double](repeating: 0, count: head * inputSize))
         assertClose(
-            Matrix(rows: k2 * batch, columns: inputSize, scalars: Array(truncated.dInput.scalars[(head * inputSize)...])),
+            Matrix(
+                rows: k2 * batch, columns: inputSize,
+                scalars: Array(truncated.dInput.scalars[(head * inputSize)...])),
             reference.dInput, tolerance: 1e-12)
         XCTAssertEqual(truncated.dInitialState.hidden.maxMagnitude, 0)
     }
@@ -69,11 +83,15 @@ final class TruncatedBPTTTests: XCTestCase {
     func testCarriedStateChangesTheLoss() {
         let (layer, x, dOut, _) = makeLayer()
         let half = time / 2 * batch
-        let chunk1 = Matrix(rows: half, columns: inputSize, scalars: Array(x.scalars[0..<(half * inputSize)]))
-        let chunk2 = Matrix(rows: half, columns: inputSize, scalars: Array(x.scalars[(half * inputSize)...]))
-        let w = Matrix(rows: half, columns: hidden, scalars: Array(dOut.scalars[0..<(half * hidden)]))
+        let chunk1 = Matrix(
+            rows: half, columns: inputSize, scalars: Array(x.scalars[0..<(half * inputSize)]))
+        let chunk2 = Matrix(
+            rows: half, columns: inputSize, scalars: Array(x.scalars[(half * inputSize)...]))
+        let w = Matrix(
+            rows: half, columns: hidden, scalars: Array(dOut.scalars[0..<(half * hidden)]))
         let first = layer.forward(chunk1, lengths: [time / 2, time / 2])
-        let carried = layer.forward(chunk2, lengths: [time / 2, time / 2], initialState: first.finalStates[0])
+        let carried = layer.forward(
+            chunk2, lengths: [time / 2, time / 2], initialState: first.finalStates[0])
         let reset = layer.forward(chunk2, lengths: [time / 2, time / 2])
         let carriedLoss = weightedSum(carried.output, w)
         let resetLoss = weightedSum(reset.output, w)

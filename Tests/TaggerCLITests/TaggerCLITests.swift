@@ -126,7 +126,8 @@ final class TaggerCLITests: XCTestCase {
             XCTAssertEqual(result.stderr, "")
             XCTAssertEqual(
                 result.stdout,
-                "Hi there .\nHow are you ?\nI moved to Boston last year .\nSee you\n", "\(splitter)")
+                "Hi there .\nHow are you ?\nI moved to Boston last year .\nSee you\n", "\(splitter)"
+            )
         }
     }
 

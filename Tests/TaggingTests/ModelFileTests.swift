@@ -10,7 +10,9 @@ final class ModelFileTests: XCTestCase {
             architecture: "TestModel.v1", configuration: Data(#"{"hidden":3}"#.utf8),
             vocabularies: ["words": ["<unk>", "the", "naïve"], "tags": ["NOUN", "VERB"]],
             parameters: [
-                .init(name: "Wx", matrix: Initializer.uniform(rows: 4, columns: 3, limit: 1, using: &random)),
+                .init(
+                    name: "Wx",
+                    matrix: Initializer.uniform(rows: 4, columns: 3, limit: 1, using: &random)),
                 .init(name: "b", matrix: Matrix(rows: 1, columns: 3, repeating: 0.5)),
                 .init(name: "empty", matrix: Matrix(rows: 0, columns: 7)),
             ])
@@ -36,7 +38,8 @@ final class ModelFileTests: XCTestCase {
         let bytes = try sample().serialized()
         for length in 0..<bytes.count {
             XCTAssertThrowsError(
-                try ModelFile(bytes: Array(bytes.prefix(length)), source: "cut"), "length \(length)")
+                try ModelFile(bytes: Array(bytes.prefix(length)), source: "cut"), "length \(length)"
+            )
         }
     }
 
@@ -45,7 +48,8 @@ final class ModelFileTests: XCTestCase {
         for i in bytes.indices {
             var corrupt = bytes
             corrupt[i] ^= 0x20
-            XCTAssertThrowsError(try ModelFile(bytes: corrupt, source: "flip"), "byte \(i)") { error in
+            XCTAssertThrowsError(try ModelFile(bytes: corrupt, source: "flip"), "byte \(i)") {
+                error in
                 guard let error = error as? ModelFileError else { return XCTFail("\(error)") }
                 switch error {
                 case .notAModelFile, .unsupportedVersion, .checksumMismatch: break
@@ -67,7 +71,8 @@ final class ModelFileTests: XCTestCase {
         var bytes = try sample().serialized()
         bytes[8] = 9
         XCTAssertThrowsError(try ModelFile(bytes: bytes, source: "m")) { error in
-            XCTAssertEqual(error as? ModelFileError, .unsupportedVersion(path: "m", found: 9, supported: 1))
+            XCTAssertEqual(
+                error as? ModelFileError, .unsupportedVersion(path: "m", found: 9, supported: 1))
         }
     }
 
@@ -103,7 +108,8 @@ final class ModelFileTests: XCTestCase {
         XCTAssertThrowsError(try sample().matrix(named: "Wh", rows: 1, columns: 1)) { error in
             XCTAssertEqual(error as? ModelFileError, .missingParameter(name: "Wh"))
         }
-        XCTAssertEqual(try sample().matrix(named: "b", rows: 1, columns: 3).scalars, [0.5, 0.5, 0.5])
+        XCTAssertEqual(
+            try sample().matrix(named: "b", rows: 1, columns: 3).scalars, [0.5, 0.5, 0.5])
     }
 
     func testFailedSaveLeavesThePreviousFile() throws {

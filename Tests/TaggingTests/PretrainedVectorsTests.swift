@@ -37,14 +37,19 @@ final class PretrainedVectorsTests: XCTestCase {
         "the": [0.5, -1.25, 3], "naïve": [1e-3, 2, -0.5], "Paris": [0, 0, 1],
     ]
 
-    private func check(_ vectors: PretrainedVectors, file: StaticString = #filePath, line: UInt = #line) {
+    private func check(
+        _ vectors: PretrainedVectors, file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertEqual(vectors.dimension, 3, file: file, line: line)
         XCTAssertEqual(vectors.words, ["the", "naïve", "Paris"], file: file, line: line)
         for (word, v) in expected {
             XCTAssertEqual(vectors.vector(for: word), v, word, file: file, line: line)
         }
-        XCTAssertEqual(vectors.vector(for: "THE"), expected["the"], "lowercase fallback", file: file, line: line)
-        XCTAssertEqual(vectors.vector(for: "paris"), nil, "no fallback to other cases", file: file, line: line)
+        XCTAssertEqual(
+            vectors.vector(for: "THE"), expected["the"], "lowercase fallback", file: file,
+            line: line)
+        XCTAssertEqual(
+            vectors.vector(for: "paris"), nil, "no fallback to other cases", file: file, line: line)
     }
 
     private let glove = "the 0.5 -1.25 3\nnaïve 0.001 2 -0.5\nParis 0 0 1\n"
@@ -67,7 +72,9 @@ final class PretrainedVectorsTests: XCTestCase {
         var bytes = Array("3 3\n".utf8)
         for word in ["the", "naïve", "Paris"] {
             bytes += Array(word.utf8) + [0x20]
-            for v in expected[word]! { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes += $0 } }
+            for v in expected[word]! {
+                withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes += $0 }
+            }
             bytes.append(0x0A)
         }
         return bytes
@@ -83,7 +90,8 @@ final class PretrainedVectorsTests: XCTestCase {
     func testLimitAndKeepFilter() throws {
         let path = try file("glove.txt", Array(glove.utf8))
         XCTAssertEqual(try PretrainedVectors.load(path: path, limit: 2).words, ["the", "naïve"])
-        XCTAssertEqual(try PretrainedVectors.load(path: path, keep: { $0 != "the" }).words, ["naïve", "Paris"])
+        XCTAssertEqual(
+            try PretrainedVectors.load(path: path, keep: { $0 != "the" }).words, ["naïve", "Paris"])
     }
 
     func testMalformedLinesNameFileAndLine() throws {
@@ -99,9 +107,11 @@ final class PretrainedVectorsTests: XCTestCase {
                 XCTAssertEqual(error.localizedDescription, path + message)
             }
         }
-        let invalid = try file("invalid.txt", Array("the 1 2\n".utf8) + [0x63, 0xC3, 0x28] + Array(" 1 2\n".utf8))
+        let invalid = try file(
+            "invalid.txt", Array("the 1 2\n".utf8) + [0x63, 0xC3, 0x28] + Array(" 1 2\n".utf8))
         XCTAssertThrowsError(try PretrainedVectors.load(path: invalid)) { error in
-            XCTAssertTrue(error.localizedDescription.hasPrefix(invalid + ":2: invalid UTF-8"), "\(error)")
+            XCTAssertTrue(
+                error.localizedDescription.hasPrefix(invalid + ":2: invalid UTF-8"), "\(error)")
         }
     }
 
@@ -112,16 +122,21 @@ final class PretrainedVectorsTests: XCTestCase {
         }
         let truncated = try file("cut.bin", Array(binaryWord2vec().dropLast(7)))
         XCTAssertThrowsError(try PretrainedVectors.load(path: truncated)) { error in
-            XCTAssertEqual(error as? PretrainedVectorsError, .truncated(path: truncated, expected: 3, found: 2))
+            XCTAssertEqual(
+                error as? PretrainedVectorsError, .truncated(path: truncated, expected: 3, found: 2)
+            )
         }
-        XCTAssertThrowsError(try PretrainedVectors.load(path: directory.path + "/absent.vec")) { error in
-            XCTAssertEqual(error as? PretrainedVectorsError, .cannotOpen(path: directory.path + "/absent.vec"))
+        XCTAssertThrowsError(try PretrainedVectors.load(path: directory.path + "/absent.vec")) {
+            error in
+            XCTAssertEqual(
+                error as? PretrainedVectorsError, .cannotOpen(path: directory.path + "/absent.vec"))
         }
     }
 
     func testEmbeddingTableFollowsTheUnknownWordPolicy() throws {
         let vectors = try PretrainedVectors.load(path: try file("glove.txt", Array(glove.utf8)))
-        let vocabulary = Vocabulary(symbols: ["<pad>", "<unk>", "the", "Naïve", "zebra"], unknown: "<unk>")
+        let vocabulary = Vocabulary(
+            symbols: ["<pad>", "<unk>", "the", "Naïve", "zebra"], unknown: "<unk>")
         var random = SeededRandom(seed: 1)
         let (zero, found) = vectors.embeddingTable(for: vocabulary, policy: .zero, random: &random)
         XCTAssertEqual(found, 2, "the, and Naïve through its lowercase form")
@@ -129,14 +144,18 @@ final class PretrainedVectorsTests: XCTestCase {
         XCTAssertEqual(zero.row(2), [0.5, -1.25, 3])
         XCTAssertEqual(zero.row(3), [1e-3, 2, -0.5])
         XCTAssertEqual(zero.row(4), [0, 0, 0])
-        let (average, _) = vectors.embeddingTable(for: vocabulary, policy: .average, random: &random)
+        let (average, _) = vectors.embeddingTable(
+            for: vocabulary, policy: .average, random: &random)
         assertRowClose(average.row(4), [0.5 + 1e-3, -1.25 + 2 + 0, 3 - 0.5 + 1].map { $0 / 3 })
-        let (randomized, _) = vectors.embeddingTable(for: vocabulary, policy: .random, random: &random)
+        let (randomized, _) = vectors.embeddingTable(
+            for: vocabulary, policy: .random, random: &random)
         XCTAssertNotEqual(randomized.row(4), [0, 0, 0])
         XCTAssertEqual(randomized.row(2), [0.5, -1.25, 3])
     }
 
-    private func assertRowClose(_ a: [Float], _ b: [Float], file: StaticString = #filePath, line: UInt = #line) {
+    private func assertRowClose(
+        _ a: [Float], _ b: [Float], file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertEqual(a.count, b.count, file: file, line: line)
         for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: 1e-6, file: file, line: line) }
     }

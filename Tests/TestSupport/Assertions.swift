@@ -15,7 +15,8 @@ public func assertClose<Scalar: BLASScalar>(
             file: file, line: line)
         return
     }
-    assertClose(actual.scalars, expected.scalars, tolerance: tolerance, message(), file: file, line: line)
+    assertClose(
+        actual.scalars, expected.scalars, tolerance: tolerance, message(), file: file, line: line)
 }
 
 /// Asserts that two arrays have the same length and agree element-wise within

@@ -79,7 +79,9 @@ public struct GradientCheck {
             of: value.converted(to: Double.self), analytic: analytic.converted(to: Double.self),
             loss: { loss($0.converted(to: Scalar.self)) })
         if GradientCheck.reportsErrors {
-            print("gradient check \(name) \(value.shapeDescription) in \(Scalar.self): max relative error \(error)")
+            print(
+                "gradient check \(name) \(value.shapeDescription) in \(Scalar.self): max relative error \(error)"
+            )
         }
         XCTAssertLessThanOrEqual(
             error, tolerance,
@@ -94,7 +96,8 @@ public struct GradientCheck {
     ) where Layer.Scalar == Double {
         for parameter in layer.parameters {
             assertGradient(
-                of: layer[keyPath: parameter.keyPath], analytic: gradient[keyPath: parameter.keyPath],
+                of: layer[keyPath: parameter.keyPath],
+                analytic: gradient[keyPath: parameter.keyPath],
                 named: parameter.name,
                 loss: { value in
                     var probe = layer

@@ -1,7 +1,6 @@
 import Foundation
-import XCTest
-
 import Text
+import XCTest
 
 final class LineReaderTests: XCTestCase {
     private func lines(_ bytes: [UInt8], options: LineReader.Options = .init()) throws -> [Line] {
@@ -17,7 +16,8 @@ final class LineReaderTests: XCTestCase {
         file: StaticString = #filePath, lineNumber: UInt = #line
     ) {
         XCTAssertThrowsError(try lines(bytes), file: file, line: lineNumber) { error in
-            guard case .invalidUTF8(let source, let l, let o, _, let d)? = error as? TextInputError else {
+            guard case .invalidUTF8(let source, let l, let o, _, let d)? = error as? TextInputError
+            else {
                 return XCTFail("unexpected error \(error)", file: file, line: lineNumber)
             }
             XCTAssertEqual(source, "t.txt", file: file, line: lineNumber)
@@ -126,30 +126,41 @@ final class LineReaderTests: XCTestCase {
                 XCTAssertEqual(result.map(\.bytes), [body, body + [0xC3, 0xA9]], "k=\(k)")
                 XCTAssertEqual(result[1].byteOffset, k + terminator.bytes.count)
             }
-            assertInvalid(body + [0xC3] + body, line: 1, offset: k, defect: k == 0 ? .truncatedAtEnd : .missingContinuationByte)
-            assertInvalid(Array("x\n".utf8) + body + [0x80], line: 2, offset: 2 + k, defect: .unexpectedContinuationByte)
+            assertInvalid(
+                body + [0xC3] + body, line: 1, offset: k,
+                defect: k == 0 ? .truncatedAtEnd : .missingContinuationByte)
+            assertInvalid(
+                Array("x\n".utf8) + body + [0x80], line: 2, offset: 2 + k,
+                defect: .unexpectedContinuationByte)
         }
     }
 
     func testInvalidUTF8OffsetCountsBOMAndCRLF() {
-        assertInvalid([0xEF, 0xBB, 0xBF] + Array("a\r\nb\rc".utf8) + [0xC3, 0x0A], line: 3, offset: 9, defect: .truncatedAtEnd)
+        assertInvalid(
+            [0xEF, 0xBB, 0xBF] + Array("a\r\nb\rc".utf8) + [0xC3, 0x0A], line: 3, offset: 9,
+            defect: .truncatedAtEnd)
     }
 
     func testInvalidUTF8Description() {
         XCTAssertThrowsError(try lines(Array("a\nbb".utf8) + [0xC3, 0x28])) { error in
             let text = (error as? LocalizedError)?.errorDescription ?? ""
             XCTAssertTrue(
-                text.hasPrefix("t.txt:2: invalid UTF-8 at byte offset 4 (byte 0xC3 followed by 0x28: "), text)
+                text.hasPrefix(
+                    "t.txt:2: invalid UTF-8 at byte offset 4 (byte 0xC3 followed by 0x28: "), text)
         }
     }
 
     func testReplacementMode() throws {
         let options = LineReader.Options(replaceInvalid: true)
-        let input: [UInt8] = [0x61, 0xC3, 0x28, 0x0A, 0xE2, 0x82, 0x0A, 0xED, 0xA0, 0x80, 0x62, 0x0A, 0xF0, 0x9F, 0x98]
+        let input: [UInt8] = [
+            0x61, 0xC3, 0x28, 0x0A, 0xE2, 0x82, 0x0A, 0xED, 0xA0, 0x80, 0x62, 0x0A, 0xF0, 0x9F,
+            0x98,
+        ]
         let result = try lines(input, options: options)
         // C3 -> one U+FFFD; E2 82 (maximal subpart) -> one; ED A0 80 -> three (ED alone, A0, 80);
         // F0 9F 98 at end -> one.
-        XCTAssertEqual(result.map(\.text), ["a\u{FFFD}(", "\u{FFFD}", "\u{FFFD}\u{FFFD}\u{FFFD}b", "\u{FFFD}"])
+        XCTAssertEqual(
+            result.map(\.text), ["a\u{FFFD}(", "\u{FFFD}", "\u{FFFD}\u{FFFD}\u{FFFD}b", "\u{FFFD}"])
         XCTAssertEqual(result.map(\.replacements), [1, 1, 3, 1])
         XCTAssertNil(UTF8Validation.firstDefect(in: result.flatMap(\.bytes)))
     }
@@ -158,15 +169,18 @@ final class LineReaderTests: XCTestCase {
         let options = LineReader.Options(chunkSize: 4, maximumLineLength: 10)
         // Exactly at the limit is fine.
         XCTAssertEqual(try lines(Array("0123456789\nx".utf8), options: options).count, 2)
-        XCTAssertThrowsError(try lines(Array("ok\n0123456789A\n".utf8), options: options)) { error in
+        XCTAssertThrowsError(try lines(Array("ok\n0123456789A\n".utf8), options: options)) {
+            error in
             XCTAssertEqual(
-                error as? TextInputError, .lineTooLong(source: "t.txt", line: 2, byteOffset: 3, limit: 10))
+                error as? TextInputError,
+                .lineTooLong(source: "t.txt", line: 2, byteOffset: 3, limit: 10))
         }
         // Without any terminator, the reader stops before buffering unboundedly.
         let big = [UInt8](repeating: 0x61, count: 1000)
         XCTAssertThrowsError(try lines(big, options: options)) { error in
             XCTAssertEqual(
-                error as? TextInputError, .lineTooLong(source: "t.txt", line: 1, byteOffset: 0, limit: 10))
+                error as? TextInputError,
+                .lineTooLong(source: "t.txt", line: 1, byteOffset: 0, limit: 10))
         }
     }
 
@@ -201,6 +215,7 @@ final class LineReaderTests: XCTestCase {
         try writer.close()
         var expected = ""
         for i in 0..<100 { expected += "é\(i)\n" }
-        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), Data(expected.utf8) + Data([0, 10]))
+        XCTAssertEqual(
+            try Data(contentsOf: URL(fileURLWithPath: path)), Data(expected.utf8) + Data([0, 10]))
     }
 }

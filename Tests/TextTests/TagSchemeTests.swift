@@ -1,7 +1,6 @@
 import Foundation
-import XCTest
-
 import Text
+import XCTest
 
 final class TagSchemeTests: XCTestCase {
     private func split(_ text: String) -> [String] { text.split(separator: " ").map(String.init) }
@@ -22,7 +21,8 @@ final class TagSchemeTests: XCTestCase {
         for scheme in TagScheme.allCases {
             XCTAssertEqual(scheme.tags(for: spans, count: 9), encodings[scheme], "\(scheme)")
             // Order of the spans does not matter.
-            XCTAssertEqual(scheme.tags(for: spans.reversed(), count: 9), encodings[scheme], "\(scheme)")
+            XCTAssertEqual(
+                scheme.tags(for: spans.reversed(), count: 9), encodings[scheme], "\(scheme)")
         }
         XCTAssertEqual(TagScheme.iob2.tags(for: [], count: 2), ["O", "O"])
     }
@@ -30,7 +30,9 @@ final class TagSchemeTests: XCTestCase {
     func testSpansFromTagsInEverySchemeAndMode() throws {
         for scheme in TagScheme.allCases {
             for mode in [TagScheme.Mode.strict, .lenient] {
-                XCTAssertEqual(try scheme.spans(from: encodings[scheme]!, mode: mode), spans, "\(scheme) \(mode)")
+                XCTAssertEqual(
+                    try scheme.spans(from: encodings[scheme]!, mode: mode), spans,
+                    "\(scheme) \(mode)")
             }
         }
         XCTAssertEqual(try TagScheme.bioes.spans(from: []), [])
@@ -41,7 +43,8 @@ final class TagSchemeTests: XCTestCase {
         for source in TagScheme.allCases {
             for target in TagScheme.allCases {
                 XCTAssertEqual(
-                    try source.convert(encodings[source]!, to: target), encodings[target], "\(source) → \(target)")
+                    try source.convert(encodings[source]!, to: target), encodings[target],
+                    "\(source) → \(target)")
             }
         }
     }
@@ -59,7 +62,9 @@ final class TagSchemeTests: XCTestCase {
 
     func testStrictIOB1AndBIOESRules() {
         // IOB1: I- may start a span, but B- must follow a span of its type.
-        XCTAssertEqual(try TagScheme.iob1.spans(from: split("O I-PER I-LOC")), [Span(1..<2, type: "PER"), Span(2..<3, type: "LOC")])
+        XCTAssertEqual(
+            try TagScheme.iob1.spans(from: split("O I-PER I-LOC")),
+            [Span(1..<2, type: "PER"), Span(2..<3, type: "LOC")])
         assertSequenceError(try TagScheme.iob1.spans(from: split("O B-PER")), index: 1)
         assertSequenceError(try TagScheme.iob1.spans(from: split("I-LOC B-PER")), index: 1)
         // BIOES.
@@ -81,7 +86,8 @@ final class TagSchemeTests: XCTestCase {
             try TagScheme.iob1.spans(from: split("B-PER I-PER O B-LOC"), mode: .lenient),
             [Span(0..<2, type: "PER"), Span(3..<4, type: "LOC")])
         XCTAssertEqual(
-            try TagScheme.bioes.spans(from: split("B-PER I-PER O E-LOC I-ORG B-PER S-PER B-LOC"), mode: .lenient),
+            try TagScheme.bioes.spans(
+                from: split("B-PER I-PER O E-LOC I-ORG B-PER S-PER B-LOC"), mode: .lenient),
             [
                 Span(0..<2, type: "PER"), Span(3..<4, type: "LOC"), Span(4..<5, type: "ORG"),
                 Span(5..<6, type: "PER"), Span(6..<7, type: "PER"), Span(7..<8, type: "LOC"),
@@ -94,20 +100,24 @@ final class TagSchemeTests: XCTestCase {
     func testMalformedTagsAreErrorsInBothModes() {
         for mode in [TagScheme.Mode.strict, .lenient] {
             for (scheme, tag) in [
-                (TagScheme.iob2, "E-PER"), (.iob1, "S-PER"), (.bioes, "X-PER"), (.iob2, "B-"), (.iob2, "BPER"),
+                (TagScheme.iob2, "E-PER"), (.iob1, "S-PER"), (.bioes, "X-PER"), (.iob2, "B-"),
+                (.iob2, "BPER"),
                 (.iob2, "o"), (.bioes, ""),
             ] {
                 XCTAssertThrowsError(try scheme.spans(from: ["O", tag], mode: mode)) { error in
-                    XCTAssertEqual(error as? TagSchemeError, .invalidTag(index: 1, tag: tag, scheme: scheme))
+                    XCTAssertEqual(
+                        error as? TagSchemeError, .invalidTag(index: 1, tag: tag, scheme: scheme))
                 }
             }
         }
         // Types may contain hyphens.
-        XCTAssertEqual(try TagScheme.iob2.spans(from: ["B-GPE-LOC"]), [Span(0..<1, type: "GPE-LOC")])
+        XCTAssertEqual(
+            try TagScheme.iob2.spans(from: ["B-GPE-LOC"]), [Span(0..<1, type: "GPE-LOC")])
     }
 
     private func assertSequenceError<T>(
-        _ body: @autoclosure () throws -> T, index: Int, file: StaticString = #filePath, line: UInt = #line
+        _ body: @autoclosure () throws -> T, index: Int, file: StaticString = #filePath,
+        line: UInt = #line
     ) {
         XCTAssertThrowsError(try body(), file: file, line: line) { error in
             guard case .invalidSequence(let i, _, _)? = error as? TagSchemeError else {

@@ -14,8 +14,10 @@ final class VocabularyTests: XCTestCase {
 
     func testMinimumCountAndMaximumSize() {
         let words = ["x", "x", "x", "y", "y", "z"]
-        XCTAssertEqual(Vocabulary(counting: words, minimumCount: 2).symbols, ["<pad>", "<unk>", "x", "y"])
-        XCTAssertEqual(Vocabulary(counting: words, maximumSize: 3).symbols, ["<pad>", "<unk>", "x"])
+        XCTAssertEqual(
+            Vocabulary(counting: words, minimumCount: 2).symbols, ["<pad>", "<unk>", "x", "y"])
+        XCTAssertEqual(
+            Vocabulary(counting: words, maximumSize: 3).symbols, ["<pad>", "<unk>", "x"])
     }
 
     func testClosedVocabularyReportsUnseenAsNil() {

@@ -24,7 +24,8 @@ public struct Bidirectional<Cell: RecurrentCell>: Parameterized {
     public init(forward: Cell, reverse: Cell) {
         precondition(
             forward.inputSize == reverse.inputSize && forward.hiddenSize == reverse.hiddenSize,
-            "directions differ: forward [\(forward.inputSize) → \(forward.hiddenSize)], reverse [\(reverse.inputSize) → \(reverse.hiddenSize)]")
+            "directions differ: forward [\(forward.inputSize) → \(forward.hiddenSize)], reverse [\(reverse.inputSize) → \(reverse.hiddenSize)]"
+        )
         forwardCell = forward
         reverseCell = reverse
     }
@@ -53,11 +54,14 @@ public struct Bidirectional<Cell: RecurrentCell>: Parameterized {
         _ input: Matrix<Scalar>, lengths: [Int],
         initialStates: [RecurrentState<Scalar>?] = [nil, nil]
     ) -> RecurrentOutput<Scalar> {
-        precondition(initialStates.count == 2, "Bidirectional needs 2 initial states, got \(initialStates.count)")
+        precondition(
+            initialStates.count == 2,
+            "Bidirectional needs 2 initial states, got \(initialStates.count)")
         let result = RecurrentEngine.forward(
             cells: [forwardCell, reverseCell], reversed: [false, true], input: input,
             lengths: lengths, initialStates: initialStates, concurrent: runsDirectionsConcurrently)
-        return RecurrentOutput(output: result.output, finalStates: result.finalStates, cache: result.cache)
+        return RecurrentOutput(
+            output: result.output, finalStates: result.finalStates, cache: result.cache)
     }
 
     /// Full backpropagation through time from the gradient of the outputs
@@ -67,7 +71,9 @@ public struct Bidirectional<Cell: RecurrentCell>: Parameterized {
         _ dOutput: Matrix<Scalar>, dFinalStates: [RecurrentState<Scalar>?] = [nil, nil],
         cache: RecurrentCache<Scalar>
     ) -> (dInput: Matrix<Scalar>, dInitialStates: [RecurrentState<Scalar>], gradient: Self) {
-        precondition(dFinalStates.count == 2, "Bidirectional needs 2 final-state gradients, got \(dFinalStates.count)")
+        precondition(
+            dFinalStates.count == 2,
+            "Bidirectional needs 2 final-state gradients, got \(dFinalStates.count)")
         let result = RecurrentEngine.backward(
             cells: [forwardCell, reverseCell], cache: cache, dOutput: dOutput,
             dFinalStates: dFinalStates, truncation: nil, concurrent: runsDirectionsConcurrently)
@@ -94,7 +100,8 @@ public struct StackedBidirectional<Cell: RecurrentCell>: Parameterized {
         for l in 1..<layers.count {
             precondition(
                 layers[l].inputSize == 2 * layers[l - 1].hiddenSize,
-                "layer \(l) reads \(layers[l].inputSize) features, layer \(l - 1) gives \(2 * layers[l - 1].hiddenSize)")
+                "layer \(l) reads \(layers[l].inputSize) features, layer \(l - 1) gives \(2 * layers[l - 1].hiddenSize)"
+            )
         }
         self.layers = layers
     }
@@ -105,7 +112,9 @@ public struct StackedBidirectional<Cell: RecurrentCell>: Parameterized {
         var layers: [Bidirectional<Cell>] = []
         for l in 0..<layerCount {
             layers.append(
-                Bidirectional(inputSize: l == 0 ? inputSize : 2 * hiddenSize, hiddenSize: hiddenSize, random: &random))
+                Bidirectional(
+                    inputSize: l == 0 ? inputSize : 2 * hiddenSize, hiddenSize: hiddenSize,
+                    random: &random))
         }
         self.init(layers: layers)
     }
@@ -147,7 +156,9 @@ public struct StackedBidirectional<Cell: RecurrentCell>: Parameterized {
         _ dOutput: Matrix<Scalar>, cache: Cache,
         between: ((_ layer: Int, _ dOutput: Matrix<Scalar>) -> Matrix<Scalar>)? = nil
     ) -> (dInput: Matrix<Scalar>, gradient: Self) {
-        precondition(cache.layers.count == layers.count, "cache of \(cache.layers.count) layers for \(layers.count)")
+        precondition(
+            cache.layers.count == layers.count,
+            "cache of \(cache.layers.count) layers for \(layers.count)")
         var gradient = self
         var d = dOutput
         for l in stride(from: layers.count - 1, through: 0, by: -1) {

@@ -41,8 +41,11 @@ public struct Recurrent<Cell: RecurrentCell>: Parameterized {
     }
 
     /// A layer with a seeded new cell.
-    public init(inputSize: Int, hiddenSize: Int, reversed: Bool = false, random: inout SeededRandom) {
-        self.init(cell: Cell(inputSize: inputSize, hiddenSize: hiddenSize, random: &random), reversed: reversed)
+    public init(inputSize: Int, hiddenSize: Int, reversed: Bool = false, random: inout SeededRandom)
+    {
+        self.init(
+            cell: Cell(inputSize: inputSize, hiddenSize: hiddenSize, random: &random),
+            reversed: reversed)
     }
 
     /// The cell's `Wx`, `Wh`, `b` under their own names.
@@ -58,7 +61,8 @@ public struct Recurrent<Cell: RecurrentCell>: Parameterized {
         let result = RecurrentEngine.forward(
             cells: [cell], reversed: [reversed], input: input, lengths: lengths,
             initialStates: [initialState], concurrent: false)
-        return RecurrentOutput(output: result.output, finalStates: result.finalStates, cache: result.cache)
+        return RecurrentOutput(
+            output: result.output, finalStates: result.finalStates, cache: result.cache)
     }
 
     /// Backpropagation through time from the gradient of the outputs `[time·batch, hidden]`
@@ -72,6 +76,9 @@ public struct Recurrent<Cell: RecurrentCell>: Parameterized {
         let result = RecurrentEngine.backward(
             cells: [cell], cache: cache, dOutput: dOutput, dFinalStates: [dFinalState],
             truncation: steps)
-        return (result.dInput, result.dInitialStates[0], Recurrent(cell: result.gradients[0], reversed: reversed))
+        return (
+            result.dInput, result.dInitialStates[0],
+            Recurrent(cell: result.gradients[0], reversed: reversed)
+        )
     }
 }

@@ -12,7 +12,8 @@ public struct RecurrentState<Scalar: BLASScalar>: Equatable, Sendable {
         if let cell {
             precondition(
                 cell.rows == hidden.rows && cell.columns == hidden.columns,
-                "cell state \(cell.shapeDescription) differs from hidden state \(hidden.shapeDescription)")
+                "cell state \(cell.shapeDescription) differs from hidden state \(hidden.shapeDescription)"
+            )
         }
         self.hidden = hidden
         self.cell = cell

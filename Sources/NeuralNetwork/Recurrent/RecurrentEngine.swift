@@ -85,7 +85,8 @@ final class ScalarBuffer<Scalar: BLASScalar>: @unchecked Sendable {
         let bytes = Swift.max(count, 1) * MemoryLayout<Scalar>.stride
         sizeClass = BufferPool.sizeClass(bytes)
         if let sizeClass {
-            pointer = BufferPool.shared.take(sizeClass).bindMemory(to: Scalar.self, capacity: Swift.max(count, 1))
+            pointer = BufferPool.shared.take(sizeClass).bindMemory(
+                to: Scalar.self, capacity: Swift.max(count, 1))
         } else {
             pointer = .allocate(capacity: Swift.max(count, 1))
         }
@@ -168,23 +169,27 @@ enum RecurrentEngine {
     ) {
         typealias Scalar = Cell.Scalar
         let directions = cells.count
-        precondition(directions >= 1 && reversed.count == directions && initialStates.count == directions)
+        precondition(
+            directions >= 1 && reversed.count == directions && initialStates.count == directions)
         let inputSize = cells[0].inputSize
         let hidden = cells[0].hiddenSize
         for cell in cells {
             cell.checkShapes()
             precondition(
                 cell.inputSize == inputSize && cell.hiddenSize == hidden,
-                "directions differ: input \(cell.inputSize) vs \(inputSize), hidden \(cell.hiddenSize) vs \(hidden)")
+                "directions differ: input \(cell.inputSize) vs \(inputSize), hidden \(cell.hiddenSize) vs \(hidden)"
+            )
         }
         let batch = lengths.count
         precondition(batch > 0, "a recurrent batch needs at least one sequence")
         precondition(
             input.rows % batch == 0,
-            "input \(input.shapeDescription) is not [time·\(batch), features] for \(batch) sequences")
+            "input \(input.shapeDescription) is not [time·\(batch), features] for \(batch) sequences"
+        )
         precondition(
             input.columns == inputSize,
-            "input \(input.shapeDescription) has \(input.columns) features, the cell expects \(inputSize)")
+            "input \(input.shapeDescription) has \(input.columns) features, the cell expects \(inputSize)"
+        )
         let time = input.rows / batch
         for (s, length) in lengths.enumerated() {
             precondition(
@@ -229,7 +234,8 @@ enum RecurrentEngine {
                 splitInHalves(input.rows, parallel: directions == 2 && concurrent) { first, count in
                     Scalar.gemm(
                         .none, .none, m: count, n: projectionWidth, k: inputSize, alpha: 1,
-                        a: x + first * inputSize, lda: inputSize, b: w, ldb: projectionWidth, beta: 0,
+                        a: x + first * inputSize, lda: inputSize, b: w, ldb: projectionWidth,
+                        beta: 0,
                         c: projection.pointer + first * projectionWidth, ldc: projectionWidth)
                 }
             }
@@ -255,7 +261,9 @@ enum RecurrentEngine {
         }
         for d in 0..<directions {
             if let initial = initialStates[d] {
-                initial.hidden.withUnsafePointer { states[d].pointer.update(from: $0, count: batch * hidden) }
+                initial.hidden.withUnsafePointer {
+                    states[d].pointer.update(from: $0, count: batch * hidden)
+                }
                 if let c = initial.cell, let target = cellStates[d] {
                     precondition(
                         c.rows == batch && c.columns == hidden,
@@ -312,8 +320,10 @@ enum RecurrentEngine {
                                         let t = isReversed ? length - 1 - k : k
                                         Cell.forwardRow(
                                             hidden: hidden,
-                                            p: p + (t * batch + s) * projectionWidth + d * gateWidth,
-                                            q: inPlace ? nil : q + s * gateWidth, bias: bias, hPrev: hPrev + row,
+                                            p: p + (t * batch + s) * projectionWidth + d
+                                                * gateWidth,
+                                            q: inPlace ? nil : q + s * gateWidth, bias: bias,
+                                            hPrev: hPrev + row,
                                             cPrev: cPrev.map { $0 + row }, h: hNew + row,
                                             c: cNew.map { $0 + row },
                                             activations: act + (k * batch + s) * activationWidth)
@@ -342,8 +352,10 @@ enum RecurrentEngine {
 
         let finalStates = (0..<directions).map { d in
             RecurrentState(
-                hidden: states[d].matrix(rows: batch, columns: hidden, offset: time * batch * hidden),
-                cell: cellStates[d]?.matrix(rows: batch, columns: hidden, offset: time * batch * hidden))
+                hidden: states[d].matrix(
+                    rows: batch, columns: hidden, offset: time * batch * hidden),
+                cell: cellStates[d]?.matrix(
+                    rows: batch, columns: hidden, offset: time * batch * hidden))
         }
         let cache = RecurrentCache(
             input: input, lengths: lengths, batch: batch, time: time, reversed: reversed,
@@ -382,7 +394,8 @@ enum RecurrentEngine {
         let outputWidth = directions * hidden
         precondition(
             dOutput.rows == time * batch && dOutput.columns == outputWidth,
-            "output gradient \(dOutput.shapeDescription), expected [\(time * batch), \(outputWidth)]")
+            "output gradient \(dOutput.shapeDescription), expected [\(time * batch), \(outputWidth)]"
+        )
         let steps = truncation ?? time
         precondition(steps >= 1, "truncated backpropagation needs at least one step, got \(steps)")
         let stop = Swift.max(0, time - steps)
@@ -390,14 +403,16 @@ enum RecurrentEngine {
             guard let dState else { continue }
             precondition(
                 dState.hidden.rows == batch && dState.hidden.columns == hidden,
-                "final-state gradient \(dState.hidden.shapeDescription), expected [\(batch), \(hidden)]")
+                "final-state gradient \(dState.hidden.shapeDescription), expected [\(batch), \(hidden)]"
+            )
         }
 
         // dP `[time·batch, D·G·H]`, time-major like the projection; padded rows stay zero.
         // When no sequence is padded every row of every buffer below is written before it
         // is read, so zero-filling is only needed with padding.
         let padded = cache.lengths.contains { $0 < time }
-        let dProjection = ScalarBuffer<Scalar>(count: time * batch * projectionWidth, zeroed: padded || stop > 0)
+        let dProjection = ScalarBuffer<Scalar>(
+            count: time * batch * projectionWidth, zeroed: padded || stop > 0)
         let results = (0..<directions).map { _ in DirectionGradient<Scalar>() }
 
         dOutput.withUnsafePointer { dOut in
@@ -410,74 +425,89 @@ enum RecurrentEngine {
                     let act = cache.activations[d].pointer
                     // Per-step deltas in step order. A forward direction's step order is
                     // time order, so its dP goes straight into the shared dP.
-                    let ownDeltas = isReversed ? ScalarBuffer<Scalar>(count: time * batch * gateWidth, zeroed: padded) : nil
+                    let ownDeltas =
+                        isReversed
+                        ? ScalarBuffer<Scalar>(count: time * batch * gateWidth, zeroed: padded)
+                        : nil
                     let dp = ownDeltas?.pointer ?? dProjection.pointer + d * gateWidth
                     let ldp = isReversed ? gateWidth : projectionWidth
                     let hiddenDeltas =
-                        Cell.hasSeparateHiddenDelta ? ScalarBuffer<Scalar>(count: time * batch * gateWidth, zeroed: padded) : nil
+                        Cell.hasSeparateHiddenDelta
+                        ? ScalarBuffer<Scalar>(count: time * batch * gateWidth, zeroed: padded)
+                        : nil
                     let dq = hiddenDeltas?.pointer ?? dp
                     let ldq = hiddenDeltas == nil ? ldp : gateWidth
                     var dH = ScalarBuffer<Scalar>(count: batch * hidden)
                     var dHNext = ScalarBuffer<Scalar>(count: batch * hidden)
                     let dC = Cell.hasCellState ? ScalarBuffer<Scalar>(count: batch * hidden) : nil
                     if let final = dFinalStates[d] {
-                        final.hidden.withUnsafePointer { dH.pointer.update(from: $0, count: batch * hidden) }
+                        final.hidden.withUnsafePointer {
+                            dH.pointer.update(from: $0, count: batch * hidden)
+                        }
                         if let c = final.cell, let dC {
-                            c.withUnsafePointer { dC.pointer.update(from: $0, count: batch * hidden) }
+                            c.withUnsafePointer {
+                                dC.pointer.update(from: $0, count: batch * hidden)
+                            }
                         }
                     }
                     var dWh = Matrix<Scalar>(rows: hidden, columns: gateWidth)
                     withExtendedLifetime(hiddenDeltas) {
-                    cell.Wh.withUnsafePointer { wh in
-                        var k = time - 1
-                        while k >= stop {
-                            let rows = cache.activeRows[k]
-                            let hPrev = st + k * batch * hidden
-                            let hNew = hPrev + batch * hidden
-                            let cPrev = ct.map { $0 + k * batch * hidden }
-                            let dh = dH.pointer
-                            let dhNext = dHNext.pointer
-                            for s in 0..<batch {
-                                let length = lengthBuffer[s]
-                                let row = s * hidden
-                                if k < length {
-                                    let t = isReversed ? length - 1 - k : k
-                                    Scalar.axpy(
-                                        count: hidden, alpha: 1,
-                                        x: dOut + (t * batch + s) * outputWidth + d * hidden, incX: 1,
-                                        y: dh + row, incY: 1)
-                                    Cell.backwardRow(
-                                        hidden: hidden,
-                                        activations: act + (k * batch + s) * activationWidth,
-                                        hPrev: hPrev + row, cPrev: cPrev.map { $0 + row },
-                                        h: hNew + row, dh: dh + row, dc: dC.map { $0.pointer + row },
-                                        dp: dp + (k * batch + s) * ldp, dq: dq + (k * batch + s) * ldq,
-                                        dhPrev: dhNext + row)
-                                } else {
-                                    (dhNext + row).update(from: dh + row, count: hidden)
+                        cell.Wh.withUnsafePointer { wh in
+                            var k = time - 1
+                            while k >= stop {
+                                let rows = cache.activeRows[k]
+                                let hPrev = st + k * batch * hidden
+                                let hNew = hPrev + batch * hidden
+                                let cPrev = ct.map { $0 + k * batch * hidden }
+                                let dh = dH.pointer
+                                let dhNext = dHNext.pointer
+                                for s in 0..<batch {
+                                    let length = lengthBuffer[s]
+                                    let row = s * hidden
+                                    if k < length {
+                                        let t = isReversed ? length - 1 - k : k
+                                        Scalar.axpy(
+                                            count: hidden, alpha: 1,
+                                            x: dOut + (t * batch + s) * outputWidth + d * hidden,
+                                            incX: 1,
+                                            y: dh + row, incY: 1)
+                                        Cell.backwardRow(
+                                            hidden: hidden,
+                                            activations: act + (k * batch + s) * activationWidth,
+                                            hPrev: hPrev + row, cPrev: cPrev.map { $0 + row },
+                                            h: hNew + row, dh: dh + row,
+                                            dc: dC.map { $0.pointer + row },
+                                            dp: dp + (k * batch + s) * ldp,
+                                            dq: dq + (k * batch + s) * ldq,
+                                            dhPrev: dhNext + row)
+                                    } else {
+                                        (dhNext + row).update(from: dh + row, count: hidden)
+                                    }
                                 }
+                                if rows > 0 {
+                                    // dH_{k-1} += dQ_k · Whᵀ
+                                    Scalar.gemm(
+                                        .none, .transposed, m: rows, n: hidden, k: gateWidth,
+                                        alpha: 1,
+                                        a: dq + k * batch * ldq, lda: ldq, b: wh, ldb: gateWidth,
+                                        beta: 1,
+                                        c: dhNext, ldc: hidden)
+                                }
+                                swap(&dH, &dHNext)
+                                k -= 1
                             }
-                            if rows > 0 {
-                                // dH_{k-1} += dQ_k · Whᵀ
+                        }
+                        // dWh = H_prevᵀ · dQ over the steps run backward: one GEMM.
+                        let count = (time - stop) * batch
+                        if count > 0 {
+                            dWh.withUnsafeMutablePointer { g in
                                 Scalar.gemm(
-                                    .none, .transposed, m: rows, n: hidden, k: gateWidth, alpha: 1,
-                                    a: dq + k * batch * ldq, lda: ldq, b: wh, ldb: gateWidth, beta: 1,
-                                    c: dhNext, ldc: hidden)
+                                    .transposed, .none, m: hidden, n: gateWidth, k: count, alpha: 1,
+                                    a: st + stop * batch * hidden, lda: hidden,
+                                    b: dq + stop * batch * ldq,
+                                    ldb: ldq, beta: 0, c: g, ldc: gateWidth)
                             }
-                            swap(&dH, &dHNext)
-                            k -= 1
                         }
-                    }
-                    // dWh = H_prevᵀ · dQ over the steps run backward: one GEMM.
-                    let count = (time - stop) * batch
-                    if count > 0 {
-                        dWh.withUnsafeMutablePointer { g in
-                            Scalar.gemm(
-                                .transposed, .none, m: hidden, n: gateWidth, k: count, alpha: 1,
-                                a: st + stop * batch * hidden, lda: hidden, b: dq + stop * batch * ldq,
-                                ldb: ldq, beta: 0, c: g, ldc: gateWidth)
-                        }
-                    }
                     }
                     if let ownDeltas {
                         // Step order to time order: step k of sequence s is time length−1−k.
@@ -486,8 +516,11 @@ enum RecurrentEngine {
                                 let length = lengthBuffer[s]
                                 guard k < length else { continue }
                                 let t = length - 1 - k
-                                (dProjection.pointer + (t * batch + s) * projectionWidth + d * gateWidth)
-                                    .update(from: ownDeltas.pointer + (k * batch + s) * gateWidth, count: gateWidth)
+                                (dProjection.pointer + (t * batch + s) * projectionWidth + d
+                                    * gateWidth)
+                                    .update(
+                                        from: ownDeltas.pointer + (k * batch + s) * gateWidth,
+                                        count: gateWidth)
                             }
                         }
                     }
@@ -532,7 +565,8 @@ enum RecurrentEngine {
                                 splitInHalves(rowCount, parallel: parallel) { first, count in
                                     Scalar.gemm(
                                         .none, .transposed, m: count, n: inputSize,
-                                        k: projectionWidth, alpha: 1, a: dp + first * projectionWidth,
+                                        k: projectionWidth, alpha: 1,
+                                        a: dp + first * projectionWidth,
                                         lda: projectionWidth, b: w, ldb: projectionWidth, beta: 0,
                                         c: dx + (firstRow + first) * inputSize, ldc: inputSize)
                                     // A call over all rows (no split) takes all columns.
@@ -542,11 +576,13 @@ enum RecurrentEngine {
                                     Scalar.gemm(
                                         .transposed, .none, m: inputSize, n: halfWidth, k: rowCount,
                                         alpha: 1, a: x + firstRow * inputSize, lda: inputSize,
-                                        b: dp + column, ldb: projectionWidth, beta: 0, c: dw + column,
+                                        b: dp + column, ldb: projectionWidth, beta: 0,
+                                        c: dw + column,
                                         ldc: projectionWidth)
                                     Scalar.gemv(
                                         .transposed, rows: rowCount, columns: halfWidth, alpha: 1,
-                                        a: dp + column, lda: projectionWidth, x: ones, incX: 1, beta: 0,
+                                        a: dp + column, lda: projectionWidth, x: ones, incX: 1,
+                                        beta: 0,
                                         y: db + column, incY: 1)
                                 }
                             }
@@ -568,7 +604,8 @@ enum RecurrentEngine {
                     dWx.withUnsafeMutablePointer { target in
                         for r in 0..<inputSize {
                             (target + r * gateWidth).update(
-                                from: source + r * projectionWidth + d * gateWidth, count: gateWidth)
+                                from: source + r * projectionWidth + d * gateWidth, count: gateWidth
+                            )
                         }
                     }
                 }

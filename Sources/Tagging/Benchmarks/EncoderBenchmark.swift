@@ -84,7 +84,8 @@ public struct EncoderBenchmark {
     ) {
         precondition(
             inputSize > 0 && hiddenSize > 0 && batch > 0 && length > 0 && seconds > 0,
-            "benchmark sizes must be positive: input \(inputSize), hidden \(hiddenSize), batch \(batch), length \(length), seconds \(seconds)")
+            "benchmark sizes must be positive: input \(inputSize), hidden \(hiddenSize), batch \(batch), length \(length), seconds \(seconds)"
+        )
         self.inputSize = inputSize
         self.hiddenSize = hiddenSize
         self.batch = batch
@@ -116,10 +117,12 @@ public struct EncoderBenchmark {
         let projection = gemm.measure(m: batch * length, n: 8 * hiddenSize, k: inputSize)
 
         var random = SeededRandom(seed: 1)
-        var encoder = Bidirectional<LSTMCell<Float>>(inputSize: inputSize, hiddenSize: hiddenSize, random: &random)
+        var encoder = Bidirectional<LSTMCell<Float>>(
+            inputSize: inputSize, hiddenSize: hiddenSize, random: &random)
         encoder.runsDirectionsConcurrently = concurrentDirections
         let tokens = batch * length
-        let input: Matrix<Float> = Initializer.uniform(rows: tokens, columns: inputSize, limit: 1, using: &random)
+        let input: Matrix<Float> = Initializer.uniform(
+            rows: tokens, columns: inputSize, limit: 1, using: &random)
         let dOutput: Matrix<Float> = Initializer.uniform(
             rows: tokens, columns: 2 * hiddenSize, limit: 1, using: &random)
         let lengths = [Int](repeating: length, count: batch)
@@ -158,7 +161,8 @@ public struct EncoderBenchmark {
             trainingFLOPsPerToken: trainingFLOPs, forwardGFLOPS: forwardGFLOPS,
             trainingGFLOPS: trainingGFLOPS, sgemmStepGFLOPS: step.rawGFLOPS,
             sgemmProjectionGFLOPS: projection.rawGFLOPS, referenceGFLOPS: reference,
-            forwardFraction: forwardGFLOPS / reference, trainingFraction: trainingGFLOPS / reference,
+            forwardFraction: forwardGFLOPS / reference,
+            trainingFraction: trainingGFLOPS / reference,
             forwardGEMMOnlyGFLOPS: forwardGEMMOnly, trainingGEMMOnlyGFLOPS: trainingGEMMOnly,
             forwardFractionOfGEMMOnly: forwardGFLOPS / forwardGEMMOnly,
             trainingFractionOfGEMMOnly: trainingGFLOPS / trainingGEMMOnly)

@@ -70,7 +70,8 @@ final class CompressedFileReader {
             }
             scanned = end
             guard end - start <= maximumLength else {
-                throw PretrainedVectorsError.lineTooLong(path: path, offset: offset, limit: maximumLength)
+                throw PretrainedVectorsError.lineTooLong(
+                    path: path, offset: offset, limit: maximumLength)
             }
             let before = start
             if try !refill() {

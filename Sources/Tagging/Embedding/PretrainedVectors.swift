@@ -34,7 +34,8 @@ public struct PretrainedVectors: Sendable {
 
     /// Vectors over the given words, which must be distinct.
     public init(words: [String], vectors: Matrix<Float>) {
-        precondition(words.count == vectors.rows, "\(words.count) words for \(vectors.rows) vectors")
+        precondition(
+            words.count == vectors.rows, "\(words.count) words for \(vectors.rows) vectors")
         self.words = words
         self.vectors = vectors
         self.dimension = vectors.columns
@@ -181,7 +182,8 @@ public struct PretrainedVectors: Sendable {
                 throw PretrainedVectorsError.empty(path: path)
             }
             return PretrainedVectors(
-                words: words, vectors: Matrix(rows: words.count, columns: dimension, scalars: values))
+                words: words,
+                vectors: Matrix(rows: words.count, columns: dimension, scalars: values))
         }
 
         func split(_ bytes: [UInt8]) -> [ArraySlice<UInt8>] {
@@ -212,7 +214,8 @@ public struct PretrainedVectors: Sendable {
             if fields.isEmpty { return }  // blank lines carry nothing
             if dimension == 0 { dimension = fields.count - 1 }
             guard fields.count - 1 == dimension else {
-                throw malformed("expected \(dimension) values after the word, found \(fields.count - 1)")
+                throw malformed(
+                    "expected \(dimension) values after the word, found \(fields.count - 1)")
             }
             guard dimension > 0 else { throw malformed("a word without values") }
             let w = try word(fields[0])
@@ -224,7 +227,8 @@ public struct PretrainedVectors: Sendable {
                 guard let v = Float(ascii: field), v.isFinite else {
                     values.removeSubrange(start...)
                     seen.remove(w)
-                    throw malformed("value \(k + 1) of \(w.debugDescription) is not a finite number")
+                    throw malformed(
+                        "value \(k + 1) of \(w.debugDescription) is not a finite number")
                 }
                 values.append(v)
             }
@@ -240,7 +244,8 @@ public struct PretrainedVectors: Sendable {
                 guard let wordBytes = try reader.read(upTo: 0x20, maximumLength: 4096),
                     let raw = try reader.read(count: 4 * dimension)
                 else {
-                    throw PretrainedVectorsError.truncated(path: path, expected: count, found: record)
+                    throw PretrainedVectorsError.truncated(
+                        path: path, expected: count, found: record)
                 }
                 let w = try word(wordBytes[...])
                 if let keep, !keep(w) { continue }
@@ -262,7 +267,8 @@ public struct PretrainedVectors: Sendable {
 
 extension Int {
     fileprivate init?(ascii bytes: ArraySlice<UInt8>) {
-        guard !bytes.isEmpty, bytes.count < 19, bytes.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+        guard !bytes.isEmpty, bytes.count < 19, bytes.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 })
+        else {
             return nil
         }
         self = bytes.reduce(0) { $0 * 10 + Int($1 - 0x30) }
@@ -278,7 +284,8 @@ extension Float {
         let parsed: Float? = text.withUnsafeBufferPointer { p in
             var endPointer: UnsafeMutablePointer<CChar>?
             let value = strtof(p.baseAddress!, &endPointer)
-            guard let endPointer, endPointer - UnsafeMutablePointer(mutating: p.baseAddress!) == bytes.count
+            guard let endPointer,
+                endPointer - UnsafeMutablePointer(mutating: p.baseAddress!) == bytes.count
             else { return nil }
             return value
         }
@@ -314,7 +321,8 @@ public enum PretrainedVectorsError: Error, LocalizedError, Equatable {
         case .malformedLine(let path, let line, let reason):
             return "\(path):\(line): \(reason)"
         case .truncated(let path, let expected, let found):
-            return "\(path): truncated: the header declares \(expected) vectors, the file ends after \(found)"
+            return
+                "\(path): truncated: the header declares \(expected) vectors, the file ends after \(found)"
         case .lineTooLong(let path, let offset, let limit):
             return "\(path): a line starting near byte \(offset) is longer than \(limit) bytes"
         }

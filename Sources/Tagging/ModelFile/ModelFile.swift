@@ -82,7 +82,9 @@ public struct ModelFile: Equatable, Sendable {
 
     /// The vocabulary named `name`.
     public func vocabulary(named name: String) throws -> [String] {
-        guard let table = vocabularies[name] else { throw ModelFileError.missingVocabulary(name: name) }
+        guard let table = vocabularies[name] else {
+            throw ModelFileError.missingVocabulary(name: name)
+        }
         return table
     }
 
@@ -102,7 +104,8 @@ public struct ModelFile: Equatable, Sendable {
         var out = ModelFile.magic
         out.appendLittleEndian(ModelFile.formatVersion)
         let header = Header(
-            architecture: architecture, configuration: String(decoding: configuration, as: UTF8.self),
+            architecture: architecture,
+            configuration: String(decoding: configuration, as: UTF8.self),
             vocabularies: vocabularies)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -167,7 +170,8 @@ public struct ModelFile: Equatable, Sendable {
         let count = Int(try reader.read(UInt32.self, what: "parameter count"))
         // Each parameter needs at least 10 bytes, so a count beyond that is corrupt.
         guard count <= reader.remaining / 10 else {
-            throw ModelFileError.truncated(path: source, needed: count * 10, available: reader.remaining)
+            throw ModelFileError.truncated(
+                path: source, needed: count * 10, available: reader.remaining)
         }
         var parameters: [NamedMatrix] = []
         parameters.reserveCapacity(count)
@@ -186,12 +190,14 @@ public struct ModelFile: Equatable, Sendable {
             let (elements, overflow) = rows.multipliedReportingOverflow(by: columns)
             guard !overflow, elements <= reader.remaining / 4 else {
                 throw ModelFileError.truncated(
-                    path: source, needed: overflow ? Int.max : elements * 4, available: reader.remaining)
+                    path: source, needed: overflow ? Int.max : elements * 4,
+                    available: reader.remaining)
             }
             var scalars = [Float](repeating: 0, count: elements)
             try reader.readFloats(into: &scalars, what: name)
             parameters.append(
-                NamedMatrix(name: name, matrix: Matrix(rows: rows, columns: columns, scalars: scalars)))
+                NamedMatrix(
+                    name: name, matrix: Matrix(rows: rows, columns: columns, scalars: scalars)))
         }
         guard reader.remaining == 0 else {
             throw ModelFileError.malformedHeader(
@@ -253,7 +259,9 @@ public struct ModelFile: Equatable, Sendable {
         }
         if failure == nil, fsync(fd) != 0 { failure = String(cString: strerror(errno)) }
         if close(fd) != 0, failure == nil { failure = String(cString: strerror(errno)) }
-        if failure == nil, rename(temporary, path) != 0 { failure = String(cString: strerror(errno)) }
+        if failure == nil, rename(temporary, path) != 0 {
+            failure = String(cString: strerror(errno))
+        }
         if let failure {
             unlink(temporary)
             throw ModelFileError.writeFailed(path: path, reason: failure)
@@ -296,11 +304,14 @@ public enum ModelFileError: LocalizedError, Equatable {
         case .notAModelFile(let path):
             return "\(path): not a model file of this toolkit (the magic bytes are missing)"
         case .unsupportedVersion(let path, let found, let supported):
-            return "\(path): model format version \(found) is not supported (this build reads version \(supported)); retrain or use a matching build"
+            return
+                "\(path): model format version \(found) is not supported (this build reads version \(supported)); retrain or use a matching build"
         case .truncated(let path, let needed, let available):
-            return "\(path): truncated model file: \(needed) more bytes needed, \(available) present"
+            return
+                "\(path): truncated model file: \(needed) more bytes needed, \(available) present"
         case .checksumMismatch(let path, let stored, let computed):
-            return "\(path): checksum mismatch (stored \(String(stored, radix: 16)), computed \(String(computed, radix: 16))): the file is corrupt"
+            return
+                "\(path): checksum mismatch (stored \(String(stored, radix: 16)), computed \(String(computed, radix: 16))): the file is corrupt"
         case .malformedHeader(let reason):
             return "malformed model header: \(reason)"
         case .wrongArchitecture(let found, let expected):
@@ -314,7 +325,8 @@ public enum ModelFileError: LocalizedError, Equatable {
         case .shapeMismatch(let name, let expected, let found):
             return "shape mismatch for \(name): expected \(expected), found \(found)"
         case .writeFailed(let path, let reason):
-            return "\(path): the model could not be saved (\(reason)); the previous file, if any, is unchanged"
+            return
+                "\(path): the model could not be saved (\(reason)); the previous file, if any, is unchanged"
         }
     }
 }

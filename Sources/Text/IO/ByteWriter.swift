@@ -1,9 +1,9 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A failure to write output.
@@ -19,7 +19,8 @@ extension TextOutputError: LocalizedError {
     public var errorDescription: String? {
         switch self {
         case .cannotCreate(let path, let reason): return "\(path): cannot create: \(reason)"
-        case .writeFailed(let destination, let reason): return "\(destination): write failed: \(reason)"
+        case .writeFailed(let destination, let reason):
+            return "\(destination): write failed: \(reason)"
         }
     }
 }
@@ -59,7 +60,9 @@ public final class ByteWriter {
     }
 
     /// Writes to standard output.
-    public static func standardOutput() -> ByteWriter { ByteWriter(fileDescriptor: 1, name: "<stdout>") }
+    public static func standardOutput() -> ByteWriter {
+        ByteWriter(fileDescriptor: 1, name: "<stdout>")
+    }
 
     deinit {
         try? flush()
@@ -88,7 +91,8 @@ public final class ByteWriter {
                 let n = Glibc.write(fd, raw.baseAddress! + done, total - done)
                 if n < 0 {
                     if errno == EINTR { continue }
-                    throw TextOutputError.writeFailed(destination: name, reason: String(cString: strerror(errno)))
+                    throw TextOutputError.writeFailed(
+                        destination: name, reason: String(cString: strerror(errno)))
                 }
                 done += n
             }
@@ -103,7 +107,8 @@ public final class ByteWriter {
             let result = Glibc.close(fd)
             fd = -1
             if result != 0 {
-                throw TextOutputError.writeFailed(destination: name, reason: String(cString: strerror(errno)))
+                throw TextOutputError.writeFailed(
+                    destination: name, reason: String(cString: strerror(errno)))
             }
         }
     }

@@ -1,9 +1,9 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The byte sequence that ended a line, reported so writers can reproduce it.
@@ -58,7 +58,10 @@ public struct Line: Hashable, Sendable {
     public var replacements: Int
 
     /// Creates a line; readers make these, tests may too.
-    public init(number: Int, byteOffset: Int, bytes: [UInt8], terminator: LineTerminator, replacements: Int = 0) {
+    public init(
+        number: Int, byteOffset: Int, bytes: [UInt8], terminator: LineTerminator,
+        replacements: Int = 0
+    ) {
         self.number = number
         self.byteOffset = byteOffset
         self.bytes = bytes
@@ -99,11 +102,15 @@ extension TextInputError: LocalizedError {
         case .invalidUTF8(let source, let line, let offset, let bytes, let defect):
             let shown = bytes.map { "0x" + hexByte($0) }
             var what = "byte \(shown.first ?? "?")"
-            if shown.count > 1 { what += " followed by " + shown.dropFirst().joined(separator: " ") }
-            return "\(source):\(line): invalid UTF-8 at byte offset \(offset) (\(what): \(defect.reason));"
+            if shown.count > 1 {
+                what += " followed by " + shown.dropFirst().joined(separator: " ")
+            }
+            return
+                "\(source):\(line): invalid UTF-8 at byte offset \(offset) (\(what): \(defect.reason));"
                 + " fix the encoding (e.g. with iconv) or read with replacement of invalid bytes"
         case .lineTooLong(let source, let line, let offset, let limit):
-            return "\(source):\(line): line starting at byte offset \(offset) is longer than the limit of"
+            return
+                "\(source):\(line): line starting at byte offset \(offset) is longer than the limit of"
                 + " \(limit) bytes; is this a text file? Raise the limit if the line is genuine"
         }
     }
@@ -139,9 +146,14 @@ public final class LineReader {
         public var replaceInvalid: Bool
 
         /// Creates options; defaults are 64 KiB chunks, a 64 MiB line limit and strict UTF-8.
-        public init(chunkSize: Int = 64 * 1024, maximumLineLength: Int = 64 * 1024 * 1024, replaceInvalid: Bool = false) {
+        public init(
+            chunkSize: Int = 64 * 1024, maximumLineLength: Int = 64 * 1024 * 1024,
+            replaceInvalid: Bool = false
+        ) {
             precondition(chunkSize > 0, "chunkSize must be positive, got \(chunkSize)")
-            precondition(maximumLineLength >= 0, "maximumLineLength must not be negative, got \(maximumLineLength)")
+            precondition(
+                maximumLineLength >= 0,
+                "maximumLineLength must not be negative, got \(maximumLineLength)")
             self.chunkSize = chunkSize
             self.maximumLineLength = maximumLineLength
             self.replaceInvalid = replaceInvalid
@@ -211,7 +223,8 @@ public final class LineReader {
     }
 
     /// Reads the UTF-8 bytes of a string.
-    public convenience init(string: String, name: String = "<memory>", options: Options = Options()) {
+    public convenience init(string: String, name: String = "<memory>", options: Options = Options())
+    {
         self.init(bytes: Array(string.utf8), name: name, options: options)
     }
 
@@ -233,7 +246,9 @@ public final class LineReader {
         if !startedReading {
             startedReading = true
             while end - start < 3 && !atEndOfInput { try fill() }
-            if end - start >= 3 && buffer[start] == 0xEF && buffer[start + 1] == 0xBB && buffer[start + 2] == 0xBF {
+            if end - start >= 3 && buffer[start] == 0xEF && buffer[start + 1] == 0xBB
+                && buffer[start + 2] == 0xBF
+            {
                 hadByteOrderMark = true
                 start += 3
                 scanned = start
@@ -309,7 +324,8 @@ public final class LineReader {
         let number = lineNumber + 1
         let offset = bufferOffset + start
         if length > options.maximumLineLength {
-            throw TextInputError.lineTooLong(source: name, line: number, byteOffset: offset, limit: options.maximumLineLength)
+            throw TextInputError.lineTooLong(
+                source: name, line: number, byteOffset: offset, limit: options.maximumLineLength)
         }
         let content = UnsafeBufferPointer(start: buffer + start, count: length)
         var replacements = 0
@@ -320,13 +336,16 @@ public final class LineReader {
             } else {
                 let shown = Array(content[index..<min(length, index + 4)])
                 throw TextInputError.invalidUTF8(
-                    source: name, line: number, byteOffset: offset + index, bytes: shown, defect: defect)
+                    source: name, line: number, byteOffset: offset + index, bytes: shown,
+                    defect: defect)
             }
         } else {
             bytes = Array(content)
         }
         lineNumber = number
-        return Line(number: number, byteOffset: offset, bytes: bytes, terminator: terminator, replacements: replacements)
+        return Line(
+            number: number, byteOffset: offset, bytes: bytes, terminator: terminator,
+            replacements: replacements)
     }
 
     /// Moves unconsumed bytes to the front, grows the buffer if it is full,
@@ -357,7 +376,8 @@ public final class LineReader {
                 let got = read(fd, buffer + end, want)
                 if got < 0 {
                     if errno == EINTR { continue }
-                    throw TextInputError.readFailed(source: name, reason: String(cString: strerror(errno)))
+                    throw TextInputError.readFailed(
+                        source: name, reason: String(cString: strerror(errno)))
                 }
                 if got == 0 { atEndOfInput = true }
                 end += got

@@ -53,13 +53,17 @@ public enum UTF8Validation {
     /// start of the buffer) and the defect, or `nil` when all of `bytes` is
     /// well-formed UTF-8. The index is that of the byte that starts the
     /// ill-formed sequence (its lead byte, or a stray byte).
-    public static func firstDefect(in bytes: UnsafeBufferPointer<UInt8>) -> (index: Int, defect: UTF8Defect)? {
+    public static func firstDefect(in bytes: UnsafeBufferPointer<UInt8>) -> (
+        index: Int, defect: UTF8Defect
+    )? {
         var i = 0
         let n = bytes.count
         let raw = UnsafeRawPointer(bytes.baseAddress)
         while i < n {
             // Fast path: eight ASCII bytes at a time.
-            if let raw, i + 8 <= n, raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
+            if let raw, i + 8 <= n,
+                raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 == 0
+            {
                 i += 8
                 continue
             }
@@ -82,7 +86,9 @@ public enum UTF8Validation {
     /// Copies `bytes`, replacing each maximal ill-formed subpart with U+FFFD
     /// (EF BF BD), as the Unicode standard recommends. Returns the copy and
     /// the number of replacements made.
-    public static func repairing(_ bytes: UnsafeBufferPointer<UInt8>) -> (bytes: [UInt8], replacements: Int) {
+    public static func repairing(_ bytes: UnsafeBufferPointer<UInt8>) -> (
+        bytes: [UInt8], replacements: Int
+    ) {
         var out = [UInt8]()
         out.reserveCapacity(bytes.count + 8)
         var replacements = 0
@@ -135,12 +141,15 @@ public enum UTF8Validation {
         let second = b[i + 1]
         if second < lo || second > hi {
             let isContinuation = second & 0xC0 == 0x80
-            return UTF8Step(length: 1, defect: isContinuation ? rangeDefect : .missingContinuationByte)
+            return UTF8Step(
+                length: 1, defect: isContinuation ? rangeDefect : .missingContinuationByte)
         }
         var k = 2
         while k < length {
             guard i + k < n else { return UTF8Step(length: k, defect: .truncatedAtEnd) }
-            if b[i + k] & 0xC0 != 0x80 { return UTF8Step(length: k, defect: .missingContinuationByte) }
+            if b[i + k] & 0xC0 != 0x80 {
+                return UTF8Step(length: k, defect: .missingContinuationByte)
+            }
             k += 1
         }
         return UTF8Step(length: length, defect: nil)

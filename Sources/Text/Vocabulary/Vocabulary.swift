@@ -27,7 +27,8 @@ public struct Vocabulary: Equatable, Sendable {
         self.ids = ids
         if let unknown {
             guard let id = ids[unknown] else {
-                preconditionFailure("unknown symbol \(unknown.debugDescription) is not in the vocabulary")
+                preconditionFailure(
+                    "unknown symbol \(unknown.debugDescription) is not in the vocabulary")
             }
             self.unknownID = id
         } else {
@@ -45,7 +46,8 @@ public struct Vocabulary: Equatable, Sendable {
     ) where S.Element == String {
         var counts: [String: Int] = [:]
         for s in observations { counts[s, default: 0] += 1 }
-        self.init(counts: counts, specials: specials, unknown: unknown,
+        self.init(
+            counts: counts, specials: specials, unknown: unknown,
             minimumCount: minimumCount, maximumSize: maximumSize)
     }
 
@@ -56,7 +58,11 @@ public struct Vocabulary: Equatable, Sendable {
     ) {
         let specialSet = Set(specials)
         let ranked = counts.filter { $0.value >= minimumCount && !specialSet.contains($0.key) }
-            .sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.unicodeScalars.lexicographicallyPrecedes($1.key.unicodeScalars) }
+            .sorted {
+                $0.value != $1.value
+                    ? $0.value > $1.value
+                    : $0.key.unicodeScalars.lexicographicallyPrecedes($1.key.unicodeScalars)
+            }
             .map(\.key)
         let room = max(0, maximumSize - specials.count)
         self.init(symbols: specials + ranked.prefix(room), unknown: unknown)
@@ -75,7 +81,8 @@ public struct Vocabulary: Equatable, Sendable {
 
     /// The string of `id`.
     public func symbol(_ id: Int) -> String {
-        precondition(id >= 0 && id < symbols.count, "id \(id) outside vocabulary of \(symbols.count)")
+        precondition(
+            id >= 0 && id < symbols.count, "id \(id) outside vocabulary of \(symbols.count)")
         return symbols[id]
     }
 
