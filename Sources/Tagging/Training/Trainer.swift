@@ -192,28 +192,15 @@ public struct Trainer {
             configuration: configuration, wordCount: encoder.words.count,
             characterCount: encoder.characters.count,
             tagCount: tags.count, random: &random)
-        if let pretrained {
-            network.embedder.words.table =
-                pretrained.embeddingTable(
-                    for: encoder.words, policy: unknownWordPolicy, random: &random
-                ).table
-        }
-        var optimizer = TrainingOptimizer(
-            kind: options.optimizer, learningRate: Float(options.learningRate))
-        var state = LoopState()
-        var options = self.options
-        if resume, let checkpointPath, FileManager.default.fileExists(atPath: checkpointPath) {
-            let restored = try Self.readCheckpoint(checkpointPath)
-            let model = try TaggerModel(file: restored.model, path: checkpointPath)
+        initialiseWordTable(&network.embedder.words.table, encoder: encoder, random: &random)
+        let start = try startingPoint { try TaggerModel(file: $0, path: $1) }
+        let options = start.options
+        var state = start.state
+        var optimizer = start.optimizer
+        if let model = start.model {
             (modelConfiguration, encoder, tags, network) = (
                 model.configuration, model.inputEncoder, model.tags, model.network
             )
-            options = restored.header.options
-            options.threads = self.options.threads
-            state = restored.header.state
-            optimizer = TrainingOptimizer(
-                kind: options.optimizer, learningRate: Float(options.learningRate))
-            optimizer.restore(matrices: restored.optimizer, steps: state.steps)
         }
         let tagIDs = Dictionary(uniqueKeysWithValues: tags.enumerated().map { ($1, $0) })
         let targets = trainTags.map { $0.map { tagIDs[$0]! } }
@@ -243,13 +230,9 @@ public struct Trainer {
                 if let outputPath { try best!.save(to: outputPath) }
             },
             checkpointFile: { n in try makeModel(n).modelFile() })
-        if best == nil, let outputPath, FileManager.default.fileExists(atPath: outputPath) {
-            best = try? TaggerModel.load(path: outputPath)
-        }
-        return TrainingOutcome(
-            model: best ?? makeModel(network), bestScore: state.bestScore,
-            bestEpoch: state.bestEpoch,
-            interrupted: interrupted)
+        return outcome(
+            best: best, latest: makeModel(network), state: state, interrupted: interrupted,
+            load: TaggerModel.load(path:))
     }
 
     // MARK: Sentence classifiers
@@ -277,28 +260,15 @@ public struct Trainer {
             configuration: configuration, wordCount: encoder.words.count,
             characterCount: encoder.characters.count,
             labelCount: labels.count, random: &random)
-        if let pretrained {
-            network.embedder.words.table =
-                pretrained.embeddingTable(
-                    for: encoder.words, policy: unknownWordPolicy, random: &random
-                ).table
-        }
-        var optimizer = TrainingOptimizer(
-            kind: options.optimizer, learningRate: Float(options.learningRate))
-        var state = LoopState()
-        var options = self.options
-        if resume, let checkpointPath, FileManager.default.fileExists(atPath: checkpointPath) {
-            let restored = try Self.readCheckpoint(checkpointPath)
-            let model = try SentimentModel(file: restored.model, path: checkpointPath)
+        initialiseWordTable(&network.embedder.words.table, encoder: encoder, random: &random)
+        let start = try startingPoint { try SentimentModel(file: $0, path: $1) }
+        let options = start.options
+        var state = start.state
+        var optimizer = start.optimizer
+        if let model = start.model {
             (modelConfiguration, encoder, labels, network) = (
                 model.configuration, model.inputEncoder, model.labels, model.network
             )
-            options = restored.header.options
-            options.threads = self.options.threads
-            state = restored.header.state
-            optimizer = TrainingOptimizer(
-                kind: options.optimizer, learningRate: Float(options.learningRate))
-            optimizer.restore(matrices: restored.optimizer, steps: state.steps)
         }
         let labelIDs = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($1, $0) })
         let finalConfiguration = modelConfiguration
@@ -322,12 +292,61 @@ public struct Trainer {
                 if let outputPath { try best!.save(to: outputPath) }
             },
             checkpointFile: { n in try makeModel(n).modelFile() })
+        return outcome(
+            best: best, latest: makeModel(network), state: state, interrupted: interrupted,
+            load: SentimentModel.load(path:))
+    }
+
+    // MARK: Shared by both kinds of model
+
+    /// Overwrites the word embedding with the pretrained vectors, when there are any.
+    private func initialiseWordTable(
+        _ table: inout Matrix<Float>, encoder: InputEncoder, random: inout SeededRandom
+    ) {
+        guard let pretrained else { return }
+        table =
+            pretrained.embeddingTable(
+                for: encoder.words, policy: unknownWordPolicy, random: &random
+            ).table
+    }
+
+    /// Where a run starts: a fresh optimizer at the first epoch, or, when resuming from
+    /// an existing checkpoint, the model (built by `load`), options, loop state and
+    /// optimizer moments saved in it; the thread count always comes from this trainer.
+    private func startingPoint<Model>(
+        restoring load: (ModelFile, String) throws -> Model
+    ) throws -> (
+        model: Model?, options: TrainingOptions, state: LoopState, optimizer: TrainingOptimizer
+    ) {
+        guard resume, let checkpointPath, FileManager.default.fileExists(atPath: checkpointPath)
+        else {
+            let optimizer = TrainingOptimizer(
+                kind: options.optimizer, learningRate: Float(options.learningRate))
+            return (nil, options, LoopState(), optimizer)
+        }
+        let restored = try Self.readCheckpoint(checkpointPath)
+        let model = try load(restored.model, checkpointPath)
+        var options = restored.header.options
+        options.threads = self.options.threads
+        let state = restored.header.state
+        var optimizer = TrainingOptimizer(
+            kind: options.optimizer, learningRate: Float(options.learningRate))
+        optimizer.restore(matrices: restored.optimizer, steps: state.steps)
+        return (model, options, state, optimizer)
+    }
+
+    /// The result of a run: the best model (re-read from the output file when a resumed
+    /// run found no better one), else the latest.
+    private func outcome<Model>(
+        best: Model?, latest: @autoclosure () -> Model, state: LoopState, interrupted: Bool,
+        load: (String) throws -> Model
+    ) -> TrainingOutcome<Model> {
+        var best = best
         if best == nil, let outputPath, FileManager.default.fileExists(atPath: outputPath) {
-            best = try? SentimentModel.load(path: outputPath)
+            best = try? load(outputPath)
         }
         return TrainingOutcome(
-            model: best ?? makeModel(network), bestScore: state.bestScore,
-            bestEpoch: state.bestEpoch,
+            model: best ?? latest(), bestScore: state.bestScore, bestEpoch: state.bestEpoch,
             interrupted: interrupted)
     }
 
