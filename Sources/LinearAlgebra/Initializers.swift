@@ -11,20 +11,28 @@ public enum Initializer {
     }
 
     /// Uniform `U(−limit, limit)`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func uniform<Scalar: BLASScalar>(
         rows: Int, columns: Int, limit: Double, using random: inout SeededRandom
     ) -> Matrix<Scalar> {
         var m = Matrix<Scalar>(rows: rows, columns: columns)
-        for i in 0..<m.count { m.scalars[i] = Scalar(random.uniform(-limit, limit)) }
+        m.scalars.withUnsafeMutableBufferPointer { buffer in
+            for i in buffer.indices { buffer[i] = Scalar(random.uniform(-limit, limit)) }
+        }
         return m
     }
 
     /// Normal `N(0, standardDeviation²)`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func normal<Scalar: BLASScalar>(
         rows: Int, columns: Int, standardDeviation: Double, using random: inout SeededRandom
     ) -> Matrix<Scalar> {
         var m = Matrix<Scalar>(rows: rows, columns: columns)
-        for i in 0..<m.count { m.scalars[i] = Scalar(random.normal() * standardDeviation) }
+        m.scalars.withUnsafeMutableBufferPointer { buffer in
+            for i in buffer.indices { buffer[i] = Scalar(random.normal() * standardDeviation) }
+        }
         return m
     }
 
@@ -39,31 +47,46 @@ public enum Initializer {
     /// A Gaussian matrix is orthonormalised by modified Gram–Schmidt in `Double`,
     /// which is what recurrent weights want: their singular values are all `gain`, so
     /// repeated multiplication over time neither explodes nor vanishes at the start.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func orthogonal<Scalar: BLASScalar>(
         rows: Int, columns: Int, gain: Double = 1, using random: inout SeededRandom
     ) -> Matrix<Scalar> {
-        // Orthonormalise the vectors of the shorter side, each of the longer length.
+        // Orthonormalise the vectors of the shorter side, each of the longer length;
+        // vector `i` is `v[i·length ..< (i+1)·length]`.
         let vectorCount = min(rows, columns)
         let length = max(rows, columns)
-        var vectors = (0..<vectorCount).map { _ in (0..<length).map { _ in random.normal() } }
-        for i in 0..<vectorCount {
-            for j in 0..<i {
-                var projection = 0.0
-                for t in 0..<length { projection += vectors[i][t] * vectors[j][t] }
-                for t in 0..<length { vectors[i][t] -= projection * vectors[j][t] }
+        var vectors = [Double](repeating: 0, count: vectorCount * length)
+        for k in vectors.indices { vectors[k] = random.normal() }
+        vectors.withUnsafeMutableBufferPointer { v in
+            for i in 0..<vectorCount {
+                let vi = i * length
+                let base = v.baseAddress!
+                for j in 0..<i {
+                    let vj = base + j * length
+                    let projection = Double.dot(
+                        count: length, x: base + vi, incX: 1, y: vj, incY: 1)
+                    Double.axpy(
+                        count: length, alpha: -projection, x: vj, incX: 1, y: base + vi, incY: 1)
+                }
+                let norm = Double.dot(count: length, x: base + vi, incX: 1, y: base + vi, incY: 1)
+                    .squareRoot()
+                // A Gaussian draw is degenerate with probability zero; guard anyway.
+                let inverse = norm > 1e-12 ? 1 / norm : 0
+                for t in 0..<length { v[vi + t] *= inverse }
             }
-            var norm = 0.0
-            for t in 0..<length { norm += vectors[i][t] * vectors[i][t] }
-            norm = norm.squareRoot()
-            // A Gaussian draw is degenerate with probability zero; guard anyway.
-            let inverse = norm > 1e-12 ? 1 / norm : 0
-            for t in 0..<length { vectors[i][t] *= inverse }
         }
         var m = Matrix<Scalar>(rows: rows, columns: columns)
-        for i in 0..<vectorCount {
-            for t in 0..<length {
-                let value = Scalar(vectors[i][t] * gain)
-                if rows <= columns { m[i, t] = value } else { m[t, i] = value }
+        m.scalars.withUnsafeMutableBufferPointer { out in
+            for i in 0..<vectorCount {
+                for t in 0..<length {
+                    let value = Scalar(vectors[i * length + t] * gain)
+                    if rows <= columns {
+                        out[i * columns + t] = value
+                    } else {
+                        out[t * columns + i] = value
+                    }
+                }
             }
         }
         return m

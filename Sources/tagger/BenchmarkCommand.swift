@@ -8,8 +8,10 @@ struct BenchmarkCommand: ParsableCommand {
         commandName: "benchmark",
         abstract: "Measure the speed of the building blocks and the taggers.",
         subcommands: [
-            BLASBenchmarkCommand.self, TokenizerBenchmarkCommand.self, EncoderBenchmarkCommand.self,
-        ])
+            ReferenceBenchmarkCommand.self, BLASBenchmarkCommand.self,
+            TokenizerBenchmarkCommand.self, EncoderBenchmarkCommand.self,
+        ],
+        defaultSubcommand: ReferenceBenchmarkCommand.self)
 }
 
 /// `tagger benchmark blas`: the `Matrix` gemm wrapper against raw `cblas_sgemm`.

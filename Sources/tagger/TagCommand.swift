@@ -123,7 +123,13 @@ struct TagCommand: ParsableCommand {
 
     @OptionGroup var segmentation: SegmentationOptions
 
+    @Option(help: "Threads: 2 tags two batches of 32 sentences at once.")
+    var threads = 2
+
     func validate() throws {
+        guard threads == 1 || threads == 2 else {
+            throw ValidationError("--threads must be 1 or 2")
+        }
         if splitSentences && input != .text {
             throw ValidationError("--split-sentences applies to --input text only")
         }
@@ -157,7 +163,7 @@ struct TagCommand: ParsableCommand {
                 try writer.write([0xEF, 0xBB, 0xBF] as [UInt8])
             }
             first = false
-            let predictions = tagger.tag(batch.map(\.words))
+            let predictions = tagger.tag(batch.map(\.words), threads: threads)
             for (sentence, prediction) in zip(batch, predictions) {
                 try output.write(
                     sentence, predictions: prediction,

@@ -50,16 +50,19 @@ public struct Bidirectional<Cell: RecurrentCell>: Parameterized {
 
     /// Runs both directions over `input` `[time·batch, inputSize]` (time-major) with
     /// `lengths.count` sequences; `initialStates` are `[forward, reverse]` (zeros if `nil`).
+    /// With `keepsCache: false` (inference) only the last states are kept, memory does not
+    /// grow with the number of steps, and the returned cache cannot be used by `backward`.
     public func forward(
         _ input: Matrix<Scalar>, lengths: [Int],
-        initialStates: [RecurrentState<Scalar>?] = [nil, nil]
+        initialStates: [RecurrentState<Scalar>?] = [nil, nil], keepsCache: Bool = true
     ) -> RecurrentOutput<Scalar> {
         precondition(
             initialStates.count == 2,
             "Bidirectional needs 2 initial states, got \(initialStates.count)")
         let result = RecurrentEngine.forward(
             cells: [forwardCell, reverseCell], reversed: [false, true], input: input,
-            lengths: lengths, initialStates: initialStates, concurrent: runsDirectionsConcurrently)
+            lengths: lengths, initialStates: initialStates, concurrent: runsDirectionsConcurrently,
+            keepsCache: keepsCache)
         return RecurrentOutput(
             output: result.output, finalStates: result.finalStates, cache: result.cache)
     }
@@ -132,16 +135,17 @@ public struct StackedBidirectional<Cell: RecurrentCell>: Parameterized {
 
     /// Runs every layer; the result's `finalStates` are those of the top layer. `between`,
     /// if given, maps the output of layer `l` (for `l < layers.count − 1`) before the next
-    /// layer reads it.
+    /// layer reads it. `keepsCache: false` is inference (see `Bidirectional.forward`).
     public func forward(
         _ input: Matrix<Scalar>, lengths: [Int],
-        between: ((_ layer: Int, _ output: Matrix<Scalar>) -> Matrix<Scalar>)? = nil
+        between: ((_ layer: Int, _ output: Matrix<Scalar>) -> Matrix<Scalar>)? = nil,
+        keepsCache: Bool = true
     ) -> (output: Matrix<Scalar>, finalStates: [RecurrentState<Scalar>], cache: Cache) {
         var x = input
         var caches: [RecurrentCache<Scalar>] = []
         var finalStates: [RecurrentState<Scalar>] = []
         for (l, layer) in layers.enumerated() {
-            let result = layer.forward(x, lengths: lengths)
+            let result = layer.forward(x, lengths: lengths, keepsCache: keepsCache)
             caches.append(result.cache)
             finalStates = result.finalStates
             x = result.output

@@ -100,3 +100,16 @@ final class HelperThread: @unchecked Sendable {
         }
     }
 }
+
+/// Runs two pieces of work at once, on the calling thread and one persistent helper
+/// thread (the one the bidirectional layers use for their two directions).
+///
+/// If the helper is busy, or slow to start, the caller runs both pieces itself, so
+/// nesting is safe: a piece that itself calls `TwoThreads.run` runs its halves serially.
+public enum TwoThreads {
+    /// Runs `first` and `second`, concurrently when the helper is free, returning when
+    /// both are done.
+    public static func run(_ first: () -> Void, _ second: () -> Void) {
+        HelperThread.shared.run(first, second)
+    }
+}

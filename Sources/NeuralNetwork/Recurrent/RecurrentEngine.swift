@@ -33,12 +33,15 @@ import LinearAlgebra
 /// Recycles large scratch blocks between calls. glibc serves big allocations with fresh
 /// `mmap`s, so without reuse every forward and backward pass would fault in (and the
 /// kernel zero) megabytes of new pages. Blocks are kept per power-of-two size class, at
-/// most `limit` per class.
+/// most `limit` per class and `byteLimit` bytes in all (batches of varying shapes touch
+/// many classes; without the total cap the idle blocks would add up to hundreds of MB).
 final class BufferPool: @unchecked Sendable {
     static let shared = BufferPool()
     /// Blocks smaller than this go straight to `malloc`.
     static let smallest = 1 << 16
     let limit = 8
+    let byteLimit = 48 << 20
+    private var keptBytes = 0
     private var free: [Int: [UnsafeMutableRawPointer]] = [:]
     private let lock: UnsafeMutablePointer<pthread_mutex_t>
 
@@ -58,6 +61,7 @@ final class BufferPool: @unchecked Sendable {
     func take(_ size: Int) -> UnsafeMutableRawPointer {
         pthread_mutex_lock(lock)
         let block = free[size]?.popLast()
+        if block != nil { keptBytes -= size }
         pthread_mutex_unlock(lock)
         return block ?? UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
     }
@@ -65,8 +69,9 @@ final class BufferPool: @unchecked Sendable {
     func give(_ block: UnsafeMutableRawPointer, size: Int) {
         pthread_mutex_lock(lock)
         var kept = false
-        if free[size, default: []].count < limit {
+        if free[size, default: []].count < limit && keptBytes + size <= byteLimit {
             free[size, default: []].append(block)
+            keptBytes += size
             kept = true
         }
         pthread_mutex_unlock(lock)
@@ -133,6 +138,8 @@ public struct RecurrentCache<Scalar: BLASScalar> {
     /// The number of sequences still running at each step when the active ones are a
     /// prefix of the batch (lengths non-increasing); otherwise `batch` while any runs.
     let activeRows: [Int]
+    /// False for the cache of an inference pass, which kept only the last states.
+    let isComplete: Bool
 }
 
 enum RecurrentEngine {
@@ -162,7 +169,7 @@ enum RecurrentEngine {
     @_specialize(where Cell == RNNCell<Float>)
     static func forward<Cell: RecurrentCell>(
         cells: [Cell], reversed: [Bool], input: Matrix<Cell.Scalar>, lengths: [Int],
-        initialStates: [RecurrentState<Cell.Scalar>?], concurrent: Bool
+        initialStates: [RecurrentState<Cell.Scalar>?], concurrent: Bool, keepsCache: Bool = true
     ) -> (
         output: Matrix<Cell.Scalar>, finalStates: [RecurrentState<Cell.Scalar>],
         cache: RecurrentCache<Cell.Scalar>
@@ -244,20 +251,25 @@ enum RecurrentEngine {
         let activeRows = activeRows(lengths: lengths, time: time)
         let padded = lengths.contains { $0 < time }
         // Blocks 1... are written by every step (a finished sequence copies its state), so
-        // only block 0 (the initial state) needs zeros.
+        // only block 0 (the initial state) needs zeros. Without a cache (inference) two
+        // state blocks are used in turn and one block of activations is overwritten by each
+        // step, so memory does not grow with the number of steps.
+        let stateBlocks = keepsCache ? time + 1 : 2
+        let block = { (k: Int) in keepsCache ? k : k % 2 }
         let states = (0..<directions).map { _ in
-            let buffer = ScalarBuffer<Scalar>(count: (time + 1) * batch * hidden, zeroed: false)
+            let buffer = ScalarBuffer<Scalar>(count: stateBlocks * batch * hidden, zeroed: false)
             buffer.pointer.initialize(repeating: 0, count: batch * hidden)
             return buffer
         }
         let cellStates: [ScalarBuffer<Scalar>?] = (0..<directions).map { _ in
             guard Cell.hasCellState else { return nil }
-            let buffer = ScalarBuffer<Scalar>(count: (time + 1) * batch * hidden, zeroed: false)
+            let buffer = ScalarBuffer<Scalar>(count: stateBlocks * batch * hidden, zeroed: false)
             buffer.pointer.initialize(repeating: 0, count: batch * hidden)
             return buffer
         }
         let activations = (0..<directions).map { _ in
-            ScalarBuffer<Scalar>(count: time * batch * activationWidth, zeroed: false)
+            ScalarBuffer<Scalar>(
+                count: (keepsCache ? time : 1) * batch * activationWidth, zeroed: false)
         }
         for d in 0..<directions {
             if let initial = initialStates[d] {
@@ -296,10 +308,10 @@ enum RecurrentEngine {
                         cell.b.withUnsafePointer { bias in
                             for k in 0..<time {
                                 let rows = activeRows[k]
-                                let hPrev = st + k * batch * hidden
-                                let hNew = hPrev + batch * hidden
-                                let cPrev = ct.map { $0 + k * batch * hidden }
-                                let cNew = ct.map { $0 + (k + 1) * batch * hidden }
+                                let hPrev = st + block(k) * batch * hidden
+                                let hNew = st + block(k + 1) * batch * hidden
+                                let cPrev = ct.map { $0 + block(k) * batch * hidden }
+                                let cNew = ct.map { $0 + block(k + 1) * batch * hidden }
                                 if rows > 0 && inPlace {
                                     let t = isReversed ? time - 1 - k : k
                                     Scalar.gemm(
@@ -326,7 +338,9 @@ enum RecurrentEngine {
                                             hPrev: hPrev + row,
                                             cPrev: cPrev.map { $0 + row }, h: hNew + row,
                                             c: cNew.map { $0 + row },
-                                            activations: act + (k * batch + s) * activationWidth)
+                                            activations: act
+                                                + ((keepsCache ? k * batch : 0) + s)
+                                                * activationWidth)
                                         (out + (t * batch + s) * outputWidth + d * hidden).update(
                                             from: hNew + row, count: hidden)
                                     } else {
@@ -353,14 +367,14 @@ enum RecurrentEngine {
         let finalStates = (0..<directions).map { d in
             RecurrentState(
                 hidden: states[d].matrix(
-                    rows: batch, columns: hidden, offset: time * batch * hidden),
+                    rows: batch, columns: hidden, offset: block(time) * batch * hidden),
                 cell: cellStates[d]?.matrix(
-                    rows: batch, columns: hidden, offset: time * batch * hidden))
+                    rows: batch, columns: hidden, offset: block(time) * batch * hidden))
         }
         let cache = RecurrentCache(
             input: input, lengths: lengths, batch: batch, time: time, reversed: reversed,
             inputWeights: inputWeights, states: states, cells: cellStates, activations: activations,
-            activeRows: activeRows)
+            activeRows: activeRows, isComplete: keepsCache)
         return (output, finalStates, cache)
     }
 
@@ -382,6 +396,7 @@ enum RecurrentEngine {
     ) {
         typealias Scalar = Cell.Scalar
         let directions = cells.count
+        precondition(cache.isComplete, "backward needs the cache of a forward pass that kept it")
         precondition(
             directions == cache.states.count && dFinalStates.count == directions,
             "backward with \(directions) directions for a cache of \(cache.states.count)")

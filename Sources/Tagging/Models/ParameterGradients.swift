@@ -25,6 +25,52 @@ public struct ParameterGradients<Scalar: BLASScalar> {
         sparse.merge(other.sparse) { a, _ in a }
     }
 
+    /// `wa·a + wb·b`, parameter by parameter: the gradient of a batch from the gradients of
+    /// two parts, each weighted by its share of the batch. A parameter missing from one side
+    /// counts as zero there; sparse rows of both sides are summed by id.
+    @_specialize(where Scalar == Float)
+    public static func weightedSum(
+        _ a: ParameterGradients, _ wa: Scalar, _ b: ParameterGradients, _ wb: Scalar
+    ) -> ParameterGradients {
+        var result = ParameterGradients()
+        for name in Set(a.dense.keys).union(b.dense.keys) {
+            switch (a.dense[name], b.dense[name]) {
+            case let (x?, y?):
+                var sum = x
+                sum.scale(by: wa)
+                sum.add(y, scaledBy: wb)
+                result.dense[name] = sum
+            case (let x?, nil):
+                var m = x
+                m.scale(by: wa)
+                result.dense[name] = m
+            case (nil, let y?):
+                var m = y
+                m.scale(by: wb)
+                result.dense[name] = m
+            case (nil, nil): break
+            }
+        }
+        for name in Set(a.sparse.keys).union(b.sparse.keys) {
+            let parts = [(a.sparse[name], wa), (b.sparse[name], wb)].compactMap { s, w in
+                s.map { ($0, w) }
+            }
+            guard let first = parts.first?.0 else { continue }
+            var ids: [Int] = []
+            var scalars: [Scalar] = []
+            for (s, w) in parts {
+                var scaled = s.rows
+                scaled.scale(by: w)
+                ids += s.ids
+                scalars += scaled.scalars
+            }
+            let rows = Matrix(rows: ids.count, columns: first.dimension, scalars: scalars)
+            result.sparse[name] = SparseRowGradient(
+                ids: ids, gradients: rows, rowCount: first.rowCount)
+        }
+        return result
+    }
+
     /// The sum of squares of every gradient element, in `Double`.
     public var squaredNorm: Double {
         var total = 0.0

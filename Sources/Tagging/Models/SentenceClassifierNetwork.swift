@@ -180,6 +180,9 @@ public struct SentenceClassifierNetwork<Scalar: BLASScalar>: TrainableNetwork {
         return (result.loss, backward(result.gradient, cache: cache))
     }
 
+    /// See `TrainableNetwork.lossWeight`: the loss is a mean over sentences.
+    public func lossWeight(_ input: EmbedderInput) -> Int { input.batch }
+
     /// The label probabilities `[batch, labels]` of each sentence.
     @_specialize(where Scalar == Float)
     public func predict(_ input: EmbedderInput) -> Matrix<Scalar> {

@@ -69,9 +69,11 @@ public struct SequenceEncoder<Scalar: BLASScalar> {
         var masks: [Dropout<Scalar>.Cache]
     }
 
-    /// Runs the stack; between layers, variational dropout when `training`.
+    /// Runs the stack; between layers, variational dropout when `training`. With
+    /// `keepsCache: false` (inference) the cache cannot be used by `backward`.
     public func forward(
-        _ input: Matrix<Scalar>, lengths: [Int], training: Bool, random: inout SeededRandom
+        _ input: Matrix<Scalar>, lengths: [Int], training: Bool, random: inout SeededRandom,
+        keepsCache: Bool = true
     ) -> (output: Matrix<Scalar>, cache: Cache) {
         var local = SeededRandom(seed: random.next())
         let drop = Dropout<Scalar>(probability: dropout)
@@ -86,13 +88,16 @@ public struct SequenceEncoder<Scalar: BLASScalar> {
         let output: Matrix<Scalar>
         switch cell {
         case .lstm:
-            let r = lstm!.forward(input, lengths: lengths, between: between)
+            let r = lstm!.forward(
+                input, lengths: lengths, between: between, keepsCache: keepsCache)
             (output, cache.lstm) = (r.output, r.cache)
         case .gru:
-            let r = gru!.forward(input, lengths: lengths, between: between)
+            let r = gru!.forward(
+                input, lengths: lengths, between: between, keepsCache: keepsCache)
             (output, cache.gru) = (r.output, r.cache)
         case .rnn:
-            let r = rnn!.forward(input, lengths: lengths, between: between)
+            let r = rnn!.forward(
+                input, lengths: lengths, between: between, keepsCache: keepsCache)
             (output, cache.rnn) = (r.output, r.cache)
         }
         cache.masks = masks

@@ -118,21 +118,46 @@ public struct TaggerModel: @unchecked Sendable {
     }
 
     /// The tags of pre-tokenized sentences with their probabilities, in the input order.
-    /// Sentences are sorted by length into batches of `batchSize` internally.
-    public func tag(_ sentences: [[String]], batchSize: Int = 32) -> [[TokenPrediction]] {
+    /// Sentences are sorted by length into batches of `batchSize` internally. With
+    /// `threads: 2` the batches are shared between two threads (or, when there is a single
+    /// batch, its two directions run on two threads).
+    public func tag(_ sentences: [[String]], batchSize: Int = 32, threads: Int = 1)
+        -> [[TokenPrediction]]
+    {
         precondition(batchSize > 0, "batch size must be positive, got \(batchSize)")
+        precondition(threads > 0, "thread count must be positive, got \(threads)")
+        let order = sentences.indices.filter { !sentences[$0].isEmpty }
+            .sorted { sentences[$0].count > sentences[$1].count }
+        let chunks = stride(from: 0, to: order.count, by: batchSize).map {
+            Array(order[$0..<min($0 + batchSize, order.count)])
+        }
         var results = [[TokenPrediction]](repeating: [], count: sentences.count)
-        let order = sentences.indices.sorted { sentences[$0].count > sentences[$1].count }
-        var start = 0
-        while start < order.count {
-            let chunk = Array(order[start..<min(start + batchSize, order.count)])
-            start += batchSize
-            let nonEmpty = chunk.filter { !sentences[$0].isEmpty }
-            guard !nonEmpty.isEmpty else { continue }
-            let input = inputEncoder.encode(nonEmpty.map { sentences[$0] })
-            for (k, prediction) in network.predict(input).enumerated() {
-                results[nonEmpty[k]] = outputTags(prediction.tags, prediction.probabilities)
+        func run(_ chunk: [Int], on network: TokenClassifierNetwork<Float>) -> [[TokenPrediction]] {
+            let input = inputEncoder.encode(chunk.map { sentences[$0] })
+            return network.predict(input).map { outputTags($0.tags, $0.probabilities) }
+        }
+        guard threads >= 2, chunks.count >= 2 else {
+            var network = self.network
+            network.setConcurrentDirections(threads >= 2)
+            for chunk in chunks {
+                for (k, prediction) in run(chunk, on: network).enumerated() {
+                    results[chunk[k]] = prediction
+                }
             }
+            return results
+        }
+        // Data parallel: each thread takes every other batch, directions one after the other.
+        var serial = network
+        serial.setConcurrentDirections(false)
+        func half(_ h: Int) -> [[TokenPrediction]] {
+            stride(from: h, to: chunks.count, by: 2).flatMap { run(chunks[$0], on: serial) }
+        }
+        var (even, odd): ([[TokenPrediction]], [[TokenPrediction]]) = ([], [])
+        TwoThreads.run({ even = half(0) }, { odd = half(1) })
+        let halves = [even, odd]
+        for h in 0..<2 {
+            let indices = stride(from: h, to: chunks.count, by: 2).flatMap { chunks[$0] }
+            for (index, prediction) in zip(indices, halves[h]) { results[index] = prediction }
         }
         return results
     }

@@ -17,6 +17,9 @@ public protocol TrainableNetwork {
     ) -> (loss: Scalar, gradients: ParameterGradients<Scalar>)
     /// Sets whether the recurrent layers run their two directions on two threads.
     mutating func setConcurrentDirections(_ on: Bool)
+    /// What the loss of `input` is averaged over (tokens, or sentences), so that the losses
+    /// and gradients of parts of a batch can be combined into those of the whole batch.
+    func lossWeight(_ input: EmbedderInput) -> Int
 }
 
 extension TrainableNetwork {
@@ -84,6 +87,12 @@ public struct TokenClassifierNetwork<Scalar: BLASScalar>: TrainableNetwork {
         encoder.setConcurrentDirections(on)
     }
 
+    /// See `TrainableNetwork.lossWeight`: sentences with a CRF (mean per-sentence
+    /// likelihood), tokens otherwise (mean per-token cross-entropy).
+    public func lossWeight(_ input: EmbedderInput) -> Int {
+        crf != nil ? input.batch : input.lengths.reduce(0, +)
+    }
+
     /// What the backward pass needs.
     public struct Cache {
         var embedder: WordEmbedder<Scalar>.Cache
@@ -93,16 +102,19 @@ public struct TokenClassifierNetwork<Scalar: BLASScalar>: TrainableNetwork {
         var output: Linear<Scalar>.Cache
     }
 
-    /// Tag scores `[time·batch, tags]` (time-major) and the cache.
+    /// Tag scores `[time·batch, tags]` (time-major) and the cache (which `backward` can use
+    /// only when `keepsCache`).
     @_specialize(where Scalar == Float)
-    public func scores(_ input: EmbedderInput, training: Bool, random: inout SeededRandom)
+    public func scores(
+        _ input: EmbedderInput, training: Bool, random: inout SeededRandom, keepsCache: Bool = true
+    )
         -> (scores: Matrix<Scalar>, cache: Cache)
     {
         let drop = Dropout<Scalar>(probability: dropout)
-        let (x, embedCache) = embedder.forward(input)
+        let (x, embedCache) = embedder.forward(input, keepsCache: keepsCache)
         let (xd, inDrop) = drop.forward(x, training: training, random: &random)
         let (h, encCache) = encoder.forward(
-            xd, lengths: input.lengths, training: training, random: &random)
+            xd, lengths: input.lengths, training: training, random: &random, keepsCache: keepsCache)
         let (hd, outDrop) = drop.forward(h, training: training, random: &random)
         let (logits, outCache) = output.forward(hd)
         return (
@@ -160,7 +172,7 @@ public struct TokenClassifierNetwork<Scalar: BLASScalar>: TrainableNetwork {
     @_specialize(where Scalar == Float)
     public func predict(_ input: EmbedderInput) -> [(tags: [Int], probabilities: [Scalar])] {
         var random = SeededRandom(seed: 0)
-        let (logits, _) = scores(input, training: false, random: &random)
+        let (logits, _) = scores(input, training: false, random: &random, keepsCache: false)
         let batch = input.batch
         let k = tagCount
         if let crf {

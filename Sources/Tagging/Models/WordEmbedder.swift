@@ -79,7 +79,7 @@ public struct WordEmbedder<Scalar: BLASScalar> {
     }
 
     /// The character vectors `[distinct words, 2·characterHidden]` and what backward needs.
-    func encodeCharacters(_ input: EmbedderInput) -> (
+    func encodeCharacters(_ input: EmbedderInput, keepsCache: Bool) -> (
         Matrix<Scalar>, [Int], RecurrentCache<Scalar>?
     ) {
         guard let characters, let characterEncoder else {
@@ -96,7 +96,8 @@ public struct WordEmbedder<Scalar: BLASScalar> {
             for (t, id) in word.enumerated() { ids[t * n + w] = id }
         }
         let x = characters(ids)
-        let result = characterEncoder.forward(x, lengths: lengths)
+        let result = characterEncoder.forward(
+            x, lengths: lengths, initialStates: [nil, nil], keepsCache: keepsCache)
         let h = configuration.characterHidden
         var vectors = Matrix<Scalar>(rows: n, columns: 2 * h)
         let f = result.finalStates[0].hidden
@@ -116,11 +117,14 @@ public struct WordEmbedder<Scalar: BLASScalar> {
 
     /// The token vectors `[time·batch, outputSize]` of a batch and the cache for `backward`.
     @_specialize(where Scalar == Float)
-    public func forward(_ input: EmbedderInput) -> (output: Matrix<Scalar>, cache: Cache) {
+    /// With `keepsCache: false` (inference) the cache cannot be used by `backward`.
+    public func forward(_ input: EmbedderInput, keepsCache: Bool = true) -> (
+        output: Matrix<Scalar>, cache: Cache
+    ) {
         let rows = input.time * input.batch
         let width = outputSize
         let wd = configuration.wordDimension
-        let (charVectors, charIDs, charCache) = encodeCharacters(input)
+        let (charVectors, charIDs, charCache) = encodeCharacters(input, keepsCache: keepsCache)
         let cw = charVectors.columns
         let sd = configuration.shapeDimension
         var output = Matrix<Scalar>(rows: rows, columns: width)

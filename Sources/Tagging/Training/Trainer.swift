@@ -394,10 +394,12 @@ public struct Trainer {
         saveBest: (N) throws -> Void, checkpointFile: (N) throws -> ModelFile
     ) throws -> Bool where N.Scalar == Float {
         BLASThreads.set(1)
-        network.setConcurrentDirections(options.threads >= 2)
+        // Two threads split each batch in two (data parallelism); the directions of each
+        // half then run one after the other on their thread.
+        let dataParallel = options.threads >= 2
+        network.setConcurrentDirections(false)
         var wordCounts = [Int](repeating: 0, count: encoder.words.count)
         for sentence in sentences { for w in sentence { wordCounts[encoder.wordID(w)] += 1 } }
-        let alpha = encoder.configuration.wordDropout
         let lengths = sentences.map(\.count)
         let totalTokens = lengths.reduce(0, +)
 
@@ -437,16 +439,10 @@ public struct Trainer {
                     return true
                 }
                 let batch = batches[b]
-                var random = SeededRandom(seed: Self.derivedSeed(options.seed, epoch, b))
-                var input = encoder.encode(batch.map { sentences[$0] })
-                if alpha > 0 {
-                    for r in input.wordIDs.indices where input.wordIDs[r] > 1 {
-                        let count = Double(wordCounts[input.wordIDs[r]])
-                        if random.nextUnit() < alpha / (alpha + count) { input.wordIDs[r] = 1 }
-                    }
-                }
-                var (loss, gradients) = network.lossAndGradients(
-                    input, targets: batch.map { targets[$0] }, training: true, random: &random)
+                var (loss, gradients) = Self.batchLossAndGradients(
+                    network: network, batch: batch, sentences: sentences, targets: targets,
+                    encoder: encoder, wordCounts: wordCounts,
+                    seed: Self.derivedSeed(options.seed, epoch, b), dataParallel: dataParallel)
                 guard loss.isFinite else {
                     throw TrainingError.nonFiniteLoss(value: Double(loss)).at(
                         epoch: epoch, batch: b + 1)
@@ -508,6 +504,50 @@ public struct Trainer {
             }
         }
         return false
+    }
+
+    /// The loss and parameter gradients of one batch (sentence indices), with word dropout
+    /// and dropout drawn from `seed`. With `dataParallel` the batch is split into two
+    /// interleaved halves of similar lengths, computed at once on two threads and combined
+    /// by their loss weights, which gives the gradient of the whole batch.
+    static func batchLossAndGradients<N: TrainableNetwork>(
+        network: N, batch: [Int], sentences: [[String]], targets: [N.Target],
+        encoder: InputEncoder, wordCounts: [Int], seed: UInt64, dataParallel: Bool
+    ) -> (loss: Float, gradients: ParameterGradients<Float>) where N.Scalar == Float {
+        func part(_ indices: [Int], seed: UInt64) -> (
+            loss: Float, gradients: ParameterGradients<Float>, weight: Int
+        ) {
+            var random = SeededRandom(seed: seed)
+            var input = encoder.encode(indices.map { sentences[$0] })
+            let alpha = encoder.configuration.wordDropout
+            if alpha > 0 {
+                for r in input.wordIDs.indices where input.wordIDs[r] > 1 {
+                    let count = Double(wordCounts[input.wordIDs[r]])
+                    if random.nextUnit() < alpha / (alpha + count) { input.wordIDs[r] = 1 }
+                }
+            }
+            let (loss, gradients) = network.lossAndGradients(
+                input, targets: indices.map { targets[$0] }, training: true, random: &random)
+            return (loss, gradients, network.lossWeight(input))
+        }
+        guard dataParallel, batch.count >= 2 else {
+            let whole = part(batch, seed: seed)
+            return (whole.loss, whole.gradients)
+        }
+        // Interleaved: the batch is sorted longest first, so both halves get similar lengths.
+        let halves = [0, 1].map { h in stride(from: h, to: batch.count, by: 2).map { batch[$0] } }
+        var first: (loss: Float, gradients: ParameterGradients<Float>, weight: Int)?
+        var second: (loss: Float, gradients: ParameterGradients<Float>, weight: Int)?
+        TwoThreads.run(
+            { first = part(halves[0], seed: derivedSeed(seed, 0, -2)) },
+            { second = part(halves[1], seed: derivedSeed(seed, 1, -2)) })
+        let (a, b) = (first!, second!)
+        let total = Float(max(1, a.weight + b.weight))
+        let (wa, wb) = (Float(a.weight) / total, Float(b.weight) / total)
+        return (
+            wa * a.loss + wb * b.loss,
+            ParameterGradients.weightedSum(a.gradients, wa, b.gradients, wb)
+        )
     }
 
     /// Reads a checkpoint: the model file inside it, the header and the optimizer state.

@@ -1,0 +1,243 @@
+import Corpora
+import Foundation
+import LinearAlgebra
+import NeuralNetwork
+import Text
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The speed of the reference ("ref") tagger on the real corpora, in one run: model load
+/// time, tagging throughput at several batch sizes and thread counts (pre-tokenized and
+/// from raw text), peak memory, one epoch of training, and each figure as a fraction of
+/// the sgemm rate measured in the same run.
+///
+/// FLOPs are GEMM FLOPs of the network (`TokenClassifierNetwork.forwardFLOPs`); a
+/// training step counts three times the forward pass (forward, then the gradients of the
+/// inputs and of the weights). The reference rate is `threads ×` the single-thread sgemm
+/// rate of the BiLSTM input projection `[1280, 150] × [150, 1024]`.
+public struct ReferenceBenchmark {
+    /// One tagging measurement.
+    public struct TaggingFigure: Sendable, Codable {
+        /// `pos` or `ner`.
+        public var model: String
+        /// `tokens` (pre-tokenized) or `text` (raw text, tokenizer included).
+        public var input: String
+        /// Sentences per batch.
+        public var batch: Int
+        /// Threads.
+        public var threads: Int
+        /// Tokens (syntactic words) per second, best of the repetitions.
+        public var tokensPerSecond: Double
+        /// Achieved GFLOP/s over the reference rate for `threads`.
+        public var fractionOfSGEMM: Double
+    }
+
+    /// Everything one run measures.
+    public struct Result: Sendable, Codable {
+        /// Single-thread sgemm GFLOP/s on `[1280, 150] × [150, 1024]`.
+        public var sgemmGFLOPS: Double
+        /// GEMM FLOPs per token of the POS model's forward pass on the test split.
+        public var forwardFLOPsPerToken: Double
+        /// GEMM FLOPs per token of a training step (three forward passes).
+        public var trainingFLOPsPerToken: Double
+        /// Milliseconds to load the POS model (median of five loads).
+        public var modelLoadMilliseconds: Double
+        /// Size of the POS model file in bytes.
+        public var modelBytes: Int
+        /// Tagging throughput figures.
+        public var tagging: [TaggingFigure]
+        /// Peak resident memory after loading the models and tagging, in MiB.
+        public var taggingPeakMemoryMiB: Double
+        /// Sentences and tokens of the test split.
+        public var testSentences: Int, testTokens: Int
+        /// Training threads.
+        public var trainingThreads: Int
+        /// Tokens per second over one epoch of the training split (dev scoring excluded).
+        public var trainingTokensPerSecond: Double
+        /// Achieved training GFLOP/s over the reference rate for `trainingThreads`.
+        public var trainingFractionOfSGEMM: Double
+        /// Peak resident memory after training, in MiB.
+        public var trainingPeakMemoryMiB: Double
+        /// Tokens of the training split.
+        public var trainingTokens: Int
+    }
+
+    /// The POS model (the ref network, softmax).
+    public var posModel: String
+    /// The NER model (the ref network with a CRF), if any.
+    public var nerModel: String?
+    /// The CoNLL-U training split (UD English EWT train).
+    public var trainFile: String
+    /// The CoNLL-U test split (UD English EWT test).
+    public var testFile: String
+    /// Threads for training (and the largest thread count for tagging).
+    public var threads: Int
+    /// Timed repetitions of each tagging measurement (the best is kept).
+    public var repetitions: Int
+    /// Whether to train for one epoch (the slowest part).
+    public var includeTraining: Bool
+
+    /// A benchmark over the given files.
+    public init(
+        posModel: String, nerModel: String?, trainFile: String, testFile: String, threads: Int = 2,
+        repetitions: Int = 3, includeTraining: Bool = true
+    ) {
+        self.posModel = posModel
+        self.nerModel = nerModel
+        self.trainFile = trainFile
+        self.testFile = testFile
+        self.threads = threads
+        self.repetitions = repetitions
+        self.includeTraining = includeTraining
+    }
+
+    /// Peak resident set size of this process so far, in MiB.
+    public static func peakMemoryMiB() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_maxrss) / 1024  // kilobytes on Linux
+    }
+
+    /// Runs every measurement, reporting each step to `progress`.
+    public func run(progress: (String) -> Void = { _ in }) throws -> Result {
+        progress("sgemm rate")
+        let sgemm = BLASBenchmark(threads: 1, secondsPerShape: 0.5).measure(
+            m: 1280, n: 1024, k: 150
+        ).rawGFLOPS
+
+        progress("model load")
+        var pos = try TaggerModel.load(path: posModel)
+        let loadSeconds = Stopwatch.median(repetitions: 5) {
+            pos = (try? TaggerModel.load(path: posModel)) ?? pos
+        }
+        let modelBytes =
+            (try? FileManager.default.attributesOfItem(atPath: posModel)[.size] as? Int) ?? 0
+        let ner = try nerModel.map { try TaggerModel.load(path: $0) }
+
+        let test = try CoNLLUReader.read(path: testFile)
+        let sentences = test.map { $0.words.map(\.form) }
+        let lines = test.compactMap(\.text)
+        let tokens = sentences.reduce(0) { $0 + $1.count }
+        let characters = sentences.joined().reduce(0) {
+            $0 + min($1.unicodeScalars.count, pos.configuration.network.embedder.maximumWordLength)
+        }
+        let flops = pos.configuration.network.forwardFLOPs(
+            tokens: tokens, characters: characters, tags: pos.tags.count)
+        let perToken = flops / Double(tokens)
+
+        var figures: [TaggingFigure] = []
+        func measure(_ name: String, _ model: TaggerModel, input: String, batch: Int, threads: Int) {
+            progress("tagging: \(name), \(input), batch \(batch), \(threads) thread(s)")
+            var produced = 0
+            let seconds = Stopwatch.best(repetitions: repetitions) {
+                if input == "text" {
+                    let words = lines.flatMap { line -> [[String]] in
+                        let document = Tokenizer.english.document(line, sentences: .lines)
+                        return document.sentences.map {
+                            document.tokens[$0].flatMap(\.syntacticWords)
+                        }
+                    }
+                    produced = model.tag(words, batchSize: batch, threads: threads).reduce(0) {
+                        $0 + $1.count
+                    }
+                } else {
+                    produced = model.tag(sentences, batchSize: batch, threads: threads).reduce(0) {
+                        $0 + $1.count
+                    }
+                }
+            }
+            let rate = Double(produced) / seconds
+            figures.append(
+                TaggingFigure(
+                    model: name, input: input, batch: batch, threads: threads,
+                    tokensPerSecond: rate,
+                    fractionOfSGEMM: rate * perToken / 1e9 / (sgemm * Double(threads))))
+        }
+        BLASThreads.set(1)
+        let threadCounts = Array(Set([1, max(1, threads)])).sorted()
+        for batch in [1, 32, 256] {
+            for t in threadCounts { measure("pos", pos, input: "tokens", batch: batch, threads: t) }
+        }
+        for t in threadCounts { measure("pos", pos, input: "text", batch: 32, threads: t) }
+        if let ner {
+            for batch in [1, 32] {
+                for t in threadCounts {
+                    measure("ner", ner, input: "tokens", batch: batch, threads: t)
+                }
+            }
+        }
+        let taggingPeak = Self.peakMemoryMiB()
+
+        var result = Result(
+            sgemmGFLOPS: sgemm, forwardFLOPsPerToken: perToken,
+            trainingFLOPsPerToken: 3 * perToken, modelLoadMilliseconds: 1000 * loadSeconds,
+            modelBytes: modelBytes, tagging: figures, taggingPeakMemoryMiB: taggingPeak,
+            testSentences: sentences.count, testTokens: tokens, trainingThreads: threads,
+            trainingTokensPerSecond: 0, trainingFractionOfSGEMM: 0, trainingPeakMemoryMiB: 0,
+            trainingTokens: 0)
+        guard includeTraining else { return result }
+
+        progress("training: one epoch of \(trainFile), \(threads) thread(s)")
+        let train = try TrainingData.readTagged(path: trainFile, format: .conllu)
+        var options = TrainingOptions()
+        options.epochs = 1
+        options.threads = threads
+        var trainer = Trainer(options: options)
+        var rate = 0.0
+        trainer.onEvent = { event in
+            if case .epochFinished(let summary) = event { rate = summary.tokensPerSecond }
+        }
+        _ = try trainer.trainTagger(
+            task: .pos, network: NetworkConfiguration(), train: train,
+            dev: Array(train.prefix(50)))
+        result.trainingTokens = train.reduce(0) { $0 + $1.words.count }
+        result.trainingTokensPerSecond = rate
+        result.trainingFractionOfSGEMM = rate * 3 * perToken / 1e9 / (sgemm * Double(threads))
+        result.trainingPeakMemoryMiB = Self.peakMemoryMiB()
+        return result
+    }
+}
+
+extension NetworkConfiguration {
+    /// GEMM FLOPs of a token classifier's forward pass over `tokens` tokens of
+    /// `characters` characters in all: per character, the character BiLSTM's input and
+    /// recurrent products; per token, each encoder layer's input and recurrent products in
+    /// both directions and the output projection. Element-wise work is not counted.
+    public func forwardFLOPs(tokens: Int, characters: Int, tags: Int) -> Double {
+        let gates: Int
+        switch cell {
+        case .lstm: gates = 4
+        case .gru: gates = 3
+        case .rnn: gates = 1
+        }
+        var perCharacter = 0
+        if embedder.characterDimension > 0 {
+            let h = embedder.characterHidden
+            perCharacter = 2 * (2 * embedder.characterDimension * 4 * h + 2 * h * 4 * h)
+        }
+        var perToken = 0
+        var input = embedder.outputSize
+        for _ in 0..<layers {
+            perToken += 2 * (2 * input * gates * hidden + 2 * hidden * gates * hidden)
+            input = 2 * hidden
+        }
+        perToken += 2 * input * tags
+        return Double(perToken) * Double(tokens) + Double(perCharacter) * Double(characters)
+    }
+}
+
+extension Stopwatch {
+    /// The shortest of `repetitions` timings of `body`, in seconds, after one warm-up call.
+    public static func best(repetitions: Int, _ body: () -> Void) -> Double {
+        body()
+        var best = Double.infinity
+        for _ in 0..<max(1, repetitions) {
+            let start = now()
+            body()
+            best = min(best, now() - start)
+        }
+        return best
+    }
+}

@@ -1,0 +1,93 @@
+import ArgumentParser
+import Foundation
+import Tagging
+
+/// `tagger benchmark ref`: the reference tagger's speed on the real corpora, in one run.
+struct ReferenceBenchmarkCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ref",
+        abstract: "Model load, tagging and training speed of the reference tagger, with memory.",
+        discussion: """
+            Tags UD English EWT test with the shipped POS model (and the NER model) at batch 1, \
+            32 and 256 on 1 and 2 threads, from pre-tokenized input and from raw text (tokenizer \
+            included); then trains the ref network for one epoch of EWT train. Each figure is \
+            also given as a fraction of the sgemm rate measured in the same run.
+            """)
+
+    @Option(help: "The CoNLL-U training split (default: $CORPORA/ud-english-ewt/train.conllu).")
+    var train: String?
+
+    @Option(help: "The CoNLL-U test split (default: $CORPORA/ud-english-ewt/test.conllu).")
+    var test: String?
+
+    @Option(help: "The POS model (default: the shipped pos-en.model).")
+    var posModel: String?
+
+    @Option(help: "The NER model (default: the shipped ner-en.model, if present).")
+    var nerModel: String?
+
+    @Option(help: "Threads for training, and the largest thread count for tagging.")
+    var threads = 2
+
+    @Option(help: "Timed repetitions of each tagging measurement; the best is reported.")
+    var repetitions = 3
+
+    @Flag(help: "Skip the training epoch.")
+    var noTraining = false
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    func validate() throws {
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        guard repetitions >= 1 else { throw ValidationError("--repetitions must be at least 1") }
+    }
+
+    func run() throws {
+        let corpora = ProcessInfo.processInfo.environment["CORPORA"] ?? "../shared/corpora"
+        let locator = ModelLocator()
+        let pos = try posModel ?? locator.existingPath(of: .pos)
+        let ner = nerModel ?? (try? locator.existingPath(of: .ner))
+        let benchmark = ReferenceBenchmark(
+            posModel: pos, nerModel: ner,
+            trainFile: train ?? corpora + "/ud-english-ewt/train.conllu",
+            testFile: test ?? corpora + "/ud-english-ewt/test.conllu", threads: threads,
+            repetitions: repetitions, includeTraining: !noTraining)
+        var err = StandardError()
+        let r = try benchmark.run { print("… \($0)", to: &err) }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(r), as: UTF8.self))
+            return
+        }
+        print(
+            String(
+                format:
+                    "reference tagger: sgemm %.1f GFLOP/s on one thread; %.2f MFLOP/token forward, %.2f per training step",
+                r.sgemmGFLOPS, r.forwardFLOPsPerToken / 1e6, r.trainingFLOPsPerToken / 1e6))
+        print(
+            String(
+                format: "model load %.1f ms (%.1f MB file); EWT test %d sentences, %d tokens",
+                r.modelLoadMilliseconds, Double(r.modelBytes) / 1e6, r.testSentences, r.testTokens)
+        )
+        print("model  input   batch  threads    tokens/s   of sgemm")
+        for f in r.tagging {
+            print(
+                f.model.padding(toLength: 7, withPad: " ", startingAt: 0)
+                    + f.input.padding(toLength: 7, withPad: " ", startingAt: 0)
+                    + String(
+                        format: "%6d  %7d  %10.0f   %6.1f%%", f.batch, f.threads,
+                        f.tokensPerSecond, 100 * f.fractionOfSGEMM))
+        }
+        print(String(format: "peak memory after tagging: %.0f MiB", r.taggingPeakMemoryMiB))
+        if r.trainingTokens > 0 {
+            print(
+                String(
+                    format:
+                        "training, one epoch of EWT train (%d tokens), %d thread(s): %.0f tokens/s, %.1f%% of sgemm; peak memory %.0f MiB",
+                    r.trainingTokens, r.trainingThreads, r.trainingTokensPerSecond,
+                    100 * r.trainingFractionOfSGEMM, r.trainingPeakMemoryMiB))
+        }
+    }
+}
