@@ -72,8 +72,11 @@ models: setup build
 		--max-words 5000
 	rm -f models/*.checkpoint
 
-# Speed of the building blocks, measured in one run on the real corpora.
+# Speed measured in one run on the real corpora: the reference tagger (model load,
+# tagging at batch 1/32/256 on 1 and 2 threads, raw text, memory, one training epoch),
+# then the building blocks. `tagger benchmark ref --json` gives the first part as JSON.
 bench: setup build
+	CORPORA=$(abspath $(CORPORA)) $(TAGGER) benchmark ref
 	$(TAGGER) benchmark blas
 	$(TAGGER) benchmark encoder
 	$(TAGGER) benchmark tokenizer --test $(CORPORA)/ud-english-ewt/test.conllu
