@@ -28,7 +28,7 @@ struct EvalCommand: ParsableCommand {
     @OptionGroup(title: "Trained models (pos, ner, sentiment)") var modelEvaluation:
         ModelEvaluationOptions
 
-    @Option(help: "The gold CoNLL-U file.")
+    @Option(help: "The gold CoNLL-U file (plain text for a character language model).")
     var test: String
 
     @Flag(help: "Running text: join each document's sentences with spaces and split them.")
@@ -43,7 +43,12 @@ struct EvalCommand: ParsableCommand {
     @OptionGroup var segmentation: SegmentationOptions
 
     func run() throws {
-        if modelEvaluation.model != nil {
+        if let path = modelEvaluation.model {
+            let file = try ModelFile.read(from: path)
+            if file.architecture == CharacterLanguageModel.architecture {
+                try CharLMEvaluation.run(file: file, path: path, test: test)
+                return
+            }
             try modelEvaluation.run(test: test)
             return
         }

@@ -8,6 +8,6 @@ struct TaggerCommand: ParsableCommand {
         abstract: "Tokenize, tag and classify English text with recurrent networks.",
         subcommands: [
             TokenizeCommand.self, TagCommand.self, ClassifyCommand.self, TrainCommand.self,
-            EvalCommand.self, BenchmarkCommand.self,
+            EvalCommand.self, GenerateCommand.self, BenchmarkCommand.self,
         ])
 }

@@ -9,6 +9,7 @@ enum TrainTask: String, ExpressibleByArgument, CaseIterable {
     case tokenize
     case pos, ner, sentiment
     case sentences
+    case charlm
 }
 
 /// `tagger train --task …`: learns a model from a training file.
@@ -41,6 +42,9 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup(title: "Sentence splitter (--task sentences)") var sentenceOptions:
         SentenceTrainingOptions
 
+    @OptionGroup(title: "Character language model (--task charlm)") var charLMOptions:
+        CharLMTrainingOptions
+
     @Option(help: "Keep a chunk exception only when seen at least this often.")
     var minExceptionCount = 1
 
@@ -59,6 +63,10 @@ struct TrainCommand: ParsableCommand {
                     "--learning-rate", Double(sentenceOptions.learningRate), default: 1e-3))
         case .sentences:
             try sentenceOptions.train(train: train, dev: dev, output: output)
+        case .charlm:
+            try charLMOptions.train(
+                train: train, dev: dev, output: output, shared: modelOptions,
+                general: sentenceOptions)
         case .tokenize:
             let sentences = try CoNLLUReader.read(path: train)
             var trainer = TokenizerTrainer()

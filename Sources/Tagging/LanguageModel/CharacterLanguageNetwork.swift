@@ -1,0 +1,127 @@
+import LinearAlgebra
+import NeuralNetwork
+
+/// The layers of a character language model: `Embedding` → stacked unidirectional
+/// `Recurrent<Cell>` layers → `Linear` to one score per symbol.
+///
+/// Batches are time-major ids `[time·streams]`: entry `t·streams + s` is the input of step
+/// `t` of stream `s`; the logits `[time·streams, symbols]` follow the same order. The step
+/// GEMM of each layer is `[streams, hidden] × [hidden, gates·hidden]`.
+///
+/// Parameter names: `embedding.E` `[symbols, embedding]`, `layers.L.Wx`
+/// `[input, gates·hidden]` (input is the embedding for layer 0, `hidden` above),
+/// `layers.L.Wh` `[hidden, gates·hidden]`, `layers.L.b` `[1, gates·hidden]`, `output.W`
+/// `[hidden, symbols]`, `output.b` `[1, symbols]`.
+public struct CharacterLanguageNetwork<Cell: RecurrentCell>: Parameterized {
+    /// The element type.
+    public typealias Scalar = Cell.Scalar
+
+    /// The character embedding.
+    public var embedding: Embedding<Scalar>
+    /// The recurrent layers, bottom first.
+    public var layers: [Recurrent<Cell>]
+    /// The projection from the top layer's state to symbol scores.
+    public var output: Linear<Scalar>
+
+    /// A seeded network.
+    public init(
+        symbolCount: Int, embeddingDimension: Int, hiddenSize: Int, layerCount: Int,
+        random: inout SeededRandom
+    ) {
+        precondition(
+            symbolCount > 0 && embeddingDimension > 0 && hiddenSize > 0 && layerCount > 0,
+            "sizes must be positive: symbols \(symbolCount), embedding \(embeddingDimension), hidden \(hiddenSize), layers \(layerCount)"
+        )
+        embedding = Embedding(
+            vocabularySize: symbolCount, dimension: embeddingDimension, random: &random)
+        layers = (0..<layerCount).map { l in
+            Recurrent(
+                inputSize: l == 0 ? embeddingDimension : hiddenSize, hiddenSize: hiddenSize,
+                random: &random)
+        }
+        output = Linear(inputSize: hiddenSize, outputSize: symbolCount, random: &random)
+    }
+
+    /// The number of symbols scored.
+    public var symbolCount: Int { output.outputSize }
+    /// The hidden units of every layer.
+    public var hiddenSize: Int { output.inputSize }
+
+    /// `embedding.E`, each layer's `Wx`, `Wh`, `b`, then `output.W`, `output.b`.
+    public var parameters: [Parameter<Self, Scalar>] {
+        var result = nestedParameters(\.embedding, prefix: "embedding")
+        for l in layers.indices {
+            result += nestedParameters(\.layers[l], prefix: "layers.\(l)")
+        }
+        return result + nestedParameters(\.output, prefix: "output")
+    }
+
+    /// The all-zero state of every layer for `streams` streams.
+    public func zeroStates(streams: Int) -> [RecurrentState<Scalar>] {
+        layers.map { _ in
+            .zeros(batch: streams, hiddenSize: hiddenSize, hasCell: Cell.hasCellState)
+        }
+    }
+
+    /// What `backward` needs from `forward`.
+    public struct Cache {
+        let embedding: Embedding<Scalar>.Cache
+        let layers: [RecurrentCache<Scalar>]
+        let output: Linear<Scalar>.Cache
+    }
+
+    /// The logits `[ids.count, symbols]` of time-major `ids` over `streams` streams, run
+    /// from `states` (one per layer; zeros if `nil`), the state of every layer after each
+    /// stream's last step, and the cache. `lengths`, if given, holds each stream's number
+    /// of valid steps (later steps are padding: they keep the state and their logits are
+    /// the output bias); by default every step is valid.
+    public func forward(
+        ids: [Int], streams: Int, states: [RecurrentState<Scalar>]? = nil, lengths: [Int]? = nil
+    ) -> (logits: Matrix<Scalar>, states: [RecurrentState<Scalar>], cache: Cache) {
+        precondition(
+            streams > 0 && ids.count % streams == 0,
+            "\(ids.count) ids are not [time·\(streams)] for \(streams) streams")
+        if let states {
+            precondition(
+                states.count == layers.count,
+                "\(states.count) states for \(layers.count) layers")
+        }
+        let lengths = lengths ?? [Int](repeating: ids.count / streams, count: streams)
+        precondition(lengths.count == streams, "\(lengths.count) lengths for \(streams) streams")
+        let (x, embeddingCache) = embedding.forward(ids)
+        var h = x
+        var caches: [RecurrentCache<Scalar>] = []
+        var finals: [RecurrentState<Scalar>] = []
+        for (l, layer) in layers.enumerated() {
+            let r = layer.forward(h, lengths: lengths, initialState: states?[l])
+            caches.append(r.cache)
+            finals.append(r.finalStates[0])
+            h = r.output
+        }
+        let (logits, outputCache) = output.forward(h)
+        return (
+            logits, finals,
+            Cache(embedding: embeddingCache, layers: caches, output: outputCache)
+        )
+    }
+
+    /// The parameter gradient given `dL/dLogits` `[time·streams, symbols]`. With
+    /// `truncatedTo: k`, every recurrent layer backpropagates through the last `k` steps
+    /// only (truncated BPTT; the output layer still learns from every step); without it,
+    /// through the whole chunk. The initial states are treated as constants.
+    public func backward(_ dLogits: Matrix<Scalar>, cache: Cache, truncatedTo steps: Int? = nil)
+        -> Self
+    {
+        var gradient = self
+        var (dH, outputGradient) = output.backward(dLogits, cache: cache.output)
+        gradient.output = outputGradient
+        for l in layers.indices.reversed() {
+            let r = layers[l].backward(dH, cache: cache.layers[l], truncatedTo: steps)
+            gradient.layers[l] = r.gradient
+            dH = r.dInput
+        }
+        gradient.embedding = embedding.denseGradient(
+            embedding.backward(dH, cache: cache.embedding))
+        return gradient
+    }
+}
