@@ -239,11 +239,13 @@ enum RecurrentEngine {
         input.withUnsafePointer { x in
             inputWeights.withUnsafePointer { w in
                 splitInHalves(input.rows, parallel: directions == 2 && concurrent) { first, count in
+                    // memset and β = 1 rather than β = 0 (see the step product below).
+                    let c = projection.pointer + first * projectionWidth
+                    c.update(repeating: 0, count: count * projectionWidth)
                     Scalar.gemm(
                         .none, .none, m: count, n: projectionWidth, k: inputSize, alpha: 1,
                         a: x + first * inputSize, lda: inputSize, b: w, ldb: projectionWidth,
-                        beta: 0,
-                        c: projection.pointer + first * projectionWidth, ldc: projectionWidth)
+                        beta: 1, c: c, ldc: projectionWidth)
                 }
             }
         }
@@ -320,9 +322,13 @@ enum RecurrentEngine {
                                         c: p + t * batch * projectionWidth + d * gateWidth,
                                         ldc: projectionWidth)
                                 } else if rows > 0 {
+                                    // Zeroed here and accumulated with β = 1: OpenBLAS clears C
+                                    // for β = 0 with a scalar loop that cost as much as a
+                                    // tenth of tagging time.
+                                    q.update(repeating: 0, count: rows * gateWidth)
                                     Scalar.gemm(
                                         .none, .none, m: rows, n: gateWidth, k: hidden, alpha: 1,
-                                        a: hPrev, lda: hidden, b: wh, ldb: gateWidth, beta: 0, c: q,
+                                        a: hPrev, lda: hidden, b: wh, ldb: gateWidth, beta: 1, c: q,
                                         ldc: gateWidth)
                                 }
                                 for s in 0..<batch {
