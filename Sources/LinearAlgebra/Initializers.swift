@@ -61,16 +61,16 @@ public enum Initializer {
         vectors.withUnsafeMutableBufferPointer { v in
             for i in 0..<vectorCount {
                 let vi = i * length
-                let base = v.baseAddress!
+                // Sums in index order, so that a seed gives the same weights as ever.
                 for j in 0..<i {
-                    let vj = base + j * length
-                    let projection = Double.dot(
-                        count: length, x: base + vi, incX: 1, y: vj, incY: 1)
-                    Double.axpy(
-                        count: length, alpha: -projection, x: vj, incX: 1, y: base + vi, incY: 1)
+                    let vj = j * length
+                    var projection = 0.0
+                    for t in 0..<length { projection += v[vi + t] * v[vj + t] }
+                    for t in 0..<length { v[vi + t] -= projection * v[vj + t] }
                 }
-                let norm = Double.dot(count: length, x: base + vi, incX: 1, y: base + vi, incY: 1)
-                    .squareRoot()
+                var norm = 0.0
+                for t in 0..<length { norm += v[vi + t] * v[vi + t] }
+                norm = norm.squareRoot()
                 // A Gaussian draw is degenerate with probability zero; guard anyway.
                 let inverse = norm > 1e-12 ? 1 / norm : 0
                 for t in 0..<length { v[vi + t] *= inverse }
