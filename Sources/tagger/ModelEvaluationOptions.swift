@@ -1,4 +1,5 @@
 import ArgumentParser
+import Corpora
 import Foundation
 import Tagging
 import Text
@@ -23,6 +24,13 @@ struct ModelEvaluationOptions: ParsableArguments {
 
     @Option(name: .customLong("eval-batch-size"), help: "Sentences per batch when tagging.")
     var evalBatchSize = 32
+
+    @Flag(
+        help: """
+            POS models and CoNLL-U tests: tag the raw text of each sentence (tokenizer \
+            included) and print Tokens, Words and UPOS F1 as in CoNLL 2018.
+            """)
+    var rawText = false
 
     /// Scores `model` on `test` and prints the figures to stdout.
     func run(test: String) throws {
@@ -51,6 +59,28 @@ struct ModelEvaluationOptions: ParsableArguments {
             errors = scores.confusions.mostFrequentErrors(limit: confusions)
         } else {
             let model = try TaggerModel(file: file, path: path)
+            if rawText {
+                guard model.task == .pos else {
+                    throw ValidationError("--raw-text applies to POS models")
+                }
+                let gold = try CoNLLUReader.read(path: test)
+                guard !gold.isEmpty else { throw TrainingDataError.noSentences(path: test) }
+                let score = try TokenizationEvaluation.evaluateTagging(
+                    model: model, tokenizer: .english, gold: gold, threads: 2)
+                print("Raw text of \(test), one sentence per line, tokenized and tagged")
+                print("Metric     | Precision |    Recall |  F1 Score")
+                for (name, s) in [
+                    ("Tokens", score.tokens), ("Words", score.words),
+                    ("UPOS", score.taggedWords ?? F1Score(correct: 0, gold: 0, system: 0)),
+                ] {
+                    print(
+                        name.padding(toLength: 10, withPad: " ", startingAt: 0)
+                            + String(
+                                format: " | %9.2f | %9.2f | %9.2f", 100 * s.precision,
+                                100 * s.recall, 100 * s.f1))
+                }
+                return
+            }
             let format = testFormat ?? CorpusFormat.infer(path: test, task: model.task)
             let sentences = try TrainingData.readTagged(
                 path: test, format: format, tagColumn: testTagColumn)

@@ -28,6 +28,29 @@ final class TokenizationEvaluationTests: XCTestCase {
         XCTAssertEqual(second.words, F1Score(correct: 4, gold: 4, system: 4))
     }
 
+    /// UPOS F1 counts aligned words whose tags also agree, inside multiword tokens too
+    /// (aligned by LCS), and is absent when one side has no tags.
+    func testTaggedWordsCountAlignedWordsWithEqualTags() throws {
+        var gold = SegmentedText()
+        gold.appendSentence(
+            [("I", []), ("don't", ["do", "n't"]), ("go", [])], tags: ["PRON", "AUX", "PART", "VERB"])
+        var system = SegmentedText()
+        system.appendSentence(
+            [("I", []), ("do", []), ("n't", []), ("go", [])], tags: ["PRON", "AUX", "ADV", "NOUN"])
+        let score = try TokenizationEvaluation.score(gold: gold, system: system)
+        XCTAssertEqual(score.words, F1Score(correct: 4, gold: 4, system: 4))
+        XCTAssertEqual(score.taggedWords, F1Score(correct: 2, gold: 4, system: 4))
+        var merged = SegmentedText()
+        merged.appendSentence(
+            [("I", []), ("don't", ["do", "not"]), ("go", [])], tags: ["PRON", "AUX", "PART", "VERB"])
+        XCTAssertEqual(
+            try TokenizationEvaluation.score(gold: gold, system: merged).taggedWords,
+            F1Score(correct: 3, gold: 4, system: 4))
+        var untagged = SegmentedText()
+        untagged.appendSentence([("I", []), ("don't", ["do", "n't"]), ("go", [])])
+        XCTAssertNil(try TokenizationEvaluation.score(gold: gold, system: untagged).taggedWords)
+    }
+
     func testSentenceSpansAndTextMismatch() throws {
         var gold = SegmentedText()
         gold.appendSentence([("A", []), (".", [])])

@@ -40,6 +40,8 @@ public struct TokenizationScore: Hashable, Sendable, Codable {
     public var words: F1Score
     /// Sentence spans.
     public var sentences: F1Score
+    /// Words whose tag also matches (UPOS in CoNLL 2018), when both sides carry tags.
+    public var taggedWords: F1Score? = nil
 }
 
 /// The text of gold and system output differs, so spans cannot be compared.
@@ -69,6 +71,7 @@ public struct SegmentedText: Sendable {
         var end: Int
         var form: String
         var multiword: Bool
+        var tag: String? = nil
     }
     var characters: [Unicode.Scalar] = []
     var tokens: [Unit] = []
@@ -79,9 +82,13 @@ public struct SegmentedText: Sendable {
     public init() {}
 
     /// Appends a sentence given as (form, words) pairs; `words` empty for a single word.
-    public mutating func appendSentence(_ sentence: [(form: String, words: [String])]) {
+    /// `tags`, if given, has one tag per syntactic word, in order (for tagging scores).
+    public mutating func appendSentence(
+        _ sentence: [(form: String, words: [String])], tags: [String]? = nil
+    ) {
         guard !sentence.isEmpty else { return }
         let sentenceStart = characters.count
+        let firstWord = self.words.count
         for (form, words) in sentence {
             let start = characters.count
             for u in form.unicodeScalars where !Self.isSpace(u) { characters.append(u) }
@@ -98,6 +105,12 @@ public struct SegmentedText: Sendable {
             }
         }
         sentences.append(Unit(start: sentenceStart, end: characters.count))
+        if let tags {
+            precondition(
+                tags.count == self.words.count - firstWord,
+                "\(tags.count) tags for \(self.words.count - firstWord) words")
+            for (k, tag) in tags.enumerated() { self.words[firstWord + k].tag = tag }
+        }
     }
 
     static func isSpace(_ u: Unicode.Scalar) -> Bool {
@@ -132,9 +145,12 @@ public enum TokenizationEvaluation {
                 characterOffset: k, gold: around(gold.characters), system: around(system.characters)
             )
         }
+        let words = alignWords(gold.words, system.words)
+        let tagged = gold.words.contains { $0.tag != nil } && system.words.contains { $0.tag != nil }
         return TokenizationScore(
-            tokens: spans(gold.tokens, system.tokens), words: alignWords(gold.words, system.words),
-            sentences: spans(gold.sentences, system.sentences))
+            tokens: spans(gold.tokens, system.tokens), words: words.words,
+            sentences: spans(gold.sentences, system.sentences),
+            taggedWords: tagged ? words.tagged : nil)
     }
 
     static func spans(_ gold: [SegmentedText.Unit], _ system: [SegmentedText.Unit]) -> F1Score {
@@ -157,11 +173,14 @@ public enum TokenizationEvaluation {
         return F1Score(correct: correct, gold: gold.count, system: system.count)
     }
 
-    static func alignWords(_ gold: [SegmentedText.Word], _ system: [SegmentedText.Word]) -> F1Score
-    {
+    /// Aligned words, and aligned words with equal tags.
+    static func alignWords(_ gold: [SegmentedText.Word], _ system: [SegmentedText.Word]) -> (
+        words: F1Score, tagged: F1Score
+    ) {
         var g = 0
         var s = 0
         var correct = 0
+        var correctTags = 0
         // Whether word `w` lies past a multiword region ending at `end`.
         func past(_ w: SegmentedText.Word, _ end: Int) -> Bool {
             w.multiword ? w.start >= end : w.end > end
@@ -195,9 +214,14 @@ public enum TokenizationEvaluation {
                         s += 1
                     }
                 }
-                correct += lcs(gold[g0..<g].map(\.form), system[s0..<s].map(\.form))
+                let pairs = lcsPairs(gold[g0..<g].map(\.form), system[s0..<s].map(\.form))
+                correct += pairs.count
+                for (x, y) in pairs where gold[g0 + x].tag == system[s0 + y].tag {
+                    correctTags += 1
+                }
             } else if a.start == b.start && a.end == b.end {
                 correct += 1
+                if a.tag == b.tag { correctTags += 1 }
                 g += 1
                 s += 1
             } else if a.end < b.end || (a.end == b.end && a.start > b.start) {
@@ -206,21 +230,37 @@ public enum TokenizationEvaluation {
                 s += 1
             }
         }
-        return F1Score(correct: correct, gold: gold.count, system: system.count)
+        return (
+            F1Score(correct: correct, gold: gold.count, system: system.count),
+            F1Score(correct: correctTags, gold: gold.count, system: system.count)
+        )
     }
 
-    static func lcs(_ x: [String], _ y: [String]) -> Int {
-        guard !x.isEmpty && !y.isEmpty else { return 0 }
-        var previous = [Int](repeating: 0, count: y.count + 1)
-        var current = previous
-        for i in 1...x.count {
-            for j in 1...y.count {
-                current[j] =
-                    x[i - 1] == y[j - 1] ? previous[j - 1] + 1 : max(previous[j], current[j - 1])
+    /// The index pairs of a longest common subsequence of `x` and `y`.
+    static func lcsPairs(_ x: [String], _ y: [String]) -> [(Int, Int)] {
+        guard !x.isEmpty && !y.isEmpty else { return [] }
+        var table = [[Int]](
+            repeating: [Int](repeating: 0, count: y.count + 1), count: x.count + 1)
+        for i in stride(from: x.count - 1, through: 0, by: -1) {
+            for j in stride(from: y.count - 1, through: 0, by: -1) {
+                table[i][j] =
+                    x[i] == y[j] ? table[i + 1][j + 1] + 1 : max(table[i + 1][j], table[i][j + 1])
             }
-            swap(&previous, &current)
         }
-        return previous[y.count]
+        var pairs: [(Int, Int)] = []
+        var (i, j) = (0, 0)
+        while i < x.count && j < y.count {
+            if x[i] == y[j] {
+                pairs.append((i, j))
+                i += 1
+                j += 1
+            } else if table[i + 1][j] >= table[i][j + 1] {
+                i += 1
+            } else {
+                j += 1
+            }
+        }
+        return pairs
     }
 
     /// Tokenizes the raw text of `gold` with `tokenizer` and scores it: with `runningText`
@@ -248,6 +288,34 @@ public enum TokenizationEvaluation {
             }
         }
         return (try score(gold: goldSide, system: systemSide), goldSide, systemSide)
+    }
+
+    /// End-to-end tagging from raw text, scored like CoNLL 2018: each gold sentence's text is
+    /// tokenized as one sentence by `tokenizer` and tagged by `model` (a POS model); Tokens,
+    /// Words and UPOS precision, recall and F1 against the gold words (UPOS: aligned words
+    /// whose tag is also right).
+    public static func evaluateTagging(
+        model: TaggerModel, tokenizer: Tokenizer, gold: [CoNLLUSentence], threads: Int = 1
+    ) throws -> TokenizationScore {
+        var goldSide = SegmentedText()
+        for sentence in gold {
+            let tokens = sentence.surfaceTokens.map { ($0.form, $0.words) }
+            let wordCount = tokens.reduce(0) { $0 + max(1, $1.1.count) }
+            let tags = sentence.words.map(\.upos)
+            goldSide.appendSentence(tokens, tags: tags.count == wordCount ? tags : nil)
+        }
+        let documents = gold.map { tokenizer.document($0.rawText, sentences: .whole) }
+        let sentences = documents.flatMap { document in
+            document.sentences.map { Array(document.tokens[$0]) }
+        }
+        let predictions = model.tag(
+            sentences.map { $0.flatMap(\.syntacticWords) }, threads: threads)
+        var systemSide = SegmentedText()
+        for (tokens, prediction) in zip(sentences, predictions) {
+            systemSide.appendSentence(
+                tokens.map { ($0.text, $0.words) }, tags: prediction.map(\.tag))
+        }
+        return try score(gold: goldSide, system: systemSide)
     }
 
     /// Up to `limit` token differences as lines `gold ⇄ system` around each mismatching
