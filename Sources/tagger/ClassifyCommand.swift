@@ -54,12 +54,13 @@ struct ClassifyCommand: ParsableCommand {
         let prefetcher = Prefetcher(capacity: 2 * stream.batchSize) { () -> InputText? in
             guard let line = try lines.next() else { return nil }
             let text = line.text
-            return InputText(text: text, words: tokenizer.tokenize(text).flatMap(\.syntacticWords))
+            let tokens = try tokenizer.boundedTokens(of: line, text: text, source: lines.name)
+            return InputText(text: text, words: tokens.flatMap(\.syntacticWords))
         }
         while true {
             let batch = try prefetcher.nextBatch(maximum: stream.batchSize)
             if batch.isEmpty { break }
-            let probabilities = classifier.probabilities(batch.map(\.words))
+            let probabilities = classifier.probabilitiesBounded(batch.map(\.words))
             for (text, p) in zip(batch, probabilities) {
                 try writer.write(line(text, probabilities: p, labels: classifier.labels) + "\n")
             }

@@ -163,7 +163,7 @@ struct TagCommand: ParsableCommand {
                 try writer.write([0xEF, 0xBB, 0xBF] as [UInt8])
             }
             first = false
-            let predictions = tagger.tag(batch.map(\.words), threads: threads)
+            let predictions = tagger.tagBounded(batch.map(\.words), threads: threads)
             for (sentence, prediction) in zip(batch, predictions) {
                 try output.write(
                     sentence, predictions: prediction,

@@ -134,7 +134,8 @@ final class SentenceSource {
     private var conllu: CoNLLUReader?
     private var pending: [InputSentence] = []
     private var pendingIndex = 0
-    private var paragraph = ""
+    private var paragraphs = ParagraphBuffer()
+    private var readyParagraphs: [String] = []
     private var atEnd = false
 
     /// A source over `lines`; with a `segmenter`, text input is running text whose
@@ -172,6 +173,10 @@ final class SentenceSource {
                     if forms.isEmpty { continue }
                     break
                 }
+                guard forms.count < InputLimits.tokensPerLine else {
+                    throw TooManyTokens(
+                        source: lines.name, line: line.number, byteOffset: line.byteOffset)
+                }
                 forms.append(form)
             }
             return forms.isEmpty ? nil : InputSentence(tokens: forms)
@@ -179,7 +184,9 @@ final class SentenceSource {
             guard let segmenter else {
                 guard let line = try lines.next() else { return nil }
                 let text = line.text
-                return InputSentence(text: text, tokens: tokenizer.tokenize(text))
+                return InputSentence(
+                    text: text,
+                    tokens: try tokenizer.boundedTokens(of: line, text: text, source: lines.name))
             }
             return try nextRunningTextSentence(segmenter)
         }
@@ -205,21 +212,19 @@ final class SentenceSource {
             pending.removeAll(keepingCapacity: true)
             pendingIndex = 0
             if atEnd { return nil }
-            // Gather the next paragraph: lines up to a blank (or white-space-only) line.
-            paragraph = ""
-            while let line = try lines.next() {
-                let text = line.text
-                if text.unicodeScalars.allSatisfy({ ScalarClass.of($0.value) == .space }) {
-                    if paragraph.isEmpty { continue }
-                    break
-                }
-                if !paragraph.isEmpty { paragraph += "\n" }
-                paragraph += text
+            // Gather the next paragraph: lines up to a blank (or white-space-only) line, in
+            // pieces of at most `InputLimits.paragraphBytes` (see `ParagraphBuffer`).
+            while readyParagraphs.isEmpty, let line = try lines.next() {
+                readyParagraphs = paragraphs.add(line.text)
             }
-            if paragraph.isEmpty {
+            if readyParagraphs.isEmpty, let last = paragraphs.finish() {
+                readyParagraphs = [last]
+            }
+            guard !readyParagraphs.isEmpty else {
                 atEnd = true
                 return nil
             }
+            let paragraph = readyParagraphs.removeFirst()
             let tokens = tokenizer.tokenize(paragraph)
             for range in segmenter.sentences(of: tokens, in: paragraph) where !range.isEmpty {
                 pending.append(InputSentence(paragraph: paragraph, tokens: tokens[range]))

@@ -48,11 +48,11 @@ struct TokenizeCommand: ParsableCommand {
         let writer = ByteWriter.standardOutput()
         var output = TokenOutput(format: format, writer: writer)
         if splitSentences {
-            var paragraph = ""
             let segmenter = try segmentation.load(tokenizer: tokenizer)
             let splitter = SentenceSplitter(lexicon: tokenizer.lexicon)
-            // The neural splitter reads whole paragraphs (up to a blank line), several at a
-            // time so that their windows share batches; at most `pendingLimit` bytes wait.
+            // The neural splitter reads whole paragraphs (up to a blank line, or pieces of
+            // `InputLimits.paragraphBytes`), several at a time so that their windows share
+            // batches; at most `pendingLimit` bytes wait.
             var pending: [String] = []
             var pendingBytes = 0
             let pendingLimit = 16384
@@ -66,8 +66,7 @@ struct TokenizeCommand: ParsableCommand {
                 pending = []
                 pendingBytes = 0
             }
-            func flush() throws {
-                guard !paragraph.isEmpty else { return }
+            func flush(_ paragraph: String) throws {
                 if segmenter is NeuralSentenceSplitter {
                     pending.append(paragraph)
                     pendingBytes += paragraph.utf8.count
@@ -81,18 +80,12 @@ struct TokenizeCommand: ParsableCommand {
                     }
                     for sentence in stream.finish() { try output.write(sentence, in: paragraph) }
                 }
-                paragraph = ""
             }
+            var paragraphs = ParagraphBuffer()
             while let line = try reader.next() {
-                let text = line.text
-                if text.unicodeScalars.allSatisfy({ ScalarClass.of($0.value) == .space }) {
-                    try flush()
-                } else {
-                    if !paragraph.isEmpty { paragraph += "\n" }
-                    paragraph += text
-                }
+                for paragraph in paragraphs.add(line.text) { try flush(paragraph) }
             }
-            try flush()
+            if let last = paragraphs.finish() { try flush(last) }
             try writePending()
         } else {
             while let line = try reader.next() {

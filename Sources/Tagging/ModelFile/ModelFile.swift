@@ -88,13 +88,20 @@ public struct ModelFile: Equatable, Sendable {
         return table
     }
 
-    /// Decodes the configuration as `T`.
+    /// Decodes the configuration as `T`. The hyper-parameters of a model configuration are
+    /// also checked against the stored parameters, so that a header stating absurd sizes is
+    /// rejected before a network of those sizes is built.
     public func decodeConfiguration<T: Decodable>(_: T.Type) throws -> T {
+        let value: T
         do {
-            return try JSONDecoder().decode(T.self, from: configuration)
+            value = try JSONDecoder().decode(T.self, from: configuration)
         } catch {
             throw ModelFileError.malformedHeader(reason: "configuration does not decode: \(error)")
         }
+        if let checked = value as? any SizeCheckedConfiguration {
+            try checked.checkSizes(against: self)
+        }
+        return value
     }
 
     // MARK: Serialisation
@@ -130,15 +137,9 @@ public struct ModelFile: Equatable, Sendable {
     /// Parses and validates the bytes of a model file; `source` names it in errors.
     public init(bytes: [UInt8], source: String) throws {
         var reader = ByteReader(bytes: bytes, source: source)
-        guard bytes.count >= ModelFile.magic.count, Array(bytes.prefix(8)) == ModelFile.magic else {
-            throw ModelFileError.notAModelFile(path: source)
-        }
+        try ModelFile.checkPrefix(bytes, source: source)
         reader.offset = 8
-        let version = try reader.read(UInt32.self, what: "format version")
-        guard version == ModelFile.formatVersion else {
-            throw ModelFileError.unsupportedVersion(
-                path: source, found: Int(version), supported: Int(ModelFile.formatVersion))
-        }
+        _ = try reader.read(UInt32.self, what: "format version")
         // Verify the checksum before trusting any length inside the file.
         guard bytes.count >= 8 + 4 + 8 else {
             throw ModelFileError.truncated(path: source, needed: 20, available: bytes.count)
@@ -220,27 +221,81 @@ public struct ModelFile: Equatable, Sendable {
 
     // MARK: Files
 
-    /// Reads and validates a model file.
+    /// Reads and validates a model file. The magic bytes and the version are checked
+    /// after the first twelve bytes, so a foreign file of any size (or an endless device
+    /// such as `/dev/zero`) is rejected without reading it whole.
     public static func read(from path: String) throws -> ModelFile {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else {
             throw ModelFileError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
         }
-        defer { try? handle.close() }
-        let data: Data
-        do {
-            data = try handle.readToEnd() ?? Data()
-        } catch {
-            throw ModelFileError.cannotOpen(path: path, reason: "\(error.localizedDescription)")
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        try readChunk(fd, path: path, upTo: magic.count + 4, into: &bytes)
+        try checkPrefix(bytes, source: path)
+        var status = stat()
+        if fstat(fd, &status) == 0, status.st_mode & S_IFMT == S_IFREG {
+            bytes.reserveCapacity(Int(status.st_size))
         }
-        return try ModelFile(bytes: Array(data), source: path)
+        while try readChunk(fd, path: path, upTo: 1 << 20, into: &bytes) > 0 {}
+        return try ModelFile(bytes: bytes, source: path)
+    }
+
+    /// Appends up to `count` bytes read from `fd` to `bytes`; returns how many (0 at the end).
+    @discardableResult
+    private static func readChunk(
+        _ fd: Int32, path: String, upTo count: Int, into bytes: inout [UInt8]
+    )
+        throws -> Int
+    {
+        var chunk = [UInt8](repeating: 0, count: count)
+        var total = 0
+        while total < count {
+            let n = chunk.withUnsafeMutableBytes {
+                Glibc.read(fd, $0.baseAddress! + total, count - total)
+            }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ModelFileError.cannotOpen(
+                    path: path, reason: String(cString: strerror(errno)))
+            }
+            if n == 0 { break }
+            total += n
+        }
+        bytes += chunk[..<total]
+        return total
+    }
+
+    /// Checks the magic bytes and, once present, the format version at the start of `bytes`.
+    private static func checkPrefix(_ bytes: [UInt8], source: String) throws {
+        guard bytes.count >= magic.count, Array(bytes.prefix(magic.count)) == magic else {
+            throw ModelFileError.notAModelFile(path: source)
+        }
+        guard bytes.count >= magic.count + 4 else { return }
+        var version: UInt32 = 0
+        for i in 0..<4 { version |= UInt32(bytes[magic.count + i]) << (8 * UInt32(i)) }
+        guard version == formatVersion else {
+            throw ModelFileError.unsupportedVersion(
+                path: source, found: Int(version), supported: Int(formatVersion))
+        }
     }
 
     /// Writes the model atomically: a temporary file beside `path` is written, flushed
-    /// to disk and renamed over `path`, so an interrupted save leaves the old file.
+    /// to disk and renamed over `path`, so an interrupted save leaves the old file. A
+    /// failed write (a full disk, say) removes the temporary file and throws
+    /// `ModelFileError.writeFailed`; a process killed mid-save leaves `path.tmp-PID`.
     public func write(to path: String) throws {
         let bytes = try serialized()
         let temporary = path + ".tmp-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        // Created exclusively and never through a symbolic link, so a link planted at the
+        // (predictable) temporary path cannot redirect the write; a stale file left by a
+        // killed process with the same id is removed first.
+        let flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC
+        var fd = open(temporary, flags, 0o644)
+        if fd < 0, errno == EEXIST {
+            unlink(temporary)
+            fd = open(temporary, flags, 0o644)
+        }
         guard fd >= 0 else {
             throw ModelFileError.writeFailed(path: path, reason: String(cString: strerror(errno)))
         }
@@ -265,6 +320,13 @@ public struct ModelFile: Equatable, Sendable {
         if let failure {
             unlink(temporary)
             throw ModelFileError.writeFailed(path: path, reason: failure)
+        }
+        // Make the rename itself durable.
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        let directoryFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if directoryFD >= 0 {
+            fsync(directoryFD)
+            close(directoryFD)
         }
     }
 }
@@ -293,6 +355,8 @@ public enum ModelFileError: LocalizedError, Equatable {
     case missingVocabulary(name: String)
     /// A parameter's shape disagrees with the hyper-parameters.
     case shapeMismatch(name: String, expected: String, found: String)
+    /// The hyper-parameters are out of range or need more parameters than the file holds.
+    case implausibleConfiguration(reason: String)
     /// The model could not be written.
     case writeFailed(path: String, reason: String)
 
@@ -324,6 +388,9 @@ public enum ModelFileError: LocalizedError, Equatable {
             return "the model has no vocabulary \(name)"
         case .shapeMismatch(let name, let expected, let found):
             return "shape mismatch for \(name): expected \(expected), found \(found)"
+        case .implausibleConfiguration(let reason):
+            return
+                "the model's hyper-parameters disagree with its parameters: \(reason); the file is corrupt or was not written by this toolkit"
         case .writeFailed(let path, let reason):
             return
                 "\(path): the model could not be saved (\(reason)); the previous file, if any, is unchanged"

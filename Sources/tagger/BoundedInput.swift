@@ -1,0 +1,170 @@
+import Foundation
+import Tagging
+import Text
+
+/// Bounds that keep the memory of `tag`, `classify` and `tokenize --split-sentences` flat
+/// however large or oddly shaped the input is.
+enum InputLimits {
+    /// A sentence longer than this many words is tagged (or classified) as consecutive
+    /// windows of this many words, each read by the network on its own.
+    static let windowWords = SentenceSplitter.maximumSentenceLength
+    /// Words the network reads in one call; sentences and windows are grouped up to this.
+    static let wordsPerCall = 4096
+    /// Tokens allowed on one line of text input (one sentence a line), or in one sentence of
+    /// token input; more is an error, since every token is held until its line is written.
+    static let tokensPerLine = 100_000
+    /// Running text (`--split-sentences`) is split into sentences in pieces of about this
+    /// many bytes: a paragraph is cut at a line break, a longer line at white space.
+    static let paragraphBytes = 1 << 18
+}
+
+/// A line or sentence with more tokens than `InputLimits.tokensPerLine`.
+struct TooManyTokens: LocalizedError {
+    /// Where the input comes from, such as `<stdin>`.
+    var source: String
+    /// The 1-based line, and the byte offset of its start.
+    var line: Int, byteOffset: Int
+
+    var errorDescription: String? {
+        "\(source):\(line): more than \(InputLimits.tokensPerLine) tokens in one sentence (the line starts at byte offset \(byteOffset)); put one sentence a line, or use --split-sentences for running text"
+    }
+}
+
+extension Tokenizer {
+    /// The tokens of one input line, or `TooManyTokens` as soon as there are too many.
+    func boundedTokens(of line: Line, text: String, source: String) throws -> [Token] {
+        var tokens: [Token] = []
+        try forEachToken(in: text) { token in
+            guard tokens.count < InputLimits.tokensPerLine else {
+                throw TooManyTokens(source: source, line: line.number, byteOffset: line.byteOffset)
+            }
+            tokens.append(token)
+        }
+        return tokens
+    }
+}
+
+/// Consecutive windows of at most `InputLimits.windowWords` words of each sentence, grouped
+/// into calls of at most `InputLimits.wordsPerCall` words.
+struct Windows {
+    /// Each window: the sentence it comes from and its words.
+    var windows: [(sentence: Int, words: ArraySlice<String>)] = []
+    /// Ranges of `windows`, one per call.
+    var calls: [Range<Int>] = []
+
+    init(_ sentences: [[String]]) {
+        var start = 0
+        var words = 0
+        for (s, sentence) in sentences.enumerated() {
+            var from = 0
+            repeat {
+                let to = min(sentence.count, from + InputLimits.windowWords)
+                if words + (to - from) > InputLimits.wordsPerCall, start < windows.count {
+                    calls.append(start..<windows.count)
+                    start = windows.count
+                    words = 0
+                }
+                windows.append((s, sentence[from..<to]))
+                words += to - from
+                from = to
+            } while from < sentence.count
+        }
+        if start < windows.count { calls.append(start..<windows.count) }
+    }
+}
+
+extension TaggerModel {
+    /// The tags of sentences of any length, with bounded memory: each window of a long
+    /// sentence is tagged as a sentence of its own (so context stops at window edges);
+    /// `threads` as in `tag(_:batchSize:threads:)`.
+    func tagBounded(_ sentences: [[String]], threads: Int) -> [[TokenPrediction]] {
+        let windows = Windows(sentences)
+        var results = [[TokenPrediction]](repeating: [], count: sentences.count)
+        for call in windows.calls {
+            let part = windows.windows[call]
+            let tagged = tag(part.map { Array($0.words) }, threads: threads)
+            for (window, predictions) in zip(part, tagged) {
+                results[window.sentence] += predictions
+            }
+        }
+        return results
+    }
+}
+
+extension SentimentModel {
+    /// The label probabilities of texts of any length, with bounded memory: a text longer
+    /// than one window gets the mean of its windows' probabilities, weighted by their words.
+    func probabilitiesBounded(_ sentences: [[String]]) -> [[Float]] {
+        let windows = Windows(sentences)
+        var sums = [[Float]](repeating: [], count: sentences.count)
+        for call in windows.calls {
+            let part = windows.windows[call]
+            let probabilities = self.probabilities(part.map { Array($0.words) })
+            for (window, p) in zip(part, probabilities) {
+                let weight = Float(max(1, window.words.count))
+                if sums[window.sentence].isEmpty {
+                    sums[window.sentence] = p.map { $0 * weight }
+                } else {
+                    for k in p.indices { sums[window.sentence][k] += p[k] * weight }
+                }
+            }
+        }
+        return zip(sums, sentences).map { sum, words in
+            let total = Float(max(1, words.count))
+            return sum.map { $0 / total }
+        }
+    }
+}
+
+/// Gathers running text into pieces for the sentence splitter: a paragraph ends at a blank
+/// line, and is cut at a line break once it holds `InputLimits.paragraphBytes`; a single
+/// line longer than that is cut at white space (a token is never cut).
+struct ParagraphBuffer {
+    private var text = ""
+
+    /// Adds one input line; returns the pieces that are complete.
+    mutating func add(_ line: String) -> [String] {
+        if line.unicodeScalars.allSatisfy({ ScalarClass.of($0.value) == .space }) {
+            return finish().map { [$0] } ?? []
+        }
+        var ready: [String] = []
+        if !text.isEmpty, text.utf8.count + 1 + line.utf8.count > InputLimits.paragraphBytes {
+            ready.append(text)
+            text = ""
+        }
+        var rest = Substring(line)
+        while rest.utf8.count > InputLimits.paragraphBytes, let cut = Self.cut(rest) {
+            ready.append(String(rest[..<cut]))
+            rest = rest[cut...]
+        }
+        if !text.isEmpty { text += "\n" }
+        text += rest
+        return ready
+    }
+
+    /// The last piece, if any text is left.
+    mutating func finish() -> String? {
+        defer { text = "" }
+        return text.isEmpty ? nil : text
+    }
+
+    /// Where to cut `line`: after the last white space within the limit, else after the
+    /// first white space beyond it; `nil` when the line has no white space to cut at.
+    static func cut(_ line: Substring) -> String.Index? {
+        let scalars = line.unicodeScalars
+        var lastWithin: String.Index?
+        var bytes = 0
+        var index = scalars.startIndex
+        while index < scalars.endIndex {
+            let scalar = scalars[index]
+            bytes += UTF8.width(scalar)
+            let next = scalars.index(after: index)
+            if ScalarClass.of(scalar.value) == .space {
+                if bytes > InputLimits.paragraphBytes { return lastWithin ?? next }
+                lastWithin = next
+            }
+            index = next
+        }
+        return lastWithin
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+import Tagging
+import Text
+import XCTest
+
+/// One model value shared by eight threads that tag at the same moment gives, on every
+/// thread, exactly what one thread gives: models are immutable and tagging keeps its
+/// scratch memory per call.
+final class ConcurrentTaggingTests: XCTestCase {
+    static let threadCount = 8
+
+    /// The shipped model named `name` (in `models/` at the package root), or `nil`.
+    static func shippedModel(_ name: String) -> String? {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        let path = root.appendingPathComponent("models/" + name).path
+        return FileManager.default.fileExists(atPath: path) ? path : nil
+    }
+
+    /// A tagger: the shipped POS model when present, else a tiny one trained here.
+    static let tagger: TaggerModel = {
+        if let path = shippedModel("pos-en.model"), let model = try? TaggerModel.load(path: path) {
+            return model
+        }
+        var options = TrainingOptions()
+        options.epochs = 3
+        options.threads = 1
+        var network = NetworkConfiguration()
+        network.hidden = 16
+        network.embedder.wordDimension = 16
+        network.embedder.characterDimension = 8
+        network.embedder.characterHidden = 8
+        let sentences = [
+            TrainingSentence(
+                words: ["The", "cat", "sat", "."], tags: ["DET", "NOUN", "VERB", "PUNCT"]),
+            TrainingSentence(words: ["Dogs", "bark"], tags: ["NOUN", "VERB"]),
+        ]
+        return try! Trainer(options: options).trainTagger(
+            task: .pos, network: network, train: sentences, dev: sentences
+        ).model
+    }()
+
+    /// Sentences of many lengths (1 to 60 tokens), with unknown words and odd characters.
+    static let sentences: [[String]] = {
+        let vocabulary = [
+            "The", "cat", "sat", "on", "the", "mat", ".", "Alice", "moved", "to", "Paris", "in",
+            "2019", ",", "but", "she", "did", "n't", "like", "it", "!", "naïve", "Zürich", "😀",
+            "e\u{301}", "qwzxv", "U.S.", "$", "3.14", "—", "well-known", "they", "'re", "?",
+        ]
+        var state: UInt64 = 12345
+        func next() -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int(state >> 33)
+        }
+        return (0..<96).map { _ in
+            (0..<(1 + next() % 60)).map { _ in vocabulary[next() % vocabulary.count] }
+        }
+    }()
+
+    /// Runs `body(thread)` on `threadCount` threads released together; returns the results
+    /// in thread order.
+    static func onThreads<T>(_ body: @escaping @Sendable (Int) -> T) -> [T] {
+        let results = ThreadResults<T>()
+        let start = DispatchSemaphore(value: 0)
+        let done = DispatchGroup()
+        for index in 0..<threadCount {
+            done.enter()
+            let thread = Thread {
+                start.wait()
+                let value = body(index)
+                results.lock.lock()
+                results.values[index] = value
+                results.lock.unlock()
+                done.leave()
+            }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+        for _ in 0..<threadCount { start.signal() }
+        done.wait()
+        return (0..<threadCount).map { results.values[$0]! }
+    }
+
+    func testEightThreadsTagLikeOne() {
+        let model = Self.tagger
+        let sentences = Self.sentences
+        let expected = model.tag(sentences)
+        // Each thread tags the whole set, starting at a different sentence and with a
+        // different batch size, so that batches differ between threads.
+        let results = Self.onThreads { thread -> [[TokenPrediction]] in
+            let shift = thread * 11 % sentences.count
+            let rotated = Array(sentences[shift...] + sentences[..<shift])
+            let tagged = model.tag(rotated, batchSize: 32)
+            return Array(
+                tagged[(sentences.count - shift)...] + tagged[..<(sentences.count - shift)])
+        }
+        for (thread, result) in results.enumerated() {
+            XCTAssertEqual(
+                result.map { $0.map(\.tag) }, expected.map { $0.map(\.tag) }, "thread \(thread)")
+            for (s, (a, b)) in zip(result, expected).enumerated() {
+                for (x, y) in zip(a, b) where abs(x.probability - y.probability) > 1e-5 {
+                    XCTFail("thread \(thread), sentence \(s): \(x.probability) vs \(y.probability)")
+                }
+            }
+        }
+    }
+
+    func testEightThreadsTagTextLikeOne() {
+        let model = Self.tagger
+        let texts = [
+            "I don't think Alice moved to Paris.", "The cat sat on the mat. It was happy!",
+            "عربي text with מילים in it", "👩‍👩‍👧 family emoji and e\u{301}\u{302} marks",
+        ]
+        let expected = texts.map { model.tag(text: $0) }
+        let results = Self.onThreads { thread in
+            (0..<5).flatMap { _ in texts.map { model.tag(text: $0) } }
+        }
+        for (thread, result) in results.enumerated() {
+            for (k, tagged) in result.enumerated() {
+                let want = expected[k % texts.count]
+                XCTAssertEqual(
+                    tagged.map { $0.tokens.map(\.tag) }, want.map { $0.tokens.map(\.tag) },
+                    "thread \(thread)")
+                XCTAssertEqual(
+                    tagged.map { $0.tokens.map(\.range) }, want.map { $0.tokens.map(\.range) })
+            }
+        }
+    }
+
+    func testEightThreadsClassifyLikeOne() throws {
+        guard let path = Self.shippedModel("sentiment-en.model") else {
+            throw XCTSkip("models/sentiment-en.model is not present")
+        }
+        let model = try SentimentModel.load(path: path)
+        let texts = Self.sentences.map { $0.joined(separator: " ") }
+        let expected = model.classify(texts)
+        let results = Self.onThreads { _ in model.classify(texts) }
+        for (thread, result) in results.enumerated() {
+            XCTAssertEqual(result.map(\.label), expected.map(\.label), "thread \(thread)")
+            for (x, y) in zip(result, expected) {
+                XCTAssertEqual(x.probability, y.probability, accuracy: 1e-5, "thread \(thread)")
+            }
+        }
+    }
+}
+
+/// Values collected from several threads under a lock.
+final class ThreadResults<T>: @unchecked Sendable {
+    /// Guards `values`.
+    let lock = NSLock()
+    /// The value of each thread, by index.
+    var values: [Int: T] = [:]
+}
