@@ -40,14 +40,14 @@ struct BPTTSteps: ExpressibleByArgument, Equatable {
 /// The options of `tagger train --task charlm` that no other task has. The shared ones
 /// it also reads: `--cell`, `--layers`, `--hidden` (default 256), `--char-dim` (the
 /// embedding, default 64), `--batch-size` (parallel streams, default 32), `--clip`,
-/// `--patience` (default 3), `--quiet`, `--epochs` (default 10), `--seed`,
-/// `--learning-rate` (default 0.003).
+/// `--patience` (default 3), `--dropout` (default 0.2), `--threads` (1 or 2), `--quiet`, `--epochs` (default 10), `--seed`,
+/// `--learning-rate` (default 0.005).
 struct CharLMTrainingOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
             "Truncated BPTT: K1 steps per chunk (one update each, state carried to the next), backpropagating through the last K2 ≤ K1.",
             valueName: "K1[:K2]"))
-    var bptt = BPTTSteps(chunk: 64, backpropagated: 64)
+    var bptt = BPTTSteps(chunk: 32, backpropagated: 32)
 
     @Option(help: "Characters seen fewer times in the training text become <unk>.")
     var minCharCount = 2
@@ -72,11 +72,13 @@ struct CharLMTrainingOptions: ParsableArguments {
         options.streams = ModelTrainingOptions.given(
             "--batch-size", shared.batchSize, default: 32)
         options.clip = shared.clip
+        options.threads = shared.threads
+        options.dropout = ModelTrainingOptions.given("--dropout", shared.dropout, default: 0.2)
         options.patience = ModelTrainingOptions.given("--patience", shared.patience, default: 3)
         options.epochs = ModelTrainingOptions.given("--epochs", general.epochs, default: 10)
         options.seed = general.seed
         options.learningRate = ModelTrainingOptions.given(
-            "--learning-rate", Double(general.learningRate), default: 0.003)
+            "--learning-rate", Double(general.learningRate), default: 0.005)
         options.chunkSteps = bptt.chunk
         options.backpropagationSteps = bptt.backpropagated
         options.minimumCharacterCount = minCharCount

@@ -57,6 +57,30 @@ public enum LanguageModelError: LocalizedError, Equatable {
     }
 }
 
+/// What a character language model's file stores as its configuration.
+struct StoredLanguageModelConfiguration: Codable, SizeCheckedConfiguration {
+    /// The network's hyper-parameters.
+    var network: CharacterLanguageModelConfiguration
+    /// The training count of every symbol, in id order.
+    var characterCounts: [Int]
+
+    /// Checks each size, then that the file stores at least the parameter values a network
+    /// of these sizes needs (each cell counted with one gate), before one is built.
+    func checkSizes(against file: ModelFile) throws {
+        try file.requireSize("network.layers", network.layers, in: 1...1024)
+        try file.requireSize("network.hidden", network.hidden, in: 1...(1 << 20))
+        try file.requireSize(
+            "network.embeddingDimension", network.embeddingDimension, in: 1...(1 << 20))
+        let (hidden, symbols) = (network.hidden, file.vocabularySize("characters"))
+        var least = ParameterCount()
+        least.add(symbols, network.embeddingDimension)
+        least.add(network.embeddingDimension + hidden, hidden)
+        least.add(network.layers - 1, 2, hidden, hidden)
+        least.add(hidden, symbols)
+        try file.requireStored(atLeast: least)
+    }
+}
+
 /// The `Float` network inside a model, whatever its cell.
 protocol CharacterNetworkRunner {
     /// See `CharacterLanguageNetwork.forward`; without the cache.
@@ -115,11 +139,6 @@ public struct CharacterLanguageModel: @unchecked Sendable {
 
     // MARK: Files
 
-    private struct StoredConfiguration: Codable {
-        var network: CharacterLanguageModelConfiguration
-        var characterCounts: [Int]
-    }
-
     /// Reads and validates a model file.
     public static func load(path: String) throws -> CharacterLanguageModel {
         try CharacterLanguageModel(file: ModelFile.read(from: path), path: path)
@@ -131,7 +150,7 @@ public struct CharacterLanguageModel: @unchecked Sendable {
             throw ModelError.wrongKind(
                 path: path, architecture: file.architecture, expected: Self.architecture)
         }
-        let stored = try file.decodeConfiguration(StoredConfiguration.self)
+        let stored = try file.decodeConfiguration(StoredLanguageModelConfiguration.self)
         let configuration = stored.network
         let vocabulary: CharacterVocabulary
         do {
@@ -140,20 +159,6 @@ public struct CharacterLanguageModel: @unchecked Sendable {
         } catch let error as CharacterVocabularyError {
             throw ModelError.invalidVocabulary(
                 path: path, name: "characters", reason: error.localizedDescription)
-        }
-        // Check the sizes against the stored matrices before allocating a network of them.
-        let (hidden, layers) = (configuration.hidden, configuration.layers)
-        guard hidden >= 1, layers >= 1, configuration.embeddingDimension >= 1 else {
-            throw ModelFileError.malformedHeader(reason: "non-positive sizes in \(configuration)")
-        }
-        _ = try file.matrix(named: "output.W", rows: hidden, columns: vocabulary.count)
-        _ = try file.matrix(
-            named: "embedding.E", rows: vocabulary.count,
-            columns: configuration.embeddingDimension)
-        for l in 0..<layers {
-            guard file.parameters.contains(where: { $0.name == "layers.\(l).Wh" }) else {
-                throw ModelFileError.missingParameter(name: "layers.\(l).Wh")
-            }
         }
         switch configuration.cell {
         case .lstm:
@@ -193,7 +198,8 @@ public struct CharacterLanguageModel: @unchecked Sendable {
         ModelFile(
             architecture: Self.architecture,
             configuration: try ModelPersistence.encoder.encode(
-                StoredConfiguration(network: configuration, characterCounts: vocabulary.counts)),
+                StoredLanguageModelConfiguration(
+                    network: configuration, characterCounts: vocabulary.counts)),
             vocabularies: ["characters": vocabulary.symbols],
             parameters: network.namedMatrices)
     }

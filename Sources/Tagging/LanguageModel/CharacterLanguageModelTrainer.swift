@@ -15,27 +15,37 @@ public struct CharacterLanguageModelTrainingOptions: Equatable, Sendable {
     public var streams = 32
     /// K1: the steps per chunk; every chunk makes one update, and the state after it is
     /// carried into the next.
-    public var chunkSteps = 64
+    public var chunkSteps = 32
     /// K2: backpropagation runs through the last this many steps of each chunk (`nil`:
     /// all K1). At most K1.
     public var backpropagationSteps: Int?
+    /// Dropout on the embedding and on every layer's output (not on the state carried
+    /// from step to step) while training.
+    public var dropout = 0.2
     /// Passes over the training text.
     public var epochs = 10
     /// Adam's step size.
-    public var learningRate = 0.003
-    /// After an epoch that does not improve the dev score, the learning rate is multiplied
-    /// by this (`1`: never lowered).
+    public var learningRate = 0.005
+    /// Once an epoch improves the dev bits per character by less than
+    /// `annealingThreshold` (relative), the learning rate is multiplied by this after that
+    /// epoch and every later one (`1`: never lowered).
     public var learningRateDecay = 0.5
+    /// The relative dev improvement below which the learning rate starts to decay.
+    public var annealingThreshold = 0.01
     /// The global gradient norm is clipped to this; `0` disables clipping.
     public var clip = 5.0
     /// Stop after this many epochs without a better dev score.
     public var patience = 3
     /// Seed of the initial weights and of the per-epoch offset of the streams.
     public var seed: UInt64 = 1
+    /// 2 splits the streams into two halves computed at once on two threads (their
+    /// gradients combined before each update); 1 runs on the calling thread alone.
+    public var threads = 2
     /// Streams the dev text is scored in (`1` scores it exactly, as `tagger eval` does).
     public var evaluationStreams = 1
 
-    /// The default options: 1 × LSTM 256, 32 streams, K1 = K2 = 64, Adam 0.003, clip 5.
+    /// The default options: 1 × LSTM 256, 32 streams on two threads, K1 = K2 = 32, Adam
+    /// 0.005, clip 5.
     public init() {}
 
     /// K2, resolved.
@@ -59,6 +69,7 @@ public struct CharacterLanguageModelTrainingOptions: Equatable, Sendable {
         try check(
             truncation >= 1 && truncation <= chunkSteps, "bptt K2",
             "must be in 1...K1 (\(chunkSteps)), got \(truncation)")
+        try check(dropout >= 0 && dropout < 1, "dropout", "must be in [0, 1), got \(dropout)")
         try check(epochs >= 1, "epochs", "must be at least 1, got \(epochs)")
         try check(
             learningRate > 0 && learningRate.isFinite, "learning rate",
@@ -66,8 +77,12 @@ public struct CharacterLanguageModelTrainingOptions: Equatable, Sendable {
         try check(
             learningRateDecay > 0 && learningRateDecay <= 1, "learning-rate decay",
             "must be in (0, 1], got \(learningRateDecay)")
+        try check(
+            annealingThreshold >= 0 && annealingThreshold < 1, "annealing threshold",
+            "must be in [0, 1), got \(annealingThreshold)")
         try check(clip >= 0 && clip.isFinite, "clip", "must be 0 (off) or positive, got \(clip)")
         try check(patience >= 1, "patience", "must be at least 1, got \(patience)")
+        try check(threads == 1 || threads == 2, "threads", "must be 1 or 2, got \(threads)")
         try check(
             evaluationStreams >= 1, "evaluation streams",
             "must be at least 1, got \(evaluationStreams)")
@@ -147,9 +162,10 @@ public struct CharacterLanguageModelTrainingOutcome {
 /// the previous chunk ended in, and backpropagates through the last K2 of them; the
 /// gradient is clipped by global norm and Adam takes a step. At each epoch the pieces start
 /// at a new seeded offset (below K1), so chunk boundaries fall elsewhere. After each epoch
-/// the dev text is scored; the best model is kept (and written to `outputPath`), the
-/// learning rate is lowered after an epoch without improvement, and training stops after
-/// `patience` such epochs in a row.
+/// the dev text is scored; the best model is kept (and written to `outputPath`); once an
+/// epoch improves it by less than `annealingThreshold`, the learning rate is multiplied by
+/// `learningRateDecay` after every epoch; training stops after `patience` epochs in a row
+/// without a better dev score.
 public struct CharacterLanguageModelTrainer {
     /// The options.
     public var options: CharacterLanguageModelTrainingOptions
@@ -195,7 +211,6 @@ public struct CharacterLanguageModelTrainer {
             symbolCount: vocabulary.count, embeddingDimension: configuration.embeddingDimension,
             hiddenSize: configuration.hidden, layerCount: configuration.layers, random: &random)
         var adam = Adam<Float>(learningRate: Float(options.learningRate))
-        let loss = SoftmaxCrossEntropy<Float>()
         let n = ids.count
         let streams = min(options.streams, n)
         let (k1, k2) = (options.chunkSteps, options.truncation)
@@ -207,36 +222,52 @@ public struct CharacterLanguageModelTrainer {
         var best: (network: CharacterLanguageNetwork<Cell>, epoch: Int, dev: LanguageModelScore?)?
         var epochsRun = 0
         var sinceImprovement = 0
-        var inputs: [Int] = []
-        var targets: [Int] = []
+        var annealing = false
+        let halves =
+            options.threads == 2 && streams >= 2
+            ? [0..<(streams / 2), (streams / 2)..<streams] : [0..<streams]
         for epoch in 1...options.epochs {
             let started = Stopwatch.now()
             let maximumShift = min(k1 - 1, n - streams)
             let shift = epoch == 1 || maximumShift == 0 ? 0 : random.index(below: maximumShift + 1)
             let length = (n - shift) / streams
             let perEpoch = length * streams
-            var states: [RecurrentState<Float>]?
+            // Each half of the streams keeps its own state and runs on its own thread.
+            var states: [[RecurrentState<Float>]?] = halves.map { _ in nil }
             var (nats, counted, chunk) = (0.0, 0, 0)
             for first in stride(from: 0, to: length, by: k1) {
                 let steps = min(k1, length - first)
-                inputs.removeAll(keepingCapacity: true)
-                targets.removeAll(keepingCapacity: true)
-                for t in first..<(first + steps) {
-                    for s in 0..<streams {
-                        let position = shift + s * length + t
-                        inputs.append(t == 0 ? CharacterVocabulary.startID : ids[position - 1])
-                        targets.append(ids[position])
-                    }
-                }
+                let window = ChunkWindow(
+                    ids: ids, shift: shift, length: length, first: first, steps: steps)
                 chunk += 1
-                let r = network.forward(ids: inputs, streams: streams, states: states)
-                let out = loss(logits: r.logits, targets: targets)
+                var (a, b): (HalfResult<Cell>?, HalfResult<Cell>?) = (nil, nil)
+                let seeds = (random.next(), random.next())
+                func half(_ h: Int, seed: UInt64) -> HalfResult<Cell> {
+                    window.run(
+                        network, streams: halves[h], from: states[h], k2: k2,
+                        dropout: options.dropout, seed: seed)
+                }
+                if halves.count == 2 {
+                    TwoThreads.run({ a = half(0, seed: seeds.0) }, { b = half(1, seed: seeds.1) })
+                } else {
+                    a = half(0, seed: seeds.0)
+                }
+                var out = a!
+                states[0] = out.states
+                if let b {
+                    // Both halves' losses are means: weigh them by their characters.
+                    let total = Float(out.count + b.count)
+                    out.gradient.scaleParameters(by: Float(out.count) / total)
+                    out.gradient.addParameters(of: b.gradient, scaledBy: Float(b.count) / total)
+                    out.loss = (out.loss * Float(out.count) + b.loss * Float(b.count)) / total
+                    out.count += b.count
+                    states[1] = b.states
+                }
                 guard out.loss.isFinite else {
                     throw TrainingError.nonFiniteLoss(
                         value: Double(out.loss), epoch: epoch, batch: chunk)
                 }
-                var gradient = network.backward(
-                    out.gradient, cache: r.cache, truncatedTo: k2 < steps ? k2 : nil)
+                var gradient = out.gradient
                 if options.clip > 0 {
                     GradientClipping.clipByGlobalNorm(&gradient, maxNorm: Float(options.clip))
                 }
@@ -246,7 +277,6 @@ public struct CharacterLanguageModelTrainer {
                     throw error.at(epoch: epoch, batch: chunk)
                 }
                 adam.update(&network, along: gradient)
-                states = r.states
                 nats += Double(out.loss) * Double(out.count)
                 counted += out.count
                 if let onEvent {
@@ -278,6 +308,8 @@ public struct CharacterLanguageModelTrainer {
             let improved: Bool
             if let score, let previous = best?.dev {
                 improved = score.bitsPerCharacter < previous.bitsPerCharacter
+                let gain = 1 - score.bitsPerCharacter / previous.bitsPerCharacter
+                if gain < options.annealingThreshold { annealing = true }
             } else {
                 improved = true
             }
@@ -296,19 +328,60 @@ public struct CharacterLanguageModelTrainer {
                         learningRate: Double(adam.learningRate),
                         seconds: Stopwatch.now() - started,
                         charactersPerSecond: Double(counted) / max(trainingSeconds, 1e-9))))
-            if !improved {
-                if sinceImprovement >= options.patience {
-                    if epoch < options.epochs { onEvent?(.stoppedEarly(epoch: epoch)) }
-                    break
-                }
-                adam.learningRate *= Float(options.learningRateDecay)
+            if sinceImprovement >= options.patience {
+                if epoch < options.epochs { onEvent?(.stoppedEarly(epoch: epoch)) }
+                break
             }
+            if annealing { adam.learningRate *= Float(options.learningRateDecay) }
         }
         let kept = best!
         return CharacterLanguageModelTrainingOutcome(
             model: model(kept.network), bestEpoch: kept.epoch, bestDev: kept.dev,
             epochsRun: epochsRun, interrupted: false)
     }
+}
+
+/// The K1 steps of one chunk of the training streams.
+private struct ChunkWindow {
+    let ids: [Int]
+    let shift: Int
+    /// Characters per stream.
+    let length: Int
+    let first: Int
+    let steps: Int
+
+    /// Forward and backward over `streams` (a range of the stream indices) from `states`.
+    func run<Cell: RecurrentCell>(
+        _ network: CharacterLanguageNetwork<Cell>, streams: Range<Int>,
+        from states: [RecurrentState<Float>]?, k2: Int, dropout: Double, seed: UInt64
+    ) -> HalfResult<Cell> where Cell.Scalar == Float {
+        var inputs: [Int] = []
+        var targets: [Int] = []
+        inputs.reserveCapacity(steps * streams.count)
+        targets.reserveCapacity(steps * streams.count)
+        for t in first..<(first + steps) {
+            for s in streams {
+                let position = shift + s * length + t
+                inputs.append(t == 0 ? CharacterVocabulary.startID : ids[position - 1])
+                targets.append(ids[position])
+            }
+        }
+        var random = SeededRandom(seed: seed)
+        let r = network.forward(
+            ids: inputs, streams: streams.count, states: states, dropout: dropout, random: &random)
+        let out = SoftmaxCrossEntropy<Float>()(logits: r.logits, targets: targets)
+        let gradient = network.backward(
+            out.gradient, cache: r.cache, truncatedTo: k2 < steps ? k2 : nil)
+        return HalfResult(loss: out.loss, count: out.count, gradient: gradient, states: r.states)
+    }
+}
+
+/// The loss (mean over `count` characters), gradient and final states of one part of a chunk.
+private struct HalfResult<Cell: RecurrentCell> where Cell.Scalar == Float {
+    var loss: Float
+    var count: Int
+    var gradient: CharacterLanguageNetwork<Cell>
+    var states: [RecurrentState<Float>]
 }
 
 /// Reading the text a character language model trains on or is scored on.

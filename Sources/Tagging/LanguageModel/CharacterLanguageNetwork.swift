@@ -68,6 +68,8 @@ public struct CharacterLanguageNetwork<Cell: RecurrentCell>: Parameterized {
         let embedding: Embedding<Scalar>.Cache
         let layers: [RecurrentCache<Scalar>]
         let output: Linear<Scalar>.Cache
+        /// Dropout on the embedding, then on each layer's output.
+        let dropout: [Dropout<Scalar>.Cache]
     }
 
     /// The logits `[ids.count, symbols]` of time-major `ids` over `streams` streams, run
@@ -77,6 +79,19 @@ public struct CharacterLanguageNetwork<Cell: RecurrentCell>: Parameterized {
     /// the output bias); by default every step is valid.
     public func forward(
         ids: [Int], streams: Int, states: [RecurrentState<Scalar>]? = nil, lengths: [Int]? = nil
+    ) -> (logits: Matrix<Scalar>, states: [RecurrentState<Scalar>], cache: Cache) {
+        var unused = SeededRandom(seed: 0)
+        return forward(
+            ids: ids, streams: streams, states: states, lengths: lengths, dropout: 0,
+            random: &unused)
+    }
+
+    /// `forward(ids:streams:states:lengths:)` in training: each element of the embedding
+    /// and of every layer's output (the connections between steps excepted) is dropped with
+    /// probability `dropout`, the masks drawn from `random`.
+    public func forward(
+        ids: [Int], streams: Int, states: [RecurrentState<Scalar>]?, lengths: [Int]? = nil,
+        dropout: Double, random: inout SeededRandom
     ) -> (logits: Matrix<Scalar>, states: [RecurrentState<Scalar>], cache: Cache) {
         precondition(
             streams > 0 && ids.count % streams == 0,
@@ -88,20 +103,24 @@ public struct CharacterLanguageNetwork<Cell: RecurrentCell>: Parameterized {
         }
         let lengths = lengths ?? [Int](repeating: ids.count / streams, count: streams)
         precondition(lengths.count == streams, "\(lengths.count) lengths for \(streams) streams")
+        let drop = Dropout<Scalar>(probability: dropout)
         let (x, embeddingCache) = embedding.forward(ids)
-        var h = x
+        var (h, mask) = drop.forward(x, training: dropout > 0, random: &random)
+        var masks = [mask]
         var caches: [RecurrentCache<Scalar>] = []
         var finals: [RecurrentState<Scalar>] = []
         for (l, layer) in layers.enumerated() {
             let r = layer.forward(h, lengths: lengths, initialState: states?[l])
             caches.append(r.cache)
             finals.append(r.finalStates[0])
-            h = r.output
+            (h, mask) = drop.forward(r.output, training: dropout > 0, random: &random)
+            masks.append(mask)
         }
         let (logits, outputCache) = output.forward(h)
         return (
             logits, finals,
-            Cache(embedding: embeddingCache, layers: caches, output: outputCache)
+            Cache(
+                embedding: embeddingCache, layers: caches, output: outputCache, dropout: masks)
         )
     }
 
@@ -113,13 +132,16 @@ public struct CharacterLanguageNetwork<Cell: RecurrentCell>: Parameterized {
         -> Self
     {
         var gradient = self
+        let drop = Dropout<Scalar>(probability: 0)
         var (dH, outputGradient) = output.backward(dLogits, cache: cache.output)
         gradient.output = outputGradient
         for l in layers.indices.reversed() {
+            dH = drop.backward(dH, cache: cache.dropout[l + 1])
             let r = layers[l].backward(dH, cache: cache.layers[l], truncatedTo: steps)
             gradient.layers[l] = r.gradient
             dH = r.dInput
         }
+        dH = drop.backward(dH, cache: cache.dropout[0])
         gradient.embedding = embedding.denseGradient(
             embedding.backward(dH, cache: cache.embedding))
         return gradient
