@@ -11,7 +11,7 @@ APT_PACKAGES := libopenblas-dev libutf8proc-dev zlib1g-dev pkg-config
 # Run as root directly, otherwise through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all setup build test demo models bench lint clean
+.PHONY: all setup build test demo models bench lint clean fuzz test-sanitizers test-tsan test-asan
 
 all: build
 
@@ -81,8 +81,45 @@ bench: setup build
 	$(TAGGER) benchmark encoder
 	$(TAGGER) benchmark tokenizer --test $(CORPORA)/ud-english-ewt/test.conllu
 
+# Sanitizers: the whole suite in debug under the thread sanitizer and the address
+# sanitizer (each with its own build folder). The corpus-wide tests are skipped there
+# (CORPORA points nowhere); `make test` runs them.
+SANITIZER_ENV := CORPORA=/nonexistent TSAN_OPTIONS=halt_on_error=1 ASAN_OPTIONS=detect_leaks=0
+test-sanitizers: test-tsan test-asan
+
+test-tsan: setup
+	$(SANITIZER_ENV) $(SWIFT) test --disable-swift-testing --sanitize=thread --scratch-path .build-tsan
+
+test-asan: setup
+	$(SANITIZER_ENV) $(SWIFT) test --disable-swift-testing --sanitize=address --scratch-path .build-asan
+
+# libFuzzer: each target of Fuzz/ for FUZZ_SECONDS, with the address sanitizer, starting
+# from its seeds in Fuzz/Corpus/<target> (new inputs go to .build-fuzz/corpus/<target>);
+# a crash, leak or timeout is saved as Fuzz/Crashers/<target>-<kind>-<hash>, which
+# FuzzRegressionTests then replays in `make test`. Figures: .build-fuzz/<target>.log.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := FuzzTokenizer FuzzCoNLLU FuzzColumns FuzzModelFile
+FUZZ_BUILD := $(abspath .build-fuzz)
+# (`--sanitize fuzzer` makes SwiftPM link libFuzzer's main; the two sanitizers are passed to
+# swiftc as one flag, since of two separate -sanitize= flags only the last counts.)
+fuzz: setup
+	cd Fuzz && $(SWIFT) build -c release --sanitize fuzzer -Xswiftc -sanitize=fuzzer,address \
+		--scratch-path $(FUZZ_BUILD)
+	@mkdir -p Fuzz/Crashers; status=0; \
+	for target in $(FUZZ_TARGETS); do \
+		mkdir -p $(FUZZ_BUILD)/corpus/$$target; \
+		echo "== $$target ($(FUZZ_SECONDS) s)"; \
+		SWIFT_BACKTRACE=enable=no $(FUZZ_BUILD)/release/$$target \
+			$(FUZZ_BUILD)/corpus/$$target Fuzz/Corpus/$$target \
+			-max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
+			-print_final_stats=1 -artifact_prefix=Fuzz/Crashers/$$target- \
+			> $(FUZZ_BUILD)/$$target.log 2>&1 || status=1; \
+		grep -E "^#[0-9]+.*DONE|^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)|ERROR|SUMMARY" \
+			$(FUZZ_BUILD)/$$target.log; \
+	done; exit $$status
+
 lint:
-	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
+	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift Fuzz
 
 clean:
 	rm -rf .build

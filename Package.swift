@@ -49,6 +49,11 @@ let package = Package(
         .testTarget(name: "CorporaTests", dependencies: ["Corpora", "TestSupport"]),
         .testTarget(name: "TaggingTests", dependencies: ["Tagging", "TestSupport"]),
         .testTarget(name: "TaggerCLITests", dependencies: ["tagger"]),
+        // The fuzz checks (shared with the libFuzzer targets of the package in Fuzz/) over the
+        // seed corpora and every saved crasher.
+        .testTarget(
+            name: "FuzzRegressionTests", dependencies: ["Tagging", "Corpora", "Text"],
+            path: "Fuzz/Checks"),
     ],
     swiftLanguageModes: [.v5]
 )

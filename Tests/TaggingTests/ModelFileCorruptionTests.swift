@@ -297,5 +297,19 @@ final class ModelFileCorruptionTests: XCTestCase {
             }
             XCTAssertEqual(needed, 4_000_000_000_000)
         }
+        // 2^32 − 1 rows of 2^31 − 1 columns: the element count fits in an Int, its byte
+        // count does not (found by the model-file fuzzer; it used to trap on the overflow).
+        for (k, byte) in [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F].enumerated() {
+            bytes[shapeOffset + k] = UInt8(byte)
+        }
+        let fixed = ModelFile.checksum(bytes[..<(bytes.count - 8)])
+        for k in 0..<8 {
+            bytes[bytes.count - 8 + k] = UInt8(truncatingIfNeeded: fixed >> (8 * UInt64(k)))
+        }
+        XCTAssertThrowsError(try ModelFile(bytes: bytes, source: "huge")) { error in
+            guard case .truncated(path: "huge", Int.max, _)? = error as? ModelFileError else {
+                return XCTFail("\(error)")
+            }
+        }
     }
 }

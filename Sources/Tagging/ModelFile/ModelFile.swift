@@ -191,7 +191,8 @@ public struct ModelFile: Equatable, Sendable {
             let (elements, overflow) = rows.multipliedReportingOverflow(by: columns)
             guard !overflow, elements <= reader.remaining / 4 else {
                 throw ModelFileError.truncated(
-                    path: source, needed: overflow ? Int.max : elements * 4,
+                    path: source,
+                    needed: overflow || elements > Int.max / 4 ? Int.max : elements * 4,
                     available: reader.remaining)
             }
             var scalars = [Float](repeating: 0, count: elements)
