@@ -117,8 +117,12 @@ public struct TaggerModel: @unchecked Sendable {
         try modelFile().write(to: path)
     }
 
+    /// The most padded tokens (sentences × longest length) tagged in one forward pass.
+    public static let maximumPaddedTokens = 4096
+
     /// The tags of pre-tokenized sentences with their probabilities, in the input order.
-    /// Sentences are sorted by length into batches of `batchSize` internally. With
+    /// Sentences are sorted by length into batches of `batchSize` internally (fewer when
+    /// they are long: see `maximumPaddedTokens`). With
     /// `threads: 2` the batches are shared between two threads (or, when there is a single
     /// batch, its two directions run on two threads).
     public func tag(_ sentences: [[String]], batchSize: Int = 32, threads: Int = 1)
@@ -128,8 +132,15 @@ public struct TaggerModel: @unchecked Sendable {
         precondition(threads > 0, "thread count must be positive, got \(threads)")
         let order = sentences.indices.filter { !sentences[$0].isEmpty }
             .sorted { sentences[$0].count > sentences[$1].count }
-        let chunks = stride(from: 0, to: order.count, by: batchSize).map {
-            Array(order[$0..<min($0 + batchSize, order.count)])
+        // Batches of at most `batchSize` sentences and `maximumPaddedTokens` padded tokens
+        // (the longest sentence comes first), so memory stays bounded at any batch size.
+        var chunks: [[Int]] = []
+        var start = 0
+        while start < order.count {
+            let longest = sentences[order[start]].count
+            let fit = max(1, min(batchSize, Self.maximumPaddedTokens / max(1, longest)))
+            chunks.append(Array(order[start..<min(start + fit, order.count)]))
+            start += fit
         }
         var results = [[TokenPrediction]](repeating: [], count: sentences.count)
         func run(_ chunk: [Int], on network: TokenClassifierNetwork<Float>) -> [[TokenPrediction]] {
