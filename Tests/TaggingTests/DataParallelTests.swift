@@ -64,7 +64,8 @@ final class DataParallelTests: XCTestCase {
         let model = TaggerModel(
             configuration: ModelConfiguration(task: .pos, network: configuration),
             inputEncoder: encoder, tags: ["A", "B", "C"], network: network)
-        let sentences = (0..<40).map { Self.sentences[$0 % 4] + (0..<($0 % 5)).map { _ in "x" } }
+        let sentences =
+            (0..<40).map { Self.sentences[$0 % 4] + (0..<($0 % 5)).map { _ in "x" } }
             + [[]]
         let reference = model.tag(sentences, batchSize: 32, threads: 1)
         for batch in [1, 3, 32] {

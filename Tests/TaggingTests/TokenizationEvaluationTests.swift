@@ -33,7 +33,8 @@ final class TokenizationEvaluationTests: XCTestCase {
     func testTaggedWordsCountAlignedWordsWithEqualTags() throws {
         var gold = SegmentedText()
         gold.appendSentence(
-            [("I", []), ("don't", ["do", "n't"]), ("go", [])], tags: ["PRON", "AUX", "PART", "VERB"])
+            [("I", []), ("don't", ["do", "n't"]), ("go", [])],
+            tags: ["PRON", "AUX", "PART", "VERB"])
         var system = SegmentedText()
         system.appendSentence(
             [("I", []), ("do", []), ("n't", []), ("go", [])], tags: ["PRON", "AUX", "ADV", "NOUN"])
@@ -42,7 +43,8 @@ final class TokenizationEvaluationTests: XCTestCase {
         XCTAssertEqual(score.taggedWords, F1Score(correct: 2, gold: 4, system: 4))
         var merged = SegmentedText()
         merged.appendSentence(
-            [("I", []), ("don't", ["do", "not"]), ("go", [])], tags: ["PRON", "AUX", "PART", "VERB"])
+            [("I", []), ("don't", ["do", "not"]), ("go", [])],
+            tags: ["PRON", "AUX", "PART", "VERB"])
         XCTAssertEqual(
             try TokenizationEvaluation.score(gold: gold, system: merged).taggedWords,
             F1Score(correct: 3, gold: 4, system: 4))

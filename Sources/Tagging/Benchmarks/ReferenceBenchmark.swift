@@ -128,7 +128,8 @@ public struct ReferenceBenchmark {
         let perToken = flops / Double(tokens)
 
         var figures: [TaggingFigure] = []
-        func measure(_ name: String, _ model: TaggerModel, input: String, batch: Int, threads: Int) {
+        func measure(_ name: String, _ model: TaggerModel, input: String, batch: Int, threads: Int)
+        {
             progress("tagging: \(name), \(input), batch \(batch), \(threads) thread(s)")
             var produced = 0
             let seconds = Stopwatch.best(repetitions: repetitions) {

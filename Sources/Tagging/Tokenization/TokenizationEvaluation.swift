@@ -146,7 +146,8 @@ public enum TokenizationEvaluation {
             )
         }
         let words = alignWords(gold.words, system.words)
-        let tagged = gold.words.contains { $0.tag != nil } && system.words.contains { $0.tag != nil }
+        let tagged =
+            gold.words.contains { $0.tag != nil } && system.words.contains { $0.tag != nil }
         return TokenizationScore(
             tokens: spans(gold.tokens, system.tokens), words: words.words,
             sentences: spans(gold.sentences, system.sentences),
