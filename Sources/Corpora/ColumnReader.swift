@@ -109,7 +109,9 @@ public final class ColumnReader {
         rows.reserveCapacity(lines.count)
         var rowLines: [Line] = []
         var firstLine = 0  // index in `lines` where the current sentence starts
-        var sentenceTerminators = layout.lineTerminators
+        // Per-line terminators of the lines not yet given to an item (document boundaries
+        // take theirs from the front, the sentence gets the rest).
+        var remainingTerminators = layout.lineTerminators
 
         for (k, line) in lines.enumerated() {
             let bytes = line.bytes
@@ -124,14 +126,17 @@ public final class ColumnReader {
                     throw fail(line, .documentStartInsideSentence)
                 }
                 var boundaryLayout = layout
+                // Only the block's first line has the blank lines before the block.
+                if !items.isEmpty { boundaryLayout.blankLinesBefore = 0 }
+                boundaryLayout.lineTerminators = remainingTerminators
                 if k < lines.count - 1 {
                     // Sentence rows follow directly: the boundary has no blank line after it.
                     boundaryLayout.blankLinesAfter = 0
                     boundaryLayout.lastLineTerminated = true
-                    if let all = layout.lineTerminators {
-                        let split = layout.blankLinesBefore + 1
+                    if let all = remainingTerminators {
+                        let split = boundaryLayout.blankLinesBefore + 1
                         boundaryLayout.lineTerminators = Array(all[..<split])
-                        sentenceTerminators = Array(all[split...])
+                        remainingTerminators = Array(all[split...])
                     }
                 }
                 items.append(
@@ -182,7 +187,7 @@ public final class ColumnReader {
         var sentenceLayout = layout
         if !items.isEmpty {
             sentenceLayout.blankLinesBefore = 0
-            sentenceLayout.lineTerminators = sentenceTerminators
+            sentenceLayout.lineTerminators = remainingTerminators
         }
         let sentence = ColumnSentence(
             comments: comments, rows: rows, tokenColumn: format.tokenColumn, tagColumn: tagColumn,

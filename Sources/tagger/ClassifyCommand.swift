@@ -27,7 +27,9 @@ struct ClassifyCommand: ParsableCommand {
             Without --model the shipped sentiment-en.model is used, from $TAGGER_MODELS, else \
             the models/ directory found above the executable, else ./models; `make models` \
             trains it. Lines are read on a second thread and classified in batches of whatever \
-            has arrived (at most --batch-size); output is flushed after each batch.
+            has arrived (at most --batch-size); output is flushed after each batch. A text of \
+            more than 1,000 words gets the mean of the probabilities of its 1,000-word windows \
+            (weighted by their words); a line of more than 100,000 tokens is an error.
             """)
 
     @Option(

@@ -94,8 +94,11 @@ struct TagCommand: ParsableCommand {
 
             The input is read on a second thread and tagged in batches of whatever has arrived \
             (at most --batch-size sentences); output is flushed after each batch, so a pipe sees \
-            the first sentence before the input ends and memory stays flat on large inputs \
-            (with --split-sentences a paragraph is held whole).
+            the first sentence before the input ends and memory stays flat on large inputs: a \
+            sentence of more than 1,000 words is tagged in windows of 1,000, a line (or token \
+            input sentence) of more than 100,000 tokens is an error, and with --split-sentences \
+            running text is split in pieces of at most 256 KiB (at a line break, or at white \
+            space within a longer line).
             """)
 
     @Option(help: "A model trained by `tagger train --task pos|ner` (default: the shipped model).")

@@ -88,6 +88,26 @@ final class MalformedCorpusTests: XCTestCase {
             line: 1, reason: .invalidID(huge))
     }
 
+    /// Two document-start lines in one block, with a blank line before the block or mixed
+    /// line terminators, are written back byte for byte (found by the column fuzzer: the
+    /// second boundary took the first one's blank lines and terminators).
+    func testDocumentStartsInOneBlockRoundTripExactly() throws {
+        let inputs = [
+            "\n-DOCSTART- -X- -X- O\n-DOCSTART- -X- -X- O\nEU NNP B-NP I-ORG\n",
+            "-DOCSTART- 0\r-DOCSTART- 0\rword\n",
+            "-DOCSTART- 0\r\n-DOCSTART- 0\n\r\nword\r\n",
+        ]
+        var free = ColumnFormat.conll2003
+        free.columnCount = nil
+        free.tagColumn = nil
+        for input in inputs {
+            let items = try ColumnReader(string: input, format: free, name: "d.conll").readAll()
+            XCTAssertEqual(
+                String(decoding: ColumnWriter.bytes(items), as: UTF8.self), input,
+                input.debugDescription)
+        }
+    }
+
     func testErrorsNameTheFileAndLine() {
         XCTAssertThrowsError(try conllu("\(word("1"))\n\(word("x"))\n")) { error in
             XCTAssertEqual(error.localizedDescription, "t.conllu:2: invalid ID 'x'")
