@@ -52,7 +52,10 @@ struct CharLMTrainingOptions: ParsableArguments {
     @Option(help: "Characters seen fewer times in the training text become <unk>.")
     var minCharCount = 2
 
-    @Option(help: "Multiply the learning rate by this after an epoch without a better dev score.")
+    @Option(
+        help:
+            "Once an epoch improves the dev score by less than 1%, multiply the learning rate by this after every epoch."
+    )
     var lrDecay = 0.5
 
     @Option(help: "Score the dev text in this many pieces at once (1: exactly, as tagger eval).")

@@ -271,6 +271,23 @@ final class CharacterLanguageModelTests: XCTestCase {
         }
     }
 
+    /// The library example of README.md, on a tiny model.
+    func testReadmeExample() throws {
+        let path = FileManager.default.temporaryDirectory
+            .appendingPathComponent("charlm-readme-\(getpid()).model").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Self.helloModel().save(to: path)
+
+        let lm = try CharacterLanguageModel.load(path: path)
+        let bits = try lm.evaluate("The cat sat on the mat.").bitsPerCharacter
+        var printed = ""
+        for c in lm.samples(prime: "The ", temperature: 0.7, seed: 1).prefix(200) {
+            print(c, terminator: "", to: &printed)
+        }
+        XCTAssertTrue(bits.isFinite && bits > 0)
+        XCTAssertEqual(printed.unicodeScalars.count, 200)
+    }
+
     // MARK: Errors
 
     func testTrainingErrors() throws {
