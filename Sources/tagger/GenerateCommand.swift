@@ -11,11 +11,11 @@ struct GenerateCommand: ParsableCommand {
         abstract: "Generate text with a character language model (tagger train --task charlm).",
         discussion: """
             Writes the prime, then LENGTH sampled characters (Unicode scalars) one at a time as \
-            they are drawn, then a line break. Each character is drawn from the model's \
-            distribution given everything before it: --temperature 0 always takes the most \
-            probable one, 1 samples the model's own distribution, values in between make it \
-            more conservative; --top-k limits the draw to the K most probable characters. The \
-            same --seed gives the same text.
+            they are drawn, then a line break unless the text ends with one. Each character is \
+            drawn from the model's distribution given everything before it: --temperature 0 \
+            always takes the most probable one, 1 samples the model's own distribution, values \
+            in between make it more conservative; --top-k limits the draw to the K most probable \
+            characters. The same --seed gives the same text.
             """)
 
     @Option(help: "A character language model.")

@@ -22,6 +22,12 @@ struct TrainCommand: ParsableCommand {
             hyphenated prefixes, emoticons, chunk exceptions, sentence-boundary weights) from a \
             CoNLL-U training file. Copy the output to Sources/Text/Resources/tokenizer-en.tsv to \
             ship it as the default.
+
+            --task charlm learns a character language model from a plain text file read as \
+            one stream. Besides its own options below it reads --cell, --layers, --hidden \
+            (default 256), --char-dim (the embedding, 64), --batch-size (parallel streams, 32), \
+            --dropout (0.2), --clip, --patience (3), --threads, --epochs (10), --learning-rate \
+            (0.005) and --seed.
             """)
 
     @Option(help: "The task to train: tokenize.")
