@@ -64,18 +64,22 @@ struct EncoderBenchmarkCommand: ParsableCommand {
         print(
             "pass               tokens/s   GEMM FLOPs/token   GFLOP/s   of reference   of GEMM-only rate"
         )
-        print(
-            String(
-                format: "forward          %10.0f   %16.0f   %7.1f   %11.1f%%   %11.1f%% of %.1f",
-                r.forwardTokensPerSecond, r.forwardFLOPsPerToken, r.forwardGFLOPS,
-                100 * r.forwardFraction,
-                100 * r.forwardFractionOfGEMMOnly, r.forwardGEMMOnlyGFLOPS))
-        print(
-            String(
-                format: "forward+backward %10.0f   %16.0f   %7.1f   %11.1f%%   %11.1f%% of %.1f",
-                r.trainingTokensPerSecond, r.trainingFLOPsPerToken, r.trainingGFLOPS,
-                100 * r.trainingFraction,
-                100 * r.trainingFractionOfGEMMOnly, r.trainingGEMMOnlyGFLOPS))
+        func row(
+            _ name: String, _ tokensPerSecond: Double, _ flops: Double, _ gflops: Double,
+            _ fraction: Double, _ fractionOfGEMMOnly: Double, _ gemmOnly: Double
+        ) {
+            let cells = String(
+                format: "%10.0f   %16.0f   %7.1f   %11.1f%%   %11.1f%% of %.1f", tokensPerSecond,
+                flops, gflops, 100 * fraction, 100 * fractionOfGEMMOnly, gemmOnly)
+            print(name.padding(toLength: 17, withPad: " ", startingAt: 0) + cells)
+        }
+        row(
+            "forward", r.forwardTokensPerSecond, r.forwardFLOPsPerToken, r.forwardGFLOPS,
+            r.forwardFraction, r.forwardFractionOfGEMMOnly, r.forwardGEMMOnlyGFLOPS)
+        row(
+            "forward+backward", r.trainingTokensPerSecond, r.trainingFLOPsPerToken,
+            r.trainingGFLOPS, r.trainingFraction, r.trainingFractionOfGEMMOnly,
+            r.trainingGEMMOnlyGFLOPS)
         print(
             "GEMM-only rate: each GEMM at the sgemm rate of its shape (projection or step), × threads"
         )

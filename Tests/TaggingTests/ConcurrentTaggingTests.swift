@@ -22,22 +22,7 @@ final class ConcurrentTaggingTests: XCTestCase {
         if let path = shippedModel("pos-en.model"), let model = try? TaggerModel.load(path: path) {
             return model
         }
-        var options = TrainingOptions()
-        options.epochs = 3
-        options.threads = 1
-        var network = NetworkConfiguration()
-        network.hidden = 16
-        network.embedder.wordDimension = 16
-        network.embedder.characterDimension = 8
-        network.embedder.characterHidden = 8
-        let sentences = [
-            TrainingSentence(
-                words: ["The", "cat", "sat", "."], tags: ["DET", "NOUN", "VERB", "PUNCT"]),
-            TrainingSentence(words: ["Dogs", "bark"], tags: ["NOUN", "VERB"]),
-        ]
-        return try! Trainer(options: options).trainTagger(
-            task: .pos, network: network, train: sentences, dev: sentences
-        ).model
+        return TinyTagger.train(width: 16, epochs: 3)
     }()
 
     /// Sentences of many lengths (1 to 60 tokens), with unknown words and odd characters.

@@ -10,27 +10,8 @@ import XCTest
 /// names the problem, before anything of the stated size is allocated.
 final class ModelFileCorruptionTests: XCTestCase {
     /// A tiny POS tagger, trained for one epoch.
-    static let tagger: TaggerModel = {
-        var options = TrainingOptions()
-        options.epochs = 1
-        options.batchSize = 2
-        options.threads = 1
-        var network = NetworkConfiguration()
-        network.hidden = 8
-        network.dropout = 0
-        network.embedder.wordDimension = 8
-        network.embedder.characterDimension = 4
-        network.embedder.characterHidden = 4
-        network.embedder.shapeDimension = 2
-        let sentences = [
-            TrainingSentence(
-                words: ["The", "cat", "sat", "."], tags: ["DET", "NOUN", "VERB", "PUNCT"]),
-            TrainingSentence(words: ["Dogs", "bark"], tags: ["NOUN", "VERB"]),
-        ]
-        return try! Trainer(options: options).trainTagger(
-            task: .pos, network: network, train: sentences, dev: sentences
-        ).model
-    }()
+    static let tagger = TinyTagger.train(
+        width: 8, epochs: 1, batchSize: 2, dropout: 0, shapeDimension: 2)
 
     /// A tiny sentence splitter built from its parts.
     static let splitter: NeuralSentenceSplitter = {
