@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Modules import downward only:
-// CBLAS, CUtf8proc → LinearAlgebra → NeuralNetwork; CUtf8proc → Text → Corpora;
+// CBLAS, CKernels → LinearAlgebra → NeuralNetwork; CUtf8proc → Text → Corpora;
 // everything → Tagging → tagger (executable).
 let package = Package(
     name: "SequenceTagging",
@@ -25,7 +25,10 @@ let package = Package(
         .systemLibrary(
             name: "CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "LinearAlgebra", dependencies: ["CBLAS"]),
+        // Element-wise kernels in C, compiled for AVX-512, AVX2 and baseline x86-64 and
+        // chosen at load time (see Sources/CKernels/include/CKernels.h).
+        .target(name: "CKernels"),
+        .target(name: "LinearAlgebra", dependencies: ["CBLAS", "CKernels"]),
         .target(name: "NeuralNetwork", dependencies: ["LinearAlgebra"]),
         .target(
             name: "Text", dependencies: ["CUtf8proc"],

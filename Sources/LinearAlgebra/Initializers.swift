@@ -1,4 +1,4 @@
-/// Seeded weight initialisers.
+/// Seeded weight initialisers. With `SeededRandom.shapesOnly` each returns zeros.
 public enum Initializer {
     /// Uniform Glorot (Xavier): `U(−a, a)` with `a = √(6 / (fanIn + fanOut))`.
     ///
@@ -17,6 +17,7 @@ public enum Initializer {
         rows: Int, columns: Int, limit: Double, using random: inout SeededRandom
     ) -> Matrix<Scalar> {
         var m = Matrix<Scalar>(rows: rows, columns: columns)
+        guard random.fillsParameters else { return m }
         m.scalars.withUnsafeMutableBufferPointer { buffer in
             for i in buffer.indices { buffer[i] = Scalar(random.uniform(-limit, limit)) }
         }
@@ -30,6 +31,7 @@ public enum Initializer {
         rows: Int, columns: Int, standardDeviation: Double, using random: inout SeededRandom
     ) -> Matrix<Scalar> {
         var m = Matrix<Scalar>(rows: rows, columns: columns)
+        guard random.fillsParameters else { return m }
         m.scalars.withUnsafeMutableBufferPointer { buffer in
             for i in buffer.indices { buffer[i] = Scalar(random.normal() * standardDeviation) }
         }
@@ -52,6 +54,7 @@ public enum Initializer {
     public static func orthogonal<Scalar: BLASScalar>(
         rows: Int, columns: Int, gain: Double = 1, using random: inout SeededRandom
     ) -> Matrix<Scalar> {
+        guard random.fillsParameters else { return Matrix(rows: rows, columns: columns) }
         // Orthonormalise the vectors of the shorter side, each of the longer length;
         // vector `i` is `v[i·length ..< (i+1)·length]`.
         let vectorCount = min(rows, columns)

@@ -12,6 +12,18 @@
 public struct SeededRandom: RandomNumberGenerator, Sendable {
     private var state: (UInt64, UInt64, UInt64, UInt64)
 
+    /// False for `shapesOnly`: the `Initializer` functions then return zero matrices.
+    public private(set) var fillsParameters = true
+
+    /// A generator for building a network whose parameters are overwritten right after
+    /// (a model being loaded): the `Initializer` functions give zero matrices of the
+    /// right shapes without drawing a number, so no time goes into weights thrown away.
+    public static var shapesOnly: SeededRandom {
+        var random = SeededRandom(seed: 0)
+        random.fillsParameters = false
+        return random
+    }
+
     /// A generator whose whole sequence is determined by `seed`.
     public init(seed: UInt64) {
         var s = seed

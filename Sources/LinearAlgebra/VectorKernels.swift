@@ -1,3 +1,5 @@
+import CKernels
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -161,37 +163,17 @@ extension VectorKernels {
 }
 
 extension Float {
-    /// See `BLASScalar.lstmForwardRow`: SIMD, four hidden units per iteration, in short
-    /// loops (gates `i f` together, `g`, `o`, then the cell update) rather than one long
-    /// one: a single loop body with five transcendental chains exceeds the out-of-order
-    /// window, so its iterations could not overlap.
+    /// See `BLASScalar.lstmForwardRow`: the C kernel `sqt_lstm_forward_row`, vectorised for
+    /// the widest registers the CPU has (its five transcendental functions per unit are
+    /// the cost of the cell).
+    @inline(__always)
     public static func lstmForwardRow(
         hidden n: Int, p: UnsafePointer<Float>, q: UnsafePointer<Float>?,
         bias: UnsafePointer<Float>,
         cPrev: UnsafePointer<Float>, h: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>,
         activations a: UnsafeMutablePointer<Float>
     ) {
-        typealias K = VectorKernels
-        K.sigmoidOfSum(p, q, bias, a, count: 2 * n)
-        K.tanhOfSum(p + 2 * n, q.map { $0 + 2 * n }, bias + 2 * n, a + 2 * n, count: n)
-        K.sigmoidOfSum(p + 3 * n, q.map { $0 + 3 * n }, bias + 3 * n, a + 3 * n, count: n)
-        let whole = K.wholeGroups(n)
-        var j = 0
-        while j < whole {
-            let cj = K.load(a + n, j) * K.load(cPrev, j) + K.load(a, j) * K.load(a + 2 * n, j)
-            let tc = K.tanh(cj)
-            K.store(cj, c, j)
-            K.store(K.load(a + 3 * n, j) * tc, h, j)
-            K.store(tc, a + 4 * n, j)
-            j += K.Lanes.scalarCount
-        }
-        for j in whole..<n {
-            let cj = a[n + j] * cPrev[j] + a[j] * a[2 * n + j]
-            let tc = Glibc.tanhf(cj)
-            c[j] = cj
-            h[j] = a[3 * n + j] * tc
-            a[4 * n + j] = tc
-        }
+        sqt_lstm_forward_row(n, p, q, bias, cPrev, h, c, a)
     }
 
     /// See `BLASScalar.lstmBackwardRow`.

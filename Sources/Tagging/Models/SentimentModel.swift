@@ -61,7 +61,7 @@ public struct SentimentModel: @unchecked Sendable {
         let encoder = try ModelPersistence.inputEncoder(
             from: file, configuration: configuration.network.embedder, path: path)
         let labels = try ModelPersistence.labels(from: file, name: "labels", path: path)
-        var random = SeededRandom(seed: 0)
+        var random = SeededRandom.shapesOnly
         var network = SentenceClassifierNetwork<Float>(
             configuration: configuration.network, wordCount: encoder.words.count,
             characterCount: encoder.characters.count, labelCount: labels.count, random: &random)

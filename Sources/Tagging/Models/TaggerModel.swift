@@ -92,7 +92,7 @@ public struct TaggerModel: @unchecked Sendable {
         let encoder = try ModelPersistence.inputEncoder(
             from: file, configuration: configuration.network.embedder, path: path)
         let tags = try ModelPersistence.labels(from: file, name: "tags", path: path)
-        var random = SeededRandom(seed: 0)
+        var random = SeededRandom.shapesOnly
         var network = TokenClassifierNetwork<Float>(
             configuration: configuration.network, wordCount: encoder.words.count,
             characterCount: encoder.characters.count, tagCount: tags.count, random: &random)

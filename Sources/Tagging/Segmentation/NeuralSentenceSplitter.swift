@@ -333,7 +333,7 @@ extension NeuralSentenceSplitter {
         }
         var networks: [SentenceBoundaryNetwork<Float>] = []
         for k in 0..<configuration.members {
-            var random = SeededRandom(seed: 0)
+            var random = SeededRandom.shapesOnly
             var network = SentenceBoundaryNetwork<Float>(
                 wordCount: words.count, wordDimension: configuration.wordDimension,
                 shapeCount: shapes.count, shapeDimension: configuration.shapeDimension,
