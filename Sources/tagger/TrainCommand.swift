@@ -27,7 +27,7 @@ struct TrainCommand: ParsableCommand {
             one stream. Besides its own options below it reads --cell, --layers, --hidden \
             (default 256), --char-dim (the embedding, 64), --batch-size (parallel streams, 32), \
             --dropout (0.2), --clip, --patience (3), --threads, --epochs (10), --learning-rate \
-            (0.005) and --seed.
+            (the peak, 0.005) and --seed.
             """)
 
     @Option(help: "The task to train: tokenize.")

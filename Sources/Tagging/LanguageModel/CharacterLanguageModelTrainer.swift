@@ -24,12 +24,16 @@ public struct CharacterLanguageModelTrainingOptions: Equatable, Sendable {
     public var dropout = 0.2
     /// Passes over the training text.
     public var epochs = 10
-    /// Adam's step size.
+    /// Adam's step size (its peak: see `decayFraction`).
     public var learningRate = 0.005
+    /// Over the last this fraction of the planned training (`epochs` passes), the
+    /// learning rate falls linearly, update by update, from `learningRate` towards zero at
+    /// the end of the last epoch; before that it is constant. `0` keeps it constant.
+    public var decayFraction = 0.4
     /// Once an epoch improves the dev bits per character by less than
-    /// `annealingThreshold` (relative), the learning rate is multiplied by this after that
-    /// epoch and every later one (`1`: never lowered).
-    public var learningRateDecay = 0.5
+    /// `annealingThreshold` (relative), the learning rate is also multiplied by this after
+    /// that epoch and every later one (`1`: never lowered this way).
+    public var learningRateDecay = 1.0
     /// The relative dev improvement below which the learning rate starts to decay.
     public var annealingThreshold = 0.01
     /// The global gradient norm is clipped to this; `0` disables clipping.
@@ -46,8 +50,8 @@ public struct CharacterLanguageModelTrainingOptions: Equatable, Sendable {
     public var evaluationStreams = 1
 
     /// The default options: 1 × LSTM 256 over a 64-column embedding, 32 streams on two
-    /// threads, K1 = K2 = 32, dropout 0.2, Adam 0.005 halved after every epoch once the dev
-    /// gain falls below 1%, clip 5, 10 epochs.
+    /// threads, K1 = K2 = 32, dropout 0.2, Adam 0.005 falling linearly to zero over the last
+    /// 40% of 10 epochs, clip 5.
     public init() {}
 
     /// K2, resolved.
@@ -76,6 +80,9 @@ public struct CharacterLanguageModelTrainingOptions: Equatable, Sendable {
         try check(
             learningRate > 0 && learningRate.isFinite, "learning rate",
             "must be positive, got \(learningRate)")
+        try check(
+            decayFraction >= 0 && decayFraction <= 1, "learning-rate decay fraction",
+            "must be in [0, 1], got \(decayFraction)")
         try check(
             learningRateDecay > 0 && learningRateDecay <= 1, "learning-rate decay",
             "must be in (0, 1], got \(learningRateDecay)")
@@ -123,7 +130,7 @@ public struct CharacterLanguageModelEpoch: Sendable {
     public var bestEpoch: Int
     /// The best dev score so far.
     public var bestDev: LanguageModelScore?
-    /// The learning rate used in this epoch.
+    /// The learning rate of the epoch's last update.
     public var learningRate: Double
     /// Wall time of the epoch, dev scoring included.
     public var seconds: Double
@@ -164,10 +171,11 @@ public struct CharacterLanguageModelTrainingOutcome {
 /// the previous chunk ended in, and backpropagates through the last K2 of them; the
 /// gradient is clipped by global norm and Adam takes a step. At each epoch the pieces start
 /// at a new seeded offset (below K1), so chunk boundaries fall elsewhere. After each epoch
-/// the dev text is scored; the best model is kept (and written to `outputPath`); once an
-/// epoch improves it by less than `annealingThreshold`, the learning rate is multiplied by
-/// `learningRateDecay` after every epoch; training stops after `patience` epochs in a row
-/// without a better dev score.
+/// the dev text is scored; the best model is kept (and written to `outputPath`). The
+/// learning rate is constant, then falls linearly towards zero over the last
+/// `decayFraction` of the planned epochs; once an epoch improves the dev score by less than
+/// `annealingThreshold`, it is also multiplied by `learningRateDecay` after every epoch;
+/// training stops after `patience` epochs in a row without a better dev score.
 public struct CharacterLanguageModelTrainer {
     /// The options.
     public var options: CharacterLanguageModelTrainingOptions
@@ -225,6 +233,8 @@ public struct CharacterLanguageModelTrainer {
         var epochsRun = 0
         var sinceImprovement = 0
         var annealing = false
+        // The learning rate before the scheduled decay: lowered by `learningRateDecay`.
+        var baseRate = options.learningRate
         let halves =
             options.threads == 2 && streams >= 2
             ? [0..<(streams / 2), (streams / 2)..<streams] : [0..<streams]
@@ -242,9 +252,11 @@ public struct CharacterLanguageModelTrainer {
                 let window = ChunkWindow(
                     ids: ids, shift: shift, length: length, first: first, steps: steps)
                 chunk += 1
-                var (a, b): (HalfResult<Cell>?, HalfResult<Cell>?) = (nil, nil)
+                var (a, b): (CharacterChunkGradient<Cell>?, CharacterChunkGradient<Cell>?) = (
+                    nil, nil
+                )
                 let seeds = (random.next(), random.next())
-                func half(_ h: Int, seed: UInt64) -> HalfResult<Cell> {
+                func half(_ h: Int, seed: UInt64) -> CharacterChunkGradient<Cell> {
                     window.run(
                         network, streams: halves[h], from: states[h], k2: k2,
                         dropout: options.dropout, seed: seed)
@@ -254,17 +266,10 @@ public struct CharacterLanguageModelTrainer {
                 } else {
                     a = half(0, seed: seeds.0)
                 }
-                var out = a!
-                states[0] = out.states
-                if let b {
-                    // Both halves' losses are means: weigh them by their characters.
-                    let total = Float(out.count + b.count)
-                    out.gradient.scaleParameters(by: Float(out.count) / total)
-                    out.gradient.addParameters(of: b.gradient, scaledBy: Float(b.count) / total)
-                    out.loss = (out.loss * Float(out.count) + b.loss * Float(b.count)) / total
-                    out.count += b.count
-                    states[1] = b.states
-                }
+                states[0] = a!.states
+                if let b { states[1] = b.states }
+                // Both halves' losses are means: `combined` weighs them by their characters.
+                let out = b.map { a!.combined(with: $0) } ?? a!
                 guard out.loss.isFinite else {
                     throw TrainingError.nonFiniteLoss(
                         value: Double(out.loss), epoch: epoch, batch: chunk)
@@ -278,6 +283,13 @@ public struct CharacterLanguageModelTrainer {
                 } catch let error as TrainingError {
                     throw error.at(epoch: epoch, batch: chunk)
                 }
+                // Where this update falls in the planned training, from 0 to 1.
+                let progress =
+                    (Double(epoch - 1) + Double(counted) / Double(max(perEpoch, 1)))
+                    / Double(options.epochs)
+                let f = options.decayFraction
+                let scheduled = f > 0 && progress > 1 - f ? max(0, (1 - progress) / f) : 1
+                adam.learningRate = Float(baseRate * scheduled)
                 adam.update(&network, along: gradient)
                 nats += Double(out.loss) * Double(out.count)
                 counted += out.count
@@ -334,7 +346,7 @@ public struct CharacterLanguageModelTrainer {
                 if epoch < options.epochs { onEvent?(.stoppedEarly(epoch: epoch)) }
                 break
             }
-            if annealing { adam.learningRate *= Float(options.learningRateDecay) }
+            if annealing { baseRate *= options.learningRateDecay }
         }
         let kept = best!
         return CharacterLanguageModelTrainingOutcome(
@@ -356,7 +368,7 @@ private struct ChunkWindow {
     func run<Cell: RecurrentCell>(
         _ network: CharacterLanguageNetwork<Cell>, streams: Range<Int>,
         from states: [RecurrentState<Float>]?, k2: Int, dropout: Double, seed: UInt64
-    ) -> HalfResult<Cell> where Cell.Scalar == Float {
+    ) -> CharacterChunkGradient<Cell> where Cell.Scalar == Float {
         var inputs: [Int] = []
         var targets: [Int] = []
         inputs.reserveCapacity(steps * streams.count)
@@ -369,21 +381,10 @@ private struct ChunkWindow {
             }
         }
         var random = SeededRandom(seed: seed)
-        let r = network.forward(
-            ids: inputs, streams: streams.count, states: states, dropout: dropout, random: &random)
-        let out = SoftmaxCrossEntropy<Float>()(logits: r.logits, targets: targets)
-        let gradient = network.backward(
-            out.gradient, cache: r.cache, truncatedTo: k2 < steps ? k2 : nil)
-        return HalfResult(loss: out.loss, count: out.count, gradient: gradient, states: r.states)
+        return network.chunkGradient(
+            inputs: inputs, targets: targets, streams: streams.count, states: states,
+            truncatedTo: k2, dropout: dropout, random: &random)
     }
-}
-
-/// The loss (mean over `count` characters), gradient and final states of one part of a chunk.
-private struct HalfResult<Cell: RecurrentCell> where Cell.Scalar == Float {
-    var loss: Float
-    var count: Int
-    var gradient: CharacterLanguageNetwork<Cell>
-    var states: [RecurrentState<Float>]
 }
 
 /// Reading the text a character language model trains on or is scored on.

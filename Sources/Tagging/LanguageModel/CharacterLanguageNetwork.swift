@@ -147,3 +147,66 @@ public struct CharacterLanguageNetwork<Cell: RecurrentCell>: Parameterized {
         return gradient
     }
 }
+
+/// The loss and gradient of one chunk of training streams (or of a part of its streams).
+public struct CharacterChunkGradient<Cell: RecurrentCell> {
+    /// The mean cross-entropy (nats) over `count` predicted characters.
+    public var loss: Cell.Scalar
+    /// The characters predicted.
+    public var count: Int
+    /// The gradient of `loss`.
+    public var gradient: CharacterLanguageNetwork<Cell>
+    /// Every layer's state after each stream's last step.
+    public var states: [RecurrentState<Cell.Scalar>]
+
+    /// The result of this part's streams followed by `other`'s, as one call over all of
+    /// them gives: the losses and gradients weighted by each part's share of the
+    /// characters, the states stacked by rows (this part's streams first).
+    public func combined(with other: CharacterChunkGradient) -> CharacterChunkGradient {
+        typealias Scalar = Cell.Scalar
+        let total = count + other.count
+        guard total > 0 else { return self }
+        let (wa, wb) = (Scalar(count) / Scalar(total), Scalar(other.count) / Scalar(total))
+        var gradient = self.gradient
+        gradient.scaleParameters(by: wa)
+        gradient.addParameters(of: other.gradient, scaledBy: wb)
+        func stack(_ a: Matrix<Scalar>, _ b: Matrix<Scalar>) -> Matrix<Scalar> {
+            Matrix(rows: a.rows + b.rows, columns: a.columns, scalars: a.scalars + b.scalars)
+        }
+        let states = zip(self.states, other.states).map { a, b in
+            RecurrentState(
+                hidden: stack(a.hidden, b.hidden),
+                cell: a.cell.flatMap { c in b.cell.map { stack(c, $0) } })
+        }
+        return CharacterChunkGradient(
+            loss: wa * loss + wb * other.loss, count: total, gradient: gradient, states: states)
+    }
+}
+
+extension CharacterLanguageNetwork {
+    /// The mean cross-entropy of predicting `targets` from `inputs` (both time-major
+    /// `[time·streams]`) from `states` (zeros if `nil`), its gradient with every recurrent
+    /// layer backpropagating through the last `truncatedTo` steps (all if `nil`), and the
+    /// final states. Dropout masks are drawn from `random`.
+    ///
+    /// Computing two groups of streams separately and joining them with
+    /// `CharacterChunkGradient.combined(with:)` gives the result of all streams at once
+    /// (up to rounding, and without dropout, whose masks differ); the trainer does so on
+    /// two threads.
+    public func chunkGradient(
+        inputs: [Int], targets: [Int], streams: Int, states: [RecurrentState<Scalar>]?,
+        truncatedTo steps: Int?, dropout: Double, random: inout SeededRandom
+    ) -> CharacterChunkGradient<Cell> {
+        precondition(
+            inputs.count == targets.count,
+            "\(inputs.count) inputs for \(targets.count) targets")
+        let r = forward(
+            ids: inputs, streams: streams, states: states, dropout: dropout, random: &random)
+        let out = SoftmaxCrossEntropy<Scalar>()(logits: r.logits, targets: targets)
+        let time = inputs.count / streams
+        let gradient = backward(
+            out.gradient, cache: r.cache, truncatedTo: steps.flatMap { $0 < time ? $0 : nil })
+        return CharacterChunkGradient(
+            loss: out.loss, count: out.count, gradient: gradient, states: r.states)
+    }
+}
