@@ -3,20 +3,51 @@
 #include <stdint.h>
 #include <string.h>
 
-// target_clones makes one copy of each function per listed target plus an ifunc that
-// picks the best the CPU supports when the library is loaded; each copy is vectorised by
-// the compiler for its own register width.
 #if defined(__x86_64__) && defined(__ELF__)
-#define MULTIVERSIONED \
-    __attribute__((target_clones("arch=skylake-avx512", "arch=haswell", "default")))
+#include <immintrin.h>
+#define X86_DISPATCH 1
 #else
-#define MULTIVERSIONED
+#define X86_DISPATCH 0
 #endif
+
+// ---------------------------------------------------------------------------------------
+// Dispatch. Each public kernel exists in three versions (AVX-512, AVX2 with FMA, baseline)
+// and an ELF ifunc resolver picks one by the CPU's features when the library is loaded.
+// Features, not CPU model names: `target_clones("arch=skylake-avx512")` resolves through
+// `__builtin_cpu_is`, which is false on Cascade Lake, Ice Lake and the virtual CPUs of
+// cloud machines, whose models it does not list, so the baseline copy ran there.
+
+enum { LEVEL_BASELINE = 0, LEVEL_AVX2 = 1, LEVEL_AVX512 = 2 };
+
+#if X86_DISPATCH
+static int cpu_level(void) {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq"))
+        return LEVEL_AVX512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return LEVEL_AVX2;
+    return LEVEL_BASELINE;
+}
+#define AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")))
+#define AVX2 __attribute__((target("avx2,fma")))
+#endif
+
+const char *sqt_kernel_level(void) {
+#if X86_DISPATCH
+    static const char *names[] = {"baseline x86-64", "AVX2+FMA", "AVX-512"};
+    return names[cpu_level()];
+#else
+    return "portable";
+#endif
+}
+
+// ---------------------------------------------------------------------------------------
+// LSTM gate kernel.
 
 // e^x for x clamped to [-87.3, 88.3]: x = n·ln2 + r, e^r by a degree-5 polynomial, 2^n
 // from the exponent bits. Adding 1.5·2²³ rounds x·log2(e) to the integer n and leaves n
 // in the low mantissa bits, so no float-to-integer conversion is needed.
-static inline float exp_approx(float input) {
+static inline __attribute__((always_inline)) float exp_approx(float input) {
     float x = input < -87.3f ? -87.3f : input;
     x = x > 88.3f ? 88.3f : x;
     const float magic = 12582912.0f;
@@ -38,18 +69,22 @@ static inline float exp_approx(float input) {
     return e * scale;
 }
 
-static inline float sigmoid(float x) { return 1.0f / (1.0f + exp_approx(-x)); }
+static inline __attribute__((always_inline)) float sigmoid(float x) {
+    return 1.0f / (1.0f + exp_approx(-x));
+}
 
 // tanh x = 1 − 2 / (e^{2x} + 1): well conditioned for large |x|, absolute error below
 // 1e-7 for small |x|.
-static inline float tanh_approx(float x) { return 1.0f - 2.0f / (exp_approx(x + x) + 1.0f); }
+static inline __attribute__((always_inline)) float tanh_approx(float x) {
+    return 1.0f - 2.0f / (exp_approx(x + x) + 1.0f);
+}
 
-MULTIVERSIONED
-void sqt_lstm_forward_row(
+// The body, inlined into each target-specific version and vectorised there for its
+// registers. Short loops, one per kind of gate, rather than one long body: five dependent
+// transcendental chains in one iteration would not overlap across iterations.
+static inline __attribute__((always_inline)) void lstm_forward_row_body(
     long n, const float *restrict p, const float *restrict q, const float *restrict bias,
     const float *restrict cPrev, float *restrict h, float *restrict c, float *restrict a) {
-    // Short loops, one per kind of gate, rather than one long body: five dependent
-    // transcendental chains in one iteration would not overlap across iterations.
     if (q) {
         for (long j = 0; j < 2 * n; j++) a[j] = sigmoid(p[j] + q[j] + bias[j]);
         for (long j = 2 * n; j < 3 * n; j++) a[j] = tanh_approx(p[j] + q[j] + bias[j]);
@@ -66,4 +101,317 @@ void sqt_lstm_forward_row(
         h[j] = a[3 * n + j] * tc;
         a[4 * n + j] = tc;
     }
+}
+
+#define LSTM_PARAMETERS                                                                   \
+    long n, const float *restrict p, const float *restrict q, const float *restrict bias, \
+        const float *restrict cPrev, float *restrict h, float *restrict c, float *restrict a
+
+static void lstm_forward_row_baseline(LSTM_PARAMETERS) {
+    lstm_forward_row_body(n, p, q, bias, cPrev, h, c, a);
+}
+
+#if X86_DISPATCH
+AVX2 static void lstm_forward_row_avx2(LSTM_PARAMETERS) {
+    lstm_forward_row_body(n, p, q, bias, cPrev, h, c, a);
+}
+
+AVX512 static void lstm_forward_row_avx512(LSTM_PARAMETERS) {
+    lstm_forward_row_body(n, p, q, bias, cPrev, h, c, a);
+}
+
+typedef void lstm_forward_row_function(LSTM_PARAMETERS);
+static lstm_forward_row_function *resolve_lstm_forward_row(void) {
+    switch (cpu_level()) {
+    case LEVEL_AVX512: return lstm_forward_row_avx512;
+    case LEVEL_AVX2: return lstm_forward_row_avx2;
+    default: return lstm_forward_row_baseline;
+    }
+}
+
+void sqt_lstm_forward_row(LSTM_PARAMETERS) __attribute__((ifunc("resolve_lstm_forward_row")));
+#else
+void sqt_lstm_forward_row(LSTM_PARAMETERS) {
+    lstm_forward_row_baseline(n, p, q, bias, cPrev, h, c, a);
+}
+#endif
+
+// ---------------------------------------------------------------------------------------
+// Products with a packed right-hand matrix.
+//
+// A recurrent step multiplies a few dozen rows by the same weight matrix at every step. A
+// general GEMM re-packs that matrix on every call (OpenBLAS's copy routines took a tenth
+// of the encoder's time); here it is packed once per sequence batch into panels of
+// SQT_PANEL columns, each panel `k` rows of SQT_PANEL contiguous floats (zero-padded past
+// column n), so the kernels stream it in order and keep a tile of C in registers.
+
+long sqt_packed_count(long k, long n) {
+    return ((n + SQT_PANEL - 1) / SQT_PANEL) * SQT_PANEL * (k > 0 ? k : 1);
+}
+
+void sqt_pack(long k, long n, const float *b, long ldb, int transposed, float *packed) {
+    long panels = (n + SQT_PANEL - 1) / SQT_PANEL;
+    for (long panel = 0; panel < panels; panel++) {
+        long first = panel * SQT_PANEL;
+        long width = n - first < SQT_PANEL ? n - first : SQT_PANEL;
+        float *out = packed + panel * k * SQT_PANEL;
+        for (long i = 0; i < k; i++) {
+            float *row = out + i * SQT_PANEL;
+            if (transposed) {
+                for (long j = 0; j < width; j++) row[j] = b[(first + j) * ldb + i];
+            } else {
+                memcpy(row, b + i * ldb + first, (size_t)width * sizeof(float));
+            }
+            for (long j = width; j < SQT_PANEL; j++) row[j] = 0;
+        }
+    }
+}
+
+#define GEMM_PARAMETERS                                                                 \
+    long m, long n, long k, const float *restrict a, long lda, const float *restrict packed, \
+        int accumulate, float *restrict c, long ldc
+
+// Baseline: one row at a time, a panel's 32 sums in a local array the compiler keeps in
+// vector registers.
+static void gemm_packed_baseline(GEMM_PARAMETERS) {
+    long panels = (n + SQT_PANEL - 1) / SQT_PANEL;
+    for (long panel = 0; panel < panels; panel++) {
+        long first = panel * SQT_PANEL;
+        long width = n - first < SQT_PANEL ? n - first : SQT_PANEL;
+        const float *bp = packed + panel * k * SQT_PANEL;
+        for (long r = 0; r < m; r++) {
+            float sum[SQT_PANEL] = {0};
+            const float *ar = a + r * lda;
+            for (long i = 0; i < k; i++) {
+                float x = ar[i];
+                for (int j = 0; j < SQT_PANEL; j++) sum[j] += x * bp[i * SQT_PANEL + j];
+            }
+            float *cr = c + r * ldc + first;
+            if (accumulate) {
+                for (long j = 0; j < width; j++) cr[j] += sum[j];
+            } else {
+                for (long j = 0; j < width; j++) cr[j] = sum[j];
+            }
+        }
+    }
+}
+
+#if X86_DISPATCH
+// AVX-512: tiles of up to 8 rows × 32 columns, 16 accumulators; each step of the inner
+// loop loads two vectors of the panel and does one broadcast FMA per accumulator.
+AVX512 static inline __attribute__((always_inline)) void tile_avx512(
+    int rows, long k, const float *restrict a, long lda, const float *restrict bp,
+    int accumulate, float *restrict c, long ldc, __mmask16 mask0, __mmask16 mask1) {
+    __m512 sum0[8], sum1[8];
+#pragma clang loop unroll(full)
+    for (int r = 0; r < 8; r++) {
+        if (r < rows) {
+            if (accumulate) {
+                sum0[r] = _mm512_maskz_loadu_ps(mask0, c + r * ldc);
+                sum1[r] = _mm512_maskz_loadu_ps(mask1, c + r * ldc + 16);
+            } else {
+                sum0[r] = _mm512_setzero_ps();
+                sum1[r] = _mm512_setzero_ps();
+            }
+        }
+    }
+    for (long i = 0; i < k; i++) {
+        __m512 b0 = _mm512_loadu_ps(bp + i * SQT_PANEL);
+        __m512 b1 = _mm512_loadu_ps(bp + i * SQT_PANEL + 16);
+#pragma clang loop unroll(full)
+        for (int r = 0; r < 8; r++) {
+            if (r < rows) {
+                __m512 x = _mm512_set1_ps(a[r * lda + i]);
+                sum0[r] = _mm512_fmadd_ps(x, b0, sum0[r]);
+                sum1[r] = _mm512_fmadd_ps(x, b1, sum1[r]);
+            }
+        }
+    }
+#pragma clang loop unroll(full)
+    for (int r = 0; r < 8; r++) {
+        if (r < rows) {
+            _mm512_mask_storeu_ps(c + r * ldc, mask0, sum0[r]);
+            _mm512_mask_storeu_ps(c + r * ldc + 16, mask1, sum1[r]);
+        }
+    }
+}
+
+// Panels of k ≤ KC rows (16 KB) stay in the 32 KB level-1 cache while every row tile of
+// A passes over them; longer products are cut into such slices along k.
+#define KC 128
+
+AVX512 static void gemm_packed_avx512(GEMM_PARAMETERS) {
+    long panels = (n + SQT_PANEL - 1) / SQT_PANEL;
+    for (long k0 = 0; k0 < k; k0 += KC) {
+        long kc = k - k0 < KC ? k - k0 : KC;
+        int add = accumulate || k0 > 0;
+        for (long panel = 0; panel < panels; panel++) {
+            long first = panel * SQT_PANEL;
+            long width = n - first < SQT_PANEL ? n - first : SQT_PANEL;
+            __mmask16 mask0 = width >= 16 ? 0xFFFF : (__mmask16)((1u << width) - 1);
+            __mmask16 mask1 = width >= 32   ? 0xFFFF
+                              : width <= 16 ? 0
+                                            : (__mmask16)((1u << (width - 16)) - 1);
+            const float *bp = packed + panel * k * SQT_PANEL + k0 * SQT_PANEL;
+            const float *ak = a + k0;
+            float *cp = c + first;
+            long r = 0;
+            for (; r + 8 <= m; r += 8)
+                tile_avx512(8, kc, ak + r * lda, lda, bp, add, cp + r * ldc, ldc, mask0, mask1);
+            switch (m - r) {
+#define REMAINDER(R)                                                                       \
+    case R: tile_avx512(R, kc, ak + r * lda, lda, bp, add, cp + r * ldc, ldc, mask0, mask1); \
+        break;
+                REMAINDER(1)
+                REMAINDER(2)
+                REMAINDER(3)
+                REMAINDER(4)
+                REMAINDER(5)
+                REMAINDER(6)
+                REMAINDER(7)
+#undef REMAINDER
+            default: break;
+            }
+        }
+    }
+}
+
+// AVX2: 16 registers, so tiles of up to 6 rows × 16 columns (half a panel) and 12
+// accumulators.
+AVX2 static inline __attribute__((always_inline)) void tile_avx2(
+    int rows, long k, const float *restrict a, long lda, const float *restrict bp,
+    int accumulate, float *restrict c, long ldc) {
+    __m256 sum0[6], sum1[6];
+#pragma clang loop unroll(full)
+    for (int r = 0; r < 6; r++) {
+        if (r < rows) {
+            sum0[r] = accumulate ? _mm256_loadu_ps(c + r * ldc) : _mm256_setzero_ps();
+            sum1[r] = accumulate ? _mm256_loadu_ps(c + r * ldc + 8) : _mm256_setzero_ps();
+        }
+    }
+    for (long i = 0; i < k; i++) {
+        __m256 b0 = _mm256_loadu_ps(bp + i * SQT_PANEL);
+        __m256 b1 = _mm256_loadu_ps(bp + i * SQT_PANEL + 8);
+#pragma clang loop unroll(full)
+        for (int r = 0; r < 6; r++) {
+            if (r < rows) {
+                __m256 x = _mm256_broadcast_ss(a + r * lda + i);
+                sum0[r] = _mm256_fmadd_ps(x, b0, sum0[r]);
+                sum1[r] = _mm256_fmadd_ps(x, b1, sum1[r]);
+            }
+        }
+    }
+#pragma clang loop unroll(full)
+    for (int r = 0; r < 6; r++) {
+        if (r < rows) {
+            _mm256_storeu_ps(c + r * ldc, sum0[r]);
+            _mm256_storeu_ps(c + r * ldc + 8, sum1[r]);
+        }
+    }
+}
+
+// Rows `0..<rows` (at most 6) of a half panel; a partial one (`width` < 16) goes through a
+// full-width scratch tile.
+AVX2 static void rows_avx2(
+    int rows, long k, const float *restrict a, long lda, const float *restrict bp,
+    int accumulate, float *restrict c, long ldc, long width) {
+    if (width == 16) {
+        switch (rows) {
+#define ROWS(R) \
+    case R: tile_avx2(R, k, a, lda, bp, accumulate, c, ldc); break;
+            ROWS(1)
+            ROWS(2)
+            ROWS(3)
+            ROWS(4)
+            ROWS(5)
+            ROWS(6)
+#undef ROWS
+        default: break;
+        }
+        return;
+    }
+    float tile[6 * 16];
+    for (int r = 0; r < rows; r++)
+        for (long j = 0; j < 16; j++) tile[r * 16 + j] = accumulate && j < width ? c[r * ldc + j] : 0;
+    rows_avx2(rows, k, a, lda, bp, 1, tile, 16, 16);
+    for (int r = 0; r < rows; r++)
+        for (long j = 0; j < width; j++) c[r * ldc + j] = tile[r * 16 + j];
+}
+
+AVX2 static void gemm_packed_avx2(GEMM_PARAMETERS) {
+    long panels = (n + SQT_PANEL - 1) / SQT_PANEL;
+    for (long k0 = 0; k0 < k; k0 += KC) {
+        long kc = k - k0 < KC ? k - k0 : KC;
+        int add = accumulate || k0 > 0;
+        for (long panel = 0; panel < panels; panel++) {
+            for (long half = 0; half < 2; half++) {
+                long first = panel * SQT_PANEL + half * 16;
+                if (first >= n) break;
+                long width = n - first < 16 ? n - first : 16;
+                const float *bp = packed + panel * k * SQT_PANEL + k0 * SQT_PANEL + half * 16;
+                for (long r = 0; r < m; r += 6) {
+                    int rows = m - r < 6 ? (int)(m - r) : 6;
+                    rows_avx2(
+                        rows, kc, a + r * lda + k0, lda, bp, add, c + r * ldc + first, ldc, width);
+                }
+            }
+        }
+    }
+}
+
+typedef void gemm_packed_function(GEMM_PARAMETERS);
+static gemm_packed_function *resolve_gemm_packed(void) {
+    switch (cpu_level()) {
+    case LEVEL_AVX512: return gemm_packed_avx512;
+    case LEVEL_AVX2: return gemm_packed_avx2;
+    default: return gemm_packed_baseline;
+    }
+}
+
+void sqt_gemm_packed(GEMM_PARAMETERS) __attribute__((ifunc("resolve_gemm_packed")));
+#else
+void sqt_gemm_packed(GEMM_PARAMETERS) {
+    gemm_packed_baseline(m, n, k, a, lda, packed, accumulate, c, ldc);
+}
+#endif
+
+// ---------------------------------------------------------------------------------------
+// Every version by level, for tests on CPUs that support more than one.
+
+int sqt_kernel_level_count(void) {
+#if X86_DISPATCH
+    return cpu_level() + 1;
+#else
+    return 1;
+#endif
+}
+
+void sqt_gemm_packed_at_level(int level, GEMM_PARAMETERS) {
+#if X86_DISPATCH
+    if (level >= LEVEL_AVX512 && cpu_level() >= LEVEL_AVX512) {
+        gemm_packed_avx512(m, n, k, a, lda, packed, accumulate, c, ldc);
+        return;
+    }
+    if (level >= LEVEL_AVX2 && cpu_level() >= LEVEL_AVX2) {
+        gemm_packed_avx2(m, n, k, a, lda, packed, accumulate, c, ldc);
+        return;
+    }
+#endif
+    (void)level;
+    gemm_packed_baseline(m, n, k, a, lda, packed, accumulate, c, ldc);
+}
+
+void sqt_lstm_forward_row_at_level(int level, LSTM_PARAMETERS) {
+#if X86_DISPATCH
+    if (level >= LEVEL_AVX512 && cpu_level() >= LEVEL_AVX512) {
+        lstm_forward_row_avx512(n, p, q, bias, cPrev, h, c, a);
+        return;
+    }
+    if (level >= LEVEL_AVX2 && cpu_level() >= LEVEL_AVX2) {
+        lstm_forward_row_avx2(n, p, q, bias, cPrev, h, c, a);
+        return;
+    }
+#endif
+    (void)level;
+    lstm_forward_row_baseline(n, p, q, bias, cPrev, h, c, a);
 }

@@ -52,6 +52,23 @@ where Self.RawSignificand: FixedWidthInteger {
         count: Int, x: UnsafePointer<Self>, incX: Int, y: UnsafePointer<Self>, incY: Int
     ) -> Self
 
+    /// The number of scalars a `[k, n]` right-hand operand takes once packed by `pack`.
+    static func packedCount(k: Int, n: Int) -> Int
+
+    /// Packs the `[k, n]` matrix B for repeated products by `gemmPacked`: `b` is B
+    /// row-major with row stride `ldb`, or, when `transposed`, Bᵀ (`[n, k]`) row-major.
+    static func pack(
+        k: Int, n: Int, b: UnsafePointer<Self>, ldb: Int, transposed: Bool,
+        into packed: UnsafeMutablePointer<Self>)
+
+    /// `C = A · B`, or `C += A · B` when `accumulate`, with A row-major `[m, k]`, B packed
+    /// by `pack`, C row-major `[m, n]`. Meant for products of few rows by the same matrix
+    /// many times (the steps of a recurrent layer), where a general GEMM would re-pack B
+    /// at every call.
+    static func gemmPacked(
+        m: Int, n: Int, k: Int, a: UnsafePointer<Self>, lda: Int, packed: UnsafePointer<Self>,
+        accumulate: Bool, c: UnsafeMutablePointer<Self>, ldc: Int)
+
     /// The natural exponential.
     static func exp(_ x: Self) -> Self
     /// The natural logarithm.

@@ -49,7 +49,7 @@ struct EncoderBenchmarkCommand: ParsableCommand {
         }
         let threads = r.concurrentDirections ? 2 : 1
         print(
-            "BiLSTM (Float) input \(r.inputSize), hidden \(r.hiddenSize) per direction, batch \(r.batch) × \(r.length) tokens, directions on \(threads) thread(s), 1 BLAS thread each; best timed batch"
+            "BiLSTM (Float) input \(r.inputSize), hidden \(r.hiddenSize) per direction, batch \(r.batch) × \(r.length) tokens, directions on \(threads) thread(s), 1 BLAS thread each, C kernels \(r.kernelLevel); best timed batch"
         )
         print(
             String(

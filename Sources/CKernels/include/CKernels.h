@@ -1,21 +1,61 @@
 #ifndef SEQUENCE_TAGGING_CKERNELS_H
 #define SEQUENCE_TAGGING_CKERNELS_H
 
-/// Element-wise recurrent-cell kernels in C, compiled for several x86-64 instruction-set
-/// levels (AVX-512, AVX2 with FMA, baseline SSE2) and chosen by the loader for the CPU at
-/// hand; on other architectures, one portable version.
+/// Kernels in C, each compiled for several x86-64 instruction-set levels (AVX-512, AVX2
+/// with FMA, baseline SSE2) and chosen when the library is loaded by the features of the
+/// CPU at hand; on other architectures, one portable version.
 ///
 /// Swift has no per-function target attribute, and building the whole package for AVX2
-/// would stop it from running on older CPUs, so the kernel whose cost is the five
-/// transcendental functions per LSTM unit lives here. The exponential is the same
-/// range-reduced polynomial as `VectorKernels.exp` (relative error below 2e-7).
+/// would stop it from running on older CPUs, so the two costs of a recurrent step that
+/// BLAS does not serve well live here: the LSTM gate kernel (five transcendental functions
+/// per unit) and the product of a few rows by a weight matrix packed once for all steps.
+
+/// The instruction-set level the kernels chose on this CPU ("AVX-512", "AVX2+FMA",
+/// "baseline x86-64" or "portable").
+const char *sqt_kernel_level(void);
 
 /// One step of an LSTM for one sequence, gate order i f g o, `n` hidden units:
 /// `a[0..<4n] = (σ, σ, tanh, σ)(p + q + bias)` (`q` may be NULL: `p + bias`),
-/// `c = f ⊙ cPrev + i ⊙ g`, `h = o ⊙ tanh(c)`, `a[4n..<5n] = tanh(c)`.
+/// `c = f ⊙ cPrev + i ⊙ g`, `h = o ⊙ tanh(c)`, `a[4n..<5n] = tanh(c)`. The exponential is
+/// the same range-reduced polynomial as `VectorKernels.exp` (relative error below 2e-7).
 /// No pointer may overlap another, except that `p` and `q` may be read-only aliases.
 void sqt_lstm_forward_row(
     long n, const float *p, const float *q, const float *bias, const float *cPrev,
+    float *h, float *c, float *a);
+
+/// Columns per panel of a packed matrix.
+#define SQT_PANEL 32
+
+/// The number of floats `sqt_pack` writes for a `[k, n]` matrix: n rounded up to a whole
+/// number of panels, times k.
+long sqt_packed_count(long k, long n);
+
+/// Packs the `[k, n]` matrix B into panels of SQT_PANEL columns (each panel k rows of
+/// SQT_PANEL contiguous floats, zero beyond column n). B is row-major with leading
+/// dimension `ldb`, or, when `transposed` is nonzero, given as its transpose: `b` is the
+/// row-major `[n, k]` matrix Bᵀ with leading dimension `ldb`.
+void sqt_pack(long k, long n, const float *b, long ldb, int transposed, float *packed);
+
+/// `C = A · B` (or `C += A · B` when `accumulate` is nonzero) for the row-major `[m, k]`
+/// matrix A (leading dimension `lda`), B packed by `sqt_pack`, and the row-major `[m, n]`
+/// matrix C (leading dimension `ldc`). C must not overlap A or the packed B.
+void sqt_gemm_packed(
+    long m, long n, long k, const float *a, long lda, const float *packed, int accumulate,
+    float *c, long ldc);
+
+/// The number of instruction-set levels this CPU runs (1 to 3: baseline, then AVX2+FMA,
+/// then AVX-512), for tests of every version.
+int sqt_kernel_level_count(void);
+
+/// `sqt_gemm_packed` in the version of level `level` (0 baseline, 1 AVX2+FMA, 2 AVX-512),
+/// or the highest below it that the CPU supports.
+void sqt_gemm_packed_at_level(
+    int level, long m, long n, long k, const float *a, long lda, const float *packed,
+    int accumulate, float *c, long ldc);
+
+/// `sqt_lstm_forward_row` in the version of level `level`, like `sqt_gemm_packed_at_level`.
+void sqt_lstm_forward_row_at_level(
+    int level, long n, const float *p, const float *q, const float *bias, const float *cPrev,
     float *h, float *c, float *a);
 
 #endif

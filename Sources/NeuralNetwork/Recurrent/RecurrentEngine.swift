@@ -16,9 +16,9 @@ import LinearAlgebra
 // Forward, for D directions (1 or 2) over cells with `G` gate blocks of `H` units:
 //   1. ONE GEMM: P = X · [Wx_0 | Wx_1]   `[time·batch, D·G·H]` (bias added in the kernel).
 //   2. Per direction, on its own thread (the caller and `HelperThread`): for each step `k`,
-//      ONE GEMM Q = H_k · Wh `[batch, G·H]` (for LSTM and RNN accumulated straight into
+//      ONE product Q = H_k · Wh `[batch, G·H]` (for LSTM and RNN accumulated straight into
 //      P's rows of that step when they form one block), then a fused element-wise kernel
-//      per row. A reverse direction's step `k` of sequence `s` reads time
+//      per row. Wh is packed once per pass for the step products (`StepProduct`). A reverse direction's step `k` of sequence `s` reads time
 //      `lengths[s] − 1 − k`, so it starts at the sequence's own last token. Rows past a
 //      sequence's length copy the state unchanged; their output stays zero.
 //   States are kept in step order `[(time+1)·batch, H]` (block 0 is the initial state),
@@ -111,6 +111,63 @@ final class ScalarBuffer<Scalar: BLASScalar>: @unchecked Sendable {
             BufferPool.shared.give(UnsafeMutableRawPointer(pointer), size: sizeClass)
         } else {
             pointer.deallocate()
+        }
+    }
+}
+
+/// The recurrent weight matrix `Wh` (or its transpose) as the right-hand operand of every
+/// step's product. Over several steps it is packed once (`BLASScalar.pack`) and each step
+/// runs `gemmPacked`; a general GEMM would re-pack the whole matrix at every step, which
+/// for a step of a few dozen rows costs about as much as the product. A single step
+/// (one-step calls, character-by-character generation) goes straight to BLAS.
+final class StepProduct<Scalar: BLASScalar>: @unchecked Sendable {
+    private let weights: Matrix<Scalar>
+    private let transposed: Bool
+    private let packed: ScalarBuffer<Scalar>?
+    /// Columns of the product: `op(Wh)`'s.
+    let columns: Int
+    /// Rows of `op(Wh)`.
+    let depth: Int
+
+    init(weights: Matrix<Scalar>, transposed: Bool = false, steps: Int) {
+        self.weights = weights
+        self.transposed = transposed
+        (depth, columns) =
+            transposed ? (weights.columns, weights.rows) : (weights.rows, weights.columns)
+        if steps > 1 {
+            let (k, n) = (depth, columns)
+            let buffer = ScalarBuffer<Scalar>(count: Scalar.packedCount(k: k, n: n), zeroed: false)
+            weights.withUnsafePointer {
+                Scalar.pack(
+                    k: k, n: n, b: $0, ldb: weights.columns, transposed: transposed,
+                    into: buffer.pointer)
+            }
+            packed = buffer
+        } else {
+            packed = nil
+        }
+    }
+
+    /// `C = A · op(Wh)`, or `C += A · op(Wh)` when `accumulate`, for `rows` rows of A.
+    func multiply(
+        rows: Int, a: UnsafePointer<Scalar>, lda: Int, accumulate: Bool,
+        c: UnsafeMutablePointer<Scalar>, ldc: Int
+    ) {
+        if let packed {
+            Scalar.gemmPacked(
+                m: rows, n: columns, k: depth, a: a, lda: lda, packed: packed.pointer,
+                accumulate: accumulate, c: c, ldc: ldc)
+            return
+        }
+        if !accumulate {
+            // Zeroed here and accumulated with β = 1: OpenBLAS clears C for β = 0 with a
+            // scalar loop that cost as much as a tenth of tagging time.
+            for r in 0..<rows { (c + r * ldc).update(repeating: 0, count: columns) }
+        }
+        weights.withUnsafePointer { w in
+            Scalar.gemm(
+                .none, transposed ? .transposed : .none, m: rows, n: columns, k: depth, alpha: 1,
+                a: a, lda: lda, b: w, ldb: weights.columns, beta: 1, c: c, ldc: ldc)
         }
     }
 }
@@ -306,54 +363,47 @@ enum RecurrentEngine {
                     let q = UnsafeMutablePointer<Scalar>.allocate(capacity: qCount)
                     q.initialize(repeating: 0, count: qCount)
                     defer { q.deallocate() }
-                    cell.Wh.withUnsafePointer { wh in
-                        cell.b.withUnsafePointer { bias in
-                            for k in 0..<time {
-                                let rows = activeRows[k]
-                                let hPrev = st + block(k) * batch * hidden
-                                let hNew = st + block(k + 1) * batch * hidden
-                                let cPrev = ct.map { $0 + block(k) * batch * hidden }
-                                let cNew = ct.map { $0 + block(k + 1) * batch * hidden }
-                                if rows > 0 && inPlace {
-                                    let t = isReversed ? time - 1 - k : k
-                                    Scalar.gemm(
-                                        .none, .none, m: rows, n: gateWidth, k: hidden, alpha: 1,
-                                        a: hPrev, lda: hidden, b: wh, ldb: gateWidth, beta: 1,
-                                        c: p + t * batch * projectionWidth + d * gateWidth,
-                                        ldc: projectionWidth)
-                                } else if rows > 0 {
-                                    // Zeroed here and accumulated with β = 1: OpenBLAS clears C
-                                    // for β = 0 with a scalar loop that cost as much as a
-                                    // tenth of tagging time.
-                                    q.update(repeating: 0, count: rows * gateWidth)
-                                    Scalar.gemm(
-                                        .none, .none, m: rows, n: gateWidth, k: hidden, alpha: 1,
-                                        a: hPrev, lda: hidden, b: wh, ldb: gateWidth, beta: 1, c: q,
-                                        ldc: gateWidth)
-                                }
-                                for s in 0..<batch {
-                                    let length = lengthBuffer[s]
-                                    let row = s * hidden
-                                    if k < length {
-                                        let t = isReversed ? length - 1 - k : k
-                                        Cell.forwardRow(
-                                            hidden: hidden,
-                                            p: p + (t * batch + s) * projectionWidth + d
-                                                * gateWidth,
-                                            q: inPlace ? nil : q + s * gateWidth, bias: bias,
-                                            hPrev: hPrev + row,
-                                            cPrev: cPrev.map { $0 + row }, h: hNew + row,
-                                            c: cNew.map { $0 + row },
-                                            activations: act
-                                                + ((keepsCache ? k * batch : 0) + s)
-                                                * activationWidth)
-                                        (out + (t * batch + s) * outputWidth + d * hidden).update(
-                                            from: hNew + row, count: hidden)
-                                    } else {
-                                        (hNew + row).update(from: hPrev + row, count: hidden)
-                                        if let cPrev, let cNew {
-                                            (cNew + row).update(from: cPrev + row, count: hidden)
-                                        }
+                    let recurrent = StepProduct(weights: cell.Wh, steps: time)
+                    cell.b.withUnsafePointer { bias in
+                        for k in 0..<time {
+                            let rows = activeRows[k]
+                            let hPrev = st + block(k) * batch * hidden
+                            let hNew = st + block(k + 1) * batch * hidden
+                            let cPrev = ct.map { $0 + block(k) * batch * hidden }
+                            let cNew = ct.map { $0 + block(k + 1) * batch * hidden }
+                            if rows > 0 && inPlace {
+                                let t = isReversed ? time - 1 - k : k
+                                recurrent.multiply(
+                                    rows: rows, a: hPrev, lda: hidden, accumulate: true,
+                                    c: p + t * batch * projectionWidth + d * gateWidth,
+                                    ldc: projectionWidth)
+                            } else if rows > 0 {
+                                recurrent.multiply(
+                                    rows: rows, a: hPrev, lda: hidden, accumulate: false, c: q,
+                                    ldc: gateWidth)
+                            }
+                            for s in 0..<batch {
+                                let length = lengthBuffer[s]
+                                let row = s * hidden
+                                if k < length {
+                                    let t = isReversed ? length - 1 - k : k
+                                    Cell.forwardRow(
+                                        hidden: hidden,
+                                        p: p + (t * batch + s) * projectionWidth + d
+                                            * gateWidth,
+                                        q: inPlace ? nil : q + s * gateWidth, bias: bias,
+                                        hPrev: hPrev + row,
+                                        cPrev: cPrev.map { $0 + row }, h: hNew + row,
+                                        c: cNew.map { $0 + row },
+                                        activations: act
+                                            + ((keepsCache ? k * batch : 0) + s)
+                                            * activationWidth)
+                                    (out + (t * batch + s) * outputWidth + d * hidden).update(
+                                        from: hNew + row, count: hidden)
+                                } else {
+                                    (hNew + row).update(from: hPrev + row, count: hidden)
+                                    if let cPrev, let cNew {
+                                        (cNew + row).update(from: cPrev + row, count: hidden)
                                     }
                                 }
                             }
@@ -472,8 +522,10 @@ enum RecurrentEngine {
                         }
                     }
                     var dWh = Matrix<Scalar>(rows: hidden, columns: gateWidth)
+                    let recurrent = StepProduct(
+                        weights: cell.Wh, transposed: true, steps: time - stop)
                     withExtendedLifetime(hiddenDeltas) {
-                        cell.Wh.withUnsafePointer { wh in
+                        do {
                             var k = time - 1
                             while k >= stop {
                                 let rows = cache.activeRows[k]
@@ -507,12 +559,9 @@ enum RecurrentEngine {
                                 }
                                 if rows > 0 {
                                     // dH_{k-1} += dQ_k · Whᵀ
-                                    Scalar.gemm(
-                                        .none, .transposed, m: rows, n: hidden, k: gateWidth,
-                                        alpha: 1,
-                                        a: dq + k * batch * ldq, lda: ldq, b: wh, ldb: gateWidth,
-                                        beta: 1,
-                                        c: dhNext, ldc: hidden)
+                                    recurrent.multiply(
+                                        rows: rows, a: dq + k * batch * ldq, lda: ldq,
+                                        accumulate: true, c: dhNext, ldc: hidden)
                                 }
                                 swap(&dH, &dHNext)
                                 k -= 1

@@ -33,6 +33,8 @@ public struct EncoderBenchmark {
         public var length: Int
         /// Whether the two directions ran on two threads.
         public var concurrentDirections: Bool
+        /// The instruction-set level of the C kernels (gate kernel, step products).
+        public var kernelLevel: String
         /// Tokens per second of the inference forward pass (best timed batch).
         public var forwardTokensPerSecond: Double
         /// Tokens per second of the forward pass that keeps the cache for backward.
@@ -168,7 +170,8 @@ public struct EncoderBenchmark {
             / ((3 * inputSide + recurrentSide) / large + 2 * recurrentSide / small)
         return Result(
             inputSize: inputSize, hiddenSize: hiddenSize, batch: batch, length: length,
-            concurrentDirections: concurrentDirections, forwardTokensPerSecond: forwardRate,
+            concurrentDirections: concurrentDirections, kernelLevel: Float.kernelLevel,
+            forwardTokensPerSecond: forwardRate,
             cachingForwardTokensPerSecond: Double(tokens) / cachingForwardTime,
             cachingForwardFraction: Double(tokens) / cachingForwardTime * forwardFLOPs / 1e9
                 / reference,
