@@ -12,6 +12,7 @@ extension Matrix {
     }
 
     /// The softmax of each row, computed stably (the row maximum is subtracted).
+    @_specialize(where Scalar == Float)
     public func softmaxRows() -> Matrix {
         var result = self
         result.withUnsafeMutablePointer { p in
@@ -21,6 +22,7 @@ extension Matrix {
     }
 
     /// The log-softmax of each row: `x − max − log Σ exp(x − max)`.
+    @_specialize(where Scalar == Float)
     public func logSoftmaxRows() -> Matrix {
         var result = self
         result.withUnsafeMutablePointer { p in
@@ -33,6 +35,8 @@ extension Matrix {
 /// Numerically stable softmax kernels over contiguous vectors.
 public enum Softmax {
     /// Replaces `x[0..<count]` by its softmax.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func softmax<Scalar: BLASScalar>(_ x: UnsafeMutablePointer<Scalar>, count: Int) {
         guard count > 0 else { return }
         var maximum = x[0]
@@ -48,6 +52,8 @@ public enum Softmax {
     }
 
     /// Replaces `x[0..<count]` by its log-softmax.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func logSoftmax<Scalar: BLASScalar>(
         _ x: UnsafeMutablePointer<Scalar>, count: Int
     ) {
@@ -56,6 +62,8 @@ public enum Softmax {
     }
 
     /// `log Σ exp(x[i])`, without overflow; negative infinity for an empty vector.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func logSumExp<Scalar: BLASScalar>(
         _ x: UnsafePointer<Scalar>, count: Int
     ) -> Scalar {

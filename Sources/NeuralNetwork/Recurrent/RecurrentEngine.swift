@@ -13,20 +13,20 @@ import LinearAlgebra
 // each step is one contiguous `[batch, features]` block. Sequence `s` occupies steps
 // `0..<lengths[s]`; later rows are padding.
 //
-// Forward, for D directions (1 or 2) over cells with `G` gate blocks of `H` units:
-//   1. ONE GEMM: P = X · [Wx_0 | Wx_1]   `[time·batch, D·G·H]` (bias added in the kernel).
-//   2. Per direction, on its own thread (the caller and `HelperThread`): for each step `k`,
-//      ONE product Q = H_k · Wh `[batch, G·H]` (for LSTM and RNN accumulated straight into
-//      P's rows of that step when they form one block), then a fused element-wise kernel
-//      per row. Wh is packed once per pass for the step products (`StepProduct`). A reverse direction's step `k` of sequence `s` reads time
-//      `lengths[s] − 1 − k`, so it starts at the sequence's own last token. Rows past a
-//      sequence's length copy the state unchanged; their output stays zero.
-//   States are kept in step order `[(time+1)·batch, H]` (block 0 is the initial state),
-//   so the stacked previous states of all steps are one contiguous matrix.
+// Forward, for D directions (1 or 2) over cells with `G` gate blocks of `H` units, each
+// direction on its own thread (the caller and `HelperThread`): for each step `k`,
+// Z = X_k · Wx + H_{k-1} · Wh `[batch, G·H]` (for GRU the hidden product Q apart), then a
+// fused element-wise kernel per row. Wx and Wh are packed once per pass (`StepProduct`),
+// so each step's products run from cache without a GEMM re-packing its weights, and no
+// projection of the whole batch is materialised. A reverse direction's step `k` of
+// sequence `s` reads time `lengths[s] − 1 − k`, so it starts at the sequence's own last
+// token. Rows past a sequence's length copy the state unchanged; their output stays zero.
+// States are kept in step order `[(time+1)·batch, H]` (block 0 is the initial state), so
+// the stacked previous states of all steps are one contiguous matrix.
 // Backward, per direction: the step loop only does the element-wise kernel and
 // `dH_{k-1} += dQ_k · Whᵀ`; afterwards ONE GEMM each gives dWh = H_prevᵀ · dQ, and,
 // shared by both directions, dX = dP · [Wx_0 | Wx_1]ᵀ and dWx = Xᵀ · dP.
-// With concurrent directions the shared GEMMs (P, dX, dWx) are each split into two halves
+// With concurrent directions the shared GEMMs (dX, dWx) are each split into two halves
 // run at once on the two threads, so neither core idles during them.
 // No allocation happens inside the step loops; large scratch blocks come from `BufferPool`.
 
@@ -272,9 +272,12 @@ enum RecurrentEngine {
         let activationWidth = Cell.activationBlocks * hidden
         let outputWidth = directions * hidden
 
-        // [inputSize, D·G·H]: the directions' Wx side by side.
+        // [inputSize, D·G·H]: the directions' Wx side by side, for the backward pass (an
+        // inference pass keeps none).
         var inputWeights: Matrix<Scalar>
-        if directions == 1 {
+        if !keepsCache {
+            inputWeights = Matrix(rows: 0, columns: 0)
+        } else if directions == 1 {
             inputWeights = cells[0].Wx
         } else {
             inputWeights = Matrix(rows: inputSize, columns: projectionWidth)
@@ -286,23 +289,6 @@ enum RecurrentEngine {
                                 from: source + r * gateWidth, count: gateWidth)
                         }
                     }
-                }
-            }
-        }
-
-        // P = X · Wx for every step of every sequence and both directions: one GEMM (with
-        // concurrent directions, its two row halves run on the two threads).
-        let projection = ScalarBuffer<Scalar>(count: input.rows * projectionWidth, zeroed: false)
-        input.withUnsafePointer { x in
-            inputWeights.withUnsafePointer { w in
-                splitInHalves(input.rows, parallel: directions == 2 && concurrent) { first, count in
-                    // memset and β = 1 rather than β = 0 (see the step product below).
-                    let c = projection.pointer + first * projectionWidth
-                    c.update(repeating: 0, count: count * projectionWidth)
-                    Scalar.gemm(
-                        .none, .none, m: count, n: projectionWidth, k: inputSize, alpha: 1,
-                        a: x + first * inputSize, lda: inputSize, b: w, ldb: projectionWidth,
-                        beta: 1, c: c, ldc: projectionWidth)
                 }
             }
         }
@@ -346,71 +332,81 @@ enum RecurrentEngine {
 
         var output = Matrix<Scalar>(rows: input.rows, columns: outputWidth)
         output.withUnsafeMutablePointer { out in
-            lengths.withUnsafeBufferPointer { lengthBuffer in
-                let p = projection.pointer
-                func run(_ d: Int) {
-                    let cell = cells[d]
-                    let isReversed = reversed[d]
-                    let st = states[d].pointer
-                    let ct = cellStates[d]?.pointer
-                    let act = activations[d].pointer
-                    // For cells whose kernel only needs p + q (LSTM, RNN) and whose step reads
-                    // one contiguous block of P (always forward; reverse when nothing is
-                    // padded), the step GEMM accumulates into P itself and the kernel gets no
-                    // q. Otherwise q goes to its own buffer.
-                    let inPlace = !Cell.hasSeparateHiddenDelta && (!isReversed || !padded)
-                    let qCount = Swift.max(1, inPlace ? gateWidth : batch * gateWidth)
-                    let q = UnsafeMutablePointer<Scalar>.allocate(capacity: qCount)
-                    q.initialize(repeating: 0, count: qCount)
-                    defer { q.deallocate() }
-                    let recurrent = StepProduct(weights: cell.Wh, steps: time)
-                    cell.b.withUnsafePointer { bias in
-                        for k in 0..<time {
-                            let rows = activeRows[k]
-                            let hPrev = st + block(k) * batch * hidden
-                            let hNew = st + block(k + 1) * batch * hidden
-                            let cPrev = ct.map { $0 + block(k) * batch * hidden }
-                            let cNew = ct.map { $0 + block(k + 1) * batch * hidden }
-                            if rows > 0 && inPlace {
-                                let t = isReversed ? time - 1 - k : k
-                                recurrent.multiply(
-                                    rows: rows, a: hPrev, lda: hidden, accumulate: true,
-                                    c: p + t * batch * projectionWidth + d * gateWidth,
-                                    ldc: projectionWidth)
-                            } else if rows > 0 {
-                                recurrent.multiply(
-                                    rows: rows, a: hPrev, lda: hidden, accumulate: false, c: q,
-                                    ldc: gateWidth)
-                            }
-                            for s in 0..<batch {
-                                let length = lengthBuffer[s]
-                                let row = s * hidden
-                                if k < length {
-                                    let t = isReversed ? length - 1 - k : k
-                                    Cell.forwardRow(
-                                        hidden: hidden,
-                                        p: p + (t * batch + s) * projectionWidth + d
-                                            * gateWidth,
-                                        q: inPlace ? nil : q + s * gateWidth, bias: bias,
-                                        hPrev: hPrev + row,
-                                        cPrev: cPrev.map { $0 + row }, h: hNew + row,
-                                        c: cNew.map { $0 + row },
-                                        activations: act
-                                            + ((keepsCache ? k * batch : 0) + s)
-                                            * activationWidth)
-                                    (out + (t * batch + s) * outputWidth + d * hidden).update(
-                                        from: hNew + row, count: hidden)
-                                } else {
-                                    (hNew + row).update(from: hPrev + row, count: hidden)
-                                    if let cPrev, let cNew {
-                                        (cNew + row).update(from: cPrev + row, count: hidden)
+            input.withUnsafePointer { x in
+                lengths.withUnsafeBufferPointer { lengthBuffer in
+                    func run(_ d: Int) {
+                        let cell = cells[d]
+                        let isReversed = reversed[d]
+                        let st = states[d].pointer
+                        let ct = cellStates[d]?.pointer
+                        let act = activations[d].pointer
+                        // Each step computes its own input projection z = X_k · Wx (the rows
+                        // of the step's tokens), then z += H_{k-1} · Wh, or, for cells whose
+                        // kernel needs the hidden product apart (GRU), q = H_{k-1} · Wh. Both
+                        // weight matrices are packed once for all steps, and z stays in
+                        // cache: no projection of the whole batch is materialised.
+                        let z = ScalarBuffer<Scalar>(count: batch * gateWidth)
+                        let q =
+                            Cell.hasSeparateHiddenDelta
+                            ? ScalarBuffer<Scalar>(count: batch * gateWidth) : nil
+                        // A reverse step gathers its rows: sequence s reads time length − 1 − k.
+                        let gathered =
+                            isReversed && padded
+                            ? ScalarBuffer<Scalar>(count: batch * inputSize) : nil
+                        let projection = StepProduct(weights: cell.Wx, steps: time)
+                        let recurrent = StepProduct(weights: cell.Wh, steps: time)
+                        cell.b.withUnsafePointer { bias in
+                            for k in 0..<time {
+                                let rows = activeRows[k]
+                                let hPrev = st + block(k) * batch * hidden
+                                let hNew = st + block(k + 1) * batch * hidden
+                                let cPrev = ct.map { $0 + block(k) * batch * hidden }
+                                let cNew = ct.map { $0 + block(k + 1) * batch * hidden }
+                                if rows > 0 {
+                                    var stepInput =
+                                        x + (isReversed ? time - 1 - k : k) * batch * inputSize
+                                    if let gathered {
+                                        for s in 0..<rows where k < lengthBuffer[s] {
+                                            let t = lengthBuffer[s] - 1 - k
+                                            (gathered.pointer + s * inputSize).update(
+                                                from: x + (t * batch + s) * inputSize,
+                                                count: inputSize)
+                                        }
+                                        stepInput = UnsafePointer(gathered.pointer)
+                                    }
+                                    projection.multiply(
+                                        rows: rows, a: stepInput, lda: inputSize, accumulate: false,
+                                        c: z.pointer, ldc: gateWidth)
+                                    recurrent.multiply(
+                                        rows: rows, a: hPrev, lda: hidden, accumulate: q == nil,
+                                        c: q?.pointer ?? z.pointer, ldc: gateWidth)
+                                }
+                                for s in 0..<batch {
+                                    let length = lengthBuffer[s]
+                                    let row = s * hidden
+                                    if k < length {
+                                        let t = isReversed ? length - 1 - k : k
+                                        Cell.forwardRow(
+                                            hidden: hidden, p: z.pointer + s * gateWidth,
+                                            q: q.map { $0.pointer + s * gateWidth }, bias: bias,
+                                            hPrev: hPrev + row,
+                                            cPrev: cPrev.map { $0 + row }, h: hNew + row,
+                                            c: cNew.map { $0 + row },
+                                            activations: act
+                                                + ((keepsCache ? k * batch : 0) + s)
+                                                * activationWidth)
+                                        (out + (t * batch + s) * outputWidth + d * hidden).update(
+                                            from: hNew + row, count: hidden)
+                                    } else {
+                                        (hNew + row).update(from: hPrev + row, count: hidden)
+                                        if let cPrev, let cNew {
+                                            (cNew + row).update(from: cPrev + row, count: hidden)
+                                        }
                                     }
                                 }
                             }
                         }
                     }
-                }
-                withExtendedLifetime(projection) {
                     if directions == 2 && concurrent {
                         HelperThread.shared.run({ run(0) }, { run(1) })
                     } else {
