@@ -121,12 +121,18 @@ final class ModelFileCorruptionTests: XCTestCase {
             guard case .cannotOpen? = error as? ModelFileError else { return XCTFail("\(error)") }
         }
         var bytes = try Self.tagger.modelFile().serialized()
-        bytes[8] = 2
+        bytes[8] = 3
         XCTAssertThrowsError(try loadTagger(bytes)) { error in
             XCTAssertEqual(
                 error.localizedDescription,
-                "m.model: model format version 2 is not supported (this build reads version 1); retrain or use a matching build"
+                "m.model: model format version 3 is not supported (this build reads versions 1 to 2); retrain or use a matching build"
             )
+        }
+        bytes[8] = 0
+        XCTAssertThrowsError(try loadTagger(bytes)) { error in
+            XCTAssertEqual(
+                error as? ModelFileError,
+                .unsupportedVersion(path: "m.model", found: 0, supported: 2))
         }
     }
 

@@ -27,4 +27,21 @@ final class VocabularyTests: XCTestCase {
         XCTAssertEqual(tags.insert("NOUN"), 0)
         XCTAssertEqual(tags.count, 3)
     }
+
+    func testValidatingRejectsDuplicatesAndAMissingUnknownSymbol() throws {
+        let words = try XCTUnwrap(
+            Vocabulary(validating: ["<pad>", "<unk>", "the", "naïve"], unknown: "<unk>"))
+        XCTAssertEqual(
+            words, Vocabulary(symbols: ["<pad>", "<unk>", "the", "naïve"], unknown: "<unk>"))
+        XCTAssertEqual(words.id(of: "naïve"), 3)
+        XCTAssertEqual(words.id(of: "zebra"), 1)
+        XCTAssertNil(Vocabulary(validating: ["<pad>", "<unk>", "the", "the"], unknown: "<unk>"))
+        XCTAssertNil(Vocabulary(validating: ["<pad>", "the"], unknown: "<unk>"))
+        // Canonically equivalent strings are the same symbol, as in a Set or a Dictionary.
+        XCTAssertNil(Vocabulary(validating: ["\u{E9}", "e\u{301}"]))
+        let tags = try XCTUnwrap(Vocabulary(validating: ["NOUN", "VERB"]))
+        XCTAssertNil(tags.id(of: "ADJ"))
+        XCTAssertEqual(tags.symbols, ["NOUN", "VERB"])
+        XCTAssertEqual(Vocabulary(validating: [])?.count, 0)
+    }
 }

@@ -8,21 +8,33 @@ import LinearAlgebra
 /// A trained model on disk: architecture, configuration, vocabularies and named
 /// parameters, validated as a whole when read.
 ///
-/// Layout (all integers little-endian):
+/// Layout of format version 2 (all integers little-endian):
 ///
 ///     magic      8 bytes  "SQTAGMDL"
 ///     version    u32      formatVersion
-///     header     u32 length + UTF-8 JSON: architecture, configuration, vocabularies
+///     header     u32 length, then:
+///                  architecture   u16 length + UTF-8
+///                  configuration  u32 length + UTF-8 JSON
+///                  vocabularies   u32 count, then for each, in name order: u16 length +
+///                                 UTF-8 name, u32 symbol count, one u32 UTF-8 length per
+///                                 symbol, then the symbols' UTF-8 bytes one after another
 ///     count      u32      number of parameters
 ///     parameter  u16 name length + UTF-8 name, u32 rows, u32 columns, rows·columns f32
-///     checksum   u64      FNV-1a of every byte before it
+///     checksum   u64      XXH64 (seed 0) of every byte before it
 ///
-/// Format history: version 1 is the first.
+/// Format history:
+/// - version 1: the header is UTF-8 JSON (`architecture`, `configuration` as a string,
+///   `vocabularies` as arrays of strings) and the checksum is 64-bit FNV-1a, byte by byte.
+///   Still read.
+/// - version 2: the header is binary (vocabularies without JSON escaping or parsing) and
+///   the checksum is XXH64, computed eight bytes at a time; parameters are unchanged.
 public struct ModelFile: Equatable, Sendable {
     /// The eight bytes every model file starts with.
     public static let magic = Array("SQTAGMDL".utf8)
-    /// The format version this build writes and reads.
-    public static let formatVersion: UInt32 = 1
+    /// The format version this build writes; it also reads every earlier version.
+    public static let formatVersion: UInt32 = 2
+    /// The oldest format version this build reads.
+    public static let oldestReadableVersion: UInt32 = 1
     /// The largest header accepted, so a corrupt length cannot trigger a huge allocation.
     static let maximumHeaderBytes = 256 << 20
 
@@ -106,48 +118,58 @@ public struct ModelFile: Equatable, Sendable {
 
     // MARK: Serialisation
 
-    /// The file's bytes.
+    /// The file's bytes, in the current format version.
     public func serialized() throws -> [UInt8] {
         var out = ModelFile.magic
         out.appendLittleEndian(ModelFile.formatVersion)
-        let header = Header(
-            architecture: architecture,
-            configuration: String(decoding: configuration, as: UTF8.self),
-            vocabularies: vocabularies)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let headerBytes = Array(try encoder.encode(header))
-        out.appendLittleEndian(UInt32(headerBytes.count))
-        out += headerBytes
+        let header = headerBytes()
+        out.appendLittleEndian(UInt32(header.count))
+        out += header
         out.appendLittleEndian(UInt32(parameters.count))
+        out.reserveCapacity(
+            out.count + parameters.reduce(8) { $0 + 10 + $1.name.utf8.count + 4 * $1.matrix.count })
         for p in parameters {
-            let name = Array(p.name.utf8)
-            precondition(name.count <= Int(UInt16.max), "parameter name too long: \(p.name)")
-            out.appendLittleEndian(UInt16(name.count))
-            out += name
+            out.appendString(p.name, length: UInt16.self, what: "parameter name")
             out.appendLittleEndian(UInt32(p.matrix.rows))
             out.appendLittleEndian(UInt32(p.matrix.columns))
-            out.reserveCapacity(out.count + 4 * p.matrix.count + 8)
-            for value in p.matrix.scalars { out.appendLittleEndian(value.bitPattern) }
+            out.appendFloats(p.matrix.scalars)
         }
-        out.appendLittleEndian(ModelFile.checksum(out[...]))
+        out.appendLittleEndian(ModelFile.checksum(out[...], version: ModelFile.formatVersion))
         return out
     }
 
-    /// Parses and validates the bytes of a model file; `source` names it in errors.
+    /// The binary header of the current version: architecture, configuration, vocabularies.
+    private func headerBytes() -> [UInt8] {
+        var out: [UInt8] = []
+        out.appendString(architecture, length: UInt16.self, what: "architecture")
+        out.appendLittleEndian(UInt32(configuration.count))
+        out += configuration
+        let names = vocabularies.keys.sorted()
+        out.appendLittleEndian(UInt32(names.count))
+        for name in names {
+            let table = vocabularies[name]!
+            out.appendString(name, length: UInt16.self, what: "vocabulary name")
+            out.appendLittleEndian(UInt32(table.count))
+            for symbol in table { out.appendLittleEndian(UInt32(symbol.utf8.count)) }
+            for symbol in table { out += symbol.utf8 }
+        }
+        return out
+    }
+
+    /// Parses and validates the bytes of a model file of any readable version; `source`
+    /// names it in errors.
     public init(bytes: [UInt8], source: String) throws {
         var reader = ByteReader(bytes: bytes, source: source)
         try ModelFile.checkPrefix(bytes, source: source)
         reader.offset = 8
-        _ = try reader.read(UInt32.self, what: "format version")
+        let version = try reader.read(UInt32.self, what: "format version")
         // Verify the checksum before trusting any length inside the file.
         guard bytes.count >= 8 + 4 + 8 else {
             throw ModelFileError.truncated(path: source, needed: 20, available: bytes.count)
         }
-        let body = bytes[..<(bytes.count - 8)]
         var stored: UInt64 = 0
         for i in 0..<8 { stored |= UInt64(bytes[bytes.count - 8 + i]) << (8 * UInt64(i)) }
-        let computed = ModelFile.checksum(body)
+        let computed = ModelFile.checksum(bytes[..<(bytes.count - 8)], version: version)
         guard stored == computed else {
             throw ModelFileError.checksumMismatch(path: source, stored: stored, computed: computed)
         }
@@ -157,16 +179,31 @@ public struct ModelFile: Equatable, Sendable {
         guard headerLength <= ModelFile.maximumHeaderBytes else {
             throw ModelFileError.malformedHeader(reason: "header length \(headerLength) is absurd")
         }
-        let headerBytes = try reader.bytes(count: headerLength, what: "header")
-        let header: Header
-        do {
-            header = try JSONDecoder().decode(Header.self, from: Data(headerBytes))
-        } catch {
-            throw ModelFileError.malformedHeader(reason: "\(error)")
+        if version == 1 {
+            let headerBytes = try reader.bytes(count: headerLength, what: "header")
+            let header: Header
+            do {
+                header = try JSONDecoder().decode(Header.self, from: Data(headerBytes))
+            } catch {
+                throw ModelFileError.malformedHeader(reason: "\(error)")
+            }
+            architecture = header.architecture
+            configuration = Data(header.configuration.utf8)
+            vocabularies = header.vocabularies
+        } else {
+            guard headerLength <= reader.remaining else {
+                throw ModelFileError.truncated(
+                    path: source, needed: headerLength, available: reader.remaining)
+            }
+            var header = reader
+            header.end = reader.offset + headerLength
+            (architecture, configuration, vocabularies) = try ModelFile.parseHeader(&header)
+            guard header.remaining == 0 else {
+                throw ModelFileError.malformedHeader(
+                    reason: "\(header.remaining) unexpected bytes at the end of the header")
+            }
+            reader.offset = header.end
         }
-        architecture = header.architecture
-        configuration = Data(header.configuration.utf8)
-        vocabularies = header.vocabularies
 
         let count = Int(try reader.read(UInt32.self, what: "parameter count"))
         // Each parameter needs at least 10 bytes, so a count beyond that is corrupt.
@@ -178,11 +215,7 @@ public struct ModelFile: Equatable, Sendable {
         parameters.reserveCapacity(count)
         var seen = Set<String>()
         for _ in 0..<count {
-            let nameLength = Int(try reader.read(UInt16.self, what: "parameter name length"))
-            let nameBytes = try reader.bytes(count: nameLength, what: "parameter name")
-            guard let name = String(validating: nameBytes, as: UTF8.self) else {
-                throw ModelFileError.malformedHeader(reason: "a parameter name is not UTF-8")
-            }
+            let name = try reader.string(length: UInt16.self, what: "parameter name")
             guard seen.insert(name).inserted else {
                 throw ModelFileError.duplicateParameter(name: name)
             }
@@ -195,8 +228,7 @@ public struct ModelFile: Equatable, Sendable {
                     needed: overflow || elements > Int.max / 4 ? Int.max : elements * 4,
                     available: reader.remaining)
             }
-            var scalars = [Float](repeating: 0, count: elements)
-            try reader.readFloats(into: &scalars, what: name)
+            let scalars = try reader.readFloats(count: elements, what: name)
             parameters.append(
                 NamedMatrix(
                     name: name, matrix: Matrix(rows: rows, columns: columns, scalars: scalars)))
@@ -208,16 +240,49 @@ public struct ModelFile: Equatable, Sendable {
         self.parameters = parameters
     }
 
-    /// The checksum stored at the end of a model file: 64-bit FNV-1a over `bytes`.
-    public static func checksum(_ bytes: ArraySlice<UInt8>) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        let prime: UInt64 = 0x0000_0100_0000_01b3
-        bytes.withUnsafeBufferPointer { buffer in
-            for byte in buffer {
-                hash = (hash ^ UInt64(byte)) &* prime
+    /// Reads the binary header (format version 2 and later) that `reader` is bounded to.
+    private static func parseHeader(_ reader: inout ByteReader) throws -> (
+        architecture: String, configuration: Data, vocabularies: [String: [String]]
+    ) {
+        let architecture = try reader.string(length: UInt16.self, what: "architecture")
+        let configurationLength = Int(try reader.read(UInt32.self, what: "configuration length"))
+        let configuration = Data(
+            try reader.bytes(count: configurationLength, what: "configuration"))
+        let count = Int(try reader.read(UInt32.self, what: "vocabulary count"))
+        // Each vocabulary needs at least 6 bytes, so a count beyond that is corrupt.
+        guard count <= reader.remaining / 6 else {
+            throw ModelFileError.truncated(
+                path: reader.source, needed: count * 6, available: reader.remaining)
+        }
+        var vocabularies: [String: [String]] = [:]
+        vocabularies.reserveCapacity(count)
+        for _ in 0..<count {
+            let name = try reader.string(length: UInt16.self, what: "vocabulary name")
+            let table = try reader.strings(what: "vocabulary \(name)")
+            guard vocabularies.updateValue(table, forKey: name) == nil else {
+                throw ModelFileError.malformedHeader(reason: "vocabulary \(name) appears twice")
             }
         }
-        return hash
+        return (architecture, configuration, vocabularies)
+    }
+
+    /// The checksum a model file stores after `body` (every byte before the checksum), for
+    /// the format version that `body` states in its bytes 8..<12: 64-bit FNV-1a for version
+    /// 1, XXH64 for later versions (and for a body too short to state one).
+    public static func checksum(_ body: ArraySlice<UInt8>) -> UInt64 {
+        var version = formatVersion
+        if body.count >= 12 {
+            let start = body.startIndex + 8
+            version = 0
+            for i in 0..<4 { version |= UInt32(body[start + i]) << (8 * UInt32(i)) }
+        }
+        return checksum(body, version: version)
+    }
+
+    /// The checksum of `body` as format version `version` defines it: 64-bit FNV-1a for
+    /// version 1, XXH64 with seed 0 for later versions.
+    public static func checksum(_ body: ArraySlice<UInt8>, version: UInt32) -> UInt64 {
+        body.withUnsafeBytes { version == 1 ? Checksum.fnv1a($0) : Checksum.xxh64($0) }
     }
 
     // MARK: Files
@@ -226,35 +291,54 @@ public struct ModelFile: Equatable, Sendable {
     /// after the first twelve bytes, so a foreign file of any size (or an endless device
     /// such as `/dev/zero`) is rejected without reading it whole.
     public static func read(from path: String) throws -> ModelFile {
-        let fd = open(path, O_RDONLY)
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             throw ModelFileError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
         }
         defer { close(fd) }
-        var bytes: [UInt8] = []
-        try readChunk(fd, path: path, upTo: magic.count + 4, into: &bytes)
-        try checkPrefix(bytes, source: path)
-        var status = stat()
-        if fstat(fd, &status) == 0, status.st_mode & S_IFMT == S_IFREG {
-            bytes.reserveCapacity(Int(status.st_size))
+        let prefixLength = magic.count + 4
+        var prefix = [UInt8](repeating: 0, count: prefixLength)
+        let prefixRead = try prefix.withUnsafeMutableBytes {
+            try readFully(fd, path: path, into: $0)
         }
-        while try readChunk(fd, path: path, upTo: 1 << 20, into: &bytes) > 0 {}
+        prefix.removeLast(prefixLength - prefixRead)
+        try checkPrefix(prefix, source: path)
+        guard prefixRead == prefixLength else {
+            return try ModelFile(bytes: prefix, source: path)
+        }
+        // A regular file is read straight into a buffer of its size (one byte more, to
+        // see the end); anything else, or a file that grew meanwhile, in chunks after that.
+        var status = stat()
+        let expected =
+            fstat(fd, &status) == 0 && status.st_mode & S_IFMT == S_IFREG
+            ? max(Int(status.st_size), prefixLength) + 1 : 1 << 20
+        var bytes = try [UInt8](unsafeUninitializedCapacity: expected) { buffer, initialized in
+            _ = buffer.initialize(fromContentsOf: prefix)
+            initialized = prefixLength
+            let rest = UnsafeMutableBufferPointer(rebasing: buffer[prefixLength...])
+            initialized += try readFully(fd, path: path, into: UnsafeMutableRawBufferPointer(rest))
+        }
+        if bytes.count == expected {
+            var chunk = [UInt8](repeating: 0, count: 1 << 20)
+            while true {
+                let n = try chunk.withUnsafeMutableBytes { try readFully(fd, path: path, into: $0) }
+                bytes += chunk[..<n]
+                if n < chunk.count { break }
+            }
+        }
         return try ModelFile(bytes: bytes, source: path)
     }
 
-    /// Appends up to `count` bytes read from `fd` to `bytes`; returns how many (0 at the end).
-    @discardableResult
-    private static func readChunk(
-        _ fd: Int32, path: String, upTo count: Int, into bytes: inout [UInt8]
+    /// Fills `buffer` from `fd` until it is full or the file ends; returns how many bytes
+    /// were read.
+    private static func readFully(
+        _ fd: Int32, path: String, into buffer: UnsafeMutableRawBufferPointer
     )
         throws -> Int
     {
-        var chunk = [UInt8](repeating: 0, count: count)
         var total = 0
-        while total < count {
-            let n = chunk.withUnsafeMutableBytes {
-                Glibc.read(fd, $0.baseAddress! + total, count - total)
-            }
+        while total < buffer.count {
+            let n = Glibc.read(fd, buffer.baseAddress! + total, buffer.count - total)
             if n < 0 {
                 if errno == EINTR { continue }
                 throw ModelFileError.cannotOpen(
@@ -263,7 +347,6 @@ public struct ModelFile: Equatable, Sendable {
             if n == 0 { break }
             total += n
         }
-        bytes += chunk[..<total]
         return total
     }
 
@@ -275,7 +358,7 @@ public struct ModelFile: Equatable, Sendable {
         guard bytes.count >= magic.count + 4 else { return }
         var version: UInt32 = 0
         for i in 0..<4 { version |= UInt32(bytes[magic.count + i]) << (8 * UInt32(i)) }
-        guard version == formatVersion else {
+        guard (oldestReadableVersion...formatVersion).contains(version) else {
             throw ModelFileError.unsupportedVersion(
                 path: source, found: Int(version), supported: Int(formatVersion))
         }
@@ -338,7 +421,8 @@ public enum ModelFileError: LocalizedError, Equatable {
     case cannotOpen(path: String, reason: String)
     /// The file does not start with the model magic bytes.
     case notAModelFile(path: String)
-    /// The file was written by another format version.
+    /// The file was written by a format version this build does not read (`supported` is
+    /// the newest one it reads).
     case unsupportedVersion(path: String, found: Int, supported: Int)
     /// The file ends before the data it announces.
     case truncated(path: String, needed: Int, available: Int)
@@ -370,7 +454,7 @@ public enum ModelFileError: LocalizedError, Equatable {
             return "\(path): not a model file of this toolkit (the magic bytes are missing)"
         case .unsupportedVersion(let path, let found, let supported):
             return
-                "\(path): model format version \(found) is not supported (this build reads version \(supported)); retrain or use a matching build"
+                "\(path): model format version \(found) is not supported (this build reads versions \(ModelFile.oldestReadableVersion) to \(supported)); retrain or use a matching build"
         case .truncated(let path, let needed, let available):
             return
                 "\(path): truncated model file: \(needed) more bytes needed, \(available) present"
@@ -433,16 +517,73 @@ struct ByteReader {
         return bytes[offset..<(offset + count)]
     }
 
-    mutating func readFloats(into scalars: inout [Float], what: String) throws {
-        let count = scalars.count * 4
-        guard remaining >= count else {
-            throw ModelFileError.truncated(path: source, needed: count, available: remaining)
+    /// A string stored as a length of type `Length` and that many UTF-8 bytes.
+    mutating func string<Length: FixedWidthInteger>(length _: Length.Type, what: String) throws
+        -> String
+    {
+        let length = Int(try read(Length.self, what: "\(what) length"))
+        let utf8 = try bytes(count: length, what: what)
+        guard let string = utf8.withUnsafeBufferPointer({ String(validating: $0, as: UTF8.self) })
+        else {
+            throw ModelFileError.malformedHeader(reason: "a \(what) is not UTF-8")
         }
-        scalars.withUnsafeMutableBytes { destination in
-            bytes.withUnsafeBytes { source in
-                destination.copyMemory(
-                    from: UnsafeRawBufferPointer(rebasing: source[offset..<(offset + count)]))
+        return string
+    }
+
+    /// A table of strings stored as a u32 count, a u32 UTF-8 length per string, and then
+    /// the strings' bytes one after another.
+    mutating func strings(what: String) throws -> [String] {
+        let count = Int(try read(UInt32.self, what: "\(what) size"))
+        guard count <= remaining / 4 else {
+            throw ModelFileError.truncated(path: source, needed: count * 4, available: remaining)
+        }
+        let lengths = offset
+        var cursor = offset + 4 * count
+        let end = self.end
+        let source = self.source
+        var table: [String] = []
+        table.reserveCapacity(count)
+        try bytes.withUnsafeBytes { raw in
+            for k in 0..<count {
+                let length = Int(
+                    UInt32(
+                        littleEndian: raw.loadUnaligned(
+                            fromByteOffset: lengths + 4 * k, as: UInt32.self)))
+                guard length <= end - cursor else {
+                    throw ModelFileError.truncated(
+                        path: source, needed: length, available: end - cursor)
+                }
+                let utf8 = UnsafeRawBufferPointer(rebasing: raw[cursor..<(cursor + length)])
+                    .assumingMemoryBound(to: UInt8.self)
+                // ASCII (nearly every word) is valid as it is; anything else is validated.
+                if utf8.reduce(0, |) < 0x80 {
+                    table.append(String(decoding: utf8, as: UTF8.self))
+                } else if let string = String(validating: utf8, as: UTF8.self) {
+                    table.append(string)
+                } else {
+                    throw ModelFileError.malformedHeader(
+                        reason: "a string of \(what) is not UTF-8")
+                }
+                cursor += length
             }
+        }
+        offset = cursor
+        return table
+    }
+
+    /// `count` little-endian floats, copied in one piece.
+    mutating func readFloats(count: Int, what: String) throws -> [Float] {
+        let byteCount = count * 4
+        guard remaining >= byteCount else {
+            throw ModelFileError.truncated(path: source, needed: byteCount, available: remaining)
+        }
+        let start = offset
+        var scalars = [Float](unsafeUninitializedCapacity: count) { destination, initialized in
+            bytes.withUnsafeBytes { source in
+                UnsafeMutableRawBufferPointer(destination).copyMemory(
+                    from: UnsafeRawBufferPointer(rebasing: source[start..<(start + byteCount)]))
+            }
+            initialized = count
         }
         // The format is little-endian; convert on big-endian hosts.
         if UInt32(littleEndian: 1) != 1 {
@@ -450,7 +591,91 @@ struct ByteReader {
                 scalars[i] = Float(bitPattern: UInt32(littleEndian: scalars[i].bitPattern))
             }
         }
-        offset += count
+        offset += byteCount
+        return scalars
+    }
+}
+
+/// The checksums of the model file formats.
+enum Checksum {
+    /// 64-bit FNV-1a, one byte at a time (format version 1).
+    static func fnv1a(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        let prime: UInt64 = 0x0000_0100_0000_01b3
+        for byte in bytes {
+            hash = (hash ^ UInt64(byte)) &* prime
+        }
+        return hash
+    }
+
+    private static let prime1: UInt64 = 0x9E37_79B1_85EB_CA87
+    private static let prime2: UInt64 = 0xC2B2_AE3D_27D4_EB4F
+    private static let prime3: UInt64 = 0x1656_67B1_9E37_79F9
+    private static let prime4: UInt64 = 0x85EB_CA77_C2B2_AE63
+    private static let prime5: UInt64 = 0x27D4_EB2F_1656_67C5
+
+    @inline(__always) private static func rotate(_ x: UInt64, _ r: UInt64) -> UInt64 {
+        x << r | x >> (64 - r)
+    }
+
+    @inline(__always) private static func round(_ accumulator: UInt64, _ input: UInt64) -> UInt64 {
+        rotate(accumulator &+ input &* prime2, 31) &* prime1
+    }
+
+    @inline(__always) private static func merge(_ hash: UInt64, _ accumulator: UInt64) -> UInt64 {
+        (hash ^ round(0, accumulator)) &* prime1 &+ prime4
+    }
+
+    /// XXH64 with seed 0 (format version 2 and later): four independent lanes over 32-byte
+    /// stripes, eight bytes at a time.
+    static func xxh64(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        let count = bytes.count
+        @inline(__always) func word(_ at: Int) -> UInt64 {
+            UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt64.self))
+        }
+        var i = 0
+        var hash: UInt64
+        if count >= 32 {
+            var v1 = prime1 &+ prime2
+            var v2 = prime2
+            var v3: UInt64 = 0
+            var v4 = 0 &- prime1
+            while i + 32 <= count {
+                v1 = round(v1, word(i))
+                v2 = round(v2, word(i + 8))
+                v3 = round(v3, word(i + 16))
+                v4 = round(v4, word(i + 24))
+                i += 32
+            }
+            hash = rotate(v1, 1) &+ rotate(v2, 7) &+ rotate(v3, 12) &+ rotate(v4, 18)
+            hash = merge(merge(merge(merge(hash, v1), v2), v3), v4)
+        } else {
+            hash = prime5
+        }
+        hash &+= UInt64(count)
+        while i + 8 <= count {
+            hash ^= round(0, word(i))
+            hash = rotate(hash, 27) &* prime1 &+ prime4
+            i += 8
+        }
+        if i + 4 <= count {
+            let half = UInt32(
+                littleEndian: bytes.loadUnaligned(fromByteOffset: i, as: UInt32.self))
+            hash ^= UInt64(half) &* prime1
+            hash = rotate(hash, 23) &* prime2 &+ prime3
+            i += 4
+        }
+        while i < count {
+            hash ^= UInt64(bytes[i]) &* prime5
+            hash = rotate(hash, 11) &* prime1
+            i += 1
+        }
+        hash ^= hash >> 33
+        hash &*= prime2
+        hash ^= hash >> 29
+        hash &*= prime3
+        hash ^= hash >> 32
+        return hash
     }
 }
 
@@ -458,5 +683,26 @@ extension Array where Element == UInt8 {
     fileprivate mutating func appendLittleEndian<T: FixedWidthInteger>(_ value: T) {
         var v = value.littleEndian
         Swift.withUnsafeBytes(of: &v) { append(contentsOf: $0) }
+    }
+
+    /// Appends a length of type `Length` and the UTF-8 bytes of `string`.
+    fileprivate mutating func appendString<Length: FixedWidthInteger>(
+        _ string: String, length _: Length.Type, what: String
+    ) {
+        let utf8 = string.utf8
+        precondition(
+            utf8.count <= Int(Length.max), "\(what) too long (\(utf8.count) bytes): \(string)")
+        appendLittleEndian(Length(utf8.count))
+        append(contentsOf: utf8)
+    }
+
+    /// Appends `values` as little-endian floats, in one piece on a little-endian host.
+    fileprivate mutating func appendFloats(_ values: [Float]) {
+        if UInt32(littleEndian: 1) == 1 {
+            values.withUnsafeBytes { append(contentsOf: $0) }
+        } else {
+            reserveCapacity(count + 4 * values.count)
+            for value in values { appendLittleEndian(value.bitPattern) }
+        }
     }
 }

@@ -65,19 +65,19 @@ enum ModelPersistence {
     {
         let words = try file.vocabulary(named: "words")
         let characters = try file.vocabulary(named: "characters")
+        var vocabularies: [Vocabulary] = []
         for (name, table) in [("words", words), ("characters", characters)] {
             guard table.count >= 2, table[0] == Vocabulary.padding, table[1] == Vocabulary.unknown,
-                Set(table).count == table.count
+                let vocabulary = Vocabulary(validating: table, unknown: Vocabulary.unknown)
             else {
                 throw ModelError.invalidVocabulary(
                     path: path, name: name,
                     reason: "it must start with <pad>, <unk> and hold distinct strings")
             }
+            vocabularies.append(vocabulary)
         }
         return InputEncoder(
-            words: Vocabulary(symbols: words, unknown: Vocabulary.unknown),
-            characters: Vocabulary(symbols: characters, unknown: Vocabulary.unknown),
-            configuration: configuration)
+            words: vocabularies[0], characters: vocabularies[1], configuration: configuration)
     }
 
     /// A label or tag table: non-empty and distinct.

@@ -57,86 +57,126 @@ public struct TokenizerLexicon: Sendable, Equatable {
     /// An empty lexicon: the tokenizer then uses its rules alone.
     public init() {}
 
-    /// Parses a lexicon file's text.
+    /// Parses a lexicon file's text. Lines end with `\n` (or `\r\n`); fields are separated
+    /// by tabs. The text is scanned as UTF-8 bytes and only the fields kept become strings.
     public init(tsv: String) throws {
+        var text = tsv
+        self = try text.withUTF8 { try Self.parse($0) }
+    }
+
+    /// Parses the UTF-8 bytes of a lexicon file.
+    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws -> TokenizerLexicon {
+        let newline = UInt8(ascii: "\n")
+        let tab = UInt8(ascii: "\t")
+        var lexicon = TokenizerLexicon()
         var lineNumber = 0
         var sawHeader = false
-        for rawLine in tsv.split(separator: "\n", omittingEmptySubsequences: false) {
+        var start = 0
+        var fields: [Range<Int>] = []
+        // `text` is valid UTF-8 and the cuts fall on ASCII bytes, so every piece is too.
+        func string(_ range: Range<Int>) -> String {
+            String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+        }
+        func equals(_ range: Range<Int>, _ literal: StaticString) -> Bool {
+            range.count == literal.utf8CodeUnitCount
+                && memcmp(bytes.baseAddress! + range.lowerBound, literal.utf8Start, range.count)
+                    == 0
+        }
+        while start < bytes.count {
+            var end = start
+            while end < bytes.count, bytes[end] != newline { end += 1 }
+            let next = end + 1
             lineNumber += 1
-            let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
-            if line.isEmpty { continue }
-            if line.hasPrefix("#") {
-                if lineNumber == 1 {
-                    guard line == Self.formatHeader else {
-                        throw TokenizerError.unsupportedLexiconFormat(
-                            found: String(line), supported: Self.formatHeader)
+            if end > start, bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+            defer { start = next }
+            if end == start { continue }
+            if bytes[start] == UInt8(ascii: "#") {
+                // A comment, unless a combining mark joins the `#` into another character.
+                let line = string(start..<end)
+                if line.hasPrefix("#") {
+                    if lineNumber == 1 {
+                        guard line == Self.formatHeader else {
+                            throw TokenizerError.unsupportedLexiconFormat(
+                                found: line, supported: Self.formatHeader)
+                        }
+                        sawHeader = true
+                    } else if line.hasPrefix("# provenance: ") {
+                        lexicon.provenance = String(line.dropFirst("# provenance: ".count))
                     }
-                    sawHeader = true
-                } else if line.hasPrefix("# provenance: ") {
-                    provenance = String(line.dropFirst("# provenance: ".count))
+                    continue
                 }
-                continue
             }
             guard sawHeader else {
                 throw TokenizerError.unsupportedLexiconFormat(
-                    found: String(line.prefix(40)), supported: Self.formatHeader)
+                    found: String(string(start..<end).prefix(40)), supported: Self.formatHeader)
             }
-            let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(
-                String.init)
+            fields.removeAll(keepingCapacity: true)
+            var fieldStart = start
+            for i in start..<end where bytes[i] == tab {
+                fields.append(fieldStart..<i)
+                fieldStart = i + 1
+            }
+            fields.append(fieldStart..<end)
             func need(_ count: Int) throws {
                 guard fields.count == count, fields.allSatisfy({ !$0.isEmpty }) else {
                     throw TokenizerError.malformedLexicon(
                         line: lineNumber,
-                        reason: "\"\(fields[0])\" needs \(count - 1) non-empty tab-separated fields"
+                        reason:
+                            "\"\(string(fields[0]))\" needs \(count - 1) non-empty tab-separated fields"
                     )
                 }
             }
-            switch fields[0] {
-            case "abbrev":
-                try need(2)
-                abbreviations.insert(fields[1])
-            case "hyphen":
-                try need(2)
-                hyphenPrefixes.insert(fields[1])
-            case "emoticon":
-                try need(2)
-                emoticons.insert(fields[1])
-            case "mwt":
+            let kind = fields[0]
+            if equals(kind, "boundary") {
                 try need(3)
-                let breaks = fields[2].split(separator: " ").compactMap { Int($0) }
+                let value = string(fields[2])
+                guard let weight = Double(value), weight.isFinite else {
+                    throw TokenizerError.malformedLexicon(
+                        line: lineNumber, reason: "weight \"\(value)\" is not a finite number")
+                }
+                lexicon.boundaryWeights[string(fields[1])] = weight
+            } else if equals(kind, "abbrev") {
+                try need(2)
+                lexicon.abbreviations.insert(string(fields[1]))
+            } else if equals(kind, "hyphen") {
+                try need(2)
+                lexicon.hyphenPrefixes.insert(string(fields[1]))
+            } else if equals(kind, "emoticon") {
+                try need(2)
+                lexicon.emoticons.insert(string(fields[1]))
+            } else if equals(kind, "mwt") {
+                try need(3)
+                let word = string(fields[1])
+                let offsets = string(fields[2])
+                let breaks = offsets.split(separator: " ").compactMap { Int($0) }
                 guard !breaks.isEmpty, breaks == breaks.sorted(), breaks.first! > 0,
-                    breaks.last! < fields[1].unicodeScalars.count
+                    breaks.last! < word.unicodeScalars.count
+                else {
+                    throw TokenizerError.malformedLexicon(
+                        line: lineNumber, reason: "bad word offsets \"\(offsets)\" for \(word)")
+                }
+                lexicon.multiwords[word] = breaks
+            } else if equals(kind, "chunk") {
+                try need(3)
+                let chunk = string(fields[1])
+                let notation = string(fields[2])
+                guard let segmentation = ChunkSegmentation(notation: notation),
+                    segmentation.length == chunk.unicodeScalars.count
                 else {
                     throw TokenizerError.malformedLexicon(
                         line: lineNumber,
-                        reason: "bad word offsets \"\(fields[2])\" for \(fields[1])")
+                        reason: "segmentation \"\(notation)\" does not cover \(chunk)")
                 }
-                multiwords[fields[1]] = breaks
-            case "chunk":
-                try need(3)
-                guard let segmentation = ChunkSegmentation(notation: fields[2]),
-                    segmentation.length == fields[1].unicodeScalars.count
-                else {
-                    throw TokenizerError.malformedLexicon(
-                        line: lineNumber,
-                        reason: "segmentation \"\(fields[2])\" does not cover \(fields[1])")
-                }
-                chunkExceptions[fields[1]] = segmentation
-            case "boundary":
-                try need(3)
-                guard let weight = Double(fields[2]), weight.isFinite else {
-                    throw TokenizerError.malformedLexicon(
-                        line: lineNumber, reason: "weight \"\(fields[2])\" is not a finite number")
-                }
-                boundaryWeights[fields[1]] = weight
-            default:
+                lexicon.chunkExceptions[chunk] = segmentation
+            } else {
                 throw TokenizerError.malformedLexicon(
-                    line: lineNumber, reason: "unknown entry kind \"\(fields[0])\"")
+                    line: lineNumber, reason: "unknown entry kind \"\(string(kind))\"")
             }
         }
         if !sawHeader {
             throw TokenizerError.unsupportedLexiconFormat(found: "", supported: Self.formatHeader)
         }
+        return lexicon
     }
 
     /// Reads a lexicon file.

@@ -18,10 +18,9 @@ public struct Vocabulary: Equatable, Sendable {
     /// A vocabulary of `symbols` in the given order; the strings must be distinct.
     /// `unknown`, if given, must be one of them.
     public init(symbols: [String], unknown: String? = nil) {
-        var ids: [String: Int] = [:]
-        for (i, s) in symbols.enumerated() {
-            precondition(ids[s] == nil, "duplicate vocabulary symbol \(s.debugDescription)")
-            ids[s] = i
+        let (ids, duplicate) = Self.index(symbols)
+        if let duplicate {
+            preconditionFailure("duplicate vocabulary symbol \(duplicate.debugDescription)")
         }
         self.symbols = symbols
         self.ids = ids
@@ -34,6 +33,31 @@ public struct Vocabulary: Equatable, Sendable {
         } else {
             self.unknownID = nil
         }
+    }
+
+    /// A vocabulary of `symbols` in the given order, or nil when two of them are equal or
+    /// `unknown` (if given) is not one of them: for tables read from files. Each string is
+    /// hashed once.
+    public init?(validating symbols: [String], unknown: String? = nil) {
+        let (ids, duplicate) = Self.index(symbols)
+        guard duplicate == nil else { return nil }
+        if let unknown {
+            guard let id = ids[unknown] else { return nil }
+            self.unknownID = id
+        } else {
+            self.unknownID = nil
+        }
+        self.symbols = symbols
+        self.ids = ids
+    }
+
+    /// The id of each symbol, and the first symbol that repeats an earlier one, if any.
+    private static func index(_ symbols: [String]) -> (ids: [String: Int], duplicate: String?) {
+        var ids = [String: Int](minimumCapacity: symbols.count)
+        for (i, s) in symbols.enumerated() where ids.updateValue(i, forKey: s) != nil {
+            return (ids, s)
+        }
+        return (ids, nil)
     }
 
     /// Builds a vocabulary from observed strings: the `specials` first, in order, then
