@@ -73,6 +73,10 @@ public struct TokenizerLexicon: Sendable, Equatable {
         var sawHeader = false
         var start = 0
         var fields: [Range<Int>] = []
+        // Nearly every line is a boundary weight: room for all of them at once.
+        var lines = 0
+        for byte in bytes where byte == newline { lines += 1 }
+        lexicon.boundaryWeights.reserveCapacity(lines)
         // `text` is valid UTF-8 and the cuts fall on ASCII bytes, so every piece is too.
         func string(_ range: Range<Int>) -> String {
             String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
@@ -83,8 +87,11 @@ public struct TokenizerLexicon: Sendable, Equatable {
                     == 0
         }
         while start < bytes.count {
-            var end = start
-            while end < bytes.count, bytes[end] != newline { end += 1 }
+            let base = bytes.baseAddress!
+            var end = bytes.count
+            if let found = memchr(base + start, Int32(newline), bytes.count - start) {
+                end = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+            }
             let next = end + 1
             lineNumber += 1
             if end > start, bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }

@@ -6,7 +6,7 @@
 public struct Vocabulary: Equatable, Sendable {
     /// The strings in id order.
     public private(set) var symbols: [String]
-    private var ids: [String: Int]
+    private var ids: SymbolIndex
     /// The id unseen strings map to, if the vocabulary has an unknown symbol.
     public let unknownID: Int?
 
@@ -25,7 +25,7 @@ public struct Vocabulary: Equatable, Sendable {
         self.symbols = symbols
         self.ids = ids
         if let unknown {
-            guard let id = ids[unknown] else {
+            guard let id = ids.id(of: unknown, in: symbols) else {
                 preconditionFailure(
                     "unknown symbol \(unknown.debugDescription) is not in the vocabulary")
             }
@@ -42,7 +42,7 @@ public struct Vocabulary: Equatable, Sendable {
         let (ids, duplicate) = Self.index(symbols)
         guard duplicate == nil else { return nil }
         if let unknown {
-            guard let id = ids[unknown] else { return nil }
+            guard let id = ids.id(of: unknown, in: symbols) else { return nil }
             self.unknownID = id
         } else {
             self.unknownID = nil
@@ -52,12 +52,17 @@ public struct Vocabulary: Equatable, Sendable {
     }
 
     /// The id of each symbol, and the first symbol that repeats an earlier one, if any.
-    private static func index(_ symbols: [String]) -> (ids: [String: Int], duplicate: String?) {
-        var ids = [String: Int](minimumCapacity: symbols.count)
-        for (i, s) in symbols.enumerated() where ids.updateValue(i, forKey: s) != nil {
-            return (ids, s)
+    private static func index(_ symbols: [String]) -> (ids: SymbolIndex, duplicate: String?) {
+        var ids = SymbolIndex(capacity: symbols.count)
+        for i in symbols.indices where ids.insert(id: i, of: symbols) != nil {
+            return (ids, symbols[i])
         }
         return (ids, nil)
+    }
+
+    /// Whether two vocabularies hold equal strings in the same order and the same unknown id.
+    public static func == (lhs: Vocabulary, rhs: Vocabulary) -> Bool {
+        lhs.symbols == rhs.symbols && lhs.unknownID == rhs.unknownID
     }
 
     /// Builds a vocabulary from observed strings: the `specials` first, in order, then
@@ -97,11 +102,11 @@ public struct Vocabulary: Equatable, Sendable {
 
     /// The id of `symbol`: its own, the unknown id, or `nil` when neither exists.
     public func id(of symbol: String) -> Int? {
-        ids[symbol] ?? unknownID
+        ids.id(of: symbol, in: symbols) ?? unknownID
     }
 
     /// Whether `symbol` has an id of its own (is not mapped to the unknown symbol).
-    public func contains(_ symbol: String) -> Bool { ids[symbol] != nil }
+    public func contains(_ symbol: String) -> Bool { ids.id(of: symbol, in: symbols) != nil }
 
     /// The string of `id`.
     public func symbol(_ id: Int) -> String {
@@ -113,9 +118,9 @@ public struct Vocabulary: Equatable, Sendable {
     /// Adds `symbol` at the end if it is new; returns its id.
     @discardableResult
     public mutating func insert(_ symbol: String) -> Int {
-        if let id = ids[symbol] { return id }
-        ids[symbol] = symbols.count
+        if let id = ids.id(of: symbol, in: symbols) { return id }
         symbols.append(symbol)
+        _ = ids.insert(id: symbols.count - 1, of: symbols)
         return symbols.count - 1
     }
 }
