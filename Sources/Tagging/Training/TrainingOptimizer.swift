@@ -30,6 +30,11 @@ public struct TrainingOptimizer {
     /// Updates applied so far, by parameter name.
     public internal(set) var steps: [String: Int] = [:]
 
+    /// Updates of at least this many elements are split over the two threads of
+    /// `TwoThreads` (when its helper is free): the optimizer step otherwise runs on one core
+    /// while the other idles between the data-parallel halves of training batches.
+    static let parallelElements = 1 << 15
+
     /// An optimizer without state.
     public init(kind: OptimizerKind, learningRate: Float) {
         self.kind = kind
@@ -99,11 +104,26 @@ public struct TrainingOptimizer {
                 first[name]!.withUnsafeMutablePointer { m in
                     second[name]!.withUnsafeMutablePointer { v in
                         if let rows {
-                            for (k, r) in rows.enumerated() {
-                                kernel(
-                                    w + r * width, g + k * width, m + r * width, v + r * width,
-                                    width)
+                            // Large sparse updates: the rows in two halves on two threads.
+                            let half =
+                                rows.count * width >= Self.parallelElements ? rows.count / 2 : 0
+                            func updateRows(_ range: Range<Int>) {
+                                for k in range {
+                                    let r = rows[k]
+                                    kernel(
+                                        w + r * width, g + k * width, m + r * width, v + r * width,
+                                        width)
+                                }
                             }
+                            TwoThreads.run(
+                                { updateRows(0..<half) }, { updateRows(half..<rows.count) })
+                        } else if total >= Self.parallelElements {
+                            // Element-wise, so the halves are independent: the same result on
+                            // one or two threads.
+                            let half = total / 2
+                            TwoThreads.run(
+                                { kernel(w, g, m, v, half) },
+                                { kernel(w + half, g + half, m + half, v + half, total - half) })
                         } else {
                             kernel(w, g, m, v, total)
                         }
