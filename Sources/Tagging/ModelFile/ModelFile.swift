@@ -72,6 +72,7 @@ public struct ModelFile: Equatable, Sendable {
         self.parameters = parameters
     }
 
+    /// The JSON header of format version 1.
     private struct Header: Codable {
         var architecture: String
         var configuration: String
