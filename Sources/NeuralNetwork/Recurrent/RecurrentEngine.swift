@@ -212,6 +212,19 @@ enum RecurrentEngine {
         HelperThread.shared.run({ body(0, half) }, { body(half, total - half) })
     }
 
+    /// Zeroes the padding rows `i·batch + s` with `i ≥ lengths[s]` of a `[time·batch, width]`
+    /// buffer (time-major or step order alike): the rows no step writes.
+    static func zeroPadding<Scalar: BLASScalar>(
+        _ buffer: UnsafeMutablePointer<Scalar>, width: Int, lengths: [Int], time: Int
+    ) {
+        let batch = lengths.count
+        for (s, length) in lengths.enumerated() where length < time {
+            for i in length..<time {
+                (buffer + (i * batch + s) * width).update(repeating: 0, count: width)
+            }
+        }
+    }
+
     /// Rows to multiply at each step: a prefix when the lengths are sorted longest first.
     static func activeRows(lengths: [Int], time: Int) -> [Int] {
         let sorted = zip(lengths, lengths.dropFirst()).allSatisfy { $0 >= $1 }
@@ -475,11 +488,15 @@ enum RecurrentEngine {
         }
 
         // dP `[time·batch, D·G·H]`, time-major like the projection; padded rows stay zero.
-        // When no sequence is padded every row of every buffer below is written before it
-        // is read, so zero-filling is only needed with padding.
+        // Every row of a sequence's steps is written before it is read, so only the padding
+        // rows need zeros (all rows when truncation leaves early steps unwritten).
         let padded = cache.lengths.contains { $0 < time }
         let dProjection = ScalarBuffer<Scalar>(
-            count: time * batch * projectionWidth, zeroed: padded || stop > 0)
+            count: time * batch * projectionWidth, zeroed: stop > 0)
+        if padded && stop == 0 {
+            zeroPadding(
+                dProjection.pointer, width: projectionWidth, lengths: cache.lengths, time: time)
+        }
         let results = (0..<directions).map { _ in DirectionGradient<Scalar>() }
 
         dOutput.withUnsafePointer { dOut in
@@ -492,16 +509,20 @@ enum RecurrentEngine {
                     let act = cache.activations[d].pointer
                     // Per-step deltas in step order. A forward direction's step order is
                     // time order, so its dP goes straight into the shared dP.
-                    let ownDeltas =
-                        isReversed
-                        ? ScalarBuffer<Scalar>(count: time * batch * gateWidth, zeroed: padded)
-                        : nil
+                    func deltaBuffer() -> ScalarBuffer<Scalar> {
+                        let buffer = ScalarBuffer<Scalar>(
+                            count: time * batch * gateWidth, zeroed: false)
+                        if padded {
+                            zeroPadding(
+                                buffer.pointer, width: gateWidth, lengths: cache.lengths,
+                                time: time)
+                        }
+                        return buffer
+                    }
+                    let ownDeltas = isReversed ? deltaBuffer() : nil
                     let dp = ownDeltas?.pointer ?? dProjection.pointer + d * gateWidth
                     let ldp = isReversed ? gateWidth : projectionWidth
-                    let hiddenDeltas =
-                        Cell.hasSeparateHiddenDelta
-                        ? ScalarBuffer<Scalar>(count: time * batch * gateWidth, zeroed: padded)
-                        : nil
+                    let hiddenDeltas = Cell.hasSeparateHiddenDelta ? deltaBuffer() : nil
                     let dq = hiddenDeltas?.pointer ?? dp
                     let ldq = hiddenDeltas == nil ? ldp : gateWidth
                     var dH = ScalarBuffer<Scalar>(count: batch * hidden)
