@@ -79,11 +79,19 @@ func recurrentWeights<Scalar: BLASScalar>(hiddenSize: Int, gates: Int, random: i
     -> Matrix<Scalar>
 {
     var result = Matrix<Scalar>(rows: hiddenSize, columns: gates * hiddenSize)
+    // Sizing a network that a model file will fill: the zero matrix is the answer.
+    guard random.fillsParameters else { return result }
+    let width = gates * hiddenSize
     for gate in 0..<gates {
         let block: Matrix<Scalar> = Initializer.orthogonal(
             rows: hiddenSize, columns: hiddenSize, using: &random)
-        for r in 0..<hiddenSize {
-            for c in 0..<hiddenSize { result[r, gate * hiddenSize + c] = block[r, c] }
+        result.withUnsafeMutablePointer { target in
+            block.withUnsafePointer { source in
+                for r in 0..<hiddenSize {
+                    (target + r * width + gate * hiddenSize).update(
+                        from: source + r * hiddenSize, count: hiddenSize)
+                }
+            }
         }
     }
     return result
