@@ -85,8 +85,9 @@ models: setup build $(GLOVE)
 		--epochs 20 --patience 5 --seed 1 --threads 1 $(GLOVE_OPTIONS) --dropout 0.3 \
 		--output models/sentiment-en.model
 	$(TAGGER) train --task sentences --train $(EWT)/train.conllu --dev $(EWT)/dev.conllu \
-		--output models/sentence-en.model --epochs 7 --hidden-size 128 --word-dimension 48 \
-		--output-dropout 0.3 --word-dropout 0.2 --members 2 --max-words 5000 --seed 2
+		--output models/sentence-en.model --epochs 6 --hidden-size 128 --word-dimension 48 \
+		--layers 2 --output-dropout 0.3 --word-dropout 0.2 --members 1 --max-words 5000 --seed 2 \
+		--augmented-copies 1 --augmentation 0.3 $(GLOVE_OPTIONS)
 	$(TAGGER) train --task sentences --train $(EWT)/train.conllu --dev $(EWT)/dev.conllu \
 		--output models/sentence-en-fast.model --epochs 8 --hidden-size 64 --output-dropout 0.2 \
 		--max-words 5000

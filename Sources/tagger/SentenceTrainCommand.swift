@@ -37,12 +37,35 @@ struct SentenceTrainingOptions: ParsableArguments {
     @Option(help: "Keep at most this many words (the most frequent) in the vocabulary.")
     var maxWords = 8000
 
-    /// Trains on `train`, selects the epoch and threshold on `dev`, writes `output`.
-    func train(train: String, dev: String?, output: String) throws {
+    @Option(
+        help:
+            "Altered copies of the training documents to add (sentence-final periods dropped, first letters lowercased)."
+    )
+    var augmentedCopies = 0
+
+    @Option(
+        help: "In an altered copy, the probability of each of the two alterations per sentence.")
+    var augmentation = 0.3
+
+    /// Trains on `train`, selects the epoch and threshold on `dev`, writes `output`;
+    /// `embeddings` (at most `embeddingsLimit` of its vectors) become fixed per-token inputs;
+    /// `layers` stacked BiLSTM layers.
+    func train(
+        train: String, dev: String?, output: String, embeddings: String? = nil,
+        embeddingsLimit: Int = 50_000, layers: Int = 1
+    ) throws {
         guard let dev else {
             throw ValidationError("--task sentences needs --dev (for the epoch and threshold)")
         }
         BLASThreads.set(1)
+        var err = StandardError()
+        var pretrained: PretrainedVectors? = nil
+        if let embeddings {
+            pretrained = try PretrainedVectors.load(path: embeddings, limit: embeddingsLimit)
+            print(
+                "read \(pretrained!.words.count) vectors of \(pretrained!.dimension) dimensions from \(embeddings)",
+                to: &err)
+        }
         let trainSentences = try CoNLLUReader.read(path: train)
         let devSentences = try CoNLLUReader.read(path: dev)
         var trainer = SentenceSplitterTrainer()
@@ -54,9 +77,12 @@ struct SentenceTrainingOptions: ParsableArguments {
         trainer.trainingWindow = trainingWindow
         trainer.members = members
         trainer.maximumWords = maxWords
+        trainer.augmentedCopies = augmentedCopies
+        trainer.augmentation = augmentation
         trainer.configuration.hiddenSize = hiddenSize
         trainer.configuration.wordDimension = wordDimension
-        var err = StandardError()
+        trainer.configuration.layers = layers
+        trainer.pretrained = pretrained
         let started = Date()
         let splitter = trainer.train(
             train: trainSentences, dev: devSentences, tokenizer: .english

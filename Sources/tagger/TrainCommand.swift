@@ -68,7 +68,9 @@ struct TrainCommand: ParsableCommand {
                 learningRate: ModelTrainingOptions.given(
                     "--learning-rate", Double(sentenceOptions.learningRate), default: 1e-3))
         case .sentences:
-            try sentenceOptions.train(train: train, dev: dev, output: output)
+            try sentenceOptions.train(
+                train: train, dev: dev, output: output, embeddings: modelOptions.embeddings,
+                embeddingsLimit: modelOptions.embeddingsLimit, layers: modelOptions.layers)
         case .charlm:
             try charLMOptions.train(
                 train: train, dev: dev, output: output, shared: modelOptions,

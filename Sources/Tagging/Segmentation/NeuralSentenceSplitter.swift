@@ -24,12 +24,17 @@ public struct SentenceBoundaryConfiguration: Codable, Equatable, Sendable {
     public var margin = 30
     /// Independently trained networks whose probabilities are averaged (an ensemble).
     public var members = 1
+    /// Length of the fixed pretrained word vectors appended to each token's features (0: none).
+    public var pretrainedDimension = 0
+    /// Stacked BiLSTM layers.
+    public var layers = 1
 
     /// The default configuration.
     public init() {}
 
     /// Decodes a configuration; keys added after the first version (`unpunctuatedThreshold`,
-    /// `members`) take their defaults when absent, so older model files still load.
+    /// `members`, `pretrainedDimension`, `layers`) take their defaults when absent, so older model files
+    /// still load.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         wordDimension = try c.decode(Int.self, forKey: .wordDimension)
@@ -41,6 +46,8 @@ public struct SentenceBoundaryConfiguration: Codable, Equatable, Sendable {
         window = try c.decode(Int.self, forKey: .window)
         margin = try c.decode(Int.self, forKey: .margin)
         members = try c.decodeIfPresent(Int.self, forKey: .members) ?? 1
+        pretrainedDimension = try c.decodeIfPresent(Int.self, forKey: .pretrainedDimension) ?? 0
+        layers = try c.decodeIfPresent(Int.self, forKey: .layers) ?? 1
     }
 }
 
@@ -70,6 +77,9 @@ public struct NeuralSentenceSplitter: SentenceSegmenter, @unchecked Sendable {
     /// The averaged-perceptron boundary weights whose score is an input feature (from the
     /// tokenizer lexicon used in training; stored in the model so that it is self-contained).
     public let perceptronWeights: [String: Double]
+    /// Fixed pretrained word vectors (looked up lowercased, zeros for a word without one)
+    /// appended to each token's features, shared by the ensemble's networks; not fine-tuned.
+    public let pretrained: PretrainedVectors?
     let wordIndex: [String: Int]
     let shapeIndex: [String: Int]
 
@@ -77,44 +87,72 @@ public struct NeuralSentenceSplitter: SentenceSegmenter, @unchecked Sendable {
     public init(
         configuration: SentenceBoundaryConfiguration, networks: [SentenceBoundaryNetwork<Float>],
         words: [String], shapes: [String], abbreviations: Set<String>,
-        perceptronWeights: [String: Double]
+        perceptronWeights: [String: Double], pretrained: PretrainedVectors? = nil
     ) {
         precondition(!networks.isEmpty, "a splitter needs at least one network")
+        let featureCount = BoundaryFeatures.count + (pretrained?.dimension ?? 0)
         for network in networks {
             precondition(
                 network.words.vocabularySize == words.count
-                    && network.shapes.vocabularySize == shapes.count,
-                "network tables [\(network.words.vocabularySize)], [\(network.shapes.vocabularySize)] for \(words.count) words and \(shapes.count) shapes"
+                    && network.shapes.vocabularySize == shapes.count
+                    && network.featureCount == featureCount
+                    && network.upper.count == networks[0].upper.count,
+                "network tables [\(network.words.vocabularySize)], [\(network.shapes.vocabularySize)], \(network.featureCount) features for \(words.count) words, \(shapes.count) shapes, \(featureCount) features"
             )
         }
         self.configuration = configuration
         self.configuration.members = networks.count
+        self.configuration.pretrainedDimension = pretrained?.dimension ?? 0
+        self.configuration.layers = 1 + networks[0].upper.count
         self.networks = networks
         self.words = words
         self.shapes = shapes
         self.abbreviations = abbreviations
         self.perceptronWeights = perceptronWeights
+        self.pretrained = pretrained
         wordIndex = Dictionary(words.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         shapeIndex = Dictionary(
             shapes.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
     }
 
+    /// The number of real-valued inputs per token: the ``BoundaryFeatures`` and the
+    /// pretrained vector, if any.
+    public var featureCount: Int { BoundaryFeatures.count + (pretrained?.dimension ?? 0) }
+
     /// The model inputs of a token sequence.
     struct Encoded {
         var wordIDs: [Int]
         var shapeIDs: [Int]
+        /// `featureCount` per token.
         var features: [Float]
     }
 
     func encode(_ tokens: [Token], in text: String, perceptron: [String: Double]? = nil)
         -> Encoded
     {
-        Encoded(
+        let base = BoundaryFeatures.matrix(
+            tokens, abbreviations: abbreviations, genre: SentenceSplitter.genre(of: text),
+            perceptron: perceptron ?? perceptronWeights)
+        var features = base
+        if let pretrained {
+            let (b, d) = (BoundaryFeatures.count, pretrained.dimension)
+            let f = b + d
+            features = [Float](repeating: 0, count: tokens.count * f)
+            pretrained.vectors.withUnsafePointer { vectors in
+                features.withUnsafeMutableBufferPointer { out in
+                    for (i, token) in tokens.enumerated() {
+                        for k in 0..<b { out[i * f + k] = base[i * b + k] }
+                        if let row = pretrained.row(of: token.text.lowercased()) {
+                            for k in 0..<d { out[i * f + b + k] = vectors[row * d + k] }
+                        }
+                    }
+                }
+            }
+        }
+        return Encoded(
             wordIDs: tokens.map { wordIndex[BoundaryFeatures.key($0.text)] ?? 0 },
             shapeIDs: tokens.map { shapeIndex[SentenceSplitter.shape($0.text)] ?? 0 },
-            features: BoundaryFeatures.matrix(
-                tokens, abbreviations: abbreviations, genre: SentenceSplitter.genre(of: text),
-                perceptron: perceptron ?? perceptronWeights))
+            features: features)
     }
 
     /// A time-major batch of windows `(start, length)` of one encoded sequence; `targets`
@@ -125,7 +163,7 @@ public struct NeuralSentenceSplitter: SentenceSegmenter, @unchecked Sendable {
     ) -> SentenceBoundaryNetwork<Float>.Batch {
         let b = windows.count
         let time = windows.map(\.length).max() ?? 0
-        let f = BoundaryFeatures.count
+        let f = encoded.features.count / max(1, encoded.wordIDs.count)
         var wordIDs = [Int](repeating: 0, count: time * b)
         var shapeIDs = [Int](repeating: 0, count: time * b)
         var features = Matrix<Float>(rows: time * b, columns: f)
@@ -283,21 +321,26 @@ public struct NeuralSentenceSplitter: SentenceSegmenter, @unchecked Sendable {
 extension NeuralSentenceSplitter {
     /// The splitter as a model file container.
     public var modelFile: ModelFile {
-        ModelFile(
+        var vocabularies = [
+            "words": words, "shapes": shapes, "abbreviations": abbreviations.sorted(),
+            "perceptron": perceptronWeights.sorted { $0.key < $1.key }.map {
+                "\($0.value)\t\($0.key)"
+            },
+        ]
+        var parameters = networks.enumerated().flatMap { k, network in
+            network.parameters.map {
+                ModelFile.NamedMatrix(
+                    name: "member\(k).\($0.name)", matrix: network[keyPath: $0.keyPath])
+            }
+        }
+        if let pretrained {
+            vocabularies["pretrained"] = pretrained.words
+            parameters.append(ModelFile.NamedMatrix(name: "pretrained", matrix: pretrained.vectors))
+        }
+        return ModelFile(
             architecture: Self.architecture,
             configuration: (try? JSONEncoder.sorted.encode(configuration)) ?? Data(),
-            vocabularies: [
-                "words": words, "shapes": shapes, "abbreviations": abbreviations.sorted(),
-                "perceptron": perceptronWeights.sorted { $0.key < $1.key }.map {
-                    "\($0.value)\t\($0.key)"
-                },
-            ],
-            parameters: networks.enumerated().flatMap { k, network in
-                network.parameters.map {
-                    ModelFile.NamedMatrix(
-                        name: "member\(k).\($0.name)", matrix: network[keyPath: $0.keyPath])
-                }
-            })
+            vocabularies: vocabularies, parameters: parameters)
     }
 
     /// A splitter from a model file container, validating the architecture and every shape.
@@ -321,6 +364,10 @@ extension NeuralSentenceSplitter {
             }
             perceptron[String(line[line.index(after: tab)...])] = weight
         }
+        guard (1...8).contains(configuration.layers) else {
+            throw ModelFileError.malformedHeader(
+                reason: "\(configuration.layers) layers (1 to 8 expected)")
+        }
         guard (1...64).contains(configuration.members) else {
             throw ModelFileError.malformedHeader(
                 reason: "\(configuration.members) ensemble members (1 to 64 expected)")
@@ -331,14 +378,32 @@ extension NeuralSentenceSplitter {
                 throw ModelFileError.duplicateParameter(name: p.name)
             }
         }
+        var pretrained: PretrainedVectors? = nil
+        if configuration.pretrainedDimension != 0 {
+            guard (1...1024).contains(configuration.pretrainedDimension) else {
+                throw ModelFileError.malformedHeader(
+                    reason:
+                        "pretrained dimension \(configuration.pretrainedDimension) (1 to 1,024 expected)"
+                )
+            }
+            let pretrainedWords = try file.vocabulary(named: "pretrained")
+            guard Set(pretrainedWords).count == pretrainedWords.count else {
+                throw ModelFileError.malformedHeader(reason: "repeated pretrained words")
+            }
+            pretrained = PretrainedVectors(
+                words: pretrainedWords,
+                vectors: try file.matrix(
+                    named: "pretrained", rows: pretrainedWords.count,
+                    columns: configuration.pretrainedDimension))
+        }
         var networks: [SentenceBoundaryNetwork<Float>] = []
         for k in 0..<configuration.members {
             var random = SeededRandom.shapesOnly
             var network = SentenceBoundaryNetwork<Float>(
                 wordCount: words.count, wordDimension: configuration.wordDimension,
                 shapeCount: shapes.count, shapeDimension: configuration.shapeDimension,
-                featureCount: BoundaryFeatures.count, hiddenSize: configuration.hiddenSize,
-                random: &random)
+                featureCount: BoundaryFeatures.count + configuration.pretrainedDimension,
+                hiddenSize: configuration.hiddenSize, layers: configuration.layers, random: &random)
             for p in network.parameters {
                 let expected = network[keyPath: p.keyPath]
                 network[keyPath: p.keyPath] = try file.matrix(
@@ -348,7 +413,8 @@ extension NeuralSentenceSplitter {
         }
         self.init(
             configuration: configuration, networks: networks, words: words, shapes: shapes,
-            abbreviations: Set(abbreviations), perceptronWeights: perceptron)
+            abbreviations: Set(abbreviations), perceptronWeights: perceptron,
+            pretrained: pretrained)
     }
 
     /// Reads a splitter from a model file.

@@ -5,8 +5,10 @@ import NeuralNetwork
 ///
 /// Per token the input is `[word embedding (wordDimension) ; shape embedding
 /// (shapeDimension) ; binary features (featureCount)]`, read by one bidirectional LSTM
-/// (`hiddenSize` per direction) whose `[time·batch, 2·hiddenSize]` output a linear layer maps
-/// to two logits (0 = no boundary, 1 = boundary). Batches are time-major windows of a token
+/// (`hiddenSize` per direction), optionally followed by more bidirectional LSTM layers
+/// (`upper`, each reading the `2·hiddenSize` outputs below it), whose top
+/// `[time·batch, 2·hiddenSize]` output a linear layer maps to two logits (0 = no boundary,
+/// 1 = boundary). Batches are time-major windows of a token
 /// stream (row `t·batch + s` is step `t` of window `s`).
 public struct SentenceBoundaryNetwork<Scalar: BLASScalar>: Parameterized {
     /// Case-folded word forms `[wordCount, wordDimension]`; id 0 is the unknown word.
@@ -15,13 +17,16 @@ public struct SentenceBoundaryNetwork<Scalar: BLASScalar>: Parameterized {
     public var shapes: Embedding<Scalar>
     /// The BiLSTM over the window, `[inputSize] → [2·hiddenSize]`.
     public var encoder: Bidirectional<LSTMCell<Scalar>>
+    /// Further BiLSTM layers `[2·hiddenSize] → [2·hiddenSize]` above `encoder`, bottom first
+    /// (empty: one layer).
+    public var upper: [Bidirectional<LSTMCell<Scalar>>]
     /// The classifier `[2·hiddenSize, 2]`.
     public var output: Linear<Scalar>
 
-    /// A seeded network with the given sizes.
+    /// A seeded network with the given sizes and `layers` BiLSTM layers.
     public init(
         wordCount: Int, wordDimension: Int, shapeCount: Int, shapeDimension: Int,
-        featureCount: Int, hiddenSize: Int, random: inout SeededRandom
+        featureCount: Int, hiddenSize: Int, layers: Int = 1, random: inout SeededRandom
     ) {
         precondition(
             wordCount > 0 && shapeCount > 0 && hiddenSize > 0,
@@ -32,17 +37,22 @@ public struct SentenceBoundaryNetwork<Scalar: BLASScalar>: Parameterized {
         encoder = Bidirectional(
             inputSize: wordDimension + shapeDimension + featureCount, hiddenSize: hiddenSize,
             random: &random)
+        upper = (1..<max(1, layers)).map { _ in
+            Bidirectional(inputSize: 2 * hiddenSize, hiddenSize: hiddenSize, random: &random)
+        }
         output = Linear(inputSize: 2 * hiddenSize, outputSize: 2, random: &random)
     }
 
     /// The number of binary features per token.
     public var featureCount: Int { encoder.inputSize - words.dimension - shapes.dimension }
 
-    /// `words.E`, `shapes.E`, `encoder.forward.*`, `encoder.reverse.*`, `output.W`, `output.b`.
+    /// `words.E`, `shapes.E`, `encoder.forward.*`, `encoder.reverse.*`, `upper.0.forward.*`,
+    /// …, `output.W`, `output.b`.
     public var parameters: [Parameter<Self, Scalar>] {
         nestedParameters(\Self.words, prefix: "words")
             + nestedParameters(\Self.shapes, prefix: "shapes")
             + nestedParameters(\Self.encoder, prefix: "encoder")
+            + upper.indices.flatMap { nestedParameters(\Self.upper[$0], prefix: "upper.\($0)") }
             + nestedParameters(\Self.output, prefix: "output")
     }
 
@@ -88,6 +98,7 @@ public struct SentenceBoundaryNetwork<Scalar: BLASScalar>: Parameterized {
         var words: Embedding<Scalar>.Cache
         var shapes: Embedding<Scalar>.Cache
         var encoder: RecurrentCache<Scalar>
+        var upper: [RecurrentCache<Scalar>]
         var dropout: Matrix<Scalar>?
         var output: Linear<Scalar>.Cache
     }
@@ -100,16 +111,19 @@ public struct SentenceBoundaryNetwork<Scalar: BLASScalar>: Parameterized {
         public var shapes: SparseRowGradient<Scalar>
         /// The encoder's parameters.
         public var encoder: Bidirectional<LSTMCell<Scalar>>
+        /// The upper layers' parameters.
+        public var upper: [Bidirectional<LSTMCell<Scalar>>]
         /// The classifier's parameters.
         public var output: Linear<Scalar>
     }
 
     /// The logits `[time·batch, 2]` of a batch and the cache for ``backward(_:cache:)``.
-    /// `dropoutMask`, when given (training), multiplies the encoder output
+    /// `dropoutMask`, when given (training), multiplies the top encoder output
     /// `[time·batch, 2·hiddenSize]` element by element (inverted dropout: zeros and `1/(1−p)`).
-    public func forward(_ batch: Batch, dropoutMask: Matrix<Scalar>? = nil) -> (
-        logits: Matrix<Scalar>, cache: Cache
-    ) {
+    /// `keepsCache: false` (inference) keeps no per-step states; the cache is then unusable.
+    public func forward(
+        _ batch: Batch, dropoutMask: Matrix<Scalar>? = nil, keepsCache: Bool = true
+    ) -> (logits: Matrix<Scalar>, cache: Cache) {
         let (w, wc) = words.forward(batch.wordIDs)
         let (s, sc) = shapes.forward(batch.shapeIDs)
         let rows = batch.wordIDs.count
@@ -133,14 +147,23 @@ public struct SentenceBoundaryNetwork<Scalar: BLASScalar>: Parameterized {
                 }
             }
         }
-        let encoded = encoder.forward(input, lengths: batch.lengths)
+        let encoded = encoder.forward(input, lengths: batch.lengths, keepsCache: keepsCache)
         var hidden = encoded.output
+        var upperCaches: [RecurrentCache<Scalar>] = []
+        for layer in upper {
+            var layer = layer
+            layer.runsDirectionsConcurrently = encoder.runsDirectionsConcurrently
+            let result = layer.forward(hidden, lengths: batch.lengths, keepsCache: keepsCache)
+            upperCaches.append(result.cache)
+            hidden = result.output
+        }
         if let dropoutMask { hidden = hidden.hadamard(dropoutMask) }
         let (logits, oc) = output.forward(hidden)
         return (
             logits,
             Cache(
-                words: wc, shapes: sc, encoder: encoded.cache, dropout: dropoutMask, output: oc)
+                words: wc, shapes: sc, encoder: encoded.cache, upper: upperCaches,
+                dropout: dropoutMask, output: oc)
         )
     }
 
@@ -148,6 +171,12 @@ public struct SentenceBoundaryNetwork<Scalar: BLASScalar>: Parameterized {
     public func backward(_ dLogits: Matrix<Scalar>, cache: Cache) -> Gradient {
         var (dEncoded, gOutput) = output.backward(dLogits, cache: cache.output)
         if let mask = cache.dropout { dEncoded = dEncoded.hadamard(mask) }
+        var gUpper = upper
+        for l in stride(from: upper.count - 1, through: 0, by: -1) {
+            let result = upper[l].backward(dEncoded, cache: cache.upper[l])
+            gUpper[l] = result.gradient
+            dEncoded = result.dInput
+        }
         let (dInput, _, gEncoder) = encoder.backward(dEncoded, cache: cache.encoder)
         let rows = dInput.rows
         let (dw, ds) = (words.dimension, shapes.dimension)
@@ -167,7 +196,7 @@ public struct SentenceBoundaryNetwork<Scalar: BLASScalar>: Parameterized {
         return Gradient(
             words: words.backward(dWords, cache: cache.words),
             shapes: shapes.backward(dShapes, cache: cache.shapes), encoder: gEncoder,
-            output: gOutput)
+            upper: gUpper, output: gOutput)
     }
 
     /// The mean cross-entropy over the batch's unmasked rows and its gradient.
@@ -193,7 +222,7 @@ public struct SentenceBoundaryNetwork<Scalar: BLASScalar>: Parameterized {
 
     /// The probability of a boundary after each row's token, `time·batch` values.
     public func boundaryProbabilities(_ batch: Batch) -> [Scalar] {
-        let (logits, _) = forward(batch)
+        let (logits, _) = forward(batch, keepsCache: false)
         var result = [Scalar](repeating: 0, count: logits.rows)
         for r in 0..<logits.rows {
             // softmax over two classes: σ(z1 − z0)
@@ -209,7 +238,7 @@ extension SentenceBoundaryNetwork.Gradient {
     public func dense() -> SentenceBoundaryNetwork<Scalar> {
         var result = SentenceBoundaryNetwork<Scalar>.zeroShaped(
             words: words.rowCount, wordDimension: words.dimension, shapes: shapes.rowCount,
-            shapeDimension: shapes.dimension, encoder: encoder, output: output)
+            shapeDimension: shapes.dimension, encoder: encoder, upper: upper, output: output)
         result.words.table = words.dense()
         result.shapes.table = shapes.dense()
         return result
@@ -219,6 +248,7 @@ extension SentenceBoundaryNetwork.Gradient {
     public var norm: Scalar {
         var squared = Double(words.squaredNorm) + Double(shapes.squaredNorm)
         squared += Double(GradientClipping.globalNorm(encoder)).squared
+        for layer in upper { squared += Double(GradientClipping.globalNorm(layer)).squared }
         squared += Double(GradientClipping.globalNorm(output)).squared
         return Scalar(squared.squareRoot())
     }
@@ -228,6 +258,9 @@ extension SentenceBoundaryNetwork.Gradient {
         words.rows.scale(by: factor)
         shapes.rows.scale(by: factor)
         for p in encoder.parameters { encoder[keyPath: p.keyPath].scale(by: factor) }
+        for l in upper.indices {
+            for p in upper[l].parameters { upper[l][keyPath: p.keyPath].scale(by: factor) }
+        }
         for p in output.parameters { output[keyPath: p.keyPath].scale(by: factor) }
     }
 }
@@ -239,7 +272,8 @@ extension Double {
 extension SentenceBoundaryNetwork {
     static func zeroShaped(
         words: Int, wordDimension: Int, shapes: Int, shapeDimension: Int,
-        encoder: Bidirectional<LSTMCell<Scalar>>, output: Linear<Scalar>
+        encoder: Bidirectional<LSTMCell<Scalar>>, upper: [Bidirectional<LSTMCell<Scalar>>],
+        output: Linear<Scalar>
     ) -> Self {
         var random = SeededRandom(seed: 0)
         var result = Self(
@@ -250,6 +284,7 @@ extension SentenceBoundaryNetwork {
         result.words = Embedding(table: Matrix(rows: words, columns: wordDimension))
         result.shapes = Embedding(table: Matrix(rows: shapes, columns: shapeDimension))
         result.encoder = encoder
+        result.upper = upper
         result.output = output
         return result
     }

@@ -37,6 +37,13 @@ public struct SentenceSplitterTrainer {
     public var members = 1
     /// The seed of initialisation, window phases, shuffling and word dropout.
     public var seed: UInt64 = 1
+    /// Fixed pretrained word vectors appended to each token's features (stored in the model).
+    public var pretrained: PretrainedVectors?
+    /// Altered copies of the training documents added to them (see `augmentation`).
+    public var augmentedCopies = 0
+    /// In an altered copy, the probability of dropping a sentence's final period, and
+    /// independently of lowercasing its first letter.
+    public var augmentation = 0.3
 
     /// A trainer with the default options.
     public init() {}
@@ -70,7 +77,52 @@ public struct SentenceSplitterTrainer {
     }
 
     static func prepare(_ sentences: [CoNLLUSentence], tokenizer: Tokenizer) -> [Prepared] {
-        CoNLLUSentence.runningTexts(sentences).map { text, ends in
+        prepare(texts: CoNLLUSentence.runningTexts(sentences), tokenizer: tokenizer)
+    }
+
+    /// Running texts whose sentences were made harder to split: each sentence's final `.`
+    /// is dropped with probability `probability` (when a letter or digit precedes it), and
+    /// independently its first letter is lowercased (unless the first word is `I` or written
+    /// in capitals), so that boundaries without punctuation or capitals are more frequent.
+    public static func augmentedTexts(
+        _ sentences: [CoNLLUSentence], probability: Double, random: inout SeededRandom
+    ) -> [(text: String, sentenceEnds: [Int])] {
+        CoNLLUSentence.documents(sentences).map { document in
+            var texts = document.map(\.rawText)
+            for k in texts.indices {
+                var scalars = Array(texts[k].unicodeScalars)
+                if k + 1 < texts.count && scalars.count >= 2 && scalars.last == "."
+                    && scalars[scalars.count - 2].properties.isAlphabetic
+                    && random.nextUnit() < probability
+                {
+                    scalars.removeLast()
+                }
+                if k > 0, let first = scalars.first, first.properties.isUppercase,
+                    random.nextUnit() < probability
+                {
+                    let word = scalars.prefix { !$0.properties.isWhitespace }
+                    let capitals = word.count > 1 && word.allSatisfy { !$0.properties.isLowercase }
+                    if !capitals && String(String.UnicodeScalarView(word)) != "I" {
+                        scalars[0] = String(first).lowercased().unicodeScalars.first ?? first
+                    }
+                }
+                texts[k] = String(String.UnicodeScalarView(scalars))
+            }
+            var ends: [Int] = []
+            var offset = 0
+            for t in texts {
+                offset += t.unicodeScalars.count
+                ends.append(offset)
+                offset += 1
+            }
+            return (texts.joined(separator: " "), ends)
+        }
+    }
+
+    static func prepare(
+        texts: [(text: String, sentenceEnds: [Int])], tokenizer: Tokenizer
+    ) -> [Prepared] {
+        texts.map { text, ends in
             let tokens = tokenizer.tokenize(text)
             let endSet = Set(ends)
             var targets = [Int](repeating: 0, count: tokens.count)
@@ -148,11 +200,21 @@ public struct SentenceSplitterTrainer {
         precondition(epochs > 0 && batchSize > 0 && trainingWindow > 1, "bad training options")
         var random = SeededRandom(seed: seed)
         var trainDocuments = Self.prepare(train, tokenizer: tokenizer)
+        let originalCount = trainDocuments.count
+        if augmentedCopies > 0 {
+            var augmentationRandom = SeededRandom(seed: seed &+ 1000)
+            for _ in 0..<augmentedCopies {
+                trainDocuments += Self.prepare(
+                    texts: Self.augmentedTexts(
+                        train, probability: augmentation, random: &augmentationRandom),
+                    tokenizer: tokenizer)
+            }
+        }
         let devDocuments = Self.prepare(dev, tokenizer: tokenizer)
 
         var wordCounts: [String: Int] = [:]
         var shapeCounts: [String: Int] = [:]
-        for document in trainDocuments {
+        for document in trainDocuments.prefix(originalCount) {
             for token in document.tokens {
                 wordCounts[BoundaryFeatures.key(token.text), default: 0] += 1
                 shapeCounts[SentenceSplitter.shape(token.text), default: 0] += 1
@@ -166,15 +228,17 @@ public struct SentenceSplitterTrainer {
         }
         let words = vocabulary(wordCounts, minimum: minimumWordCount, maximum: maximumWords)
         let shapes = vocabulary(shapeCounts, minimum: 2, maximum: 1000)
+        let featureCount = BoundaryFeatures.count + (pretrained?.dimension ?? 0)
         let network = SentenceBoundaryNetwork<Float>(
             wordCount: words.count, wordDimension: configuration.wordDimension,
             shapeCount: shapes.count, shapeDimension: configuration.shapeDimension,
-            featureCount: BoundaryFeatures.count, hiddenSize: configuration.hiddenSize,
+            featureCount: featureCount, hiddenSize: configuration.hiddenSize,
+            layers: configuration.layers,
             random: &random)
         var splitter = NeuralSentenceSplitter(
             configuration: configuration, networks: [network], words: words, shapes: shapes,
             abbreviations: tokenizer.lexicon.abbreviations,
-            perceptronWeights: tokenizer.lexicon.boundaryWeights)
+            perceptronWeights: tokenizer.lexicon.boundaryWeights, pretrained: pretrained)
         // The perceptron score of a training document comes from a perceptron trained on the
         // other half of the documents (two folds), so that it is as reliable as on new text.
         let documents = CoNLLUSentence.documents(train)
@@ -187,7 +251,8 @@ public struct SentenceSplitterTrainer {
         }
         for d in trainDocuments.indices {
             trainDocuments[d].encoded = splitter.encode(
-                trainDocuments[d].tokens, in: trainDocuments[d].text, perceptron: foldWeights[d % 2]
+                trainDocuments[d].tokens, in: trainDocuments[d].text,
+                perceptron: foldWeights[(d % originalCount) % 2]
             )
         }
 
@@ -199,7 +264,8 @@ public struct SentenceSplitterTrainer {
                     SentenceBoundaryNetwork<Float>(
                         wordCount: words.count, wordDimension: configuration.wordDimension,
                         shapeCount: shapes.count, shapeDimension: configuration.shapeDimension,
-                        featureCount: BoundaryFeatures.count, hiddenSize: configuration.hiddenSize,
+                        featureCount: featureCount, hiddenSize: configuration.hiddenSize,
+                        layers: configuration.layers,
                         random: &random)
                 ]
             }
@@ -244,8 +310,7 @@ public struct SentenceSplitterTrainer {
                         encoded.shapeIDs += e.shapeIDs[range]
                         encoded.features +=
                             e.features[
-                                (w.start * BoundaryFeatures.count)..<((w.start + w.length)
-                                    * BoundaryFeatures.count)]
+                                (w.start * featureCount)..<((w.start + w.length) * featureCount)]
                         targets += document.targets[range]
                         mask += document.mask[range]
                     }
@@ -275,6 +340,11 @@ public struct SentenceSplitterTrainer {
                         &splitter.networks[0].shapes, along: gradient.shapes, prefix: "shapes")
                     adam.update(
                         &splitter.networks[0].encoder, along: gradient.encoder, prefix: "encoder")
+                    for l in gradient.upper.indices {
+                        adam.update(
+                            &splitter.networks[0].upper[l], along: gradient.upper[l],
+                            prefix: "upper.\(l)")
+                    }
                     adam.update(
                         &splitter.networks[0].output, along: gradient.output, prefix: "output")
                     totalLoss += Double(loss)
