@@ -25,8 +25,8 @@ let package = Package(
         .systemLibrary(
             name: "CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
-        // Element-wise kernels in C, compiled for AVX-512, AVX2 and baseline x86-64 and
-        // chosen at load time (see Sources/CKernels/include/CKernels.h).
+        // Recurrent-step kernels in C, compiled for AVX-512, AVX2 and baseline x86-64 and
+        // chosen at the first call (see Sources/CKernels/include/CKernels.h).
         .target(name: "CKernels"),
         .target(name: "LinearAlgebra", dependencies: ["CBLAS", "CKernels"]),
         .target(name: "NeuralNetwork", dependencies: ["LinearAlgebra"]),

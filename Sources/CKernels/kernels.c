@@ -1,5 +1,6 @@
 #include "CKernels.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -11,11 +12,13 @@
 #endif
 
 // ---------------------------------------------------------------------------------------
-// Dispatch. Each public kernel exists in three versions (AVX-512, AVX2 with FMA, baseline)
-// and an ELF ifunc resolver picks one by the CPU's features when the library is loaded.
+// Dispatch. Each public kernel exists in three versions (AVX-512, AVX2 with FMA, baseline);
+// the first call picks one by the CPU's features and keeps it in a function pointer.
 // Features, not CPU model names: `target_clones("arch=skylake-avx512")` resolves through
 // `__builtin_cpu_is`, which is false on Cascade Lake, Ice Lake and the virtual CPUs of
-// cloud machines, whose models it does not list, so the baseline copy ran there.
+// cloud machines, whose models it does not list, so the baseline copy ran there. Not an
+// ifunc resolver either: it runs while the program is being relocated, before globals
+// such as `__cpu_model` may be read (it crashed under the address sanitizer).
 
 enum { LEVEL_BASELINE = 0, LEVEL_AVX2 = 1, LEVEL_AVX512 = 2 };
 
@@ -129,7 +132,18 @@ static lstm_forward_row_function *resolve_lstm_forward_row(void) {
     }
 }
 
-void sqt_lstm_forward_row(LSTM_PARAMETERS) __attribute__((ifunc("resolve_lstm_forward_row")));
+// Threads racing on the first call store the same pointer.
+static _Atomic(lstm_forward_row_function *) lstm_forward_row_chosen;
+
+void sqt_lstm_forward_row(LSTM_PARAMETERS) {
+    lstm_forward_row_function *f =
+        atomic_load_explicit(&lstm_forward_row_chosen, memory_order_relaxed);
+    if (!f) {
+        f = resolve_lstm_forward_row();
+        atomic_store_explicit(&lstm_forward_row_chosen, f, memory_order_relaxed);
+    }
+    f(n, p, q, bias, cPrev, h, c, a);
+}
 #else
 void sqt_lstm_forward_row(LSTM_PARAMETERS) {
     lstm_forward_row_baseline(n, p, q, bias, cPrev, h, c, a);
@@ -368,7 +382,16 @@ static gemm_packed_function *resolve_gemm_packed(void) {
     }
 }
 
-void sqt_gemm_packed(GEMM_PARAMETERS) __attribute__((ifunc("resolve_gemm_packed")));
+static _Atomic(gemm_packed_function *) gemm_packed_chosen;
+
+void sqt_gemm_packed(GEMM_PARAMETERS) {
+    gemm_packed_function *f = atomic_load_explicit(&gemm_packed_chosen, memory_order_relaxed);
+    if (!f) {
+        f = resolve_gemm_packed();
+        atomic_store_explicit(&gemm_packed_chosen, f, memory_order_relaxed);
+    }
+    f(m, n, k, a, lda, packed, accumulate, c, ldc);
+}
 #else
 void sqt_gemm_packed(GEMM_PARAMETERS) {
     gemm_packed_baseline(m, n, k, a, lda, packed, accumulate, c, ldc);

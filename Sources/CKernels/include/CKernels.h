@@ -2,7 +2,7 @@
 #define SEQUENCE_TAGGING_CKERNELS_H
 
 /// Kernels in C, each compiled for several x86-64 instruction-set levels (AVX-512, AVX2
-/// with FMA, baseline SSE2) and chosen when the library is loaded by the features of the
+/// with FMA, baseline SSE2) and chosen at the first call by the features of the
 /// CPU at hand; on other architectures, one portable version.
 ///
 /// Swift has no per-function target attribute, and building the whole package for AVX2
