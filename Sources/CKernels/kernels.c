@@ -23,6 +23,7 @@
 enum { LEVEL_BASELINE = 0, LEVEL_AVX2 = 1, LEVEL_AVX512 = 2 };
 
 #if X86_DISPATCH
+// The highest level this CPU runs.
 static int cpu_level(void) {
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
@@ -33,6 +34,8 @@ static int cpu_level(void) {
 }
 #define AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")))
 #define AVX2 __attribute__((target("avx2,fma")))
+#else
+static int cpu_level(void) { return LEVEL_BASELINE; }
 #endif
 
 const char *sqt_kernel_level(void) {
@@ -43,6 +46,8 @@ const char *sqt_kernel_level(void) {
     return "portable";
 #endif
 }
+
+int sqt_kernel_level_count(void) { return cpu_level() + 1; }
 
 // ---------------------------------------------------------------------------------------
 // LSTM gate kernel.
@@ -122,14 +127,18 @@ AVX2 static void lstm_forward_row_avx2(LSTM_PARAMETERS) {
 AVX512 static void lstm_forward_row_avx512(LSTM_PARAMETERS) {
     lstm_forward_row_body(n, p, q, bias, cPrev, h, c, a);
 }
+#endif
 
 typedef void lstm_forward_row_function(LSTM_PARAMETERS);
-static lstm_forward_row_function *resolve_lstm_forward_row(void) {
-    switch (cpu_level()) {
-    case LEVEL_AVX512: return lstm_forward_row_avx512;
-    case LEVEL_AVX2: return lstm_forward_row_avx2;
-    default: return lstm_forward_row_baseline;
-    }
+
+// The version of `level`, or of the highest level below it that this CPU runs.
+static lstm_forward_row_function *lstm_forward_row_at(int level) {
+    if (level > cpu_level()) level = cpu_level();
+#if X86_DISPATCH
+    if (level >= LEVEL_AVX512) return lstm_forward_row_avx512;
+    if (level >= LEVEL_AVX2) return lstm_forward_row_avx2;
+#endif
+    return lstm_forward_row_baseline;
 }
 
 // Threads racing on the first call store the same pointer.
@@ -139,16 +148,15 @@ void sqt_lstm_forward_row(LSTM_PARAMETERS) {
     lstm_forward_row_function *f =
         atomic_load_explicit(&lstm_forward_row_chosen, memory_order_relaxed);
     if (!f) {
-        f = resolve_lstm_forward_row();
+        f = lstm_forward_row_at(LEVEL_AVX512);
         atomic_store_explicit(&lstm_forward_row_chosen, f, memory_order_relaxed);
     }
     f(n, p, q, bias, cPrev, h, c, a);
 }
-#else
-void sqt_lstm_forward_row(LSTM_PARAMETERS) {
-    lstm_forward_row_baseline(n, p, q, bias, cPrev, h, c, a);
+
+void sqt_lstm_forward_row_at_level(int level, LSTM_PARAMETERS) {
+    lstm_forward_row_at(level)(n, p, q, bias, cPrev, h, c, a);
 }
-#endif
 
 // ---------------------------------------------------------------------------------------
 // Products with a packed right-hand matrix.
@@ -373,13 +381,18 @@ AVX2 static void gemm_packed_avx2(GEMM_PARAMETERS) {
     }
 }
 
+#endif
+
 typedef void gemm_packed_function(GEMM_PARAMETERS);
-static gemm_packed_function *resolve_gemm_packed(void) {
-    switch (cpu_level()) {
-    case LEVEL_AVX512: return gemm_packed_avx512;
-    case LEVEL_AVX2: return gemm_packed_avx2;
-    default: return gemm_packed_baseline;
-    }
+
+// The version of `level`, or of the highest level below it that this CPU runs.
+static gemm_packed_function *gemm_packed_at(int level) {
+    if (level > cpu_level()) level = cpu_level();
+#if X86_DISPATCH
+    if (level >= LEVEL_AVX512) return gemm_packed_avx512;
+    if (level >= LEVEL_AVX2) return gemm_packed_avx2;
+#endif
+    return gemm_packed_baseline;
 }
 
 static _Atomic(gemm_packed_function *) gemm_packed_chosen;
@@ -387,54 +400,12 @@ static _Atomic(gemm_packed_function *) gemm_packed_chosen;
 void sqt_gemm_packed(GEMM_PARAMETERS) {
     gemm_packed_function *f = atomic_load_explicit(&gemm_packed_chosen, memory_order_relaxed);
     if (!f) {
-        f = resolve_gemm_packed();
+        f = gemm_packed_at(LEVEL_AVX512);
         atomic_store_explicit(&gemm_packed_chosen, f, memory_order_relaxed);
     }
     f(m, n, k, a, lda, packed, accumulate, c, ldc);
 }
-#else
-void sqt_gemm_packed(GEMM_PARAMETERS) {
-    gemm_packed_baseline(m, n, k, a, lda, packed, accumulate, c, ldc);
-}
-#endif
-
-// ---------------------------------------------------------------------------------------
-// Every version by level, for tests on CPUs that support more than one.
-
-int sqt_kernel_level_count(void) {
-#if X86_DISPATCH
-    return cpu_level() + 1;
-#else
-    return 1;
-#endif
-}
 
 void sqt_gemm_packed_at_level(int level, GEMM_PARAMETERS) {
-#if X86_DISPATCH
-    if (level >= LEVEL_AVX512 && cpu_level() >= LEVEL_AVX512) {
-        gemm_packed_avx512(m, n, k, a, lda, packed, accumulate, c, ldc);
-        return;
-    }
-    if (level >= LEVEL_AVX2 && cpu_level() >= LEVEL_AVX2) {
-        gemm_packed_avx2(m, n, k, a, lda, packed, accumulate, c, ldc);
-        return;
-    }
-#endif
-    (void)level;
-    gemm_packed_baseline(m, n, k, a, lda, packed, accumulate, c, ldc);
-}
-
-void sqt_lstm_forward_row_at_level(int level, LSTM_PARAMETERS) {
-#if X86_DISPATCH
-    if (level >= LEVEL_AVX512 && cpu_level() >= LEVEL_AVX512) {
-        lstm_forward_row_avx512(n, p, q, bias, cPrev, h, c, a);
-        return;
-    }
-    if (level >= LEVEL_AVX2 && cpu_level() >= LEVEL_AVX2) {
-        lstm_forward_row_avx2(n, p, q, bias, cPrev, h, c, a);
-        return;
-    }
-#endif
-    (void)level;
-    lstm_forward_row_baseline(n, p, q, bias, cPrev, h, c, a);
+    gemm_packed_at(level)(m, n, k, a, lda, packed, accumulate, c, ldc);
 }
