@@ -104,9 +104,6 @@ public struct TrainingOptimizer {
                 first[name]!.withUnsafeMutablePointer { m in
                     second[name]!.withUnsafeMutablePointer { v in
                         if let rows {
-                            // Large sparse updates: the rows in two halves on two threads.
-                            let half =
-                                rows.count * width >= Self.parallelElements ? rows.count / 2 : 0
                             func updateRows(_ range: Range<Int>) {
                                 for k in range {
                                     let r = rows[k]
@@ -115,8 +112,14 @@ public struct TrainingOptimizer {
                                         width)
                                 }
                             }
-                            TwoThreads.run(
-                                { updateRows(0..<half) }, { updateRows(half..<rows.count) })
+                            if rows.count * width >= Self.parallelElements {
+                                // Large sparse updates: the rows in two halves on two threads.
+                                let half = rows.count / 2
+                                TwoThreads.run(
+                                    { updateRows(0..<half) }, { updateRows(half..<rows.count) })
+                            } else {
+                                updateRows(0..<rows.count)
+                            }
                         } else if total >= Self.parallelElements {
                             // Element-wise, so the halves are independent: the same result on
                             // one or two threads.
