@@ -18,6 +18,24 @@ public struct Matrix<Scalar: BLASScalar>: Equatable, Sendable {
         self.scalars = Array(repeating: value, count: rows * columns)
     }
 
+    /// A matrix whose elements `initializer` writes, every one of them: it receives the
+    /// uninitialised storage (`rows · columns` elements, row-major). For results a kernel
+    /// overwrites whole, such as β = 0 products, which `init(rows:columns:)` would first
+    /// fill with zeros for nothing.
+    public init(
+        rows: Int, columns: Int,
+        initializingWith initializer: (UnsafeMutablePointer<Scalar>) throws -> Void
+    ) rethrows {
+        precondition(rows >= 0 && columns >= 0, "negative matrix shape [\(rows), \(columns)]")
+        self.rows = rows
+        self.columns = columns
+        let count = rows * columns
+        self.scalars = try Array(unsafeUninitializedCapacity: count) { buffer, initialized in
+            if count > 0 { try initializer(buffer.baseAddress!) }
+            initialized = count
+        }
+    }
+
     /// A matrix over existing row-major elements.
     public init(rows: Int, columns: Int, scalars: [Scalar]) {
         precondition(

@@ -38,9 +38,22 @@ extension Matrix {
     ) -> Matrix {
         let m = transposeA == .none ? a.rows : a.columns
         let n = transposeB == .none ? b.columns : b.rows
-        var c = Matrix(rows: m, columns: n)
-        gemm(a, b, transposeA: transposeA, transposeB: transposeB, into: &c)
-        return c
+        let k = transposeA == .none ? a.columns : a.rows
+        let kB = transposeB == .none ? b.rows : b.columns
+        precondition(
+            k == kB,
+            "gemm inner dimensions differ: op(A) is [\(m), \(k)], op(B) is [\(kB), \(n)]")
+        guard m > 0, n > 0, k > 0 else { return Matrix(rows: m, columns: n) }
+        // β = 0: BLAS writes every element, so the result needs no zeros first.
+        return Matrix(rows: m, columns: n) { pc in
+            a.withUnsafePointer { pa in
+                b.withUnsafePointer { pb in
+                    Scalar.gemm(
+                        transposeA, transposeB, m: m, n: n, k: k, alpha: 1,
+                        a: pa, lda: a.columns, b: pb, ldb: b.columns, beta: 0, c: pc, ldc: n)
+                }
+            }
+        }
     }
 
     /// The matrix product `a · b`.

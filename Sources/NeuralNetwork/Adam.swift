@@ -59,10 +59,10 @@ public struct Adam<Scalar: BLASScalar> {
     public mutating func update<L: Parameterized>(
         _ layer: inout L, along gradient: L, prefix: String = ""
     ) where L.Scalar == Scalar {
-        for parameter in layer.parameters {
-            let name = qualifiedName(parameter.name, prefix: prefix)
-            let g = gradient[keyPath: parameter.keyPath]
-            update(&layer[keyPath: parameter.keyPath], along: g, name: name)
+        let parameters = layer.parameters
+        layer.modifyParameters { i, matrix in
+            let name = qualifiedName(parameters[i].name, prefix: prefix)
+            update(&matrix, along: gradient[keyPath: parameters[i].keyPath], name: name)
         }
     }
 

@@ -80,8 +80,7 @@ public struct Dropout<Scalar: BLASScalar>: Parameterized {
         let threshold = UInt64((keep * 4_294_967_296).rounded(.down))
         let count = rows * columns
         var state = random.next()
-        var mask = Matrix<Scalar>(rows: rows, columns: columns)
-        mask.withUnsafeMutablePointer { m in
+        return Matrix<Scalar>(rows: rows, columns: columns) { m in
             var i = 0
             while i < count {
                 state &+= 0x9E37_79B9_7F4A_7C15
@@ -102,7 +101,6 @@ public struct Dropout<Scalar: BLASScalar>: Parameterized {
                 i += 2
             }
         }
-        return mask
     }
 
     /// `input ⊙ mask`, mask row `r mod mask.rows` for input row `r`.
@@ -112,17 +110,18 @@ public struct Dropout<Scalar: BLASScalar>: Parameterized {
         precondition(
             mask.columns == input.columns && mask.rows > 0 && input.rows % mask.rows == 0,
             "dropout mask \(mask.shapeDescription) does not fit \(input.shapeDescription)")
-        var output = input
         let (period, width) = (mask.rows, mask.columns)
-        mask.withUnsafePointer { m in
-            output.withUnsafeMutablePointer { y in
-                for r in 0..<input.rows {
-                    let row = y + r * width
-                    let maskRow = m + (r % period) * width
-                    for c in 0..<width { row[c] *= maskRow[c] }
+        // One pass into new storage (a copy of `input` scaled in place would be two).
+        return Matrix(rows: input.rows, columns: width) { y in
+            mask.withUnsafePointer { m in
+                input.withUnsafePointer { x in
+                    for r in 0..<input.rows {
+                        let (row, inputRow) = (y + r * width, x + r * width)
+                        let maskRow = m + (r % period) * width
+                        for c in 0..<width { row[c] = inputRow[c] * maskRow[c] }
+                    }
                 }
             }
         }
-        return output
     }
 }

@@ -57,9 +57,7 @@ public enum GradientClipping {
         let norm = squared.squareRoot()
         guard norm.isFinite, norm > Double(maxNorm) else { return Layer.Scalar(norm) }
         let factor = Layer.Scalar(Double(maxNorm) / norm)
-        for parameter in gradient.parameters {
-            gradient[keyPath: parameter.keyPath].scale(by: factor)
-        }
+        gradient.modifyParameters { _, matrix in matrix.scale(by: factor) }
         for i in sparse.indices { sparse[i].rows.scale(by: factor) }
         return Layer.Scalar(norm)
     }
@@ -68,9 +66,7 @@ public enum GradientClipping {
     public static func clipByValue<Layer: Parameterized>(
         _ gradient: inout Layer, limit: Layer.Scalar
     ) {
-        for parameter in gradient.parameters {
-            clamp(&gradient[keyPath: parameter.keyPath], limit: limit)
-        }
+        gradient.modifyParameters { _, matrix in clamp(&matrix, limit: limit) }
     }
 
     /// Limits every element of the touched rows to `[-limit, limit]`.

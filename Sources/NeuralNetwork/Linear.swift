@@ -107,9 +107,7 @@ public struct Linear<Scalar: BLASScalar>: Parameterized {
         Matrix.gemm(input, dOutput, transposeA: .transposed, beta: 1, into: &gradient.weight)
         gradient.bias.add(dOutput.sumOfRows(), scaledBy: 1)
         // dx [batch, inputSize] = dy [batch, outputSize] · Wᵀ [outputSize, inputSize]
-        var dInput = Matrix<Scalar>(rows: input.rows, columns: inputSize)
-        Matrix.gemm(dOutput, weight, transposeB: .transposed, into: &dInput)
-        return dInput
+        return Matrix.matmul(dOutput, weight, transposeB: .transposed)
     }
 
     // MARK: - One-hot input by ids

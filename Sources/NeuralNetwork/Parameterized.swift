@@ -33,9 +33,38 @@ public protocol Parameterized {
     associatedtype Scalar: BLASScalar
     /// The parameters of this value, in a stable order.
     var parameters: [Parameter<Self, Scalar>] { get }
+
+    /// Calls `body` with each parameter's index in `parameters` and its matrix, in place,
+    /// in that order. The default goes through the key paths, which reach stored
+    /// properties in place; a type that keeps layers in an array implements it layer by
+    /// layer, because a key-path write through an array subscript copies the element out
+    /// and back, and so copies every matrix it changes.
+    mutating func modifyParameters(_ body: (Int, inout Matrix<Scalar>) throws -> Void) rethrows
 }
 
 extension Parameterized {
+    /// Through the key paths of `parameters`.
+    public mutating func modifyParameters(
+        _ body: (Int, inout Matrix<Scalar>) throws -> Void
+    ) rethrows {
+        for (i, p) in parameters.enumerated() { try body(i, &self[keyPath: p.keyPath]) }
+    }
+
+    /// `modifyParameters` over the layers of an array, in place, numbering their
+    /// parameters from `first` on in array order.
+    public static func modifyParameters<Layer: Parameterized>(
+        of layers: inout [Layer], from first: Int,
+        _ body: (Int, inout Matrix<Scalar>) throws -> Void
+    ) rethrows -> Int where Layer.Scalar == Scalar {
+        var offset = first
+        for l in layers.indices {
+            let count = layers[l].parameters.count
+            try layers[l].modifyParameters { i, matrix in try body(offset + i, &matrix) }
+            offset += count
+        }
+        return offset
+    }
+
     /// The parameters of a contained layer, renamed `prefix.name`.
     public func nestedParameters<Inner: Parameterized>(
         _ path: WritableKeyPath<Self, Inner>, prefix: String
@@ -46,7 +75,7 @@ extension Parameterized {
     /// A value of the same shape with every parameter set to zero: an empty gradient.
     public func zeroed() -> Self {
         var result = self
-        for p in parameters { result[keyPath: p.keyPath].zero() }
+        result.modifyParameters { _, matrix in matrix.zero() }
         return result
     }
 

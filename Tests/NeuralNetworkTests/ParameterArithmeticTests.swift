@@ -19,3 +19,19 @@ final class ParameterArithmeticTests: XCTestCase {
         XCTAssertEqual([crf.transitions[0, 0], crf.start[0, 0], crf.end[0, 0]], [2, 4, 6])
     }
 }
+
+final class ParameterAccessTests: XCTestCase {
+    func testStackedLayersAreChangedInPlaceInParameterOrder() {
+        var random = SeededRandom(seed: 3)
+        assertModifiesParametersInPlace(
+            StackedBidirectional<LSTMCell<Float>>(
+                inputSize: 3, hiddenSize: 2, layerCount: 3, random: &random))
+    }
+
+    func testLayersWithoutArraysUseTheirKeyPathsInPlace() {
+        var random = SeededRandom(seed: 4)
+        assertModifiesParametersInPlace(
+            Bidirectional<GRUCell<Double>>(inputSize: 2, hiddenSize: 3, random: &random))
+        assertModifiesParametersInPlace(Linear<Float>(inputSize: 2, outputSize: 3, random: &random))
+    }
+}

@@ -48,6 +48,15 @@ public struct Bidirectional<Cell: RecurrentCell>: Parameterized {
             + nestedParameters(\Self.reverseCell, prefix: "reverse")
     }
 
+    /// Both cells', in place (see `Parameterized.modifyParameters`).
+    public mutating func modifyParameters(
+        _ body: (Int, inout Matrix<Scalar>) throws -> Void
+    ) rethrows {
+        let count = forwardCell.parameters.count
+        try forwardCell.modifyParameters(body)
+        try reverseCell.modifyParameters { i, matrix in try body(count + i, &matrix) }
+    }
+
     /// Runs both directions over `input` `[time·batch, inputSize]` (time-major) with
     /// `lengths.count` sequences; `initialStates` are `[forward, reverse]` (zeros if `nil`).
     /// With `keepsCache: false` (inference) only the last states are kept, memory does not
@@ -125,6 +134,13 @@ public struct StackedBidirectional<Cell: RecurrentCell>: Parameterized {
     /// `layers.0.forward.Wx`, … in layer order.
     public var parameters: [Parameter<Self, Scalar>] {
         layers.indices.flatMap { l in nestedParameters(\Self.layers[l], prefix: "layers.\(l)") }
+    }
+
+    /// Layer by layer, in place (see `Parameterized.modifyParameters`).
+    public mutating func modifyParameters(
+        _ body: (Int, inout Matrix<Scalar>) throws -> Void
+    ) rethrows {
+        _ = try Self.modifyParameters(of: &layers, from: 0, body)
     }
 
     /// The forward pass's per-layer caches.

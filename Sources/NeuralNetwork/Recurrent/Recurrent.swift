@@ -53,6 +53,13 @@ public struct Recurrent<Cell: RecurrentCell>: Parameterized {
         cell.parameters.map { Parameter($0.name, (\Self.cell).appending(path: $0.keyPath)) }
     }
 
+    /// The cell's, in place (see `Parameterized.modifyParameters`).
+    public mutating func modifyParameters(
+        _ body: (Int, inout Matrix<Scalar>) throws -> Void
+    ) rethrows {
+        try cell.modifyParameters(body)
+    }
+
     /// Runs the cell over `input` `[time·batch, inputSize]` (time-major) with
     /// `lengths.count` sequences, from `initialState` (zeros if `nil`).
     public func forward(

@@ -91,6 +91,16 @@ extension RecurrentCell {
         [Parameter("Wx", \Self.Wx), Parameter("Wh", \Self.Wh), Parameter("b", \Self.b)]
     }
 
+    /// `Wx`, `Wh`, `b` in place: key paths to protocol requirements are computed, so a
+    /// write through them would copy the matrix.
+    public mutating func modifyParameters(
+        _ body: (Int, inout Matrix<Scalar>) throws -> Void
+    ) rethrows {
+        try body(0, &Wx)
+        try body(1, &Wh)
+        try body(2, &b)
+    }
+
     /// Checks that the three weights agree with each other.
     func checkShapes() {
         let width = Self.gateCount * hiddenSize

@@ -184,8 +184,6 @@ public struct RecurrentCache<Scalar: BLASScalar> {
     /// The number of (padded) steps.
     public let time: Int
     let reversed: [Bool]
-    /// `[inputSize, D·gates·hidden]`: the directions' `Wx` side by side.
-    let inputWeights: Matrix<Scalar>
     /// Per direction, `[(time+1)·batch, hidden]` in step order; block 0 is the initial state.
     let states: [ScalarBuffer<Scalar>]
     /// Per direction, the memory cells like `states` (LSTM), else `nil`.
@@ -281,30 +279,8 @@ enum RecurrentEngine {
         }
 
         let gateWidth = Cell.gateCount * hidden
-        let projectionWidth = directions * gateWidth
         let activationWidth = Cell.activationBlocks * hidden
         let outputWidth = directions * hidden
-
-        // [inputSize, D·G·H]: the directions' Wx side by side, for the backward pass (an
-        // inference pass keeps none).
-        var inputWeights: Matrix<Scalar>
-        if !keepsCache {
-            inputWeights = Matrix(rows: 0, columns: 0)
-        } else if directions == 1 {
-            inputWeights = cells[0].Wx
-        } else {
-            inputWeights = Matrix(rows: inputSize, columns: projectionWidth)
-            inputWeights.withUnsafeMutablePointer { w in
-                for d in 0..<directions {
-                    cells[d].Wx.withUnsafePointer { source in
-                        for r in 0..<inputSize {
-                            (w + r * projectionWidth + d * gateWidth).update(
-                                from: source + r * gateWidth, count: gateWidth)
-                        }
-                    }
-                }
-            }
-        }
 
         let activeRows = activeRows(lengths: lengths, time: time)
         let padded = lengths.contains { $0 < time }
@@ -343,8 +319,11 @@ enum RecurrentEngine {
             }
         }
 
-        var output = Matrix<Scalar>(rows: input.rows, columns: outputWidth)
-        output.withUnsafeMutablePointer { out in
+        // Every step writes its sequences' rows; only the padding rows need zeros.
+        let output = Matrix<Scalar>(rows: input.rows, columns: outputWidth) { out in
+            if padded {
+                zeroPadding(out, width: outputWidth, lengths: lengths, time: time)
+            }
             input.withUnsafePointer { x in
                 lengths.withUnsafeBufferPointer { lengthBuffer in
                     func run(_ d: Int) {
@@ -438,7 +417,7 @@ enum RecurrentEngine {
         }
         let cache = RecurrentCache(
             input: input, lengths: lengths, batch: batch, time: time, reversed: reversed,
-            inputWeights: inputWeights, states: states, cells: cellStates, activations: activations,
+            states: states, cells: cellStates, activations: activations,
             activeRows: activeRows, isComplete: keepsCache)
         return (output, finalStates, cache)
     }
@@ -446,6 +425,8 @@ enum RecurrentEngine {
     /// Per-direction results written by the direction's thread.
     final class DirectionGradient<Scalar: BLASScalar>: @unchecked Sendable {
         var dWh = Matrix<Scalar>(rows: 0, columns: 0)
+        var dWx = Matrix<Scalar>(rows: 0, columns: 0)
+        var dBias = Matrix<Scalar>(rows: 0, columns: 0)
         var dState = RecurrentState<Scalar>(hidden: Matrix(rows: 0, columns: 0))
     }
 
@@ -538,7 +519,7 @@ enum RecurrentEngine {
                             }
                         }
                     }
-                    var dWh = Matrix<Scalar>(rows: hidden, columns: gateWidth)
+                    var dWh = Matrix<Scalar>(rows: 0, columns: 0)
                     let recurrent = StepProduct(
                         weights: cell.Wh, transposed: true, steps: time - stop)
                     withExtendedLifetime(hiddenDeltas) {
@@ -587,13 +568,15 @@ enum RecurrentEngine {
                         // dWh = H_prevᵀ · dQ over the steps run backward: one GEMM.
                         let count = (time - stop) * batch
                         if count > 0 {
-                            dWh.withUnsafeMutablePointer { g in
+                            dWh = Matrix(rows: hidden, columns: gateWidth) { g in
                                 Scalar.gemm(
                                     .transposed, .none, m: hidden, n: gateWidth, k: count, alpha: 1,
                                     a: st + stop * batch * hidden, lda: hidden,
                                     b: dq + stop * batch * ldq,
                                     ldb: ldq, beta: 0, c: g, ldc: gateWidth)
                             }
+                        } else {
+                            dWh = Matrix(rows: hidden, columns: gateWidth)
                         }
                     }
                     if let ownDeltas {
@@ -634,75 +617,65 @@ enum RecurrentEngine {
         // `stop` has none before time `stop`.
         let firstRow = (directions == 1 && !cache.reversed[0]) ? stop * batch : 0
         let rowCount = time * batch - firstRow
-        var dInput = Matrix<Scalar>(rows: time * batch, columns: inputSize)
-        var dInputWeights = Matrix<Scalar>(rows: inputSize, columns: projectionWidth)
-        var dBias = Matrix<Scalar>(rows: 1, columns: projectionWidth)
-        if rowCount > 0 {
-            let dp = dProjection.pointer + firstRow * projectionWidth
-            let ones = [Scalar](repeating: 1, count: rowCount)
-            let parallel = directions == 2 && concurrent
-            cache.inputWeights.withUnsafePointer { w in
-                cache.input.withUnsafePointer { x in
-                    dInput.withUnsafeMutablePointer { dx in
-                        dInputWeights.withUnsafeMutablePointer { dw in
-                            dBias.withUnsafeMutablePointer { db in
-                                // One GEMM each for both directions (with concurrent
-                                // directions, split in halves over the two threads):
-                                // dX = dP · Wxᵀ by rows, dWx = Xᵀ · dP and db = Σ dP by columns.
-                                splitInHalves(rowCount, parallel: parallel) { first, count in
-                                    Scalar.gemm(
-                                        .none, .transposed, m: count, n: inputSize,
-                                        k: projectionWidth, alpha: 1,
-                                        a: dp + first * projectionWidth,
-                                        lda: projectionWidth, b: w, ldb: projectionWidth, beta: 0,
-                                        c: dx + (firstRow + first) * inputSize, ldc: inputSize)
-                                    // A call over all rows (no split) takes all columns.
-                                    let whole = count == rowCount
-                                    let halfWidth = whole ? projectionWidth : projectionWidth / 2
-                                    let column = first == 0 ? 0 : halfWidth
-                                    Scalar.gemm(
-                                        .transposed, .none, m: inputSize, n: halfWidth, k: rowCount,
-                                        alpha: 1, a: x + firstRow * inputSize, lda: inputSize,
-                                        b: dp + column, ldb: projectionWidth, beta: 0,
-                                        c: dw + column,
-                                        ldc: projectionWidth)
-                                    Scalar.gemv(
-                                        .transposed, rows: rowCount, columns: halfWidth, alpha: 1,
-                                        a: dp + column, lda: projectionWidth, x: ones, incX: 1,
-                                        beta: 0,
-                                        y: db + column, incY: 1)
-                                }
-                            }
-                        }
+        let parallel = directions == 2 && concurrent
+        let dp = UnsafePointer(dProjection.pointer + firstRow * projectionWidth)
+        // dX = Σ_d dP_d · Wx_dᵀ, by rows (in halves over the two threads with concurrent
+        // directions). The first direction's product overwrites its rows (β = 0); only the
+        // rows before `firstRow` need zeros.
+        let dInput = Matrix<Scalar>(rows: time * batch, columns: inputSize) { dx in
+            dx.initialize(repeating: 0, count: firstRow * inputSize)
+            guard rowCount > 0 else { return }
+            splitInHalves(rowCount, parallel: parallel) { first, count in
+                for d in 0..<directions {
+                    cells[d].Wx.withUnsafePointer { w in
+                        Scalar.gemm(
+                            .none, .transposed, m: count, n: inputSize, k: gateWidth, alpha: 1,
+                            a: dp + first * projectionWidth + d * gateWidth,
+                            lda: projectionWidth, b: w, ldb: gateWidth, beta: d == 0 ? 0 : 1,
+                            c: dx + (firstRow + first) * inputSize, ldc: inputSize)
                     }
                 }
             }
         }
-
-        var gradients: [Cell] = []
-        for d in 0..<directions {
-            var gradient = cells[d]
-            if directions == 1 {
-                gradient.Wx = dInputWeights
-                gradient.b = dBias
-            } else {
-                var dWx = Matrix<Scalar>(rows: inputSize, columns: gateWidth)
-                dInputWeights.withUnsafePointer { source in
-                    dWx.withUnsafeMutablePointer { target in
-                        for r in 0..<inputSize {
-                            (target + r * gateWidth).update(
-                                from: source + r * projectionWidth + d * gateWidth, count: gateWidth
-                            )
-                        }
-                    }
+        // dWx = Xᵀ · dP and db = Σ dP by columns, each direction's straight from its columns
+        // of dP into its own matrices (the two directions at once when concurrent).
+        cache.input.withUnsafePointer { x in
+            func inputGradients(_ d: Int) {
+                let result = results[d]
+                guard rowCount > 0 else {
+                    result.dWx = Matrix(rows: inputSize, columns: gateWidth)
+                    result.dBias = Matrix(rows: 1, columns: gateWidth)
+                    return
                 }
-                gradient.Wx = dWx
-                gradient.b = Matrix(
-                    rows: 1, columns: gateWidth,
-                    scalars: Array(dBias.scalars[(d * gateWidth)..<((d + 1) * gateWidth)]))
+                let columns = dp + d * gateWidth
+                result.dWx = Matrix(rows: inputSize, columns: gateWidth) { g in
+                    Scalar.gemm(
+                        .transposed, .none, m: inputSize, n: gateWidth, k: rowCount, alpha: 1,
+                        a: x + firstRow * inputSize, lda: inputSize, b: columns,
+                        ldb: projectionWidth, beta: 0, c: g, ldc: gateWidth)
+                }
+                var dBias = Matrix<Scalar>(rows: 1, columns: gateWidth)
+                dBias.withUnsafeMutablePointer { db in
+                    let ones = [Scalar](repeating: 1, count: rowCount)
+                    Scalar.gemv(
+                        .transposed, rows: rowCount, columns: gateWidth, alpha: 1, a: columns,
+                        lda: projectionWidth, x: ones, incX: 1, beta: 0, y: db, incY: 1)
+                }
+                result.dBias = dBias
             }
+            if parallel {
+                HelperThread.shared.run({ inputGradients(0) }, { inputGradients(1) })
+            } else {
+                for d in 0..<directions { inputGradients(d) }
+            }
+        }
+
+        let gradients = (0..<directions).map { d in
+            var gradient = cells[d]
+            gradient.Wx = results[d].dWx
+            gradient.b = results[d].dBias
             gradient.Wh = results[d].dWh
-            gradients.append(gradient)
+            return gradient
         }
         return (dInput, results.map(\.dState), gradients)
     }

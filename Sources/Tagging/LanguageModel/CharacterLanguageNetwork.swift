@@ -56,6 +56,16 @@ public struct CharacterLanguageNetwork<Cell: RecurrentCell>: Parameterized {
         return result + nestedParameters(\.output, prefix: "output")
     }
 
+    /// The layers in place (see `Parameterized.modifyParameters`).
+    public mutating func modifyParameters(
+        _ body: (Int, inout Matrix<Scalar>) throws -> Void
+    ) rethrows {
+        try embedding.modifyParameters { i, matrix in try body(i, &matrix) }
+        let next = try Self.modifyParameters(
+            of: &layers, from: embedding.parameters.count, body)
+        try output.modifyParameters { i, matrix in try body(next + i, &matrix) }
+    }
+
     /// The all-zero state of every layer for `streams` streams.
     public func zeroStates(streams: Int) -> [RecurrentState<Scalar>] {
         layers.map { _ in

@@ -36,18 +36,13 @@ public struct ParameterGradients<Scalar: BLASScalar> {
         for name in Set(a.dense.keys).union(b.dense.keys) {
             switch (a.dense[name], b.dense[name]) {
             case let (x?, y?):
-                var sum = x
-                sum.scale(by: wa)
-                sum.add(y, scaledBy: wb)
-                result.dense[name] = sum
-            case (let x?, nil):
-                var m = x
-                m.scale(by: wa)
-                result.dense[name] = m
-            case (nil, let y?):
-                var m = y
-                m.scale(by: wb)
-                result.dense[name] = m
+                precondition(
+                    x.rows == y.rows && x.columns == y.columns,
+                    "gradients of \(name) differ in shape: \(x.shapeDescription) and \(y.shapeDescription)"
+                )
+                result.dense[name] = combination(x, wa, y, wb)
+            case (let x?, nil): result.dense[name] = combination(x, wa, nil, 0)
+            case (nil, let y?): result.dense[name] = combination(y, wb, nil, 0)
             case (nil, nil): break
             }
         }
@@ -56,19 +51,51 @@ public struct ParameterGradients<Scalar: BLASScalar> {
                 s.map { ($0, w) }
             }
             guard let first = parts.first?.0 else { continue }
-            var ids: [Int] = []
-            var scalars: [Scalar] = []
-            for (s, w) in parts {
-                var scaled = s.rows
-                scaled.scale(by: w)
-                ids += s.ids
-                scalars += scaled.scalars
+            let ids = parts.flatMap { $0.0.ids }
+            var offset = 0
+            let rows = Matrix<Scalar>(rows: ids.count, columns: first.dimension) { out in
+                for (s, w) in parts {
+                    s.rows.withUnsafePointer { x in
+                        for i in 0..<s.rows.count { out[offset + i] = w * x[i] }
+                    }
+                    offset += s.rows.count
+                }
             }
-            let rows = Matrix(rows: ids.count, columns: first.dimension, scalars: scalars)
             result.sparse[name] = SparseRowGradient(
                 ids: ids, gradients: rows, rowCount: first.rowCount)
         }
         return result
+    }
+
+    /// Matrices of at least this many elements are combined on both threads of
+    /// `TwoThreads`: the combination otherwise runs on one core between batches.
+    static var parallelElements: Int { 1 << 15 }
+
+    /// `wx·x + wy·y` (`wx·x` without `y`) in one pass into new storage.
+    @_specialize(where Scalar == Float)
+    static func combination(_ x: Matrix<Scalar>, _ wx: Scalar, _ y: Matrix<Scalar>?, _ wy: Scalar)
+        -> Matrix<Scalar>
+    {
+        Matrix(rows: x.rows, columns: x.columns) { out in
+            x.withUnsafePointer { px in
+                func run(_ range: Range<Int>) {
+                    if let y {
+                        y.withUnsafePointer { py in
+                            for i in range { out[i] = wx * px[i] + wy * py[i] }
+                        }
+                    } else {
+                        for i in range { out[i] = wx * px[i] }
+                    }
+                }
+                let count = x.count
+                if count >= parallelElements {
+                    // Element-wise, so the halves are independent: the same result either way.
+                    TwoThreads.run({ run(0..<(count / 2)) }, { run((count / 2)..<count) })
+                } else {
+                    run(0..<count)
+                }
+            }
+        }
     }
 
     /// The sum of squares of every gradient element, in `Double`.
@@ -107,6 +134,7 @@ extension Parameterized {
     public mutating func visitMatrices(
         prefix: String, _ body: (String, inout Matrix<Scalar>) throws -> Void
     ) rethrows {
-        for p in parameters { try body(prefix + "." + p.name, &self[keyPath: p.keyPath]) }
+        let names = parameters.map(\.name)
+        try modifyParameters { i, matrix in try body(prefix + "." + names[i], &matrix) }
     }
 }

@@ -56,6 +56,20 @@ public struct SentenceBoundaryNetwork<Scalar: BLASScalar>: Parameterized {
             + nestedParameters(\Self.output, prefix: "output")
     }
 
+    /// The upper layers in place (see `Parameterized.modifyParameters`).
+    public mutating func modifyParameters(
+        _ body: (Int, inout Matrix<Scalar>) throws -> Void
+    ) rethrows {
+        let (wordCount, shapeCount) = (words.parameters.count, shapes.parameters.count)
+        try words.modifyParameters { i, matrix in try body(i, &matrix) }
+        try shapes.modifyParameters { i, matrix in try body(wordCount + i, &matrix) }
+        let encoderFirst = wordCount + shapeCount
+        try encoder.modifyParameters { i, matrix in try body(encoderFirst + i, &matrix) }
+        let next = try Self.modifyParameters(
+            of: &upper, from: encoderFirst + encoder.parameters.count, body)
+        try output.modifyParameters { i, matrix in try body(next + i, &matrix) }
+    }
+
     /// A time-major batch of token windows.
     public struct Batch {
         /// Word ids, one per row `t·batch + s` (0 on padded rows).

@@ -33,7 +33,7 @@ public struct TrainingOptimizer {
     /// Updates of at least this many elements are split over the two threads of
     /// `TwoThreads` (when its helper is free): the optimizer step otherwise runs on one core
     /// while the other idles between the data-parallel halves of training batches.
-    static let parallelElements = 1 << 15
+    static let parallelElements = 1 << 14
 
     /// An optimizer without state.
     public init(kind: OptimizerKind, learningRate: Float) {
