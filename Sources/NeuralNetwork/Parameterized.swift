@@ -50,19 +50,29 @@ extension Parameterized {
         for (i, p) in parameters.enumerated() { try body(i, &self[keyPath: p.keyPath]) }
     }
 
-    /// `modifyParameters` over the layers of an array, in place, numbering their
-    /// parameters from `first` on in array order.
+    /// `modifyParameters` of a contained layer, in place, its parameters numbered from
+    /// `first` on; returns the number after its last. (Counting the visits, not building
+    /// the layer's `parameters`, whose key paths cost allocations at every update.)
+    public static func modifyParameters<Layer: Parameterized>(
+        of layer: inout Layer, from first: Int,
+        _ body: (Int, inout Matrix<Scalar>) throws -> Void
+    ) rethrows -> Int where Layer.Scalar == Scalar {
+        var next = first
+        try layer.modifyParameters { _, matrix in
+            try body(next, &matrix)
+            next += 1
+        }
+        return next
+    }
+
+    /// The same over the layers of an array, in array order.
     public static func modifyParameters<Layer: Parameterized>(
         of layers: inout [Layer], from first: Int,
         _ body: (Int, inout Matrix<Scalar>) throws -> Void
     ) rethrows -> Int where Layer.Scalar == Scalar {
-        var offset = first
-        for l in layers.indices {
-            let count = layers[l].parameters.count
-            try layers[l].modifyParameters { i, matrix in try body(offset + i, &matrix) }
-            offset += count
-        }
-        return offset
+        var next = first
+        for l in layers.indices { next = try modifyParameters(of: &layers[l], from: next, body) }
+        return next
     }
 
     /// The parameters of a contained layer, renamed `prefix.name`.

@@ -52,9 +52,8 @@ public struct Bidirectional<Cell: RecurrentCell>: Parameterized {
     public mutating func modifyParameters(
         _ body: (Int, inout Matrix<Scalar>) throws -> Void
     ) rethrows {
-        let count = forwardCell.parameters.count
-        try forwardCell.modifyParameters(body)
-        try reverseCell.modifyParameters { i, matrix in try body(count + i, &matrix) }
+        let next = try Self.modifyParameters(of: &forwardCell, from: 0, body)
+        _ = try Self.modifyParameters(of: &reverseCell, from: next, body)
     }
 
     /// Runs both directions over `input` `[time·batch, inputSize]` (time-major) with

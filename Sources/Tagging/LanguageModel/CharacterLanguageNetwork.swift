@@ -60,10 +60,9 @@ public struct CharacterLanguageNetwork<Cell: RecurrentCell>: Parameterized {
     public mutating func modifyParameters(
         _ body: (Int, inout Matrix<Scalar>) throws -> Void
     ) rethrows {
-        try embedding.modifyParameters { i, matrix in try body(i, &matrix) }
-        let next = try Self.modifyParameters(
-            of: &layers, from: embedding.parameters.count, body)
-        try output.modifyParameters { i, matrix in try body(next + i, &matrix) }
+        var next = try Self.modifyParameters(of: &embedding, from: 0, body)
+        next = try Self.modifyParameters(of: &layers, from: next, body)
+        _ = try Self.modifyParameters(of: &output, from: next, body)
     }
 
     /// The all-zero state of every layer for `streams` streams.

@@ -60,14 +60,11 @@ public struct SentenceBoundaryNetwork<Scalar: BLASScalar>: Parameterized {
     public mutating func modifyParameters(
         _ body: (Int, inout Matrix<Scalar>) throws -> Void
     ) rethrows {
-        let (wordCount, shapeCount) = (words.parameters.count, shapes.parameters.count)
-        try words.modifyParameters { i, matrix in try body(i, &matrix) }
-        try shapes.modifyParameters { i, matrix in try body(wordCount + i, &matrix) }
-        let encoderFirst = wordCount + shapeCount
-        try encoder.modifyParameters { i, matrix in try body(encoderFirst + i, &matrix) }
-        let next = try Self.modifyParameters(
-            of: &upper, from: encoderFirst + encoder.parameters.count, body)
-        try output.modifyParameters { i, matrix in try body(next + i, &matrix) }
+        var next = try Self.modifyParameters(of: &words, from: 0, body)
+        next = try Self.modifyParameters(of: &shapes, from: next, body)
+        next = try Self.modifyParameters(of: &encoder, from: next, body)
+        next = try Self.modifyParameters(of: &upper, from: next, body)
+        _ = try Self.modifyParameters(of: &output, from: next, body)
     }
 
     /// A time-major batch of token windows.
