@@ -4,6 +4,8 @@ import Foundation
 import Tagging
 import Text
 
+extension RunningTextLayout: ExpressibleByArgument {}
+
 /// The tasks `tagger eval` can score.
 enum EvalTask: String, ExpressibleByArgument, CaseIterable {
     case tokenize
@@ -19,7 +21,8 @@ struct EvalCommand: ParsableCommand {
             tokenizes it and prints Tokens, Words and Sentences precision, recall and F1 with the \
             CoNLL 2018 shared task definitions. By default each sentence's text is tokenized on \
             its own; with --split-sentences each document's sentences (from # newdoc) are joined \
-            with spaces and split by the tokenizer.
+            with spaces (or laid out in paragraphs with --layout paragraphs) and split by the \
+            tokenizer.
             """)
 
     @Option(help: "The task to evaluate: tokenize (with --model, the model's task).")
@@ -33,6 +36,14 @@ struct EvalCommand: ParsableCommand {
 
     @Flag(help: "Running text: join each document's sentences with spaces and split them.")
     var splitSentences = false
+
+    @Option(
+        help: ArgumentHelp(
+            "With --split-sentences, how each document's sentences are laid out.",
+            discussion:
+                "spaces: joined with single spaces, no line breaks. paragraphs: as the raw text files of the CoNLL 2018 shared task, paragraphs (# newpar) separated by a blank line and lines wrapped after at most 80 characters."
+        ))
+    var layout: RunningTextLayout = .spaces
 
     @Option(help: "A tokenizer lexicon (default: the bundled English one).")
     var lexicon: String?
@@ -58,7 +69,7 @@ struct EvalCommand: ParsableCommand {
             let tokenizer = try loadTokenizer(lexicon)
             let gold = try CoNLLUReader.read(path: test)
             let result = try TokenizationEvaluation.evaluate(
-                tokenizer: tokenizer, gold: gold, runningText: splitSentences,
+                tokenizer: tokenizer, gold: gold, runningText: splitSentences, layout: layout,
                 segmenter: splitSentences ? try segmentation.load(tokenizer: tokenizer) : nil)
             if differences > 0 {
                 for line in TokenizationEvaluation.tokenDifferences(
@@ -67,9 +78,13 @@ struct EvalCommand: ParsableCommand {
                     print(line)
                 }
             }
-            print(
-                "Tokenization of \(test), \(splitSentences ? "running text (documents joined with spaces)" : "one sentence per line")"
-            )
+            let view =
+                !splitSentences
+                ? "one sentence per line"
+                : layout == .spaces
+                    ? "running text (documents joined with spaces)"
+                    : "running text (paragraphs separated by blank lines, lines of at most 80 characters)"
+            print("Tokenization of \(test), \(view)")
             print("Metric     | Precision |    Recall |  F1 Score")
             for (name, score) in [
                 ("Tokens", result.score.tokens), ("Words", result.score.words),

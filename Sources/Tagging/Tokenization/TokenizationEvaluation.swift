@@ -266,11 +266,11 @@ public enum TokenizationEvaluation {
 
     /// Tokenizes the raw text of `gold` with `tokenizer` and scores it: with `runningText`
     /// false each sentence's text is one sentence; with it true each document's sentence
-    /// texts are joined with spaces and split into sentences by `segmenter` (by default the
-    /// tokenizer lexicon's averaged-perceptron ``SentenceSplitter``).
+    /// texts are laid out as `layout` says and split into sentences by `segmenter` (by default
+    /// the tokenizer lexicon's averaged-perceptron ``SentenceSplitter``).
     public static func evaluate(
         tokenizer: Tokenizer, gold: [CoNLLUSentence], runningText: Bool,
-        segmenter: SentenceSegmenter? = nil
+        layout: RunningTextLayout = .spaces, segmenter: SentenceSegmenter? = nil
     ) throws -> (score: TokenizationScore, gold: SegmentedText, system: SegmentedText) {
         var goldSide = SegmentedText()
         var systemSide = SegmentedText()
@@ -279,7 +279,9 @@ public enum TokenizationEvaluation {
         }
         if runningText {
             let segmenter = segmenter ?? SentenceSplitter(lexicon: tokenizer.lexicon)
-            let texts = CoNLLUSentence.runningTexts(gold).map(\.text)
+            var texts = CoNLLUSentence.runningTexts(gold, layout: layout).map(\.text)
+            // The shared task's file is one text: documents are separated like paragraphs.
+            if layout == .paragraphs { texts = [texts.joined(separator: "\n\n")] }
             for document in tokenizer.documents(texts, segmenter: segmenter) {
                 systemSide.append(document)
             }

@@ -31,6 +31,15 @@ extension CoNLLUSentence {
         }
     }
 
+    /// Whether a `# newpar` comment starts a new paragraph here (a new document also
+    /// starts one).
+    public var startsParagraph: Bool {
+        startsDocument
+            || comments.contains { line in
+                line.drop { $0 == "#" || $0 == " " }.hasPrefix("newpar")
+            }
+    }
+
     /// The surface tokens with the forms of their words, for tokenization scoring and learning.
     public var surfaceTokens: [SurfaceToken] {
         tokens.map { token in
@@ -57,15 +66,67 @@ extension CoNLLUSentence {
     public static func runningTexts(_ sentences: [CoNLLUSentence]) -> [(
         text: String, sentenceEnds: [Int]
     )] {
+        runningTexts(sentences, layout: .spaces)
+    }
+
+    /// Each document's running text in `layout`, with the scalar offsets (in that text)
+    /// where each sentence ends.
+    public static func runningTexts(_ sentences: [CoNLLUSentence], layout: RunningTextLayout)
+        -> [(text: String, sentenceEnds: [Int])]
+    {
         documents(sentences).map { document in
+            var text: [Unicode.Scalar] = []
             var ends: [Int] = []
-            var offset = 0
-            for s in document {
-                offset += s.rawText.unicodeScalars.count
-                ends.append(offset)
-                offset += 1
+            var lineStart = 0
+            for (k, sentence) in document.enumerated() {
+                if k > 0 {
+                    if layout == .paragraphs && sentence.startsParagraph {
+                        text += ["\n", "\n"]
+                        lineStart = text.count
+                    } else {
+                        text.append(" ")
+                    }
+                }
+                text += sentence.rawText.unicodeScalars
+                ends.append(text.count)
+                if layout == .paragraphs {
+                    wrap(&text, from: &lineStart)
+                }
             }
-            return (document.map(\.rawText).joined(separator: " "), ends)
+            return (String(String.UnicodeScalarView(text)), ends)
         }
     }
+
+    /// Replaces spaces after `lineStart` by line breaks so that no line is longer than
+    /// `RunningTextLayout.lineLength` scalars, except a line holding one longer word.
+    private static func wrap(_ text: inout [Unicode.Scalar], from lineStart: inout Int) {
+        let limit = RunningTextLayout.lineLength
+        while text.count - lineStart > limit {
+            // The last space that keeps the line within the limit, else the first space.
+            var cut: Int? = nil
+            var i = lineStart
+            while i < text.count && (i - lineStart <= limit || cut == nil) {
+                if text[i] == " " { cut = i }
+                i += 1
+            }
+            guard let at = cut else { return }
+            text[at] = "\n"
+            lineStart = at + 1
+        }
+    }
+}
+
+/// How the sentences of a gold document are laid out as raw text for running-text
+/// tokenization and sentence splitting.
+public enum RunningTextLayout: String, CaseIterable, Sendable {
+    /// All of a document's sentences joined with single spaces: no line breaks at all.
+    case spaces
+    /// The raw text files of the CoNLL 2018 shared task (made by UD's `conllu_to_text.pl`):
+    /// paragraphs (`# newpar`) separated by a blank line, sentences within a paragraph by a
+    /// space, and lines wrapped at spaces after at most 80 characters. (That file is one
+    /// text: documents are separated by a blank line too.)
+    case paragraphs
+
+    /// The longest line of the `paragraphs` layout (longer only for a single long word).
+    public static let lineLength = 80
 }
