@@ -1,0 +1,54 @@
+import Foundation
+import XCTest
+
+/// `tagger benchmark ref` on tiny files: the shape of its results, not its speed.
+final class BenchmarkCommandTests: XCTestCase {
+    static var repository: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+    }
+
+    /// A few tagged sentences, used as both training and test split.
+    static let treebank = (1...6).map { k in
+        """
+        # text = The dog \(k) runs .
+        1\tThe\tthe\tDET\t_\t_\t_\t_\t_\t_
+        2\tdog\tdog\tNOUN\t_\t_\t_\t_\t_\t_
+        3\t\(k)\t\(k)\tNUM\t_\t_\t_\t_\t_\t_
+        4\truns\trun\tVERB\t_\t_\t_\t_\t_\t_
+        5\t.\t.\tPUNCT\t_\t_\t_\t_\t_\t_
+
+        """
+    }.joined(separator: "\n")
+
+    func testReferenceBenchmarkReportsTheFastestTrainingEpoch() throws {
+        let pos = Self.repository.appendingPathComponent("models/pos-en.model").path
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: pos))
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("benchmark-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("tiny.conllu").path
+        try Self.treebank.write(toFile: file, atomically: true, encoding: .utf8)
+
+        let result = try TaggerProcess.run(
+            [
+                "benchmark", "ref", "--json", "--pos-model", pos, "--train", file, "--test", file,
+                "--threads", "1", "--repetitions", "1", "--training-epochs", "3",
+            ], input: [])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let json = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let epochs = try XCTUnwrap(json["trainingEpochTokensPerSecond"] as? [Double])
+        XCTAssertEqual(epochs.count, 3)
+        XCTAssertTrue(epochs.allSatisfy { $0 > 0 }, "\(epochs)")
+        XCTAssertEqual(json["trainingTokensPerSecond"] as? Double, epochs.max())
+        XCTAssertEqual(json["trainingTokens"] as? Int, 30)
+        XCTAssertEqual(json["testTokens"] as? Int, 30)
+
+        let refused = try TaggerProcess.run(
+            ["benchmark", "ref", "--pos-model", pos, "--training-epochs", "0"], input: [])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("--training-epochs"), refused.stderr)
+    }
+}
