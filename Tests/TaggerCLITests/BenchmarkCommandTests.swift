@@ -21,15 +21,19 @@ final class BenchmarkCommandTests: XCTestCase {
         """
     }.joined(separator: "\n")
 
+    /// `treebank` written to a new file in the temporary directory; returns its path.
+    static func temporaryTreebank() throws -> String {
+        let file = FileManager.default.temporaryDirectory
+            .appendingPathComponent("treebank-\(UUID().uuidString).conllu").path
+        try treebank.write(toFile: file, atomically: true, encoding: .utf8)
+        return file
+    }
+
     func testReferenceBenchmarkReportsTheFastestTrainingEpoch() throws {
         let pos = Self.repository.appendingPathComponent("models/pos-en.model").path
         try XCTSkipUnless(FileManager.default.fileExists(atPath: pos))
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("benchmark-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let file = directory.appendingPathComponent("tiny.conllu").path
-        try Self.treebank.write(toFile: file, atomically: true, encoding: .utf8)
+        let file = try Self.temporaryTreebank()
+        defer { try? FileManager.default.removeItem(atPath: file) }
 
         let result = try TaggerProcess.run(
             [

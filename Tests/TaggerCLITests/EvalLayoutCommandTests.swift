@@ -4,12 +4,8 @@ import XCTest
 /// `tagger eval --task tokenize --split-sentences --layout …` from the command line.
 final class EvalLayoutCommandTests: XCTestCase {
     func testEvalNamesTheParagraphLayout() throws {
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("layout-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let file = directory.appendingPathComponent("tiny.conllu").path
-        try BenchmarkCommandTests.treebank.write(toFile: file, atomically: true, encoding: .utf8)
+        let file = try BenchmarkCommandTests.temporaryTreebank()
+        defer { try? FileManager.default.removeItem(atPath: file) }
         let result = try TaggerProcess.run(
             [
                 "eval", "--task", "tokenize", "--test", file, "--split-sentences", "--layout",

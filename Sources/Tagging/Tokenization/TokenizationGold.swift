@@ -25,19 +25,15 @@ extension CoNLLUSentence {
     public var rawText: String { text ?? reconstructedText }
 
     /// Whether a `# newdoc` comment (with or without an id) starts a new document here.
-    public var startsDocument: Bool {
-        comments.contains { line in
-            line.drop { $0 == "#" || $0 == " " }.hasPrefix("newdoc")
-        }
-    }
+    public var startsDocument: Bool { hasComment("newdoc") }
 
     /// Whether a `# newpar` comment starts a new paragraph here (a new document also
     /// starts one).
-    public var startsParagraph: Bool {
-        startsDocument
-            || comments.contains { line in
-                line.drop { $0 == "#" || $0 == " " }.hasPrefix("newpar")
-            }
+    public var startsParagraph: Bool { startsDocument || hasComment("newpar") }
+
+    /// Whether a comment line starts with `keyword` after its `#` and spaces.
+    private func hasComment(_ keyword: String) -> Bool {
+        comments.contains { line in line.drop { $0 == "#" || $0 == " " }.hasPrefix(keyword) }
     }
 
     /// The surface tokens with the forms of their words, for tokenization scoring and learning.
