@@ -2,7 +2,9 @@
 # `make demo` and `make test` work on a fresh Debian machine: `setup` installs
 # OpenBLAS and utf8proc when they are missing.
 
-CORPORA ?= ../shared/corpora
+# The training and evaluation data (corpora/README.md); another folder with the same
+# sub-folders can be given as CORPORA=DIR.
+CORPORA ?= corpora
 SWIFT ?= swift
 CONFIG ?= release
 BIN := .build/$(CONFIG)/tagger
@@ -11,7 +13,7 @@ APT_PACKAGES := libopenblas-dev libutf8proc-dev zlib1g-dev pkg-config
 # Run as root directly, otherwise through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all setup build test demo models bench lint clean fuzz test-sanitizers test-tsan test-asan
+.PHONY: all setup build test check-corpora demo models bench lint clean fuzz test-sanitizers test-tsan test-asan
 
 all: build
 
@@ -27,8 +29,14 @@ build: setup
 
 # Release mode: the numerical tests (gradient checks, small training runs, whole
 # corpora) are an order of magnitude faster than in debug.
-test: setup
+test: setup check-corpora
 	CORPORA=$(abspath $(CORPORA)) $(SWIFT) test -c $(CONFIG) --disable-swift-testing
+
+# Every corpus file against corpora/SHA256SUMS: an edited or truncated file is named
+# (`ud-english-ewt/train.conllu: FAILED`) and stops `make test` before any figure is taken.
+check-corpora:
+	@cd $(CORPORA) && sha256sum --check --quiet --strict SHA256SUMS && \
+		echo "$(CORPORA): $$(wc -l < SHA256SUMS) files match SHA256SUMS"
 
 # Tags three sentences with the shipped models (`make models`); a missing model is
 # reported and the sentences are shown tokenized instead.

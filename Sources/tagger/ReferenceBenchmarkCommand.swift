@@ -52,7 +52,7 @@ struct ReferenceBenchmarkCommand: ParsableCommand {
     }
 
     func run() throws {
-        let corpora = ProcessInfo.processInfo.environment["CORPORA"] ?? "../shared/corpora"
+        let corpora = ProcessInfo.processInfo.environment["CORPORA"] ?? "corpora"
         let locator = ModelLocator()
         let pos = try posModel ?? locator.existingPath(of: .pos)
         let ner = nerModel ?? (try? locator.existingPath(of: .ner))

@@ -30,7 +30,7 @@ struct TokenizerBenchmarkCommand: ParsableCommand {
     @OptionGroup var segmentation: SegmentationOptions
 
     func run() throws {
-        let corpora = ProcessInfo.processInfo.environment["CORPORA"] ?? "../shared/corpora"
+        let corpora = ProcessInfo.processInfo.environment["CORPORA"] ?? "corpora"
         let path = test ?? corpora + "/ud-english-ewt/test.conllu"
         let gold = try CoNLLUReader.read(path: path)
         let tokenizer = Tokenizer.english

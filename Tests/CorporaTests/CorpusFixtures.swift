@@ -2,8 +2,11 @@ import Corpora
 import Foundation
 import XCTest
 
-/// Where the shared corpora live: `$CORPORA`, else `../shared/corpora` next
-/// to the package root (found from this file's path).
+/// The package root, found from this file's path.
+let packageRoot = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// Where the corpora live: `$CORPORA` when set, else the package's own `corpora/`.
 func corporaDirectory() throws -> String {
     if let path = ProcessInfo.processInfo.environment["CORPORA"], !path.isEmpty {
         guard FileManager.default.fileExists(atPath: path) else {
@@ -11,13 +14,7 @@ func corporaDirectory() throws -> String {
         }
         return path
     }
-    let packageRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    let path = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/corpora").path
-    guard FileManager.default.fileExists(atPath: path) else {
-        throw XCTSkip("corpora not found at \(path); set CORPORA")
-    }
-    return path
+    return packageRoot.appendingPathComponent("corpora").path
 }
 
 /// The bytes of a file, for byte-for-byte comparisons.

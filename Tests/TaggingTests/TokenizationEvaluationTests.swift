@@ -72,9 +72,11 @@ final class TokenizationEvaluationTests: XCTestCase {
     }
 
     func testEWTDevScoresAboveTheBar() throws {
-        let corpora = ProcessInfo.processInfo.environment["CORPORA"] ?? "../shared/corpora"
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("corpora")
+        let corpora = ProcessInfo.processInfo.environment["CORPORA"] ?? root.path
         let path = corpora + "/ud-english-ewt/dev.conllu"
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: path), "no corpora at \(path)")
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: path), "CORPORA=\(corpora) has no \(path)")
         let gold = try CoNLLUReader.read(path: path)
         let result = try TokenizationEvaluation.evaluate(
             tokenizer: .english, gold: gold, runningText: false)
