@@ -3,13 +3,13 @@ import PackageDescription
 
 // Modules import downward only:
 // CBLAS, CKernels → LinearAlgebra → NeuralNetwork; CUtf8proc → Text → Corpora;
-// everything → Tagging → tagger (executable).
+// everything → Tagging → Pipeline → SequenceTagging (the umbrella) and tagger (executable).
 let package = Package(
     name: "SequenceTagging",
     products: [
         .library(
             name: "SequenceTagging",
-            targets: ["LinearAlgebra", "NeuralNetwork", "Text", "Corpora", "Tagging"]),
+            targets: ["SequenceTagging"]),
         .executable(name: "tagger", targets: ["tagger"]),
     ],
     dependencies: [
@@ -37,10 +37,15 @@ let package = Package(
         .target(
             name: "Tagging",
             dependencies: ["CBLAS", "CZlib", "LinearAlgebra", "NeuralNetwork", "Text", "Corpora"]),
+        .target(name: "Pipeline", dependencies: ["Tagging", "Text", "Corpora"]),
+        // The umbrella: `import SequenceTagging` brings the whole public API.
+        .target(
+            name: "SequenceTagging",
+            dependencies: ["LinearAlgebra", "NeuralNetwork", "Text", "Corpora", "Tagging", "Pipeline"]),
         .executableTarget(
             name: "tagger",
             dependencies: [
-                "Tagging",
+                "Tagging", "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(
@@ -52,6 +57,7 @@ let package = Package(
         .testTarget(name: "TextTests", dependencies: ["Text", "TestSupport"]),
         .testTarget(name: "CorporaTests", dependencies: ["Corpora", "TestSupport"]),
         .testTarget(name: "TaggingTests", dependencies: ["Tagging", "TestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: ["SequenceTagging", "TestSupport"]),
         .testTarget(name: "TaggerCLITests", dependencies: ["tagger"]),
         // The fuzz checks (shared with the libFuzzer targets of the package in Fuzz/) over the
         // seed corpora and every saved crasher.

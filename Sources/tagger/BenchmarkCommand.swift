@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Pipeline
 import Tagging
 
 /// `tagger benchmark …`: measurements users can repeat.

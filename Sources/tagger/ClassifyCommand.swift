@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Pipeline
 import Tagging
 import Text
 
@@ -25,7 +26,8 @@ struct ClassifyCommand: ParsableCommand {
             probability in json.
 
             Without --model the shipped sentiment-en.model is used, from $TAGGER_MODELS, else \
-            the models/ directory found above the executable, else ./models; `make models` \
+            the package's models/ directory, else a models/ directory beside or above the \
+            executable, else ./models; `make models` \
             trains it. Lines are read on a second thread and classified in batches of whatever \
             has arrived (at most --batch-size); output is flushed after each batch. A text of \
             more than 1,000 words gets the mean of the probabilities of its 1,000-word windows \
@@ -41,57 +43,41 @@ struct ClassifyCommand: ParsableCommand {
 
     @OptionGroup var stream: StreamInputOptions
 
-    /// One input line, tokenized.
-    struct InputText {
-        var text: String
-        var words: [String]
-    }
+    @OptionGroup var stray: StrayFileArgument
 
     func run() throws {
-        let path = try model ?? ModelLocator().existingPath(of: .sentiment)
-        let classifier = try SentimentModel.load(path: path)
-        let tokenizer = try loadTokenizer(stream.lexicon)
-        let lines = try stream.lineReader()
+        let pipeline = try Pipeline(
+            components: [.sentiment], modelFiles: model.map { [.sentiment: $0] } ?? [:],
+            splitter: .perceptron, tokenizer: stream.tokenizer())
+        // Each line is one text, classified as one sentence.
+        let reader = DocumentReader(
+            lines: try stream.lineReader(), format: .text, layout: .sentencePerLine,
+            pipeline: pipeline)
         let writer = ByteWriter.standardOutput()
-        let prefetcher = Prefetcher(capacity: 2 * stream.batchSize) { () -> InputText? in
-            guard let line = try lines.next() else { return nil }
-            let text = line.text
-            let tokens = try tokenizer.boundedTokens(of: line, text: text, source: lines.name)
-            return InputText(text: text, words: tokens.flatMap(\.syntacticWords))
-        }
-        while true {
-            let batch = try prefetcher.nextBatch(maximum: stream.batchSize)
-            if batch.isEmpty { break }
-            let probabilities = classifier.probabilitiesBounded(batch.map(\.words))
-            for (text, p) in zip(batch, probabilities) {
-                try writer.write(line(text, probabilities: p, labels: classifier.labels) + "\n")
-            }
+        try pipeline.annotate(reader, batchSize: stream.batchSize) { _, document in
+            try writer.write(line(document) + "\n")
+        } batchDone: {
             try writer.flush()
         }
         try writer.close()
     }
 
     /// The output line (without terminator) for one text.
-    func line(_ text: InputText, probabilities p: [Float], labels: [String]) -> String {
-        guard !text.words.isEmpty, let best = p.indices.max(by: { p[$0] < p[$1] }) else {
+    func line(_ document: AnnotatedDocument) -> String {
+        guard let sentiment = document.sentences.first?.sentiment else {
             switch format {
             case .tsv: return ""
             case .json:
-                return "{\"text\":" + JSONText.quoted(text.text)
+                return "{\"text\":" + JSONText.quoted(document.text)
                     + ",\"label\":null,\"probability\":null,\"probabilities\":null}"
             }
         }
         switch format {
         case .tsv:
-            return labels[best] + "\t" + JSONText.probability(p[best])
+            return sentiment.label + "\t" + JSONText.probability(sentiment.probability)
         case .json:
-            let all = labels.indices.map {
-                JSONText.quoted(labels[$0]) + ":" + JSONText.probability(p[$0])
-            }
-            return "{\"text\":" + JSONText.quoted(text.text) + ",\"label\":"
-                + JSONText.quoted(labels[best]) + ",\"probability\":"
-                + JSONText.probability(p[best]) + ",\"probabilities\":{"
-                + all.joined(separator: ",") + "}}"
+            let json = JSONText.sentiment(sentiment)
+            return "{\"text\":" + JSONText.quoted(document.text) + "," + json.dropFirst()
         }
     }
 }

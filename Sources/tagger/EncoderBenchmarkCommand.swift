@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Pipeline
 import Tagging
 
 /// `tagger benchmark encoder`: a bidirectional LSTM's tokens per second beside sgemm.

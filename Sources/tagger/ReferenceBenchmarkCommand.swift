@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Pipeline
 import Tagging
 
 /// `tagger benchmark ref`: the reference tagger's speed on the real corpora, in one run.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Pipeline
 import Tagging
 import Text
 
@@ -12,8 +13,8 @@ enum TagTask: String, ExpressibleByArgument, CaseIterable {
 
     /// The model task.
     var task: TaggingTask { self == .pos ? .pos : .ner }
-    /// The shipped model.
-    var defaultModel: DefaultModel { self == .pos ? .pos : .ner }
+    /// The pipeline component.
+    var component: PipelineComponent { self == .pos ? .pos : .ner }
 }
 
 /// Failures of `tagger tag` and `tagger classify` that are not input or model-file errors.
@@ -28,39 +29,6 @@ enum TagCommandError: LocalizedError, Equatable {
             return
                 "\(path) is a \(modelTask) model but --task \(requested) was given; drop --task or pass a \(requested) model"
         }
-    }
-}
-
-/// Options shared by `tagger tag` and `tagger classify`: where the input comes from and how
-/// it is read.
-struct StreamInputOptions: ParsableArguments {
-    @Option(help: "Read this file instead of standard input.")
-    var inputFile: String?
-
-    @Flag(help: "Replace invalid UTF-8 by U+FFFD instead of stopping with an error.")
-    var replaceInvalid = false
-
-    @Option(
-        help: ArgumentHelp(
-            "Sentences tagged together at most; output is written and flushed after each batch.",
-            valueName: "n"))
-    var batchSize = 256
-
-    @Option(
-        help:
-            "A tokenizer lexicon trained by `tagger train --task tokenize` (default: the bundled English one)."
-    )
-    var lexicon: String?
-
-    func validate() throws {
-        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
-    }
-
-    /// The line reader over the input file or standard input.
-    func lineReader() throws -> LineReader {
-        let options = LineReader.Options(replaceInvalid: replaceInvalid)
-        if let inputFile { return try LineReader(path: inputFile, options: options) }
-        return LineReader.standardInput(options: options)
     }
 }
 
@@ -89,8 +57,8 @@ struct TagCommand: ParsableCommand {
             words of a multiword token share its offsets.
 
             Without --model the shipped model is used (--task pos: pos-en.model, --task ner: \
-            ner-en.model) from $TAGGER_MODELS, else the models/ directory found above the \
-            executable, else ./models; `make models` trains them.
+            ner-en.model) from $TAGGER_MODELS, else the package's models/ directory, else a models/ \
+            directory beside or above the executable, else ./models; `make models` trains them.
 
             The input is read on a second thread and tagged in batches of whatever has arrived \
             (at most --batch-size sentences); output is flushed after each batch, so a pipe sees \
@@ -108,10 +76,10 @@ struct TagCommand: ParsableCommand {
     var task: TagTask?
 
     @Option(help: "Input format: text, tokens or conllu.")
-    var input: TagInputFormat = .text
+    var input: InputFormat = .text
 
     @Option(help: "Output format: text, conllu, json or conll.")
-    var format: TagOutputFormat = .text
+    var format: OutputFormat = .text
 
     @Option(
         help:
@@ -125,6 +93,8 @@ struct TagCommand: ParsableCommand {
     @OptionGroup var stream: StreamInputOptions
 
     @OptionGroup var segmentation: SegmentationOptions
+
+    @OptionGroup var stray: StrayFileArgument
 
     @Option(help: "Threads: 2 tags two batches of 32 sentences at once.")
     var threads = 2
@@ -142,36 +112,41 @@ struct TagCommand: ParsableCommand {
     }
 
     func run() throws {
-        let path = try model ?? ModelLocator().existingPath(of: (task ?? .pos).defaultModel)
+        let locator = ModelLocator()
+        let path = try model ?? locator.existingPath(of: (task ?? .pos).component.shippedModel)
         let tagger = try TaggerModel.load(path: path)
         if let task, task.task != tagger.task {
             throw TagCommandError.taskMismatch(
                 path: path, modelTask: tagger.task.rawValue, requested: task.rawValue)
         }
-        let tokenizer = try loadTokenizer(stream.lexicon)
-        let segmenter = splitSentences ? try segmentation.load(tokenizer: tokenizer) : nil
-        let source = SentenceSource(
-            lines: try stream.lineReader(), format: input, tokenizer: tokenizer,
-            segmenter: segmenter)
+        guard tagger.task.isTokenLevel else {
+            throw PipelineError.wrongTask(path: path, found: tagger.task.rawValue, expected: "pos or ner")
+        }
+        let tokenizer = try stream.tokenizer()
+        let component: PipelineComponent = tagger.task == .ner ? .ner : .pos
+        let pipeline = try Pipeline(
+            tokenizer: tokenizer,
+            segmenter: splitSentences
+                ? segmentation.load(tokenizer: tokenizer) : SentenceSplitter(lexicon: tokenizer.lexicon),
+            pos: component == .pos ? tagger : nil, ner: component == .ner ? tagger : nil,
+            threads: threads)
+        let reader = DocumentReader(
+            lines: try stream.lineReader(), format: input,
+            layout: splitSentences ? .runningText : .sentencePerLine, pipeline: pipeline)
         let writer = ByteWriter.standardOutput()
-        var output = TagWriter(
-            format: format, task: tagger.task,
-            column: column ?? (tagger.task == .ner ? .misc : .upos), writer: writer)
-        let prefetcher = Prefetcher(capacity: 2 * stream.batchSize) { try source.next() }
+        var output = DocumentWriter(
+            format: format, components: [component],
+            columns: [component: column ?? (component == .ner ? .misc : .upos)],
+            offsets: .scalars, jsonShape: .sentences, sentenceRelative: splitSentences,
+            writer: writer)
         var first = true
-        while true {
-            let batch = try prefetcher.nextBatch(maximum: stream.batchSize)
-            if batch.isEmpty { break }
-            if first, input == .conllu, format == .conllu, source.hadByteOrderMark {
+        try pipeline.annotate(reader, batchSize: stream.batchSize) { _, document in
+            if first, input == .conllu, format == .conllu, reader.hadByteOrderMark {
                 try writer.write([0xEF, 0xBB, 0xBF] as [UInt8])
             }
             first = false
-            let predictions = tagger.tagBounded(batch.map(\.words), threads: threads)
-            for (sentence, prediction) in zip(batch, predictions) {
-                try output.write(
-                    sentence, predictions: prediction,
-                    entities: tagger.entities(in: prediction.map(\.tag)))
-            }
+            try output.write(document)
+        } batchDone: {
             try writer.flush()
         }
         try writer.close()

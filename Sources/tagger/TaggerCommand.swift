@@ -5,9 +5,9 @@ import ArgumentParser
 struct TaggerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tagger",
-        abstract: "Tokenize, tag and classify English text with recurrent networks.",
+        abstract: "Tokenize, tag, find entities in and classify English text with recurrent networks.",
         subcommands: [
-            TokenizeCommand.self, TagCommand.self, ClassifyCommand.self, TrainCommand.self,
+            TokenizeCommand.self, AnnotateCommand.self, TagCommand.self, ClassifyCommand.self, TrainCommand.self,
             EvalCommand.self, GenerateCommand.self, BenchmarkCommand.self,
         ])
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Corpora
 import Foundation
+import Pipeline
 import Tagging
 import Text
 

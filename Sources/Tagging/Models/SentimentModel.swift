@@ -1,3 +1,4 @@
+import Corpora
 import Foundation
 import LinearAlgebra
 import NeuralNetwork
@@ -24,8 +25,13 @@ public struct SentimentModel: @unchecked Sendable {
     public let configuration: ModelConfiguration
     /// The input vocabularies.
     public let inputEncoder: InputEncoder
-    /// The labels in id order.
+    /// The labels in id order, as in the training file.
     public let labels: [String]
+    /// The labels as shown to users, in id order: SST-2's `0` and `1` are `negative` and
+    /// `positive`; any other label set is shown as trained.
+    public var labelNames: [String] {
+        labels == SentimentReader.binaryLabels ? ["negative", "positive"] : labels
+    }
     /// The network.
     public let network: SentenceClassifierNetwork<Float>
 

@@ -4,7 +4,7 @@ import NeuralNetwork
 import Text
 
 /// One token's predicted tag and the model's probability for it.
-public struct TokenPrediction: Equatable, Sendable {
+public struct TokenPrediction: Hashable, Sendable {
     /// The tag (in the training file's scheme for NER).
     public var tag: String
     /// The probability of the tag: softmax, or the CRF marginal of the Viterbi tag.

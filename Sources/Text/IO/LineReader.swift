@@ -56,6 +56,9 @@ public struct Line: Hashable, Sendable {
     /// How many ill-formed sequences were replaced by U+FFFD (always 0 unless
     /// ``LineReader/Options/replaceInvalid`` is set).
     public var replacements: Int
+    /// With ``LineReader/Options/markInvalid``: the error the line's first ill-formed
+    /// sequence would have thrown (the bytes are then repaired); `nil` otherwise.
+    public var invalidUTF8: TextInputError?
 
     /// Creates a line; readers make these, tests may too.
     public init(
@@ -144,11 +147,15 @@ public final class LineReader {
         public var maximumLineLength: Int
         /// Replace ill-formed UTF-8 with U+FFFD instead of throwing.
         public var replaceInvalid: Bool
+        /// Return a line with ill-formed UTF-8 (repaired, with ``Line/invalidUTF8`` saying
+        /// where the first defect is) instead of throwing, so that a reader that treats each
+        /// line as a record can report it and go on.
+        public var markInvalid: Bool
 
         /// Creates options; defaults are 64 KiB chunks, a 64 MiB line limit and strict UTF-8.
         public init(
             chunkSize: Int = 64 * 1024, maximumLineLength: Int = 64 * 1024 * 1024,
-            replaceInvalid: Bool = false
+            replaceInvalid: Bool = false, markInvalid: Bool = false
         ) {
             precondition(chunkSize > 0, "chunkSize must be positive, got \(chunkSize)")
             precondition(
@@ -157,6 +164,7 @@ public final class LineReader {
             self.chunkSize = chunkSize
             self.maximumLineLength = maximumLineLength
             self.replaceInvalid = replaceInvalid
+            self.markInvalid = markInvalid
         }
     }
 
@@ -330,22 +338,24 @@ public final class LineReader {
         let content = UnsafeBufferPointer(start: buffer + start, count: length)
         var replacements = 0
         var bytes: [UInt8]
+        var invalid: TextInputError?
         if let (index, defect) = UTF8Validation.firstDefect(in: content) {
-            if options.replaceInvalid {
-                (bytes, replacements) = UTF8Validation.repairing(content)
-            } else {
-                let shown = Array(content[index..<min(length, index + 4)])
-                throw TextInputError.invalidUTF8(
-                    source: name, line: number, byteOffset: offset + index, bytes: shown,
-                    defect: defect)
-            }
+            let shown = Array(content[index..<min(length, index + 4)])
+            let error = TextInputError.invalidUTF8(
+                source: name, line: number, byteOffset: offset + index, bytes: shown,
+                defect: defect)
+            guard options.replaceInvalid || options.markInvalid else { throw error }
+            (bytes, replacements) = UTF8Validation.repairing(content)
+            if !options.replaceInvalid { invalid = error }
         } else {
             bytes = Array(content)
         }
         lineNumber = number
-        return Line(
+        var line = Line(
             number: number, byteOffset: offset, bytes: bytes, terminator: terminator,
             replacements: replacements)
+        line.invalidUTF8 = invalid
+        return line
     }
 
     /// Moves unconsumed bytes to the front, grows the buffer if it is full,

@@ -2,37 +2,45 @@ import Foundation
 import Tagging
 import Text
 
-/// Bounds that keep the memory of `tag`, `classify` and `tokenize --split-sentences` flat
-/// however large or oddly shaped the input is.
-enum InputLimits {
+/// Bounds that keep the memory of the pipeline (and so of `annotate`, `tag`, `classify` and
+/// `tokenize`) flat however large or oddly shaped the input is.
+public enum InputLimits {
     /// A sentence longer than this many words is tagged (or classified) as consecutive
     /// windows of this many words, each read by the network on its own.
-    static let windowWords = SentenceSplitter.maximumSentenceLength
+    public static let windowWords = SentenceSplitter.maximumSentenceLength
     /// Words the network reads in one call; sentences and windows are grouped up to this.
-    static let wordsPerCall = 4096
+    public static let wordsPerCall = 4096
     /// Tokens allowed on one line of text input (one sentence a line), or in one sentence of
     /// token input; more is an error, since every token is held until its line is written.
-    static let tokensPerLine = 100_000
+    public static let tokensPerLine = 100_000
     /// Running text (`--split-sentences`) is split into sentences in pieces of about this
     /// many bytes: a paragraph is cut at a line break, a longer line at white space.
-    static let paragraphBytes = 1 << 18
+    public static let paragraphBytes = 1 << 18
 }
 
 /// A line or sentence with more tokens than `InputLimits.tokensPerLine`.
-struct TooManyTokens: LocalizedError {
+public struct TooManyTokens: LocalizedError, Equatable {
     /// Where the input comes from, such as `<stdin>`.
-    var source: String
+    public var source: String
     /// The 1-based line, and the byte offset of its start.
-    var line: Int, byteOffset: Int
+    public var line: Int, byteOffset: Int
 
-    var errorDescription: String? {
+    /// An error for the line starting at `byteOffset`, line number `line`, of `source`.
+    public init(source: String, line: Int, byteOffset: Int) {
+        self.source = source
+        self.line = line
+        self.byteOffset = byteOffset
+    }
+
+    /// The message, naming the line and its byte offset.
+    public var errorDescription: String? {
         "\(source):\(line): more than \(InputLimits.tokensPerLine) tokens in one sentence (the line starts at byte offset \(byteOffset)); put one sentence a line, or use --split-sentences for running text"
     }
 }
 
 extension Tokenizer {
     /// The tokens of one input line, or `TooManyTokens` as soon as there are too many.
-    func boundedTokens(of line: Line, text: String, source: String) throws -> [Token] {
+    public func boundedTokens(of line: Line, text: String, source: String) throws -> [Token] {
         var tokens: [Token] = []
         try forEachToken(in: text) { token in
             guard tokens.count < InputLimits.tokensPerLine else {
@@ -46,13 +54,14 @@ extension Tokenizer {
 
 /// Consecutive windows of at most `InputLimits.windowWords` words of each sentence, grouped
 /// into calls of at most `InputLimits.wordsPerCall` words.
-struct Windows {
+public struct Windows {
     /// Each window: the sentence it comes from and its words.
-    var windows: [(sentence: Int, words: ArraySlice<String>)] = []
+    public var windows: [(sentence: Int, words: ArraySlice<String>)] = []
     /// Ranges of `windows`, one per call.
-    var calls: [Range<Int>] = []
+    public var calls: [Range<Int>] = []
 
-    init(_ sentences: [[String]]) {
+    /// The windows of `sentences` and their grouping into calls.
+    public init(_ sentences: [[String]]) {
         var start = 0
         var words = 0
         for (s, sentence) in sentences.enumerated() {
@@ -77,7 +86,7 @@ extension TaggerModel {
     /// The tags of sentences of any length, with bounded memory: each window of a long
     /// sentence is tagged as a sentence of its own (so context stops at window edges);
     /// `threads` as in `tag(_:batchSize:threads:)`.
-    func tagBounded(_ sentences: [[String]], threads: Int) -> [[TokenPrediction]] {
+    public func tagBounded(_ sentences: [[String]], threads: Int) -> [[TokenPrediction]] {
         let windows = Windows(sentences)
         var results = [[TokenPrediction]](repeating: [], count: sentences.count)
         for call in windows.calls {
@@ -94,7 +103,7 @@ extension TaggerModel {
 extension SentimentModel {
     /// The label probabilities of texts of any length, with bounded memory: a text longer
     /// than one window gets the mean of its windows' probabilities, weighted by their words.
-    func probabilitiesBounded(_ sentences: [[String]]) -> [[Float]] {
+    public func probabilitiesBounded(_ sentences: [[String]]) -> [[Float]] {
         let windows = Windows(sentences)
         var sums = [[Float]](repeating: [], count: sentences.count)
         for call in windows.calls {
@@ -119,11 +128,14 @@ extension SentimentModel {
 /// Gathers running text into pieces for the sentence splitter: a paragraph ends at a blank
 /// line, and is cut at a line break once it holds `InputLimits.paragraphBytes`; a single
 /// line longer than that is cut at white space (a token is never cut).
-struct ParagraphBuffer {
+public struct ParagraphBuffer {
+    /// An empty buffer.
+    public init() {}
+
     private var text = ""
 
     /// Adds one input line; returns the pieces that are complete.
-    mutating func add(_ line: String) -> [String] {
+    public mutating func add(_ line: String) -> [String] {
         if line.unicodeScalars.allSatisfy({ ScalarClass.of($0.value) == .space }) {
             return finish().map { [$0] } ?? []
         }
@@ -142,15 +154,18 @@ struct ParagraphBuffer {
         return ready
     }
 
+    /// Whether no text waits in the buffer.
+    public var isEmpty: Bool { text.isEmpty }
+
     /// The last piece, if any text is left.
-    mutating func finish() -> String? {
+    public mutating func finish() -> String? {
         defer { text = "" }
         return text.isEmpty ? nil : text
     }
 
     /// Where to cut `line`: after the last white space within the limit, else after the
     /// first white space beyond it; `nil` when the line has no white space to cut at.
-    static func cut(_ line: Substring) -> String.Index? {
+    public static func cut(_ line: Substring) -> String.Index? {
         let scalars = line.unicodeScalars
         var lastWithin: String.Index?
         var bytes = 0

@@ -5,7 +5,7 @@ import Foundation
 /// appears before the input ends), a fast file gives full ones, and memory stays bounded
 /// by `capacity` items however long the input is. Reading (and tokenizing) also overlaps
 /// with the caller's work.
-final class Prefetcher<Element> {
+public final class Prefetcher<Element> {
     private let condition = NSCondition()
     private var queue: [Element] = []
     private var head = 0
@@ -16,7 +16,7 @@ final class Prefetcher<Element> {
 
     /// Starts a thread calling `produce` until it returns `nil` or throws; at most
     /// `capacity` produced items wait at any time.
-    init(capacity: Int, produce: @escaping () throws -> Element?) {
+    public init(capacity: Int, produce: @escaping () throws -> Element?) {
         precondition(capacity > 0, "capacity must be positive, got \(capacity)")
         self.capacity = capacity
         // The thread keeps the prefetcher alive until the input ends.
@@ -56,7 +56,7 @@ final class Prefetcher<Element> {
     /// Waits for at least one item and returns every waiting item, up to `maximum`; an
     /// empty array at the end of the input. Items produced before a failure are returned
     /// first; then the producer's error is thrown.
-    func nextBatch(maximum: Int) throws -> [Element] {
+    public func nextBatch(maximum: Int) throws -> [Element] {
         condition.lock()
         defer { condition.unlock() }
         while queue.count == head && !finished { condition.wait() }

@@ -1,0 +1,351 @@
+import Corpora
+import Foundation
+import Tagging
+import Text
+
+/// What a pipeline can add to a tokenized text.
+public enum PipelineComponent: String, CaseIterable, Sendable {
+    /// Part-of-speech tags (UPOS) on every word.
+    case pos
+    /// Named-entity tags on every word, and the entities they make.
+    case ner
+    /// The sentiment of every sentence and of the whole document.
+    case sentiment
+
+    /// The shipped model of the component.
+    public var shippedModel: ShippedModel {
+        switch self {
+        case .pos: return .pos
+        case .ner: return .ner
+        case .sentiment: return .sentiment
+        }
+    }
+}
+
+/// The sentence splitters a pipeline can use on running text.
+public enum SplitterKind: String, CaseIterable, Sendable {
+    /// The BiLSTM boundary model (`models/sentence-en.model`), the default.
+    case neural
+    /// The tokenizer lexicon's averaged perceptron: no model file, faster, less accurate.
+    case perceptron
+}
+
+/// A component's model that does not do that component's task.
+public enum PipelineError: LocalizedError, Equatable {
+    /// The model at `path` does `found` where the component needs `expected`.
+    case wrongTask(path: String, found: String, expected: String)
+
+    /// A one-line message that says what to do.
+    public var errorDescription: String? {
+        switch self {
+        case .wrongTask(let path, let found, let expected):
+            return
+                "\(path) is a \(found) model, not a \(expected) model; pass a \(expected) model or leave the option out for the shipped one"
+        }
+    }
+}
+
+/// Text in, annotated document out: tokenizer → sentence splitter → any of POS, NER and
+/// sentiment. The text is tokenized and split once, and every model reads the same words.
+///
+/// ```swift
+/// let pipeline = try Pipeline()   // the shipped models: POS, NER and sentiment
+/// let document = pipeline.annotate("Alice Smith moved to Paris. She loves it.")
+/// ```
+///
+/// A pipeline is immutable once made, so one value can annotate from any number of
+/// threads at once. Long sentences are read in windows of
+/// ``InputLimits/windowWords`` words and batches stay within ``InputLimits/wordsPerCall``
+/// words, so memory is bounded whatever the input.
+public struct Pipeline: @unchecked Sendable {
+    /// The tokenizer.
+    public let tokenizer: Tokenizer
+    /// The sentence splitter for running text.
+    public let segmenter: any SentenceSegmenter
+    /// The part-of-speech tagger, if the pipeline tags POS.
+    public let pos: TaggerModel?
+    /// The named-entity tagger, if the pipeline finds entities.
+    public let ner: TaggerModel?
+    /// The sentiment classifier, if the pipeline classifies sentiment.
+    public let sentiment: SentimentModel?
+    /// Threads used by each call (1 or 2): two batches at once, or a batch's two directions.
+    public let threads: Int
+
+    /// The components the pipeline runs, in order.
+    public var components: [PipelineComponent] {
+        [pos.map { _ in .pos }, ner.map { _ in .ner }, sentiment.map { _ in .sentiment }]
+            .compactMap { $0 }
+    }
+
+    /// A pipeline of the given parts. A tagger passed as `pos` must be a POS model and one
+    /// passed as `ner` an NER model (``PipelineError/wrongTask(path:found:expected:)``).
+    public init(
+        tokenizer: Tokenizer = .english, segmenter: any SentenceSegmenter,
+        pos: TaggerModel? = nil, ner: TaggerModel? = nil, sentiment: SentimentModel? = nil,
+        threads: Int = 1
+    ) throws {
+        precondition(threads >= 1, "thread count must be positive, got \(threads)")
+        if let pos, pos.task != .pos {
+            throw PipelineError.wrongTask(path: "the pos model", found: pos.task.rawValue, expected: "pos")
+        }
+        if let ner, ner.task != .ner {
+            throw PipelineError.wrongTask(path: "the ner model", found: ner.task.rawValue, expected: "ner")
+        }
+        self.tokenizer = tokenizer
+        self.segmenter = segmenter
+        self.pos = pos
+        self.ner = ner
+        self.sentiment = sentiment
+        self.threads = threads
+    }
+
+    /// A pipeline of the shipped models (or the files in `modelFiles`, which take the
+    /// place of a component's shipped model), found by `locator`.
+    ///
+    /// - Parameters:
+    ///   - components: which of POS, NER and sentiment to run (default: all three).
+    ///   - modelFiles: model files to use instead of the shipped ones, by component.
+    ///   - locator: where the shipped models are looked for (``ModelLocator``).
+    ///   - splitter: the sentence splitter for running text; `.neural` uses
+    ///     `sentenceModel`, else the shipped `sentence-en.model`.
+    ///   - sentenceModel: a sentence-splitter model file.
+    ///   - tokenizer: the tokenizer (default: the bundled English lexicon).
+    ///   - threads: 1 or 2.
+    /// - Throws: ``ModelLocatorError`` when a shipped model is missing, model-file errors
+    ///   for an unreadable or foreign file, ``PipelineError`` for a model of the wrong task.
+    public init(
+        components: [PipelineComponent] = PipelineComponent.allCases,
+        modelFiles: [PipelineComponent: String] = [:], locator: ModelLocator = ModelLocator(),
+        splitter: SplitterKind = .neural, sentenceModel: String? = nil,
+        tokenizer: Tokenizer = .english, threads: Int = 1
+    ) throws {
+        func path(_ component: PipelineComponent) throws -> String {
+            try modelFiles[component] ?? locator.existingPath(of: component.shippedModel)
+        }
+        func tagger(_ component: PipelineComponent) throws -> TaggerModel? {
+            guard components.contains(component) else { return nil }
+            let file = try path(component)
+            let model = try TaggerModel.load(path: file)
+            guard model.task.rawValue == component.rawValue else {
+                throw PipelineError.wrongTask(
+                    path: file, found: model.task.rawValue, expected: component.rawValue)
+            }
+            return model
+        }
+        let segmenter: any SentenceSegmenter
+        switch splitter {
+        case .perceptron: segmenter = SentenceSplitter(lexicon: tokenizer.lexicon)
+        case .neural:
+            segmenter = try NeuralSentenceSplitter(
+                contentsOf: sentenceModel ?? locator.existingPath(of: .sentences))
+        }
+        try self.init(
+            tokenizer: tokenizer, segmenter: segmenter, pos: tagger(.pos), ner: tagger(.ner),
+            sentiment: components.contains(.sentiment)
+                ? SentimentModel.load(path: path(.sentiment)) : nil,
+            threads: threads)
+    }
+
+    // MARK: Tokenizing and splitting
+
+    /// `text` tokenized and cut into sentences by the pipeline's splitter.
+    public func document(_ text: String) -> Document {
+        tokenizer.document(text, segmenter: segmenter)
+    }
+
+    /// Several running texts tokenized and cut into sentences (their windows share the
+    /// splitter's batches).
+    public func documents(_ texts: [String]) -> [Document] {
+        tokenizer.documents(texts, segmenter: segmenter)
+    }
+
+    // MARK: Annotating
+
+    /// Annotates running text: tokenized, split into sentences, tagged and classified.
+    public func annotate(_ text: String) -> AnnotatedDocument {
+        annotate(documents: [document(text)])[0]
+    }
+
+    /// Annotates several independent texts at once (batched across texts), in order.
+    public func annotate(_ texts: [String]) -> [AnnotatedDocument] {
+        annotate(documents: documents(texts))
+    }
+
+    /// Annotates pre-tokenized sentences, one array of tokens each; the document's text
+    /// is the tokens joined by single spaces, one sentence after another.
+    public func annotate(tokens sentences: [[String]]) -> AnnotatedDocument {
+        annotate(documents: [Document(tokenizedSentences: sentences)])[0]
+    }
+
+    /// Annotates CoNLL-U sentences with their gold tokens and words (multiword tokens
+    /// as written); the document's text is rebuilt from FORM and `SpaceAfter`, and the
+    /// sentences are kept in ``AnnotatedDocument/conllu`` for writing back.
+    public func annotate(conllu sentences: [CoNLLUSentence]) -> AnnotatedDocument {
+        annotate(documents: [Document(conllu: sentences)], conllu: [sentences])[0]
+    }
+
+    /// Annotates tokenized documents: the core every other entry point runs. Every
+    /// sentence of every document goes through each model in shared batches.
+    /// - Parameter conllu: for CoNLL-U input, each document's sentences as read.
+    public func annotate(documents: [Document], conllu: [[CoNLLUSentence]] = [])
+        -> [AnnotatedDocument]
+    {
+        precondition(
+            conllu.isEmpty || conllu.count == documents.count,
+            "\(conllu.count) CoNLL-U sentence lists for \(documents.count) documents")
+        var sentenceWords: [[String]] = []
+        for document in documents {
+            for range in document.sentences {
+                var words: [String] = []
+                words.reserveCapacity(range.count)
+                for token in document.tokens[range] { words.append(contentsOf: token.syntacticWords) }
+                sentenceWords.append(words)
+            }
+        }
+        let posTags = pos?.tagBounded(sentenceWords, threads: threads)
+        let nerTags = ner?.tagBounded(sentenceWords, threads: threads)
+        let sentimentProbabilities = sentiment?.probabilitiesBounded(sentenceWords)
+        var builder = DocumentBuilder(
+            components: components, ner: ner, sentimentLabels: sentiment?.labelNames ?? [])
+        var next = 0
+        return documents.enumerated().map { d, document in
+            let count = document.sentences.count
+            defer { next += count }
+            return builder.build(
+                document, conllu: conllu.isEmpty ? [] : conllu[d],
+                words: sentenceWords[next..<(next + count)],
+                pos: posTags?[next..<(next + count)], ner: nerTags?[next..<(next + count)],
+                sentiment: sentimentProbabilities?[next..<(next + count)])
+        }
+    }
+
+    /// Annotates everything `reader` reads, calling `body` with each document in input
+    /// order. Reading, tokenizing and splitting run on a second thread while the models
+    /// run on this one; documents are annotated in batches of whatever has arrived (at
+    /// most `batchSize` documents), so memory stays flat however long the input is and
+    /// a slow producer sees each result as soon as its batch is done. `batchDone` is
+    /// called after each batch (to flush output).
+    public func annotate(
+        _ reader: DocumentReader, batchSize: Int = 256,
+        _ body: (InputDocument, AnnotatedDocument) throws -> Void,
+        batchDone: () throws -> Void = {}
+    ) throws {
+        precondition(batchSize > 0, "batch size must be positive, got \(batchSize)")
+        let prefetcher = Prefetcher(capacity: 2 * batchSize) { try reader.next() }
+        while true {
+            let batch = try prefetcher.nextBatch(maximum: batchSize)
+            if batch.isEmpty { break }
+            let annotated = annotate(
+                documents: batch.map(\.document),
+                conllu: reader.format == .conllu ? batch.map(\.conllu) : [])
+            for (input, document) in zip(batch, annotated) { try body(input, document) }
+            try batchDone()
+        }
+    }
+}
+
+/// Assembles annotated documents from the models' outputs.
+struct DocumentBuilder {
+    let components: [PipelineComponent]
+    let ner: TaggerModel?
+    let sentimentLabels: [String]
+
+    mutating func build(
+        _ document: Document, conllu: [CoNLLUSentence], words sentenceWords: ArraySlice<[String]>,
+        pos: ArraySlice<[TokenPrediction]>?, ner nerTags: ArraySlice<[TokenPrediction]>?,
+        sentiment: ArraySlice<[Float]>?
+    ) -> AnnotatedDocument {
+        let offsets = OffsetTable(text: document.text, tokens: document.tokens)
+        var tokens: [AnnotatedToken] = []
+        var words: [AnnotatedWord] = []
+        var sentences: [AnnotatedSentence] = []
+        var entities: [Entity] = []
+        tokens.reserveCapacity(document.tokens.count)
+        words.reserveCapacity(document.tokens.count)
+        var sums: [Float] = []
+        var weight: Float = 0
+        // Tokens outside every sentence (none from the pipeline's own splitting) are kept.
+        var tokenIndex = 0
+        func addToken(_ index: Int) {
+            let token = document.tokens[index]
+            let first = words.count
+            for word in token.syntacticWords {
+                words.append(AnnotatedWord(text: word, token: index, pos: nil, ner: nil))
+            }
+            tokens.append(
+                AnnotatedToken(
+                    text: token.text, range: offsets.range(of: token, at: index),
+                    words: first..<words.count, spaceAfter: token.spaceAfter))
+        }
+        for (s, range) in document.sentences.enumerated() {
+            while tokenIndex < range.lowerBound {
+                addToken(tokenIndex)
+                tokenIndex += 1
+            }
+            let firstWord = words.count
+            for index in range { addToken(index) }
+            tokenIndex = range.upperBound
+            let k = sentenceWords.startIndex + s
+            precondition(words.count - firstWord == sentenceWords[k].count, "word count changed")
+            if let pos {
+                for (w, prediction) in pos[k].enumerated() { words[firstWord + w].pos = prediction }
+            }
+            let firstEntity = entities.count
+            if let nerTags, let ner {
+                let predictions = nerTags[k]
+                for (w, prediction) in predictions.enumerated() {
+                    words[firstWord + w].ner = prediction
+                }
+                for span in ner.entities(in: predictions.map(\.tag)) {
+                    let firstToken = words[firstWord + span.range.lowerBound].token
+                    let lastToken = words[firstWord + span.range.upperBound - 1].token
+                    let entityRange = tokens[firstToken].range.extended(to: tokens[lastToken].range)
+                    entities.append(
+                        Entity(
+                            type: span.type,
+                            text: String(Self.slice(document.text, entityRange.utf8)),
+                            range: entityRange, tokens: firstToken..<(lastToken + 1),
+                            words: (firstWord + span.range.lowerBound)..<(firstWord
+                                + span.range.upperBound),
+                            sentence: s))
+                }
+            }
+            var sentenceSentiment: Sentiment?
+            if let sentiment, !range.isEmpty {
+                let p = sentiment[k]
+                sentenceSentiment = Sentiment(labels: sentimentLabels, probabilities: p)
+                let w = Float(max(1, sentenceWords[k].count))
+                if sums.isEmpty { sums = [Float](repeating: 0, count: p.count) }
+                for j in p.indices { sums[j] += p[j] * w }
+                weight += w
+            }
+            let sentenceRange =
+                range.isEmpty
+                ? TextRange(scalars: 0..<0, utf16: 0..<0, utf8: 0..<0)
+                : tokens[range.lowerBound].range.extended(to: tokens[range.upperBound - 1].range)
+            sentences.append(
+                AnnotatedSentence(
+                    range: sentenceRange, tokens: range, words: firstWord..<words.count,
+                    entities: firstEntity..<entities.count, sentiment: sentenceSentiment))
+        }
+        while tokenIndex < document.tokens.count {
+            addToken(tokenIndex)
+            tokenIndex += 1
+        }
+        return AnnotatedDocument(
+            text: document.text, tokens: tokens, words: words, sentences: sentences,
+            entities: entities,
+            sentiment: sentences.count == 1
+                ? sentences[0].sentiment
+                : weight > 0
+                    ? Sentiment(labels: sentimentLabels, probabilities: sums.map { $0 / weight })
+                    : nil,
+            components: components, conllu: conllu)
+    }
+
+    static func slice(_ text: String, _ range: Range<Int>) -> Substring {
+        let utf8 = text.utf8
+        let start = utf8.index(utf8.startIndex, offsetBy: range.lowerBound)
+        return text[start..<utf8.index(start, offsetBy: range.count)]
+    }
+}

@@ -1,0 +1,7 @@
+// The umbrella module: `import SequenceTagging` is all a user of the toolkit writes.
+@_exported import Corpora
+@_exported import LinearAlgebra
+@_exported import NeuralNetwork
+@_exported import Pipeline
+@_exported import Tagging
+@_exported import Text
