@@ -2,14 +2,16 @@
 import PackageDescription
 
 // Modules import downward only:
-// CBLAS, CKernels → LinearAlgebra → NeuralNetwork; CUtf8proc → Text → Corpora;
+// CBLAS, CKernels → LinearAlgebra → NeuralNetwork; CUtf8proc → Text → Corpora, Evaluation;
 // everything → Tagging → tagger (executable).
 let package = Package(
     name: "SequenceTagging",
     products: [
         .library(
             name: "SequenceTagging",
-            targets: ["LinearAlgebra", "NeuralNetwork", "Text", "Corpora", "Tagging"]),
+            targets: [
+                "LinearAlgebra", "NeuralNetwork", "Text", "Corpora", "Evaluation", "Tagging",
+            ]),
         .executable(name: "tagger", targets: ["tagger"]),
     ],
     dependencies: [
@@ -34,13 +36,16 @@ let package = Package(
             name: "Text", dependencies: ["CUtf8proc"],
             resources: [.copy("Resources/tokenizer-en.tsv")]),
         .target(name: "Corpora", dependencies: ["Text"]),
+        .target(name: "Evaluation", dependencies: ["Text"]),
         .target(
             name: "Tagging",
-            dependencies: ["CBLAS", "CZlib", "LinearAlgebra", "NeuralNetwork", "Text", "Corpora"]),
+            dependencies: [
+                "CBLAS", "CZlib", "LinearAlgebra", "NeuralNetwork", "Text", "Corpora", "Evaluation",
+            ]),
         .executableTarget(
             name: "tagger",
             dependencies: [
-                "Tagging",
+                "Tagging", "Evaluation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(
@@ -51,7 +56,8 @@ let package = Package(
         .testTarget(name: "NeuralNetworkTests", dependencies: ["NeuralNetwork", "TestSupport"]),
         .testTarget(name: "TextTests", dependencies: ["Text", "TestSupport"]),
         .testTarget(name: "CorporaTests", dependencies: ["Corpora", "TestSupport"]),
-        .testTarget(name: "TaggingTests", dependencies: ["Tagging", "TestSupport"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Text"]),
+        .testTarget(name: "TaggingTests", dependencies: ["Tagging", "Evaluation", "TestSupport"]),
         .testTarget(name: "TaggerCLITests", dependencies: ["tagger"]),
         // The fuzz checks (shared with the libFuzzer targets of the package in Fuzz/) over the
         // seed corpora and every saved crasher.
