@@ -44,6 +44,9 @@ struct ModelEvaluationOptions: ParsableArguments {
             let model = try SentimentModel(file: file, path: path)
             let texts = try TrainingData.readLabelled(path: test, format: testFormat ?? .sentiment)
             guard !texts.isEmpty else { throw TrainingDataError.noSentences(path: test) }
+            var coverage = LabelCoverage(known: Set(model.labels))
+            coverage.add(texts.map(\.label))
+            try coverage.check(file: test, task: "sentiment")
             let scores = ModelEvaluation.classificationScores(
                 model: model, texts: texts, batchSize: evalBatchSize)
             lines.append("Sentiment of \(test): \(scores.total) sentences")
@@ -86,6 +89,9 @@ struct ModelEvaluationOptions: ParsableArguments {
             let sentences = try TrainingData.readTagged(
                 path: test, format: format, tagColumn: testTagColumn)
             guard !sentences.isEmpty else { throw TrainingDataError.noSentences(path: test) }
+            var coverage = LabelCoverage(known: Set(model.tags))
+            for sentence in sentences { coverage.add(sentence.tags) }
+            try coverage.check(file: test, task: model.task == .ner ? "NER" : "POS")
             if model.task == .ner {
                 let scheme = model.configuration.outputScheme ?? .iob2
                 try TrainingData.validate(sentences, scheme: scheme, path: test)
