@@ -73,7 +73,8 @@ public struct ColumnFormat: Hashable, Sendable {
     /// CoNLL-2003 NER: `token POS chunk NER`, space-separated, `-DOCSTART-`
     /// lines between documents, tags in the 4th column; ``tokenTag`` files are read too.
     public static let conll2003 = ColumnFormat(
-        separator: .space, columnCount: 4, tokenColumn: 0, tagColumn: 3, documentStart: "-DOCSTART-",
+        separator: .space, columnCount: 4, tokenColumn: 0, tagColumn: 3,
+        documentStart: "-DOCSTART-",
         acceptsTokenTag: true)
 
     /// `index<TAB>token<TAB>tag` with `#` comment lines before each sentence,

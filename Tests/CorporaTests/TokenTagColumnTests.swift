@@ -20,7 +20,8 @@ final class TokenTagColumnTests: XCTestCase {
         for format in [ColumnFormat.tokenTag, .conll2003, .indexTokenTag, free, unchecked] {
             let reader = ColumnReader(string: Self.tagged, format: format, name: "t.txt")
             let sentences = try reader.readAll().compactMap(\.sentence)
-            XCTAssertEqual(sentences.map(\.tokens), [["Alice", "Smith", "moved"], ["#hashtag", "3"]])
+            XCTAssertEqual(
+                sentences.map(\.tokens), [["Alice", "Smith", "moved"], ["#hashtag", "3"]])
             XCTAssertEqual(sentences.map(\.tags), [["B-PER", "I-PER", "O"], ["O", "O"]])
             XCTAssertEqual(reader.format.columnCount, 2)
             XCTAssertEqual(reader.format.separator, .tab)
@@ -33,7 +34,8 @@ final class TokenTagColumnTests: XCTestCase {
         XCTAssertEqual(uner.map(\.tokens), [["Al", "-", "Zaman", ":"], ["Bush"]])
         XCTAssertEqual(uner[0].comments.count, 3)
         let conll = try read(ColumnReaderTests.conll2003, .conll2003)
-        XCTAssertEqual(conll.compactMap(\.sentence).map(\.tags)[0], ["I-ORG", "O", "I-MISC", "O", "O"])
+        XCTAssertEqual(
+            conll.compactMap(\.sentence).map(\.tags)[0], ["I-ORG", "O", "I-MISC", "O", "O"])
         XCTAssertEqual(conll.filter { $0.sentence == nil }.count, 2)
     }
 

@@ -62,7 +62,8 @@ final class SpanScoresTests: XCTestCase {
     /// Sentences without entities on either side give the conlleval figures: 0, not 1.
     func testNoEntitiesAnywhereScoresZero() {
         var scores = SpanScores()
-        scores.add(gold: ["O", "O"], predicted: ["O", "O"], goldScheme: .iob2, predictedScheme: .iob2)
+        scores.add(
+            gold: ["O", "O"], predicted: ["O", "O"], goldScheme: .iob2, predictedScheme: .iob2)
         XCTAssertEqual(scores.overall, F1Score())
         XCTAssertEqual(scores.overall.f1, 0)
         XCTAssertEqual(scores.tokenAccuracy, 1)

@@ -10,8 +10,10 @@ final class EvalCommandTests: XCTestCase {
 
     /// A file in a fresh temporary directory, removed after the test.
     func temporaryFile(_ name: String, _ contents: String) throws -> String {
-        let directory = NSTemporaryDirectory() + "eval-cli-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory =
+            NSTemporaryDirectory() + "eval-cli-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true)
         addTeardownBlock { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/" + name
         try contents.write(toFile: path, atomically: true, encoding: .utf8)
@@ -92,7 +94,8 @@ final class EvalCommandTests: XCTestCase {
         XCTAssertEqual(
             result.stderr,
             "Error: \(sentence) is a sentence-splitter model, not a POS or NER tagger; use it with "
-                + "--sentence-model of `tagger tokenize` or `tagger tag` (with --split-sentences)\n")
+                + "--sentence-model of `tagger tokenize` or `tagger tag` (with --split-sentences)\n"
+        )
         let tag = try TaggerProcess.run(
             ["tag", "--model", TinyModels.sentiment], input: Array("Dogs bark.\n".utf8))
         XCTAssertEqual(tag.status, 1)

@@ -11,7 +11,8 @@ final class ModelErrorMessageTests: XCTestCase {
                 expected: ModelArchitecture.tokenClassifier
             ).localizedDescription,
             "models/sentence-en.model is a sentence-splitter model, not a POS or NER tagger; use "
-                + "it with --sentence-model of `tagger tokenize` or `tagger tag` (with --split-sentences)")
+                + "it with --sentence-model of `tagger tokenize` or `tagger tag` (with --split-sentences)"
+        )
         XCTAssertEqual(
             ModelError.wrongKind(
                 path: "s.model", architecture: ModelArchitecture.sentenceClassifier,

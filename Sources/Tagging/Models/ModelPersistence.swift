@@ -71,7 +71,8 @@ enum ModelKind: Equatable {
         case .characterLanguageModel:
             return "use it with `tagger generate --model` or `tagger eval --model`"
         case .checkpoint:
-            return "continue the training with `tagger train --resume`, or use the model it was saved next to"
+            return
+                "continue the training with `tagger train --resume`, or use the model it was saved next to"
         case .unknown:
             return "retrain it with this build, or use the build that wrote it"
         }
