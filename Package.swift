@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Modules import downward only:
-// CBLAS, CKernels → LinearAlgebra → NeuralNetwork; CUtf8proc → Text → Corpora;
+// CBLAS, CKernels → LinearAlgebra → NeuralNetwork; CUtf8proc → Text → Corpora, Evaluation;
 // everything → Tagging → Pipeline → SequenceTagging (the umbrella) and tagger (executable).
 let package = Package(
     name: "SequenceTagging",
@@ -34,18 +34,24 @@ let package = Package(
             name: "Text", dependencies: ["CUtf8proc"],
             resources: [.copy("Resources/tokenizer-en.tsv")]),
         .target(name: "Corpora", dependencies: ["Text"]),
+        .target(name: "Evaluation", dependencies: ["Text"]),
         .target(
             name: "Tagging",
-            dependencies: ["CBLAS", "CZlib", "LinearAlgebra", "NeuralNetwork", "Text", "Corpora"]),
+            dependencies: [
+                "CBLAS", "CZlib", "LinearAlgebra", "NeuralNetwork", "Text", "Corpora", "Evaluation",
+            ]),
         .target(name: "Pipeline", dependencies: ["Tagging", "Text", "Corpora"]),
         // The umbrella: `import SequenceTagging` brings the whole public API.
         .target(
             name: "SequenceTagging",
-            dependencies: ["LinearAlgebra", "NeuralNetwork", "Text", "Corpora", "Tagging", "Pipeline"]),
+            dependencies: [
+                "LinearAlgebra", "NeuralNetwork", "Text", "Corpora", "Evaluation", "Tagging",
+                "Pipeline",
+            ]),
         .executableTarget(
             name: "tagger",
             dependencies: [
-                "Tagging", "Pipeline",
+                "Tagging", "Evaluation", "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(
@@ -56,7 +62,8 @@ let package = Package(
         .testTarget(name: "NeuralNetworkTests", dependencies: ["NeuralNetwork", "TestSupport"]),
         .testTarget(name: "TextTests", dependencies: ["Text", "TestSupport"]),
         .testTarget(name: "CorporaTests", dependencies: ["Corpora", "TestSupport"]),
-        .testTarget(name: "TaggingTests", dependencies: ["Tagging", "TestSupport"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Text"]),
+        .testTarget(name: "TaggingTests", dependencies: ["Tagging", "Evaluation", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["SequenceTagging", "TestSupport"]),
         .testTarget(name: "TaggerCLITests", dependencies: ["tagger"]),
         // The fuzz checks (shared with the libFuzzer targets of the package in Fuzz/) over the

@@ -35,13 +35,18 @@ public struct ColumnFormat: Hashable, Sendable {
     public var documentStart: String?
     /// When set, each sentence's tags are checked in this scheme's strict mode.
     public var tagScheme: TagScheme?
+    /// When set, a file whose first sentence has two tab-separated columns on every row
+    /// (``tokenTag``, what `tagger tag --format conll` writes) is read as ``tokenTag``,
+    /// keeping this format's `documentStart` and `tagScheme`; a first column running 1, 2,
+    /// 3… in a format with an index column is read as declared (a missing column).
+    public var acceptsTokenTag: Bool
 
     /// Creates a format; by default: separator detected, column count from
     /// the first row, token in column 0, tag in the last column.
     public init(
         separator: ColumnSeparator = .automatic, columnCount: Int? = nil, tokenColumn: Int = 0,
         tagColumn: Int? = nil, indexColumn: Int? = nil, commentPrefix: String? = nil,
-        documentStart: String? = nil, tagScheme: TagScheme? = nil
+        documentStart: String? = nil, tagScheme: TagScheme? = nil, acceptsTokenTag: Bool = false
     ) {
         if let count = columnCount {
             precondition(count > 0, "columnCount must be positive, got \(count)")
@@ -62,20 +67,28 @@ public struct ColumnFormat: Hashable, Sendable {
         self.commentPrefix = commentPrefix
         self.documentStart = documentStart
         self.tagScheme = tagScheme
+        self.acceptsTokenTag = acceptsTokenTag
     }
 
     /// CoNLL-2003 NER: `token POS chunk NER`, space-separated, `-DOCSTART-`
-    /// lines between documents, tags in the 4th column.
+    /// lines between documents, tags in the 4th column; ``tokenTag`` files are read too.
     public static let conll2003 = ColumnFormat(
-        separator: .space, columnCount: 4, tokenColumn: 0, tagColumn: 3, documentStart: "-DOCSTART-"
-    )
+        separator: .space, columnCount: 4, tokenColumn: 0, tagColumn: 3,
+        documentStart: "-DOCSTART-",
+        acceptsTokenTag: true)
 
     /// `index<TAB>token<TAB>tag` with `#` comment lines before each sentence,
-    /// as in Universal NER (`uner-english-ewt`), tags in IOB2.
+    /// as in Universal NER (`uner-english-ewt`), tags in IOB2; ``tokenTag`` files are
+    /// read too.
     public static let indexTokenTag = ColumnFormat(
         separator: .tab, columnCount: 3, tokenColumn: 1, tagColumn: 2, indexColumn: 0,
         commentPrefix: "#",
-        tagScheme: .iob2)
+        tagScheme: .iob2, acceptsTokenTag: true)
+
+    /// `token<TAB>tag`, one token a line, a blank line after each sentence, no comments:
+    /// what `tagger tag --format conll` writes.
+    public static let tokenTag = ColumnFormat(
+        separator: .tab, columnCount: 2, tokenColumn: 0, tagColumn: 1)
 }
 
 /// One sentence of a column file.

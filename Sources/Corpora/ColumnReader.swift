@@ -8,7 +8,9 @@ import Text
 /// column (with ``ColumnSeparator/tab`` or ``ColumnSeparator/space``), index
 /// column running 1, 2, 3…, comments only before a sentence's rows, document
 /// starts only on their own, tags valid in the format's tag scheme. A file
-/// without sentences is ``CorpusError/emptyCorpus(file:)``.
+/// without sentences is ``CorpusError/emptyCorpus(file:)``. With
+/// ``ColumnFormat/acceptsTokenTag`` the first sentence decides whether the file is read
+/// as declared or as ``ColumnFormat/tokenTag``.
 ///
 /// ```swift
 /// let reader = try ColumnReader(path: "train.iob2", format: .indexTokenTag)
@@ -21,6 +23,8 @@ public final class ColumnReader {
     private let blocks: BlockReader
     private var pending: [ColumnItem] = []
     private var sentenceCount = 0
+    /// Whether the choice between the declared format and ``ColumnFormat/tokenTag`` is made.
+    private var layoutDecided = false
 
     /// Opens the file at `path`.
     /// - Throws: ``CorpusError/unreadable(file:reason:)``.
@@ -98,7 +102,36 @@ public final class ColumnReader {
         return fields
     }
 
+    /// With ``ColumnFormat/acceptsTokenTag``, on the first block with rows: switches to
+    /// ``ColumnFormat/tokenTag`` if every row (document starts aside) is two non-empty
+    /// tab-separated fields and, in a format with an index column, the first fields do not
+    /// run 1, 2, 3…
+    private func decideLayout(_ lines: [Line]) {
+        guard format.acceptsTokenTag, !layoutDecided else { return }
+        var firstColumn: [String] = []
+        for line in lines where !FieldSplitter.isWhitespaceOnly(line.bytes) {
+            let fields = FieldSplitter.split(line.bytes, on: 0x09)
+            if let start = format.documentStart,
+                fields[0] == start || FieldSplitter.split(line.bytes, on: 0x20)[0] == start
+            {
+                continue
+            }
+            layoutDecided = true
+            guard fields.count == 2, !fields[0].isEmpty, !fields[1].isEmpty else { return }
+            firstColumn.append(fields[0])
+        }
+        guard layoutDecided else { return }
+        if format.indexColumn != nil, firstColumn == (1...firstColumn.count).map(String.init) {
+            return
+        }
+        var tokenTag = ColumnFormat.tokenTag
+        tokenTag.documentStart = format.documentStart
+        tokenTag.tagScheme = format.tagScheme
+        format = tokenTag
+    }
+
     private func parse(_ lines: [Line], layout: BlockLayout) throws -> [ColumnItem] {
+        decideLayout(lines)
         let file = blocks.name
         func fail(_ line: Line, _ reason: CorpusError.Reason) -> CorpusError {
             .malformedLine(file: file, line: line.number, reason: reason)

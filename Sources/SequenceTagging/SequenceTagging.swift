@@ -1,5 +1,6 @@
 // The umbrella module: `import SequenceTagging` is all a user of the toolkit writes.
 @_exported import Corpora
+@_exported import Evaluation
 @_exported import LinearAlgebra
 @_exported import NeuralNetwork
 @_exported import Pipeline

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Corpora
+import Evaluation
 import Foundation
 import Pipeline
 import Tagging

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Corpora
+import Evaluation
 import Foundation
 import Pipeline
 import Tagging
@@ -44,7 +45,10 @@ struct ModelEvaluationOptions: ParsableArguments {
             let model = try SentimentModel(file: file, path: path)
             let texts = try TrainingData.readLabelled(path: test, format: testFormat ?? .sentiment)
             guard !texts.isEmpty else { throw TrainingDataError.noSentences(path: test) }
-            let scores = Evaluation.classificationScores(
+            var coverage = LabelCoverage(known: Set(model.labels))
+            coverage.add(texts.map(\.label))
+            try coverage.check(file: test, task: "sentiment")
+            let scores = ModelEvaluation.classificationScores(
                 model: model, texts: texts, batchSize: evalBatchSize)
             lines.append("Sentiment of \(test): \(scores.total) sentences")
             lines.append(
@@ -72,7 +76,7 @@ struct ModelEvaluationOptions: ParsableArguments {
                 print("Metric     | Precision |    Recall |  F1 Score")
                 for (name, s) in [
                     ("Tokens", score.tokens), ("Words", score.words),
-                    ("UPOS", score.taggedWords ?? F1Score(correct: 0, gold: 0, system: 0)),
+                    ("UPOS", score.taggedWords ?? F1Score()),
                 ] {
                     print(
                         name.padding(toLength: 10, withPad: " ", startingAt: 0)
@@ -86,19 +90,20 @@ struct ModelEvaluationOptions: ParsableArguments {
             let sentences = try TrainingData.readTagged(
                 path: test, format: format, tagColumn: testTagColumn)
             guard !sentences.isEmpty else { throw TrainingDataError.noSentences(path: test) }
+            var coverage = LabelCoverage(known: Set(model.tags))
+            for sentence in sentences { coverage.add(sentence.tags) }
+            try coverage.check(file: test, task: model.task == .ner ? "NER" : "POS")
             if model.task == .ner {
                 let scheme = model.configuration.outputScheme ?? .iob2
                 try TrainingData.validate(sentences, scheme: scheme, path: test)
-                let scores = Evaluation.spanScores(
+                let scores = ModelEvaluation.spanScores(
                     model: model, sentences: sentences, batchSize: evalBatchSize)
                 lines.append(
-                    "NER spans of \(test) (exact match, \(scheme.name)): \(sentences.count) sentences, \(scores.tokens) tokens, \(scores.overall.gold) gold and \(scores.overall.predicted) predicted spans"
+                    "NER spans of \(test) (exact match, \(scheme.name)): \(sentences.count) sentences, \(scores.tokens) tokens, \(scores.overall.gold) gold and \(scores.overall.system) predicted spans"
                 )
                 lines.append(
                     String(
-                        format: "token accuracy %.2f",
-                        scores.tokens == 0
-                            ? 0 : 100 * Double(scores.correctTokens) / Double(scores.tokens)))
+                        format: "token accuracy %.2f", 100 * scores.tokenAccuracy))
                 lines.append("type       | Precision |    Recall |  F1 Score |  gold")
                 for type in scores.perType.keys.sorted() + ["overall"] {
                     let c = type == "overall" ? scores.overall : scores.perType[type]!
@@ -110,7 +115,7 @@ struct ModelEvaluationOptions: ParsableArguments {
                 }
                 errors = scores.confusions.mostFrequentErrors(limit: confusions)
             } else {
-                let scores = Evaluation.tokenAccuracy(
+                let scores = ModelEvaluation.tokenAccuracy(
                     model: model, sentences: sentences, batchSize: evalBatchSize)
                 lines.append(
                     "Tagging of \(test): \(sentences.count) sentences, \(scores.total) tokens")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Corpora
 import Pipeline
 import Tagging
 
@@ -14,7 +15,10 @@ struct ReferenceBenchmarkCommand: ParsableCommand {
             included); then trains the ref network on EWT train for --training-epochs epochs, \
             each timed on its own. Each figure is the best of its repetitions (the fastest \
             epoch for training, every epoch's figure printed) and is also given as a fraction \
-            of the sgemm rate measured in the same run.
+            of the sgemm rate measured in the same run. With the NER and sentiment models \
+            present, the pipeline rows follow: POS, NER and sentiment each alone and the three \
+            together from the raw text of the test split (tokenizer included, one sentence a \
+            line, batch 32), and the pipeline's time over the sum of the three.
             """)
 
     @Option(help: "The CoNLL-U training split (default: $CORPORA/ud-english-ewt/train.conllu).")
@@ -28,6 +32,9 @@ struct ReferenceBenchmarkCommand: ParsableCommand {
 
     @Option(help: "The NER model (default: the shipped ner-en.model, if present).")
     var nerModel: String?
+
+    @Option(help: "The sentiment model of the pipeline rows (default: the shipped sentiment-en.model, if present).")
+    var sentimentModel: String?
 
     @Option(help: "Threads for training, and the largest thread count for tagging.")
     var threads = 2
@@ -64,10 +71,28 @@ struct ReferenceBenchmarkCommand: ParsableCommand {
             repetitions: repetitions, includeTraining: !noTraining, trainingEpochs: trainingEpochs)
         var err = StandardError()
         let r = try benchmark.run { print("… \($0)", to: &err) }
+        // The pipeline rows need all three models.
+        var pipelineResult: PipelineBenchmark.Result?
+        if let ner, let sentiment = sentimentModel ?? locator.path(of: .sentiment) {
+            let pipeline = try Pipeline(
+                components: PipelineComponent.allCases,
+                modelFiles: [.pos: pos, .ner: ner, .sentiment: sentiment], splitter: .perceptron)
+            let lines = try CoNLLUReader.read(path: test ?? corpora + "/ud-english-ewt/test.conllu")
+                .compactMap(\.text)
+            pipelineResult = try PipelineBenchmark(
+                pipeline: pipeline, lines: lines,
+                threadCounts: Array(Set([1, threads])).sorted(), repetitions: repetitions
+            ).run { print("… \($0)", to: &err) }
+        }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(r), as: UTF8.self))
+            var object = try JSONObject.from(encoder.encode(r))
+            if let pipelineResult {
+                object["pipeline"] = try JSONObject.from(encoder.encode(pipelineResult))
+            }
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
             return
         }
         print(
@@ -90,6 +115,21 @@ struct ReferenceBenchmarkCommand: ParsableCommand {
                         f.tokensPerSecond, 100 * f.fractionOfSGEMM))
         }
         print(String(format: "peak memory after tagging: %.0f MiB", r.taggingPeakMemoryMiB))
+        if let p = pipelineResult {
+            print("pipeline from raw text (\(p.lines) lines, \(p.tokens) words, batch 32):")
+            print("components            threads    tokens/s    seconds")
+            for row in p.rows {
+                print(
+                    row.components.padding(toLength: 22, withPad: " ", startingAt: 0)
+                        + String(format: "%7d  %10.0f   %8.3f", row.threads, row.tokensPerSecond, row.seconds))
+            }
+            for (threads, ratio) in p.pipelineOverSum.sorted(by: { $0.key < $1.key }) {
+                print(
+                    String(
+                        format: "pipeline over the sum of its components, %@ thread(s): %.2f",
+                        threads, ratio))
+            }
+        }
         if r.trainingTokens > 0 {
             let epochs = r.trainingEpochTokensPerSecond.map { String(format: "%.0f", $0) }
             print(
@@ -102,5 +142,12 @@ struct ReferenceBenchmarkCommand: ParsableCommand {
                         format: ", %.1f%% of sgemm; peak memory %.0f MiB",
                         100 * r.trainingFractionOfSGEMM, r.trainingPeakMemoryMiB))
         }
+    }
+}
+
+/// A JSON object from encoded bytes, to add keys to.
+enum JSONObject {
+    static func from(_ data: Data) throws -> [String: Any] {
+        (try JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
     }
 }

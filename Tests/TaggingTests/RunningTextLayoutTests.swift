@@ -1,4 +1,5 @@
 import Corpora
+import Evaluation
 import Tagging
 import Text
 import XCTest

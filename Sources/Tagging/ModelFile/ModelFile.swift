@@ -465,7 +465,9 @@ public enum ModelFileError: LocalizedError, Equatable {
         case .malformedHeader(let reason):
             return "malformed model header: \(reason)"
         case .wrongArchitecture(let found, let expected):
-            return "the model is a \(found), expected a \(expected)"
+            let kind = ModelKind(architecture: found)
+            return
+                "the model is \(kind.description), not \(ModelKind(architecture: expected).description); \(kind.usage)"
         case .missingParameter(let name):
             return "the model has no parameter \(name)"
         case .duplicateParameter(let name):

@@ -219,11 +219,11 @@ public struct Trainer {
             evaluate: { n in
                 let model = makeModel(n)
                 if task == .ner {
-                    return Evaluation.spanScores(
+                    return ModelEvaluation.spanScores(
                         model: model, sentences: dev, goldScheme: fileScheme
                     ).overall.f1
                 }
-                return Evaluation.tokenAccuracy(model: model, sentences: dev).accuracy
+                return ModelEvaluation.tokenAccuracy(model: model, sentences: dev).accuracy
             },
             saveBest: { n in
                 best = makeModel(n)
@@ -285,7 +285,7 @@ public struct Trainer {
             sentences: train.map(\.words), targets: train.map { labelIDs[$0.label]! },
             encoder: encoder,
             evaluate: { n in
-                Evaluation.classificationScores(model: makeModel(n), texts: dev).accuracy
+                ModelEvaluation.classificationScores(model: makeModel(n), texts: dev).accuracy
             },
             saveBest: { n in
                 best = makeModel(n)
