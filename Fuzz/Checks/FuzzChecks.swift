@@ -1,7 +1,9 @@
 import Corpora
 import Foundation
+import ModelStorage
 import Tagging
 import Text
+import Tokenization
 
 /// What each fuzz target does with one input. A check returns normally when the input is
 /// handled: read correctly or rejected with the module's typed error. It traps (and so

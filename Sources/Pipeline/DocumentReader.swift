@@ -2,6 +2,7 @@ import Corpora
 import Foundation
 import Tagging
 import Text
+import Tokenization
 
 /// The input formats the pipeline reads.
 public enum InputFormat: String, CaseIterable, Sendable {

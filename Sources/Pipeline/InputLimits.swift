@@ -1,6 +1,7 @@
 import Foundation
 import Tagging
 import Text
+import Tokenization
 
 /// Bounds that keep the memory of the pipeline (and so of `annotate`, `tag`, `classify` and
 /// `tokenize`) flat however large or oddly shaped the input is.

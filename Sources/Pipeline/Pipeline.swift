@@ -2,6 +2,7 @@ import Corpora
 import Foundation
 import Tagging
 import Text
+import Tokenization
 
 /// What a pipeline can add to a tokenized text.
 public enum PipelineComponent: String, CaseIterable, Sendable {

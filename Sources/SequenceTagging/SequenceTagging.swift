@@ -2,7 +2,9 @@
 @_exported import Corpora
 @_exported import Evaluation
 @_exported import LinearAlgebra
+@_exported import ModelStorage
 @_exported import NeuralNetwork
 @_exported import Pipeline
 @_exported import Tagging
 @_exported import Text
+@_exported import Tokenization

@@ -1,6 +1,9 @@
 import ArgumentParser
+import Benchmarks
 import Foundation
 import LinearAlgebra
+import ModelStorage
+import NeuralNetwork
 import Tagging
 
 #if canImport(Glibc)

@@ -2,9 +2,11 @@ import ArgumentParser
 import Corpora
 import Evaluation
 import Foundation
+import ModelStorage
 import Pipeline
 import Tagging
 import Text
+import Tokenization
 
 extension RunningTextLayout: ExpressibleByArgument {}
 

@@ -3,6 +3,7 @@ import Foundation
 import Pipeline
 import Tagging
 import Text
+import Tokenization
 
 extension InputFormat: ExpressibleByArgument {}
 extension OutputFormat: ExpressibleByArgument {}

@@ -1,10 +1,14 @@
 import ArgumentParser
+import Benchmarks
 import Corpora
 import Evaluation
 import Foundation
+import ModelStorage
+import NeuralNetwork
 import Pipeline
 import Tagging
 import Text
+import Tokenization
 
 /// The options of `tagger eval --model FILE --test FILE` (POS, NER and sentiment models).
 struct ModelEvaluationOptions: ParsableArguments {

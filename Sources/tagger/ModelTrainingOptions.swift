@@ -1,5 +1,7 @@
 import ArgumentParser
+import Benchmarks
 import Foundation
+import NeuralNetwork
 import Tagging
 import Text
 

@@ -3,6 +3,7 @@ import Foundation
 import Pipeline
 import Tagging
 import Text
+import Tokenization
 
 /// The token-level tasks whose shipped model `tagger tag` uses without `--model`.
 enum TagTask: String, ExpressibleByArgument, CaseIterable {

@@ -1,9 +1,12 @@
 import ArgumentParser
+import Benchmarks
 import Corpora
 import Foundation
+import NeuralNetwork
 import Pipeline
 import Tagging
 import Text
+import Tokenization
 
 /// `tagger benchmark tokenizer`: tokens per second of tokenization alone.
 struct TokenizerBenchmarkCommand: ParsableCommand {

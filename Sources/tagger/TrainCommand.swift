@@ -3,6 +3,7 @@ import Corpora
 import Foundation
 import Tagging
 import Text
+import Tokenization
 
 /// The tasks `tagger train` can learn.
 enum TrainTask: String, ExpressibleByArgument, CaseIterable {
@@ -20,7 +21,7 @@ struct TrainCommand: ParsableCommand {
         discussion: """
             --task tokenize learns the tokenizer lexicon (abbreviations, multiword tokens, \
             hyphenated prefixes, emoticons, chunk exceptions, sentence-boundary weights) from a \
-            CoNLL-U training file. Copy the output to Sources/Text/Resources/tokenizer-en.tsv to \
+            CoNLL-U training file. Copy the output to Sources/Tokenization/Resources/tokenizer-en.tsv to \
             ship it as the default.
 
             --task charlm learns a character language model from a plain text file read as \

@@ -1,3 +1,4 @@
+import ModelStorage
 import Tagging
 import XCTest
 

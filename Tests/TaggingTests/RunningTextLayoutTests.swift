@@ -2,6 +2,7 @@ import Corpora
 import Evaluation
 import Tagging
 import Text
+import Tokenization
 import XCTest
 
 final class RunningTextLayoutTests: XCTestCase {

@@ -5,6 +5,7 @@ import NeuralNetwork
 import Tagging
 import TestSupport
 import Text
+import Tokenization
 import XCTest
 
 /// The sentence splitter's optional parts: stacked BiLSTM layers, fixed pretrained word

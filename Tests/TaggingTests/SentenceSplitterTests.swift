@@ -2,10 +2,12 @@ import Corpora
 import Evaluation
 import Foundation
 import LinearAlgebra
+import ModelStorage
 import NeuralNetwork
 import Tagging
 import TestSupport
 import Text
+import Tokenization
 import XCTest
 
 final class SentenceSplitterTests: XCTestCase {

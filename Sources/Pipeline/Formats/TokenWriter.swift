@@ -1,4 +1,5 @@
 import Text
+import Tokenization
 
 /// Writes sentences as CoNLL-U or as space-separated tokens.
 public struct TokenWriter {

@@ -1,5 +1,6 @@
 import Foundation
 import LinearAlgebra
+import ModelStorage
 import NeuralNetwork
 
 /// The hyper-parameters of a character language model's network.
@@ -113,7 +114,7 @@ extension CharacterLanguageNetwork: CharacterNetworkRunner where Cell.Scalar == 
 /// score and sample from many threads at once.
 public struct CharacterLanguageModel: @unchecked Sendable {
     /// The architecture name in model files.
-    public static let architecture = "CharLM.v1"
+    public static let architecture = ModelArchitecture.characterLanguageModel
 
     /// The network's hyper-parameters.
     public let configuration: CharacterLanguageModelConfiguration

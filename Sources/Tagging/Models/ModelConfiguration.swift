@@ -108,10 +108,3 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
 
 extension TagScheme: Codable {}
 
-/// Architecture names stored in model files; the suffix is the version of the layout.
-public enum ModelArchitecture {
-    /// A token classifier (POS or NER).
-    public static let tokenClassifier = "BiRNNTokenClassifier.v1"
-    /// A sentence classifier (sentiment).
-    public static let sentenceClassifier = "BiRNNSentenceClassifier.v1"
-}

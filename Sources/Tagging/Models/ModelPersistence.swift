@@ -1,5 +1,6 @@
 import Foundation
 import LinearAlgebra
+import ModelStorage
 import NeuralNetwork
 import Text
 
@@ -24,57 +25,6 @@ public enum ModelError: LocalizedError, Equatable {
                 "\(path): unexpected parameter \(name) for this configuration; the file was written by another build"
         case .invalidVocabulary(let path, let name, let reason):
             return "\(path): vocabulary \(name) is unusable: \(reason)"
-        }
-    }
-}
-
-/// The kinds of model file, named as a user knows them, for error messages.
-enum ModelKind: Equatable {
-    case tagger, sentimentClassifier, sentenceSplitter, characterLanguageModel, checkpoint
-    case unknown(architecture: String)
-
-    /// The kind of a file whose header names `architecture`.
-    init(architecture: String) {
-        switch architecture {
-        case ModelArchitecture.tokenClassifier: self = .tagger
-        case ModelArchitecture.sentenceClassifier: self = .sentimentClassifier
-        case NeuralSentenceSplitter.architecture: self = .sentenceSplitter
-        case CharacterLanguageModel.architecture: self = .characterLanguageModel
-        case Trainer.checkpointArchitecture: self = .checkpoint
-        default: self = .unknown(architecture: architecture)
-        }
-    }
-
-    /// The kind with an article: "a sentence-splitter model".
-    var description: String {
-        switch self {
-        case .tagger: return "a POS or NER tagger"
-        case .sentimentClassifier: return "a sentiment classifier"
-        case .sentenceSplitter: return "a sentence-splitter model"
-        case .characterLanguageModel: return "a character language model"
-        case .checkpoint: return "a training checkpoint"
-        case .unknown(let architecture):
-            return "a model of an architecture this build does not know (\(architecture))"
-        }
-    }
-
-    /// Where a file of this kind is used, as advice.
-    var usage: String {
-        switch self {
-        case .tagger:
-            return "use it with `tagger tag --model` or `tagger eval --model`"
-        case .sentimentClassifier:
-            return "use it with `tagger classify --model` or `tagger eval --model`"
-        case .sentenceSplitter:
-            return
-                "use it with --sentence-model of `tagger tokenize` or `tagger tag` (with --split-sentences)"
-        case .characterLanguageModel:
-            return "use it with `tagger generate --model` or `tagger eval --model`"
-        case .checkpoint:
-            return
-                "continue the training with `tagger train --resume`, or use the model it was saved next to"
-        case .unknown:
-            return "retrain it with this build, or use the build that wrote it"
         }
     }
 }

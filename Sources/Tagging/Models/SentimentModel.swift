@@ -1,8 +1,10 @@
 import Corpora
 import Foundation
 import LinearAlgebra
+import ModelStorage
 import NeuralNetwork
 import Text
+import Tokenization
 
 /// A sentence's predicted label and its probability.
 public struct Classification: Equatable, Sendable {

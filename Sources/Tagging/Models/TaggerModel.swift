@@ -1,7 +1,9 @@
 import Foundation
 import LinearAlgebra
+import ModelStorage
 import NeuralNetwork
 import Text
+import Tokenization
 
 /// One token's predicted tag and the model's probability for it.
 public struct TokenPrediction: Hashable, Sendable {

@@ -1,5 +1,6 @@
 import Foundation
 import Text
+import Tokenization
 
 /// The per-token inputs of the neural sentence-boundary model: the case-folded form, the
 /// shape, and a fixed vector of binary features (capitalisation, punctuation class,

@@ -1,7 +1,9 @@
 import Foundation
 import LinearAlgebra
+import ModelStorage
 import NeuralNetwork
 import Text
+import Tokenization
 
 /// The hyper-parameters of a ``NeuralSentenceSplitter``, stored in its model file.
 public struct SentenceBoundaryConfiguration: Codable, Equatable, Sendable {
@@ -61,7 +63,7 @@ public struct SentenceBoundaryConfiguration: Codable, Equatable, Sendable {
 /// ``SentenceSplitter`` (averaged perceptron) stays the default of `Tokenizer.document`.
 public struct NeuralSentenceSplitter: SentenceSegmenter, @unchecked Sendable {
     /// The model file architecture name.
-    public static let architecture = "SentenceBoundaryBiLSTM.v1"
+    public static let architecture = ModelArchitecture.sentenceBoundary
 
     /// The hyper-parameters.
     public var configuration: SentenceBoundaryConfiguration

@@ -1,4 +1,5 @@
 import Text
+import Tokenization
 
 /// Cuts the tokens of a running text into sentences.
 public protocol SentenceSegmenter {

@@ -3,6 +3,7 @@ import Foundation
 import LinearAlgebra
 import NeuralNetwork
 import Text
+import Tokenization
 
 /// Trains a ``NeuralSentenceSplitter`` on the running text of a treebank: each document's
 /// sentences (from `# newdoc`) are joined with single spaces, tokenized, and every token

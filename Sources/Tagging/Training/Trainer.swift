@@ -1,5 +1,6 @@
 import Foundation
 import LinearAlgebra
+import ModelStorage
 import NeuralNetwork
 import Text
 
@@ -118,7 +119,7 @@ public struct Trainer {
     }
 
     /// The architecture name of checkpoint files.
-    public static let checkpointArchitecture = "TrainingCheckpoint.v1"
+    public static let checkpointArchitecture = ModelArchitecture.trainingCheckpoint
 
     struct LoopState: Codable {
         var epoch = 1

@@ -1,4 +1,5 @@
 import Foundation
+import Text
 
 /// Errors a user can cause when loading tokenizer data or feeding text to the tokenizer.
 public enum TokenizerError: LocalizedError, Equatable, Sendable {

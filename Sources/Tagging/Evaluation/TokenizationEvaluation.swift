@@ -1,6 +1,7 @@
 import Corpora
 import Evaluation
 import Text
+import Tokenization
 
 extension TokenizationEvaluation {
     /// Tokenizes the raw text of `gold` with `tokenizer` and scores it: with `runningText`

@@ -2,7 +2,9 @@ import Corpora
 import Foundation
 import LinearAlgebra
 import NeuralNetwork
+import Tagging
 import Text
+import Tokenization
 
 #if canImport(Glibc)
     import Glibc

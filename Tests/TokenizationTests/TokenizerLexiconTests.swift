@@ -1,5 +1,6 @@
 import Foundation
 import Text
+import Tokenization
 import XCTest
 
 /// The lexicon file's parser: every kind of entry, comments, line endings, and the error

@@ -1,4 +1,5 @@
 import Foundation
+import Text
 
 /// How one white-space-delimited chunk is cut into tokens: for each token, the lengths in
 /// Unicode scalars of its syntactic words (one length for a plain token).

@@ -1,4 +1,5 @@
 import Text
+import Tokenization
 import XCTest
 
 /// One test per UD English EWT convention, plus ranges and bad input.

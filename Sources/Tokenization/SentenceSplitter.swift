@@ -1,3 +1,4 @@
+import Text
 /// How a text is cut into sentences.
 public enum SentenceMode: String, CaseIterable, Sendable {
     /// Each line of the input is one sentence (empty lines give none).

@@ -2,7 +2,7 @@
     import Glibc
 #endif
 
-/// Monotonic wall-clock time for benchmarks.
+/// Monotonic wall-clock time, for training speed and benchmarks.
 public enum Stopwatch {
     /// Seconds since an arbitrary fixed point, from `CLOCK_MONOTONIC`.
     public static func now() -> Double {

@@ -1,3 +1,4 @@
+import Text
 /// A rule-based tokenizer for English following the conventions of UD English EWT, with
 /// exceptions learned from a treebank (``TokenizerLexicon``).
 ///

@@ -214,7 +214,7 @@ public struct TokenizerTrainer: Sendable {
 
     /// Averaged-perceptron weights for sentence boundaries on running text: each document's
     /// sentences joined with spaces, tokenized by `tokenizer`.
-    func learnBoundaries(_ sentences: [CoNLLUSentence], tokenizer: Tokenizer) -> [String: Double] {
+    public func learnBoundaries(_ sentences: [CoNLLUSentence], tokenizer: Tokenizer) -> [String: Double] {
         var examples: [(features: [String], boundary: Bool)] = []
         for (text, sentenceEnds) in CoNLLUSentence.runningTexts(sentences) {
             let ends = Set(sentenceEnds)

@@ -1,5 +1,6 @@
 import CBLAS
 import LinearAlgebra
+import NeuralNetwork
 
 /// Compares `Matrix.gemm` with a direct `cblas_sgemm` call on the same operands.
 ///

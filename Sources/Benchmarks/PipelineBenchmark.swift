@@ -1,4 +1,6 @@
 import Foundation
+import NeuralNetwork
+import Pipeline
 import Tagging
 import Text
 

@@ -1,0 +1,66 @@
+/// Architecture names stored in model files; the suffix is the version of the layout.
+public enum ModelArchitecture {
+    /// A token classifier (POS or NER).
+    public static let tokenClassifier = "BiRNNTokenClassifier.v1"
+    /// A sentence classifier (sentiment).
+    public static let sentenceClassifier = "BiRNNSentenceClassifier.v1"
+    /// The neural sentence splitter.
+    public static let sentenceBoundary = "SentenceBoundaryBiLSTM.v1"
+    /// The character language model.
+    public static let characterLanguageModel = "CharLM.v1"
+    /// A training checkpoint (model, optimizer state and progress).
+    public static let trainingCheckpoint = "TrainingCheckpoint.v1"
+}
+
+/// The kinds of model file, named as a user knows them, for error messages.
+public enum ModelKind: Equatable, Sendable {
+    /// The kinds this build reads.
+    case tagger, sentimentClassifier, sentenceSplitter, characterLanguageModel, checkpoint
+    /// A kind this build does not know.
+    case unknown(architecture: String)
+
+    /// The kind of a file whose header names `architecture`.
+    public init(architecture: String) {
+        switch architecture {
+        case ModelArchitecture.tokenClassifier: self = .tagger
+        case ModelArchitecture.sentenceClassifier: self = .sentimentClassifier
+        case ModelArchitecture.sentenceBoundary: self = .sentenceSplitter
+        case ModelArchitecture.characterLanguageModel: self = .characterLanguageModel
+        case ModelArchitecture.trainingCheckpoint: self = .checkpoint
+        default: self = .unknown(architecture: architecture)
+        }
+    }
+
+    /// The kind with an article: "a sentence-splitter model".
+    public var description: String {
+        switch self {
+        case .tagger: return "a POS or NER tagger"
+        case .sentimentClassifier: return "a sentiment classifier"
+        case .sentenceSplitter: return "a sentence-splitter model"
+        case .characterLanguageModel: return "a character language model"
+        case .checkpoint: return "a training checkpoint"
+        case .unknown(let architecture):
+            return "a model of an architecture this build does not know (\(architecture))"
+        }
+    }
+
+    /// Where a file of this kind is used, as advice.
+    public var usage: String {
+        switch self {
+        case .tagger:
+            return "use it with `tagger tag --model` or `tagger eval --model`"
+        case .sentimentClassifier:
+            return "use it with `tagger classify --model` or `tagger eval --model`"
+        case .sentenceSplitter:
+            return
+                "use it with --sentence-model of `tagger tokenize` or `tagger tag` (with --split-sentences)"
+        case .characterLanguageModel:
+            return "use it with `tagger generate --model` or `tagger eval --model`"
+        case .checkpoint:
+            return
+                "continue the training with `tagger train --resume`, or use the model it was saved next to"
+        case .unknown:
+            return "retrain it with this build, or use the build that wrote it"
+        }
+    }
+}
