@@ -223,16 +223,19 @@ public struct Pipeline: @unchecked Sendable {
     /// Annotates everything `reader` reads, calling `body` with each document in input
     /// order. Reading, tokenizing and splitting run on a second thread while the models
     /// run on this one; documents are annotated in batches of whatever has arrived (at
-    /// most `batchSize` documents), so memory stays flat however long the input is and
-    /// a slow producer sees each result as soon as its batch is done. `batchDone` is
-    /// called after each batch (to flush output).
+    /// most `batchSize` sentences, or one document of more), and at most twice that many
+    /// sentences wait, so memory stays flat however long the input is and a slow producer
+    /// sees each result as soon as its batch is done. `batchDone` is called after each
+    /// batch (to flush output).
     public func annotate(
         _ reader: DocumentReader, batchSize: Int = 256,
         _ body: (InputDocument, AnnotatedDocument) throws -> Void,
         batchDone: () throws -> Void = {}
     ) throws {
         precondition(batchSize > 0, "batch size must be positive, got \(batchSize)")
-        let prefetcher = Prefetcher(capacity: 2 * batchSize) { try reader.next() }
+        let prefetcher = Prefetcher(
+            capacity: 2 * batchSize, weight: { $0.document.sentences.count }
+        ) { try reader.next() }
         while true {
             let batch = try prefetcher.nextBatch(maximum: batchSize)
             if batch.isEmpty { break }

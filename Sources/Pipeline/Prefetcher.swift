@@ -3,22 +3,30 @@ import Foundation
 /// Reads items on a background thread into a bounded queue, so the caller can take
 /// "whatever has arrived" as a batch: a slow pipe gives small batches (the first output
 /// appears before the input ends), a fast file gives full ones, and memory stays bounded
-/// by `capacity` items however long the input is. Reading (and tokenizing) also overlaps
-/// with the caller's work.
+/// by `capacity` (items, or their weights) however long the input is. Reading (and
+/// tokenizing) also overlaps with the caller's work.
 public final class Prefetcher<Element> {
     private let condition = NSCondition()
     private var queue: [Element] = []
+    private var weights: [Int] = []
     private var head = 0
+    private var waiting = 0
     private var finished = false
     private var failure: Error?
     private let capacity: Int
+    private let weight: (Element) -> Int
     private var thread: Thread?
 
-    /// Starts a thread calling `produce` until it returns `nil` or throws; at most
-    /// `capacity` produced items wait at any time.
-    public init(capacity: Int, produce: @escaping () throws -> Element?) {
+    /// Starts a thread calling `produce` until it returns `nil` or throws. Items waiting
+    /// weigh at most `capacity` together (`weight` of an item, at least 1; by default each
+    /// item weighs 1), but one item always fits, whatever it weighs.
+    public init(
+        capacity: Int, weight: @escaping (Element) -> Int = { _ in 1 },
+        produce: @escaping () throws -> Element?
+    ) {
         precondition(capacity > 0, "capacity must be positive, got \(capacity)")
         self.capacity = capacity
+        self.weight = weight
         // The thread keeps the prefetcher alive until the input ends.
         let thread = Thread { self.run(produce) }
         thread.stackSize = 8 << 20
@@ -46,16 +54,20 @@ public final class Prefetcher<Element> {
                 condition.unlock()
                 return
             }
-            while queue.count - head >= capacity { condition.wait() }
+            let itemWeight = max(1, weight(item))
+            while waiting > 0 && waiting + itemWeight > capacity { condition.wait() }
             queue.append(item)
+            weights.append(itemWeight)
+            waiting += itemWeight
             condition.broadcast()
             condition.unlock()
         }
     }
 
-    /// Waits for at least one item and returns every waiting item, up to `maximum`; an
-    /// empty array at the end of the input. Items produced before a failure are returned
-    /// first; then the producer's error is thrown.
+    /// Waits for at least one item and returns the waiting items in order while their
+    /// weights add up to at most `maximum` (always at least one); an empty array at the end
+    /// of the input. Items produced before a failure are returned first; then the
+    /// producer's error is thrown.
     public func nextBatch(maximum: Int) throws -> [Element] {
         condition.lock()
         defer { condition.unlock() }
@@ -64,14 +76,22 @@ public final class Prefetcher<Element> {
             if let failure { throw failure }
             return []
         }
-        let end = min(queue.count, head + maximum)
+        var end = head + 1
+        var taken = weights[head]
+        while end < queue.count && taken + weights[end] <= maximum {
+            taken += weights[end]
+            end += 1
+        }
         let batch = Array(queue[head..<end])
+        waiting -= taken
         head = end
         if head == queue.count {
             queue.removeAll(keepingCapacity: true)
+            weights.removeAll(keepingCapacity: true)
             head = 0
-        } else if head > capacity {
+        } else if head > 64 {
             queue.removeFirst(head)
+            weights.removeFirst(head)
             head = 0
         }
         condition.broadcast()
