@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NeuralNetwork
 import Tagging
 import Text
 
