@@ -118,15 +118,16 @@ public struct TrainingLoopState: Codable, Equatable, Sendable {
     public var bestEpoch = 0
     /// Epochs in a row without a better dev score.
     public var badEpochs = 0
-    /// The learning rate before the linear decay (lowered by the per-epoch factors).
-    public var baseRate: Double
+    /// The product of the per-epoch factors applied so far: the learning rate before the
+    /// linear decay is the schedule's base times this.
+    public var rateFactor = 1.0
     /// Whether the dev score has plateaued (the plateau decay applies).
     public var plateaued = false
     /// The weighted loss sum, its weight and the units done in the current epoch.
     public var lossSum = 0.0, lossWeight = 0.0, unitsDone = 0
 
     /// The state at the start of a run.
-    public init(baseRate: Double) { self.baseRate = baseRate }
+    public init() {}
 }
 
 /// What the training loop reports while it runs.
@@ -217,7 +218,7 @@ where Rule.Scalar == Task.Network.Scalar {
         self.options = options
         self.network = network
         self.optimizer = optimizer
-        self.state = TrainingLoopState(baseRate: options.learningRate.base)
+        self.state = TrainingLoopState()
     }
 
     /// Continues from `checkpoint` (its network, optimizer state and place; the task's
@@ -249,7 +250,7 @@ where Rule.Scalar == Task.Network.Scalar {
             let plan = task.startEpoch(epoch)
             let started = Date()
             let unitsBefore = state.unitsDone
-            var learningRate = state.baseRate
+            var learningRate = options.learningRate.base * state.rateFactor
             for b in state.batch..<plan.batches {
                 if shouldStop?() == true {
                     state.batch = b
@@ -275,7 +276,8 @@ where Rule.Scalar == Task.Network.Scalar {
                     (Double(epoch - 1) + Double(state.unitsDone) / Double(max(plan.units, 1)))
                     / Double(epochs)
                 learningRate =
-                    state.baseRate * options.learningRate.linearFactor(progress: progress)
+                    options.learningRate.base * state.rateFactor
+                    * options.learningRate.linearFactor(progress: progress)
                 optimizer.learningRate = Scalar(learningRate)
                 optimizer.step(&network, gradients: result.gradients)
                 state.lossSum += Double(result.loss) * result.lossWeight
@@ -323,8 +325,8 @@ where Rule.Scalar == Task.Network.Scalar {
             state.epoch += 1
             state.batch = 0
             (state.lossSum, state.lossWeight, state.unitsDone) = (0, 0, 0)
-            state.baseRate *= options.learningRate.epochDecay
-            if state.plateaued { state.baseRate *= options.learningRate.plateauDecay }
+            state.rateFactor *= options.learningRate.epochDecay
+            if state.plateaued { state.rateFactor *= options.learningRate.plateauDecay }
             onEvent?(.epochFinished(summary))
             let stopping = state.badEpochs >= options.patience
             if stopping { state.epoch = epochs + 1 }
