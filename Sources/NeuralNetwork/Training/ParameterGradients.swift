@@ -129,6 +129,17 @@ public struct ParameterGradients<Scalar: BLASScalar> {
         return total
     }
 
+    /// The sum of squares of every gradient element, summed in `Double` throughout (finite
+    /// where the squares of finite elements overflow `Scalar`), in name order.
+    public var squaredNormInDouble: Double {
+        var total = 0.0
+        for k in dense.keys.sorted() { total += GradientClipping.squaredNormInDouble(dense[k]!) }
+        for k in sparse.keys.sorted() {
+            total += GradientClipping.squaredNormInDouble(sparse[k]!.rows)
+        }
+        return total
+    }
+
     /// Multiplies every gradient by `factor`.
     public mutating func scale(by factor: Scalar) {
         for k in dense.keys { dense[k]!.scale(by: factor) }

@@ -262,7 +262,11 @@ where Rule.Scalar == Task.Network.Scalar {
                     throw TrainingError.nonFiniteLoss(value: Double(result.loss))
                         .at(epoch: epoch, batch: b + 1)
                 }
-                let norm = result.gradients.squaredNorm.squareRoot()
+                var norm = result.gradients.squaredNorm.squareRoot()
+                if !norm.isFinite, result.gradients.firstNonFinite() == nil {
+                    // Finite elements whose squares overflow the scalar type.
+                    norm = result.gradients.squaredNormInDouble.squareRoot()
+                }
                 guard norm.isFinite else {
                     throw TrainingError.nonFiniteGradient(
                         parameter: result.gradients.firstNonFinite() ?? "?"
