@@ -109,20 +109,7 @@ struct CharLMTrainCommand: ParsableCommand {
     )
     var devStreams = 16
 
-    @Option(
-        help:
-            "Checkpoint file (default: OUTPUT.checkpoint); written each epoch and on Ctrl-C, removed after a finished run."
-    )
-    var checkpoint: String?
-
-    @Flag(help: "Resume from the checkpoint.")
-    var resume = false
-
-    @Flag(help: "No progress display.")
-    var quiet = false
-
-    @Flag(help: "Print the resolved options as JSON and exit without training.")
-    var printOptions = false
+    @OptionGroup var session: TrainingRunOptions
 
     /// The trainer's options these values give.
     var options: CharacterLanguageModelTrainingOptions {
@@ -160,7 +147,7 @@ struct CharLMTrainCommand: ParsableCommand {
     /// Trains a character language model on the text of `train`, selecting epochs on `dev`.
     func run() throws {
         let options = self.options
-        if printOptions {
+        if session.printOptions {
             return try printResolvedOptions([
                 "epochs": "\(options.epochs)", "learning-rate": "\(options.learningRate)",
                 "seed": "\(options.seed)", "cell": options.network.cell.rawValue,
@@ -188,12 +175,12 @@ struct CharLMTrainCommand: ParsableCommand {
             to: &err)
         var trainer = CharacterLanguageModelTrainer(options: options)
         trainer.outputPath = output
-        trainer.checkpointPath = checkpoint ?? output + ".checkpoint"
-        trainer.resume = resume
+        trainer.checkpointPath = session.checkpointPath(output: output)
+        trainer.resume = session.resume
         Interruption.start()
         defer { Interruption.stop() }
         trainer.shouldStop = Interruption.requested
-        let display = CharLMProgressDisplay(enabled: !quiet)
+        let display = CharLMProgressDisplay(enabled: !session.quiet)
         trainer.onEvent = { display.handle($0) }
         let started = Stopwatch.now()
         let outcome = try trainer.train(text: text, dev: devText)

@@ -99,20 +99,7 @@ struct ModelTrainingOptions: ParsableArguments {
     @Option(help: "Vectors for vocabulary words without a pretrained one: random, zero or average.")
     var unknownWords: PretrainedVectors.UnknownWordPolicy = .random
 
-    @Option(
-        help:
-            "Checkpoint file (default: OUTPUT.checkpoint); written each epoch and on Ctrl-C, removed after a finished run."
-    )
-    var checkpoint: String?
-
-    @Flag(help: "Resume from the checkpoint.")
-    var resume = false
-
-    @Flag(help: "No progress bar.")
-    var quiet = false
-
-    @Flag(help: "Print the resolved options as JSON and exit without training.")
-    var printOptions = false
+    @OptionGroup var session: TrainingRunOptions
 
     /// Checks the values and that the output can be written.
     func validate() throws {
@@ -170,7 +157,7 @@ struct ModelTrainingOptions: ParsableArguments {
         task: TaggingTask, network: NetworkConfiguration, tagColumn: Int?, scheme: TagScheme?
     ) throws {
         let options = trainingOptions
-        if printOptions {
+        if session.printOptions {
             var resolved: [String: String] = [
                 "epochs": "\(options.epochs)", "learning-rate": "\(options.learningRate)",
                 "seed": "\(options.seed)", "batch-size": "\(options.batchSize)",
@@ -192,8 +179,8 @@ struct ModelTrainingOptions: ParsableArguments {
         }
         var trainer = Trainer(options: options)
         trainer.outputPath = output
-        trainer.checkpointPath = checkpoint ?? output + ".checkpoint"
-        trainer.resume = resume
+        trainer.checkpointPath = session.checkpointPath(output: output)
+        trainer.resume = session.resume
         trainer.trainSource = train
         trainer.devSource = dev
         trainer.unknownWordPolicy = unknownWords
@@ -209,7 +196,7 @@ struct ModelTrainingOptions: ParsableArguments {
         Interruption.start()
         defer { Interruption.stop() }
         trainer.shouldStop = Interruption.requested
-        let bar = ProgressBar(enabled: !quiet)
+        let bar = ProgressBar(enabled: !session.quiet)
         trainer.onEvent = { bar.handle($0) }
 
         let fileFormat = format ?? CorpusFormat.infer(path: train, task: task)
@@ -246,6 +233,28 @@ struct ModelTrainingOptions: ParsableArguments {
                 Stopwatch.now() - started, 100 * best, output),
             to: &err)
     }
+}
+
+/// The options of every neural training command that concern the run rather than the
+/// model: checkpoints, resuming, progress and `--print-options`.
+struct TrainingRunOptions: ParsableArguments {
+    @Option(
+        help:
+            "Checkpoint file (default: OUTPUT.checkpoint); written each epoch and on Ctrl-C, removed after a finished run."
+    )
+    var checkpoint: String?
+
+    @Flag(help: "Resume from the checkpoint.")
+    var resume = false
+
+    @Flag(help: "No progress display.")
+    var quiet = false
+
+    @Flag(help: "Print the resolved options as JSON and exit without training.")
+    var printOptions = false
+
+    /// `--checkpoint`, or `OUTPUT.checkpoint`.
+    func checkpointPath(output: String) -> String { checkpoint ?? output + ".checkpoint" }
 }
 
 /// Ctrl-C while training: the SIGINT handler sets a flag that the trainers poll between

@@ -78,17 +78,7 @@ struct SentenceTrainCommand: ParsableCommand {
     )
     var lowercaseWords = false
 
-    @Option(
-        help:
-            "Checkpoint file (default: OUTPUT.checkpoint); written each epoch and on Ctrl-C, removed after a finished run."
-    )
-    var checkpoint: String?
-
-    @Flag(help: "Resume from the checkpoint.")
-    var resume = false
-
-    @Flag(help: "Print the resolved options as JSON and exit without training.")
-    var printOptions = false
+    @OptionGroup var session: TrainingRunOptions
 
     func validate() throws {
         guard epochs >= 1, hiddenSize >= 1, wordDimension >= 1, layers >= 1, members >= 1,
@@ -114,7 +104,7 @@ struct SentenceTrainCommand: ParsableCommand {
 
     /// Trains on `train`, selects the epoch and threshold on `dev`, writes `output`.
     func run() throws {
-        if printOptions {
+        if session.printOptions {
             return try printResolvedOptions([
                 "epochs": "\(epochs)", "hidden-size": "\(hiddenSize)",
                 "word-dimension": "\(wordDimension)", "layers": "\(layers)", "seed": "\(seed)",
@@ -142,8 +132,8 @@ struct SentenceTrainCommand: ParsableCommand {
         trainer.seed = seed
         trainer.learningRate = learningRate
         trainer.learningRateDecay = learningRateDecay
-        trainer.checkpointPath = checkpoint ?? output + ".checkpoint"
-        trainer.resume = resume
+        trainer.checkpointPath = session.checkpointPath(output: output)
+        trainer.resume = session.resume
         Interruption.start()
         defer { Interruption.stop() }
         trainer.shouldStop = Interruption.requested
@@ -162,6 +152,7 @@ struct SentenceTrainCommand: ParsableCommand {
         let trained = try trainer.train(
             train: trainSentences, dev: devSentences, tokenizer: .english
         ) { report in
+            if session.quiet && report.member != 0 { return }
             if report.member == 0 {
                 print(
                     String(

@@ -78,13 +78,13 @@ final class HelpGoldenTests: XCTestCase {
         var entries: [String] = []
         for line in help.split(separator: "\n", omittingEmptySubsequences: false) {
             let trimmed = line.drop { $0 == " " }
-            if trimmed.hasPrefix("--") { entries.append(String(trimmed)) } else if !entries.isEmpty,
-                !trimmed.isEmpty
-            {
+            if trimmed.hasPrefix("-") || trimmed.isEmpty || line.first != " " {
+                entries.append(String(trimmed))
+            } else if !entries.isEmpty {
                 entries[entries.count - 1] += " " + trimmed
             }
         }
-        for entry in entries where entry.hasSuffix(")") {
+        for entry in entries where entry.hasPrefix("--") && entry.hasSuffix(")") {
             // ArgumentParser's own note ends the entry: `(default: X)` or
             // `(values: …; default: X)`.
             guard let open = entry.range(of: "(", options: .backwards),
