@@ -91,7 +91,8 @@ struct SentenceTrainCommand: ParsableCommand {
         guard learningRate > 0, learningRate.isFinite, learningRateDecay > 0,
             learningRateDecay <= 1
         else {
-            throw ValidationError("--learning-rate must be positive, --learning-rate-decay in (0, 1].")
+            throw ValidationError(
+                "--learning-rate must be positive, --learning-rate-decay in (0, 1].")
         }
         guard (0..<1).contains(wordDropout), (0..<1).contains(outputDropout),
             (0...1).contains(augmentation)

@@ -146,7 +146,8 @@ final class HelpGoldenTests: XCTestCase {
         ])
         XCTAssertEqual(missingFolder.status, 64)
         XCTAssertTrue(missingFolder.stderr.contains("does not exist"), missingFolder.stderr)
-        XCTAssertTrue(missingFolder.stderr.contains("Usage: tagger train ner"), missingFolder.stderr)
+        XCTAssertTrue(
+            missingFolder.stderr.contains("Usage: tagger train ner"), missingFolder.stderr)
 
         let charlm = try Self.run([
             "train", "--task", "charlm", "--train", "x", "--output", folder + "x.model",

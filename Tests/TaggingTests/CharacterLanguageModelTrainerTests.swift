@@ -29,7 +29,8 @@ final class CharacterLanguageModelTrainerTests: XCTestCase {
 
     override func setUp() {
         directory =
-            NSTemporaryDirectory() + "charlm-trainer-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            NSTemporaryDirectory()
+            + "charlm-trainer-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try? FileManager.default.createDirectory(
             atPath: directory, withIntermediateDirectories: true)
     }

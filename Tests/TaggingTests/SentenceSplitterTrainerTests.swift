@@ -14,7 +14,8 @@ final class SentenceSplitterTrainerTests: XCTestCase {
 
     override func setUp() {
         directory =
-            NSTemporaryDirectory() + "splitter-trainer-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            NSTemporaryDirectory()
+            + "splitter-trainer-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try? FileManager.default.createDirectory(
             atPath: directory, withIntermediateDirectories: true)
     }

@@ -16,7 +16,8 @@ public protocol Optimizer {
     /// The step size of the next update.
     var learningRate: Scalar { get set }
     /// Updates `value` along the dense gradient of the same shape; state keyed by `name`.
-    mutating func update(_ value: inout Matrix<Scalar>, along gradient: Matrix<Scalar>, name: String)
+    mutating func update(
+        _ value: inout Matrix<Scalar>, along gradient: Matrix<Scalar>, name: String)
     /// Updates only the rows `gradient.ids` of `value`; state keyed by `name`.
     mutating func update(
         _ value: inout Matrix<Scalar>, alongRows gradient: SparseRowGradient<Scalar>, name: String)

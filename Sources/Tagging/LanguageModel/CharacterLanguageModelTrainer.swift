@@ -246,7 +246,8 @@ public struct CharacterLanguageModelTrainer {
             else {
                 throw LanguageModelError.invalidOption(
                     name: "resume",
-                    reason: "the checkpoint \(checkpointPath!) was written for another text or network")
+                    reason:
+                        "the checkpoint \(checkpointPath!) was written for another text or network")
             }
             network = restored
         }
@@ -305,7 +306,9 @@ public struct CharacterLanguageModelTrainer {
             }
         }
         let interrupted = try loop.run(&task)
-        if !interrupted { TrainingCheckpoint<CharacterLanguageModelTrainingOptions>.remove(checkpointPath) }
+        if !interrupted {
+            TrainingCheckpoint<CharacterLanguageModelTrainingOptions>.remove(checkpointPath)
+        }
         let kept = task.best ?? loop.network
         return CharacterLanguageModelTrainingOutcome(
             model: model(kept), bestEpoch: loop.state.bestEpoch, bestDev: scores.best,

@@ -337,7 +337,9 @@ public struct SentenceSplitterTrainer {
             let reports = task.reports
             let interrupted = try withoutActuallyEscaping(progress) { progress in
                 loop.onEvent = { event in
-                    guard case .epochFinished(let e) = event, let last = reports.last else { return }
+                    guard case .epochFinished(let e) = event, let last = reports.last else {
+                        return
+                    }
                     progress(
                         EpochReport(
                             member: member + 1, epoch: e.epoch, loss: e.loss, devF1: last.f1,

@@ -361,8 +361,12 @@ public struct Trainer {
     /// returns whether it was interrupted and where the run ended.
     func run<N: TrainableNetwork>(
         network: inout N,
-        start: (model: (some Any)?, options: TrainingOptions, checkpoint: TrainingCheckpoint<TrainingOptions>?),
-        sentences: [[String]], targets: [N.Target], encoder: InputEncoder, evaluate: @escaping (N) -> Double,
+        start: (
+            model: (some Any)?, options: TrainingOptions,
+            checkpoint: TrainingCheckpoint<TrainingOptions>?
+        ),
+        sentences: [[String]], targets: [N.Target], encoder: InputEncoder,
+        evaluate: @escaping (N) -> Double,
         saveBest: @escaping (N) throws -> Void, checkpointFile: @escaping (N) throws -> ModelFile
     ) throws -> (interrupted: Bool, state: TrainingLoopState) where N.Scalar == Float {
         switch start.options.optimizer {
@@ -382,8 +386,12 @@ public struct Trainer {
 
     private func run<N: TrainableNetwork, Rule: Optimizer>(
         network: inout N, optimizer: Rule,
-        start: (model: (some Any)?, options: TrainingOptions, checkpoint: TrainingCheckpoint<TrainingOptions>?),
-        sentences: [[String]], targets: [N.Target], encoder: InputEncoder, evaluate: @escaping (N) -> Double,
+        start: (
+            model: (some Any)?, options: TrainingOptions,
+            checkpoint: TrainingCheckpoint<TrainingOptions>?
+        ),
+        sentences: [[String]], targets: [N.Target], encoder: InputEncoder,
+        evaluate: @escaping (N) -> Double,
         saveBest: @escaping (N) throws -> Void, checkpointFile: @escaping (N) throws -> ModelFile
     ) throws -> (interrupted: Bool, state: TrainingLoopState)
     where N.Scalar == Float, Rule.Scalar == Float {
@@ -392,7 +400,8 @@ public struct Trainer {
         // Two threads split each batch in two (data parallelism); the directions of each
         // half then run one after the other on their thread.
         network.setConcurrentDirections(false)
-        var loopOptions = TrainingLoopOptions(epochs: options.epochs, learningRate: options.learningRate)
+        var loopOptions = TrainingLoopOptions(
+            epochs: options.epochs, learningRate: options.learningRate)
         loopOptions.patience = options.patience
         loopOptions.clip = options.clip
         var task = SentenceBatchTask(
@@ -418,9 +427,7 @@ public struct Trainer {
         loop.onEvent = { event in
             guard let onEvent else { return }
             switch event {
-            case .progress(let epoch, let batch, _, let units, let unitsPerEpoch, let rate, let loss, let remaining):
-                _ = units
-                _ = unitsPerEpoch
+            case .progress(let epoch, let batch, _, _, _, let rate, let loss, let remaining):
                 onEvent(
                     .progress(
                         TrainingProgress(
