@@ -10,7 +10,7 @@ public enum OptimizerKind: String, Codable, CaseIterable, Sendable {
 
 /// A gradient-descent rule over named parameters, whose state (moments, velocities and
 /// step counts, keyed by parameter name) can be saved in a checkpoint and restored exactly.
-public protocol Optimizer {
+public protocol Optimizer<Scalar> {
     /// The element type of the parameters.
     associatedtype Scalar: BLASScalar
     /// The step size of the next update.

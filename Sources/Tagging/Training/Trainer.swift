@@ -369,89 +369,73 @@ public struct Trainer {
         evaluate: @escaping (N) -> Double,
         saveBest: @escaping (N) throws -> Void, checkpointFile: @escaping (N) throws -> ModelFile
     ) throws -> (interrupted: Bool, state: TrainingLoopState) where N.Scalar == Float {
-        switch start.options.optimizer {
-        case .adam:
-            return try run(
-                network: &network, optimizer: Adam<Float>(), start: start, sentences: sentences,
-                targets: targets, encoder: encoder, evaluate: evaluate, saveBest: saveBest,
-                checkpointFile: checkpointFile)
-        case .sgd:
-            return try run(
-                network: &network,
-                optimizer: SGD<Float>(learningRate: Float(start.options.learningRate)),
-                start: start, sentences: sentences, targets: targets, encoder: encoder,
-                evaluate: evaluate, saveBest: saveBest, checkpointFile: checkpointFile)
-        }
-    }
+        let rule: any Optimizer<Float> =
+            start.options.optimizer == .adam
+            ? Adam<Float>() : SGD<Float>(learningRate: Float(start.options.learningRate))
+        return try run(network: &network, optimizer: rule)
 
-    private func run<N: TrainableNetwork, Rule: Optimizer>(
-        network: inout N, optimizer: Rule,
-        start: (
-            model: (some Any)?, options: TrainingOptions,
-            checkpoint: TrainingCheckpoint<TrainingOptions>?
-        ),
-        sentences: [[String]], targets: [N.Target], encoder: InputEncoder,
-        evaluate: @escaping (N) -> Double,
-        saveBest: @escaping (N) throws -> Void, checkpointFile: @escaping (N) throws -> ModelFile
-    ) throws -> (interrupted: Bool, state: TrainingLoopState)
-    where N.Scalar == Float, Rule.Scalar == Float {
-        BLASThreads.set(1)
-        let options = start.options
-        // Two threads split each batch in two (data parallelism); the directions of each
-        // half then run one after the other on their thread.
-        network.setConcurrentDirections(false)
-        var loopOptions = TrainingLoopOptions(
-            epochs: options.epochs, learningRate: options.learningRate)
-        loopOptions.patience = options.patience
-        loopOptions.clip = options.clip
-        var task = SentenceBatchTask(
-            network: N.self, options: options, sentences: sentences, targets: targets,
-            encoder: encoder, evaluate: evaluate, saveBest: saveBest)
-        var loop = TrainingLoop<SentenceBatchTask<N>, Rule>(
-            options: loopOptions, network: network, optimizer: optimizer)
-        if let checkpoint = start.checkpoint {
-            try loop.resume(from: checkpoint.contents(network: network), task: &task)
-        }
-        loop.shouldStop = shouldStop
-        if let checkpointPath {
-            loop.saveCheckpoint = { contents in
-                try TrainingCheckpoint(
-                    model: try checkpointFile(contents.network), options: options,
-                    contents: contents
-                ).write(to: checkpointPath)
+        /// The run with the optimizer's concrete type.
+        func run<Rule: Optimizer>(network: inout N, optimizer: Rule) throws -> (
+            interrupted: Bool, state: TrainingLoopState
+        ) where Rule.Scalar == Float {
+            BLASThreads.set(1)
+            let options = start.options
+            // Two threads split each batch in two (data parallelism); the directions of each
+            // half then run one after the other on their thread.
+            network.setConcurrentDirections(false)
+            var loopOptions = TrainingLoopOptions(
+                epochs: options.epochs, learningRate: options.learningRate)
+            loopOptions.patience = options.patience
+            loopOptions.clip = options.clip
+            var task = SentenceBatchTask(
+                network: N.self, options: options, sentences: sentences, targets: targets,
+                encoder: encoder, evaluate: evaluate, saveBest: saveBest)
+            var loop = TrainingLoop<SentenceBatchTask<N>, Rule>(
+                options: loopOptions, network: network, optimizer: optimizer)
+            if let checkpoint = start.checkpoint {
+                try loop.resume(from: checkpoint.contents(network: network), task: &task)
             }
-        }
-        let sentencesDone = task.sentencesDone
-        let onEvent = self.onEvent
-        let checkpointPath = self.checkpointPath
-        loop.onEvent = { event in
-            guard let onEvent else { return }
-            switch event {
-            case .progress(let epoch, let batch, _, _, _, let rate, let loss, let remaining):
-                onEvent(
-                    .progress(
-                        TrainingProgress(
-                            epoch: epoch, epochs: options.epochs,
-                            sentencesDone: sentencesDone.through(batch),
-                            sentenceCount: sentences.count, tokensPerSecond: rate,
-                            runningLoss: loss, secondsRemaining: remaining)))
-            case .epochFinished(let e):
-                onEvent(
-                    .epochFinished(
-                        EpochSummary(
-                            epoch: e.epoch, loss: e.loss, devScore: e.score ?? 0,
-                            improved: e.improved, bestScore: e.bestScore ?? -1,
-                            bestEpoch: e.bestEpoch, seconds: e.seconds,
-                            tokensPerSecond: e.unitsPerSecond)))
-            case .checkpointSaved:
-                if let checkpointPath { onEvent(.checkpointSaved(path: checkpointPath)) }
-            case .stoppedEarly(let epoch):
-                onEvent(.stoppedEarly(epoch: epoch))
+            loop.shouldStop = shouldStop
+            if let checkpointPath {
+                loop.saveCheckpoint = { contents in
+                    try TrainingCheckpoint(
+                        model: try checkpointFile(contents.network), options: options,
+                        contents: contents
+                    ).write(to: checkpointPath)
+                }
             }
+            let sentencesDone = task.sentencesDone
+            let onEvent = self.onEvent
+            let checkpointPath = self.checkpointPath
+            loop.onEvent = { event in
+                guard let onEvent else { return }
+                switch event {
+                case .progress(let epoch, let batch, _, _, _, let rate, let loss, let remaining):
+                    onEvent(
+                        .progress(
+                            TrainingProgress(
+                                epoch: epoch, epochs: options.epochs,
+                                sentencesDone: sentencesDone.through(batch),
+                                sentenceCount: sentences.count, tokensPerSecond: rate,
+                                runningLoss: loss, secondsRemaining: remaining)))
+                case .epochFinished(let e):
+                    onEvent(
+                        .epochFinished(
+                            EpochSummary(
+                                epoch: e.epoch, loss: e.loss, devScore: e.score ?? 0,
+                                improved: e.improved, bestScore: e.bestScore ?? -1,
+                                bestEpoch: e.bestEpoch, seconds: e.seconds,
+                                tokensPerSecond: e.unitsPerSecond)))
+                case .checkpointSaved:
+                    if let checkpointPath { onEvent(.checkpointSaved(path: checkpointPath)) }
+                case .stoppedEarly(let epoch):
+                    onEvent(.stoppedEarly(epoch: epoch))
+                }
+            }
+            let interrupted = try loop.run(&task)
+            network = loop.network
+            return (interrupted, loop.state)
         }
-        let interrupted = try loop.run(&task)
-        network = loop.network
-        return (interrupted, loop.state)
     }
 
     /// The loss and parameter gradients of one batch (sentence indices), with word dropout
