@@ -89,3 +89,19 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
         }
     }
 }
+
+extension SeededRandom: Codable {
+    /// Reads a generator saved by `encode(to:)`: it continues the saved sequence exactly.
+    public init(from decoder: Decoder) throws {
+        var container = try decoder.unkeyedContainer()
+        let words = try (0..<4).map { _ in try container.decode(UInt64.self) }
+        self.init(seed: 0)
+        state = (words[0], words[1], words[2], words[3])
+    }
+
+    /// Writes the generator's state (four words), for a checkpoint.
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.unkeyedContainer()
+        for word in [state.0, state.1, state.2, state.3] { try container.encode(word) }
+    }
+}

@@ -6,13 +6,6 @@ import ModelStorage
 import NeuralNetwork
 import Tagging
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
-/// Set by the SIGINT handler of `tagger train --task charlm`; polled after every chunk.
-nonisolated(unsafe) private var charLMInterruptRequested: sig_atomic_t = 0
-
 /// `--bptt K1[:K2]`: chunk length and the steps backpropagated through in each chunk.
 struct BPTTSteps: ExpressibleByArgument, Equatable {
     /// K1.
@@ -40,12 +33,58 @@ struct BPTTSteps: ExpressibleByArgument, Equatable {
     }
 }
 
-/// The options of `tagger train --task charlm` that no other task has. The shared ones
-/// it also reads: `--cell`, `--layers`, `--hidden` (default 256), `--char-dim` (the
-/// embedding, default 64), `--batch-size` (parallel streams, default 32), `--clip`,
-/// `--patience` (default 3), `--dropout` (default 0.2), `--threads` (1 or 2), `--quiet`,
-/// `--epochs` (default 10), `--seed`, `--learning-rate` (the peak, default 0.005).
-struct CharLMTrainingOptions: ParsableArguments {
+/// `tagger train charlm`: a character language model from a plain text file read as one
+/// stream.
+struct CharLMTrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "charlm",
+        abstract: "Train a character language model on a plain text file read as one stream.")
+
+    @Option(help: "The training text (UTF-8; lines joined by newlines).")
+    var train: String
+
+    @Option(help: "The dev text, for model selection only (never the test split).")
+    var dev: String?
+
+    @Option(help: "Where to write the model.")
+    var output: String
+
+    @Option(help: "Passes over the training text at most.")
+    var epochs = 10
+
+    @Option(help: "Adam's peak step size (see --lr-decay-fraction).")
+    var learningRate = 0.005
+
+    @Option(help: "Seed of initialisation, stream offsets and dropout.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Recurrent cell: lstm, gru or rnn.")
+    var cell: CellKind = .lstm
+
+    @Option(help: "Stacked unidirectional layers.")
+    var layers = 1
+
+    @Option(help: "Hidden units per layer.")
+    var hidden = 256
+
+    @Option(help: "Character embedding size.")
+    var charDim = 64
+
+    @Option(help: "Parallel streams: the text is cut into this many pieces read side by side.")
+    var batchSize = 32
+
+    @Option(help: "Dropout on the embedding and every layer's output.")
+    var dropout = 0.2
+
+    @Option(help: "Clip the global gradient norm to this value (0: no clipping).")
+    var clip = 5.0
+
+    @Option(help: "Stop after this many epochs without a better dev score.")
+    var patience = 3
+
+    @Option(help: "Threads: 1, or 2 (the two halves of the streams at once).")
+    var threads = 2
+
     @Option(
         help: ArgumentHelp(
             "Truncated BPTT: K1 steps per chunk (one update each, state carried to the next), backpropagating through the last K2 ≤ K1.",
@@ -73,39 +112,62 @@ struct CharLMTrainingOptions: ParsableArguments {
     )
     var devStreams = 16
 
-    /// Trains a character language model on the text of `train`, selecting epochs on `dev`.
-    func train(
-        train: String, dev: String?, output: String, shared: ModelTrainingOptions,
-        general: SentenceTrainingOptions
-    ) throws {
+    @OptionGroup var session: TrainingRunOptions
+
+    /// The trainer's options these values give.
+    var options: CharacterLanguageModelTrainingOptions {
         var options = CharacterLanguageModelTrainingOptions()
-        options.network.cell = shared.cell
-        options.network.layers = shared.layers
-        options.network.hidden = ModelTrainingOptions.given("--hidden", shared.hidden, default: 256)
-        options.network.embeddingDimension = ModelTrainingOptions.given(
-            "--char-dim", shared.charDim, default: 64)
-        options.streams = ModelTrainingOptions.given(
-            "--batch-size", shared.batchSize, default: 32)
-        options.clip = shared.clip
-        options.threads = shared.threads
-        options.dropout = ModelTrainingOptions.given("--dropout", shared.dropout, default: 0.2)
-        options.patience = ModelTrainingOptions.given("--patience", shared.patience, default: 3)
-        options.epochs = ModelTrainingOptions.given("--epochs", general.epochs, default: 10)
-        options.seed = general.seed
-        options.learningRate = ModelTrainingOptions.given(
-            "--learning-rate", Double(general.learningRate), default: 0.005)
+        options.network.cell = cell
+        options.network.layers = layers
+        options.network.hidden = hidden
+        options.network.embeddingDimension = charDim
+        options.streams = batchSize
+        options.clip = clip
+        options.threads = threads
+        options.dropout = dropout
+        options.patience = patience
+        options.epochs = epochs
+        options.seed = seed
+        options.learningRate = learningRate
         options.chunkSteps = bptt.chunk
         options.backpropagationSteps = bptt.backpropagated
         options.minimumCharacterCount = minCharCount
         options.learningRateDecay = lrDecay
         options.decayFraction = lrDecayFraction
         options.evaluationStreams = devStreams
+        return options
+    }
+
+    func validate() throws {
         do {
             try options.validate()
         } catch let error as LanguageModelError {
             throw ValidationError(error.localizedDescription)
         }
+        try checkWritableOutput(output)
+    }
 
+    /// Trains a character language model on the text of `train`, selecting epochs on `dev`.
+    func run() throws {
+        let options = self.options
+        if session.printOptions {
+            return try printResolvedOptions([
+                "epochs": "\(options.epochs)", "learning-rate": "\(options.learningRate)",
+                "seed": "\(options.seed)", "cell": options.network.cell.rawValue,
+                "layers": "\(options.network.layers)", "hidden": "\(options.network.hidden)",
+                "char-dim": "\(options.network.embeddingDimension)",
+                "batch-size": "\(options.streams)", "dropout": "\(options.dropout)",
+                "clip": "\(options.clip)", "patience": "\(options.patience)",
+                "threads": "\(options.threads)",
+                "bptt": BPTTSteps(
+                    chunk: options.chunkSteps, backpropagated: options.truncation
+                ).defaultValueDescription,
+                "min-char-count": "\(options.minimumCharacterCount)",
+                "lr-decay-fraction": "\(options.decayFraction)",
+                "lr-decay": "\(options.learningRateDecay)",
+                "dev-streams": "\(options.evaluationStreams)",
+            ])
+        }
         var err = StandardError()
         let text = try LanguageModelText.read(path: train)
         let devText = try dev.map { try LanguageModelText.read(path: $0) }
@@ -116,20 +178,17 @@ struct CharLMTrainingOptions: ParsableArguments {
             to: &err)
         var trainer = CharacterLanguageModelTrainer(options: options)
         trainer.outputPath = output
-        signal(SIGINT) { _ in charLMInterruptRequested = 1 }
-        defer { signal(SIGINT, SIG_DFL) }
-        trainer.shouldStop = { charLMInterruptRequested != 0 }
-        let display = CharLMProgressDisplay(enabled: !shared.quiet)
+        trainer.checkpointPath = session.checkpointPath(output: output)
+        trainer.resume = session.resume
+        Interruption.start()
+        defer { Interruption.stop() }
+        trainer.shouldStop = Interruption.requested
+        let display = CharLMProgressDisplay(enabled: !session.quiet)
         trainer.onEvent = { display.handle($0) }
         let started = Stopwatch.now()
         let outcome = try trainer.train(text: text, dev: devText)
         let seconds = Stopwatch.now() - started
-        if outcome.interrupted {
-            print(
-                "\ninterrupted: the best model so far (epoch \(outcome.bestEpoch)) is in \(output)",
-                to: &err)
-            throw ExitCode(130)
-        }
+        if outcome.interrupted { try Interruption.exit(checkpoint: trainer.checkpointPath!) }
         let best =
             outcome.bestDev.map {
                 String(format: "; best dev %.4f bits per character", $0.bitsPerCharacter)

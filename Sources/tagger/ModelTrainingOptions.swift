@@ -16,26 +16,35 @@ extension CorpusFormat: ExpressibleByArgument {}
 extension PoolingKind: ExpressibleByArgument {}
 extension PretrainedVectors.UnknownWordPolicy: ExpressibleByArgument {}
 
-/// Set by the SIGINT handler; polled by the trainer between batches.
+/// Set by the SIGINT handler; polled by the trainers between batches.
 nonisolated(unsafe) private var interruptRequested: sig_atomic_t = 0
 
-/// The options of `tagger train --task pos|ner|sentiment` (the neural taggers and classifier).
-/// `--epochs`, `--seed` and `--learning-rate` are shared with the sentence splitter's group.
+/// The options that `tagger train pos`, `ner` and `sentiment` (the neural taggers and
+/// the classifier) share, with the defaults they share.
 struct ModelTrainingOptions: ParsableArguments {
+    @Option(help: "The training file (never the dev or test split).")
+    var train: String
+
+    @Option(help: "The dev file, for model selection only (never the test split).")
+    var dev: String
+
+    @Option(help: "Where to write the model.")
+    var output: String
+
     @Option(
         help:
             "Input format: conllu, conll, iob2 or sentiment (default: from the task and extension)."
     )
     var format: CorpusFormat?
 
-    @Option(
-        help:
-            "The tag column, counted from 1 (default: UPOS for CoNLL-U, the last column otherwise)."
-    )
-    var tagColumn: Int?
+    @Option(help: "Passes over the training data at most.")
+    var epochs = 20
 
-    @Option(help: "NER tag scheme of the files: iob1, iob2 or bioes (default iob2).")
-    var tagScheme: TagScheme?
+    @Option(help: "The optimizer's step size.")
+    var learningRate = 0.001
+
+    @Option(help: "Seed of initialisation, shuffling and dropout.")
+    var seed: UInt64 = 1
 
     @Option(help: "Recurrent cell: lstm, gru or rnn.")
     var cell: CellKind = .lstm
@@ -45,9 +54,6 @@ struct ModelTrainingOptions: ParsableArguments {
 
     @Option(help: "Hidden units per direction.")
     var hidden = 128
-
-    @Flag(inversion: .prefixedNo, help: "Decode with a CRF (default: on for ner, off for pos).")
-    var crf: Bool?
 
     @Option(help: "Dropout probability.")
     var dropout = 0.5
@@ -70,9 +76,6 @@ struct ModelTrainingOptions: ParsableArguments {
     )
     var lowercaseWords = false
 
-    @Option(help: "Sentence pooling for sentiment: final, mean or max.")
-    var pooling: PoolingKind = .max
-
     @Option(help: "Sentences per batch.")
     var batchSize = 32
 
@@ -82,7 +85,7 @@ struct ModelTrainingOptions: ParsableArguments {
     @Option(help: "Clip the global gradient norm to this value (0: no clipping).")
     var clip = 5.0
 
-    @Option(help: "Threads (2: the two directions of each layer run concurrently).")
+    @Option(help: "Threads (2: each batch is split in two halves computed at once).")
     var threads = 2
 
     @Option(help: "Stop after this many epochs without a better dev score.")
@@ -97,35 +100,32 @@ struct ModelTrainingOptions: ParsableArguments {
     @Option(help: "Vectors for vocabulary words without a pretrained one: random, zero or average.")
     var unknownWords: PretrainedVectors.UnknownWordPolicy = .random
 
-    @Option(help: "Checkpoint file (default: OUTPUT.checkpoint); written each epoch and on Ctrl-C.")
-    var checkpoint: String?
+    @OptionGroup var session: TrainingRunOptions
 
-    @Flag(help: "Resume from the checkpoint.")
-    var resume = false
-
-    @Flag(help: "No progress bar.")
-    var quiet = false
-
-    /// The value of `name` when given on the command line, else `fallback`.
-    static func given<T>(_ name: String, _ value: T, default fallback: T) -> T {
-        CommandLine.arguments.contains { $0 == name || $0.hasPrefix(name + "=") } ? value : fallback
-    }
-
-    /// Trains a POS or NER tagger or a sentiment classifier.
-    func run(
-        task: TaggingTask, train: String, dev: String?, output: String, epochs: Int, seed: UInt64,
-        learningRate: Double
-    ) throws {
-        guard let dev else {
-            throw ValidationError("--task \(task.rawValue) needs --dev (to select the best epoch)")
-        }
+    /// Checks the values and that the output can be written.
+    func validate() throws {
         guard layers >= 1, hidden >= 1, batchSize >= 1, threads >= 1, epochs >= 1 else {
             throw ValidationError(
-                "--layers, --hidden, --batch-size, --threads and --epochs must be positive")
+                "--layers, --hidden, --batch-size, --threads and --epochs must be positive.")
         }
         guard dropout >= 0, dropout < 1 else {
-            throw ValidationError("--dropout must be in [0, 1)")
+            throw ValidationError("--dropout must be in [0, 1).")
         }
+        guard learningRate > 0, learningRate.isFinite else {
+            throw ValidationError("--learning-rate must be positive.")
+        }
+        guard clip >= 0, patience >= 1, wordDim >= 1, charDim >= 0, charHidden >= 1,
+            shapeDim >= 0, embeddingsLimit >= 1
+        else {
+            throw ValidationError(
+                "--clip, --char-dim and --shape-dim must not be negative; --patience, --word-dim, --char-hidden and --embeddings-limit must be positive."
+            )
+        }
+        try checkWritableOutput(output)
+    }
+
+    /// The training options these values give.
+    var trainingOptions: TrainingOptions {
         var options = TrainingOptions()
         options.epochs = epochs
         options.seed = seed
@@ -135,24 +135,53 @@ struct ModelTrainingOptions: ParsableArguments {
         options.clip = clip
         options.threads = threads
         options.patience = patience
+        return options
+    }
 
+    /// The network these values give (`crf` and `pooling` are the task's).
+    var network: NetworkConfiguration {
         var network = NetworkConfiguration()
         network.cell = cell
         network.layers = layers
         network.hidden = hidden
         network.dropout = dropout
-        network.crf = crf ?? (task == .ner)
-        network.pooling = pooling
         network.embedder.wordDimension = wordDim
         network.embedder.characterDimension = charDim
         network.embedder.characterHidden = charHidden
         network.embedder.shapeDimension = shapeDim
         network.embedder.lowercase = lowercaseWords
+        return network
+    }
 
+    /// Trains a POS or NER tagger or a sentiment classifier with `network`.
+    func run(
+        task: TaggingTask, network: NetworkConfiguration, tagColumn: Int?, scheme: TagScheme?
+    ) throws {
+        let options = trainingOptions
+        if session.printOptions {
+            var resolved: [String: String] = [
+                "epochs": "\(options.epochs)", "learning-rate": "\(options.learningRate)",
+                "seed": "\(options.seed)", "batch-size": "\(options.batchSize)",
+                "optimizer": options.optimizer.rawValue, "clip": "\(options.clip)",
+                "threads": "\(options.threads)", "patience": "\(options.patience)",
+                "cell": network.cell.rawValue, "layers": "\(network.layers)",
+                "hidden": "\(network.hidden)", "dropout": "\(network.dropout)",
+                "word-dim": "\(network.embedder.wordDimension)",
+                "char-dim": "\(network.embedder.characterDimension)",
+                "char-hidden": "\(network.embedder.characterHidden)",
+                "shape-dim": "\(network.embedder.shapeDimension)",
+                "lowercase-words": "\(network.embedder.lowercase)",
+                "embeddings-limit": "\(embeddingsLimit)", "unknown-words": unknownWords.rawValue,
+            ]
+            if task == .sentiment { resolved["pooling"] = network.pooling.rawValue }
+            if task != .sentiment { resolved["crf"] = "\(network.crf)" }
+            if let scheme { resolved["tag-scheme"] = scheme.rawValue }
+            return try printResolvedOptions(resolved)
+        }
         var trainer = Trainer(options: options)
         trainer.outputPath = output
-        trainer.checkpointPath = checkpoint ?? output + ".checkpoint"
-        trainer.resume = resume
+        trainer.checkpointPath = session.checkpointPath(output: output)
+        trainer.resume = session.resume
         trainer.trainSource = train
         trainer.devSource = dev
         trainer.unknownWordPolicy = unknownWords
@@ -165,9 +194,10 @@ struct ModelTrainingOptions: ParsableArguments {
                 "read \(trainer.pretrained!.words.count) vectors of \(trainer.pretrained!.dimension) dimensions from \(embeddings) in \(String(format: "%.1f", Stopwatch.now() - start)) s",
                 to: &err)
         }
-        signal(SIGINT) { _ in interruptRequested = 1 }
-        trainer.shouldStop = { interruptRequested != 0 }
-        let bar = ProgressBar(enabled: !quiet)
+        Interruption.start()
+        defer { Interruption.stop() }
+        trainer.shouldStop = Interruption.requested
+        let bar = ProgressBar(enabled: !session.quiet)
         trainer.onEvent = { bar.handle($0) }
 
         let fileFormat = format ?? CorpusFormat.infer(path: train, task: task)
@@ -194,21 +224,62 @@ struct ModelTrainingOptions: ParsableArguments {
                 "training on \(trainData.count) sentences (\(tokens) tokens), dev \(devData.count) sentences",
                 to: &err)
             let outcome = try trainer.trainTagger(
-                task: task, network: network, train: trainData, dev: devData, scheme: tagScheme)
+                task: task, network: network, train: trainData, dev: devData, scheme: scheme)
             (interrupted, best) = (outcome.interrupted, outcome.bestScore)
         }
-        signal(SIGINT, SIG_DFL)
-        if interrupted {
-            print(
-                "\ninterrupted: checkpoint saved to \(trainer.checkpointPath!); continue with the same command and --resume",
-                to: &err)
-            throw ExitCode(130)
-        }
+        if interrupted { try Interruption.exit(checkpoint: trainer.checkpointPath!) }
         print(
             String(
                 format: "done in %.0f s; best dev score %.2f; model written to %@",
                 Stopwatch.now() - started, 100 * best, output),
             to: &err)
+    }
+}
+
+/// The options of every neural training command that concern the run rather than the
+/// model: checkpoints, resuming, progress and `--print-options`.
+struct TrainingRunOptions: ParsableArguments {
+    @Option(
+        help:
+            "Checkpoint file (default: OUTPUT.checkpoint); written each epoch and on Ctrl-C, removed after a finished run."
+    )
+    var checkpoint: String?
+
+    @Flag(help: "Resume from the checkpoint.")
+    var resume = false
+
+    @Flag(help: "No progress display.")
+    var quiet = false
+
+    @Flag(help: "Print the resolved options as JSON and exit without training.")
+    var printOptions = false
+
+    /// `--checkpoint`, or `OUTPUT.checkpoint`.
+    func checkpointPath(output: String) -> String { checkpoint ?? output + ".checkpoint" }
+}
+
+/// Ctrl-C while training: the SIGINT handler sets a flag that the trainers poll between
+/// batches; they then write a checkpoint and stop.
+enum Interruption {
+    /// Installs the handler.
+    static func start() {
+        interruptRequested = 0
+        signal(SIGINT) { _ in interruptRequested = 1 }
+    }
+
+    /// Restores the default handler.
+    static func stop() { signal(SIGINT, SIG_DFL) }
+
+    /// Whether Ctrl-C was pressed since `start`.
+    static func requested() -> Bool { interruptRequested != 0 }
+
+    /// Says where the checkpoint is and how to continue, and exits with status 130.
+    static func exit(checkpoint: String) throws -> Never {
+        var err = StandardError()
+        print(
+            "\ninterrupted: checkpoint saved to \(checkpoint); continue with the same command and --resume",
+            to: &err)
+        throw ExitCode(130)
     }
 }
 

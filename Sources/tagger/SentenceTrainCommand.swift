@@ -5,8 +5,21 @@ import LinearAlgebra
 import Tagging
 import Text
 
-/// The options of `tagger train --task sentences`, which trains the neural sentence splitter.
-struct SentenceTrainingOptions: ParsableArguments {
+/// `tagger train sentences`: the neural sentence splitter.
+struct SentenceTrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sentences",
+        abstract: "Train the neural sentence splitter on the running text of a treebank.")
+
+    @Option(help: "The training CoNLL-U file (never the dev or test split).")
+    var train: String
+
+    @Option(help: "The dev CoNLL-U file, for the epoch and the thresholds (never the test split).")
+    var dev: String
+
+    @Option(help: "Where to write the model.")
+    var output: String
+
     @Option(help: "Passes over the training documents.")
     var epochs = 10
 
@@ -16,11 +29,17 @@ struct SentenceTrainingOptions: ParsableArguments {
     @Option(help: "Word embedding size.")
     var wordDimension = 32
 
+    @Option(help: "Stacked BiLSTM layers.")
+    var layers = 1
+
     @Option(help: "Seed of initialisation, shuffling and dropout.")
     var seed: UInt64 = 1
 
-    @Option(help: "Adam learning rate.")
+    @Option(help: "Adam's step size in the first epoch.")
     var learningRate: Float = 0.002
+
+    @Option(help: "The learning rate is multiplied by this after each epoch.")
+    var learningRateDecay: Float = 0.85
 
     @Option(help: "Probability of replacing a word by the unknown word in training.")
     var wordDropout = 0.1
@@ -47,15 +66,56 @@ struct SentenceTrainingOptions: ParsableArguments {
         help: "In an altered copy, the probability of each of the two alterations per sentence.")
     var augmentation = 0.3
 
-    /// Trains on `train`, selects the epoch and threshold on `dev`, writes `output`;
-    /// `embeddings` (at most `embeddingsLimit` of its vectors) become fixed per-token inputs;
-    /// `layers` stacked BiLSTM layers.
-    func train(
-        train: String, dev: String?, output: String, embeddings: String? = nil,
-        embeddingsLimit: Int = 50_000, layers: Int = 1
-    ) throws {
-        guard let dev else {
-            throw ValidationError("--task sentences needs --dev (for the epoch and threshold)")
+    @Option(help: "Fixed pretrained word vectors appended to each token's features.")
+    var embeddings: String?
+
+    @Option(help: "Read at most this many pretrained vectors.")
+    var embeddingsLimit = 200_000
+
+    @Flag(
+        help:
+            "Ignored: accepted so that the taggers' pretrained-vector options can be given unchanged."
+    )
+    var lowercaseWords = false
+
+    @OptionGroup var session: TrainingRunOptions
+
+    func validate() throws {
+        guard epochs >= 1, hiddenSize >= 1, wordDimension >= 1, layers >= 1, members >= 1,
+            maxWords >= 1, trainingWindow >= 2, augmentedCopies >= 0, embeddingsLimit >= 1
+        else {
+            throw ValidationError(
+                "--epochs, --hidden-size, --word-dimension, --layers, --members, --max-words and --embeddings-limit must be positive, --training-window at least 2, --augmented-copies not negative."
+            )
+        }
+        guard learningRate > 0, learningRate.isFinite, learningRateDecay > 0,
+            learningRateDecay <= 1
+        else {
+            throw ValidationError(
+                "--learning-rate must be positive, --learning-rate-decay in (0, 1].")
+        }
+        guard (0..<1).contains(wordDropout), (0..<1).contains(outputDropout),
+            (0...1).contains(augmentation)
+        else {
+            throw ValidationError(
+                "--word-dropout and --output-dropout must be in [0, 1), --augmentation in [0, 1].")
+        }
+        try checkWritableOutput(output)
+    }
+
+    /// Trains on `train`, selects the epoch and threshold on `dev`, writes `output`.
+    func run() throws {
+        if session.printOptions {
+            return try printResolvedOptions([
+                "epochs": "\(epochs)", "hidden-size": "\(hiddenSize)",
+                "word-dimension": "\(wordDimension)", "layers": "\(layers)", "seed": "\(seed)",
+                "learning-rate": "\(learningRate)", "learning-rate-decay": "\(learningRateDecay)",
+                "word-dropout": "\(wordDropout)", "output-dropout": "\(outputDropout)",
+                "training-window": "\(trainingWindow)", "members": "\(members)",
+                "max-words": "\(maxWords)", "augmented-copies": "\(augmentedCopies)",
+                "augmentation": "\(augmentation)", "embeddings-limit": "\(embeddingsLimit)",
+                "lowercase-words": "\(lowercaseWords)",
+            ])
         }
         BLASThreads.set(1)
         var err = StandardError()
@@ -72,6 +132,12 @@ struct SentenceTrainingOptions: ParsableArguments {
         trainer.epochs = epochs
         trainer.seed = seed
         trainer.learningRate = learningRate
+        trainer.learningRateDecay = learningRateDecay
+        trainer.checkpointPath = session.checkpointPath(output: output)
+        trainer.resume = session.resume
+        Interruption.start()
+        defer { Interruption.stop() }
+        trainer.shouldStop = Interruption.requested
         trainer.wordDropout = wordDropout
         trainer.outputDropout = outputDropout
         trainer.trainingWindow = trainingWindow
@@ -84,9 +150,10 @@ struct SentenceTrainingOptions: ParsableArguments {
         trainer.configuration.layers = layers
         trainer.pretrained = pretrained
         let started = Date()
-        let splitter = trainer.train(
+        let trained = try trainer.train(
             train: trainSentences, dev: devSentences, tokenizer: .english
         ) { report in
+            if session.quiet && report.member != 0 { return }
             if report.member == 0 {
                 print(
                     String(
@@ -101,6 +168,9 @@ struct SentenceTrainingOptions: ParsableArguments {
                         "member %d epoch %d: loss %.4f, dev Sentences F1 %.2f at thresholds %.2f / %.2f (%.1f s)",
                     report.member, report.epoch, report.loss, 100 * report.devF1,
                     report.threshold, report.unpunctuatedThreshold, report.seconds), to: &err)
+        }
+        guard let splitter = trained else {
+            try Interruption.exit(checkpoint: trainer.checkpointPath!)
         }
         try splitter.write(to: output)
         let size = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0

@@ -10,4 +10,9 @@ struct TaggerCommand: ParsableCommand {
             TokenizeCommand.self, AnnotateCommand.self, TagCommand.self, ClassifyCommand.self, TrainCommand.self,
             EvalCommand.self, GenerateCommand.self, BenchmarkCommand.self,
         ])
+
+    /// Runs the command line, reading `train --task T …` as `train T …`.
+    static func main() {
+        main(TrainCommand.rewritingTask(Array(CommandLine.arguments.dropFirst())))
+    }
 }

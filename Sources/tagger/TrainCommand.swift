@@ -5,52 +5,86 @@ import Tagging
 import Text
 import Tokenization
 
-/// The tasks `tagger train` can learn.
-enum TrainTask: String, ExpressibleByArgument, CaseIterable {
-    case tokenize
-    case pos, ner, sentiment
-    case sentences
-    case charlm
-}
+#if canImport(Glibc)
+    import Glibc
+#endif
 
-/// `tagger train --task …`: learns a model from a training file.
+/// `tagger train T …` (also written `tagger train --task T …`): learns a model from a
+/// training file; each task is a subcommand with its own options and defaults.
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Train a model on a training split.",
         discussion: """
-            --task tokenize learns the tokenizer lexicon (abbreviations, multiword tokens, \
-            hyphenated prefixes, emoticons, chunk exceptions, sentence-boundary weights) from a \
-            CoNLL-U training file. Copy the output to Sources/Tokenization/Resources/tokenizer-en.tsv to \
-            ship it as the default.
+            Each task has its own options and defaults: `tagger train --task T --help` \
+            (the same as `tagger train T --help`) lists them.
+            """,
+        subcommands: [
+            TrainPOSCommand.self, TrainNERCommand.self, TrainSentimentCommand.self,
+            SentenceTrainCommand.self, CharLMTrainCommand.self, TokenizerTrainCommand.self,
+        ])
 
-            --task charlm learns a character language model from a plain text file read as \
-            one stream. Besides its own options below it reads --cell, --layers, --hidden \
-            (default 256), --char-dim (the embedding, 64), --batch-size (parallel streams, 32), \
-            --dropout (0.2), --clip, --patience (3), --threads, --epochs (10), --learning-rate \
-            (the peak, 0.005) and --seed.
+    /// The arguments of `tagger …` with `train … --task T …` (or `--task=T`) rewritten as
+    /// `train T …`; any other command line is returned unchanged.
+    static func rewritingTask(_ arguments: [String]) -> [String] {
+        guard arguments.first == "train" else { return arguments }
+        var rest = Array(arguments.dropFirst())
+        for (i, argument) in rest.enumerated() {
+            if argument == "--" { break }
+            if argument == "--task", i + 1 < rest.count {
+                let task = rest[i + 1]
+                rest.removeSubrange(i...(i + 1))
+                return ["train", task] + rest
+            }
+            if argument.hasPrefix("--task=") {
+                rest.remove(at: i)
+                return ["train", String(argument.dropFirst("--task=".count))] + rest
+            }
+        }
+        return arguments
+    }
+}
+
+/// Checks before any work that `output` can be written: its folder exists and is writable,
+/// and it is not a folder itself.
+func checkWritableOutput(_ output: String) throws {
+    let url = URL(fileURLWithPath: output)
+    let folder = url.deletingLastPathComponent().path
+    var isFolder: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue
+    else { throw ValidationError("--output \(output): the folder \(folder) does not exist.") }
+    guard access(folder, W_OK) == 0 else {
+        throw ValidationError("--output \(output): the folder \(folder) is not writable.")
+    }
+    if FileManager.default.fileExists(atPath: output, isDirectory: &isFolder), isFolder.boolValue {
+        throw ValidationError("--output \(output) is a folder; give a file name.")
+    }
+}
+
+/// Prints `options` (option name → value as the command line writes it) as one JSON
+/// object with sorted keys, for `--print-options`.
+func printResolvedOptions(_ options: [String: String]) throws {
+    let data = try JSONSerialization.data(
+        withJSONObject: options, options: [.sortedKeys, .prettyPrinted])
+    print(String(decoding: data, as: UTF8.self))
+}
+
+/// `tagger train tokenize`: learns the tokenizer lexicon.
+struct TokenizerTrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tokenize",
+        abstract: "Learn the tokenizer lexicon from a CoNLL-U training file.",
+        discussion: """
+            Learns abbreviations, multiword tokens, hyphenated prefixes, emoticons, chunk \
+            exceptions and sentence-boundary weights. Copy the output to \
+            Sources/Tokenization/Resources/tokenizer-en.tsv to ship it as the default.
             """)
-
-    @Option(help: "The task to train: tokenize.")
-    var task: TrainTask
 
     @Option(help: "The training CoNLL-U file (never the dev or test split).")
     var train: String
 
-    @Option(help: "Where to write the model.")
+    @Option(help: "Where to write the lexicon (a TSV file).")
     var output: String
-
-    @OptionGroup(title: "Taggers and classifier (--task pos|ner|sentiment)") var modelOptions:
-        ModelTrainingOptions
-
-    @Option(help: "The dev file, for model selection only (never the test split).")
-    var dev: String?
-
-    @OptionGroup(title: "Sentence splitter (--task sentences)") var sentenceOptions:
-        SentenceTrainingOptions
-
-    @OptionGroup(title: "Character language model (--task charlm)") var charLMOptions:
-        CharLMTrainingOptions
 
     @Option(help: "Keep a chunk exception only when seen at least this often.")
     var minExceptionCount = 1
@@ -59,48 +93,125 @@ struct TrainCommand: ParsableCommand {
         help: "Keep at most this many sentence-boundary features (those with the largest weights).")
     var maxBoundaryFeatures = 10000
 
-    func run() throws {
-        switch task {
-        case .pos, .ner, .sentiment:
-            try modelOptions.run(
-                task: TaggingTask(rawValue: task.rawValue)!, train: train, dev: dev, output: output,
-                epochs: ModelTrainingOptions.given("--epochs", sentenceOptions.epochs, default: 20),
-                seed: sentenceOptions.seed,
-                learningRate: ModelTrainingOptions.given(
-                    "--learning-rate", Double(sentenceOptions.learningRate), default: 1e-3))
-        case .sentences:
-            try sentenceOptions.train(
-                train: train, dev: dev, output: output, embeddings: modelOptions.embeddings,
-                embeddingsLimit: modelOptions.embeddingsLimit, layers: modelOptions.layers)
-        case .charlm:
-            try charLMOptions.train(
-                train: train, dev: dev, output: output, shared: modelOptions,
-                general: sentenceOptions)
-        case .tokenize:
-            let sentences = try CoNLLUReader.read(path: train)
-            var trainer = TokenizerTrainer()
-            trainer.minimumExceptionCount = minExceptionCount
-            trainer.maximumBoundaryFeatures = maxBoundaryFeatures
-            let name = URL(fileURLWithPath: train).lastPathComponent
-            let (lexicon, report) = trainer.learn(
-                from: sentences,
-                provenance:
-                    "tagger train --task tokenize --train \(name) --min-exception-count \(minExceptionCount) --max-boundary-features \(maxBoundaryFeatures)"
-            )
-            let temporary = output + ".tmp"
-            try Data(lexicon.tsv.utf8).write(to: URL(fileURLWithPath: temporary))
-            if FileManager.default.fileExists(atPath: output) {
-                try FileManager.default.removeItem(atPath: output)
-            }
-            try FileManager.default.moveItem(atPath: temporary, toPath: output)
-            var err = StandardError()
-            print(
-                "learned from \(sentences.count) sentences (\(report.unalignedSentences) unaligned): "
-                    + "\(lexicon.abbreviations.count) abbreviations, \(lexicon.multiwords.count) multiword tokens, "
-                    + "\(lexicon.hyphenPrefixes.count) hyphen prefixes, \(lexicon.emoticons.count) emoticons, "
-                    + "\(lexicon.chunkExceptions.count) chunk exceptions (rules wrong on \(report.ruleErrors) of \(report.chunks) chunks), "
-                    + "\(lexicon.boundaryWeights.count) boundary features → \(output)", to: &err)
+    @Flag(help: "Print the resolved options as JSON and exit without training.")
+    var printOptions = false
+
+    func validate() throws {
+        guard minExceptionCount >= 1 else {
+            throw ValidationError("--min-exception-count must be at least 1.")
         }
+        guard maxBoundaryFeatures >= 0 else {
+            throw ValidationError("--max-boundary-features must not be negative.")
+        }
+        try checkWritableOutput(output)
+    }
+
+    func run() throws {
+        if printOptions {
+            return try printResolvedOptions([
+                "min-exception-count": "\(minExceptionCount)",
+                "max-boundary-features": "\(maxBoundaryFeatures)",
+            ])
+        }
+        let sentences = try CoNLLUReader.read(path: train)
+        var trainer = TokenizerTrainer()
+        trainer.minimumExceptionCount = minExceptionCount
+        trainer.maximumBoundaryFeatures = maxBoundaryFeatures
+        let name = URL(fileURLWithPath: train).lastPathComponent
+        let (lexicon, report) = trainer.learn(
+            from: sentences,
+            provenance:
+                "tagger train --task tokenize --train \(name) --min-exception-count \(minExceptionCount) --max-boundary-features \(maxBoundaryFeatures)"
+        )
+        let temporary = output + ".tmp"
+        try Data(lexicon.tsv.utf8).write(to: URL(fileURLWithPath: temporary))
+        if FileManager.default.fileExists(atPath: output) {
+            try FileManager.default.removeItem(atPath: output)
+        }
+        try FileManager.default.moveItem(atPath: temporary, toPath: output)
+        var err = StandardError()
+        print(
+            "learned from \(sentences.count) sentences (\(report.unalignedSentences) unaligned): "
+                + "\(lexicon.abbreviations.count) abbreviations, \(lexicon.multiwords.count) multiword tokens, "
+                + "\(lexicon.hyphenPrefixes.count) hyphen prefixes, \(lexicon.emoticons.count) emoticons, "
+                + "\(lexicon.chunkExceptions.count) chunk exceptions (rules wrong on \(report.ruleErrors) of \(report.chunks) chunks), "
+                + "\(lexicon.boundaryWeights.count) boundary features → \(output)", to: &err)
+    }
+}
+
+/// `tagger train pos`.
+struct TrainPOSCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pos",
+        abstract: "Train a part-of-speech tagger (a BiLSTM with a softmax or CRF output).")
+
+    @OptionGroup var common: ModelTrainingOptions
+
+    @Option(
+        help:
+            "The tag column, counted from 1 (default: UPOS for CoNLL-U, the last column otherwise)."
+    )
+    var tagColumn: Int?
+
+    @Flag(inversion: .prefixedNo, help: "Decode with a CRF.")
+    var crf = false
+
+    func validate() throws { try common.validate() }
+
+    func run() throws {
+        var network = common.network
+        network.crf = crf
+        try common.run(task: .pos, network: network, tagColumn: tagColumn, scheme: nil)
+    }
+}
+
+/// `tagger train ner`.
+struct TrainNERCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ner",
+        abstract: "Train a named-entity tagger (a BiLSTM with a CRF or softmax output).")
+
+    @OptionGroup var common: ModelTrainingOptions
+
+    @Option(
+        help:
+            "The tag column, counted from 1 (default: UPOS for CoNLL-U, the last column otherwise)."
+    )
+    var tagColumn: Int?
+
+    @Option(help: "Tag scheme of the files: iob1, iob2 or bioes.")
+    var tagScheme: TagScheme = .iob2
+
+    @Flag(inversion: .prefixedNo, help: "Decode with a CRF.")
+    var crf = true
+
+    func validate() throws { try common.validate() }
+
+    func run() throws {
+        var network = common.network
+        network.crf = crf
+        try common.run(task: .ner, network: network, tagColumn: tagColumn, scheme: tagScheme)
+    }
+}
+
+/// `tagger train sentiment`.
+struct TrainSentimentCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sentiment",
+        abstract: "Train a sentence classifier for sentiment (a pooled BiLSTM).")
+
+    @OptionGroup var common: ModelTrainingOptions
+
+    @Option(help: "Sentence pooling: final, mean or max.")
+    var pooling: PoolingKind = .max
+
+    func validate() throws { try common.validate() }
+
+    func run() throws {
+        var network = common.network
+        network.crf = false
+        network.pooling = pooling
+        try common.run(task: .sentiment, network: network, tagColumn: nil, scheme: nil)
     }
 }
 

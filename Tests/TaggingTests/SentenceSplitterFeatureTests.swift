@@ -61,7 +61,7 @@ final class SentenceSplitterFeatureTests: XCTestCase {
         trainer.configuration.margin = 4
         trainer.pretrained = Self.vectors
         trainer.augmentedCopies = 1
-        let splitter = trainer.train(train: gold, dev: gold, tokenizer: .english)
+        let splitter = try XCTUnwrap(trainer.train(train: gold, dev: gold, tokenizer: .english))
         XCTAssertEqual(splitter.configuration.pretrainedDimension, 3)
         XCTAssertEqual(splitter.configuration.layers, 2)
         XCTAssertEqual(splitter.featureCount, BoundaryFeatures.count + 3)

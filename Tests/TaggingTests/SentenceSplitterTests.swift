@@ -122,7 +122,7 @@ final class SentenceSplitterTests: XCTestCase {
         trainer.configuration.wordDimension = 8
         trainer.configuration.window = 16
         trainer.configuration.margin = 4
-        return trainer.train(train: try gold(), dev: [], tokenizer: .english)
+        return try XCTUnwrap(trainer.train(train: try gold(), dev: [], tokenizer: .english))
     }
 
     func testOverfitsASmallDocument() throws {

@@ -60,9 +60,11 @@ final class TrainingFaultTests: XCTestCase {
     }
 
     /// A run whose checkpoint (after epoch 1, healthy) is edited to a learning rate of
-    /// 10^38, then resumed: the first step of epoch 2 throws the weights out of range, so
-    /// the loss of batch 2 is not finite. The error names epoch 2 and batch 2, and both the
-    /// epoch-1 checkpoint and the best model written in epoch 1 are left untouched.
+    /// 10^38, then resumed: the first step of epoch 2 throws the weights out of range; the
+    /// gradient of batch 2 is finite but its squares overflow `Float` (its norm is taken in
+    /// `Double` and it is clipped), and the loss of batch 3 is not finite. The error names
+    /// epoch 2 and batch 3, and both the epoch-1 checkpoint and the best model written in
+    /// epoch 1 are left untouched.
     func testNonFiniteLossNamesEpochAndBatchAndKeepsTheLastGoodFiles() throws {
         let checkpoint = directory + "/run.checkpoint"
         let output = directory + "/best.model"
@@ -96,9 +98,9 @@ final class TrainingFaultTests: XCTestCase {
         ) { error in
             guard let error = error as? TrainingError else { return XCTFail("\(error)") }
             XCTAssertEqual(error.epoch, 2)
-            XCTAssertEqual(error.batch, 2)
+            XCTAssertEqual(error.batch, 3)
             let message = error.localizedDescription
-            XCTAssertTrue(message.contains("in epoch 2, batch 2"), message)
+            XCTAssertTrue(message.contains("in epoch 2, batch 3"), message)
             XCTAssertTrue(message.contains("Lower the learning rate"), message)
         }
         XCTAssertEqual(try bytes(checkpoint), checkpointBefore)

@@ -4,7 +4,7 @@ import NeuralNetwork
 import Text
 
 /// How `CharacterLanguageModelTrainer` trains.
-public struct CharacterLanguageModelTrainingOptions: Equatable, Sendable {
+public struct CharacterLanguageModelTrainingOptions: Codable, Equatable, Sendable {
     /// The network to train.
     public var network = CharacterLanguageModelConfiguration()
     /// Characters seen fewer times in the training text become `<unk>`, so that the model
@@ -181,10 +181,17 @@ public struct CharacterLanguageModelTrainer {
     public var options: CharacterLanguageModelTrainingOptions
     /// Called with progress and epoch results.
     public var onEvent: ((CharacterLanguageModelTrainingEvent) -> Void)?
-    /// Polled after every chunk; returning `true` stops training with the best model so far.
+    /// Polled before every chunk; returning `true` writes a checkpoint (when
+    /// `checkpointPath` is set) and stops training with the best model so far.
     public var shouldStop: (() -> Bool)?
     /// Where the best model is written whenever it improves, if set.
     public var outputPath: String?
+    /// Where checkpoints are written (after each epoch and on a stop); removed after a
+    /// finished run.
+    public var checkpointPath: String?
+    /// Continue from `checkpointPath` if it exists: the run then ends with the model the
+    /// uninterrupted run gives (the options come from the checkpoint, but for `threads`).
+    public var resume = false
 
     /// A trainer with the given options.
     public init(options: CharacterLanguageModelTrainingOptions = .init()) {
@@ -215,143 +222,260 @@ public struct CharacterLanguageModelTrainer {
     ) throws -> CharacterLanguageModelTrainingOutcome where Cell.Scalar == Float {
         // The per-step products are small: one BLAS thread is faster than several.
         BLASThreads.set(1)
+        var options = options
+        var checkpoint: TrainingCheckpoint<CharacterLanguageModelTrainingOptions>? = nil
+        if resume, let checkpointPath, FileManager.default.fileExists(atPath: checkpointPath) {
+            checkpoint = try TrainingCheckpoint.read(from: checkpointPath)
+            let threads = options.threads
+            options = checkpoint!.options
+            options.threads = threads
+        }
         let configuration = options.network
         var random = SeededRandom(seed: options.seed)
         var network = CharacterLanguageNetwork<Cell>(
             symbolCount: vocabulary.count, embeddingDimension: configuration.embeddingDimension,
             hiddenSize: configuration.hidden, layerCount: configuration.layers, random: &random)
-        var adam = Adam<Float>(learningRate: Float(options.learningRate))
-        let n = ids.count
-        let streams = min(options.streams, n)
-        let (k1, k2) = (options.chunkSteps, options.truncation)
         func model(_ network: CharacterLanguageNetwork<Cell>) -> CharacterLanguageModel {
             CharacterLanguageModel(
                 configuration: configuration, vocabulary: vocabulary, network: network)
         }
+        if let checkpoint {
+            let saved = try CharacterLanguageModel(file: checkpoint.model, path: checkpointPath!)
+            guard let restored = saved.network as? CharacterLanguageNetwork<Cell>,
+                saved.vocabulary == vocabulary
+            else {
+                throw LanguageModelError.invalidOption(
+                    name: "resume",
+                    reason:
+                        "the checkpoint \(checkpointPath!) was written for another text or network")
+            }
+            network = restored
+        }
+        var task = CharacterLanguageModelTask<Cell>(
+            options: options, ids: ids, random: random, dev: dev, model: model,
+            outputPath: outputPath)
+        var loopOptions = TrainingLoopOptions(
+            epochs: options.epochs, learningRate: options.learningRate)
+        loopOptions.clip = options.clip
+        loopOptions.patience = options.patience
+        loopOptions.higherScoreIsBetter = false
+        loopOptions.learningRate.linearDecayFraction = options.decayFraction
+        loopOptions.learningRate.plateauDecay = options.learningRateDecay
+        loopOptions.learningRate.plateauThreshold = options.annealingThreshold
+        var loop = TrainingLoop<CharacterLanguageModelTask<Cell>, Adam<Float>>(
+            options: loopOptions, network: network,
+            optimizer: Adam(learningRate: Float(options.learningRate)))
+        if let checkpoint {
+            try loop.resume(from: checkpoint.contents(network: network), task: &task)
+            task.restoreBest(shapedLike: network)
+        }
+        loop.shouldStop = shouldStop
+        if let checkpointPath {
+            let saved = options
+            loop.saveCheckpoint = { contents in
+                try TrainingCheckpoint(
+                    model: try model(contents.network).modelFile(), options: saved,
+                    contents: contents
+                ).write(to: checkpointPath)
+            }
+        }
+        let onEvent = self.onEvent
+        let epochs = options.epochs
+        // The dev score of each epoch, as the task computed it.
+        let scores = task.scores
+        loop.onEvent = { event in
+            guard let onEvent else { return }
+            switch event {
+            case .progress(let epoch, _, _, let units, let total, let rate, let loss, let remaining):
+                onEvent(
+                    .progress(
+                        CharacterLanguageModelProgress(
+                            epoch: epoch, epochs: epochs, charactersDone: units,
+                            characterCount: total, charactersPerSecond: rate,
+                            bitsPerCharacter: loss / M_LN2, secondsRemaining: remaining)))
+            case .epochFinished(let e):
+                onEvent(
+                    .epochFinished(
+                        CharacterLanguageModelEpoch(
+                            epoch: e.epoch, trainBitsPerCharacter: e.loss / M_LN2,
+                            dev: scores.latest, improved: e.improved, bestEpoch: e.bestEpoch,
+                            bestDev: scores.best, learningRate: e.learningRate,
+                            seconds: e.seconds, charactersPerSecond: e.unitsPerSecond)))
+            case .checkpointSaved: break
+            case .stoppedEarly(let epoch): onEvent(.stoppedEarly(epoch: epoch))
+            }
+        }
+        let interrupted = try loop.run(&task)
+        if !interrupted {
+            TrainingCheckpoint<CharacterLanguageModelTrainingOptions>.remove(checkpointPath)
+        }
+        let kept = task.best ?? loop.network
+        return CharacterLanguageModelTrainingOutcome(
+            model: model(kept), bestEpoch: loop.state.bestEpoch, bestDev: scores.best,
+            epochsRun: interrupted ? loop.state.epoch - 1 : min(loop.state.epoch - 1, epochs),
+            interrupted: interrupted)
+    }
+}
 
-        var best: (network: CharacterLanguageNetwork<Cell>, epoch: Int, dev: LanguageModelScore?)?
-        var epochsRun = 0
-        var sinceImprovement = 0
-        var annealing = false
-        // The learning rate before the scheduled decay: lowered by `learningRateDecay`.
-        var baseRate = options.learningRate
-        let halves =
+/// The dev scores of a character language model's training: the latest epoch's and the
+/// best.
+final class LanguageModelScores {
+    var latest: LanguageModelScore?
+    var best: LanguageModelScore?
+}
+
+/// The training task of the character language model: the text cut into `streams` pieces
+/// read side by side, from a seeded offset per epoch, chunk after chunk with the state
+/// carried from one to the next; the dev text's bits per character pick the best epoch.
+/// Its random generator, the carried states and the best network go into checkpoints.
+struct CharacterLanguageModelTask<Cell: RecurrentCell>: TrainingTask where Cell.Scalar == Float {
+    typealias Network = CharacterLanguageNetwork<Cell>
+
+    let options: CharacterLanguageModelTrainingOptions
+    let ids: [Int]
+    let dev: String?
+    let model: (Network) -> CharacterLanguageModel
+    let outputPath: String?
+    let scores = LanguageModelScores()
+    var random: SeededRandom
+    /// The generator as the epoch started, and the place to continue from after a resume.
+    var epochStart: SeededRandom
+    var pending: (random: SeededRandom, states: [[RecurrentState<Float>]?])?
+    var best: Network?
+    let streams: Int
+    let halves: [Range<Int>]
+    var shift = 0, length = 0
+    var states: [[RecurrentState<Float>]?]
+
+    init(
+        options: CharacterLanguageModelTrainingOptions, ids: [Int], random: SeededRandom,
+        dev: String?, model: @escaping (Network) -> CharacterLanguageModel, outputPath: String?
+    ) {
+        self.options = options
+        self.ids = ids
+        self.random = random
+        self.epochStart = random
+        self.dev = dev
+        self.model = model
+        self.outputPath = outputPath
+        streams = min(options.streams, ids.count)
+        halves =
             options.threads == 2 && streams >= 2
             ? [0..<(streams / 2), (streams / 2)..<streams] : [0..<streams]
-        for epoch in 1...options.epochs {
-            let started = Stopwatch.now()
-            let maximumShift = min(k1 - 1, n - streams)
-            let shift = epoch == 1 || maximumShift == 0 ? 0 : random.index(below: maximumShift + 1)
-            let length = (n - shift) / streams
-            let perEpoch = length * streams
-            // Each half of the streams keeps its own state and runs on its own thread.
-            var states: [[RecurrentState<Float>]?] = halves.map { _ in nil }
-            var (nats, counted, chunk) = (0.0, 0, 0)
-            for first in stride(from: 0, to: length, by: k1) {
-                let steps = min(k1, length - first)
-                let window = ChunkWindow(
-                    ids: ids, shift: shift, length: length, first: first, steps: steps)
-                chunk += 1
-                var (a, b): (CharacterChunkGradient<Cell>?, CharacterChunkGradient<Cell>?) = (
-                    nil, nil
-                )
-                let seeds = (random.next(), random.next())
-                func half(_ h: Int, seed: UInt64) -> CharacterChunkGradient<Cell> {
-                    window.run(
-                        network, streams: halves[h], from: states[h], k2: k2,
-                        dropout: options.dropout, seed: seed)
-                }
-                if halves.count == 2 {
-                    TwoThreads.run({ a = half(0, seed: seeds.0) }, { b = half(1, seed: seeds.1) })
-                } else {
-                    a = half(0, seed: seeds.0)
-                }
-                states[0] = a!.states
-                if let b { states[1] = b.states }
-                // Both halves' losses are means: `combined` weighs them by their characters.
-                let out = b.map { a!.combined(with: $0) } ?? a!
-                guard out.loss.isFinite else {
-                    throw TrainingError.nonFiniteLoss(
-                        value: Double(out.loss), epoch: epoch, batch: chunk)
-                }
-                var gradient = out.gradient
-                if options.clip > 0 {
-                    GradientClipping.clipByGlobalNorm(&gradient, maxNorm: Float(options.clip))
-                }
-                do {
-                    try NumericCheck.ensureFinite(gradient: gradient)
-                } catch let error as TrainingError {
-                    throw error.at(epoch: epoch, batch: chunk)
-                }
-                // Where this update falls in the planned training, from 0 to 1.
-                let progress =
-                    (Double(epoch - 1) + Double(counted) / Double(max(perEpoch, 1)))
-                    / Double(options.epochs)
-                let f = options.decayFraction
-                let scheduled = f > 0 && progress > 1 - f ? max(0, (1 - progress) / f) : 1
-                adam.learningRate = Float(baseRate * scheduled)
-                adam.update(&network, along: gradient)
-                nats += Double(out.loss) * Double(out.count)
-                counted += out.count
-                if let onEvent {
-                    let elapsed = Stopwatch.now() - started
-                    let rate = Double(counted) / max(elapsed, 1e-9)
-                    onEvent(
-                        .progress(
-                            CharacterLanguageModelProgress(
-                                epoch: epoch, epochs: options.epochs, charactersDone: counted,
-                                characterCount: perEpoch, charactersPerSecond: rate,
-                                bitsPerCharacter: nats / Double(counted) / M_LN2,
-                                secondsRemaining: Double(perEpoch - counted) / rate)))
-                }
-                if shouldStop?() == true {
-                    let kept = best ?? (network, 0, nil)
-                    if best == nil, let outputPath { try model(network).save(to: outputPath) }
-                    return CharacterLanguageModelTrainingOutcome(
-                        model: model(kept.network), bestEpoch: kept.epoch, bestDev: kept.dev,
-                        epochsRun: epochsRun, interrupted: true)
-                }
-            }
-            let trainingSeconds = Stopwatch.now() - started
-            epochsRun = epoch
-            let current = model(network)
-            let score = try dev.map {
-                try current.evaluate(
-                    $0, streams: options.evaluationStreams, source: "the dev text")
-            }
-            let improved: Bool
-            if let score, let previous = best?.dev {
-                improved = score.bitsPerCharacter < previous.bitsPerCharacter
-                let gain = 1 - score.bitsPerCharacter / previous.bitsPerCharacter
-                if gain < options.annealingThreshold { annealing = true }
-            } else {
-                improved = true
-            }
-            if improved {
-                best = (network, epoch, score)
-                sinceImprovement = 0
-                if let outputPath { try current.save(to: outputPath) }
-            } else {
-                sinceImprovement += 1
-            }
-            onEvent?(
-                .epochFinished(
-                    CharacterLanguageModelEpoch(
-                        epoch: epoch, trainBitsPerCharacter: nats / Double(max(counted, 1)) / M_LN2,
-                        dev: score, improved: improved, bestEpoch: best!.epoch, bestDev: best!.dev,
-                        learningRate: Double(adam.learningRate),
-                        seconds: Stopwatch.now() - started,
-                        charactersPerSecond: Double(counted) / max(trainingSeconds, 1e-9))))
-            if sinceImprovement >= options.patience {
-                if epoch < options.epochs { onEvent?(.stoppedEarly(epoch: epoch)) }
-                break
-            }
-            if annealing { baseRate *= options.learningRateDecay }
+        states = halves.map { _ in nil }
+    }
+
+    mutating func startEpoch(_ epoch: Int) -> (batches: Int, units: Int) {
+        epochStart = random
+        let (n, k1) = (ids.count, options.chunkSteps)
+        let maximumShift = min(k1 - 1, n - streams)
+        shift = epoch == 1 || maximumShift == 0 ? 0 : random.index(below: maximumShift + 1)
+        length = (n - shift) / streams
+        // Each half of the streams keeps its own state and runs on its own thread.
+        states = halves.map { _ in nil }
+        if let pending {
+            random = pending.random
+            if pending.states.count == halves.count { states = pending.states }
+            self.pending = nil
         }
-        let kept = best!
-        return CharacterLanguageModelTrainingOutcome(
-            model: model(kept.network), bestEpoch: kept.epoch, bestDev: kept.dev,
-            epochsRun: epochsRun, interrupted: false)
+        return ((length + k1 - 1) / k1, length * streams)
+    }
+
+    mutating func batch(_ index: Int, network: Network) -> TrainingBatch<Float> {
+        let k1 = options.chunkSteps
+        let first = index * k1
+        let window = ChunkWindow(
+            ids: ids, shift: shift, length: length, first: first, steps: min(k1, length - first))
+        let seeds = (random.next(), random.next())
+        let states = self.states
+        let halves = self.halves
+        let (k2, dropout) = (options.truncation, options.dropout)
+        func half(_ h: Int, seed: UInt64) -> CharacterChunkGradient<Cell> {
+            window.run(
+                network, streams: halves[h], from: states[h], k2: k2, dropout: dropout, seed: seed)
+        }
+        var (a, b): (CharacterChunkGradient<Cell>?, CharacterChunkGradient<Cell>?) = (nil, nil)
+        if halves.count == 2 {
+            TwoThreads.run({ a = half(0, seed: seeds.0) }, { b = half(1, seed: seeds.1) })
+        } else {
+            a = half(0, seed: seeds.0)
+        }
+        self.states[0] = a!.states
+        if let b { self.states[1] = b.states }
+        // Both halves' losses are means: `combined` weighs them by their characters.
+        let out = b.map { a!.combined(with: $0) } ?? a!
+        return TrainingBatch(
+            loss: out.loss, gradients: ParameterGradients(out.gradient),
+            lossWeight: Double(out.count), units: out.count)
+    }
+
+    mutating func score(_ network: Network) throws -> Double? {
+        scores.latest = try dev.map {
+            try model(network).evaluate(
+                $0, streams: options.evaluationStreams, source: "the dev text")
+        }
+        return scores.latest?.bitsPerCharacter
+    }
+
+    mutating func keepBest(_ network: Network, epoch: Int) throws {
+        best = network
+        scores.best = scores.latest
+        if let outputPath { try model(network).save(to: outputPath) }
+    }
+
+    func checkpointState() -> TrainingTaskState<Float> {
+        var state = TrainingTaskState<Float>()
+        state.generators = ["epochStart": epochStart, "random": random]
+        for (h, half) in states.enumerated() {
+            for (l, layer) in (half ?? []).enumerated() {
+                state.matrices["state.\(h).\(l).h"] = layer.hidden
+                if let cell = layer.cell { state.matrices["state.\(h).\(l).c"] = cell }
+            }
+        }
+        if var best {
+            best.visitParameters { name, matrix in state.matrices["best." + name] = matrix }
+        }
+        if let score = scores.best {
+            state.numbers["best.characters"] = Double(score.characters)
+            state.numbers["best.logProbability"] = score.logProbability
+        }
+        return state
+    }
+
+    mutating func restore(_ state: TrainingTaskState<Float>) throws {
+        if let start = state.generators["epochStart"] { random = start }
+        var saved: [[RecurrentState<Float>]?] = halves.map { _ in nil }
+        for h in halves.indices {
+            var layers: [RecurrentState<Float>] = []
+            while let hidden = state.matrices["state.\(h).\(layers.count).h"] {
+                layers.append(
+                    RecurrentState(
+                        hidden: hidden, cell: state.matrices["state.\(h).\(layers.count).c"]))
+            }
+            if !layers.isEmpty { saved[h] = layers }
+        }
+        pending = (state.generators["random"] ?? random, saved)
+        if let characters = state.numbers["best.characters"],
+            let logProbability = state.numbers["best.logProbability"]
+        {
+            scores.best = LanguageModelScore(
+                characters: Int(characters), logProbability: logProbability)
+        }
+        bestMatrices = state.matrices.filter { $0.key.hasPrefix("best.") }
+    }
+
+    /// The best network's matrices read from a checkpoint, put into `best` by `restoreBest`.
+    var bestMatrices: [String: Matrix<Float>] = [:]
+
+    /// `network` with the best matrices of a checkpoint, if it had any.
+    mutating func restoreBest(shapedLike network: Network) {
+        guard !bestMatrices.isEmpty else { return }
+        var restored = network
+        restored.visitParameters { name, matrix in
+            if let m = bestMatrices["best." + name] { matrix = m }
+        }
+        best = restored
+        bestMatrices = [:]
     }
 }
 

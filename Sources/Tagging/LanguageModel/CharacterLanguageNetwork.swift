@@ -219,3 +219,5 @@ extension CharacterLanguageNetwork {
             loss: out.loss, count: out.count, gradient: gradient, states: r.states)
     }
 }
+
+extension CharacterLanguageNetwork: NamedParameters {}

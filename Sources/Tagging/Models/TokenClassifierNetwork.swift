@@ -3,13 +3,9 @@ import NeuralNetwork
 
 /// A network that can be trained by `Trainer`: a loss with parameter gradients for a batch,
 /// and named parameters an optimizer walks.
-public protocol TrainableNetwork {
-    /// The element type.
-    associatedtype Scalar: BLASScalar
+public protocol TrainableNetwork: NamedParameters {
     /// The gold answer for one sentence (tag ids, or a label id).
     associatedtype Target
-    /// Calls `body` with the name and a mutable reference to every parameter, in a fixed order.
-    mutating func visitParameters(_ body: (String, inout Matrix<Scalar>) throws -> Void) rethrows
     /// The loss of a batch (the sentences of `input` with their `targets`, in order) and the
     /// gradients of every parameter; dropout draws from `random` when `training`.
     func lossAndGradients(

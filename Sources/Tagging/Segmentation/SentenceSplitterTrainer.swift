@@ -46,8 +46,25 @@ public struct SentenceSplitterTrainer {
     /// independently of lowercasing its first letter.
     public var augmentation = 0.3
 
+    /// Where checkpoints are written (after each epoch and on a stop); removed after a
+    /// finished run.
+    public var checkpointPath: String?
+    /// Continue from `checkpointPath` if it exists, to the model the uninterrupted run gives.
+    public var resume = false
+    /// Polled before every batch; returning `true` writes a checkpoint and stops: `train`
+    /// then returns `nil`.
+    public var shouldStop: (() -> Bool)?
+
     /// A trainer with the default options.
     public init() {}
+
+    /// What a checkpoint of the splitter's training keeps besides the model and the loop.
+    struct CheckpointOptions: Codable {
+        /// The ensemble member being trained, from 0.
+        var member: Int
+        /// Adam's learning rate at the start of each member's training.
+        var learningRate: Double
+    }
 
     /// The progress of one epoch.
     public struct EpochReport: Sendable {
@@ -193,11 +210,13 @@ public struct SentenceSplitterTrainer {
 
     /// Trains on `train` (never dev or test), choosing the epoch and threshold on `dev`.
     /// `tokenizer` tokenizes the running text (its lexicon's abbreviations become a feature).
-    /// `progress` is called after each epoch.
+    /// `progress` is called after each epoch. Returns `nil` when `shouldStop` interrupted
+    /// the run (after writing a checkpoint to resume from); throws `TrainingError` when the
+    /// loss or a gradient is not finite.
     public func train(
         train: [CoNLLUSentence], dev: [CoNLLUSentence], tokenizer: Tokenizer,
         progress: (EpochReport) -> Void = { _ in }
-    ) -> NeuralSentenceSplitter {
+    ) throws -> NeuralSentenceSplitter? {
         precondition(epochs > 0 && batchSize > 0 && trainingWindow > 1, "bad training options")
         var random = SeededRandom(seed: seed)
         var trainDocuments = Self.prepare(train, tokenizer: tokenizer)
@@ -258,7 +277,26 @@ public struct SentenceSplitterTrainer {
         }
 
         var trained: [SentenceBoundaryNetwork<Float>] = []
-        for member in 0..<members {
+        var firstMember = 0
+        var learningRate = Double(self.learningRate)
+        var checkpoint: TrainingCheckpoint<CheckpointOptions>? = nil
+        if resume, let checkpointPath, FileManager.default.fileExists(atPath: checkpointPath) {
+            let read = try TrainingCheckpoint<CheckpointOptions>.read(from: checkpointPath)
+            let saved = try NeuralSentenceSplitter(modelFile: read.model)
+            guard saved.words == words, saved.shapes == shapes,
+                saved.networks.count == read.options.member + 1
+            else {
+                throw ModelError.wrongKind(
+                    path: checkpointPath, architecture: "a checkpoint of other training data",
+                    expected: "a checkpoint of this training data")
+            }
+            trained = Array(saved.networks.dropLast())
+            firstMember = read.options.member
+            learningRate = read.options.learningRate
+            splitter.configuration = saved.configuration
+            checkpoint = read
+        }
+        for member in firstMember..<members {
             if member > 0 {
                 random = SeededRandom(seed: seed &+ UInt64(member))
                 splitter.networks = [
@@ -270,108 +308,51 @@ public struct SentenceSplitterTrainer {
                         random: &random)
                 ]
             }
-            var adam = Adam<Float>(learningRate: learningRate)
-            var best = (
-                f1: -1.0, network: splitter.networks[0],
-                thresholds: (punctuated: 0.5, unpunctuated: 0.5)
-            )
-            for epoch in 1...epochs {
-                let started = Date()
-                var windows: [(document: Int, start: Int, length: Int)] = []
-                for (d, document) in trainDocuments.enumerated() {
-                    let n = document.tokens.count
-                    guard n > 0 else { continue }
-                    var start = -random.index(below: trainingWindow)
-                    while start < n {
-                        let from = max(0, start)
-                        let to = min(n, start + trainingWindow)
-                        if to > from { windows.append((d, from, to - from)) }
-                        start += trainingWindow
-                    }
-                }
-                random.shuffle(&windows)
-                var totalLoss = 0.0
-                var batches = 0
-                var first = 0
-                while first < windows.count {
-                    let part = windows[first..<min(windows.count, first + batchSize)]
-                    first += batchSize
-                    // Concatenate the windows' encodings so one batch can mix documents.
-                    var encoded = NeuralSentenceSplitter.Encoded(
-                        wordIDs: [], shapeIDs: [], features: [])
-                    var targets: [Int] = []
-                    var mask: [Bool] = []
-                    var local: [(start: Int, length: Int)] = []
-                    for w in part {
-                        let document = trainDocuments[w.document]
-                        let e = document.encoded!
-                        let range = w.start..<(w.start + w.length)
-                        local.append((encoded.wordIDs.count, w.length))
-                        encoded.wordIDs += e.wordIDs[range]
-                        encoded.shapeIDs += e.shapeIDs[range]
-                        encoded.features +=
-                            e.features[
-                                (w.start * featureCount)..<((w.start + w.length) * featureCount)]
-                        targets += document.targets[range]
-                        mask += document.mask[range]
-                    }
-                    let dropout = wordDropout
-                    let batch = NeuralSentenceSplitter.batch(
-                        encoded, windows: local, targets: targets, mask: mask,
-                        wordDropout: { id in random.nextUnit() < dropout ? 0 : id })
-                    var dropoutMask: Matrix<Float>? = nil
-                    if outputDropout > 0 {
-                        var m = Matrix<Float>(
-                            rows: batch.wordIDs.count, columns: 2 * configuration.hiddenSize)
-                        let keep = Float(1 / (1 - outputDropout))
-                        for k in 0..<m.count {
-                            m.scalars[k] = random.nextUnit() < outputDropout ? 0 : keep
-                        }
-                        dropoutMask = m
-                    }
-                    let (loss, computed) = splitter.networks[0].lossAndGradient(
-                        batch, dropoutMask: dropoutMask)
-                    var gradient = computed
-                    let norm = gradient.norm
-                    if norm.isFinite && norm > maximumGradientNorm {
-                        gradient.scale(by: maximumGradientNorm / norm)
-                    }
-                    adam.update(&splitter.networks[0].words, along: gradient.words, prefix: "words")
-                    adam.update(
-                        &splitter.networks[0].shapes, along: gradient.shapes, prefix: "shapes")
-                    adam.update(
-                        &splitter.networks[0].encoder, along: gradient.encoder, prefix: "encoder")
-                    for l in gradient.upper.indices {
-                        adam.update(
-                            &splitter.networks[0].upper[l], along: gradient.upper[l],
-                            prefix: "upper.\(l)")
-                    }
-                    adam.update(
-                        &splitter.networks[0].output, along: gradient.output, prefix: "output")
-                    totalLoss += Double(loss)
-                    batches += 1
-                }
-                adam.learningRate *= learningRateDecay
-
-                let probabilities = devDocuments.map {
-                    splitter.boundaryProbabilities($0.tokens, in: $0.text)
-                }
-                let epochBest = Self.bestThresholds(
-                    devDocuments, probabilities: probabilities, splitter: splitter)
-                if epochBest.f1 > best.f1 || devDocuments.isEmpty {
-                    best = (
-                        epochBest.f1, splitter.networks[0],
-                        (epochBest.punctuated, epochBest.unpunctuated)
-                    )
-                }
-                progress(
-                    EpochReport(
-                        member: member + 1, epoch: epoch, loss: totalLoss / Double(max(1, batches)),
-                        devF1: epochBest.f1,
-                        threshold: epochBest.punctuated,
-                        unpunctuatedThreshold: epochBest.unpunctuated,
-                        seconds: Date().timeIntervalSince(started)))
+            var task = SentenceSplitterTask(
+                trainer: self, splitter: splitter, trainDocuments: trainDocuments,
+                devDocuments: devDocuments, random: random)
+            var options = TrainingLoopOptions(epochs: epochs, learningRate: learningRate)
+            options.clip = Double(maximumGradientNorm)
+            options.learningRate.epochDecay = Double(learningRateDecay)
+            var loop = TrainingLoop<SentenceSplitterTask, Adam<Float>>(
+                options: options, network: splitter.networks[0],
+                optimizer: Adam(learningRate: Float(learningRate)))
+            if let saved = checkpoint {
+                let network = try NeuralSentenceSplitter(modelFile: saved.model).networks.last!
+                try loop.resume(from: saved.contents(network: network), task: &task)
+                checkpoint = nil
             }
+            loop.shouldStop = shouldStop
+            if let checkpointPath {
+                let (done, base, saved) = (trained, splitter, learningRate)
+                loop.saveCheckpoint = { contents in
+                    var file = base
+                    file.networks = done + [contents.network]
+                    try TrainingCheckpoint(
+                        model: file.modelFile,
+                        options: CheckpointOptions(member: member, learningRate: saved),
+                        contents: contents
+                    ).write(to: checkpointPath)
+                }
+            }
+            let reports = task.reports
+            let interrupted = try withoutActuallyEscaping(progress) { progress in
+                loop.onEvent = { event in
+                    guard case .epochFinished(let e) = event, let last = reports.last else {
+                        return
+                    }
+                    progress(
+                        EpochReport(
+                            member: member + 1, epoch: e.epoch, loss: e.loss, devF1: last.f1,
+                            threshold: last.punctuated,
+                            unpunctuatedThreshold: last.unpunctuated,
+                            seconds: e.seconds + last.seconds))
+                }
+                defer { loop.onEvent = nil }
+                return try loop.run(&task)
+            }
+            if interrupted { return nil }
+            let best = task.best ?? (network: loop.network, thresholds: (0.5, 0.5))
             trained.append(best.network)
             splitter.configuration.threshold = best.thresholds.punctuated
             splitter.configuration.unpunctuatedThreshold = best.thresholds.unpunctuated
@@ -391,6 +372,163 @@ public struct SentenceSplitterTrainer {
                     member: 0, epoch: 0, loss: 0, devF1: chosen.f1, threshold: chosen.punctuated,
                     unpunctuatedThreshold: chosen.unpunctuated, seconds: 0))
         }
+        TrainingCheckpoint<CheckpointOptions>.remove(checkpointPath)
         return splitter
     }
 }
+
+/// The dev results of a splitter's epochs: the best thresholds of the latest epoch and the
+/// seconds its scoring took.
+final class SplitterEpochResults {
+    var last: (f1: Double, punctuated: Double, unpunctuated: Double, seconds: Double)?
+}
+
+/// The training task of one network of the sentence splitter: windows of the token stream
+/// at a seeded phase per epoch, shuffled and batched, word dropout and output dropout drawn
+/// from the same generator; after each epoch the best thresholds on dev and their Sentences
+/// F1. The generator and the best network go into checkpoints.
+struct SentenceSplitterTask: TrainingTask {
+    typealias Network = SentenceBoundaryNetwork<Float>
+
+    let trainer: SentenceSplitterTrainer
+    var splitter: NeuralSentenceSplitter
+    let trainDocuments: [SentenceSplitterTrainer.Prepared]
+    let devDocuments: [SentenceSplitterTrainer.Prepared]
+    var random: SeededRandom
+    var epochStart: SeededRandom
+    var pending: SeededRandom?
+    var windows: [(document: Int, start: Int, length: Int)] = []
+    let reports = SplitterEpochResults()
+    var best: (network: Network, thresholds: (punctuated: Double, unpunctuated: Double))?
+
+    init(
+        trainer: SentenceSplitterTrainer, splitter: NeuralSentenceSplitter,
+        trainDocuments: [SentenceSplitterTrainer.Prepared],
+        devDocuments: [SentenceSplitterTrainer.Prepared], random: SeededRandom
+    ) {
+        self.trainer = trainer
+        self.splitter = splitter
+        self.trainDocuments = trainDocuments
+        self.devDocuments = devDocuments
+        self.random = random
+        self.epochStart = random
+    }
+
+    mutating func startEpoch(_ epoch: Int) -> (batches: Int, units: Int) {
+        epochStart = random
+        let trainingWindow = trainer.trainingWindow
+        windows = []
+        for (d, document) in trainDocuments.enumerated() {
+            let n = document.tokens.count
+            guard n > 0 else { continue }
+            var start = -random.index(below: trainingWindow)
+            while start < n {
+                let from = max(0, start)
+                let to = min(n, start + trainingWindow)
+                if to > from { windows.append((d, from, to - from)) }
+                start += trainingWindow
+            }
+        }
+        random.shuffle(&windows)
+        if let pending {
+            random = pending
+            self.pending = nil
+        }
+        let size = trainer.batchSize
+        return ((windows.count + size - 1) / size, windows.count)
+    }
+
+    mutating func batch(_ index: Int, network: Network) -> TrainingBatch<Float> {
+        let size = trainer.batchSize
+        let part = windows[(index * size)..<min(windows.count, (index + 1) * size)]
+        let featureCount = network.featureCount
+        // Concatenate the windows' encodings so one batch can mix documents.
+        var encoded = NeuralSentenceSplitter.Encoded(wordIDs: [], shapeIDs: [], features: [])
+        var targets: [Int] = []
+        var mask: [Bool] = []
+        var local: [(start: Int, length: Int)] = []
+        for w in part {
+            let document = trainDocuments[w.document]
+            let e = document.encoded!
+            let range = w.start..<(w.start + w.length)
+            local.append((encoded.wordIDs.count, w.length))
+            encoded.wordIDs += e.wordIDs[range]
+            encoded.shapeIDs += e.shapeIDs[range]
+            encoded.features +=
+                e.features[(w.start * featureCount)..<((w.start + w.length) * featureCount)]
+            targets += document.targets[range]
+            mask += document.mask[range]
+        }
+        let dropout = trainer.wordDropout
+        var random = self.random
+        let batch = NeuralSentenceSplitter.batch(
+            encoded, windows: local, targets: targets, mask: mask,
+            wordDropout: { id in random.nextUnit() < dropout ? 0 : id })
+        var dropoutMask: Matrix<Float>? = nil
+        let outputDropout = trainer.outputDropout
+        if outputDropout > 0 {
+            var m = Matrix<Float>(
+                rows: batch.wordIDs.count, columns: 2 * trainer.configuration.hiddenSize)
+            let keep = Float(1 / (1 - outputDropout))
+            for k in 0..<m.count { m.scalars[k] = random.nextUnit() < outputDropout ? 0 : keep }
+            dropoutMask = m
+        }
+        self.random = random
+        let (loss, gradient) = network.lossAndGradient(batch, dropoutMask: dropoutMask)
+        var gradients = ParameterGradients<Float>()
+        gradients.sparse["words.E"] = gradient.words
+        gradients.sparse["shapes.E"] = gradient.shapes
+        gradients.add(gradient.encoder, prefix: "encoder")
+        for l in gradient.upper.indices { gradients.add(gradient.upper[l], prefix: "upper.\(l)") }
+        gradients.add(gradient.output, prefix: "output")
+        return TrainingBatch(loss: loss, gradients: gradients, units: part.count)
+    }
+
+    mutating func score(_ network: Network) throws -> Double? {
+        let started = Date()
+        splitter.networks = [network]
+        let probabilities = devDocuments.map {
+            splitter.boundaryProbabilities($0.tokens, in: $0.text)
+        }
+        let epochBest = SentenceSplitterTrainer.bestThresholds(
+            devDocuments, probabilities: probabilities, splitter: splitter)
+        reports.last = (
+            epochBest.f1, epochBest.punctuated, epochBest.unpunctuated,
+            Date().timeIntervalSince(started)
+        )
+        return devDocuments.isEmpty ? nil : epochBest.f1
+    }
+
+    mutating func keepBest(_ network: Network, epoch: Int) throws {
+        let last = reports.last!
+        best = (network, (last.punctuated, last.unpunctuated))
+    }
+
+    func checkpointState() -> TrainingTaskState<Float> {
+        var state = TrainingTaskState<Float>()
+        state.generators = ["epochStart": epochStart, "random": random]
+        if let best {
+            var network = best.network
+            network.visitParameters { name, matrix in state.matrices["best." + name] = matrix }
+            state.numbers["best.punctuated"] = best.thresholds.punctuated
+            state.numbers["best.unpunctuated"] = best.thresholds.unpunctuated
+        }
+        return state
+    }
+
+    mutating func restore(_ state: TrainingTaskState<Float>) throws {
+        if let start = state.generators["epochStart"] { random = start }
+        pending = state.generators["random"]
+        if let punctuated = state.numbers["best.punctuated"],
+            let unpunctuated = state.numbers["best.unpunctuated"]
+        {
+            var network = splitter.networks[0]
+            network.visitParameters { name, matrix in
+                if let m = state.matrices["best." + name] { matrix = m }
+            }
+            best = (network, (punctuated, unpunctuated))
+        }
+    }
+}
+
+extension SentenceBoundaryNetwork: NamedParameters {}

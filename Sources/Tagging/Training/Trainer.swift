@@ -121,22 +121,6 @@ public struct Trainer {
     /// The architecture name of checkpoint files.
     public static let checkpointArchitecture = ModelArchitecture.trainingCheckpoint
 
-    struct LoopState: Codable {
-        var epoch = 1
-        var batch = 0
-        var bestScore = -1.0
-        var bestEpoch = 0
-        var badEpochs = 0
-        var steps: [String: Int] = [:]
-    }
-
-    struct CheckpointHeader: Codable {
-        var modelArchitecture: String
-        var model: ModelConfiguration
-        var options: TrainingOptions
-        var state: LoopState
-    }
-
     // MARK: Token classifiers
 
     /// Trains a POS or NER tagger. NER tags are read in `scheme` (default IOB2), learned in
@@ -195,9 +179,6 @@ public struct Trainer {
             tagCount: tags.count, random: &random)
         initialiseWordTable(&network.embedder.words.table, encoder: encoder, random: &random)
         let start = try startingPoint { try TaggerModel(file: $0, path: $1) }
-        let options = start.options
-        var state = start.state
-        var optimizer = start.optimizer
         if let model = start.model {
             (modelConfiguration, encoder, tags, network) = (
                 model.configuration, model.inputEncoder, model.tags, model.network
@@ -214,8 +195,8 @@ public struct Trainer {
                 network: n)
         }
         var best: TaggerModel? = nil
-        let interrupted = try loop(
-            network: &network, optimizer: &optimizer, state: &state, options: options,
+        let (interrupted, state) = try run(
+            network: &network, start: start,
             sentences: train.map(\.words), targets: targets, encoder: encoder,
             evaluate: { n in
                 let model = makeModel(n)
@@ -263,9 +244,6 @@ public struct Trainer {
             labelCount: labels.count, random: &random)
         initialiseWordTable(&network.embedder.words.table, encoder: encoder, random: &random)
         let start = try startingPoint { try SentimentModel(file: $0, path: $1) }
-        let options = start.options
-        var state = start.state
-        var optimizer = start.optimizer
         if let model = start.model {
             (modelConfiguration, encoder, labels, network) = (
                 model.configuration, model.inputEncoder, model.labels, model.network
@@ -281,8 +259,8 @@ public struct Trainer {
                 network: n)
         }
         var best: SentimentModel? = nil
-        let interrupted = try loop(
-            network: &network, optimizer: &optimizer, state: &state, options: options,
+        let (interrupted, state) = try run(
+            network: &network, start: start,
             sentences: train.map(\.words), targets: train.map { labelIDs[$0.label]! },
             encoder: encoder,
             evaluate: { n in
@@ -311,43 +289,36 @@ public struct Trainer {
             ).table
     }
 
-    /// Where a run starts: a fresh optimizer at the first epoch, or, when resuming from
-    /// an existing checkpoint, the model (built by `load`), options, loop state and
-    /// optimizer moments saved in it; the thread count always comes from this trainer.
+    /// Where a run starts: the first epoch with this trainer's options, or, when resuming
+    /// from an existing checkpoint, the model (built by `load`) and the checkpoint with the
+    /// options saved in it; the thread count always comes from this trainer.
     private func startingPoint<Model>(
         restoring load: (ModelFile, String) throws -> Model
     ) throws -> (
-        model: Model?, options: TrainingOptions, state: LoopState, optimizer: TrainingOptimizer
+        model: Model?, options: TrainingOptions, checkpoint: TrainingCheckpoint<TrainingOptions>?
     ) {
         guard resume, let checkpointPath, FileManager.default.fileExists(atPath: checkpointPath)
-        else {
-            let optimizer = TrainingOptimizer(
-                kind: options.optimizer, learningRate: Float(options.learningRate))
-            return (nil, options, LoopState(), optimizer)
-        }
-        let restored = try Self.readCheckpoint(checkpointPath)
-        let model = try load(restored.model, checkpointPath)
-        var options = restored.header.options
-        options.threads = self.options.threads
-        let state = restored.header.state
-        var optimizer = TrainingOptimizer(
-            kind: options.optimizer, learningRate: Float(options.learningRate))
-        optimizer.restore(matrices: restored.optimizer, steps: state.steps)
-        return (model, options, state, optimizer)
+        else { return (nil, options, nil) }
+        var checkpoint = try TrainingCheckpoint<TrainingOptions>.read(from: checkpointPath)
+        let model = try load(checkpoint.model, checkpointPath)
+        checkpoint.options.threads = self.options.threads
+        return (model, checkpoint.options, checkpoint)
     }
 
     /// The result of a run: the best model (re-read from the output file when a resumed
     /// run found no better one), else the latest.
     private func outcome<Model>(
-        best: Model?, latest: @autoclosure () -> Model, state: LoopState, interrupted: Bool,
+        best: Model?, latest: @autoclosure () -> Model, state: TrainingLoopState,
+        interrupted: Bool,
         load: (String) throws -> Model
     ) -> TrainingOutcome<Model> {
         var best = best
         if best == nil, let outputPath, FileManager.default.fileExists(atPath: outputPath) {
             best = try? load(outputPath)
         }
+        if !interrupted { TrainingCheckpoint<TrainingOptions>.remove(checkpointPath) }
         return TrainingOutcome(
-            model: best ?? latest(), bestScore: state.bestScore, bestEpoch: state.bestEpoch,
+            model: best ?? latest(), bestScore: state.bestScore ?? -1, bestEpoch: state.bestEpoch,
             interrupted: interrupted)
     }
 
@@ -387,124 +358,85 @@ public struct Trainer {
         return result
     }
 
-    /// Runs epochs from `state`; returns whether it was interrupted.
-    func loop<N: TrainableNetwork>(
-        network: inout N, optimizer: inout TrainingOptimizer, state: inout LoopState,
-        options: TrainingOptions,
-        sentences: [[String]], targets: [N.Target], encoder: InputEncoder, evaluate: (N) -> Double,
-        saveBest: (N) throws -> Void, checkpointFile: (N) throws -> ModelFile
-    ) throws -> Bool where N.Scalar == Float {
-        BLASThreads.set(1)
-        // Two threads split each batch in two (data parallelism); the directions of each
-        // half then run one after the other on their thread.
-        let dataParallel = options.threads >= 2
-        network.setConcurrentDirections(false)
-        var wordCounts = [Int](repeating: 0, count: encoder.words.count)
-        for sentence in sentences { for w in sentence { wordCounts[encoder.wordID(w)] += 1 } }
-        let lengths = sentences.map(\.count)
-        let totalTokens = lengths.reduce(0, +)
+    /// Runs the remaining epochs of `start` through `TrainingLoop`, with Adam or SGD;
+    /// returns whether it was interrupted and where the run ended.
+    func run<N: TrainableNetwork>(
+        network: inout N,
+        start: (
+            model: (some Any)?, options: TrainingOptions,
+            checkpoint: TrainingCheckpoint<TrainingOptions>?
+        ),
+        sentences: [[String]], targets: [N.Target], encoder: InputEncoder,
+        evaluate: @escaping (N) -> Double,
+        saveBest: @escaping (N) throws -> Void, checkpointFile: @escaping (N) throws -> ModelFile
+    ) throws -> (interrupted: Bool, state: TrainingLoopState) where N.Scalar == Float {
+        let rule: any Optimizer<Float> =
+            start.options.optimizer == .adam
+            ? Adam<Float>() : SGD<Float>(learningRate: Float(start.options.learningRate))
+        return try run(network: &network, optimizer: rule)
 
-        func saveCheckpoint() throws {
-            guard let checkpointPath else { return }
-            var file = try checkpointFile(network)
-            state.steps = optimizer.steps
-            let header = CheckpointHeader(
-                modelArchitecture: file.architecture,
-                model: try JSONDecoder().decode(ModelConfiguration.self, from: file.configuration),
-                options: options, state: state)
-            file.architecture = Self.checkpointArchitecture
-            file.configuration = try ModelPersistence.encoder.encode(header)
-            file.parameters += optimizer.stateMatrices.map {
-                ModelFile.NamedMatrix(name: "optimizer." + $0.name, matrix: $0.matrix)
+        /// The run with the optimizer's concrete type.
+        func run<Rule: Optimizer>(network: inout N, optimizer: Rule) throws -> (
+            interrupted: Bool, state: TrainingLoopState
+        ) where Rule.Scalar == Float {
+            BLASThreads.set(1)
+            let options = start.options
+            // Two threads split each batch in two (data parallelism); the directions of each
+            // half then run one after the other on their thread.
+            network.setConcurrentDirections(false)
+            var loopOptions = TrainingLoopOptions(
+                epochs: options.epochs, learningRate: options.learningRate)
+            loopOptions.patience = options.patience
+            loopOptions.clip = options.clip
+            var task = SentenceBatchTask(
+                network: N.self, options: options, sentences: sentences, targets: targets,
+                encoder: encoder, evaluate: evaluate, saveBest: saveBest)
+            var loop = TrainingLoop<SentenceBatchTask<N>, Rule>(
+                options: loopOptions, network: network, optimizer: optimizer)
+            if let checkpoint = start.checkpoint {
+                try loop.resume(from: checkpoint.contents(network: network), task: &task)
             }
-            try file.write(to: checkpointPath)
-            onEvent?(.checkpointSaved(path: checkpointPath))
-        }
-
-        while state.epoch <= options.epochs {
-            let epoch = state.epoch
-            let batches = Self.batches(
-                lengths: lengths, batchSize: options.batchSize,
-                bucketBatches: options.bucketBatches,
-                seed: options.seed, epoch: epoch)
-            let start = Stopwatch.now()
-            var lossSum = 0.0
-            var lossCount = 0
-            var tokensDone = 0
-            var sentencesDone = batches.prefix(state.batch).reduce(0) { $0 + $1.count }
-            let skippedTokens = batches.prefix(state.batch).joined().reduce(0) { $0 + lengths[$1] }
-            for b in state.batch..<batches.count {
-                if shouldStop?() == true {
-                    state.batch = b
-                    try saveCheckpoint()
-                    return true
+            loop.shouldStop = shouldStop
+            if let checkpointPath {
+                loop.saveCheckpoint = { contents in
+                    try TrainingCheckpoint(
+                        model: try checkpointFile(contents.network), options: options,
+                        contents: contents
+                    ).write(to: checkpointPath)
                 }
-                let batch = batches[b]
-                var (loss, gradients) = Self.batchLossAndGradients(
-                    network: network, batch: batch, sentences: sentences, targets: targets,
-                    encoder: encoder, wordCounts: wordCounts,
-                    seed: Self.derivedSeed(options.seed, epoch, b), dataParallel: dataParallel)
-                guard loss.isFinite else {
-                    throw TrainingError.nonFiniteLoss(value: Double(loss)).at(
-                        epoch: epoch, batch: b + 1)
-                }
-                let norm = gradients.squaredNorm.squareRoot()
-                if !norm.isFinite {
-                    throw TrainingError.nonFiniteGradient(
-                        parameter: gradients.firstNonFinite() ?? "?"
-                    )
-                    .at(epoch: epoch, batch: b + 1)
-                }
-                if options.clip > 0, norm > options.clip {
-                    gradients.scale(by: Float(options.clip / norm))
-                }
-                optimizer.step(&network, gradients: gradients)
-                lossSum += Double(loss)
-                lossCount += 1
-                sentencesDone += batch.count
-                tokensDone += batch.reduce(0) { $0 + lengths[$1] }
-                if let onEvent {
-                    let elapsed = max(1e-9, Stopwatch.now() - start)
-                    let rate = Double(tokensDone) / elapsed
-                    let remaining =
-                        Double(totalTokens - skippedTokens - tokensDone) / max(rate, 1e-9)
+            }
+            let sentencesDone = task.sentencesDone
+            let onEvent = self.onEvent
+            let checkpointPath = self.checkpointPath
+            loop.onEvent = { event in
+                guard let onEvent else { return }
+                switch event {
+                case .progress(let epoch, let batch, _, _, _, let rate, let loss, let remaining):
                     onEvent(
                         .progress(
                             TrainingProgress(
-                                epoch: epoch, epochs: options.epochs, sentencesDone: sentencesDone,
+                                epoch: epoch, epochs: options.epochs,
+                                sentencesDone: sentencesDone.through(batch),
                                 sentenceCount: sentences.count, tokensPerSecond: rate,
-                                runningLoss: lossSum / Double(lossCount),
-                                secondsRemaining: remaining)))
+                                runningLoss: loss, secondsRemaining: remaining)))
+                case .epochFinished(let e):
+                    onEvent(
+                        .epochFinished(
+                            EpochSummary(
+                                epoch: e.epoch, loss: e.loss, devScore: e.score ?? 0,
+                                improved: e.improved, bestScore: e.bestScore ?? -1,
+                                bestEpoch: e.bestEpoch, seconds: e.seconds,
+                                tokensPerSecond: e.unitsPerSecond)))
+                case .checkpointSaved:
+                    if let checkpointPath { onEvent(.checkpointSaved(path: checkpointPath)) }
+                case .stoppedEarly(let epoch):
+                    onEvent(.stoppedEarly(epoch: epoch))
                 }
             }
-            let seconds = Stopwatch.now() - start
-            let score = evaluate(network)
-            let improved = score > state.bestScore
-            if improved {
-                state.bestScore = score
-                state.bestEpoch = epoch
-                state.badEpochs = 0
-                try saveBest(network)
-            } else {
-                state.badEpochs += 1
-            }
-            state.epoch += 1
-            state.batch = 0
-            onEvent?(
-                .epochFinished(
-                    EpochSummary(
-                        epoch: epoch, loss: lossCount > 0 ? lossSum / Double(lossCount) : 0,
-                        devScore: score,
-                        improved: improved, bestScore: state.bestScore, bestEpoch: state.bestEpoch,
-                        seconds: seconds,
-                        tokensPerSecond: Double(tokensDone) / max(seconds, 1e-9))))
-            try saveCheckpoint()
-            if state.badEpochs >= options.patience {
-                onEvent?(.stoppedEarly(epoch: epoch))
-                break
-            }
+            let interrupted = try loop.run(&task)
+            network = loop.network
+            return (interrupted, loop.state)
         }
-        return false
     }
 
     /// The loss and parameter gradients of one batch (sentence indices), with word dropout
@@ -549,30 +481,5 @@ public struct Trainer {
             wa * a.loss + wb * b.loss,
             ParameterGradients.weightedSum(a.gradients, wa, b.gradients, wb)
         )
-    }
-
-    /// Reads a checkpoint: the model file inside it, the header and the optimizer state.
-    static func readCheckpoint(_ path: String) throws -> (
-        model: ModelFile, header: CheckpointHeader, optimizer: [String: Matrix<Float>]
-    ) {
-        let file = try ModelFile.read(from: path)
-        guard file.architecture == checkpointArchitecture else {
-            throw ModelError.wrongKind(
-                path: path, architecture: file.architecture, expected: checkpointArchitecture)
-        }
-        let header = try file.decodeConfiguration(CheckpointHeader.self)
-        var optimizer: [String: Matrix<Float>] = [:]
-        var model = file
-        model.architecture = header.modelArchitecture
-        model.configuration = try ModelPersistence.encoder.encode(header.model)
-        model.parameters = []
-        for p in file.parameters {
-            if p.name.hasPrefix("optimizer.") {
-                optimizer[String(p.name.dropFirst("optimizer.".count))] = p.matrix
-            } else {
-                model.parameters.append(p)
-            }
-        }
-        return (model, header, optimizer)
     }
 }

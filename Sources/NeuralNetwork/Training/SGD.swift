@@ -6,7 +6,7 @@ import LinearAlgebra
 /// momentum `w −= lr · d`; with momentum `μ` the velocity `u = μ · u + d` is kept
 /// here, keyed by parameter name, and `w −= lr · u` (the PyTorch convention).
 /// Sparse updates touch only the given rows (lazy momentum and decay).
-public struct SGD<Scalar: BLASScalar> {
+public struct SGD<Scalar: BLASScalar>: Optimizer {
     /// The step size `lr`.
     public var learningRate: Scalar
     /// The momentum `μ`; zero for plain SGD.
@@ -24,6 +24,15 @@ public struct SGD<Scalar: BLASScalar> {
         self.learningRate = learningRate
         self.momentum = momentum
         self.weightDecay = weightDecay
+    }
+
+    /// See `Optimizer.state`: the velocity `m.<name>` and step count of every parameter
+    /// (none without momentum).
+    public var state: OptimizerState<Scalar> { slots.state(secondMoment: false) }
+
+    /// See `Optimizer.restore`.
+    public mutating func restore(_ state: OptimizerState<Scalar>) {
+        slots = OptimizerSlots(state)
     }
 
     /// The velocity of the parameter named `name`, if momentum is on and it was updated.

@@ -12,7 +12,7 @@ import LinearAlgebra
 /// the layer stays a plain value. Sparse updates of embedding tables are lazy: only
 /// the touched rows' moments decay and move; the step count of the table advances
 /// once per update call.
-public struct Adam<Scalar: BLASScalar> {
+public struct Adam<Scalar: BLASScalar>: Optimizer {
     /// The step size `lr`.
     public var learningRate: Scalar
     /// The decay of the first moment.
@@ -42,6 +42,18 @@ public struct Adam<Scalar: BLASScalar> {
         self.beta2 = beta2
         self.epsilon = epsilon
         self.weightDecay = weightDecay
+    }
+
+    /// Updates of at least this many elements are split over the two threads of
+    /// `TwoThreads` (element-wise, so the result is the same on one or two threads).
+    static var parallelElements: Int { 1 << 14 }
+
+    /// See `Optimizer.state`: `m.<name>`, `v.<name>` and the step count of every parameter.
+    public var state: OptimizerState<Scalar> { slots.state(secondMoment: true) }
+
+    /// See `Optimizer.restore`.
+    public mutating func restore(_ state: OptimizerState<Scalar>) {
+        slots = OptimizerSlots(state)
     }
 
     /// The number of updates applied so far to the parameter named `name`.
@@ -82,7 +94,17 @@ public struct Adam<Scalar: BLASScalar> {
             value.withUnsafeMutablePointer { w in
                 slots.first[slot].withUnsafeMutablePointer { m in
                     slots.second[slot].withUnsafeMutablePointer { v in
-                        Adam.kernel(w: w, g: g, m: m, v: v, count: n, c)
+                        if n >= Self.parallelElements {
+                            let h = n / 2
+                            TwoThreads.run(
+                                { Adam.kernel(w: w, g: g, m: m, v: v, count: h, c) },
+                                {
+                                    Adam.kernel(
+                                        w: w + h, g: g + h, m: m + h, v: v + h, count: n - h, c)
+                                })
+                        } else {
+                            Adam.kernel(w: w, g: g, m: m, v: v, count: n, c)
+                        }
                     }
                 }
             }
@@ -117,11 +139,19 @@ public struct Adam<Scalar: BLASScalar> {
             value.withUnsafeMutablePointer { w in
                 slots.first[slot].withUnsafeMutablePointer { m in
                     slots.second[slot].withUnsafeMutablePointer { v in
-                        for (k, id) in ids.enumerated() {
-                            let offset = id * width
-                            Adam.kernel(
-                                w: w + offset, g: g + k * width, m: m + offset, v: v + offset,
-                                count: width, c)
+                        func rows(_ range: Range<Int>) {
+                            for k in range {
+                                let offset = ids[k] * width
+                                Adam.kernel(
+                                    w: w + offset, g: g + k * width, m: m + offset, v: v + offset,
+                                    count: width, c)
+                            }
+                        }
+                        if ids.count * width >= Self.parallelElements {
+                            let h = ids.count / 2
+                            TwoThreads.run({ rows(0..<h) }, { rows(h..<ids.count) })
+                        } else {
+                            rows(0..<ids.count)
                         }
                     }
                 }
@@ -141,12 +171,15 @@ public struct Adam<Scalar: BLASScalar> {
         var decay: Scalar
     }
 
+    /// The bias corrections are rounded to `Scalar` before they divide: `lr / (1 − β1ᵗ)` with
+    /// `β1ᵗ` taken in `Double` and the subtraction and division in `Scalar`, and
+    /// `1 / √(1 − β2ᵗ)` with the root in `Double` and the division in `Scalar`.
     func coefficients(step: Int) -> Coefficients {
-        let correction1 = 1 - integerPower(Double(beta1), step)
-        let correction2 = 1 - integerPower(Double(beta2), step)
+        let power1 = Scalar(integerPower(Double(beta1), step))
+        let root2 = Scalar((1 - integerPower(Double(beta2), step)).squareRoot())
         return Coefficients(
-            beta1: beta1, beta2: beta2, stepSize: Scalar(Double(learningRate) / correction1),
-            inverseRootCorrection: Scalar(1 / correction2.squareRoot()), epsilon: epsilon,
+            beta1: beta1, beta2: beta2, stepSize: learningRate / (1 - power1),
+            inverseRootCorrection: 1 / root2, epsilon: epsilon,
             decay: 1 - learningRate * weightDecay)
     }
 

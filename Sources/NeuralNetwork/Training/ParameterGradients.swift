@@ -1,5 +1,23 @@
 import LinearAlgebra
-import NeuralNetwork
+
+/// A value whose trainable matrices can be visited by name: what an `Optimizer` steps and
+/// what `ParameterGradients` is keyed by.
+public protocol NamedParameters {
+    /// The element type of every parameter.
+    associatedtype Scalar: BLASScalar
+    /// Calls `body` with the name and a mutable reference to every parameter, in a fixed order.
+    mutating func visitParameters(_ body: (String, inout Matrix<Scalar>) throws -> Void) rethrows
+}
+
+extension NamedParameters where Self: Parameterized {
+    /// Through `parameters`, by their names.
+    public mutating func visitParameters(
+        _ body: (String, inout Matrix<Scalar>) throws -> Void
+    ) rethrows {
+        let names = parameters.map(\.name)
+        try modifyParameters { i, matrix in try body(names[i], &matrix) }
+    }
+}
 
 /// The gradient of a whole network: dense matrices and sparse embedding-table rows, each
 /// under the name of the parameter it belongs to (`encoder.layers.0.forward.Wx`,
@@ -12,6 +30,11 @@ public struct ParameterGradients<Scalar: BLASScalar> {
 
     /// An empty set of gradients.
     public init() {}
+
+    /// The parameters of a layer-shaped gradient under their own names.
+    public init<L: Parameterized>(_ gradient: L) where L.Scalar == Scalar {
+        for p in gradient.parameters { dense[p.name] = gradient[keyPath: p.keyPath] }
+    }
 
     /// Adds every parameter of `gradient` (a layer-shaped gradient) as `prefix.name`.
     public mutating func add<L: Parameterized>(_ gradient: L, prefix: String)
@@ -103,6 +126,17 @@ public struct ParameterGradients<Scalar: BLASScalar> {
         var total = 0.0
         for (_, m) in dense { total += Double(GradientClipping.squaredNorm(m)) }
         for (_, s) in sparse { total += Double(GradientClipping.squaredNorm(s.rows)) }
+        return total
+    }
+
+    /// The sum of squares of every gradient element, summed in `Double` throughout (finite
+    /// where the squares of finite elements overflow `Scalar`), in name order.
+    public var squaredNormInDouble: Double {
+        var total = 0.0
+        for k in dense.keys.sorted() { total += GradientClipping.squaredNormInDouble(dense[k]!) }
+        for k in sparse.keys.sorted() {
+            total += GradientClipping.squaredNormInDouble(sparse[k]!.rows)
+        }
         return total
     }
 

@@ -1,0 +1,113 @@
+import Foundation
+import LinearAlgebra
+import ModelStorage
+import NeuralNetwork
+
+/// The checkpoint file of every trainer: a model file of architecture
+/// `TrainingCheckpoint.v1` whose header keeps the model's own architecture and
+/// configuration, the training options, the loop's place and the task's numbers and random
+/// generators, and whose parameters are the model's, then the optimizer's state
+/// (`optimizer.m.<name>`, `optimizer.v.<name>`), then the task's matrices (`task.<name>`).
+struct TrainingCheckpoint<Options: Codable> {
+    /// The architecture name of checkpoint files.
+    static var architecture: String { "TrainingCheckpoint.v1" }
+
+    struct Header: Codable {
+        var modelArchitecture: String
+        var modelConfiguration: String
+        var options: Options
+        var state: TrainingLoopState
+        var steps: [String: Int]
+        var generators: [String: SeededRandom]
+        var numbers: [String: Double]
+    }
+
+    /// The model file of the network being trained.
+    var model: ModelFile
+    /// The options of the run.
+    var options: Options
+    /// The loop's state, the optimizer's and the task's.
+    var loop: TrainingLoopState
+    var optimizer: OptimizerState<Float>
+    var task: TrainingTaskState<Float>
+
+    /// A checkpoint of `contents`, whose network is in `model`.
+    init<N>(model: ModelFile, options: Options, contents: TrainingCheckpointContents<N>)
+    where N.Scalar == Float {
+        self.init(
+            model: model, options: options, loop: contents.loop, optimizer: contents.optimizer,
+            task: contents.task)
+    }
+
+    init(
+        model: ModelFile, options: Options, loop: TrainingLoopState,
+        optimizer: OptimizerState<Float>, task: TrainingTaskState<Float>
+    ) {
+        self.model = model
+        self.options = options
+        self.loop = loop
+        self.optimizer = optimizer
+        self.task = task
+    }
+
+    /// Writes the checkpoint (through a temporary file and a rename).
+    func write(to path: String) throws {
+        var file = model
+        let header = Header(
+            modelArchitecture: model.architecture,
+            modelConfiguration: String(decoding: model.configuration, as: UTF8.self),
+            options: options, state: loop, steps: optimizer.steps,
+            generators: task.generators, numbers: task.numbers)
+        file.architecture = Self.architecture
+        file.configuration = try ModelPersistence.encoder.encode(header)
+        file.parameters += optimizer.matrices.keys.sorted().map {
+            ModelFile.NamedMatrix(name: "optimizer." + $0, matrix: optimizer.matrices[$0]!)
+        }
+        file.parameters += task.matrices.keys.sorted().map {
+            ModelFile.NamedMatrix(name: "task." + $0, matrix: task.matrices[$0]!)
+        }
+        try file.write(to: path)
+    }
+
+    /// Reads a checkpoint written by `write(to:)`.
+    static func read(from path: String) throws -> TrainingCheckpoint {
+        let file = try ModelFile.read(from: path)
+        guard file.architecture == architecture else {
+            throw ModelError.wrongKind(
+                path: path, architecture: file.architecture, expected: architecture)
+        }
+        let header = try file.decodeConfiguration(Header.self)
+        var model = file
+        model.architecture = header.modelArchitecture
+        model.configuration = Data(header.modelConfiguration.utf8)
+        model.parameters = []
+        var optimizer = OptimizerState<Float>(steps: header.steps)
+        var task = TrainingTaskState<Float>()
+        task.generators = header.generators
+        task.numbers = header.numbers
+        for p in file.parameters {
+            if p.name.hasPrefix("optimizer.") {
+                optimizer.matrices[String(p.name.dropFirst("optimizer.".count))] = p.matrix
+            } else if p.name.hasPrefix("task.") {
+                task.matrices[String(p.name.dropFirst("task.".count))] = p.matrix
+            } else {
+                model.parameters.append(p)
+            }
+        }
+        return TrainingCheckpoint(
+            model: model, options: header.options, loop: header.state, optimizer: optimizer,
+            task: task)
+    }
+
+    /// The checkpoint's state around `network` (read from `model` by the caller).
+    func contents<N: NamedParameters>(network: N) -> TrainingCheckpointContents<N>
+    where N.Scalar == Float {
+        TrainingCheckpointContents(network: network, optimizer: optimizer, loop: loop, task: task)
+    }
+
+    /// Removes the checkpoint at `path` after a finished run (nothing if there is none).
+    static func remove(_ path: String?) {
+        guard let path, FileManager.default.fileExists(atPath: path) else { return }
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}
