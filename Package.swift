@@ -4,7 +4,8 @@ import PackageDescription
 // Modules import downward only:
 // CBLAS, CKernels → LinearAlgebra → NeuralNetwork, ModelStorage;
 // CUtf8proc → Text → Corpora → Tokenization; Text → Evaluation;
-// all of these → Tagging → Pipeline → SequenceTagging (the umbrella), Benchmarks → tagger.
+// all of these → Tagging → LanguageModel, Pipeline → SequenceTagging (the umbrella),
+// Benchmarks → tagger.
 let package = Package(
     name: "SequenceTagging",
     products: [
@@ -37,20 +38,23 @@ let package = Package(
             name: "Tokenization", dependencies: ["Text", "Corpora"],
             resources: [.copy("Resources/tokenizer-en.tsv")]),
         .target(name: "Evaluation", dependencies: ["Text"]),
-        .target(name: "ModelStorage", dependencies: ["LinearAlgebra"]),
+        .target(name: "ModelStorage", dependencies: ["LinearAlgebra", "NeuralNetwork"]),
         .target(
             name: "Tagging",
             dependencies: [
                 "CBLAS", "CZlib", "LinearAlgebra", "NeuralNetwork", "Text", "Corpora", "Tokenization",
                 "Evaluation", "ModelStorage",
             ]),
+        .target(
+            name: "LanguageModel",
+            dependencies: ["LinearAlgebra", "NeuralNetwork", "Text", "ModelStorage", "Tagging"]),
         .target(name: "Pipeline", dependencies: ["Tagging", "Text", "Corpora", "Tokenization"]),
         // The umbrella: `import SequenceTagging` brings the whole public API.
         .target(
             name: "SequenceTagging",
             dependencies: [
                 "LinearAlgebra", "NeuralNetwork", "Text", "Corpora", "Tokenization", "Evaluation",
-                "ModelStorage", "Tagging", "Pipeline",
+                "ModelStorage", "Tagging", "LanguageModel", "Pipeline",
             ]),
         // Speed measurements of the building blocks, the reference tagger and the pipeline.
         .target(
@@ -62,7 +66,8 @@ let package = Package(
         .executableTarget(
             name: "tagger",
             dependencies: [
-                "Tagging", "Tokenization", "Evaluation", "ModelStorage", "Pipeline", "Benchmarks",
+                "Tagging", "Tokenization", "Evaluation", "ModelStorage", "LanguageModel", "Pipeline",
+                "Benchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(
@@ -77,14 +82,20 @@ let package = Package(
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Text"]),
         .testTarget(
             name: "TaggingTests",
-            dependencies: ["Tagging", "Tokenization", "Evaluation", "ModelStorage", "TestSupport"]),
+            dependencies: [
+                "Tagging", "Tokenization", "Evaluation", "ModelStorage", "LanguageModel", "TestSupport",
+            ]),
+        .testTarget(
+            name: "LanguageModelTests", dependencies: ["LanguageModel", "ModelStorage", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["SequenceTagging", "TestSupport"]),
         .testTarget(name: "TaggerCLITests", dependencies: ["tagger"]),
         // The fuzz checks (shared with the libFuzzer targets of the package in Fuzz/) over the
         // seed corpora and every saved crasher.
         .testTarget(
             name: "FuzzRegressionTests",
-            dependencies: ["Tagging", "Corpora", "Text", "Tokenization", "ModelStorage"],
+            dependencies: [
+                "Tagging", "Corpora", "Text", "Tokenization", "ModelStorage", "LanguageModel",
+            ],
             path: "Fuzz/Checks"),
     ],
     swiftLanguageModes: [.v5]

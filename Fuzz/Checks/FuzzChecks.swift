@@ -1,5 +1,6 @@
 import Corpora
 import Foundation
+import LanguageModel
 import ModelStorage
 import Tagging
 import Text

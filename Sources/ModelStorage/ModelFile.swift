@@ -709,3 +709,13 @@ extension Array where Element == UInt8 {
         }
     }
 }
+
+extension ModelFile {
+    /// The encoder of configurations stored in model files: JSON with sorted keys, so equal
+    /// configurations give equal bytes.
+    public static var configurationEncoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }
+}

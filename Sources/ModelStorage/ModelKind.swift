@@ -1,3 +1,5 @@
+import Foundation
+
 /// Architecture names stored in model files; the suffix is the version of the layout.
 public enum ModelArchitecture {
     /// A token classifier (POS or NER).
@@ -61,6 +63,31 @@ public enum ModelKind: Equatable, Sendable {
                 "continue the training with `tagger train --resume`, or use the model it was saved next to"
         case .unknown:
             return "retrain it with this build, or use the build that wrote it"
+        }
+    }
+}
+
+/// What is wrong with a model as a whole (beyond the file format, see `ModelFileError`).
+public enum ModelError: LocalizedError, Equatable {
+    /// The file holds a model of another kind.
+    case wrongKind(path: String, architecture: String, expected: String)
+    /// The file holds a parameter the configuration does not have.
+    case unexpectedParameter(path: String, name: String)
+    /// A vocabulary or tag set is unusable.
+    case invalidVocabulary(path: String, name: String, reason: String)
+
+    /// A message that says what is wrong and what to do.
+    public var errorDescription: String? {
+        switch self {
+        case .wrongKind(let path, let architecture, let expected):
+            let found = ModelKind(architecture: architecture)
+            return
+                "\(path) is \(found.description), not \(ModelKind(architecture: expected).description); \(found.usage)"
+        case .unexpectedParameter(let path, let name):
+            return
+                "\(path): unexpected parameter \(name) for this configuration; the file was written by another build"
+        case .invalidVocabulary(let path, let name, let reason):
+            return "\(path): vocabulary \(name) is unusable: \(reason)"
         }
     }
 }

@@ -1,6 +1,7 @@
 // The umbrella module: `import SequenceTagging` is all a user of the toolkit writes.
 @_exported import Corpora
 @_exported import Evaluation
+@_exported import LanguageModel
 @_exported import LinearAlgebra
 @_exported import ModelStorage
 @_exported import NeuralNetwork

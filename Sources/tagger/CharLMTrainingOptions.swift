@@ -1,6 +1,7 @@
 import ArgumentParser
 import Benchmarks
 import Foundation
+import LanguageModel
 import LinearAlgebra
 import ModelStorage
 import NeuralNetwork

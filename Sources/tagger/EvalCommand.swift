@@ -2,6 +2,7 @@ import ArgumentParser
 import Corpora
 import Evaluation
 import Foundation
+import LanguageModel
 import ModelStorage
 import Pipeline
 import Tagging

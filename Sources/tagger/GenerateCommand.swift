@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LanguageModel
 import Pipeline
 import LinearAlgebra
 import Tagging

@@ -24,7 +24,7 @@ final class ModelErrorMessageTests: XCTestCase {
         XCTAssertEqual(
             ModelError.wrongKind(
                 path: "p.model", architecture: ModelArchitecture.tokenClassifier,
-                expected: CharacterLanguageModel.architecture
+                expected: ModelArchitecture.characterLanguageModel
             ).localizedDescription,
             "p.model is a POS or NER tagger, not a character language model; use it with "
                 + "`tagger tag --model` or `tagger eval --model`")
@@ -36,7 +36,7 @@ final class ModelErrorMessageTests: XCTestCase {
                 + "training checkpoint; retrain it with this build, or use the build that wrote it")
         XCTAssertEqual(
             ModelFileError.wrongArchitecture(
-                found: CharacterLanguageModel.architecture,
+                found: ModelArchitecture.characterLanguageModel,
                 expected: NeuralSentenceSplitter.architecture
             ).localizedDescription,
             "the model is a character language model, not a sentence-splitter model; use it "

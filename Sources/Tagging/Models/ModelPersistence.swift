@@ -4,39 +4,10 @@ import ModelStorage
 import NeuralNetwork
 import Text
 
-/// What is wrong with a model as a whole (beyond the file format, see `ModelFileError`).
-public enum ModelError: LocalizedError, Equatable {
-    /// The file holds a model of another kind.
-    case wrongKind(path: String, architecture: String, expected: String)
-    /// The file holds a parameter the configuration does not have.
-    case unexpectedParameter(path: String, name: String)
-    /// A vocabulary or tag set is unusable.
-    case invalidVocabulary(path: String, name: String, reason: String)
-
-    /// A message that says what is wrong and what to do.
-    public var errorDescription: String? {
-        switch self {
-        case .wrongKind(let path, let architecture, let expected):
-            let found = ModelKind(architecture: architecture)
-            return
-                "\(path) is \(found.description), not \(ModelKind(architecture: expected).description); \(found.usage)"
-        case .unexpectedParameter(let path, let name):
-            return
-                "\(path): unexpected parameter \(name) for this configuration; the file was written by another build"
-        case .invalidVocabulary(let path, let name, let reason):
-            return "\(path): vocabulary \(name) is unusable: \(reason)"
-        }
-    }
-}
-
 /// Reading and writing the parameters of a network through a `ModelFile`.
 enum ModelPersistence {
     /// A JSON encoder with sorted keys, so equal configurations give equal bytes.
-    static var encoder: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return encoder
-    }
+    static var encoder: JSONEncoder { ModelFile.configurationEncoder }
 
     /// The named parameters of `network` for a model file.
     static func parameters<N: TrainableNetwork>(of network: N) -> [ModelFile.NamedMatrix]

@@ -341,7 +341,7 @@ extension NeuralSentenceSplitter {
         }
         return ModelFile(
             architecture: Self.architecture,
-            configuration: (try? JSONEncoder.sorted.encode(configuration)) ?? Data(),
+            configuration: (try? ModelFile.configurationEncoder.encode(configuration)) ?? Data(),
             vocabularies: vocabularies, parameters: parameters)
     }
 
@@ -451,10 +451,3 @@ extension NeuralSentenceSplitter {
     }
 }
 
-extension JSONEncoder {
-    fileprivate static var sorted: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return encoder
-    }
-}

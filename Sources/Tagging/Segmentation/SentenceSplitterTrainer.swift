@@ -1,6 +1,7 @@
 import Corpora
 import Foundation
 import LinearAlgebra
+import ModelStorage
 import NeuralNetwork
 import Text
 import Tokenization

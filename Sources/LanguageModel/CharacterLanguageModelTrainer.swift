@@ -1,5 +1,6 @@
 import Foundation
 import LinearAlgebra
+import ModelStorage
 import NeuralNetwork
 import Text
 

@@ -1,6 +1,5 @@
 import Foundation
 import LinearAlgebra
-import ModelStorage
 import NeuralNetwork
 
 /// The checkpoint file of every trainer: a model file of architecture
@@ -8,9 +7,9 @@ import NeuralNetwork
 /// configuration, the training options, the loop's place and the task's numbers and random
 /// generators, and whose parameters are the model's, then the optimizer's state
 /// (`optimizer.m.<name>`, `optimizer.v.<name>`), then the task's matrices (`task.<name>`).
-struct TrainingCheckpoint<Options: Codable> {
+public struct TrainingCheckpoint<Options: Codable> {
     /// The architecture name of checkpoint files.
-    static var architecture: String { "TrainingCheckpoint.v1" }
+    public static var architecture: String { ModelArchitecture.trainingCheckpoint }
 
     struct Header: Codable {
         var modelArchitecture: String
@@ -23,23 +22,23 @@ struct TrainingCheckpoint<Options: Codable> {
     }
 
     /// The model file of the network being trained.
-    var model: ModelFile
+    public var model: ModelFile
     /// The options of the run.
-    var options: Options
+    public var options: Options
     /// The loop's state, the optimizer's and the task's.
-    var loop: TrainingLoopState
-    var optimizer: OptimizerState<Float>
-    var task: TrainingTaskState<Float>
+    public var loop: TrainingLoopState
+    public var optimizer: OptimizerState<Float>
+    public var task: TrainingTaskState<Float>
 
     /// A checkpoint of `contents`, whose network is in `model`.
-    init<N>(model: ModelFile, options: Options, contents: TrainingCheckpointContents<N>)
+    public init<N>(model: ModelFile, options: Options, contents: TrainingCheckpointContents<N>)
     where N.Scalar == Float {
         self.init(
             model: model, options: options, loop: contents.loop, optimizer: contents.optimizer,
             task: contents.task)
     }
 
-    init(
+    public init(
         model: ModelFile, options: Options, loop: TrainingLoopState,
         optimizer: OptimizerState<Float>, task: TrainingTaskState<Float>
     ) {
@@ -51,7 +50,7 @@ struct TrainingCheckpoint<Options: Codable> {
     }
 
     /// Writes the checkpoint (through a temporary file and a rename).
-    func write(to path: String) throws {
+    public func write(to path: String) throws {
         var file = model
         let header = Header(
             modelArchitecture: model.architecture,
@@ -59,7 +58,7 @@ struct TrainingCheckpoint<Options: Codable> {
             options: options, state: loop, steps: optimizer.steps,
             generators: task.generators, numbers: task.numbers)
         file.architecture = Self.architecture
-        file.configuration = try ModelPersistence.encoder.encode(header)
+        file.configuration = try ModelFile.configurationEncoder.encode(header)
         file.parameters += optimizer.matrices.keys.sorted().map {
             ModelFile.NamedMatrix(name: "optimizer." + $0, matrix: optimizer.matrices[$0]!)
         }
@@ -70,7 +69,7 @@ struct TrainingCheckpoint<Options: Codable> {
     }
 
     /// Reads a checkpoint written by `write(to:)`.
-    static func read(from path: String) throws -> TrainingCheckpoint {
+    public static func read(from path: String) throws -> TrainingCheckpoint {
         let file = try ModelFile.read(from: path)
         guard file.architecture == architecture else {
             throw ModelError.wrongKind(
@@ -100,13 +99,13 @@ struct TrainingCheckpoint<Options: Codable> {
     }
 
     /// The checkpoint's state around `network` (read from `model` by the caller).
-    func contents<N: NamedParameters>(network: N) -> TrainingCheckpointContents<N>
+    public func contents<N: NamedParameters>(network: N) -> TrainingCheckpointContents<N>
     where N.Scalar == Float {
         TrainingCheckpointContents(network: network, optimizer: optimizer, loop: loop, task: task)
     }
 
     /// Removes the checkpoint at `path` after a finished run (nothing if there is none).
-    static func remove(_ path: String?) {
+    public static func remove(_ path: String?) {
         guard let path, FileManager.default.fileExists(atPath: path) else { return }
         try? FileManager.default.removeItem(atPath: path)
     }

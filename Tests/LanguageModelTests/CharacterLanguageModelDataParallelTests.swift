@@ -1,3 +1,4 @@
+import LanguageModel
 import LinearAlgebra
 import NeuralNetwork
 import Tagging

@@ -1,4 +1,5 @@
 import Foundation
+import LanguageModel
 import LinearAlgebra
 import ModelStorage
 import NeuralNetwork

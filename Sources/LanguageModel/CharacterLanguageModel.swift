@@ -2,6 +2,7 @@ import Foundation
 import LinearAlgebra
 import ModelStorage
 import NeuralNetwork
+import Tagging
 
 /// The hyper-parameters of a character language model's network.
 public struct CharacterLanguageModelConfiguration: Codable, Equatable, Sendable {
@@ -198,7 +199,7 @@ public struct CharacterLanguageModel: @unchecked Sendable {
     public func modelFile() throws -> ModelFile {
         ModelFile(
             architecture: Self.architecture,
-            configuration: try ModelPersistence.encoder.encode(
+            configuration: try ModelFile.configurationEncoder.encode(
                 StoredLanguageModelConfiguration(
                     network: configuration, characterCounts: vocabulary.counts)),
             vocabularies: ["characters": vocabulary.symbols],
