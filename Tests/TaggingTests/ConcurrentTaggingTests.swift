@@ -1,6 +1,7 @@
 import Foundation
 import Tagging
 import Text
+import Tokenization
 import XCTest
 
 /// One model value shared by eight threads that tag at the same moment gives, on every
@@ -96,18 +97,18 @@ final class ConcurrentTaggingTests: XCTestCase {
             "I don't think Alice moved to Paris.", "The cat sat on the mat. It was happy!",
             "عربي text with מילים in it", "👩‍👩‍👧 family emoji and e\u{301}\u{302} marks",
         ]
-        let expected = texts.map { model.tag(text: $0) }
+        // Each text tokenized (on every thread) and tagged as one sentence.
+        @Sendable func tagged(_ text: String) -> [TokenPrediction] {
+            model.tag([Tokenizer.english.tokenize(text).flatMap(\.syntacticWords)])[0]
+        }
+        let expected = texts.map(tagged)
         let results = Self.onThreads { thread in
-            (0..<5).flatMap { _ in texts.map { model.tag(text: $0) } }
+            (0..<5).flatMap { _ in texts.map(tagged) }
         }
         for (thread, result) in results.enumerated() {
-            for (k, tagged) in result.enumerated() {
+            for (k, predictions) in result.enumerated() {
                 let want = expected[k % texts.count]
-                XCTAssertEqual(
-                    tagged.map { $0.tokens.map(\.tag) }, want.map { $0.tokens.map(\.tag) },
-                    "thread \(thread)")
-                XCTAssertEqual(
-                    tagged.map { $0.tokens.map(\.range) }, want.map { $0.tokens.map(\.range) })
+                XCTAssertEqual(predictions.map(\.tag), want.map(\.tag), "thread \(thread)")
             }
         }
     }
@@ -117,9 +118,8 @@ final class ConcurrentTaggingTests: XCTestCase {
             throw XCTSkip("models/sentiment-en.model is not present")
         }
         let model = try SentimentModel.load(path: path)
-        let texts = Self.sentences.map { $0.joined(separator: " ") }
-        let expected = model.classify(texts)
-        let results = Self.onThreads { _ in model.classify(texts) }
+        let expected = model.classify(tokens: Self.sentences)
+        let results = Self.onThreads { _ in model.classify(tokens: Self.sentences) }
         for (thread, result) in results.enumerated() {
             XCTAssertEqual(result.map(\.label), expected.map(\.label), "thread \(thread)")
             for (x, y) in zip(result, expected) {

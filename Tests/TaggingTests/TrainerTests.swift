@@ -137,15 +137,12 @@ final class TrainerTests: XCTestCase {
         }
     }
 
-    func testTagTextGivesRangesAndEntities() throws {
+    func testTaggedSentencesGiveEntities() throws {
         let model = try trainTagger(.ner, cell: .lstm, crf: true).model
-        let text = "Alice lives in New York."
-        let sentences = model.tag(text: text)
-        XCTAssertEqual(sentences.count, 1)
+        let tags = model.tag([["Alice", "lives", "in", "New", "York", "."]])
+        XCTAssertEqual(tags.count, 1)
         XCTAssertEqual(
-            sentences[0].tokens.map { String(text[$0.range]) },
-            ["Alice", "lives", "in", "New", "York", "."])
-        XCTAssertEqual(sentences[0].entities, [Span(0..<1, type: "PER"), Span(3..<5, type: "LOC")])
+            model.entities(in: tags[0].map(\.tag)), [Span(0..<1, type: "PER"), Span(3..<5, type: "LOC")])
     }
 
     func testInterruptedRunResumesToTheSameModel() throws {

@@ -121,10 +121,4 @@ public struct SentimentModel: @unchecked Sendable {
             return Classification(label: labels[best], probability: p[best])
         }
     }
-
-    /// Classifies raw texts, each tokenized with `tokenizer` as one sentence (SST-2 style
-    /// input, already tokenized and lowercased, gives the same tokens).
-    public func classify(_ texts: [String], tokenizer: Tokenizer = .english) -> [Classification] {
-        classify(tokens: texts.map { text in tokenizer.tokenize(text).flatMap(\.syntacticWords) })
-    }
 }

@@ -19,34 +19,14 @@ public struct TokenPrediction: Hashable, Sendable {
     }
 }
 
-/// A token of a tagged string: its text, where it is, and its prediction.
-public struct TaggedToken: Equatable, Sendable {
-    /// The (syntactic) word that was tagged.
-    public var text: String
-    /// Its range in the tagged string (a multiword token's words share the token's range).
-    public var range: Range<String.Index>
-    /// Its range in UTF-8 bytes of the tagged string.
-    public var utf8Range: Range<Int>
-    /// The tag.
-    public var tag: String
-    /// The probability of the tag.
-    public var probability: Float
-}
-
-/// One sentence of a tagged string.
-public struct TaggedSentence: Equatable, Sendable {
-    /// The tokens in order.
-    public var tokens: [TaggedToken]
-    /// The entity spans over token indices (NER models; empty otherwise).
-    public var entities: [Span]
-}
-
 /// A trained POS or NER tagger: immutable, so one value can tag from many threads at once.
 ///
 /// ```swift
 /// let model = try TaggerModel.load(path: "ner.model")
 /// let tags = model.tag([["Alice", "lives", "in", "Paris", "."]])
-/// let sentences = model.tag(text: "Alice lives in Paris.")
+/// let entities = model.entities(in: tags[0].map(\.tag))
+///
+/// To tag raw text, tokenized and split into sentences, use `Pipeline`.
 /// ```
 public struct TaggerModel: @unchecked Sendable {
     /// The task, scheme and hyper-parameters.
@@ -194,37 +174,5 @@ public struct TaggerModel: @unchecked Sendable {
         guard task == .ner else { return [] }
         let scheme = configuration.outputScheme ?? .iob2
         return (try? scheme.spans(from: tags, mode: .lenient)) ?? []
-    }
-
-    /// Tokenizes `text` with `tokenizer` (sentences as `sentences` says) and tags every
-    /// sentence: tokens with their ranges, tags, probabilities and entity spans.
-    public func tag(
-        text: String, tokenizer: Tokenizer = .english, sentences mode: SentenceMode = .runningText
-    ) -> [TaggedSentence] {
-        let document = tokenizer.document(text, sentences: mode)
-        var words: [[String]] = []
-        var sources: [[Token]] = []
-        for range in document.sentences {
-            var sentenceWords: [String] = []
-            var sentenceTokens: [Token] = []
-            for token in document.tokens[range] {
-                for word in token.syntacticWords {
-                    sentenceWords.append(word)
-                    sentenceTokens.append(token)
-                }
-            }
-            words.append(sentenceWords)
-            sources.append(sentenceTokens)
-        }
-        let predictions = tag(words)
-        return predictions.indices.map { s in
-            let tokens = predictions[s].indices.map { i in
-                TaggedToken(
-                    text: words[s][i], range: sources[s][i].stringRange(in: text),
-                    utf8Range: sources[s][i].utf8Range,
-                    tag: predictions[s][i].tag, probability: predictions[s][i].probability)
-            }
-            return TaggedSentence(tokens: tokens, entities: entities(in: predictions[s].map(\.tag)))
-        }
     }
 }
