@@ -206,7 +206,7 @@ public struct Pipeline: @unchecked Sendable {
         let posTags = pos?.tagBounded(sentenceWords, threads: threads)
         let nerTags = ner?.tagBounded(sentenceWords, threads: threads)
         let sentimentProbabilities = sentiment?.probabilitiesBounded(sentenceWords)
-        var builder = DocumentBuilder(
+        let builder = DocumentBuilder(
             components: components, ner: ner, sentimentLabels: sentiment?.labelNames ?? [])
         var next = 0
         return documents.enumerated().map { d, document in
@@ -254,7 +254,7 @@ struct DocumentBuilder {
     let ner: TaggerModel?
     let sentimentLabels: [String]
 
-    mutating func build(
+    func build(
         _ document: Document, conllu: [CoNLLUSentence], words sentenceWords: ArraySlice<[String]>,
         pos: ArraySlice<[TokenPrediction]>?, ner nerTags: ArraySlice<[TokenPrediction]>?,
         sentiment: ArraySlice<[Float]>?
