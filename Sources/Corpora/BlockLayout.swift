@@ -67,6 +67,16 @@ public struct BlockLayout: Hashable, Sendable {
     }
 }
 
+/// How long a sentence (a block of non-blank lines) of a corpus file may be: beyond these,
+/// reading stops with ``CorpusError/Reason/sentenceTooLong(lines:bytes:)`` instead of
+/// holding the block in memory (text input allows 100,000 tokens a line in the same way).
+public enum CorpusLimits {
+    /// Lines in one sentence: words, multiword ranges, empty nodes and comments.
+    public static let linesPerSentence = 100_000
+    /// Bytes in one sentence.
+    public static let bytesPerSentence = 1 << 25
+}
+
 /// Groups the lines of a ``LineReader`` into blocks of non-blank lines,
 /// counting the blank lines around each block.
 final class BlockReader {
@@ -115,12 +125,22 @@ final class BlockReader {
         started = true
         layout.lineTerminator = first.terminator == .none ? .lf : first.terminator
         var block = [first]
+        var bytes = first.bytes.count
         terminators.append(first.terminator)
         while let line = try readLine() {
             terminators.append(line.terminator)
             if line.isEmpty {
                 layout.blankLinesAfter = 1
                 break
+            }
+            bytes += line.bytes.count
+            guard block.count < CorpusLimits.linesPerSentence,
+                bytes <= CorpusLimits.bytesPerSentence
+            else {
+                throw CorpusError.malformedLine(
+                    file: name, line: first.number,
+                    reason: .sentenceTooLong(
+                        lines: CorpusLimits.linesPerSentence, bytes: CorpusLimits.bytesPerSentence))
             }
             block.append(line)
         }

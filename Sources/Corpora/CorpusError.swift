@@ -45,6 +45,8 @@ public enum CorpusError: Error, Hashable, Sendable {
         case unknownLabel(String, allowed: [String])
         /// A tag sequence that the strict tag scheme rejects.
         case invalidTag(String)
+        /// A sentence (a block of non-blank lines) longer than the readers accept.
+        case sentenceTooLong(lines: Int, bytes: Int)
 
         /// A short English description of the problem.
         public var description: String {
@@ -67,6 +69,9 @@ public enum CorpusError: Error, Hashable, Sendable {
             case .unknownLabel(let label, let allowed):
                 return "unknown label '\(label)' (allowed: \(allowed.joined(separator: ", ")))"
             case .invalidTag(let detail): return detail
+            case .sentenceTooLong(let lines, let bytes):
+                return
+                    "the sentence starting here is longer than \(lines) lines or \(bytes / (1 << 20)) MiB; split it into sentences separated by blank lines"
             }
         }
     }

@@ -217,6 +217,7 @@ public final class DocumentReader {
         var forms: [String] = []
         var first = 0
         var columns = 0
+        var bytes = 0
         while let line = try lines.next() {
             let text = line.text
             let form = Self.firstColumn(text)
@@ -238,6 +239,12 @@ public final class DocumentReader {
             }
             guard forms.count < InputLimits.tokensPerLine else {
                 throw TooManyTokens(source: lines.name, line: line.number, byteOffset: line.byteOffset)
+            }
+            bytes += form.utf8.count
+            guard bytes <= InputLimits.tokenSentenceBytes else {
+                throw TooManyTokens(
+                    source: lines.name, line: line.number, byteOffset: line.byteOffset,
+                    tooManyBytes: true)
             }
             forms.append(form)
         }
@@ -286,8 +293,7 @@ public final class DocumentReader {
                 bytes += unit.text.utf8.count + 1
             }
             let good = texts.indices.filter { problems[$0] == nil }
-            let tokenized = good.map { (tokens: texts[$0].tokens, text: texts[$0].text) }
-            let sentences = segmenter?.sentences(ofTexts: tokenized) ?? []
+            let sentences = segment(good.map { (tokens: texts[$0].tokens, text: texts[$0].text) })
             var next = 0
             for (k, unit) in texts.enumerated() {
                 if let problem = problems[k] {
@@ -299,13 +305,53 @@ public final class DocumentReader {
                     pending.append(
                         InputDocument(
                             document: Document(
-                                text: unit.text, tokens: tokenized[next].tokens,
+                                text: unit.text, tokens: unit.tokens,
                                 sentences: sentences[next].filter { !$0.isEmpty }),
                             conllu: [], line: unit.line, problem: nil))
                     next += 1
                 }
             }
         }
+    }
+
+    /// The sentences of each text, by the segmenter: a text of more than
+    /// ``InputLimits/tokensPerSegmentation`` tokens is split in slices of that many, so that
+    /// the splitter's memory stays bounded (each slice ends a sentence).
+    private func segment(_ texts: [(tokens: [Token], text: String)]) -> [[Range<Int>]] {
+        guard let segmenter else { return texts.map { _ in [] } }
+        let limit = InputLimits.tokensPerSegmentation
+        var items: [(tokens: [Token], text: String)] = []
+        var owners: [(text: Int, offset: Int)] = []
+        for (k, text) in texts.enumerated() {
+            var start = 0
+            repeat {
+                let end = min(text.tokens.count, start + limit)
+                let slice = start == 0 && end == text.tokens.count
+                    ? text.tokens : Array(text.tokens[start..<end])
+                items.append((slice, text.text))
+                owners.append((k, start))
+                start = end
+            } while start < text.tokens.count
+        }
+        // The slices go to the segmenter in groups of at most `limit` tokens.
+        var result = [[Range<Int>]](repeating: [], count: texts.count)
+        var first = 0
+        while first < items.count {
+            var end = first + 1
+            var count = items[first].tokens.count
+            while end < items.count && count + items[end].tokens.count <= limit {
+                count += items[end].tokens.count
+                end += 1
+            }
+            let found = segmenter.sentences(ofTexts: Array(items[first..<end]))
+            for (owner, ranges) in zip(owners[first..<end], found) {
+                result[owner.text] += ranges.map {
+                    ($0.lowerBound + owner.offset)..<($0.upperBound + owner.offset)
+                }
+            }
+            first = end
+        }
+        return result
     }
 
     /// The next text to split: a paragraph piece (running text) or a line (documents),

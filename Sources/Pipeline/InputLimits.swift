@@ -14,28 +14,45 @@ public enum InputLimits {
     /// Tokens allowed on one line of text input (one sentence a line), or in one sentence of
     /// token input; more is an error, since every token is held until its line is written.
     public static let tokensPerLine = 100_000
+    /// Bytes allowed in one sentence of token input (the sum of its tokens); more is an
+    /// error, since every token is held (and copied into the output) until the sentence is
+    /// written.
+    public static let tokenSentenceBytes = 1 << 22
+    /// Tokens given to the sentence splitter at once: a longer piece of running text (a
+    /// line of hundreds of kilobytes without white space) is split in slices of this many
+    /// tokens, each ending a sentence, so that the splitter's memory stays bounded.
+    public static let tokensPerSegmentation = 1 << 16
     /// Running text (`--split-sentences`) is split into sentences in pieces of about this
     /// many bytes: a paragraph is cut at a line break, a longer line at white space.
     public static let paragraphBytes = 1 << 18
 }
 
-/// A line or sentence with more tokens than `InputLimits.tokensPerLine`.
+/// A line or sentence with more tokens than `InputLimits.tokensPerLine`, or a token
+/// sentence of more than `InputLimits.tokenSentenceBytes` bytes.
 public struct TooManyTokens: LocalizedError, Equatable {
     /// Where the input comes from, such as `<stdin>`.
     public var source: String
     /// The 1-based line, and the byte offset of its start.
     public var line: Int, byteOffset: Int
 
+    /// Whether the sentence is too long in bytes rather than in tokens.
+    public var tooManyBytes = false
+
     /// An error for the line starting at `byteOffset`, line number `line`, of `source`.
-    public init(source: String, line: Int, byteOffset: Int) {
+    public init(source: String, line: Int, byteOffset: Int, tooManyBytes: Bool = false) {
         self.source = source
         self.line = line
         self.byteOffset = byteOffset
+        self.tooManyBytes = tooManyBytes
     }
 
     /// The message, naming the line and its byte offset.
     public var errorDescription: String? {
-        "\(source):\(line): more than \(InputLimits.tokensPerLine) tokens in one sentence (the line starts at byte offset \(byteOffset)); put one sentence a line, or use --split-sentences for running text"
+        if tooManyBytes {
+            return
+                "\(source):\(line): more than \(InputLimits.tokenSentenceBytes >> 20) MiB in one sentence of tokens (the line starts at byte offset \(byteOffset)); put a blank line after each sentence"
+        }
+        return "\(source):\(line): more than \(InputLimits.tokensPerLine) tokens in one sentence (the line starts at byte offset \(byteOffset)); put one sentence a line, or use --split-sentences for running text"
     }
 }
 
@@ -128,7 +145,8 @@ extension SentimentModel {
 
 /// Gathers running text into pieces for the sentence splitter: a paragraph ends at a blank
 /// line, and is cut at a line break once it holds `InputLimits.paragraphBytes`; a single
-/// line longer than that is cut at white space (a token is never cut).
+/// line longer than that is cut at white space (a token is cut only when it is itself
+/// longer than `InputLimits.paragraphBytes`).
 public struct ParagraphBuffer {
     /// An empty buffer.
     public init() {}
@@ -164,23 +182,24 @@ public struct ParagraphBuffer {
         return text.isEmpty ? nil : text
     }
 
-    /// Where to cut `line`: after the last white space within the limit, else after the
-    /// first white space beyond it; `nil` when the line has no white space to cut at.
+    /// Where to cut `line`: after the last white space within the limit, else (a run of
+    /// more than `InputLimits.paragraphBytes` without white space, which is no word) at the
+    /// last scalar within the limit; `nil` when the line is within the limit.
     public static func cut(_ line: Substring) -> String.Index? {
         let scalars = line.unicodeScalars
         var lastWithin: String.Index?
+        var lastScalar: String.Index?
         var bytes = 0
         var index = scalars.startIndex
         while index < scalars.endIndex {
             let scalar = scalars[index]
             bytes += UTF8.width(scalar)
+            if bytes > InputLimits.paragraphBytes { return lastWithin ?? lastScalar }
             let next = scalars.index(after: index)
-            if ScalarClass.of(scalar.value) == .space {
-                if bytes > InputLimits.paragraphBytes { return lastWithin ?? next }
-                lastWithin = next
-            }
+            if ScalarClass.of(scalar.value) == .space { lastWithin = next }
+            lastScalar = next
             index = next
         }
-        return lastWithin
+        return nil
     }
 }

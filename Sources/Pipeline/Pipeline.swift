@@ -220,11 +220,18 @@ public struct Pipeline: @unchecked Sendable {
         }
     }
 
+    /// How long a streaming batch waits to fill once its first document is there: input
+    /// that keeps up always gives full batches, so the same input gives the same batches,
+    /// and the same bytes out, whatever the timing (a sentence's probabilities depend in
+    /// their last bits on the batch it is read in).
+    public static let batchPatience = 0.1
+
     /// Annotates everything `reader` reads, calling `body` with each document in input
     /// order. Reading, tokenizing and splitting run on a second thread while the models
     /// run on this one; documents are annotated in batches of whatever has arrived (at
-    /// most `batchSize` sentences, or one document of more), and at most twice that many
-    /// sentences wait, so memory stays flat however long the input is and a slow producer
+    /// most `batchSize` sentences, or one document of more, waiting up to
+    /// ``batchPatience`` for a batch to fill), and at most twice that many sentences wait,
+    /// so memory stays flat however long the input is and a slow producer
     /// sees each result as soon as its batch is done. `batchDone` is called after each
     /// batch (to flush output).
     public func annotate(
@@ -237,7 +244,7 @@ public struct Pipeline: @unchecked Sendable {
             capacity: 2 * batchSize, weight: { $0.document.sentences.count }
         ) { try reader.next() }
         while true {
-            let batch = try prefetcher.nextBatch(maximum: batchSize)
+            let batch = try prefetcher.nextBatch(maximum: batchSize, patience: Self.batchPatience)
             if batch.isEmpty { break }
             let annotated = annotate(
                 documents: batch.map(\.document),

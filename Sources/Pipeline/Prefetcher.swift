@@ -11,6 +11,8 @@ public final class Prefetcher<Element> {
     private var weights: [Int] = []
     private var head = 0
     private var waiting = 0
+    /// Whether the producer waits for room (so a batch cannot grow by waiting longer).
+    private var full = false
     private var finished = false
     private var failure: Error?
     private let capacity: Int
@@ -55,7 +57,12 @@ public final class Prefetcher<Element> {
                 return
             }
             let itemWeight = max(1, weight(item))
-            while waiting > 0 && waiting + itemWeight > capacity { condition.wait() }
+            while waiting > 0 && waiting + itemWeight > capacity {
+                full = true
+                condition.broadcast()
+                condition.wait()
+            }
+            full = false
             queue.append(item)
             weights.append(itemWeight)
             waiting += itemWeight
@@ -68,10 +75,22 @@ public final class Prefetcher<Element> {
     /// weights add up to at most `maximum` (always at least one); an empty array at the end
     /// of the input. Items produced before a failure are returned first; then the
     /// producer's error is thrown.
-    public func nextBatch(maximum: Int) throws -> [Element] {
+    ///
+    /// Once an item is there, it waits up to `patience` seconds more for the batch to fill
+    /// (`maximum` reached, the input at its end, or the queue full). A producer that keeps
+    /// up (a file, a fast pipe) thus always gives full batches, so the batches, and any
+    /// result that depends on how items are grouped, are the same from run to run; a slow
+    /// producer (a person typing) still sees each item after at most `patience`.
+    public func nextBatch(maximum: Int, patience: Double = 0) throws -> [Element] {
         condition.lock()
         defer { condition.unlock() }
         while queue.count == head && !finished { condition.wait() }
+        if patience > 0 {
+            let deadline = Date(timeIntervalSinceNow: patience)
+            while waiting < maximum && !finished && !full {
+                if !condition.wait(until: deadline) { break }
+            }
+        }
         if queue.count == head {
             if let failure { throw failure }
             return []

@@ -181,3 +181,33 @@ final class MalformedCorpusTests: XCTestCase {
         }
     }
 }
+
+/// A sentence longer than the readers hold is an error naming its first line, before it is
+/// read whole.
+final class SentenceLengthLimitTests: XCTestCase {
+    func testAnOverlongCoNLLUSentenceIsRefused() {
+        var text = "# sent_id = 1\n# text = ok\n1\tok\tok\tX\t_\t_\t0\troot\t_\t_\n\n"
+        for k in 1...(CorpusLimits.linesPerSentence + 1) {
+            text += "\(k)\tw\tw\tX\t_\t_\t0\troot\t_\t_\n"
+        }
+        let reader = CoNLLUReader(string: text, name: "long.conllu")
+        XCTAssertNoThrow(try reader.next())
+        XCTAssertThrowsError(try reader.next()) { error in
+            guard case .malformedLine(let file, let line, .sentenceTooLong)? = error as? CorpusError
+            else { return XCTFail("\(error)") }
+            XCTAssertEqual(file, "long.conllu")
+            XCTAssertEqual(line, 5)
+            XCTAssertTrue(error.localizedDescription.contains("longer than 100000 lines"))
+        }
+    }
+
+    func testAnOverlongColumnSentenceIsRefused() {
+        let text = String(repeating: "w\tO\n", count: CorpusLimits.linesPerSentence + 1)
+        XCTAssertThrowsError(
+            try ColumnReader(string: text, format: .tokenTag, name: "long.iob2").readAll()
+        ) { error in
+            guard case .malformedLine(_, 1, .sentenceTooLong)? = error as? CorpusError
+            else { return XCTFail("\(error)") }
+        }
+    }
+}

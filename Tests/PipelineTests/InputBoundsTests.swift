@@ -1,0 +1,113 @@
+import Foundation
+import SequenceTagging
+import XCTest
+
+/// The bounds that keep the pipeline's memory flat and its batches reproducible.
+final class InputBoundsTests: XCTestCase {
+    /// A producer that keeps up gives full batches whatever its timing, so the same input
+    /// gives the same batches from run to run.
+    func testBatchesFillWhenTheProducerKeepsUp() throws {
+        var next = 0
+        let prefetcher = Prefetcher<Int>(capacity: 64) {
+            guard next < 200 else { return nil }
+            // Uneven pauses, well below the patience.
+            if next % 7 == 0 { usleep(2000) }
+            next += 1
+            return next
+        }
+        var sizes: [Int] = []
+        var items: [Int] = []
+        while true {
+            let batch = try prefetcher.nextBatch(maximum: 32, patience: 0.5)
+            if batch.isEmpty { break }
+            sizes.append(batch.count)
+            items += batch
+        }
+        XCTAssertEqual(items, Array(1...200))
+        XCTAssertEqual(sizes, [32, 32, 32, 32, 32, 32, 8])
+    }
+
+    /// A heavy item never waits for a lighter batch to fill, and weights bound the batch.
+    func testWeightsBoundTheBatches() throws {
+        let weights = [1, 1, 10, 1, 1, 1]
+        var k = 0
+        let prefetcher = Prefetcher<Int>(capacity: 8, weight: { $0 }) {
+            guard k < weights.count else { return nil }
+            defer { k += 1 }
+            return weights[k]
+        }
+        var batches: [[Int]] = []
+        while true {
+            let batch = try prefetcher.nextBatch(maximum: 4, patience: 0.5)
+            if batch.isEmpty { break }
+            batches.append(batch)
+        }
+        XCTAssertEqual(batches, [[1, 1], [10], [1, 1, 1]])
+    }
+
+    /// A slow producer still sees each item after at most the patience.
+    func testASlowProducerIsNotHeldBack() throws {
+        let gate = DispatchSemaphore(value: 0)
+        var k = 0
+        let prefetcher = Prefetcher<Int>(capacity: 64) {
+            k += 1
+            if k == 2 { gate.wait() }
+            return k <= 2 ? k : nil
+        }
+        let start = Date()
+        XCTAssertEqual(try prefetcher.nextBatch(maximum: 32, patience: 0.05), [1])
+        XCTAssertLessThan(Date().timeIntervalSince(start), 5)
+        gate.signal()
+        XCTAssertEqual(try prefetcher.nextBatch(maximum: 32, patience: 0.05), [2])
+        XCTAssertEqual(try prefetcher.nextBatch(maximum: 32, patience: 0.05), [])
+    }
+
+    /// A line without white space longer than a piece is cut at a character boundary.
+    func testALineWithoutWhiteSpaceIsCut() {
+        var buffer = ParagraphBuffer()
+        let line = String(repeating: "é", count: InputLimits.paragraphBytes)  // two bytes each
+        let pieces = buffer.add(line) + [buffer.finish()].compactMap { $0 }
+        XCTAssertEqual(pieces.count, 2)
+        XCTAssertTrue(pieces.allSatisfy { $0.utf8.count <= InputLimits.paragraphBytes })
+        XCTAssertEqual(pieces.joined(), line)
+        // With white space, the cut is after the last space within the limit.
+        var spaced = ParagraphBuffer()
+        let words = String(repeating: "word ", count: InputLimits.paragraphBytes / 5 + 10)
+        let cut = spaced.add(words)
+        XCTAssertEqual(cut.count, 1)
+        XCTAssertTrue(cut[0].hasSuffix(" "))
+    }
+
+    /// Running text of more tokens than the splitter takes at once is split in slices, and
+    /// every token still belongs to exactly one sentence.
+    func testLongRunningTextIsSegmentedInSlices() throws {
+        let count = InputLimits.tokensPerSegmentation + 5000
+        let text = String(repeating: "a/", count: count / 2)
+        let reader = DocumentReader(
+            lines: LineReader(string: text), format: .text, layout: .runningText,
+            segmenter: SentenceSplitter(lexicon: Tokenizer.english.lexicon))
+        var tokens = 0
+        var covered = 0
+        while let input = try reader.next() {
+            tokens += input.document.tokens.count
+            var previous = 0
+            for sentence in input.document.sentences {
+                XCTAssertEqual(sentence.lowerBound, previous)
+                previous = sentence.upperBound
+                covered += sentence.count
+            }
+            XCTAssertEqual(previous, input.document.tokens.count)
+        }
+        XCTAssertEqual(covered, tokens)
+        XCTAssertGreaterThan(tokens, InputLimits.tokensPerSegmentation)
+    }
+
+    func testATokenSentenceOfTooManyBytesIsAnError() {
+        let big = String(repeating: "x", count: InputLimits.tokenSentenceBytes / 2 + 1)
+        let reader = DocumentReader(lines: LineReader(string: big + "\n" + big + "\n"), format: .tokens)
+        XCTAssertThrowsError(try reader.next()) { error in
+            XCTAssertEqual((error as? TooManyTokens)?.line, 2)
+            XCTAssertTrue(error.localizedDescription.contains("MiB in one sentence"))
+        }
+    }
+}
