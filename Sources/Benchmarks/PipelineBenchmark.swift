@@ -41,8 +41,12 @@ public struct PipelineBenchmark {
     public var repetitions: Int
 
     /// A benchmark of `pipeline` (which must run POS, NER and sentiment) on `lines`.
-    public init(pipeline: Pipeline, lines: [String], threadCounts: [Int] = [1, 2], repetitions: Int = 3) {
-        precondition(pipeline.components == PipelineComponent.allCases, "the pipeline must run every component")
+    public init(
+        pipeline: Pipeline, lines: [String], threadCounts: [Int] = [1, 2], repetitions: Int = 3
+    ) {
+        precondition(
+            pipeline.components == PipelineComponent.allCases,
+            "the pipeline must run every component")
         self.pipeline = pipeline
         self.lines = lines
         self.threadCounts = threadCounts
@@ -69,7 +73,8 @@ public struct PipelineBenchmark {
                     let documents = lines.map { line -> Document in
                         let found = part.tokenizer.tokenize(line)
                         return Document(
-                            text: line, tokens: found, sentences: found.isEmpty ? [] : [0..<found.count])
+                            text: line, tokens: found,
+                            sentences: found.isEmpty ? [] : [0..<found.count])
                     }
                     words = part.annotate(documents: documents).reduce(0) { $0 + $1.words.count }
                 }

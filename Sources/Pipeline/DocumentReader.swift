@@ -205,7 +205,8 @@ public final class DocumentReader {
                 let tokens = try tokenizer.boundedTokens(of: line, text: text, source: lines.name)
                 return InputDocument(
                     document: Document(
-                        text: text, tokens: tokens, sentences: tokens.isEmpty ? [] : [0..<tokens.count]),
+                        text: text, tokens: tokens,
+                        sentences: tokens.isEmpty ? [] : [0..<tokens.count]),
                     conllu: [], line: line.number, problem: nil)
             case .runningText, .documentPerLine:
                 return try nextSegmented()
@@ -238,7 +239,8 @@ public final class DocumentReader {
                     firstLine: first, firstColumns: columns)
             }
             guard forms.count < InputLimits.tokensPerLine else {
-                throw TooManyTokens(source: lines.name, line: line.number, byteOffset: line.byteOffset)
+                throw TooManyTokens(
+                    source: lines.name, line: line.number, byteOffset: line.byteOffset)
             }
             bytes += form.utf8.count
             guard bytes <= InputLimits.tokenSentenceBytes else {
@@ -326,7 +328,8 @@ public final class DocumentReader {
             var start = 0
             repeat {
                 let end = min(text.tokens.count, start + limit)
-                let slice = start == 0 && end == text.tokens.count
+                let slice =
+                    start == 0 && end == text.tokens.count
                     ? text.tokens : Array(text.tokens[start..<end])
                 items.append((slice, text.text))
                 owners.append((k, start))
@@ -356,7 +359,8 @@ public final class DocumentReader {
 
     /// The next text to split: a paragraph piece (running text) or a line (documents),
     /// tokenized.
-    private func nextText() throws -> (text: String, line: Int, problem: String?, tokens: [Token])? {
+    private func nextText() throws -> (text: String, line: Int, problem: String?, tokens: [Token])?
+    {
         if layout == .documentPerLine {
             guard let line = try lines.next() else { return nil }
             let text = line.text
@@ -364,10 +368,16 @@ public final class DocumentReader {
                 return (text, line.number, invalid.errorDescription, [])
             }
             if text.unicodeScalars.allSatisfy({ ScalarClass.of($0.value) == .space }) {
-                return (text, line.number, "\(lines.name):\(line.number): empty line (no text to annotate)", [])
+                return (
+                    text, line.number,
+                    "\(lines.name):\(line.number): empty line (no text to annotate)", []
+                )
             }
             do {
-                return (text, line.number, nil, try tokenizer.boundedTokens(of: line, text: text, source: lines.name))
+                return (
+                    text, line.number, nil,
+                    try tokenizer.boundedTokens(of: line, text: text, source: lines.name)
+                )
             } catch let error as TooManyTokens {
                 return (text, line.number, error.errorDescription, [])
             }

@@ -52,7 +52,8 @@ public struct TooManyTokens: LocalizedError, Equatable {
             return
                 "\(source):\(line): more than \(InputLimits.tokenSentenceBytes >> 20) MiB in one sentence of tokens (the line starts at byte offset \(byteOffset)); put a blank line after each sentence"
         }
-        return "\(source):\(line): more than \(InputLimits.tokensPerLine) tokens in one sentence (the line starts at byte offset \(byteOffset)); put one sentence a line, or use --split-sentences for running text"
+        return
+            "\(source):\(line): more than \(InputLimits.tokensPerLine) tokens in one sentence (the line starts at byte offset \(byteOffset)); put one sentence a line, or use --split-sentences for running text"
     }
 }
 

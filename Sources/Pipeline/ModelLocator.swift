@@ -136,7 +136,9 @@ public struct ModelLocator: Sendable {
         var searched: [String] = []
         for candidate in candidates where seen.insert(candidate.source).inserted {
             let file = URL(fileURLWithPath: candidate.path).appendingPathComponent(model.fileName)
-            searched.append("\(candidate.path == "models" ? "models/" + model.fileName : file.path) (\(candidate.source))")
+            searched.append(
+                "\(candidate.path == "models" ? "models/" + model.fileName : file.path) (\(candidate.source))"
+            )
         }
         throw ModelLocatorError.missingModel(model, searched: searched)
     }

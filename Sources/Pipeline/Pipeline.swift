@@ -87,10 +87,12 @@ public struct Pipeline: @unchecked Sendable {
     ) throws {
         precondition(threads >= 1, "thread count must be positive, got \(threads)")
         if let pos, pos.task != .pos {
-            throw PipelineError.wrongTask(path: "the pos model", found: pos.task.rawValue, expected: "pos")
+            throw PipelineError.wrongTask(
+                path: "the pos model", found: pos.task.rawValue, expected: "pos")
         }
         if let ner, ner.task != .ner {
-            throw PipelineError.wrongTask(path: "the ner model", found: ner.task.rawValue, expected: "ner")
+            throw PipelineError.wrongTask(
+                path: "the ner model", found: ner.task.rawValue, expected: "ner")
         }
         self.tokenizer = tokenizer
         self.segmenter = segmenter
@@ -199,7 +201,9 @@ public struct Pipeline: @unchecked Sendable {
             for range in document.sentences {
                 var words: [String] = []
                 words.reserveCapacity(range.count)
-                for token in document.tokens[range] { words.append(contentsOf: token.syntacticWords) }
+                for token in document.tokens[range] {
+                    words.append(contentsOf: token.syntacticWords)
+                }
                 sentenceWords.append(words)
             }
         }

@@ -62,7 +62,10 @@ struct AnnotateCommand: ParsableCommand {
     @Flag(help: "Treat text input as running text: paragraphs are documents split into sentences.")
     var splitSentences = false
 
-    @Flag(help: "Each input line is one document, split into sentences; one output line per input line.")
+    @Flag(
+        help:
+            "Each input line is one document, split into sentences; one output line per input line."
+    )
     var lineDocuments = false
 
     @Option(help: "The directory of the shipped models.")
@@ -91,13 +94,15 @@ struct AnnotateCommand: ParsableCommand {
             throw ValidationError("--threads must be 1 or 2")
         }
         if (splitSentences || lineDocuments) && input != .text {
-            throw ValidationError("--split-sentences and --line-documents apply to --input text only")
+            throw ValidationError(
+                "--split-sentences and --line-documents apply to --input text only")
         }
         if splitSentences && lineDocuments {
             throw ValidationError("give --split-sentences or --line-documents, not both")
         }
         if lineDocuments && format != .json {
-            throw ValidationError("--line-documents writes one JSON object per input line: use --format json")
+            throw ValidationError(
+                "--line-documents writes one JSON object per input line: use --format json")
         }
     }
 

@@ -20,7 +20,9 @@ struct ComponentList: ExpressibleByArgument {
     init?(argument: String) {
         var set = Set<PipelineComponent>()
         for name in argument.split(separator: ",") {
-            guard let component = PipelineComponent(rawValue: name.trimmingCharacters(in: .whitespaces))
+            guard
+                let component = PipelineComponent(
+                    rawValue: name.trimmingCharacters(in: .whitespaces))
             else { return nil }
             set.insert(component)
         }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Benchmarks
-import Foundation
 import Corpora
+import Foundation
 import Pipeline
 import Tagging
 
@@ -34,7 +34,10 @@ struct ReferenceBenchmarkCommand: ParsableCommand {
     @Option(help: "The NER model (default: the shipped ner-en.model, if present).")
     var nerModel: String?
 
-    @Option(help: "The sentiment model of the pipeline rows (default: the shipped sentiment-en.model, if present).")
+    @Option(
+        help:
+            "The sentiment model of the pipeline rows (default: the shipped sentiment-en.model, if present)."
+    )
     var sentimentModel: String?
 
     @Option(help: "Threads for training, and the largest thread count for tagging.")
@@ -122,7 +125,9 @@ struct ReferenceBenchmarkCommand: ParsableCommand {
             for row in p.rows {
                 print(
                     row.components.padding(toLength: 22, withPad: " ", startingAt: 0)
-                        + String(format: "%7d  %10.0f   %8.3f", row.threads, row.tokensPerSecond, row.seconds))
+                        + String(
+                            format: "%7d  %10.0f   %8.3f", row.threads, row.tokensPerSecond,
+                            row.seconds))
             }
             for (threads, ratio) in p.pipelineOverSum.sorted(by: { $0.key < $1.key }) {
                 print(

@@ -121,14 +121,16 @@ struct TagCommand: ParsableCommand {
                 path: path, modelTask: tagger.task.rawValue, requested: task.rawValue)
         }
         guard tagger.task.isTokenLevel else {
-            throw PipelineError.wrongTask(path: path, found: tagger.task.rawValue, expected: "pos or ner")
+            throw PipelineError.wrongTask(
+                path: path, found: tagger.task.rawValue, expected: "pos or ner")
         }
         let tokenizer = try stream.tokenizer()
         let component: PipelineComponent = tagger.task == .ner ? .ner : .pos
         let pipeline = try Pipeline(
             tokenizer: tokenizer,
             segmenter: splitSentences
-                ? segmentation.load(tokenizer: tokenizer) : SentenceSplitter(lexicon: tokenizer.lexicon),
+                ? segmentation.load(tokenizer: tokenizer)
+                : SentenceSplitter(lexicon: tokenizer.lexicon),
             pos: component == .pos ? tagger : nil, ner: component == .ner ? tagger : nil,
             threads: threads)
         let reader = DocumentReader(

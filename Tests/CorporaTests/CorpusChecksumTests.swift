@@ -37,7 +37,8 @@ final class CorpusChecksumTests: XCTestCase {
         var dataFiles = Set<String>()
         for case let path as String in enumerator {
             var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: directory + "/" + path, isDirectory: &isDirectory)
+            FileManager.default.fileExists(
+                atPath: directory + "/" + path, isDirectory: &isDirectory)
             // The folder's own description and sums are not data.
             if isDirectory.boolValue || path == "README.md" || path == "SHA256SUMS" { continue }
             dataFiles.insert(path)
@@ -68,7 +69,8 @@ final class CorpusChecksumTests: XCTestCase {
         for path in try listedFiles(in: source) {
             try FileManager.default.copyItem(atPath: source + "/" + path, toPath: copy + "/" + path)
         }
-        try FileManager.default.copyItem(atPath: source + "/SHA256SUMS", toPath: copy + "/SHA256SUMS")
+        try FileManager.default.copyItem(
+            atPath: source + "/SHA256SUMS", toPath: copy + "/SHA256SUMS")
         XCTAssertEqual(try checkSums(in: copy).status, 0)
 
         // One byte in the middle of the NER test split, flipped.

@@ -104,7 +104,8 @@ final class InputBoundsTests: XCTestCase {
 
     func testATokenSentenceOfTooManyBytesIsAnError() {
         let big = String(repeating: "x", count: InputLimits.tokenSentenceBytes / 2 + 1)
-        let reader = DocumentReader(lines: LineReader(string: big + "\n" + big + "\n"), format: .tokens)
+        let reader = DocumentReader(
+            lines: LineReader(string: big + "\n" + big + "\n"), format: .tokens)
         XCTAssertThrowsError(try reader.next()) { error in
             XCTAssertEqual((error as? TooManyTokens)?.line, 2)
             XCTAssertTrue(error.localizedDescription.contains("MiB in one sentence"))

@@ -21,7 +21,8 @@ final class PipelineTests: XCTestCase {
             let path = try locator.existingPath(of: model)
             XCTAssertEqual(
                 URL(fileURLWithPath: path).standardizedFileURL.path,
-                Shipped.root.appendingPathComponent("models/" + model.fileName).standardizedFileURL.path)
+                Shipped.root.appendingPathComponent("models/" + model.fileName).standardizedFileURL
+                    .path)
         }
         XCTAssertEqual(try shipped().components, [.pos, .ner, .sentiment])
     }
@@ -41,12 +42,14 @@ final class PipelineTests: XCTestCase {
         XCTAssertNil(ModelLocator(directory: directory.path).path(of: .ner))
         XCTAssertThrowsError(try ModelLocator(directory: directory.path).existingPath(of: .ner)) {
             XCTAssertTrue(
-                $0.localizedDescription.contains(directory.path + "/ner-en.model (the given directory) does not exist"),
+                $0.localizedDescription.contains(
+                    directory.path + "/ner-en.model (the given directory) does not exist"),
                 $0.localizedDescription)
         }
         // Otherwise the package, the executable's directories, then ./models.
         let nowhere = ModelLocator(
-            environment: [:], executablePath: "/nonexistent/x", packageModels: "/nonexistent/models")
+            environment: [:], executablePath: "/nonexistent/x", packageModels: "/nonexistent/models"
+        )
         // The last place looked at is ./models: run from a directory without one.
         let current = FileManager.default.currentDirectoryPath
         _ = FileManager.default.changeCurrentDirectoryPath(directory.path)
@@ -54,22 +57,30 @@ final class PipelineTests: XCTestCase {
         XCTAssertThrowsError(try nowhere.existingPath(of: .ner)) { error in
             let message = error.localizedDescription
             XCTAssertTrue(message.contains("ner-en.model"), message)
-            XCTAssertTrue(message.contains("/nonexistent/models/ner-en.model (the package)"), message)
             XCTAssertTrue(
-                message.contains("/nonexistent/models/ner-en.model (the executable's location)"), message)
-            XCTAssertTrue(message.contains("models/ner-en.model (the current directory) do not exist"), message)
+                message.contains("/nonexistent/models/ner-en.model (the package)"), message)
+            XCTAssertTrue(
+                message.contains("/nonexistent/models/ner-en.model (the executable's location)"),
+                message)
+            XCTAssertTrue(
+                message.contains("models/ner-en.model (the current directory) do not exist"),
+                message)
             XCTAssertTrue(message.contains("TAGGER_MODELS"), message)
         }
     }
 
     func testOneCallAnnotatesAParagraph() throws {
-        let text = "Alice Smith moved to Paris in 2019. The rent there is awful. I love the city anyway."
+        let text =
+            "Alice Smith moved to Paris in 2019. The rent there is awful. I love the city anyway."
         let document = try shipped().annotate(text)
         XCTAssertEqual(document.text, text)
         XCTAssertEqual(document.sentences.count, 3)
         XCTAssertEqual(
             document.sentences.map { String(document.text(of: $0)) },
-            ["Alice Smith moved to Paris in 2019.", "The rent there is awful.", "I love the city anyway."])
+            [
+                "Alice Smith moved to Paris in 2019.", "The rent there is awful.",
+                "I love the city anyway.",
+            ])
         // Every word has both tags; tokens map back to their text.
         for word in document.words {
             XCTAssertNotNil(word.pos)
@@ -123,8 +134,10 @@ final class PipelineTests: XCTestCase {
     func testSameTagsAsTheModelsAlone() throws {
         let pipeline = try shipped()
         let lines = [
-            "Alice Smith moved to Paris in 2019.", "", "The film was a delight from start to finish.",
-            "I don't think the service was any good.", "Barack Obama met Angela Merkel in Berlin on Tuesday.",
+            "Alice Smith moved to Paris in 2019.", "",
+            "The film was a delight from start to finish.",
+            "I don't think the service was any good.",
+            "Barack Obama met Angela Merkel in Berlin on Tuesday.",
         ]
         let reader = DocumentReader(
             lines: LineReader(string: lines.joined(separator: "\n")), format: .text,
@@ -158,7 +171,9 @@ final class PipelineTests: XCTestCase {
 
     func testPreTokenizedAndCoNLLUInput() throws {
         let pipeline = try shipped()
-        let tokens = pipeline.annotate(tokens: [["Alice", "lives", "in", "Paris", "."], ["Hi", "!"]])
+        let tokens = pipeline.annotate(tokens: [
+            ["Alice", "lives", "in", "Paris", "."], ["Hi", "!"],
+        ])
         XCTAssertEqual(tokens.text, "Alice lives in Paris . Hi !")
         XCTAssertEqual(tokens.sentences.count, 2)
         XCTAssertEqual(tokens.entities.map(\.text), ["Alice", "Paris"])
@@ -226,7 +241,8 @@ final class PipelineTests: XCTestCase {
 
     func testDocumentPerLineReportsBadLinesAndGoesOn() throws {
         let pipeline = try shipped()
-        let bytes: [UInt8] = Array("First one. Second one.\n\n".utf8) + [0x41, 0xFF, 0x0A]
+        let bytes: [UInt8] =
+            Array("First one. Second one.\n\n".utf8) + [0x41, 0xFF, 0x0A]
             + Array("Last.".utf8)
         let reader = DocumentReader(
             lines: LineReader(bytes: bytes, options: LineReader.Options(markInvalid: true)),
@@ -247,7 +263,8 @@ final class PipelineTests: XCTestCase {
         XCTAssertThrowsError(try reader.next()) { error in
             XCTAssertEqual(
                 error as? TokenInputError,
-                .runningText(source: "<memory>", line: 2, columns: 3, firstLine: 1, firstColumns: 4))
+                .runningText(source: "<memory>", line: 2, columns: 3, firstLine: 1, firstColumns: 4)
+            )
             XCTAssertTrue(error.localizedDescription.contains("--input text"))
         }
     }

@@ -14,12 +14,15 @@ private func print(_ items: Any..., separator: String = " ", terminator: String 
 private func readmeExample() throws {
     // README example begins
     let pipeline = try Pipeline()  // the shipped POS, NER, sentiment and sentence models
-    let document = pipeline.annotate("Alice Smith moved to Paris in 2019. The rent is awful. She loves it.")
+    let document = pipeline.annotate(
+        "Alice Smith moved to Paris in 2019. The rent is awful. She loves it.")
     for word in document.words {
         print(word.text, word.pos!.tag, document.tokens[word.token].range.scalars)
     }
     for entity in document.entities { print(entity.type, entity.text, entity.range.scalars) }
-    for sentence in document.sentences { print(document.text(of: sentence), sentence.sentiment!.label) }
+    for sentence in document.sentences {
+        print(document.text(of: sentence), sentence.sentiment!.label)
+    }
     // README example ends
 }
 

@@ -48,12 +48,14 @@ final class AnnotateCommandTests: XCTestCase {
                 continue
             }
             var expected: [String] = []
-            for (p, n) in zip(posLines[k].split(separator: " "), nerLines[k].split(separator: " ")) {
+            for (p, n) in zip(posLines[k].split(separator: " "), nerLines[k].split(separator: " "))
+            {
                 let nerTag = n[n.index(after: n.lastIndex(of: "/")!)...]
                 expected.append(p + "/" + nerTag)
             }
             XCTAssertEqual(words.split(separator: " ").map(String.init), expected)
-            XCTAssertEqual(parts.last.map { $0.replacingOccurrences(of: " ", with: "\t") }, String(labels[k]))
+            XCTAssertEqual(
+                parts.last.map { $0.replacingOccurrences(of: " ", with: "\t") }, String(labels[k]))
         }
     }
 
@@ -86,10 +88,12 @@ final class AnnotateCommandTests: XCTestCase {
     }
 
     func testComponentsAndFormats() throws {
-        let conll = try run(["annotate", "--components", "ner,pos", "--format", "conll"], "Alice left.\n")
+        let conll = try run(
+            ["annotate", "--components", "ner,pos", "--format", "conll"], "Alice left.\n")
         XCTAssertEqual(conll.status, 0, conll.stderr)
         XCTAssertEqual(conll.stdout, "Alice\tPROPN\tB-PER\nleft\tVERB\tO\n.\tPUNCT\tO\n\n")
-        let sentiment = try run(["annotate", "--components", "sentiment", "--format", "conllu"], "Awful.\n")
+        let sentiment = try run(
+            ["annotate", "--components", "sentiment", "--format", "conllu"], "Awful.\n")
         XCTAssertTrue(sentiment.stdout.contains("# sentiment = negative 0."), sentiment.stdout)
         XCTAssertTrue(sentiment.stdout.contains("1\tAwful\t_\t_\t_"), sentiment.stdout)
         let bad = try run(["annotate", "--components", "pos,parse"], "x\n")
@@ -113,7 +117,10 @@ final class AnnotateCommandTests: XCTestCase {
         let sentences = gold.components(separatedBy: "\n# sent_id").count - 1
         let lines = annotated.stdout.split(separator: "\n")
         XCTAssertEqual(lines.filter { $0.hasPrefix("# sentiment = ") }.count, sentences)
-        let wordLines = lines.filter { $0.first?.isNumber == true && !$0.split(separator: "\t")[0].contains("-") && !$0.split(separator: "\t")[0].contains(".") }
+        let wordLines = lines.filter {
+            $0.first?.isNumber == true && !$0.split(separator: "\t")[0].contains("-")
+                && !$0.split(separator: "\t")[0].contains(".")
+        }
         XCTAssertTrue(wordLines.allSatisfy { $0.contains("NER=") })
     }
 
@@ -130,7 +137,8 @@ final class AnnotateCommandTests: XCTestCase {
         XCTAssertEqual(lines[1]["line"] as? Int, 2)
         XCTAssertTrue((lines[1]["error"] as? String)?.contains("empty line") == true)
         XCTAssertTrue((lines[2]["error"] as? String)?.contains("empty line") == true)
-        XCTAssertTrue((lines[3]["error"] as? String)?.contains("invalid UTF-8 at byte offset 29") == true)
+        XCTAssertTrue(
+            (lines[3]["error"] as? String)?.contains("invalid UTF-8 at byte offset 29") == true)
         XCTAssertEqual(lines[4]["text"] as? String, "Paris is nice.")
         XCTAssertEqual(lines[5]["text"] as? String, "no newline at the end")
 
@@ -149,9 +157,13 @@ final class AnnotateCommandTests: XCTestCase {
         XCTAssertEqual(runningText.status, 1)
         XCTAssertTrue(runningText.stderr.contains("--input text"), runningText.stderr)
         let wrongModel = try run(
-            ["annotate", "--ner-model", Self.root.appendingPathComponent("models/pos-en.model").path],
+            [
+                "annotate", "--ner-model",
+                Self.root.appendingPathComponent("models/pos-en.model").path,
+            ],
             "x\n")
         XCTAssertEqual(wrongModel.status, 1)
-        XCTAssertTrue(wrongModel.stderr.contains("is a pos model, not a ner model"), wrongModel.stderr)
+        XCTAssertTrue(
+            wrongModel.stderr.contains("is a pos model, not a ner model"), wrongModel.stderr)
     }
 }

@@ -152,7 +152,8 @@ public struct DocumentWriter {
             case .text: try writer.write("\n")
             case .json:
                 try writer.write(
-                    "{\"text\":" + JSONText.quoted(document.text) + ",\"tokens\":[],\"entities\":[]}\n")
+                    "{\"text\":" + JSONText.quoted(document.text)
+                        + ",\"tokens\":[],\"entities\":[]}\n")
             case .conll, .conllu: break
             }
             return
@@ -209,7 +210,9 @@ public struct DocumentWriter {
             if index < document.conllu.count {
                 var gold = document.conllu[index]
                 for (k, word) in words.enumerated() where k < gold.words.count {
-                    for component in taggers { fill(&gold.words[k], component, tag(word, component).tag) }
+                    for component in taggers {
+                        fill(&gold.words[k], component, tag(word, component).tag)
+                    }
                 }
                 if withSentiment, let sentiment = sentence.sentiment {
                     gold.comments.removeAll { $0.hasPrefix("# sentiment =") }
@@ -321,14 +324,18 @@ public struct DocumentWriter {
             + ",\"sentences\":["
         for (s, sentence) in document.sentences.enumerated() {
             if s > 0 { result += "," }
-            result += "{" + range(sentence.range) + ",\"text\":" + JSONText.quoted(document.text(of: sentence))
+            result +=
+                "{" + range(sentence.range) + ",\"text\":"
+                + JSONText.quoted(document.text(of: sentence))
             result += ",\"tokens\":["
             for (k, t) in sentence.tokens.enumerated() {
                 let token = document.tokens[t]
                 if k > 0 { result += "," }
                 result += "{\"text\":" + JSONText.quoted(token.text) + "," + range(token.range)
                 if token.words.count > 1 {
-                    result += ",\"words\":[" + token.words.map { String($0 - sentence.words.lowerBound) }
+                    result +=
+                        ",\"words\":["
+                        + token.words.map { String($0 - sentence.words.lowerBound) }
                         .joined(separator: ",") + "]"
                 }
                 result += "}"
@@ -337,14 +344,17 @@ public struct DocumentWriter {
             for (k, w) in sentence.words.enumerated() {
                 let word = document.words[w]
                 if k > 0 { result += "," }
-                result += "{\"text\":" + JSONText.quoted(word.text)
+                result +=
+                    "{\"text\":" + JSONText.quoted(word.text)
                     + ",\"token\":\(word.token - sentence.tokens.lowerBound)"
                 if let pos = word.pos {
-                    result += ",\"upos\":" + JSONText.quoted(pos.tag) + ",\"uposProbability\":"
+                    result +=
+                        ",\"upos\":" + JSONText.quoted(pos.tag) + ",\"uposProbability\":"
                         + JSONText.probability(pos.probability)
                 }
                 if let ner = word.ner {
-                    result += ",\"ner\":" + JSONText.quoted(ner.tag) + ",\"nerProbability\":"
+                    result +=
+                        ",\"ner\":" + JSONText.quoted(ner.tag) + ",\"nerProbability\":"
                         + JSONText.probability(ner.probability)
                 }
                 result += "}"
@@ -352,7 +362,8 @@ public struct DocumentWriter {
             result += "],\"entities\":["
             for (k, entity) in document.entities(of: sentence).enumerated() {
                 if k > 0 { result += "," }
-                result += "{\"type\":" + JSONText.quoted(entity.type) + ",\"text\":"
+                result +=
+                    "{\"type\":" + JSONText.quoted(entity.type) + ",\"text\":"
                     + JSONText.quoted(entity.text) + "," + range(entity.range)
                     + ",\"tokens\":[\(entity.tokens.lowerBound - sentence.tokens.lowerBound),\(entity.tokens.upperBound - sentence.tokens.lowerBound)]}"
             }
