@@ -464,7 +464,7 @@ public enum ModelFileError: LocalizedError, Equatable {
     case malformedHeader(reason: String)
     /// The file's architecture is not the one being loaded.
     case wrongArchitecture(found: String, expected: String)
-    /// A parameter the architecture needs is absent.
+    /// A parameter the architecture needs is absent (`name` is the code's, not the file's).
     case missingParameter(name: String)
     /// A parameter appears twice.
     case duplicateParameter(name: String)
@@ -506,14 +506,13 @@ public enum ModelFileError: LocalizedError, Equatable {
             return
                 "the model is \(kind.description), not \(ModelKind(architecture: expected).description); \(kind.usage)"
         case .missingParameter(let name):
-            return "the model has no parameter \(name.quotedForMessage)"
+            return "the model has no parameter \(name)"
         case .duplicateParameter(let name):
             return "the model has the parameter \(name.quotedForMessage) twice"
         case .missingVocabulary(let name):
-            return "the model has no vocabulary \(name.quotedForMessage)"
+            return "the model has no vocabulary \(name)"
         case .shapeMismatch(let name, let expected, let found):
-            return
-                "shape mismatch for \(name.quotedForMessage): expected \(expected), found \(found)"
+            return "shape mismatch for \(name): expected \(expected), found \(found)"
         case .implausibleConfiguration(let reason):
             return
                 "the model's hyper-parameters disagree with its parameters: \(reason); the file is corrupt or was not written by this toolkit"
