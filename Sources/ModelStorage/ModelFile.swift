@@ -524,7 +524,7 @@ public enum ModelFileError: LocalizedError, Equatable {
                 "the parameter \(name.quotedForMessage) holds \(value) at row \(row), column \(column): the model is unusable; retrain it (training stops before saving non-finite weights)"
         case .tooLarge(let path, let size, let limit):
             return
-                "\(path): the model file \(size == Int.max ? "states more than 2^63 bytes" : "holds \(size) bytes"), more than the limit of \(limit) bytes (1 GiB); it is corrupt or not a model of this toolkit"
+                "\(path): the model file \(size == Int.max ? "states more than 2^63 bytes" : "holds or states \(size) bytes"), more than the limit of \(limit) bytes (1 GiB); it is corrupt or not a model of this toolkit"
         case .trailingData(let path, let offset):
             return
                 "\(path): the model file goes on after its checksum at byte \(offset); it is corrupt or not a model of this toolkit"

@@ -151,7 +151,6 @@ final class HostileModelFileTests: XCTestCase {
             (["window": 1001, "margin": 500], "margin is 500, expected 0 to 250"),
             (["window": 5000, "margin": 30], "window is 5000, expected 2 to 4096"),
             (["layers": 9], "layers is 9, expected 1 to 8"),
-            (["layers": 8], "parameter values"),
             (["pretrainedDimension": 1025], "pretrainedDimension is 1025"),
         ]
         for (edit, message) in edits {
