@@ -38,7 +38,7 @@ let package = Package(
             name: "Tokenization", dependencies: ["Text", "Corpora"],
             resources: [.copy("Resources/tokenizer-en.tsv")]),
         .target(name: "Evaluation", dependencies: ["Text"]),
-        .target(name: "ModelStorage", dependencies: ["LinearAlgebra", "NeuralNetwork"]),
+        .target(name: "ModelStorage", dependencies: ["LinearAlgebra", "NeuralNetwork", "Text"]),
         .target(
             name: "Tagging",
             dependencies: [

@@ -1,4 +1,5 @@
 import Foundation
+import Text
 
 /// The symbols of a character language model.
 ///
@@ -22,6 +23,10 @@ public struct CharacterVocabulary: Equatable, Sendable {
     public static let startID = 1
     /// The number of special symbols before the first scalar.
     public static let specialCount = 2
+    /// The largest sum of the training counts a stored vocabulary may state: 2^52, far more
+    /// characters than any training text holds, and small enough that the sums and
+    /// smoothed counts of `unigramBitsPerCharacter` neither overflow nor lose precision.
+    public static let maximumTotalCount = 1 << 52
 
     /// The symbols in id order: `<unk>`, `<s>`, then one-scalar strings.
     public let symbols: [String]
@@ -61,11 +66,22 @@ public struct CharacterVocabulary: Equatable, Sendable {
             throw invalid(
                 "\(counts.count) counts for \(symbols.count) symbols (or a negative count)")
         }
+        // The counts and their sum (plus one per symbol, for smoothing) stay exact in a
+        // Double and far from overflowing an Int.
+        var total = 0
+        for (i, count) in counts.enumerated() {
+            let (sum, overflow) = total.addingReportingOverflow(count)
+            guard !overflow, sum <= Self.maximumTotalCount else {
+                throw invalid(
+                    "the counts add up to more than \(Self.maximumTotalCount) at symbol \(i) (count \(count))")
+            }
+            total = sum
+        }
         var scalars: [Unicode.Scalar] = []
         for (i, symbol) in symbols.enumerated().dropFirst(Self.specialCount) {
             let view = symbol.unicodeScalars
             guard view.count == 1, let scalar = view.first else {
-                throw invalid("symbol \(i) \(symbol.debugDescription) is not one Unicode scalar")
+                throw invalid("symbol \(i) \(symbol.quotedForMessage) is not one Unicode scalar")
             }
             scalars.append(scalar)
         }

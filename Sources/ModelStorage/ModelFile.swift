@@ -1,5 +1,6 @@
 import Foundation
 import LinearAlgebra
+import Text
 
 #if canImport(Glibc)
     import Glibc
@@ -37,6 +38,10 @@ public struct ModelFile: Equatable, Sendable {
     public static let oldestReadableVersion: UInt32 = 1
     /// The largest header accepted, so a corrupt length cannot trigger a huge allocation.
     static let maximumHeaderBytes = 256 << 20
+    /// The largest model file `read(from:)` accepts: 1 GiB (the shipped models are about
+    /// 12 MB; a training checkpoint holds about three times its model). A larger file, or
+    /// one whose lengths add up to more, is refused before it is read.
+    public static let maximumFileBytes = 1 << 30
 
     /// The versioned architecture name, such as `BiLSTMTagger.v1`.
     public var architecture: String
@@ -109,12 +114,36 @@ public struct ModelFile: Equatable, Sendable {
         do {
             value = try JSONDecoder().decode(T.self, from: configuration)
         } catch {
-            throw ModelFileError.malformedHeader(reason: "configuration does not decode: \(error)")
+            throw ModelFileError.malformedHeader(
+                reason: "the configuration does not decode: \(ModelFile.describe(error))")
         }
         if let checked = value as? any SizeCheckedConfiguration {
             try checked.checkSizes(against: self)
         }
         return value
+    }
+
+    /// A JSON decoding error in words, with the key path it happened at quoted (keys
+    /// and values come from the file, so they are never shown raw).
+    static func describe(_ error: Error) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            let keys = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }
+            return keys.isEmpty ? "the top level" : keys.joined(separator: ".").quotedForMessage
+        }
+        switch error {
+        case DecodingError.keyNotFound(let key, let context):
+            let at = context.codingPath.isEmpty ? "" : " in \(path(context))"
+            return "the key \(key.stringValue.quotedForMessage) is missing\(at)"
+        case DecodingError.valueNotFound(let type, let context):
+            return "\(path(context)) is null, expected \(type)"
+        case DecodingError.typeMismatch(let type, let context):
+            return "\(path(context)) is not of type \(type)"
+        case DecodingError.dataCorrupted(let context):
+            return context.codingPath.isEmpty
+                ? "it is not valid JSON" : "\(path(context)) holds a value that is not allowed"
+        default:
+            return "it cannot be decoded"
+        }
     }
 
     // MARK: Serialisation
@@ -186,7 +215,8 @@ public struct ModelFile: Equatable, Sendable {
             do {
                 header = try JSONDecoder().decode(Header.self, from: Data(headerBytes))
             } catch {
-                throw ModelFileError.malformedHeader(reason: "\(error)")
+                throw ModelFileError.malformedHeader(
+                    reason: "the JSON header does not decode: \(ModelFile.describe(error))")
             }
             architecture = header.architecture
             configuration = Data(header.configuration.utf8)
@@ -230,6 +260,11 @@ public struct ModelFile: Equatable, Sendable {
                     available: reader.remaining)
             }
             let scalars = try reader.readFloats(count: elements, what: name)
+            if let index = scalars.firstIndex(where: { !$0.isFinite }) {
+                throw ModelFileError.nonFiniteParameter(
+                    name: name, row: index / columns, column: index % columns,
+                    value: scalars[index])
+            }
             parameters.append(
                 NamedMatrix(
                     name: name, matrix: Matrix(rows: rows, columns: columns, scalars: scalars)))
@@ -259,9 +294,10 @@ public struct ModelFile: Equatable, Sendable {
         vocabularies.reserveCapacity(count)
         for _ in 0..<count {
             let name = try reader.string(length: UInt16.self, what: "vocabulary name")
-            let table = try reader.strings(what: "vocabulary \(name)")
+            let table = try reader.strings(what: "vocabulary \(name.quotedForMessage)")
             guard vocabularies.updateValue(table, forKey: name) == nil else {
-                throw ModelFileError.malformedHeader(reason: "vocabulary \(name) appears twice")
+                throw ModelFileError.malformedHeader(
+                    reason: "the vocabulary \(name.quotedForMessage) appears twice")
             }
         }
         return (architecture, configuration, vocabularies)
@@ -288,51 +324,46 @@ public struct ModelFile: Equatable, Sendable {
 
     // MARK: Files
 
-    /// Reads and validates a model file. The magic bytes and the version are checked
-    /// after the first twelve bytes, so a foreign file of any size (or an endless device
-    /// such as `/dev/zero`) is rejected without reading it whole.
+    /// Reads and validates a model file, reading only what its own lengths announce.
+    ///
+    /// The magic bytes and the version are checked after the first twelve bytes, so a
+    /// foreign file of any size (or an endless device such as `/dev/zero`) is rejected
+    /// without reading it whole. A regular file larger than `maximumFileBytes` is refused
+    /// before any of it is read. Then the header length, the header, the parameter count
+    /// and each parameter's name and shape are read in turn, and only the bytes they state
+    /// follow (in pieces, so a stream that stops early costs what it sent); a total beyond
+    /// `maximumFileBytes` is refused before it is read, and so is any byte after the
+    /// checksum, so a pipe that keeps sending cannot exhaust memory. Whatever was read is
+    /// then validated as a whole by `init(bytes:source:)`.
     public static func read(from path: String) throws -> ModelFile {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             throw ModelFileError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
         }
         defer { close(fd) }
-        let prefixLength = magic.count + 4
-        var prefix = [UInt8](repeating: 0, count: prefixLength)
-        let prefixRead = try prefix.withUnsafeMutableBytes {
-            try readFully(fd, path: path, into: $0)
-        }
-        prefix.removeLast(prefixLength - prefixRead)
-        try checkPrefix(prefix, source: path)
-        guard prefixRead == prefixLength else {
-            return try ModelFile(bytes: prefix, source: path)
-        }
-        // A regular file is read straight into a buffer of its size (one byte more, to
-        // see the end); anything else, or a file that grew meanwhile, in chunks after that.
         var status = stat()
-        let expected =
-            fstat(fd, &status) == 0 && status.st_mode & S_IFMT == S_IFREG
-            ? max(Int(status.st_size), prefixLength) + 1 : 1 << 20
-        var bytes = try [UInt8](unsafeUninitializedCapacity: expected) { buffer, initialized in
-            _ = buffer.initialize(fromContentsOf: prefix)
-            initialized = prefixLength
-            let rest = UnsafeMutableBufferPointer(rebasing: buffer[prefixLength...])
-            initialized += try readFully(fd, path: path, into: UnsafeMutableRawBufferPointer(rest))
+        var input = BoundedInput(fd: fd, path: path, limit: maximumFileBytes)
+        if fstat(fd, &status) == 0, status.st_mode & S_IFMT == S_IFREG {
+            guard Int(status.st_size) <= maximumFileBytes else {
+                throw ModelFileError.tooLarge(
+                    path: path, size: Int(status.st_size), limit: maximumFileBytes)
+            }
+            input.reserve(Int(status.st_size) + 1)
         }
-        if bytes.count == expected {
-            var chunk = [UInt8](repeating: 0, count: 1 << 20)
-            while true {
-                let n = try chunk.withUnsafeMutableBytes { try readFully(fd, path: path, into: $0) }
-                bytes += chunk[..<n]
-                if n < chunk.count { break }
+        let prefixLength = magic.count + 4
+        let complete = try input.fill(to: prefixLength)
+        try checkPrefix(input.bytes, source: path)
+        if complete, try input.readStatedContents() {
+            if try input.fill(to: input.bytes.count + 1) {
+                throw ModelFileError.trailingData(path: path, offset: input.bytes.count - 1)
             }
         }
-        return try ModelFile(bytes: bytes, source: path)
+        return try ModelFile(bytes: input.bytes, source: path)
     }
 
     /// Fills `buffer` from `fd` until it is full or the file ends; returns how many bytes
     /// were read.
-    private static func readFully(
+    static func readFully(
         _ fd: Int32, path: String, into buffer: UnsafeMutableRawBufferPointer
     )
         throws -> Int
@@ -433,7 +464,7 @@ public enum ModelFileError: LocalizedError, Equatable {
     case malformedHeader(reason: String)
     /// The file's architecture is not the one being loaded.
     case wrongArchitecture(found: String, expected: String)
-    /// A parameter the architecture needs is absent.
+    /// A parameter the architecture needs is absent (`name` is the code's, not the file's).
     case missingParameter(name: String)
     /// A parameter appears twice.
     case duplicateParameter(name: String)
@@ -445,6 +476,12 @@ public enum ModelFileError: LocalizedError, Equatable {
     case implausibleConfiguration(reason: String)
     /// The model could not be written.
     case writeFailed(path: String, reason: String)
+    /// A parameter holds NaN or an infinity at `[row, column]`.
+    case nonFiniteParameter(name: String, row: Int, column: Int, value: Float)
+    /// The file, or the lengths its header and parameters state, exceed `limit` bytes.
+    case tooLarge(path: String, size: Int, limit: Int)
+    /// Bytes follow the checksum that ends the file's stated contents.
+    case trailingData(path: String, offset: Int)
 
     /// A message that says what is wrong and what to do.
     public var errorDescription: String? {
@@ -471,7 +508,7 @@ public enum ModelFileError: LocalizedError, Equatable {
         case .missingParameter(let name):
             return "the model has no parameter \(name)"
         case .duplicateParameter(let name):
-            return "the model has the parameter \(name) twice"
+            return "the model has the parameter \(name.quotedForMessage) twice"
         case .missingVocabulary(let name):
             return "the model has no vocabulary \(name)"
         case .shapeMismatch(let name, let expected, let found):
@@ -482,7 +519,93 @@ public enum ModelFileError: LocalizedError, Equatable {
         case .writeFailed(let path, let reason):
             return
                 "\(path): the model could not be saved (\(reason)); the previous file, if any, is unchanged"
+        case .nonFiniteParameter(let name, let row, let column, let value):
+            return
+                "the parameter \(name.quotedForMessage) holds \(value) at row \(row), column \(column): the model is unusable; retrain it (training stops before saving non-finite weights)"
+        case .tooLarge(let path, let size, let limit):
+            return
+                "\(path): the model file \(size == Int.max ? "states more than 2^63 bytes" : "holds or states \(size) bytes"), more than the limit of \(limit) bytes (1 GiB); it is corrupt or not a model of this toolkit"
+        case .trailingData(let path, let offset):
+            return
+                "\(path): the model file goes on after its checksum at byte \(offset); it is corrupt or not a model of this toolkit"
         }
+    }
+}
+
+/// The bytes of a model file read from a descriptor as far as its own lengths say, never
+/// more than `limit` in total.
+struct BoundedInput {
+    let fd: Int32
+    let path: String
+    let limit: Int
+    /// Everything read so far.
+    private(set) var bytes: [UInt8] = []
+
+    init(fd: Int32, path: String, limit: Int) {
+        self.fd = fd
+        self.path = path
+        self.limit = limit
+    }
+
+    /// Reserves room for `count` bytes (a regular file's size and one more).
+    mutating func reserve(_ count: Int) { bytes.reserveCapacity(min(count, limit)) }
+
+    /// Reads until `bytes` holds `count` bytes, in pieces of at most 16 MiB so that the
+    /// buffer grows with what arrives rather than with what is announced; false when the
+    /// input ends first. Throws `tooLarge` when `count` exceeds the limit.
+    mutating func fill(to count: Int) throws -> Bool {
+        guard count <= limit else {
+            throw ModelFileError.tooLarge(path: path, size: count, limit: limit)
+        }
+        while bytes.count < count {
+            let piece = min(count - bytes.count, 16 << 20)
+            let start = bytes.count
+            var read = 0
+            try bytes.append(contentsOf: [UInt8](unsafeUninitializedCapacity: piece) {
+                buffer, initialized in
+                read = try ModelFile.readFully(
+                    fd, path: path, into: UnsafeMutableRawBufferPointer(buffer))
+                initialized = read
+            })
+            if bytes.count - start < piece { return false }
+        }
+        return true
+    }
+
+    /// The little-endian integer of type `T` that follows, or nil at the end of the input.
+    private mutating func next<T: FixedWidthInteger>(_: T.Type) throws -> Int? {
+        let start = bytes.count
+        guard try fill(to: start + MemoryLayout<T>.size) else { return nil }
+        var value: T = 0
+        for i in 0..<MemoryLayout<T>.size { value |= T(bytes[start + i]) << (8 * i) }
+        return Int(value)
+    }
+
+    /// Skips forward `count` bytes (reading them); false at the end of the input.
+    private mutating func take(_ count: Int) throws -> Bool {
+        let (end, overflow) = bytes.count.addingReportingOverflow(count)
+        return try fill(to: overflow ? Int.max : end)
+    }
+
+    /// Reads what follows the twelve-byte prefix as the format lays it out (header length
+    /// and header, parameter count, each parameter's name, shape and values, checksum);
+    /// false when the input ends first or a length is impossible, leaving the rest to the
+    /// validation of the bytes read.
+    mutating func readStatedContents() throws -> Bool {
+        guard let headerLength = try next(UInt32.self),
+            headerLength <= ModelFile.maximumHeaderBytes, try take(headerLength),
+            let count = try next(UInt32.self)
+        else { return false }
+        for _ in 0..<count {
+            guard let nameLength = try next(UInt16.self), try take(nameLength),
+                let rows = try next(UInt32.self), let columns = try next(UInt32.self)
+            else { return false }
+            let (elements, overflow) = rows.multipliedReportingOverflow(by: columns)
+            guard try take(overflow || elements > Int.max / 4 ? Int.max : elements * 4) else {
+                return false
+            }
+        }
+        return try take(8)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Text
 
 /// Architecture names stored in model files; the suffix is the version of the layout.
 public enum ModelArchitecture {
@@ -42,7 +43,7 @@ public enum ModelKind: Equatable, Sendable {
         case .characterLanguageModel: return "a character language model"
         case .checkpoint: return "a training checkpoint"
         case .unknown(let architecture):
-            return "a model of an architecture this build does not know (\(architecture))"
+            return "a model of an architecture this build does not know (\(architecture.quotedForMessage))"
         }
     }
 
@@ -85,9 +86,9 @@ public enum ModelError: LocalizedError, Equatable {
                 "\(path) is \(found.description), not \(ModelKind(architecture: expected).description); \(found.usage)"
         case .unexpectedParameter(let path, let name):
             return
-                "\(path): unexpected parameter \(name) for this configuration; the file was written by another build"
+                "\(path): unexpected parameter \(name.quotedForMessage) for this configuration; the file was written by another build"
         case .invalidVocabulary(let path, let name, let reason):
-            return "\(path): vocabulary \(name) is unusable: \(reason)"
+            return "\(path): vocabulary \(name.quotedForMessage) is unusable: \(reason)"
         }
     }
 }

@@ -130,7 +130,7 @@ public struct TokenizerLexicon: Sendable, Equatable {
                     throw TokenizerError.malformedLexicon(
                         line: lineNumber,
                         reason:
-                            "\"\(string(fields[0]))\" needs \(count - 1) non-empty tab-separated fields"
+                            "\(string(fields[0]).quotedForMessage) needs \(count - 1) non-empty tab-separated fields"
                     )
                 }
             }
@@ -140,7 +140,7 @@ public struct TokenizerLexicon: Sendable, Equatable {
                 let value = string(fields[2])
                 guard let weight = Double(value), weight.isFinite else {
                     throw TokenizerError.malformedLexicon(
-                        line: lineNumber, reason: "weight \"\(value)\" is not a finite number")
+                        line: lineNumber, reason: "weight \(value.quotedForMessage) is not a finite number")
                 }
                 lexicon.boundaryWeights[string(fields[1])] = weight
             } else if equals(kind, "abbrev") {
@@ -161,7 +161,8 @@ public struct TokenizerLexicon: Sendable, Equatable {
                     breaks.last! < word.unicodeScalars.count
                 else {
                     throw TokenizerError.malformedLexicon(
-                        line: lineNumber, reason: "bad word offsets \"\(offsets)\" for \(word)")
+                        line: lineNumber, reason:
+                            "bad word offsets \(offsets.quotedForMessage) for \(word.quotedForMessage)")
                 }
                 lexicon.multiwords[word] = breaks
             } else if equals(kind, "chunk") {
@@ -173,12 +174,13 @@ public struct TokenizerLexicon: Sendable, Equatable {
                 else {
                     throw TokenizerError.malformedLexicon(
                         line: lineNumber,
-                        reason: "segmentation \"\(notation)\" does not cover \(chunk)")
+                        reason:
+                            "segmentation \(notation.quotedForMessage) does not cover \(chunk.quotedForMessage)")
                 }
                 lexicon.chunkExceptions[chunk] = segmentation
             } else {
                 throw TokenizerError.malformedLexicon(
-                    line: lineNumber, reason: "unknown entry kind \"\(string(kind))\"")
+                    line: lineNumber, reason: "unknown entry kind \(string(kind).quotedForMessage)")
             }
         }
         if !sawHeader {
@@ -187,10 +189,55 @@ public struct TokenizerLexicon: Sendable, Equatable {
         return lexicon
     }
 
-    /// Reads a lexicon file.
+    /// The largest lexicon file read: 64 MiB (the bundled English one is 0.3 MB).
+    public static let maximumFileBytes = 64 << 20
+
+    /// Reads a lexicon file of at most `maximumFileBytes`; a file that cannot be opened or
+    /// read (a directory, a missing file, no permission) or is larger is a
+    /// `TokenizerError` naming the path and saying why in words.
     public init(contentsOf url: URL) throws {
-        let data = try Data(contentsOf: url)
+        let path = url.path
+        let handle: FileHandle
+        do {
+            handle = try FileHandle(forReadingFrom: url)
+        } catch {
+            throw TokenizerError.cannotReadLexicon(path: path, reason: Self.reason(for: error))
+        }
+        defer { try? handle.close() }
+        var data = Data()
+        do {
+            while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+                data += chunk
+                guard data.count <= Self.maximumFileBytes else {
+                    throw TokenizerError.lexiconTooLarge(path: path, limit: Self.maximumFileBytes)
+                }
+            }
+        } catch let error as TokenizerError {
+            throw error
+        } catch {
+            throw TokenizerError.cannotReadLexicon(path: path, reason: Self.reason(for: error))
+        }
         try self.init(tsv: String(decoding: data, as: UTF8.self))
+    }
+
+    /// The operating system's reason for a failed open or read, in words (`strerror`), not
+    /// Foundation's description, which guesses (a directory read as root is "You don't
+    /// have permission").
+    private static func reason(for error: Error) -> String {
+        let nsError = error as NSError
+        if nsError.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(nsError.code)))
+        }
+        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError,
+            underlying.domain == NSPOSIXErrorDomain
+        {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        switch nsError.code {
+        case NSFileReadNoSuchFileError: return "no such file"
+        case NSFileReadNoPermissionError: return "permission denied"
+        default: return "the file cannot be read"
+        }
     }
 
     /// The lexicon file's text, sorted so that the same lexicon always gives the same bytes.

@@ -32,7 +32,7 @@ final class ModelErrorMessageTests: XCTestCase {
             ModelError.wrongKind(
                 path: "x.model", architecture: "Other.v9", expected: Trainer.checkpointArchitecture
             ).localizedDescription,
-            "x.model is a model of an architecture this build does not know (Other.v9), not a "
+            "x.model is a model of an architecture this build does not know (\"Other.v9\"), not a "
                 + "training checkpoint; retrain it with this build, or use the build that wrote it")
         XCTAssertEqual(
             ModelFileError.wrongArchitecture(

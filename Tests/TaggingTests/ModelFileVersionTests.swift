@@ -215,10 +215,12 @@ final class ModelFileVersionTests: XCTestCase {
         var model = sample()
         model.parameters.append(
             .init(
-                name: "nan",
+                name: "extremes",
                 matrix: Matrix(
                     rows: 1, columns: 3,
-                    scalars: [Float(bitPattern: 0x7FC0_1234), .infinity, -.leastNonzeroMagnitude])))
+                    // Every finite value survives bit for bit; NaN and infinities are
+                    // refused on reading (HostileModelFileTests).
+                    scalars: [-0.0, .greatestFiniteMagnitude, -.leastNonzeroMagnitude])))
         let bytes = try model.serialized()
         let loaded = try ModelFile(bytes: bytes, source: "m")
         XCTAssertEqual(loaded.vocabularies, model.vocabularies)
@@ -271,7 +273,7 @@ final class ModelFileVersionTests: XCTestCase {
         }
         // The same name twice.
         assertRejected(Self.header([("tags", [Self.symbol("A")]), ("tags", [])])) {
-            $0 == .malformedHeader(reason: "vocabulary tags appears twice")
+            $0 == .malformedHeader(reason: "the vocabulary \"tags\" appears twice")
         }
         // Bytes left over inside the header.
         assertRejected(good + [0]) {

@@ -73,15 +73,15 @@ final class TokenizerLexiconTests: XCTestCase {
             ),
             (
                 "\(header)\r\nmwt\tdon't\t9\r\n",
-                .malformedLexicon(line: 2, reason: "bad word offsets \"9\" for don't")
+                .malformedLexicon(line: 2, reason: "bad word offsets \"9\" for \"don't\"")
             ),
             (
                 "\(header)\nmwt\tcannot\t3 1\n",
-                .malformedLexicon(line: 2, reason: "bad word offsets \"3 1\" for cannot")
+                .malformedLexicon(line: 2, reason: "bad word offsets \"3 1\" for \"cannot\"")
             ),
             (
                 "\(header)\nchunk\tab\t1 2\n",
-                .malformedLexicon(line: 2, reason: "segmentation \"1 2\" does not cover ab")
+                .malformedLexicon(line: 2, reason: "segmentation \"1 2\" does not cover \"ab\"")
             ),
             (
                 "\(header)\nboundary\tx\tnan\n",

@@ -175,7 +175,7 @@ final class TokenizerTests: XCTestCase {
             error in
             XCTAssertEqual(
                 error as? TokenizerError,
-                .malformedLexicon(line: 2, reason: "bad word offsets \"9\" for don't"))
+                .malformedLexicon(line: 2, reason: "bad word offsets \"9\" for \"don't\""))
         }
         XCTAssertThrowsError(try TokenizerLexicon(tsv: "hello\n")) { error in
             XCTAssertEqual(

@@ -4,6 +4,18 @@ import ModelStorage
 /// The largest size any single hyper-parameter may state.
 private let largestSize = 1 << 20
 
+extension EmbedderConfiguration {
+    /// The largest `maximumWordLength` a model may state: the character encoder's cost per
+    /// word grows with it, so an unbounded value would let one long token cost gigabytes.
+    /// Trained models use 24.
+    public static let largestMaximumWordLength = 1024
+}
+
+extension SentenceBoundaryConfiguration {
+    /// The longest inference window, in tokens, a sentence splitter may state.
+    public static let largestWindow = 4096
+}
+
 extension ModelConfiguration: SizeCheckedConfiguration {
     /// Checks every size of the embedder, encoder and head, then compares a lower bound
     /// of the parameter values they imply (each recurrent cell counted with one gate) with
@@ -21,6 +33,9 @@ extension ModelConfiguration: SizeCheckedConfiguration {
             in: (embedder.characterDimension > 0 ? 1 : 0)...largestSize)
         try file.requireSize(
             "embedder.shapeDimension", embedder.shapeDimension, in: 0...largestSize)
+        try file.requireSize(
+            "embedder.maximumWordLength", embedder.maximumWordLength,
+            in: 1...EmbedderConfiguration.largestMaximumWordLength)
         try file.requireRate("network.dropout", network.dropout, in: 0..<1)
         try file.requireRate("embedder.wordDropout", embedder.wordDropout, in: 0..<Double.infinity)
 
@@ -44,20 +59,30 @@ extension ModelConfiguration: SizeCheckedConfiguration {
 extension SentenceBoundaryConfiguration: SizeCheckedConfiguration {
     /// Checks the sizes, the window and the thresholds, then compares a lower bound of
     /// the parameter values of all ensemble members with what the file stores.
+    ///
+    /// Windows advance by `window − 2·margin` tokens, so each token is read
+    /// `window / (window − 2·margin)` times; the margin is therefore at most a quarter of
+    /// the window (each token read at most twice), and the window at most
+    /// `largestWindow` tokens.
     public func checkSizes(against file: ModelFile) throws {
         try file.requireSize("members", members, in: 1...64)
+        try file.requireSize("layers", layers, in: 1...8)
         try file.requireSize("wordDimension", wordDimension, in: 1...largestSize)
         try file.requireSize("shapeDimension", shapeDimension, in: 1...largestSize)
         try file.requireSize("hiddenSize", hiddenSize, in: 1...largestSize)
-        try file.requireSize("margin", margin, in: 0...largestSize)
-        try file.requireSize("window", window, in: 1...largestSize)
+        try file.requireSize("pretrainedDimension", pretrainedDimension, in: 0...1024)
+        try file.requireSize("window", window, in: 2...Self.largestWindow)
+        try file.requireSize("margin", margin, in: 0...(window / 4))
         try file.requireRate("threshold", threshold, in: 0..<Double.infinity)
         try file.requireRate(
             "unpunctuatedThreshold", unpunctuatedThreshold, in: 0..<Double.infinity)
         var least = ParameterCount()
         least.add(members, file.vocabularySize("words"), wordDimension)
         least.add(members, file.vocabularySize("shapes"), shapeDimension)
-        least.add(members, 2, wordDimension + shapeDimension + hiddenSize, hiddenSize)
+        least.add(
+            members, 2, wordDimension + shapeDimension + pretrainedDimension + hiddenSize,
+            hiddenSize)
+        least.add(members, layers - 1, 2, 3, hiddenSize, hiddenSize)
         try file.requireStored(atLeast: least)
     }
 }

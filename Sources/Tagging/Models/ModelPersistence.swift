@@ -60,6 +60,13 @@ enum ModelPersistence {
             throw ModelError.invalidVocabulary(
                 path: path, name: name, reason: "it must be non-empty and distinct")
         }
+        for (index, tag) in table.enumerated() {
+            if let problem = TagValidation.problem(with: tag) {
+                throw ModelError.invalidVocabulary(
+                    path: path, name: name,
+                    reason: "entry \(index + 1), \(tag.quotedForMessage): \(problem); \(TagValidation.rule)")
+            }
+        }
         return table
     }
 }

@@ -362,7 +362,7 @@ extension NeuralSentenceSplitter {
         for line in try file.vocabulary(named: "perceptron") {
             guard let tab = line.firstIndex(of: "\t"), let weight = Double(line[..<tab]) else {
                 throw ModelFileError.malformedHeader(
-                    reason: "perceptron entry \"\(line)\" is not \"weight<TAB>feature\"")
+                    reason: "perceptron entry \(line.quotedForMessage) is not \"weight<TAB>feature\"")
             }
             perceptron[String(line[line.index(after: tab)...])] = weight
         }

@@ -76,6 +76,8 @@ public enum TrainingDataError: LocalizedError, Equatable {
     case badTagColumn(path: String, column: Int, line: Int)
     /// Tags that are not valid in the declared scheme.
     case invalidTags(path: String, line: Int, reason: String)
+    /// A tag or label that no output format could write (see `TagValidation`).
+    case unwritableTag(path: String, line: Int, tag: String, reason: String)
 
     /// A message that says what is wrong and what to do.
     public var errorDescription: String? {
@@ -92,6 +94,9 @@ public enum TrainingDataError: LocalizedError, Equatable {
                 "\(path):\(line): tag column \(column) does not exist on this line; check --tag-column (counted from 1)"
         case .invalidTags(let path, let line, let reason):
             return "\(path):\(line): \(reason); check --tag-scheme"
+        case .unwritableTag(let path, let line, let tag, let reason):
+            return
+                "\(path):\(line): the tag or label \(tag.quotedForMessage) cannot be used: \(reason); \(TagValidation.rule)"
         }
     }
 }
@@ -118,6 +123,7 @@ public enum TrainingData {
                     }
                     tags.append(columns[column])
                 }
+                try checkWritable(tags, path: path, line: sentence.lineNumber)
                 if !words.isEmpty {
                     result.append(
                         TrainingSentence(words: words, tags: tags, line: sentence.lineNumber))
@@ -141,6 +147,7 @@ public enum TrainingData {
                     throw TrainingDataError.badTagColumn(
                         path: path, column: sentence.tagColumn + 1, line: sentence.lineNumber)
                 }
+                try checkWritable(sentence.tags, path: path, line: sentence.lineNumber)
                 result.append(
                     TrainingSentence(
                         words: sentence.tokens, tags: sentence.tags, line: sentence.lineNumber))
@@ -159,7 +166,8 @@ public enum TrainingData {
             throw TrainingDataError.formatMismatch(path: path, format: format, task: .sentiment)
         }
         return try SentimentReader.read(path: path, labels: nil).map { example in
-            TrainingText(
+            try checkWritable([example.label], path: path, line: example.lineNumber)
+            return TrainingText(
                 words: example.text.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(
                     String.init),
                 label: example.label, line: example.lineNumber)
@@ -174,9 +182,32 @@ public enum TrainingData {
         for sentence in sentences {
             do {
                 _ = try scheme.spans(from: sentence.tags, mode: .lenient)
-            } catch {
+            } catch let error as TagSchemeError {
                 throw TrainingDataError.invalidTags(
-                    path: path, line: sentence.line, reason: "\(error) (scheme \(scheme.name))")
+                    path: path, line: sentence.line, reason: describe(error))
+            }
+        }
+    }
+
+    /// A tag-scheme error in words, the tag quoted, the word counted from 1.
+    private static func describe(_ error: TagSchemeError) -> String {
+        switch error {
+        case .invalidTag(let index, let tag, let scheme):
+            let allowed = scheme.prefixes.map { "\($0)-TYPE" }.joined(separator: ", ")
+            return
+                "word \(index + 1) of the sentence has the tag \(tag.quotedForMessage), which is not O or one of \(allowed) as \(scheme.name) requires"
+        case .invalidSequence(let index, let tag, let reason):
+            return
+                "word \(index + 1) of the sentence has the tag \(tag.quotedForMessage): \(reason)"
+        }
+    }
+
+    /// Throws `unwritableTag` for the first tag of `tags` that `TagValidation` rejects.
+    private static func checkWritable(_ tags: [String], path: String, line: Int) throws {
+        for tag in tags {
+            if let problem = TagValidation.problem(with: tag) {
+                throw TrainingDataError.unwritableTag(
+                    path: path, line: line, tag: tag, reason: problem)
             }
         }
     }
