@@ -179,6 +179,10 @@ public struct Trainer {
     ) throws -> TrainingOutcome<TaggerModel> {
         precondition(task.isTokenLevel, "trainTagger needs a token-level task, got \(task)")
         guard !train.isEmpty else { throw TrainingDataError.noSentences(path: trainSource) }
+        try TrainingLimitError.check(
+            lengths: train.map(\.words.count), lines: train.map(\.line), path: trainSource)
+        try TrainingLimitError.check(
+            lengths: dev.map(\.words.count), lines: dev.map(\.line), path: devSource)
         let fileScheme = scheme ?? .iob2
         var configuration = configuration
         if let pretrained { configuration.embedder.wordDimension = pretrained.dimension }
@@ -283,6 +287,10 @@ public struct Trainer {
         network configuration: NetworkConfiguration, train: [TrainingText], dev: [TrainingText]
     ) throws -> TrainingOutcome<SentimentModel> {
         guard !train.isEmpty else { throw TrainingDataError.noSentences(path: trainSource) }
+        try TrainingLimitError.check(
+            lengths: train.map(\.words.count), lines: train.map(\.line), path: trainSource)
+        try TrainingLimitError.check(
+            lengths: dev.map(\.words.count), lines: dev.map(\.line), path: devSource)
         var configuration = configuration
         configuration.crf = false
         if let pretrained { configuration.embedder.wordDimension = pretrained.dimension }
