@@ -366,7 +366,12 @@ public struct SentenceSplitterTrainer {
                             seconds: e.seconds + last.seconds))
                 }
                 defer { loop.onEvent = nil }
-                return try loop.run(&task)
+                do {
+                    return try loop.run(&task)
+                } catch let error as CheckpointError {
+                    // Only a resumed run's place can disagree with its epoch's plan.
+                    throw error.at(path: checkpointPath ?? "")
+                }
             }
             if interrupted { return nil }
             let best = task.best ?? (network: loop.network, thresholds: (0.5, 0.5))

@@ -515,7 +515,13 @@ public struct Trainer {
                     onEvent(.stoppedEarly(epoch: epoch))
                 }
             }
-            let interrupted = try loop.run(&task)
+            let interrupted: Bool
+            do {
+                interrupted = try loop.run(&task)
+            } catch let error as CheckpointError {
+                // Only a resumed run's place can disagree with its epoch's plan.
+                throw error.at(path: checkpointPath ?? "")
+            }
             network = loop.network
             return (interrupted, loop.state)
         }
