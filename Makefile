@@ -126,7 +126,7 @@ test-asan: setup
 # a crash, leak or timeout is saved as Fuzz/Crashers/<target>-<kind>-<hash>, which
 # FuzzRegressionTests then replays in `make test`. Figures: .build-fuzz/<target>.log.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := FuzzTokenizer FuzzCoNLLU FuzzColumns FuzzModelFile
+FUZZ_TARGETS := FuzzTokenizer FuzzCoNLLU FuzzColumns FuzzModelFile FuzzCheckpoint
 FUZZ_BUILD := $(abspath .build-fuzz)
 # (`--sanitize fuzzer` makes SwiftPM link libFuzzer's main; the two sanitizers are passed to
 # swiftc as one flag, since of two separate -sanitize= flags only the last counts.)

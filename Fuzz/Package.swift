@@ -3,7 +3,7 @@ import Foundation
 import PackageDescription
 
 // libFuzzer targets for the parsers of untrusted input: the tokenizer (with the line reader),
-// the CoNLL-U reader, the column and sentiment readers, and the model loader. Build and run
+// the CoNLL-U reader, the column and sentiment readers, the model loader and the training checkpoint reader. Build and run
 // them with `make fuzz` from the repository root; each target is a plain executable whose
 // `LLVMFuzzerTestOneInput` calls a check in `FuzzChecks`.
 //
@@ -23,6 +23,7 @@ let package = Package(
         .executableTarget(name: "FuzzCoNLLU", dependencies: ["FuzzChecks"]),
         .executableTarget(name: "FuzzColumns", dependencies: ["FuzzChecks"]),
         .executableTarget(name: "FuzzModelFile", dependencies: ["FuzzChecks"]),
+        .executableTarget(name: "FuzzCheckpoint", dependencies: ["FuzzChecks"]),
     ],
     swiftLanguageModes: [.v5]
 )

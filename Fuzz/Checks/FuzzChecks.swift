@@ -1,7 +1,9 @@
 import Corpora
 import Foundation
 import LanguageModel
+import LinearAlgebra
 import ModelStorage
+import NeuralNetwork
 import Tagging
 import Text
 import Tokenization
@@ -223,11 +225,80 @@ public enum FuzzChecks {
         }
     }
 
+    // MARK: Checkpoints
+
+    /// A small tagger network (the shape of the seed checkpoint's, which
+    /// `FuzzRegressionTests` writes with a one-epoch run), for checking a checkpoint's
+    /// optimizer state against a network that is not its own.
+    static let smallNetwork: TokenClassifierNetwork<Float> = {
+        var configuration = NetworkConfiguration()
+        configuration.hidden = 4
+        configuration.embedder.wordDimension = 4
+        configuration.embedder.characterDimension = 2
+        configuration.embedder.characterHidden = 2
+        var random = SeededRandom(seed: 1)
+        return TokenClassifierNetwork<Float>(
+            configuration: configuration, wordCount: 8, characterCount: 8, tagCount: 3,
+            random: &random)
+    }()
+
+    /// Reads the bytes (and the bytes with a correct checksum) as a tagger's training
+    /// checkpoint and, when that parses, checks its options, loop state and optimizer state
+    /// the way `--resume` does, against the checkpoint's own network (when it loads) and a
+    /// small fixed one; only typed errors may come out.
+    public static func checkpoint(_ bytes: [UInt8]) {
+        for variant in withFixedChecksum(bytes) {
+            expectTypedError {
+                let file = try ModelFile(bytes: variant, source: "fuzz")
+                let checkpoint = try TrainingCheckpoint<TrainingOptions>(file: file)
+                try checkpoint.options.validate()
+                var loopOptions = TrainingLoopOptions(
+                    epochs: checkpoint.options.epochs, learningRate: checkpoint.options.learningRate)
+                loopOptions.clip = checkpoint.options.clip
+                loopOptions.patience = checkpoint.options.patience
+                try loopOptions.validate()
+                try checkpoint.loop.validate(epochs: loopOptions.epochs)
+                try? checkpoint.optimizer.validate(
+                    against: smallNetwork, moments: Adam<Float>.momentNames)
+                let model = try TaggerModel(file: checkpoint.model)
+                let moments =
+                    checkpoint.options.optimizer == .adam
+                    ? Adam<Float>.momentNames : SGD<Float>.momentNames
+                try checkpoint.optimizer.validate(against: model.network, moments: moments)
+                // A validated state restores and takes a step without trapping.
+                var optimizer = Adam<Float>()
+                if checkpoint.options.optimizer == .adam {
+                    optimizer.restore(checkpoint.optimizer)
+                    var network = model.network
+                    network.visitParameters { name, value in
+                        let gradient = Matrix<Float>(rows: value.rows, columns: value.columns)
+                        optimizer.update(&value, along: gradient, name: name)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The bytes, and (when long enough) the bytes with their last 8 replaced by the
+    /// checksum of the rest, so that mutations reach past the checksum check.
+    static func withFixedChecksum(_ bytes: [UInt8]) -> [[UInt8]] {
+        var variants = [bytes]
+        if bytes.count >= 20 {
+            var fixed = bytes
+            let checksum = ModelFile.checksum(fixed[..<(fixed.count - 8)])
+            for k in 0..<8 {
+                fixed[fixed.count - 8 + k] = UInt8(truncatingIfNeeded: checksum >> (8 * UInt64(k)))
+            }
+            variants.append(fixed)
+        }
+        return variants
+    }
+
     /// Runs `body`; a thrown error must be one of the model errors.
     static func expectTypedError(_ body: () throws -> Void) {
         do {
             try body()
-        } catch is ModelFileError, is ModelError {
+        } catch is ModelFileError, is ModelError, is CheckpointError {
         } catch {
             preconditionFailure("unexpected error \(type(of: error)): \(error)")
         }

@@ -13,6 +13,7 @@ final class FuzzRegressionTests: XCTestCase {
         "FuzzCoNLLU": FuzzChecks.coNLLU,
         "FuzzColumns": FuzzChecks.columns,
         "FuzzModelFile": FuzzChecks.modelFile,
+        "FuzzCheckpoint": FuzzChecks.checkpoint,
     ]
 
     /// The inputs of `target`: its seeds and its saved crashers.

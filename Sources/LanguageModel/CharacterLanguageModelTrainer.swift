@@ -230,6 +230,8 @@ public struct CharacterLanguageModelTrainer {
             let threads = options.threads
             options = checkpoint!.options
             options.threads = threads
+            // The options come from a file: checked like the command line's.
+            try options.validate()
         }
         let configuration = options.network
         var random = SeededRandom(seed: options.seed)
@@ -267,7 +269,12 @@ public struct CharacterLanguageModelTrainer {
             options: loopOptions, network: network,
             optimizer: Adam(learningRate: Float(options.learningRate)))
         if let checkpoint {
-            try loop.resume(from: checkpoint.contents(network: network), task: &task)
+            do {
+                try checkpoint.task.validateMatrices(prefix: "best.", against: network)
+                try loop.resume(from: checkpoint.contents(network: network), task: &task)
+            } catch let error as CheckpointError {
+                throw error.at(path: checkpointPath!)
+            }
             task.restoreBest(shapedLike: network)
         }
         loop.shouldStop = shouldStop
@@ -306,7 +313,13 @@ public struct CharacterLanguageModelTrainer {
             case .stoppedEarly(let epoch): onEvent(.stoppedEarly(epoch: epoch))
             }
         }
-        let interrupted = try loop.run(&task)
+        let interrupted: Bool
+        do {
+            interrupted = try loop.run(&task)
+        } catch let error as CheckpointError {
+            // Only a resumed run's place can disagree with its epoch's plan.
+            throw error.at(path: checkpointPath ?? "")
+        }
         if !interrupted {
             TrainingCheckpoint<CharacterLanguageModelTrainingOptions>.remove(checkpointPath)
         }

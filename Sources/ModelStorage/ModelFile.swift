@@ -402,47 +402,10 @@ public struct ModelFile: Equatable, Sendable {
     /// `ModelFileError.writeFailed`; a process killed mid-save leaves `path.tmp-PID`.
     public func write(to path: String) throws {
         let bytes = try serialized()
-        let temporary = path + ".tmp-\(getpid())"
-        // Created exclusively and never through a symbolic link, so a link planted at the
-        // (predictable) temporary path cannot redirect the write; a stale file left by a
-        // killed process with the same id is removed first.
-        let flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC
-        var fd = open(temporary, flags, 0o644)
-        if fd < 0, errno == EEXIST {
-            unlink(temporary)
-            fd = open(temporary, flags, 0o644)
-        }
-        guard fd >= 0 else {
-            throw ModelFileError.writeFailed(path: path, reason: String(cString: strerror(errno)))
-        }
-        var failure: String?
-        bytes.withUnsafeBytes { raw in
-            var written = 0
-            while written < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + written, raw.count - written)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = String(cString: strerror(errno))
-                    return
-                }
-                written += n
-            }
-        }
-        if failure == nil, fsync(fd) != 0 { failure = String(cString: strerror(errno)) }
-        if close(fd) != 0, failure == nil { failure = String(cString: strerror(errno)) }
-        if failure == nil, rename(temporary, path) != 0 {
-            failure = String(cString: strerror(errno))
-        }
-        if let failure {
-            unlink(temporary)
-            throw ModelFileError.writeFailed(path: path, reason: failure)
-        }
-        // Make the rename itself durable.
-        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        let directoryFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if directoryFD >= 0 {
-            fsync(directoryFD)
-            close(directoryFD)
+        do {
+            try AtomicFile.write(bytes: bytes, to: path)
+        } catch let error as AtomicFile.WriteError {
+            throw ModelFileError.writeFailed(path: path, reason: error.reason)
         }
     }
 }

@@ -69,11 +69,19 @@ public struct TrainingCheckpoint<Options: Codable> {
     }
 
     /// Reads a checkpoint written by `write(to:)`.
+    ///
+    /// Only the file's format is checked here; the trainer checks the options, the loop's
+    /// numbers and the optimizer's moments against its network (`TrainingLoop.resume`)
+    /// before using any of them.
     public static func read(from path: String) throws -> TrainingCheckpoint {
-        let file = try ModelFile.read(from: path)
-        guard file.architecture == architecture else {
+        try TrainingCheckpoint(file: ModelFile.read(from: path), path: path)
+    }
+
+    /// The checkpoint held in `file` (read from `path`, for messages).
+    public init(file: ModelFile, path: String = "<memory>") throws {
+        guard file.architecture == Self.architecture else {
             throw ModelError.wrongKind(
-                path: path, architecture: file.architecture, expected: architecture)
+                path: path, architecture: file.architecture, expected: Self.architecture)
         }
         let header = try file.decodeConfiguration(Header.self)
         var model = file
@@ -93,7 +101,7 @@ public struct TrainingCheckpoint<Options: Codable> {
                 model.parameters.append(p)
             }
         }
-        return TrainingCheckpoint(
+        self.init(
             model: model, options: header.options, loop: header.state, optimizer: optimizer,
             task: task)
     }

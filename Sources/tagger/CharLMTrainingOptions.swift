@@ -150,6 +150,7 @@ struct CharLMTrainCommand: ParsableCommand {
 
     /// Trains a character language model on the text of `train`, selecting epochs on `dev`.
     func run() throws {
+        StandardError.openMissingDescriptors()
         let options = self.options
         if session.printOptions {
             return try printResolvedOptions([

@@ -59,6 +59,7 @@ struct EvalCommand: ParsableCommand {
     @OptionGroup var segmentation: SegmentationOptions
 
     func run() throws {
+        StandardError.openMissingDescriptors()
         if let path = modelEvaluation.model {
             let file = try ModelFile.read(from: path)
             if file.architecture == CharacterLanguageModel.architecture {

@@ -158,6 +158,7 @@ struct ModelTrainingOptions: ParsableArguments {
         task: TaggingTask, network: NetworkConfiguration, tagColumn: Int?, scheme: TagScheme?
     ) throws {
         let options = trainingOptions
+        StandardError.openMissingDescriptors()
         if session.printOptions {
             var resolved: [String: String] = [
                 "epochs": "\(options.epochs)", "learning-rate": "\(options.learningRate)",

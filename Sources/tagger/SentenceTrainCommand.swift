@@ -105,6 +105,7 @@ struct SentenceTrainCommand: ParsableCommand {
 
     /// Trains on `train`, selects the epoch and threshold on `dev`, writes `output`.
     func run() throws {
+        StandardError.openMissingDescriptors()
         if session.printOptions {
             return try printResolvedOptions([
                 "epochs": "\(epochs)", "hidden-size": "\(hiddenSize)",

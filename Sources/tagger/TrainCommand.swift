@@ -1,6 +1,7 @@
 import ArgumentParser
 import Corpora
 import Foundation
+import ModelStorage
 import Tagging
 import Text
 import Tokenization
@@ -59,6 +60,13 @@ func checkWritableOutput(_ output: String) throws {
     if FileManager.default.fileExists(atPath: output, isDirectory: &isFolder), isFolder.boolValue {
         throw ValidationError("--output \(output) is a folder; give a file name.")
     }
+    // A save renames a new file over the output: over a device or a pipe that would replace
+    // the special file itself, so only a regular file (or a link to one) is accepted.
+    var status = stat()
+    if stat(output, &status) == 0, status.st_mode & S_IFMT != S_IFREG {
+        throw ValidationError(
+            "--output \(output) is not a regular file (a device, pipe or socket); give a file name.")
+    }
 }
 
 /// Prints `options` (option name → value as the command line writes it) as one JSON
@@ -107,6 +115,7 @@ struct TokenizerTrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        StandardError.openMissingDescriptors()
         if printOptions {
             return try printResolvedOptions([
                 "min-exception-count": "\(minExceptionCount)",
@@ -123,12 +132,9 @@ struct TokenizerTrainCommand: ParsableCommand {
             provenance:
                 "tagger train --task tokenize --train \(name) --min-exception-count \(minExceptionCount) --max-boundary-features \(maxBoundaryFeatures)"
         )
-        let temporary = output + ".tmp"
-        try Data(lexicon.tsv.utf8).write(to: URL(fileURLWithPath: temporary))
-        if FileManager.default.fileExists(atPath: output) {
-            try FileManager.default.removeItem(atPath: output)
-        }
-        try FileManager.default.moveItem(atPath: temporary, toPath: output)
+        // Through a temporary file, synced and renamed, as models are saved: never through
+        // a link planted at a predictable name, and the old lexicon stays on a failure.
+        try AtomicFile.write(bytes: Array(lexicon.tsv.utf8), to: output)
         var err = StandardError()
         print(
             "learned from \(sentences.count) sentences (\(report.unalignedSentences) unaligned): "
@@ -215,7 +221,30 @@ struct TrainSentimentCommand: ParsableCommand {
     }
 }
 
-/// Standard error as a `TextOutputStream`, for progress and diagnostics.
+/// Standard error as a `TextOutputStream`, for progress and diagnostics. Writing never
+/// fails: when standard error is closed or full (`2>&-`, `2>/dev/full`) the diagnostics are
+/// lost, never the run (`FileHandle.write` would trap).
 struct StandardError: TextOutputStream {
-    mutating func write(_ string: String) { FileHandle.standardError.write(Data(string.utf8)) }
+    mutating func write(_ string: String) {
+        var bytes = Array(string.utf8)[...]
+        while !bytes.isEmpty {
+            let n = bytes.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { return }
+            bytes = bytes.dropFirst(n)
+        }
+    }
+
+    /// Opens `/dev/null` on any of the descriptors 0, 1 and 2 that is closed, so that a file
+    /// the command opens later (a model being saved) can never become "standard error" and
+    /// receive diagnostics. Call before opening any file.
+    static func openMissingDescriptors() {
+        for fd in Int32(0)...2 where fcntl(fd, F_GETFD) == -1 && errno == EBADF {
+            let opened = open("/dev/null", O_RDWR)
+            if opened >= 0, opened != fd {
+                dup2(opened, fd)
+                close(opened)
+            }
+        }
+    }
 }

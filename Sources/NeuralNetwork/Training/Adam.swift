@@ -51,6 +51,9 @@ public struct Adam<Scalar: BLASScalar>: Optimizer {
     /// See `Optimizer.state`: `m.<name>`, `v.<name>` and the step count of every parameter.
     public var state: OptimizerState<Scalar> { slots.state(secondMoment: true) }
 
+    /// See `Optimizer.momentNames`: the first and second moments.
+    public static var momentNames: [String] { ["m", "v"] }
+
     /// See `Optimizer.restore`.
     public mutating func restore(_ state: OptimizerState<Scalar>) {
         slots = OptimizerSlots(state)

@@ -23,8 +23,10 @@ public protocol Optimizer<Scalar> {
         _ value: inout Matrix<Scalar>, alongRows gradient: SparseRowGradient<Scalar>, name: String)
     /// Everything the optimizer has learned so far, for a checkpoint.
     var state: OptimizerState<Scalar> { get }
-    /// Continues from a state saved by `state`.
+    /// Continues from a state saved by `state` (checked by `OptimizerState.validate`).
     mutating func restore(_ state: OptimizerState<Scalar>)
+    /// The moments the state keeps per updated parameter (`["m", "v"]` for Adam).
+    static var momentNames: [String] { get }
 }
 
 extension Optimizer {

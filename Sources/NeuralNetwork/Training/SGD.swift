@@ -30,6 +30,9 @@ public struct SGD<Scalar: BLASScalar>: Optimizer {
     /// (none without momentum).
     public var state: OptimizerState<Scalar> { slots.state(secondMoment: false) }
 
+    /// See `Optimizer.momentNames`: the velocity.
+    public static var momentNames: [String] { ["m"] }
+
     /// See `Optimizer.restore`.
     public mutating func restore(_ state: OptimizerState<Scalar>) {
         slots = OptimizerSlots(state)

@@ -222,10 +222,16 @@ where Rule.Scalar == Task.Network.Scalar {
     }
 
     /// Continues from `checkpoint` (its network, optimizer state and place; the task's
-    /// state is restored into `task`).
+    /// state is restored into `task`). The options, the optimizer's moments (against the
+    /// network's parameters) and the loop's numbers are checked first: a checkpoint is a
+    /// file from disk, so a damaged one throws `CheckpointError` instead of being used.
     public mutating func resume(
         from checkpoint: TrainingCheckpointContents<Task.Network>, task: inout Task
     ) throws {
+        try options.validate()
+        try checkpoint.optimizer.validate(
+            against: checkpoint.network, moments: Rule.momentNames)
+        try checkpoint.loop.validate(epochs: options.epochs)
         network = checkpoint.network
         optimizer.restore(checkpoint.optimizer)
         state = checkpoint.loop
@@ -248,6 +254,7 @@ where Rule.Scalar == Task.Network.Scalar {
         while state.epoch <= epochs {
             let epoch = state.epoch
             let plan = task.startEpoch(epoch)
+            try state.validate(plan: plan)
             let started = Date()
             let unitsBefore = state.unitsDone
             var learningRate = options.learningRate.base * state.rateFactor

@@ -283,6 +283,17 @@ public struct SentenceSplitterTrainer {
         var checkpoint: TrainingCheckpoint<CheckpointOptions>? = nil
         if resume, let checkpointPath, FileManager.default.fileExists(atPath: checkpointPath) {
             let read = try TrainingCheckpoint<CheckpointOptions>.read(from: checkpointPath)
+            do {
+                try checkCheckpointValue(
+                    (0..<members).contains(read.options.member), "options.member",
+                    read.options.member, valid: "in 0..<\(members), the ensemble members")
+                try checkCheckpointValue(
+                    read.options.learningRate > 0 && read.options.learningRate.isFinite,
+                    "options.learningRate", read.options.learningRate,
+                    valid: "finite and positive")
+            } catch let error as CheckpointError {
+                throw error.at(path: checkpointPath)
+            }
             let saved = try NeuralSentenceSplitter(modelFile: read.model)
             guard saved.words == words, saved.shapes == shapes,
                 saved.networks.count == read.options.member + 1
@@ -320,7 +331,12 @@ public struct SentenceSplitterTrainer {
                 optimizer: Adam(learningRate: Float(learningRate)))
             if let saved = checkpoint {
                 let network = try NeuralSentenceSplitter(modelFile: saved.model).networks.last!
-                try loop.resume(from: saved.contents(network: network), task: &task)
+                do {
+                    try saved.task.validateMatrices(prefix: "best.", against: network)
+                    try loop.resume(from: saved.contents(network: network), task: &task)
+                } catch let error as CheckpointError {
+                    throw error.at(path: checkpointPath ?? "")
+                }
                 checkpoint = nil
             }
             loop.shouldStop = shouldStop
@@ -350,7 +366,12 @@ public struct SentenceSplitterTrainer {
                             seconds: e.seconds + last.seconds))
                 }
                 defer { loop.onEvent = nil }
-                return try loop.run(&task)
+                do {
+                    return try loop.run(&task)
+                } catch let error as CheckpointError {
+                    // Only a resumed run's place can disagree with its epoch's plan.
+                    throw error.at(path: checkpointPath ?? "")
+                }
             }
             if interrupted { return nil }
             let best = task.best ?? (network: loop.network, thresholds: (0.5, 0.5))

@@ -29,6 +29,54 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
 
     /// The defaults: 20 epochs, batch 32, Adam 1e-3, clip 5, seed 1, 2 threads, patience 5.
     public init() {}
+
+    /// Checks every setting against its range (the options of a checkpoint are read from
+    /// disk); throws `CheckpointError.invalidValue` naming the first one out of range.
+    public func validate() throws {
+        try checkCheckpointValue(
+            (1...1_000_000).contains(epochs), "options.epochs", epochs, valid: "in 1...1000000")
+        try checkCheckpointValue(
+            (1...100_000).contains(batchSize), "options.batchSize", batchSize,
+            valid: "in 1...100000")
+        try checkCheckpointValue(
+            learningRate > 0 && learningRate.isFinite, "options.learningRate", learningRate,
+            valid: "finite and positive")
+        try checkCheckpointValue(
+            clip >= 0 && clip.isFinite, "options.clip", clip, valid: "finite and at least 0")
+        try checkCheckpointValue(threads >= 1, "options.threads", threads, valid: "at least 1")
+        try checkCheckpointValue(
+            patience >= 1, "options.patience", patience, valid: "at least 1")
+        try checkCheckpointValue(
+            minimumWordCount >= 1, "options.minimumWordCount", minimumWordCount,
+            valid: "at least 1")
+        try checkCheckpointValue(
+            (1...100_000).contains(bucketBatches), "options.bucketBatches", bucketBatches,
+            valid: "in 1...100000")
+    }
+}
+
+/// A checkpoint is sound but does not belong to the run resuming from it.
+public enum ResumeError: Error, LocalizedError, Equatable, Sendable {
+    /// The checkpoint trains a model for `saved`, the command for `requested`.
+    case otherTask(checkpoint: String, saved: String, requested: String)
+    /// The training data has labels (tags, sentence labels) the checkpoint's model lacks.
+    case unknownLabels(checkpoint: String, source: String, labels: [String])
+
+    /// Says what does not match and what to do.
+    public var errorDescription: String? {
+        switch self {
+        case .otherTask(let checkpoint, let saved, let requested):
+            return "The checkpoint \(checkpoint) was written by `tagger train \(saved)`, not "
+                + "`tagger train \(requested)`; resume with `tagger train \(saved)`, or give "
+                + "another --checkpoint."
+        case .unknownLabels(let checkpoint, let source, let labels):
+            let shown = labels.prefix(5).joined(separator: ", ")
+            let more = labels.count > 5 ? " and \(labels.count - 5) more" : ""
+            return "\(source) has \(labels.count == 1 ? "a label" : "labels") the checkpoint "
+                + "\(checkpoint) lacks: \(shown)\(more); resume with the training file of the "
+                + "interrupted run, or train from the start without --resume."
+        }
+    }
 }
 
 /// Where a training run is within an epoch.
@@ -131,6 +179,10 @@ public struct Trainer {
     ) throws -> TrainingOutcome<TaggerModel> {
         precondition(task.isTokenLevel, "trainTagger needs a token-level task, got \(task)")
         guard !train.isEmpty else { throw TrainingDataError.noSentences(path: trainSource) }
+        try TrainingLimitError.check(
+            lengths: train.map(\.words.count), lines: train.map(\.line), path: trainSource)
+        try TrainingLimitError.check(
+            lengths: dev.map(\.words.count), lines: dev.map(\.line), path: devSource)
         let fileScheme = scheme ?? .iob2
         var configuration = configuration
         if let pretrained { configuration.embedder.wordDimension = pretrained.dimension }
@@ -180,9 +232,20 @@ public struct Trainer {
         initialiseWordTable(&network.embedder.words.table, encoder: encoder, random: &random)
         let start = try startingPoint { try TaggerModel(file: $0, path: $1) }
         if let model = start.model {
+            guard model.configuration.task == task else {
+                throw ResumeError.otherTask(
+                    checkpoint: checkpointPath ?? "", saved: "\(model.configuration.task)",
+                    requested: "\(task)")
+            }
             (modelConfiguration, encoder, tags, network) = (
                 model.configuration, model.inputEncoder, model.tags, model.network
             )
+            let unknown = Set(trainTags.joined()).subtracting(tags)
+            guard unknown.isEmpty else {
+                throw ResumeError.unknownLabels(
+                    checkpoint: checkpointPath ?? "", source: trainSource,
+                    labels: unknown.sorted())
+            }
         }
         let tagIDs = Dictionary(uniqueKeysWithValues: tags.enumerated().map { ($1, $0) })
         let targets = trainTags.map { $0.map { tagIDs[$0]! } }
@@ -224,6 +287,10 @@ public struct Trainer {
         network configuration: NetworkConfiguration, train: [TrainingText], dev: [TrainingText]
     ) throws -> TrainingOutcome<SentimentModel> {
         guard !train.isEmpty else { throw TrainingDataError.noSentences(path: trainSource) }
+        try TrainingLimitError.check(
+            lengths: train.map(\.words.count), lines: train.map(\.line), path: trainSource)
+        try TrainingLimitError.check(
+            lengths: dev.map(\.words.count), lines: dev.map(\.line), path: devSource)
         var configuration = configuration
         configuration.crf = false
         if let pretrained { configuration.embedder.wordDimension = pretrained.dimension }
@@ -248,6 +315,12 @@ public struct Trainer {
             (modelConfiguration, encoder, labels, network) = (
                 model.configuration, model.inputEncoder, model.labels, model.network
             )
+            let unknown = Set(train.map(\.label)).subtracting(labels)
+            guard unknown.isEmpty else {
+                throw ResumeError.unknownLabels(
+                    checkpoint: checkpointPath ?? "", source: trainSource,
+                    labels: unknown.sorted())
+            }
         }
         let labelIDs = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($1, $0) })
         let finalConfiguration = modelConfiguration
@@ -302,6 +375,11 @@ public struct Trainer {
         var checkpoint = try TrainingCheckpoint<TrainingOptions>.read(from: checkpointPath)
         let model = try load(checkpoint.model, checkpointPath)
         checkpoint.options.threads = self.options.threads
+        do {
+            try checkpoint.options.validate()
+        } catch let error as CheckpointError {
+            throw error.at(path: checkpointPath)
+        }
         return (model, checkpoint.options, checkpoint)
     }
 
@@ -394,7 +472,11 @@ public struct Trainer {
             var loop = TrainingLoop<SentenceBatchTask<N>, Rule>(
                 options: loopOptions, network: network, optimizer: optimizer)
             if let checkpoint = start.checkpoint {
-                try loop.resume(from: checkpoint.contents(network: network), task: &task)
+                do {
+                    try loop.resume(from: checkpoint.contents(network: network), task: &task)
+                } catch let error as CheckpointError {
+                    throw error.at(path: checkpointPath ?? "")
+                }
             }
             loop.shouldStop = shouldStop
             if let checkpointPath {
@@ -433,7 +515,13 @@ public struct Trainer {
                     onEvent(.stoppedEarly(epoch: epoch))
                 }
             }
-            let interrupted = try loop.run(&task)
+            let interrupted: Bool
+            do {
+                interrupted = try loop.run(&task)
+            } catch let error as CheckpointError {
+                // Only a resumed run's place can disagree with its epoch's plan.
+                throw error.at(path: checkpointPath ?? "")
+            }
             network = loop.network
             return (interrupted, loop.state)
         }
