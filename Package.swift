@@ -94,7 +94,8 @@ let package = Package(
         .testTarget(
             name: "FuzzRegressionTests",
             dependencies: [
-                "Tagging", "Corpora", "Text", "Tokenization", "ModelStorage", "LanguageModel",
+                "LinearAlgebra", "NeuralNetwork", "Tagging", "Corpora", "Text", "Tokenization",
+                "ModelStorage", "LanguageModel",
             ],
             path: "Fuzz/Checks"),
     ],

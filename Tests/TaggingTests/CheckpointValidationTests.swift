@@ -154,8 +154,14 @@ final class CheckpointValidationTests: XCTestCase {
             let i = parameters.firstIndex { $0.name == "optimizer." + v.name }!
             parameters[i].matrix[0, 0] = .nan
         })
-        XCTAssertEqual(
-            problem(resumeError()), .invalidMoment(name: v.name, reason: "holds NaN or infinity"))
+        // The checkpoint file's reader refuses it first, as for any model file, naming it.
+        let error = resumeError()
+        guard case .nonFiniteParameter(let name, let row, let column, _)? = error as? ModelFileError
+        else {
+            return XCTFail("expected a non-finite parameter error, got \(String(describing: error))")
+        }
+        XCTAssertEqual(name, "optimizer." + v.name)
+        XCTAssertEqual([row, column], [0, 0])
     }
 
     /// Was: a trap for −5, and memory growing without end for 0.
