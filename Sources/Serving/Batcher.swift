@@ -7,9 +7,10 @@ import Text
 /// loops: requests that arrive together share one forward pass.
 ///
 /// The model thread takes every queued request (up to ``ServiceConfiguration/maxBatchRequests``
-/// requests and ``ServiceConfiguration/maxBatchBytes`` bytes of text). While requests are
-/// still being read (``arriving``) it waits up to ``ServiceConfiguration/batchWait`` for them,
-/// so a batch under load is full while a request to an idle server starts at once.
+/// requests and ``ServiceConfiguration/maxBatchBytes`` bytes of text). It waits up to
+/// ``ServiceConfiguration/batchWait`` while requests are still being read (``arriving()``)
+/// or fewer are queued than the last batch held, so batches under load stay full while a
+/// request to an idle server (last batch: one request) starts at once.
 public final class Batcher: @unchecked Sendable {
     /// One request's answer: each text's document as JSON, and the words annotated.
     public struct Answer: Sendable {
@@ -32,6 +33,7 @@ public final class Batcher: @unchecked Sendable {
     private var queue: [Job] = []
     private var head = 0
     private var arrivingCount = 0
+    private var lastBatchSize = 1
     private var stopping = false
     private var threads: [Thread] = []
     private let finished = DispatchGroup()
@@ -110,8 +112,13 @@ public final class Batcher: @unchecked Sendable {
             if stopping { return nil }
             condition.wait()
         }
+        // Under steady load the clients of the last batch are about to send again: wait
+        // (boundedly) for as many requests as the last batch held, and for those being read.
+        let target = min(configuration.maxBatchRequests, lastBatchSize)
         let deadline = Date(timeIntervalSinceNow: configuration.batchWait.seconds)
-        while arrivingCount > 0 && queue.count - head < configuration.maxBatchRequests {
+        while (arrivingCount > 0 || queue.count - head < target)
+            && queue.count - head < configuration.maxBatchRequests
+        {
             if !condition.wait(until: deadline) { break }
         }
         var batch: [Job] = []
@@ -128,6 +135,7 @@ public final class Batcher: @unchecked Sendable {
             head = 0
         }
         metrics.queued(queue.count - head)
+        lastBatchSize = batch.count
         return batch
     }
 
