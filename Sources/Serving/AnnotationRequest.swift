@@ -23,7 +23,9 @@ public struct AnnotationOptions: Hashable, Sendable {
     public var offsets: OffsetUnit
 
     /// Options of the given values.
-    public init(components: [PipelineComponent], splitSentences: Bool = true, offsets: OffsetUnit = .utf16) {
+    public init(
+        components: [PipelineComponent], splitSentences: Bool = true, offsets: OffsetUnit = .utf16
+    ) {
         self.components = components
         self.splitSentences = splitSentences
         self.offsets = offsets
@@ -106,30 +108,37 @@ public struct RequestDecoder: Sendable {
         if let offset = UTF8Validation.firstInvalidOffset(body) {
             throw .invalidUTF8(offset: offset)
         }
-        let mediaType = contentType?.split(separator: ";").first?
+        let mediaType =
+            contentType?.split(separator: ";").first?
             .trimmingCharacters(in: .whitespaces).lowercased() ?? ""
         if mediaType == "application/json" || mediaType.hasSuffix("+json") {
             return try decodeJSON(body)
         }
         for key in query.keys where !Self.fields.contains(key) || key.hasPrefix("text") {
             throw .invalidField(
-                "unknown query parameter \(JSONText.quoted(key)); expected components, splitSentences or offsets")
+                "unknown query parameter \(JSONText.quoted(key)); expected components, splitSentences or offsets"
+            )
         }
         let components = try query["components"].map { value throws(RequestError) in
-            try self.components(value.split(separator: ",", omittingEmptySubsequences: false).map(String.init))
+            try self.components(
+                value.split(separator: ",", omittingEmptySubsequences: false).map(String.init))
         }
         var split = true
         if let value = query["splitSentences"] {
             guard let flag = Bool(value) else {
-                throw .invalidField("the query parameter splitSentences is \(JSONText.quoted(value)), not true or false")
+                throw .invalidField(
+                    "the query parameter splitSentences is \(JSONText.quoted(value)), not true or false"
+                )
             }
             split = flag
         }
-        let offsets = try query["offsets"].map { value throws(RequestError) in try offsetUnit(value) }
+        let offsets = try query["offsets"].map { value throws(RequestError) in try offsetUnit(value)
+        }
         return AnnotationRequest(
             texts: [String(decoding: body, as: UTF8.self)], isList: false,
             options: AnnotationOptions(
-                components: components ?? loaded, splitSentences: split, offsets: offsets ?? .utf16))
+                components: components ?? loaded, splitSentences: split, offsets: offsets ?? .utf16)
+        )
     }
 
     private func decodeJSON(_ body: [UInt8]) throws(RequestError) -> AnnotationRequest {
@@ -148,7 +157,8 @@ public struct RequestDecoder: Sendable {
         case (let text?, nil): texts = [text]
         case (nil, let many?): texts = many
         case (nil, nil):
-            throw .invalidField("the body has neither \"text\" (a string) nor \"texts\" (an array of strings)")
+            throw .invalidField(
+                "the body has neither \"text\" (a string) nor \"texts\" (an array of strings)")
         case (_?, _?): throw .invalidField("give \"text\" or \"texts\", not both")
         }
         if texts.count > maxTexts {
@@ -158,21 +168,28 @@ public struct RequestDecoder: Sendable {
         return AnnotationRequest(
             texts: texts, isList: fields.texts != nil,
             options: AnnotationOptions(
-                components: try fields.components.map { names throws(RequestError) in try components(names) } ?? loaded,
+                components: try fields.components.map { names throws(RequestError) in
+                    try components(names)
+                } ?? loaded,
                 splitSentences: fields.splitSentences ?? true,
-                offsets: try fields.offsets.map { value throws(RequestError) in try offsetUnit(value) } ?? .utf16))
+                offsets: try fields.offsets.map { value throws(RequestError) in
+                    try offsetUnit(value)
+                } ?? .utf16))
     }
 
     /// The components named, in the pipeline's order.
     func components(_ names: [String]) throws(RequestError) -> [PipelineComponent] {
         var chosen = Set<PipelineComponent>()
         for name in names {
-            guard let component = PipelineComponent(rawValue: name), loaded.contains(component) else {
+            guard let component = PipelineComponent(rawValue: name), loaded.contains(component)
+            else {
                 throw .unknownComponent(name: name, loaded: loaded)
             }
             chosen.insert(component)
         }
-        if chosen.isEmpty { throw .invalidField("\"components\" is empty; name at least one component") }
+        if chosen.isEmpty {
+            throw .invalidField("\"components\" is empty; name at least one component")
+        }
         return loaded.filter(chosen.contains)
     }
 
@@ -189,7 +206,11 @@ public struct RequestDecoder: Sendable {
         func path(_ context: DecodingError.Context) -> String {
             var text = ""
             for key in context.codingPath {
-                if let index = key.intValue { text += "[\(index)]" } else { text += (text.isEmpty ? "" : ".") + key.stringValue }
+                if let index = key.intValue {
+                    text += "[\(index)]"
+                } else {
+                    text += (text.isEmpty ? "" : ".") + key.stringValue
+                }
             }
             return JSONText.quoted(text)
         }
@@ -213,7 +234,8 @@ public struct RequestDecoder: Sendable {
             return .invalidField("the field \(JSONText.quoted(key.stringValue)) is missing")
         case .dataCorrupted(let context):
             if context.codingPath.isEmpty {
-                let detail = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey]
+                let detail =
+                    (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey]
                     as? String ?? context.debugDescription
                 return .malformedJSON(detail)
             }
@@ -248,8 +270,10 @@ struct RequestFields: Decodable {
         }
         text = try container.decodeIfPresent(String.self, forKey: Key(stringValue: "text"))
         texts = try container.decodeIfPresent([String].self, forKey: Key(stringValue: "texts"))
-        components = try container.decodeIfPresent([String].self, forKey: Key(stringValue: "components"))
-        splitSentences = try container.decodeIfPresent(Bool.self, forKey: Key(stringValue: "splitSentences"))
+        components = try container.decodeIfPresent(
+            [String].self, forKey: Key(stringValue: "components"))
+        splitSentences = try container.decodeIfPresent(
+            Bool.self, forKey: Key(stringValue: "splitSentences"))
         offsets = try container.decodeIfPresent(String.self, forKey: Key(stringValue: "offsets"))
     }
 }

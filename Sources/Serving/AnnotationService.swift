@@ -27,14 +27,18 @@ public final class AnnotationService: Sendable {
 
     /// A service of `pipeline`, whose models `catalog` describes.
     /// - Throws: ``ConfigurationError`` for a setting out of range.
-    public init(pipeline: Pipeline, catalog: ModelCatalog, configuration: ServiceConfiguration, logger: Logger)
+    public init(
+        pipeline: Pipeline, catalog: ModelCatalog, configuration: ServiceConfiguration,
+        logger: Logger
+    )
         throws
     {
         try configuration.validate()
         self.configuration = configuration
         self.catalog = catalog
         self.logger = logger
-        self.decoder = RequestDecoder(loaded: pipeline.components, maxTexts: configuration.maxTextsPerRequest)
+        self.decoder = RequestDecoder(
+            loaded: pipeline.components, maxTexts: configuration.maxTextsPerRequest)
         self.batcher = Batcher(pipeline: pipeline, configuration: configuration, metrics: metrics)
     }
 
@@ -53,17 +57,21 @@ public final class AnnotationService: Sendable {
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             let text = self.metrics.prometheusText(
-                queueLength: self.batcher.queueLength, inFlight: self.inFlight.load(ordering: .relaxed))
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+                queueLength: self.batcher.queueLength,
+                inFlight: self.inFlight.load(ordering: .relaxed))
+            return Response(
+                status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
         }
         let app = Application(
             router: router,
             server: .http1(
                 configuration: .init(
                     idleTimeout: .nanoseconds(Int64(configuration.idleTimeout.seconds * 1e9)))),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             onServerRunning: { channel in
-                onStart(self.configuration.host, channel.localAddress?.port ?? self.configuration.port)
+                onStart(
+                    self.configuration.host, channel.localAddress?.port ?? self.configuration.port)
             },
             logger: logger)
         try await app.runService()  // SIGTERM and SIGINT shut down gracefully
@@ -110,7 +118,9 @@ public final class AnnotationService: Sendable {
             headers[.contentType] = "application/json"
             return Response(
                 status: .internalServerError, headers: headers,
-                body: .init(byteBuffer: ByteBuffer(string: "{\"error\":" + JSONText.quoted(error.localizedDescription) + "}")))
+                body: .init(
+                    byteBuffer: ByteBuffer(
+                        string: "{\"error\":" + JSONText.quoted(error.localizedDescription) + "}")))
         }
     }
 
@@ -134,13 +144,15 @@ public final class AnnotationService: Sendable {
             query[String(key)] = String(value)
         }
         return try decoder.decode(
-            body: Array(buffer.readableBytesView), contentType: request.headers[.contentType], query: query)
+            body: Array(buffer.readableBytesView), contentType: request.headers[.contentType],
+            query: query)
     }
 
     static func json(_ status: HTTPResponse.Status, _ text: String) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+        return Response(
+            status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
     static func error(_ error: RequestError) -> Response {
@@ -155,7 +167,9 @@ struct MeteringMiddleware<Context: RequestContext>: RouterMiddleware {
     let metrics: ServiceMetrics
     let logger: Logger
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    )
         async throws -> Response
     {
         let start = ContinuousClock.now

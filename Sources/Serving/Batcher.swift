@@ -161,7 +161,9 @@ public final class Batcher: @unchecked Sendable {
         }
     }
 
-    private func annotate(_ requests: [[String]], _ options: AnnotationOptions, _ json: DocumentJSON)
+    private func annotate(
+        _ requests: [[String]], _ options: AnnotationOptions, _ json: DocumentJSON
+    )
         throws -> [Answer]
     {
         let pipeline = pipelines.pipeline(options.components, threads: configuration.threads)
@@ -172,11 +174,13 @@ public final class Batcher: @unchecked Sendable {
         } else {
             documents = texts.map { text in
                 let tokens = pipeline.tokenizer.tokenize(text)
-                return Document(text: text, tokens: tokens, sentences: tokens.isEmpty ? [] : [0..<tokens.count])
+                return Document(
+                    text: text, tokens: tokens, sentences: tokens.isEmpty ? [] : [0..<tokens.count])
             }
         }
         let annotated = pipeline.annotate(documents: documents)
-        let objects = try json.json(annotated, components: options.components, offsets: options.offsets)
+        let objects = try json.json(
+            annotated, components: options.components, offsets: options.offsets)
         var answers: [Answer] = []
         var next = 0
         for texts in requests {

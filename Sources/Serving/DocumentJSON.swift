@@ -41,13 +41,16 @@ public final class DocumentJSON {
 
     /// Each document's JSON object (without a line break), as `tagger annotate
     /// --format json --offsets offsets` writes it.
-    public func json(_ documents: [AnnotatedDocument], components: [PipelineComponent], offsets: OffsetUnit)
+    public func json(
+        _ documents: [AnnotatedDocument], components: [PipelineComponent], offsets: OffsetUnit
+    )
         throws -> [[UInt8]]
     {
         let key = WriterKey(components: components, offsets: offsets)
         var output =
             writers[key]
-            ?? DocumentWriter(format: .json, components: components, offsets: offsets, writer: writer)
+            ?? DocumentWriter(
+                format: .json, components: components, offsets: offsets, writer: writer)
         for document in documents { try output.write(document) }
         writers[key] = output
         try writer.flush()
@@ -55,10 +58,13 @@ public final class DocumentJSON {
         var bytes = [UInt8](repeating: 0, count: size)
         var done = 0
         while done < size {
-            let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, size - done, off_t(done)) }
+            let n = bytes.withUnsafeMutableBytes {
+                pread(fd, $0.baseAddress! + done, size - done, off_t(done))
+            }
             if n <= 0 {
                 if n < 0 && errno == EINTR { continue }
-                throw ServiceError.scratchFile("reading back the JSON failed: \(String(cString: strerror(errno)))")
+                throw ServiceError.scratchFile(
+                    "reading back the JSON failed: \(String(cString: strerror(errno)))")
             }
             done += n
         }
@@ -67,7 +73,8 @@ public final class DocumentJSON {
         // One object a line: JSON strings escape line breaks, so 0x0A ends an object.
         let lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false).dropLast()
         guard lines.count == documents.count else {
-            throw ServiceError.scratchFile("\(lines.count) JSON objects for \(documents.count) documents")
+            throw ServiceError.scratchFile(
+                "\(lines.count) JSON objects for \(documents.count) documents")
         }
         return lines.map(Array.init)
     }
@@ -84,7 +91,8 @@ public enum ServiceError: LocalizedError, Equatable {
     public var errorDescription: String? {
         switch self {
         case .scratchFile(let reason): return "the JSON scratch file failed: \(reason)"
-        case .modelFile(let path, let reason): return "cannot read the model file \(path): \(reason)"
+        case .modelFile(let path, let reason):
+            return "cannot read the model file \(path): \(reason)"
         }
     }
 }

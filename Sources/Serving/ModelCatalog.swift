@@ -34,7 +34,9 @@ public struct ModelCatalog: Sendable {
             guard let path = paths[task] else { return }
             let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
             entries.append(
-                Entry(name: name, task: task, labels: labels, checksum: try Self.checksum(path), testScore: nil))
+                Entry(
+                    name: name, task: task, labels: labels, checksum: try Self.checksum(path),
+                    testScore: nil))
         }
         if let pos = pipeline.pos { try add("pos", pos.tags) }
         if let ner = pipeline.ner { try add("ner", ner.tags) }
@@ -53,15 +55,19 @@ public struct ModelCatalog: Sendable {
             let head = try handle.read(upToCount: 12) ?? Data()
             let end = try handle.seekToEnd()
             guard head.count == 12, end >= 20 else {
-                throw ServiceError.modelFile(path: path, reason: "it is too short to be a model file")
+                throw ServiceError.modelFile(
+                    path: path, reason: "it is too short to be a model file")
             }
             try handle.seek(toOffset: end - 8)
             let tail = try handle.read(upToCount: 8) ?? Data()
             var value: UInt64 = 0
             for (i, byte) in tail.enumerated() { value |= UInt64(byte) << (8 * UInt64(i)) }
-            let version = head[8..<12].enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) }
+            let version = head[8..<12].enumerated().reduce(UInt32(0)) {
+                $0 | UInt32($1.element) << (8 * UInt32($1.offset))
+            }
             let hex = String(value, radix: 16)
-            return (version == 1 ? "fnv1a64:" : "xxh64:") + String(repeating: "0", count: 16 - hex.count) + hex
+            return (version == 1 ? "fnv1a64:" : "xxh64:")
+                + String(repeating: "0", count: 16 - hex.count) + hex
         } catch let error as ServiceError {
             throw error
         } catch {

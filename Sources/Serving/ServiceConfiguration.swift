@@ -33,7 +33,9 @@ public struct ServiceConfiguration: Sendable {
     /// - Throws: ``ConfigurationError`` naming the first setting out of range.
     public func validate() throws {
         func check(_ ok: Bool, _ name: String, _ value: Any, _ expected: String) throws {
-            if !ok { throw ConfigurationError(setting: name, value: "\(value)", expected: expected) }
+            if !ok {
+                throw ConfigurationError(setting: name, value: "\(value)", expected: expected)
+            }
         }
         try check((0...65535).contains(port), "port", port, "0 to 65535")
         try check(maxBodyBytes >= 1, "max-body-bytes", maxBodyBytes, "at least 1")

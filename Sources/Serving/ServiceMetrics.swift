@@ -35,7 +35,8 @@ public final class ServiceMetrics: @unchecked Sendable {
                 cumulative += n
                 lines += "\(name)_bucket{le=\"\(bound)\"} \(cumulative)\n"
             }
-            lines += "\(name)_bucket{le=\"+Inf\"} \(count)\n\(name)_sum \(sum)\n\(name)_count \(count)\n"
+            lines +=
+                "\(name)_bucket{le=\"+Inf\"} \(count)\n\(name)_sum \(sum)\n\(name)_count \(count)\n"
             return lines
         }
     }
@@ -61,7 +62,8 @@ public final class ServiceMetrics: @unchecked Sendable {
     /// service's endpoints count as `other`, so the labels stay few.
     public func request(endpoint: String, status: Int, seconds: Double) {
         let known = ["/annotate", "/models", "/health", "/metrics"]
-        let key = RequestKey(endpoint: known.contains(endpoint) ? endpoint : "other", status: status)
+        let key = RequestKey(
+            endpoint: known.contains(endpoint) ? endpoint : "other", status: status)
         lock.lock()
         requests[key, default: 0] += 1
         latency.observe(seconds)
@@ -94,18 +96,23 @@ public final class ServiceMetrics: @unchecked Sendable {
     public func prometheusText(queueLength: Int, inFlight: Int) -> String {
         lock.lock()
         defer { lock.unlock() }
-        var text = "# HELP tagger_http_requests_total HTTP requests answered, by endpoint and status.\n"
+        var text =
+            "# HELP tagger_http_requests_total HTTP requests answered, by endpoint and status.\n"
         text += "# TYPE tagger_http_requests_total counter\n"
         for key in requests.keys.sorted() {
-            text += "tagger_http_requests_total{endpoint=\"\(key.endpoint)\",status=\"\(key.status)\"} \(requests[key]!)\n"
+            text +=
+                "tagger_http_requests_total{endpoint=\"\(key.endpoint)\",status=\"\(key.status)\"} \(requests[key]!)\n"
         }
-        text += "# HELP tagger_http_request_duration_seconds Time from a request's head to its answer.\n"
+        text +=
+            "# HELP tagger_http_request_duration_seconds Time from a request's head to its answer.\n"
         text += "# TYPE tagger_http_request_duration_seconds histogram\n"
         text += latency.text("tagger_http_request_duration_seconds")
         text += "# HELP tagger_words_annotated_total Words (tokens) annotated.\n"
-        text += "# TYPE tagger_words_annotated_total counter\ntagger_words_annotated_total \(words)\n"
+        text +=
+            "# TYPE tagger_words_annotated_total counter\ntagger_words_annotated_total \(words)\n"
         text += "# HELP tagger_documents_annotated_total Texts annotated.\n"
-        text += "# TYPE tagger_documents_annotated_total counter\ntagger_documents_annotated_total \(documents)\n"
+        text +=
+            "# TYPE tagger_documents_annotated_total counter\ntagger_documents_annotated_total \(documents)\n"
         text += "# HELP tagger_batch_requests Requests in each batch run through the models.\n"
         text += "# TYPE tagger_batch_requests histogram\n"
         text += batches.text("tagger_batch_requests")
@@ -113,7 +120,8 @@ public final class ServiceMetrics: @unchecked Sendable {
         text += "# TYPE tagger_queue_length gauge\ntagger_queue_length \(queueLength)\n"
         text += "# HELP tagger_queue_length_max The longest the queue has been.\n"
         text += "# TYPE tagger_queue_length_max gauge\ntagger_queue_length_max \(longestQueue)\n"
-        text += "# HELP tagger_requests_in_flight Requests to /annotate being read, queued or annotated.\n"
+        text +=
+            "# HELP tagger_requests_in_flight Requests to /annotate being read, queued or annotated.\n"
         text += "# TYPE tagger_requests_in_flight gauge\ntagger_requests_in_flight \(inFlight)\n"
         return text
     }

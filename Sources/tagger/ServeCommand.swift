@@ -9,7 +9,8 @@ import Serving
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve the pipeline over HTTP: annotate JSON or plain-text requests, batched across clients.",
+        abstract:
+            "Serve the pipeline over HTTP: annotate JSON or plain-text requests, batched across clients.",
         discussion: """
             POST /annotate takes {"text": "...", "components": ["pos","ner"], "splitSentences": \
             true, "offsets": "utf16"} or {"texts": [...]} as application/json, or a text/plain \
@@ -82,7 +83,9 @@ struct ServeCommand: ParsableCommand {
         let locator = ModelLocator(directory: models)
         let pipeline = try Pipeline(components: chosen, locator: locator, threads: threads)
         var paths: [String: String] = [:]
-        for component in chosen { paths[component.rawValue] = try locator.existingPath(of: component.shippedModel) }
+        for component in chosen {
+            paths[component.rawValue] = try locator.existingPath(of: component.shippedModel)
+        }
         paths["sentences"] = try locator.existingPath(of: .sentences)
         let service = try AnnotationService(
             pipeline: pipeline, catalog: ModelCatalog(pipeline: pipeline, paths: paths),
@@ -93,7 +96,8 @@ struct ServeCommand: ParsableCommand {
         Task {
             do {
                 try await service.run { host, port in
-                    ServiceLog.line("tagger serve: listening on http://\(host):\(port) (components \(names))")
+                    ServiceLog.line(
+                        "tagger serve: listening on http://\(host):\(port) (components \(names))")
                 }
             } catch {
                 outcome.error = error

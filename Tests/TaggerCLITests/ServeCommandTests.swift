@@ -26,14 +26,18 @@ final class ServeCommandTests: XCTestCase {
                 let data = stderr.fileHandleForReading.availableData
                 if data.isEmpty { break }
                 seen += String(decoding: data, as: UTF8.self)
-                if let range = seen.range(of: #"listening on http://127\.0\.0\.1:(\d+) "#, options: .regularExpression) {
+                if let range = seen.range(
+                    of: #"listening on http://127\.0\.0\.1:(\d+) "#, options: .regularExpression)
+                {
                     let digits = seen[range].split(separator: ":").last!.prefix { $0.isNumber }
                     port = Int(digits)!
                     return
                 }
             }
             process.terminate()
-            throw NSError(domain: "serve", code: 1, userInfo: [NSLocalizedDescriptionKey: "no start line: \(seen)"])
+            throw NSError(
+                domain: "serve", code: 1,
+                userInfo: [NSLocalizedDescriptionKey: "no start line: \(seen)"])
         }
 
         var url: String { "http://127.0.0.1:\(port)" }
@@ -61,7 +65,8 @@ final class ServeCommandTests: XCTestCase {
         let headerFile = FileManager.default.temporaryDirectory
             .appendingPathComponent("serve-headers-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: headerFile) }
-        process.arguments = ["curl", "-s", "-D", headerFile.path, "-w", "\n%{http_code}"] + arguments
+        process.arguments =
+            ["curl", "-s", "-D", headerFile.path, "-w", "\n%{http_code}"] + arguments
         let (stdin, stdout) = (Pipe(), Pipe())
         process.standardInput = stdin
         process.standardOutput = stdout
@@ -78,7 +83,9 @@ final class ServeCommandTests: XCTestCase {
     }
 
     /// Runs `tagger arguments` with `input` on standard input.
-    static func tagger(_ arguments: [String], input: [UInt8]) throws -> (status: Int32, stdout: String, stderr: String) {
+    static func tagger(_ arguments: [String], input: [UInt8]) throws -> (
+        status: Int32, stdout: String, stderr: String
+    ) {
         let process = Process()
         process.executableURL = TaggerCLITests.taggerURL
         process.arguments = arguments
@@ -92,11 +99,18 @@ final class ServeCommandTests: XCTestCase {
         let out = stdout.fileHandleForReading.readDataToEndOfFile()
         let err = stderr.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+        return (
+            process.terminationStatus, String(decoding: out, as: UTF8.self),
+            String(decoding: err, as: UTF8.self)
+        )
     }
 
     static func postJSON(_ server: Server, _ body: String) throws -> Reply {
-        try curl(["-H", "Content-Type: application/json", "--data-binary", "@-", server.url + "/annotate"], input: Data(body.utf8))
+        try curl(
+            [
+                "-H", "Content-Type: application/json", "--data-binary", "@-",
+                server.url + "/annotate",
+            ], input: Data(body.utf8))
     }
 
     /// A raw TCP connection, for requests curl cannot make (stalled, announced too long).
@@ -176,8 +190,11 @@ final class ServeCommandTests: XCTestCase {
         XCTAssertEqual(reply.status, 200)
         let object = try JSONSerialization.jsonObject(with: Data(reply.body.utf8)) as! [String: Any]
         let models = object["models"] as! [[String: Any]]
-        XCTAssertEqual(models.map { $0["task"] as! String }, ["pos", "ner", "sentiment", "sentences"])
-        XCTAssertEqual(models.map { $0["name"] as! String }, ["pos-en", "ner-en", "sentiment-en", "sentence-en"])
+        XCTAssertEqual(
+            models.map { $0["task"] as! String }, ["pos", "ner", "sentiment", "sentences"])
+        XCTAssertEqual(
+            models.map { $0["name"] as! String },
+            ["pos-en", "ner-en", "sentiment-en", "sentence-en"])
         XCTAssertTrue((models[0]["labels"] as! [String]).contains("PROPN"))
         XCTAssertEqual(models[2]["labels"] as! [String], ["negative", "positive"])
         for model in models {
@@ -189,25 +206,33 @@ final class ServeCommandTests: XCTestCase {
 
     func testAnnotateAnswersWhatTaggerAnnotateWrites() throws {
         let text = "Alice Smith moved to Paris in 2019. She loves the city!"
-        let cli = try Self.tagger(["annotate", "--split-sentences"], input: Array((text + "\n").utf8))
+        let cli = try Self.tagger(
+            ["annotate", "--split-sentences"], input: Array((text + "\n").utf8))
         XCTAssertEqual(cli.status, 0)
         let reply = try Self.postJSON(try server(), #"{"text": "\#(text)"}"#)
         XCTAssertEqual(reply.status, 200)
-        XCTAssertTrue(reply.headers.lowercased().contains("content-type: application/json"), reply.headers)
+        XCTAssertTrue(
+            reply.headers.lowercased().contains("content-type: application/json"), reply.headers)
         XCTAssertEqual(reply.body + "\n", cli.stdout)
         // Without splitting, the text is one sentence, as `tagger annotate` reads a line.
-        let line = try Self.tagger(["annotate", "--components", "pos,ner"], input: Array((text + "\n").utf8))
+        let line = try Self.tagger(
+            ["annotate", "--components", "pos,ner"], input: Array((text + "\n").utf8))
         let unsplit = try Self.postJSON(
-            try server(), #"{"text": "\#(text)", "components": ["ner", "pos"], "splitSentences": false}"#)
+            try server(),
+            #"{"text": "\#(text)", "components": ["ner", "pos"], "splitSentences": false}"#)
         XCTAssertEqual(unsplit.body + "\n", line.stdout)
     }
 
     func testPlainTextBodyTakesItsOptionsFromTheQuery() throws {
         let text = "Tim Cook visited Berlin."
-        let cli = try Self.tagger(["annotate", "--components", "ner", "--offsets", "utf8"], input: Array((text + "\n").utf8))
+        let cli = try Self.tagger(
+            ["annotate", "--components", "ner", "--offsets", "utf8"],
+            input: Array((text + "\n").utf8))
         let reply = try Self.curl(
-            ["-H", "Content-Type: text/plain", "--data-binary", "@-",
-             try server().url + "/annotate?components=ner&splitSentences=false&offsets=utf8"],
+            [
+                "-H", "Content-Type: text/plain", "--data-binary", "@-",
+                try server().url + "/annotate?components=ner&splitSentences=false&offsets=utf8",
+            ],
             input: Data(text.utf8))
         XCTAssertEqual(reply.status, 200)
         XCTAssertEqual(reply.body + "\n", cli.stdout)
@@ -216,25 +241,34 @@ final class ServeCommandTests: XCTestCase {
     func testTextsAnswersDocumentsInOrder() throws {
         let texts = ["Hello there.", "", "The film was a delight. I loved it."]
         let many = try Self.postJSON(
-            try server(), #"{"texts": ["Hello there.", "", "The film was a delight. I loved it."]}"#)
+            try server(), #"{"texts": ["Hello there.", "", "The film was a delight. I loved it."]}"#
+        )
         XCTAssertEqual(many.status, 200)
         var singles: [String] = []
-        for text in texts { singles.append(try Self.postJSON(try server(), #"{"text": "\#(text)"}"#).body) }
+        for text in texts {
+            singles.append(try Self.postJSON(try server(), #"{"text": "\#(text)"}"#).body)
+        }
         XCTAssertEqual(many.body, #"{"documents":["# + singles.joined(separator: ",") + "]}")
     }
 
     func testConcurrentRequestsGetTheSameAnswersAsOneAtATime() throws {
         let server = try server()
         let sentences = (0..<24).map { i in
-            ["Alice Smith moved to Paris in \(2000 + i).", "The service was slow and the food was cold.",
-             "Apple bought a small startup in Berlin for \(i) million dollars.", "Great movie!"][i % 4]
+            [
+                "Alice Smith moved to Paris in \(2000 + i).",
+                "The service was slow and the food was cold.",
+                "Apple bought a small startup in Berlin for \(i) million dollars.", "Great movie!",
+            ][i % 4]
                 + String(repeating: " Really.", count: i % 3)
         }
-        let sequential = try sentences.map { try Self.postJSON(server, #"{"text": "\#($0)"}"#).body }
+        let sequential = try sentences.map {
+            try Self.postJSON(server, #"{"text": "\#($0)"}"#).body
+        }
         var concurrent = [String](repeating: "", count: sentences.count)
         let lock = NSLock()
         DispatchQueue.concurrentPerform(iterations: sentences.count) { i in
-            let body = (try? Self.postJSON(server, #"{"text": "\#(sentences[i])"}"#).body) ?? "failed"
+            let body =
+                (try? Self.postJSON(server, #"{"text": "\#(sentences[i])"}"#).body) ?? "failed"
             lock.lock()
             concurrent[i] = body
             lock.unlock()
@@ -252,8 +286,10 @@ final class ServeCommandTests: XCTestCase {
         XCTAssertTrue(reply.headers.contains("text/plain; version=0.0.4"), reply.headers)
         for line in [
             #"tagger_http_requests_total{endpoint="/annotate",status="200"} "#,
-            #"tagger_http_request_duration_seconds_bucket{le="+Inf"} "#, "tagger_words_annotated_total ",
-            #"tagger_batch_requests_bucket{le="1.0"} "#, "tagger_queue_length ", "tagger_requests_in_flight ",
+            #"tagger_http_request_duration_seconds_bucket{le="+Inf"} "#,
+            "tagger_words_annotated_total ",
+            #"tagger_batch_requests_bucket{le="1.0"} "#, "tagger_queue_length ",
+            "tagger_requests_in_flight ",
         ] {
             XCTAssertTrue(reply.body.contains(line), "no \(line) in\n\(reply.body)")
         }
@@ -261,7 +297,10 @@ final class ServeCommandTests: XCTestCase {
 
     // MARK: Refusals
 
-    func assertRefused(_ body: String, status: Int = 400, _ message: String, file: StaticString = #filePath, line: UInt = #line) throws {
+    func assertRefused(
+        _ body: String, status: Int = 400, _ message: String, file: StaticString = #filePath,
+        line: UInt = #line
+    ) throws {
         let reply = try Self.postJSON(try server(), body)
         XCTAssertEqual(reply.status, status, reply.body, file: file, line: line)
         XCTAssertEqual(reply.body, #"{"error":"# + message + "}", file: file, line: line)
@@ -270,17 +309,22 @@ final class ServeCommandTests: XCTestCase {
     func testMalformedJSONIs400() throws {
         let reply = try Self.postJSON(try server(), #"{"text": "#)
         XCTAssertEqual(reply.status, 400)
-        XCTAssertTrue(reply.body.hasPrefix(#"{"error":"the request body is not valid JSON"#), reply.body)
+        XCTAssertTrue(
+            reply.body.hasPrefix(#"{"error":"the request body is not valid JSON"#), reply.body)
     }
 
     func testWrongTypesAre400() throws {
         try assertRefused(#"{"text": 5}"#, #""\"text\" must be a string""#)
         try assertRefused(#"{"texts": ["a", 3]}"#, #""\"texts[1]\" must be a string""#)
-        try assertRefused(#"{"text": "a", "splitSentences": 1}"#, #""\"splitSentences\" must be true or false""#)
-        try assertRefused(#"[1]"#, #""the body must be a JSON object with \"text\" or \"texts\"""#)
-        try assertRefused(#"{}"#, #""the body has neither \"text\" (a string) nor \"texts\" (an array of strings)""#)
         try assertRefused(
-            #"{"txt": "a"}"#, #""unknown field \"txt\"; expected text, texts, components, splitSentences, offsets""#)
+            #"{"text": "a", "splitSentences": 1}"#, #""\"splitSentences\" must be true or false""#)
+        try assertRefused(#"[1]"#, #""the body must be a JSON object with \"text\" or \"texts\"""#)
+        try assertRefused(
+            #"{}"#,
+            #""the body has neither \"text\" (a string) nor \"texts\" (an array of strings)""#)
+        try assertRefused(
+            #"{"txt": "a"}"#,
+            #""unknown field \"txt\"; expected text, texts, components, splitSentences, offsets""#)
     }
 
     func testUnknownComponentIs400() throws {
@@ -291,10 +335,15 @@ final class ServeCommandTests: XCTestCase {
 
     func testInvalidUTF8Is400NamingTheByteOffset() throws {
         let reply = try Self.curl(
-            ["-H", "Content-Type: text/plain", "--data-binary", "@-", try server().url + "/annotate"],
+            [
+                "-H", "Content-Type: text/plain", "--data-binary", "@-",
+                try server().url + "/annotate",
+            ],
             input: Data(Array("héllo ".utf8) + [0xC3, 0x28]))
         XCTAssertEqual(reply.status, 400)
-        XCTAssertEqual(reply.body, #"{"error":"the request body is not valid UTF-8: invalid byte at offset 7"}"#)
+        XCTAssertEqual(
+            reply.body,
+            #"{"error":"the request body is not valid UTF-8: invalid byte at offset 7"}"#)
     }
 
     func testBodyOverTheLimitIs413BeforeItIsRead() throws {
@@ -304,7 +353,8 @@ final class ServeCommandTests: XCTestCase {
             ["-H", "Content-Type: text/plain", "--data-binary", "@-", server.url + "/annotate"],
             input: Data(repeating: UInt8(ascii: "a"), count: 5000))
         XCTAssertEqual(reply.status, 413)
-        XCTAssertEqual(reply.body, #"{"error":"the request body is larger than the limit of 1000 bytes"}"#)
+        XCTAssertEqual(
+            reply.body, #"{"error":"the request body is larger than the limit of 1000 bytes"}"#)
         // A length announced beyond the limit is refused without sending any of the body.
         let connection = try Connection(port: server.port)
         connection.send("POST /annotate HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n\r\n")
@@ -316,12 +366,15 @@ final class ServeCommandTests: XCTestCase {
         defer { XCTAssertEqual(server.stop(), 0) }
         // A request whose body has not all come holds the one place.
         let held = try Connection(port: server.port)
-        held.send("POST /annotate HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nHe")
+        held.send(
+            "POST /annotate HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nHe"
+        )
         Thread.sleep(forTimeInterval: 0.5)
         let reply = try Self.curl(["-d", "Hi", server.url + "/annotate"])
         XCTAssertEqual(reply.status, 503)
         XCTAssertTrue(reply.headers.lowercased().contains("retry-after: 1"), reply.headers)
-        XCTAssertEqual(reply.body, #"{"error":"too many requests in flight (limit 1); retry shortly"}"#)
+        XCTAssertEqual(
+            reply.body, #"{"error":"too many requests in flight (limit 1); retry shortly"}"#)
         held.send("llo")
         Thread.sleep(forTimeInterval: 0.5)
         XCTAssertEqual(try Self.curl(["-d", "Hi", server.url + "/annotate"]).status, 200)
@@ -345,7 +398,9 @@ final class ServeCommandTests: XCTestCase {
     func testSIGTERMAnswersTheRequestsInFlightAndExits0() throws {
         let server = try Server(["--components", "pos"])
         let connection = try Connection(port: server.port)
-        connection.send("POST /annotate HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 14\r\n\r\nHello")
+        connection.send(
+            "POST /annotate HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 14\r\n\r\nHello"
+        )
         Thread.sleep(forTimeInterval: 0.3)
         kill(server.process.processIdentifier, SIGTERM)
         Thread.sleep(forTimeInterval: 0.3)
@@ -354,7 +409,8 @@ final class ServeCommandTests: XCTestCase {
         XCTAssertTrue(answer.hasPrefix("HTTP/1.1 200"), answer)
         XCTAssertTrue(answer.contains(#""text":"Hello world.\n\n""#), answer)
         XCTAssertEqual(server.stop(), 0)
-        let log = String(decoding: server.stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let log = String(
+            decoding: server.stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         XCTAssertTrue(log.contains("tagger serve: stopped"), log)
     }
 
