@@ -13,7 +13,7 @@ APT_PACKAGES := libopenblas-dev libutf8proc-dev zlib1g-dev pkg-config
 # Run as root directly, otherwise through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all setup build test check-corpora demo models bench lint clean fuzz test-sanitizers test-tsan test-asan
+.PHONY: all setup build test check-corpora demo models bench serve-bench lint clean fuzz test-sanitizers test-tsan test-asan
 
 all: build
 
@@ -22,6 +22,11 @@ setup:
 		echo "Installing $(APT_PACKAGES)"; \
 		$(SUDO) apt-get update -q && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $(APT_PACKAGES); \
+	fi
+	@# curl: the tests of `tagger serve` make their HTTP requests with it.
+	@if ! command -v curl >/dev/null 2>&1; then \
+		$(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends curl; \
 	fi
 
 build: setup
@@ -108,6 +113,16 @@ bench: setup build
 	$(TAGGER) benchmark blas
 	$(TAGGER) benchmark encoder
 	$(TAGGER) benchmark tokenizer --test $(CORPORA)/ud-english-ewt/test.conllu
+
+# `tagger serve` under wrk on loopback (64 connections; single sentences of EWT test, then
+# 1 kB paragraphs; one 20-word sentence on one connection for the idle latency), with
+# tokens per second, latency percentiles and resident memory before and after, beside the
+# pipeline's in-process batch-32 rate measured in the same run. SERVE_BENCH_SECONDS a run.
+SERVE_BENCH_SECONDS ?= 10
+serve-bench: setup build
+	@command -v wrk >/dev/null 2>&1 || { $(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends wrk; }
+	Tests/ServeBench/serve-bench.sh $(TAGGER) $(abspath $(CORPORA)) $(SERVE_BENCH_SECONDS)
 
 # Sanitizers: the whole suite in debug under the thread sanitizer and the address
 # sanitizer (each with its own build folder). The corpus-wide tests are skipped there

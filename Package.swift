@@ -15,7 +15,8 @@ let package = Package(
         .executable(name: "tagger", targets: ["tagger"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         .systemLibrary(
@@ -49,6 +50,13 @@ let package = Package(
             name: "LanguageModel",
             dependencies: ["LinearAlgebra", "NeuralNetwork", "Text", "ModelStorage", "Tagging"]),
         .target(name: "Pipeline", dependencies: ["Tagging", "Text", "Corpora", "Tokenization"]),
+        // The pipeline as an HTTP JSON service (`tagger serve`), batching across requests.
+        .target(
+            name: "Serving",
+            dependencies: [
+                "Pipeline", "Tagging", "Text",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]),
         // The umbrella: `import SequenceTagging` brings the whole public API.
         .target(
             name: "SequenceTagging",
@@ -67,7 +75,7 @@ let package = Package(
             name: "tagger",
             dependencies: [
                 "Tagging", "Tokenization", "Evaluation", "ModelStorage", "LanguageModel", "Pipeline",
-                "Benchmarks",
+                "Benchmarks", "Serving",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(

@@ -8,7 +8,7 @@ struct TaggerCommand: ParsableCommand {
         abstract: "Tokenize, tag, find entities in and classify English text with recurrent networks.",
         subcommands: [
             TokenizeCommand.self, AnnotateCommand.self, TagCommand.self, ClassifyCommand.self, TrainCommand.self,
-            EvalCommand.self, GenerateCommand.self, BenchmarkCommand.self,
+            EvalCommand.self, GenerateCommand.self, BenchmarkCommand.self, ServeCommand.self,
         ])
 
     /// Runs the command line, reading `train --task T …` as `train T …`.

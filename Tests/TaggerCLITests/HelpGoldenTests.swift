@@ -15,6 +15,7 @@ final class HelpGoldenTests: XCTestCase {
         (["eval", "--help"], "eval.txt"),
         (["generate", "--help"], "generate.txt"),
         (["benchmark", "--help"], "benchmark.txt"),
+        (["serve", "--help"], "serve.txt"),
         (["benchmark", "ref", "--help"], "benchmark-ref.txt"),
         (["benchmark", "blas", "--help"], "benchmark-blas.txt"),
         (["benchmark", "encoder", "--help"], "benchmark-encoder.txt"),

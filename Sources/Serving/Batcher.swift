@@ -1,0 +1,225 @@
+import Foundation
+import Pipeline
+import Tagging
+import Text
+
+/// Runs requests through the pipeline in batches on a dedicated thread, off the event
+/// loops: requests that arrive together share one forward pass.
+///
+/// The model thread takes every queued request (up to ``ServiceConfiguration/maxBatchRequests``
+/// requests and ``ServiceConfiguration/maxBatchBytes`` bytes of text). It waits up to
+/// ``ServiceConfiguration/batchWait`` while requests are still being read (``arriving()``)
+/// or fewer are queued than the last batch held, so batches under load stay full while a
+/// request to an idle server (last batch: one request) starts at once.
+public final class Batcher: @unchecked Sendable {
+    /// One request's answer: each text's document as JSON, and the words annotated.
+    public struct Answer: Sendable {
+        /// Each text's JSON object.
+        public var documents: [[UInt8]]
+        /// Words annotated.
+        public var words: Int
+    }
+
+    private struct Job {
+        var request: AnnotationRequest
+        var bytes: Int
+        var done: @Sendable (Result<Answer, Error>) -> Void
+    }
+
+    private let pipelines: PipelineFamily
+    private let configuration: ServiceConfiguration
+    private let metrics: ServiceMetrics
+    private let condition = NSCondition()
+    private var queue: [Job] = []
+    private var head = 0
+    private var arrivingCount = 0
+    private var lastBatchSize = 1
+    private var stopping = false
+    private var threads: [Thread] = []
+    private let finished = DispatchGroup()
+
+    /// A batcher over `pipeline` (whose components are the ones loaded).
+    public init(pipeline: Pipeline, configuration: ServiceConfiguration, metrics: ServiceMetrics) {
+        self.pipelines = PipelineFamily(pipeline)
+        self.configuration = configuration
+        self.metrics = metrics
+    }
+
+    /// Starts the model thread.
+    /// - Throws: ``ServiceError/scratchFile(_:)`` when the JSON scratch file cannot be made.
+    public func start() throws {
+        let json = try DocumentJSON()
+        finished.enter()
+        let thread = Thread { [self] in
+            run(json)
+            finished.leave()
+        }
+        thread.name = "tagger-models"
+        thread.stackSize = 8 << 20
+        threads.append(thread)
+        thread.start()
+    }
+
+    /// Lets the model thread finish what is queued, then stop; returns when it has.
+    public func stop() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        condition.unlock()
+        finished.wait()
+    }
+
+    /// Requests queued and not yet taken into a batch.
+    public var queueLength: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return queue.count - head
+    }
+
+    /// Announces a request whose body is being read, so a forming batch may wait for it;
+    /// balance with ``annotate(_:)`` or ``withdraw()``.
+    public func arriving() {
+        condition.lock()
+        arrivingCount += 1
+        condition.unlock()
+    }
+
+    /// An announced request that will not be queued (refused or failed).
+    public func withdraw() {
+        condition.lock()
+        arrivingCount -= 1
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Queues an announced request and waits for its answer.
+    public func annotate(_ request: AnnotationRequest) async throws -> Answer {
+        let bytes = request.texts.reduce(0) { $0 + $1.utf8.count }
+        return try await withCheckedThrowingContinuation { continuation in
+            condition.lock()
+            arrivingCount -= 1
+            queue.append(Job(request: request, bytes: bytes) { continuation.resume(with: $0) })
+            metrics.queued(queue.count - head)
+            condition.signal()
+            condition.unlock()
+        }
+    }
+
+    private func nextBatch() -> [Job]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while queue.count == head {
+            if stopping { return nil }
+            condition.wait()
+        }
+        // Under steady load the clients of the last batch are about to send again: wait
+        // (boundedly) for as many requests as the last batch held, and for those being read.
+        let target = min(configuration.maxBatchRequests, lastBatchSize)
+        let deadline = Date(timeIntervalSinceNow: configuration.batchWait.seconds)
+        while (arrivingCount > 0 || queue.count - head < target)
+            && queue.count - head < configuration.maxBatchRequests
+        {
+            if !condition.wait(until: deadline) { break }
+        }
+        var batch: [Job] = []
+        var bytes = 0
+        while head < queue.count && batch.count < configuration.maxBatchRequests
+            && (batch.isEmpty || bytes + queue[head].bytes <= configuration.maxBatchBytes)
+        {
+            bytes += queue[head].bytes
+            batch.append(queue[head])
+            head += 1
+        }
+        if head == queue.count {
+            queue.removeAll(keepingCapacity: queue.capacity <= 4096)
+            head = 0
+        }
+        metrics.queued(queue.count - head)
+        lastBatchSize = batch.count
+        return batch
+    }
+
+    private func run(_ json: DocumentJSON) {
+        while let batch = nextBatch() {
+            metrics.batch(requests: batch.count)
+            // Requests of equal options share a forward pass.
+            var groups: [AnnotationOptions: [Int]] = [:]
+            var order: [AnnotationOptions] = []
+            for (index, job) in batch.enumerated() {
+                if groups[job.request.options] == nil { order.append(job.request.options) }
+                groups[job.request.options, default: []].append(index)
+            }
+            for options in order {
+                let members = groups[options]!
+                let result = Result(catching: { () throws -> [Answer] in
+                    try annotate(members.map { batch[$0].request.texts }, options, json)
+                })
+                for (k, index) in members.enumerated() {
+                    batch[index].done(result.map { $0[k] })
+                }
+            }
+        }
+    }
+
+    private func annotate(
+        _ requests: [[String]], _ options: AnnotationOptions, _ json: DocumentJSON
+    )
+        throws -> [Answer]
+    {
+        let pipeline = pipelines.pipeline(options.components, threads: configuration.threads)
+        let texts = requests.flatMap { $0 }
+        let documents: [Document]
+        if options.splitSentences {
+            documents = pipeline.documents(texts)
+        } else {
+            documents = texts.map { text in
+                let tokens = pipeline.tokenizer.tokenize(text)
+                return Document(
+                    text: text, tokens: tokens, sentences: tokens.isEmpty ? [] : [0..<tokens.count])
+            }
+        }
+        let annotated = pipeline.annotate(documents: documents)
+        let objects = try json.json(
+            annotated, components: options.components, offsets: options.offsets)
+        var answers: [Answer] = []
+        var next = 0
+        for texts in requests {
+            let range = next..<(next + texts.count)
+            next += texts.count
+            answers.append(
+                Answer(
+                    documents: Array(objects[range]),
+                    words: annotated[range].reduce(0) { $0 + $1.words.count }))
+        }
+        return answers
+    }
+}
+
+/// The pipeline for each set of components, sharing the loaded models (made on first use,
+/// on the model thread only).
+final class PipelineFamily {
+    private let full: Pipeline
+    private var members: [[PipelineComponent]: Pipeline] = [:]
+
+    init(_ full: Pipeline) { self.full = full }
+
+    func pipeline(_ components: [PipelineComponent], threads: Int) -> Pipeline {
+        if let found = members[components] { return found }
+        // The parts are the full pipeline's own models, so they do their tasks.
+        let made = try! Pipeline(
+            tokenizer: full.tokenizer, segmenter: full.segmenter,
+            pos: components.contains(.pos) ? full.pos : nil,
+            ner: components.contains(.ner) ? full.ner : nil,
+            sentiment: components.contains(.sentiment) ? full.sentiment : nil, threads: threads)
+        members[components] = made
+        return made
+    }
+}
+
+extension Duration {
+    /// The duration in seconds.
+    var seconds: Double {
+        let (s, attoseconds) = components
+        return Double(s) + Double(attoseconds) / 1e18
+    }
+}
