@@ -1,5 +1,6 @@
 import Foundation
 import Pipeline
+import Text
 
 /// One `POST /annotate` request, decoded and checked: the texts and how to annotate them.
 public struct AnnotationRequest: Sendable, Equatable {
@@ -105,7 +106,7 @@ public struct RequestDecoder: Sendable {
     public func decode(body: [UInt8], contentType: String?, query: [String: String] = [:])
         throws(RequestError) -> AnnotationRequest
     {
-        if let offset = UTF8Validation.firstInvalidOffset(body) {
+        if let (offset, _) = UTF8Validation.firstDefect(in: body) {
             throw .invalidUTF8(offset: offset)
         }
         let mediaType =

@@ -46,12 +46,10 @@ public final class Batcher: @unchecked Sendable {
     }
 
     /// Starts the model thread.
-    /// - Throws: ``ServiceError/scratchFile(_:)`` when the JSON scratch file cannot be made.
     public func start() throws {
-        let json = try DocumentJSON()
         finished.enter()
         let thread = Thread { [self] in
-            run(json)
+            run()
             finished.leave()
         }
         thread.name = "tagger-models"
@@ -139,7 +137,7 @@ public final class Batcher: @unchecked Sendable {
         return batch
     }
 
-    private func run(_ json: DocumentJSON) {
+    private func run() {
         while let batch = nextBatch() {
             metrics.batch(requests: batch.count)
             // Requests of equal options share a forward pass.
@@ -152,7 +150,7 @@ public final class Batcher: @unchecked Sendable {
             for options in order {
                 let members = groups[options]!
                 let result = Result(catching: { () throws -> [Answer] in
-                    try annotate(members.map { batch[$0].request.texts }, options, json)
+                    try annotate(members.map { batch[$0].request.texts }, options)
                 })
                 for (k, index) in members.enumerated() {
                     batch[index].done(result.map { $0[k] })
@@ -162,7 +160,7 @@ public final class Batcher: @unchecked Sendable {
     }
 
     private func annotate(
-        _ requests: [[String]], _ options: AnnotationOptions, _ json: DocumentJSON
+        _ requests: [[String]], _ options: AnnotationOptions
     )
         throws -> [Answer]
     {
@@ -179,8 +177,9 @@ public final class Batcher: @unchecked Sendable {
             }
         }
         let annotated = pipeline.annotate(documents: documents)
-        let objects = try json.json(
-            annotated, components: options.components, offsets: options.offsets)
+        let objects = annotated.map {
+            Array(DocumentWriter.json($0, offsets: options.offsets).utf8)
+        }
         var answers: [Answer] = []
         var next = 0
         for texts in requests {

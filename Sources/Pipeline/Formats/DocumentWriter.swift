@@ -314,7 +314,11 @@ public struct DocumentWriter {
     }
 
     /// One document as `tagger annotate`'s JSON object.
-    func json(_ document: AnnotatedDocument) -> String {
+    func json(_ document: AnnotatedDocument) -> String { Self.json(document, offsets: offsets) }
+
+    /// One document as the JSON object of `tagger annotate --format json` (without a line
+    /// break), offsets counted in `offsets`: what the HTTP service answers too.
+    public static func json(_ document: AnnotatedDocument, offsets: OffsetUnit) -> String {
         func range(_ r: TextRange) -> String {
             let o = offsets.of(r)
             return "\"start\":\(o.lowerBound),\"end\":\(o.upperBound)"
