@@ -13,7 +13,8 @@ APT_PACKAGES := libopenblas-dev libutf8proc-dev zlib1g-dev pkg-config
 # Run as root directly, otherwise through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all setup build test check-corpora demo models bench serve-bench lint clean fuzz test-sanitizers test-tsan test-asan
+.PHONY: all setup build test check-corpora demo models bench serve-bench lint clean fuzz test-sanitizers test-tsan test-asan \
+	dist dist-setup dist-check spark-setup spark-annotate spark-test spark-bench
 
 all: build
 
@@ -166,3 +167,55 @@ lint:
 
 clean:
 	rm -rf .build
+
+# A self-contained tagger for Linux x86-64 (spark/dist.sh): the Swift runtime, OpenBLAS
+# (with libgfortran), utf8proc and zlib linked statically, built in .build-dist from a copy
+# of the sources; the models and licences beside it. dist-check: ldd and an `env -i` run.
+DIST_TARBALL := dist/tagger-linux-x86_64.tar.gz
+dist-setup: setup
+	@if [ ! -f "$$(gcc -print-file-name=libgfortran.a)" ] || [ ! -f /usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.a ] \
+		|| [ ! -f /usr/lib/x86_64-linux-gnu/libutf8proc.a ] || [ ! -f /usr/lib/x86_64-linux-gnu/libz.a ]; then \
+		echo "Installing libgfortran-12-dev (static libgfortran for OpenBLAS)"; \
+		$(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q \
+			--no-install-recommends libgfortran-12-dev $(APT_PACKAGES); \
+	fi
+
+dist: dist-setup
+	SWIFT=$(SWIFT) spark/dist.sh
+	spark/check_dist.sh $(DIST_TARBALL)
+
+dist-check:
+	spark/check_dist.sh $(DIST_TARBALL)
+
+# Spark (spark/annotate_corpus.py): PySpark pinned, in a virtual environment under the
+# ignored .build-spark/; a Java runtime from Debian only when `java` is missing.
+PYSPARK_VERSION := 3.5.3
+SPARK_VENV := .build-spark/venv
+SPARK_SUBMIT := $(SPARK_VENV)/bin/spark-submit
+MASTER ?= local[2]
+COMPONENTS ?= pos,ner,sentiment
+spark-setup:
+	@command -v java >/dev/null 2>&1 || { echo "Installing openjdk-17-jre-headless"; \
+		$(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q \
+		--no-install-recommends openjdk-17-jre-headless; }
+	@[ -x $(SPARK_SUBMIT) ] && $(SPARK_VENV)/bin/python -c 'import pyspark, sys; sys.exit(pyspark.__version__ != "$(PYSPARK_VERSION)")' \
+		|| { python3 -m venv $(SPARK_VENV) && $(SPARK_VENV)/bin/pip install -q pyspark==$(PYSPARK_VERSION); }
+
+$(DIST_TARBALL):
+	$(MAKE) dist
+
+# make spark-annotate IN=FILE OUT=DIR [MASTER=local[2]] [COMPONENTS=pos,ner,sentiment]
+spark-annotate: spark-setup $(DIST_TARBALL)
+	@[ -n "$(IN)" ] && [ -n "$(OUT)" ] || { echo "usage: make spark-annotate IN=FILE OUT=DIR [MASTER=local[2]] [COMPONENTS=...]" >&2; exit 2; }
+	PYSPARK_PYTHON=$(abspath $(SPARK_VENV))/bin/python $(SPARK_SUBMIT) --master '$(MASTER)' \
+		--archives $(DIST_TARBALL)#tagger spark/annotate_corpus.py \
+		--components $(COMPONENTS) $(if $(PARTITIONS),--partitions $(PARTITIONS)) '$(IN)' '$(OUT)'
+
+# Byte-identical output against one `tagger annotate --line-documents` process, with and
+# without a failed task (spark/spark_test.sh).
+spark-test: spark-setup $(DIST_TARBALL)
+	SPARK_SUBMIT=$(SPARK_SUBMIT) spark/spark_test.sh $(DIST_TARBALL) $(CORPORA)
+
+# Throughput on about a million tokens: local[1], local[2], one process (spark/spark_bench.sh).
+spark-bench: spark-setup $(DIST_TARBALL)
+	SPARK_SUBMIT=$(SPARK_SUBMIT) spark/spark_bench.sh $(DIST_TARBALL) $(CORPORA)
