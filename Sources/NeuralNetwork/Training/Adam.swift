@@ -69,18 +69,6 @@ public struct Adam<Scalar: BLASScalar>: Optimizer {
         slots.index[name].map { (slots.first[$0], slots.second[$0]) }
     }
 
-    /// Updates every parameter of `layer` along `gradient` (the gradient of the loss,
-    /// which is descended). State is keyed by `prefix.name`.
-    public mutating func update<L: Parameterized>(
-        _ layer: inout L, along gradient: L, prefix: String = ""
-    ) where L.Scalar == Scalar {
-        let parameters = layer.parameters
-        layer.modifyParameters { i, matrix in
-            let name = qualifiedName(parameters[i].name, prefix: prefix)
-            update(&matrix, along: gradient[keyPath: parameters[i].keyPath], name: name)
-        }
-    }
-
     /// Updates one matrix `value` along the dense gradient `gradient` of the same
     /// shape; the state is keyed by `name`.
     @_specialize(where Scalar == Float)

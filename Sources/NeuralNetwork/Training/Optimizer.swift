@@ -30,6 +30,18 @@ public protocol Optimizer<Scalar> {
 }
 
 extension Optimizer {
+    /// Updates every parameter of `layer` along `gradient` (the gradient of the loss,
+    /// which is descended). State is keyed by `prefix.name`.
+    public mutating func update<L: Parameterized>(
+        _ layer: inout L, along gradient: L, prefix: String = ""
+    ) where L.Scalar == Scalar {
+        let parameters = layer.parameters
+        layer.modifyParameters { i, matrix in
+            let name = qualifiedName(parameters[i].name, prefix: prefix)
+            update(&matrix, along: gradient[keyPath: parameters[i].keyPath], name: name)
+        }
+    }
+
     /// Applies one update to every parameter of `network` that has a gradient in
     /// `gradients` (dense, or the touched rows of a sparse one).
     public mutating func step<N: NamedParameters>(

@@ -43,18 +43,6 @@ public struct SGD<Scalar: BLASScalar>: Optimizer {
         slots.index[name].map { slots.first[$0] }
     }
 
-    /// Updates every parameter of `layer` along `gradient` (descending it); state is
-    /// keyed by `prefix.name`.
-    public mutating func update<L: Parameterized>(
-        _ layer: inout L, along gradient: L, prefix: String = ""
-    ) where L.Scalar == Scalar {
-        let parameters = layer.parameters
-        layer.modifyParameters { i, matrix in
-            let name = qualifiedName(parameters[i].name, prefix: prefix)
-            update(&matrix, along: gradient[keyPath: parameters[i].keyPath], name: name)
-        }
-    }
-
     /// Updates one matrix along a dense gradient of the same shape; state keyed by `name`.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
