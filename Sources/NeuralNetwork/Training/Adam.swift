@@ -102,17 +102,6 @@ public struct Adam<Scalar: BLASScalar>: Optimizer {
         }
     }
 
-    /// Updates only the touched rows of the table `parameter` of `layer` along a
-    /// sparse row gradient; the state is keyed by `prefix.name`.
-    public mutating func update<L: Parameterized>(
-        _ layer: inout L, _ parameter: Parameter<L, Scalar>,
-        alongRows gradient: SparseRowGradient<Scalar>, prefix: String = ""
-    ) where L.Scalar == Scalar {
-        update(
-            &layer[keyPath: parameter.keyPath], alongRows: gradient,
-            name: qualifiedName(parameter.name, prefix: prefix))
-    }
-
     /// Updates only the rows `gradient.ids` of `value` `[rowCount, dimension]`;
     /// the state is keyed by `name`.
     @_specialize(where Scalar == Float)

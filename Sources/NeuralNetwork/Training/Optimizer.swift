@@ -42,6 +42,17 @@ extension Optimizer {
         }
     }
 
+    /// Updates only the touched rows of the table `parameter` of `layer` along a sparse
+    /// row gradient; state is keyed by `prefix.name`.
+    public mutating func update<L: Parameterized>(
+        _ layer: inout L, _ parameter: Parameter<L, Scalar>,
+        alongRows gradient: SparseRowGradient<Scalar>, prefix: String = ""
+    ) where L.Scalar == Scalar {
+        update(
+            &layer[keyPath: parameter.keyPath], alongRows: gradient,
+            name: qualifiedName(parameter.name, prefix: prefix))
+    }
+
     /// Applies one update to every parameter of `network` that has a gradient in
     /// `gradients` (dense, or the touched rows of a sparse one).
     public mutating func step<N: NamedParameters>(

@@ -73,17 +73,6 @@ public struct SGD<Scalar: BLASScalar>: Optimizer {
         }
     }
 
-    /// Updates only the touched rows of the table `parameter` of `layer`; state keyed
-    /// by `prefix.name`.
-    public mutating func update<L: Parameterized>(
-        _ layer: inout L, _ parameter: Parameter<L, Scalar>,
-        alongRows gradient: SparseRowGradient<Scalar>, prefix: String = ""
-    ) where L.Scalar == Scalar {
-        update(
-            &layer[keyPath: parameter.keyPath], alongRows: gradient,
-            name: qualifiedName(parameter.name, prefix: prefix))
-    }
-
     /// Updates only the rows `gradient.ids` of `value` `[rowCount, dimension]`; state
     /// keyed by `name`.
     @_specialize(where Scalar == Float)
