@@ -82,29 +82,6 @@ final class ServeCommandTests: XCTestCase {
             body: String(out[..<cut.lowerBound]))
     }
 
-    /// Runs `tagger arguments` with `input` on standard input.
-    static func tagger(_ arguments: [String], input: [UInt8]) throws -> (
-        status: Int32, stdout: String, stderr: String
-    ) {
-        let process = Process()
-        process.executableURL = TaggerCLITests.taggerURL
-        process.arguments = arguments
-        let (stdin, stdout, stderr) = (Pipe(), Pipe(), Pipe())
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        stdin.fileHandleForWriting.write(Data(input))
-        try stdin.fileHandleForWriting.close()
-        let out = stdout.fileHandleForReading.readDataToEndOfFile()
-        let err = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (
-            process.terminationStatus, String(decoding: out, as: UTF8.self),
-            String(decoding: err, as: UTF8.self)
-        )
-    }
-
     static func postJSON(_ server: Server, _ body: String) throws -> Reply {
         try curl(
             [
@@ -206,7 +183,7 @@ final class ServeCommandTests: XCTestCase {
 
     func testAnnotateAnswersWhatTaggerAnnotateWrites() throws {
         let text = "Alice Smith moved to Paris in 2019. She loves the city!"
-        let cli = try Self.tagger(
+        let cli = try TaggerProcess.run(
             ["annotate", "--split-sentences"], input: Array((text + "\n").utf8))
         XCTAssertEqual(cli.status, 0)
         let reply = try Self.postJSON(try server(), #"{"text": "\#(text)"}"#)
@@ -215,7 +192,7 @@ final class ServeCommandTests: XCTestCase {
             reply.headers.lowercased().contains("content-type: application/json"), reply.headers)
         XCTAssertEqual(reply.body + "\n", cli.stdout)
         // Without splitting, the text is one sentence, as `tagger annotate` reads a line.
-        let line = try Self.tagger(
+        let line = try TaggerProcess.run(
             ["annotate", "--components", "pos,ner"], input: Array((text + "\n").utf8))
         let unsplit = try Self.postJSON(
             try server(),
@@ -225,7 +202,7 @@ final class ServeCommandTests: XCTestCase {
 
     func testPlainTextBodyTakesItsOptionsFromTheQuery() throws {
         let text = "Tim Cook visited Berlin."
-        let cli = try Self.tagger(
+        let cli = try TaggerProcess.run(
             ["annotate", "--components", "ner", "--offsets", "utf8"],
             input: Array((text + "\n").utf8))
         let reply = try Self.curl(
@@ -418,7 +395,7 @@ final class ServeCommandTests: XCTestCase {
     }
 
     func testBadOptionsAreRefused() throws {
-        let result = try Self.tagger(["serve", "--threads", "3"], input: [])
+        let result = try TaggerProcess.run(["serve", "--threads", "3"])
         XCTAssertNotEqual(result.status, 0)
         XCTAssertTrue(result.stderr.contains("--threads is 3; it must be 1 or 2"), result.stderr)
     }
