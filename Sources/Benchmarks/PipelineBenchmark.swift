@@ -3,6 +3,7 @@ import NeuralNetwork
 import Pipeline
 import Tagging
 import Text
+import Tokenization
 
 /// The cost of the whole pipeline against its components, from raw text (one sentence a
 /// line, tokenizer included), in one run: POS alone, NER alone, sentiment alone, and the
@@ -70,12 +71,7 @@ public struct PipelineBenchmark {
                     threads: threads)
                 var words = 0
                 let seconds = Stopwatch.best(repetitions: repetitions) {
-                    let documents = lines.map { line -> Document in
-                        let found = part.tokenizer.tokenize(line)
-                        return Document(
-                            text: line, tokens: found,
-                            sentences: found.isEmpty ? [] : [0..<found.count])
-                    }
+                    let documents = lines.map { part.tokenizer.document($0, sentences: .whole) }
                     words = part.annotate(documents: documents).reduce(0) { $0 + $1.words.count }
                 }
                 tokens = words

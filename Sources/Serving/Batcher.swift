@@ -2,6 +2,7 @@ import Foundation
 import Pipeline
 import Tagging
 import Text
+import Tokenization
 
 /// Runs requests through the pipeline in batches on a dedicated thread, off the event
 /// loops: requests that arrive together share one forward pass.
@@ -170,11 +171,7 @@ public final class Batcher: @unchecked Sendable {
         if options.splitSentences {
             documents = pipeline.documents(texts)
         } else {
-            documents = texts.map { text in
-                let tokens = pipeline.tokenizer.tokenize(text)
-                return Document(
-                    text: text, tokens: tokens, sentences: tokens.isEmpty ? [] : [0..<tokens.count])
-            }
+            documents = texts.map { pipeline.tokenizer.document($0, sentences: .whole) }
         }
         let annotated = pipeline.annotate(documents: documents)
         let objects = annotated.map {
