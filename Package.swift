@@ -54,7 +54,7 @@ let package = Package(
         .target(
             name: "Serving",
             dependencies: [
-                "Pipeline", "Tagging", "Text",
+                "Pipeline", "Tagging", "Text", "Tokenization",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]),
         // The umbrella: `import SequenceTagging` brings the whole public API.
