@@ -352,7 +352,10 @@ extension Double: BLASScalar {
 /// The number of threads OpenBLAS may use for one call.
 ///
 /// Small recurrent-step products run faster on one thread; callers that run the two
-/// directions of a bidirectional layer concurrently set this to 1.
+/// directions of a bidirectional layer concurrently, or split batches between their own
+/// threads (training, and every network's `predict`), set this to 1. More than one also
+/// keeps OpenBLAS's worker threads spinning between calls, taking a core from the rest
+/// of the process.
 public enum BLASThreads {
     /// Sets the thread count of OpenBLAS for subsequent calls.
     public static func set(_ count: Int) {

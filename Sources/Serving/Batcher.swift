@@ -7,6 +7,10 @@ import Tokenization
 /// Runs requests through the pipeline in batches on a dedicated thread, off the event
 /// loops: requests that arrive together share one forward pass.
 ///
+/// Only the models run on that thread, the one every request waits for: tokenizing a
+/// request that is not split into sentences (the splitter is a model, batched like the
+/// others) and writing the answer's JSON run on the request's own task.
+///
 /// The model thread takes every queued request (up to ``ServiceConfiguration/maxBatchRequests``
 /// requests and ``ServiceConfiguration/maxBatchBytes`` bytes of text). It waits up to
 /// ``ServiceConfiguration/batchWait`` while requests are still being read (``arriving()``)
@@ -23,10 +27,13 @@ public final class Batcher: @unchecked Sendable {
 
     private struct Job {
         var request: AnnotationRequest
+        /// The texts tokenized, each one sentence, unless the request splits sentences.
+        var documents: [Document]?
         var bytes: Int
-        var done: @Sendable (Result<Answer, Error>) -> Void
+        var done: @Sendable (Result<[AnnotatedDocument], Error>) -> Void
     }
 
+    private let tokenizer: Tokenizer
     private let pipelines: PipelineFamily
     private let configuration: ServiceConfiguration
     private let metrics: ServiceMetrics
@@ -41,6 +48,7 @@ public final class Batcher: @unchecked Sendable {
 
     /// A batcher over `pipeline` (whose components are the ones loaded).
     public init(pipeline: Pipeline, configuration: ServiceConfiguration, metrics: ServiceMetrics) {
+        self.tokenizer = pipeline.tokenizer
         self.pipelines = PipelineFamily(pipeline)
         self.configuration = configuration
         self.metrics = metrics
@@ -94,14 +102,26 @@ public final class Batcher: @unchecked Sendable {
     /// Queues an announced request and waits for its answer.
     public func annotate(_ request: AnnotationRequest) async throws -> Answer {
         let bytes = request.texts.reduce(0) { $0 + $1.utf8.count }
-        return try await withCheckedThrowingContinuation { continuation in
+        let documents =
+            request.options.splitSentences
+            ? nil : request.texts.map { tokenizer.document($0, sentences: .whole) }
+        let annotated: [AnnotatedDocument] = try await withCheckedThrowingContinuation {
+            continuation in
             condition.lock()
             arrivingCount -= 1
-            queue.append(Job(request: request, bytes: bytes) { continuation.resume(with: $0) })
+            queue.append(
+                Job(request: request, documents: documents, bytes: bytes) {
+                    continuation.resume(with: $0)
+                })
             metrics.queued(queue.count - head)
             condition.signal()
             condition.unlock()
         }
+        return Answer(
+            documents: annotated.map {
+                Array(DocumentWriter.json($0, offsets: request.options.offsets).utf8)
+            },
+            words: annotated.reduce(0) { $0 + $1.words.count })
     }
 
     private func nextBatch() -> [Job]? {
@@ -150,8 +170,8 @@ public final class Batcher: @unchecked Sendable {
             }
             for options in order {
                 let members = groups[options]!
-                let result = Result(catching: { () throws -> [Answer] in
-                    try annotate(members.map { batch[$0].request.texts }, options)
+                let result = Result(catching: { () throws -> [[AnnotatedDocument]] in
+                    try annotate(members.map { batch[$0] }, options)
                 })
                 for (k, index) in members.enumerated() {
                     batch[index].done(result.map { $0[k] })
@@ -160,32 +180,24 @@ public final class Batcher: @unchecked Sendable {
         }
     }
 
-    private func annotate(
-        _ requests: [[String]], _ options: AnnotationOptions
-    )
-        throws -> [Answer]
+    /// Each job's documents annotated, the texts of all of them in shared batches.
+    private func annotate(_ jobs: [Job], _ options: AnnotationOptions) throws
+        -> [[AnnotatedDocument]]
     {
         let pipeline = pipelines.pipeline(options.components, threads: configuration.threads)
-        let texts = requests.flatMap { $0 }
         let documents: [Document]
         if options.splitSentences {
-            documents = pipeline.documents(texts)
+            documents = pipeline.documents(jobs.flatMap(\.request.texts))
         } else {
-            documents = texts.map { pipeline.tokenizer.document($0, sentences: .whole) }
+            documents = jobs.flatMap { $0.documents! }
         }
         let annotated = pipeline.annotate(documents: documents)
-        let objects = annotated.map {
-            Array(DocumentWriter.json($0, offsets: options.offsets).utf8)
-        }
-        var answers: [Answer] = []
+        var answers: [[AnnotatedDocument]] = []
         var next = 0
-        for texts in requests {
-            let range = next..<(next + texts.count)
-            next += texts.count
-            answers.append(
-                Answer(
-                    documents: Array(objects[range]),
-                    words: annotated[range].reduce(0) { $0 + $1.words.count }))
+        for job in jobs {
+            let count = job.request.texts.count
+            answers.append(Array(annotated[next..<(next + count)]))
+            next += count
         }
         return answers
     }

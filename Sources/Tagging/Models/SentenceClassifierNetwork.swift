@@ -183,9 +183,11 @@ public struct SentenceClassifierNetwork<Scalar: BLASScalar>: TrainableNetwork {
     /// See `TrainableNetwork.lossWeight`: the loss is a mean over sentences.
     public func lossWeight(_ input: EmbedderInput) -> Int { input.batch }
 
-    /// The label probabilities `[batch, labels]` of each sentence.
+    /// The label probabilities `[batch, labels]` of each sentence. Sets OpenBLAS to one
+    /// thread (see ``BLASThreads``).
     @_specialize(where Scalar == Float)
     public func predict(_ input: EmbedderInput) -> Matrix<Scalar> {
+        BLASThreads.set(1)
         var random = SeededRandom(seed: 0)
         return scores(input, training: false, random: &random).scores.softmaxRows()
     }

@@ -164,9 +164,10 @@ public struct TokenClassifierNetwork<Scalar: BLASScalar>: TrainableNetwork {
     }
 
     /// The best tags of each sentence and each chosen tag's probability (softmax, or the
-    /// CRF's marginal of the Viterbi tag).
+    /// CRF's marginal of the Viterbi tag). Sets OpenBLAS to one thread (see ``BLASThreads``).
     @_specialize(where Scalar == Float)
     public func predict(_ input: EmbedderInput) -> [(tags: [Int], probabilities: [Scalar])] {
+        BLASThreads.set(1)
         var random = SeededRandom(seed: 0)
         let (logits, _) = scores(input, training: false, random: &random, keepsCache: false)
         let batch = input.batch
