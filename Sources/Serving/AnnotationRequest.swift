@@ -48,12 +48,15 @@ public enum RequestError: LocalizedError, Equatable, Sendable {
     case unknownComponent(name: String, loaded: [PipelineComponent])
     /// Too many requests in flight (503).
     case overloaded(limit: Int)
+    /// A known path asked with a method it does not answer (405).
+    case methodNotAllowed(method: String, path: String, allowed: String)
 
     /// The HTTP status code.
     public var status: Int {
         switch self {
         case .bodyTooLarge: return 413
         case .overloaded: return 503
+        case .methodNotAllowed: return 405
         default: return 400
         }
     }
@@ -76,6 +79,8 @@ public enum RequestError: LocalizedError, Equatable, Sendable {
                 : "component \(JSONText.quoted(name)) is not loaded; this server runs \(names)"
         case .overloaded(let limit):
             return "too many requests in flight (limit \(limit)); retry shortly"
+        case .methodNotAllowed(let method, let path, let allowed):
+            return "\(path) does not answer \(method); it answers \(allowed)"
         }
     }
 

@@ -48,9 +48,18 @@ public final class AnnotationService: Sendable {
     public func run(onStart: @escaping @Sendable (String, Int) -> Void = { _, _ in }) async throws {
         try batcher.start()
         defer { batcher.stop() }
-        let router = Router(context: BasicRequestContext.self)
+        let router = Router(context: ServiceRequestContext.self)
         router.add(middleware: MeteringMiddleware(metrics: metrics, logger: logger))
-        router.post("/annotate") { request, _ in await self.annotate(request) }
+        router.add(middleware: MethodMiddleware())
+        router.post("/annotate") { request, context in
+            let response = await self.annotate(request)
+            if response.status == .contentTooLarge {
+                // The rest of the body is not read: stop reading, so the connection closes
+                // once the answer is written instead of draining what the client still sends.
+                context.channel.close(mode: .input, promise: nil)
+            }
+            return response
+        }
         router.get("/models") { _, _ in Self.json(.ok, self.catalog.json) }
         router.get("/health") { _, _ in Self.json(.ok, "{\"status\":\"ok\"}") }
         router.get("/metrics") { _, _ in
@@ -159,6 +168,44 @@ public final class AnnotationService: Sendable {
         var response = json(HTTPResponse.Status(code: error.status), error.json)
         if error.status == 413 { response.headers[.connection] = "close" }
         return response
+    }
+}
+
+/// The request context: Hummingbird's, and the connection's channel (to close it after
+/// refusing a body).
+struct ServiceRequestContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    /// The connection.
+    let channel: any Channel
+
+    init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.channel = source.channel
+    }
+}
+
+/// Answers 405, with `Allow`, a known path asked with another method (the router alone
+/// would answer 404, as for an unknown path).
+struct MethodMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// Each path and the method it answers.
+    static var methods: [String: HTTPRequest.Method] {
+        ["/annotate": .post, "/models": .get, "/health": .get, "/metrics": .get]
+    }
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    )
+        async throws -> Response
+    {
+        let path = request.uri.path
+        if let allowed = Self.methods[path], request.method != allowed {
+            var response = AnnotationService.error(
+                .methodNotAllowed(
+                    method: request.method.rawValue, path: path, allowed: allowed.rawValue))
+            response.headers[.allow] = allowed.rawValue
+            return response
+        }
+        return try await next(request, context)
     }
 }
 

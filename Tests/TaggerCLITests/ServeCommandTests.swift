@@ -336,9 +336,37 @@ final class ServeCommandTests: XCTestCase {
         XCTAssertEqual(
             reply.body, #"{"error":"the request body is larger than the limit of 1000 bytes"}"#)
         // A length announced beyond the limit is refused without sending any of the body.
+        // The connection then closes: what the client still sends is not read.
         let connection = try Connection(port: server.port)
         connection.send("POST /annotate HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n\r\n")
-        XCTAssertTrue(connection.readHead().hasPrefix("HTTP/1.1 413"))
+        let start = Date()
+        let answer = connection.readAll()  // returns when the server closes the connection
+        XCTAssertTrue(answer.hasPrefix("HTTP/1.1 413"), answer)
+        XCTAssertTrue(answer.lowercased().contains("connection: close"), answer)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 10)
+        XCTAssertEqual(try Self.curl([server.url + "/health"]).status, 200)
+    }
+
+    func testWrongMethodIs405WithAllow() throws {
+        let server = try server()
+        for (method, path, allowed) in [
+            ("GET", "/annotate", "POST"), ("DELETE", "/health", "GET"), ("PUT", "/models", "GET"),
+            ("POST", "/metrics", "GET"), ("HEAD", "/health", "GET"),
+        ] {
+            // (curl's -I for HEAD: with -X HEAD it would wait for the body `Content-Length` announces.)
+            let reply = try Self.curl(
+                (method == "HEAD" ? ["-I"] : ["-X", method]) + [server.url + path])
+            XCTAssertEqual(reply.status, 405, "\(method) \(path)")
+            XCTAssertTrue(
+                reply.headers.lowercased().contains("allow: \(allowed.lowercased())"),
+                reply.headers)
+            if method != "HEAD" {
+                XCTAssertEqual(
+                    reply.body,
+                    #"{"error":"\#(path) does not answer \#(method); it answers \#(allowed)"}"#)
+            }
+        }
+        XCTAssertEqual(try Self.curl([server.url + "/nowhere"]).status, 404)
     }
 
     func testTooManyInFlightIs503WithRetryAfter() throws {
