@@ -13,7 +13,7 @@ APT_PACKAGES := libopenblas-dev libutf8proc-dev zlib1g-dev pkg-config
 # Run as root directly, otherwise through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all setup build test check-corpora demo models bench serve-bench lint clean fuzz test-sanitizers test-tsan test-asan \
+.PHONY: all setup build test check-corpora demo models bench serve-bench serve-soak lint clean fuzz test-sanitizers test-tsan test-asan \
 	dist dist-setup dist-check spark-setup spark-annotate spark-test spark-bench
 
 all: build
@@ -124,6 +124,15 @@ serve-bench: setup build
 	@command -v wrk >/dev/null 2>&1 || { $(SUDO) apt-get update -q && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends wrk; }
 	Tests/ServeBench/serve-bench.sh $(TAGGER) $(abspath $(CORPORA)) $(SERVE_BENCH_SECONDS)
+
+# `tagger serve` under a steady mixed load (56 connections of sentences, 8 of paragraphs)
+# for SERVE_SOAK_SECONDS: resident memory every 30 s; fails on any error, or on memory
+# growing 10% or more after the first minute.
+SERVE_SOAK_SECONDS ?= 600
+serve-soak: setup build
+	@command -v wrk >/dev/null 2>&1 || { $(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends wrk; }
+	Tests/ServeBench/serve-soak.sh $(TAGGER) $(abspath $(CORPORA)) $(SERVE_SOAK_SECONDS)
 
 # Sanitizers: the whole suite in debug under the thread sanitizer and the address
 # sanitizer (each with its own build folder). The corpus-wide tests are skipped there

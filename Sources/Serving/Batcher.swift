@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+    import Glibc
+#endif
 import Pipeline
 import Tagging
 import Text
@@ -35,6 +38,17 @@ public final class Batcher: @unchecked Sendable {
 
     private let tokenizer: Tokenizer
     private let pipelines: PipelineFamily
+    /// How often the model thread returns freed memory to the system.
+    static let trimInterval: Duration = .seconds(2)
+
+    /// glibc's `malloc_trim(0)` (not in Swift's Glibc module), or nothing on another libc.
+    private static let trimFreeMemory: () -> Void = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else {
+            return {}
+        }
+        let trim = unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)
+        return { _ = trim(0) }
+    }()
     private let configuration: ServiceConfiguration
     private let metrics: ServiceMetrics
     private let condition = NSCondition()
@@ -159,7 +173,15 @@ public final class Batcher: @unchecked Sendable {
     }
 
     private func run() {
+        var lastTrim = ContinuousClock.now
         while let batch = nextBatch() {
+            // Each batch's buffers are freed on several threads' malloc arenas; give their
+            // free pages back to the system now and then, so resident memory follows the
+            // load instead of creeping up with fragmentation.
+            if ContinuousClock.now - lastTrim > Self.trimInterval {
+                Self.trimFreeMemory()
+                lastTrim = ContinuousClock.now
+            }
             metrics.batch(requests: batch.count)
             // Requests of equal options share a forward pass.
             var groups: [AnnotationOptions: [Int]] = [:]

@@ -26,7 +26,7 @@ echo "pipeline pos,ner,sentiment, 1 thread, batch 32: $INPROCESS tokens/s"
 SERVER=$!
 PORT=
 for _ in $(seq 600); do
-  PORT=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\).*|\1|p' "$WORK/serve.log")
+  PORT=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\).*|\1|p' "$WORK/serve.log" 2>/dev/null || true)
   [ -n "$PORT" ] && break
   sleep 0.1
 done

@@ -1,0 +1,64 @@
+#!/bin/sh
+# `make serve-soak`: tagger serve under a steady mixed load for SECONDS (600 by default):
+# 56 connections of single sentences and 8 of 1 kB paragraphs, both from wrk on loopback.
+# Prints resident memory every 30 s, the errors of both clients, and the growth of resident
+# memory from the end of the first minute (buffers sized by the first full batches) and
+# from the idle start; fails on any error or on growth of 10% or more after the first minute.
+# Usage: serve-soak.sh TAGGER CORPORA [SECONDS]
+set -eu
+TAGGER=$1
+CORPORA=$2
+DURATION=${3:-600}
+HERE=$(cd "$(dirname "$0")" && pwd)
+WORK=$(mktemp -d)
+trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+sed -n 's/^# text = //p' "$CORPORA/ud-english-ewt/test.conllu" > "$WORK/sentences.txt"
+awk '{ p = p (p == "" ? "" : " ") $0; if (length(p) >= 1000) { print p; p = "" } }' \
+  "$WORK/sentences.txt" > "$WORK/paragraphs.txt"
+
+"$TAGGER" serve --port 0 --threads 1 2> "$WORK/serve.log" &
+SERVER=$!
+PORT=
+for _ in $(seq 600); do
+  PORT=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\).*|\1|p' "$WORK/serve.log" 2>/dev/null || true)
+  [ -n "$PORT" ] && break
+  sleep 0.1
+done
+[ -n "$PORT" ] || { cat "$WORK/serve.log"; exit 1; }
+URL=http://127.0.0.1:$PORT
+rss() { awk '/VmRSS/ { print int($2 / 1024) }' /proc/$SERVER/status; }
+
+START=$(rss)
+echo "== tagger serve on $URL for $DURATION s: 56 connections of sentences, 8 of 1 kB paragraphs"
+echo "resident memory at start: $START MB"
+BENCH_TEXTS="$WORK/sentences.txt" BENCH_SPLIT=false wrk -t1 -c56 -d"${DURATION}s" --timeout 10s \
+  -s "$HERE/annotate.lua" "$URL" > "$WORK/sentences.wrk" &
+SENTENCES=$!
+BENCH_TEXTS="$WORK/paragraphs.txt" BENCH_SPLIT=true wrk -t1 -c8 -d"${DURATION}s" --timeout 10s \
+  -s "$HERE/annotate.lua" "$URL" > "$WORK/paragraphs.wrk" &
+PARAGRAPHS=$!
+WARM=
+elapsed=0
+while [ $elapsed -lt "$DURATION" ]; do
+  sleep 30
+  elapsed=$((elapsed + 30))
+  now=$(rss)
+  [ $elapsed -eq 60 ] && WARM=$now
+  echo "${elapsed} s: $now MB"
+done
+wait $SENTENCES $PARAGRAPHS
+END=$(rss)
+echo "sentences: $(tail -1 "$WORK/sentences.wrk"); $(grep Requests/sec "$WORK/sentences.wrk" | tr -s ' ')"
+echo "paragraphs: $(tail -1 "$WORK/paragraphs.wrk"); $(grep Requests/sec "$WORK/paragraphs.wrk" | tr -s ' ')"
+WARM=${WARM:-$START}
+awk -v s="$START" -v w="$WARM" -v e="$END" 'BEGIN {
+  printf "resident memory: %d MB at start, %d MB after the first minute, %d MB at the end: %+.1f%% since the first minute, %+.1f%% since the start\n", s, w, e, 100 * (e - w) / w, 100 * (e - s) / s }'
+kill -TERM $SERVER; wait $SERVER && echo "server exited 0 on SIGTERM"
+status=0
+for f in "$WORK/sentences.wrk" "$WORK/paragraphs.wrk"; do
+  grep -q " 0 errors" "$f" || { echo "FAIL: errors in $(basename "$f" .wrk)"; status=1; }
+done
+awk -v w="$WARM" -v e="$END" 'BEGIN { exit !(e < 1.1 * w) }' ||
+  { echo "FAIL: resident memory grew by 10% or more after the first minute"; status=1; }
+exit $status
