@@ -127,7 +127,7 @@ serve-bench: setup build
 
 # `tagger serve` under a steady mixed load (56 connections of sentences, 8 of paragraphs)
 # for SERVE_SOAK_SECONDS: resident memory every 30 s; fails on any error, or on memory
-# growing 10% or more after the first minute.
+# growing 10% or more after warm-up (peak of the last minute against the second).
 SERVE_SOAK_SECONDS ?= 600
 serve-soak: setup build
 	@command -v wrk >/dev/null 2>&1 || { $(SUDO) apt-get update -q && \
