@@ -227,6 +227,10 @@ public struct NeuralSentenceSplitter: SentenceSegmenter, @unchecked Sendable {
                 start += stride
             }
         }
+        // Longest first, so that each group's shorter windows drop out of the recurrent
+        // steps past their end (the engine multiplies only a prefix of sorted rows) instead
+        // of being padded to the group's longest.
+        windows.sort { $0.length > $1.length }
         var results = texts.map { [Float](repeating: 0, count: $0.tokens.count) }
         // Windows in groups so that memory stays bounded.
         let group = 64
