@@ -33,6 +33,7 @@ import time
 
 from pyspark import SparkFiles, TaskContext
 from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
 
 
 def parse_arguments(argv):
@@ -122,20 +123,15 @@ def annotate_partition(index, rows, options, bases, bad_records, fail_once):
                 if b'"error"' in line:
                     bad_records.add(1)
                     line = global_error(line, line_base, byte_base)
-            yield line.rstrip(b"\n").decode("utf-8")
+            # Bytes: saveAsTextFile writes them as they are (a str would be decoded here and
+            # encoded again there).
+            yield line.rstrip(b"\n")
         reader.join()
         status = process.wait()
     if status != 0:
         message = b"".join(stderr_chunks).decode("utf-8", "replace")[-2000:]
         raise RuntimeError(f"tagger exited with status {status}: {message}")
 
-
-def _size(rows):
-    count = size = 0
-    for row in rows:
-        count += 1
-        size += len(row[0]) + 1
-    return count, size
 
 
 def input_files(spark, pattern):
@@ -174,7 +170,8 @@ def main(argv):
     spark.conf.set("spark.sql.files.maxPartitionBytes", str(max(4096, -(-total_bytes // partitions))))
     spark.conf.set("spark.sql.files.openCostInBytes", "0")
     spark.conf.set("spark.sql.files.minPartitionNum", "1")
-    rdds = [spark.read.text(name).selectExpr("CAST(value AS BINARY)").rdd for name in files]
+    frames = [spark.read.text(name).selectExpr("CAST(value AS BINARY) AS value") for name in files]
+    rdds = [frame.rdd for frame in frames]
     lines = rdds[0] if len(rdds) == 1 else sc.union(rdds)
     threads = args.threads or int(sc.getConf().get("spark.task.cpus", "1"))
     options = {"archive": args.archive_name, "components": args.components,
@@ -182,13 +179,21 @@ def main(argv):
     fail_once = args.fail_once or os.environ.get("SPARK_ANNOTATE_FAIL_ONCE") == "1"
     # Lines and bytes before each partition (a quick pass over the input), so that error
     # records name the line and byte offset of the whole input.
-    sizes = dict(lines.mapPartitionsWithIndex(
-        lambda i, rows: [(i, _size(rows))]).collect())
+    # Counted in the JVM (no row goes through Python for it); the union numbers each file's
+    # partitions after the previous files'.
+    sizes, first = {}, 0
+    for frame, rdd in zip(frames, rdds):
+        counted = frame.groupBy(F.spark_partition_id().alias("p")).agg(
+            F.count("*").alias("lines"), F.sum(F.length("value") + 1).alias("bytes")).collect()
+        for row in counted:
+            sizes[first + row["p"]] = (row["lines"], row["bytes"])
+        first += rdd.getNumPartitions()
     bases, line_base, byte_base = {}, 0, 0
     for i in range(lines.getNumPartitions()):
         bases[i] = (line_base, byte_base)
-        line_base += sizes[i][0]
-        byte_base += sizes[i][1]
+        lines_in, bytes_in = sizes.get(i, (0, 0))
+        line_base += lines_in
+        byte_base += bytes_in
     bad_records = sc.accumulator(0)
     output = lines.mapPartitionsWithIndex(
         lambda i, rows: annotate_partition(i, rows, options, bases, bad_records, fail_once))
