@@ -74,7 +74,7 @@ let package = Package(
         .executableTarget(
             name: "tagger",
             dependencies: [
-                "Tagging", "Tokenization", "Evaluation", "ModelStorage", "LanguageModel", "Pipeline",
+                "LinearAlgebra", "Tagging", "Tokenization", "Evaluation", "ModelStorage", "LanguageModel", "Pipeline",
                 "Benchmarks", "Serving",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),

@@ -1,7 +1,7 @@
 import LinearAlgebra
 import NeuralNetwork
 
-/// Speed of a bidirectional LSTM encoder beside the sgemm rate measured in the same run.
+/// Speed of a bidirectional LSTM encoder beside the GEMM rates measured in the same run.
 ///
 /// FLOPs are the GEMM flops only: per token, the forward pass does the input projection
 /// `2·inputSize·4·hidden` and the recurrent product `2·hidden·4·hidden` per direction;
@@ -13,13 +13,18 @@ import NeuralNetwork
 /// pass of training, which keeps every step's states and activations for the backward
 /// pass, is reported beside it.
 ///
-/// The two directions run on two threads with one BLAS thread each, so the reference
-/// rate is twice the better of the two single-thread sgemm rates measured here (the
-/// recurrent step `[batch, hidden] × [hidden, 4·hidden]` and the input projection
-/// `[time·batch, inputSize] × [inputSize, 8·hidden]`). With the directions run serially
-/// the reference is the single-thread rate itself. A second, shape-aware reference is
-/// also reported: the rate at which the same GEMMs would run at the sgemm rates measured
-/// for their shapes (the small step products are slower than large GEMMs even in BLAS).
+/// The forward pass runs every product step by step in the packed C kernel (`Wx` and `Wh`
+/// packed once per pass); the backward pass runs the per-step `dH` products there too, and
+/// `dX`, `dWx`, `dWh` as large GEMMs through OpenBLAS. Single-thread rates are measured on
+/// these paths and shapes: OpenBLAS sgemm on the recurrent step
+/// `[batch, hidden] × [hidden, 4·hidden]` and on the input projection
+/// `[time·batch, inputSize] × [inputSize, 8·hidden]`, the packed kernel on the recurrent step
+/// and on one step's input product `[batch, inputSize] × [inputSize, 4·hidden]`. The two
+/// directions run on two threads with one BLAS thread each, so the reference rate is twice
+/// the best of these rates (with the directions run serially, the best rate itself): the
+/// packed kernel can be the faster path, several times over when OpenBLAS runs a core below
+/// the CPU (`OpenBLASCore`). A second, shape-aware reference is also reported: the rate at
+/// which the same GEMMs would run at the rates measured for their path and shape.
 public struct EncoderBenchmark {
     /// Figures of one run.
     public struct Result: Sendable, Codable {
@@ -35,6 +40,8 @@ public struct EncoderBenchmark {
         public var concurrentDirections: Bool
         /// The instruction-set level of the C kernels (gate kernel, step products).
         public var kernelLevel: String
+        /// The core OpenBLAS ran (`OpenBLASCore.running`).
+        public var openBLASCore: String
         /// Tokens per second of the inference forward pass (best timed batch).
         public var forwardTokensPerSecond: Double
         /// Tokens per second of the forward pass that keeps the cache for backward.
@@ -55,18 +62,22 @@ public struct EncoderBenchmark {
         public var sgemmStepGFLOPS: Double
         /// Single-thread sgemm GFLOP/s of the input projection shape.
         public var sgemmProjectionGFLOPS: Double
-        /// The rate compared against: `threads ×` the better single-thread rate.
+        /// Single-thread GFLOP/s of the packed kernel on the recurrent step shape.
+        public var packedStepGFLOPS: Double
+        /// Single-thread GFLOP/s of the packed kernel on one step's input product.
+        public var packedInputGFLOPS: Double
+        /// The rate compared against: `threads ×` the best single-thread rate.
         public var referenceGFLOPS: Double
         /// `forwardGFLOPS / referenceGFLOPS`.
         public var forwardFraction: Double
         /// `trainingGFLOPS / referenceGFLOPS`.
         public var trainingFraction: Double
         /// A second, shape-aware reference for the forward pass: the rate if every GEMM ran
-        /// at the sgemm rate measured for its shape (input side at the projection rate,
-        /// recurrent steps at the step rate), times the thread count.
+        /// at the rate measured for its path and shape (the packed kernel's input-product and
+        /// step rates), times the thread count.
         public var forwardGEMMOnlyGFLOPS: Double
-        /// The same for forward + backward (`dX`, `dWx`, `dWh` at the projection rate, the
-        /// per-step `dH` products at the step rate).
+        /// The same for forward + backward (the forward pass as above, `dX`, `dWx`, `dWh` at
+        /// the OpenBLAS projection rate, the per-step `dH` products at the packed step rate).
         public var trainingGEMMOnlyGFLOPS: Double
         /// `forwardGFLOPS / forwardGEMMOnlyGFLOPS`.
         public var forwardFractionOfGEMMOnly: Double
@@ -124,6 +135,7 @@ public struct EncoderBenchmark {
         BLASThreads.set(1)
         let gemm = BLASBenchmark(threads: 1, secondsPerShape: min(1, seconds / 2))
         let step = gemm.measure(m: batch, n: 4 * hiddenSize, k: hiddenSize)
+        let inputStep = gemm.measure(m: batch, n: 4 * hiddenSize, k: inputSize)
         let projection = gemm.measure(m: batch * length, n: 8 * hiddenSize, k: inputSize)
 
         var random = SeededRandom(seed: 1)
@@ -157,20 +169,28 @@ public struct EncoderBenchmark {
         let trainingFLOPs = 3 * forwardFLOPs
         let forwardRate = Double(tokens) / forwardTime
         let trainingRate = Double(tokens) / trainingTime
-        let reference = (concurrentDirections ? 2 : 1) * max(step.rawGFLOPS, projection.rawGFLOPS)
+        let best = [
+            step.rawGFLOPS, projection.rawGFLOPS, step.packedGFLOPS, inputStep.packedGFLOPS,
+        ].max()!
+        let reference = (concurrentDirections ? 2 : 1) * best
         let forwardGFLOPS = forwardRate * forwardFLOPs / 1e9
         let trainingGFLOPS = trainingRate * trainingFLOPs / 1e9
         let threads: Double = concurrentDirections ? 2 : 1
         let inputSide = 2.0 * Double(inputSize) * 4 * Double(hiddenSize) * 2
         let recurrentSide = 2.0 * Double(hiddenSize) * 4 * Double(hiddenSize) * 2
-        let (large, small) = (projection.rawGFLOPS, step.rawGFLOPS)
-        let forwardGEMMOnly = threads * forwardFLOPs / (inputSide / large + recurrentSide / small)
+        let (large, packedInput, packedStep) =
+            (projection.rawGFLOPS, inputStep.packedGFLOPS, step.packedGFLOPS)
+        // Nanoseconds per token of the forward pass's products at their measured rates.
+        let forwardGEMMTime = inputSide / packedInput + recurrentSide / packedStep
+        let forwardGEMMOnly = threads * forwardFLOPs / forwardGEMMTime
         let trainingGEMMOnly =
             threads * trainingFLOPs
-            / ((3 * inputSide + recurrentSide) / large + 2 * recurrentSide / small)
+            / (forwardGEMMTime + (2 * inputSide + recurrentSide) / large
+                + recurrentSide / packedStep)
         return Result(
             inputSize: inputSize, hiddenSize: hiddenSize, batch: batch, length: length,
             concurrentDirections: concurrentDirections, kernelLevel: Float.kernelLevel,
+            openBLASCore: OpenBLASCore.running,
             forwardTokensPerSecond: forwardRate,
             cachingForwardTokensPerSecond: Double(tokens) / cachingForwardTime,
             cachingForwardFraction: Double(tokens) / cachingForwardTime * forwardFLOPs / 1e9
@@ -178,7 +198,8 @@ public struct EncoderBenchmark {
             trainingTokensPerSecond: trainingRate, forwardFLOPsPerToken: forwardFLOPs,
             trainingFLOPsPerToken: trainingFLOPs, forwardGFLOPS: forwardGFLOPS,
             trainingGFLOPS: trainingGFLOPS, sgemmStepGFLOPS: step.rawGFLOPS,
-            sgemmProjectionGFLOPS: projection.rawGFLOPS, referenceGFLOPS: reference,
+            sgemmProjectionGFLOPS: projection.rawGFLOPS, packedStepGFLOPS: step.packedGFLOPS,
+            packedInputGFLOPS: inputStep.packedGFLOPS, referenceGFLOPS: reference,
             forwardFraction: forwardGFLOPS / reference,
             trainingFraction: trainingGFLOPS / reference,
             forwardGEMMOnlyGFLOPS: forwardGEMMOnly, trainingGEMMOnlyGFLOPS: trainingGEMMOnly,

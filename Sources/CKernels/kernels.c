@@ -5,6 +5,7 @@
 #include <string.h>
 
 #if defined(__x86_64__) && defined(__ELF__)
+#include <cpuid.h>
 #include <immintrin.h>
 #define X86_DISPATCH 1
 #else
@@ -48,6 +49,21 @@ const char *sqt_kernel_level(void) {
 }
 
 int sqt_kernel_level_count(void) { return cpu_level() + 1; }
+
+int sqt_cpu_level(void) { return cpu_level(); }
+
+void sqt_cpu_vendor(char vendor[13]) {
+    memset(vendor, 0, 13);
+#if X86_DISPATCH
+    unsigned eax, ebx, ecx, edx;
+    if (__get_cpuid(0, &eax, &ebx, &ecx, &edx)) {
+        // The twelve characters are in EBX, EDX, ECX, in that order.
+        memcpy(vendor, &ebx, 4);
+        memcpy(vendor + 4, &edx, 4);
+        memcpy(vendor + 8, &ecx, 4);
+    }
+#endif
+}
 
 // ---------------------------------------------------------------------------------------
 // LSTM gate kernel.

@@ -139,6 +139,7 @@ extension Float: BLASScalar {
         alpha: Float, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
+        _ = slowCoreWarning
         cblas_sgemm(
             CblasRowMajor, transposeA.cblas, transposeB.cblas, Int32(m), Int32(n), Int32(k),
             alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
@@ -196,6 +197,7 @@ extension Double: BLASScalar {
         alpha: Double, a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
         beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
     ) {
+        _ = slowCoreWarning
         cblas_dgemm(
             CblasRowMajor, transposeA.cblas, transposeB.cblas, Int32(m), Int32(n), Int32(k),
             alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))

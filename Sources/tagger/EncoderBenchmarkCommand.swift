@@ -4,11 +4,11 @@ import Foundation
 import Pipeline
 import Tagging
 
-/// `tagger benchmark encoder`: a bidirectional LSTM's tokens per second beside sgemm.
+/// `tagger benchmark encoder`: a bidirectional LSTM's tokens per second beside the GEMM rates.
 struct EncoderBenchmarkCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "encoder",
-        abstract: "Tokens/s of a bidirectional LSTM (Float) as a fraction of the sgemm rate.")
+        abstract: "Tokens/s of a bidirectional LSTM (Float) as a fraction of the GEMM rate.")
 
     @Option(help: "Input features per token.")
     var input = 150
@@ -56,12 +56,18 @@ struct EncoderBenchmarkCommand: ParsableCommand {
         print(
             String(
                 format:
-                    "sgemm 1 thread: step %d×%d×%d %.1f GFLOP/s, projection %d×%d×%d %.1f GFLOP/s",
-                r.batch, 4 * r.hiddenSize, r.hiddenSize, r.sgemmStepGFLOPS,
+                    "sgemm 1 thread (OpenBLAS core %@): step %d×%d×%d %.1f GFLOP/s, projection %d×%d×%d %.1f GFLOP/s",
+                r.openBLASCore, r.batch, 4 * r.hiddenSize, r.hiddenSize, r.sgemmStepGFLOPS,
                 r.batch * r.length, 8 * r.hiddenSize, r.inputSize, r.sgemmProjectionGFLOPS))
         print(
             String(
-                format: "reference: %d × %.1f = %.1f GFLOP/s", threads,
+                format:
+                    "packed kernel 1 thread: step %d×%d×%d %.1f GFLOP/s, step input %d×%d×%d %.1f GFLOP/s",
+                r.batch, 4 * r.hiddenSize, r.hiddenSize, r.packedStepGFLOPS, r.batch,
+                4 * r.hiddenSize, r.inputSize, r.packedInputGFLOPS))
+        print(
+            String(
+                format: "reference: %d × %.1f (the best rate above) = %.1f GFLOP/s", threads,
                 r.referenceGFLOPS / Double(threads), r.referenceGFLOPS))
         print(
             "pass               tokens/s   GEMM FLOPs/token   GFLOP/s   of reference   of GEMM-only rate"
@@ -83,7 +89,7 @@ struct EncoderBenchmarkCommand: ParsableCommand {
             r.trainingGFLOPS, r.trainingFraction, r.trainingFractionOfGEMMOnly,
             r.trainingGEMMOnlyGFLOPS)
         print(
-            "GEMM-only rate: each GEMM at the sgemm rate of its shape (projection or step), × threads"
+            "GEMM-only rate: each GEMM at the rate of its path and shape (packed steps, OpenBLAS backward products), × threads"
         )
         print(
             String(

@@ -1,4 +1,5 @@
 import ArgumentParser
+import LinearAlgebra
 
 /// The `tagger` command line: tokenize, tag, train, evaluate and benchmark.
 @main
@@ -9,10 +10,14 @@ struct TaggerCommand: ParsableCommand {
         subcommands: [
             TokenizeCommand.self, AnnotateCommand.self, TagCommand.self, ClassifyCommand.self, TrainCommand.self,
             EvalCommand.self, GenerateCommand.self, BenchmarkCommand.self, ServeCommand.self,
+            InfoCommand.self,
         ])
 
-    /// Runs the command line, reading `train --task T …` as `train T …`.
+    /// Runs the command line, reading `train --task T …` as `train T …`; first makes OpenBLAS
+    /// run the best core for this CPU, starting the process again if it has to (OpenBLAS
+    /// reads `OPENBLAS_CORETYPE` only when it is loaded).
     static func main() {
+        OpenBLASCore.selectBestCore()
         main(TrainCommand.rewritingTask(Array(CommandLine.arguments.dropFirst())))
     }
 }

@@ -49,6 +49,20 @@ final class BenchmarkCommandTests: XCTestCase {
         XCTAssertEqual(json["trainingTokensPerSecond"] as? Double, epochs.max())
         XCTAssertEqual(json["trainingTokens"] as? Int, 30)
         XCTAssertEqual(json["testTokens"] as? Int, 30)
+        // The limit is the better of OpenBLAS sgemm and the packed kernel, both reported.
+        let sgemm = try XCTUnwrap(json["sgemmGFLOPS"] as? Double)
+        let packed = try XCTUnwrap(json["packedGFLOPS"] as? Double)
+        XCTAssertGreaterThan(sgemm, 0)
+        XCTAssertGreaterThan(packed, 0)
+        XCTAssertEqual(json["limitGFLOPS"] as? Double, max(sgemm, packed))
+        let kernels = try XCTUnwrap(json["kernels"] as? [String: Any])
+        XCTAssertFalse((kernels["core"] as? String ?? "").isEmpty, "\(kernels)")
+        let tagging = try XCTUnwrap(json["tagging"] as? [[String: Any]])
+        XCTAssertFalse(tagging.isEmpty)
+        for figure in tagging {
+            let fraction = try XCTUnwrap(figure["fractionOfLimit"] as? Double, "\(figure)")
+            XCTAssertGreaterThan(fraction, 0)
+        }
 
         let refused = try TaggerProcess.run(
             ["benchmark", "ref", "--pos-model", pos, "--training-epochs", "0"], input: [])

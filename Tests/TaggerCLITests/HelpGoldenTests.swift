@@ -16,6 +16,7 @@ final class HelpGoldenTests: XCTestCase {
         (["generate", "--help"], "generate.txt"),
         (["benchmark", "--help"], "benchmark.txt"),
         (["serve", "--help"], "serve.txt"),
+        (["info", "--help"], "info.txt"),
         (["benchmark", "ref", "--help"], "benchmark-ref.txt"),
         (["benchmark", "blas", "--help"], "benchmark-blas.txt"),
         (["benchmark", "encoder", "--help"], "benchmark-encoder.txt"),

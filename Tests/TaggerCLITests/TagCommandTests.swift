@@ -18,14 +18,18 @@ struct TaggerProcess {
     }
 
     /// Runs `tagger arguments` on `input` and waits for it; `environment` entries are added to
-    /// (or, with an empty value, replace) the test's own environment.
+    /// (or, with an empty value, replace) the test's own environment, from which the variables
+    /// named in `unsetting` are removed.
     static func run(
-        _ arguments: [String], input: [UInt8] = [], environment: [String: String] = [:]
+        _ arguments: [String], input: [UInt8] = [], environment: [String: String] = [:],
+        unsetting: [String] = []
     ) throws -> Result {
         let process = Process()
         process.executableURL = TaggerCLITests.taggerURL
         process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        var inherited = ProcessInfo.processInfo.environment
+        for name in unsetting { inherited[name] = nil }
+        process.environment = inherited.merging(environment) { $1 }
         let stdin = Pipe()
         let stdout = Pipe()
         let stderr = Pipe()

@@ -47,6 +47,16 @@ void sqt_gemm_packed(
 /// then AVX-512), for tests of every version.
 int sqt_kernel_level_count(void);
 
+/// The highest instruction-set level this CPU runs, as the kernels count them: 0 baseline
+/// (or not x86-64), 1 AVX2 with FMA, 2 AVX-512 (F, BW, DQ and VL). The features are read
+/// with CPUID and the operating system's saved-state mask, so a level the system does not
+/// enable (AVX-512 under a hypervisor that hides it) is not counted.
+int sqt_cpu_level(void);
+
+/// Writes the CPU's vendor string from CPUID leaf 0 ("GenuineIntel", "AuthenticAMD",
+/// "HygonGenuine", ...) to `vendor`, NUL-terminated; empty where there is no CPUID.
+void sqt_cpu_vendor(char vendor[13]);
+
 /// `sqt_gemm_packed` in the version of level `level` (0 baseline, 1 AVX2+FMA, 2 AVX-512),
 /// or the highest below it that the CPU supports.
 void sqt_gemm_packed_at_level(
