@@ -57,8 +57,8 @@ public struct Linear<Scalar: BLASScalar>: Parameterized {
 
     /// `x · W + b` for `x` `[batch, inputSize]`; returns `[batch, outputSize]`.
     ///
-    /// With `batchInvariant` (inference), each output row is computed from its input row
-    /// alone by the same operations whatever the other rows (`Matrix.rowwiseProduct`), so
+    /// With `batchInvariant` (inference), each `Float` output row is computed from its input
+    /// row alone by the same operations whatever the other rows (`Matrix.rowwiseProduct`), so
     /// that a sentence's scores are the same in every batch; otherwise (training) by BLAS
     /// gemm, whose rounding may depend on the number of rows.
     @_specialize(where Scalar == Float)

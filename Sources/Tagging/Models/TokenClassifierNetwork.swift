@@ -99,8 +99,8 @@ public struct TokenClassifierNetwork<Scalar: BLASScalar>: TrainableNetwork {
     }
 
     /// Tag scores `[time·batch, tags]` (time-major) and the cache (which `backward` can use
-    /// only when `keepsCache`). Without the cache (inference) a sentence's scores are the
-    /// same, to the bit, in every batch (see `RecurrentEngine` and `Linear`).
+    /// only when `keepsCache`). Without the cache (inference) a sentence's `Float` scores are
+    /// the same, to the bit, in every batch (see `RecurrentEngine` and `Linear`).
     @_specialize(where Scalar == Float)
     public func scores(
         _ input: EmbedderInput, training: Bool, random: inout SeededRandom, keepsCache: Bool = true
