@@ -2,8 +2,9 @@
 # make spark-test: on local[2], the Spark job's output (its part files concatenated) is
 # the same as one `tagger annotate --format json --line-documents --threads 1` process on the same
 # input: the EWT test text repeated to about 100,000 tokens, with empty and invalid UTF-8
-# lines (same lines, records, tags, offsets, errors with their line numbers; probabilities
-# may differ by 0.0001 where batching changes the last bit, see spark/compare_jsonl.py); then the same with partition 0's first attempt made to fail (retried by Spark).
+# lines, byte for byte (records, tags, probabilities, offsets, errors with their line
+# numbers; see spark/compare_jsonl.py); then the same with partition 0's first attempt made
+# to fail (retried by Spark).
 set -euo pipefail
 TARBALL=${1:-dist/tagger-linux-x86_64.tar.gz}
 CORPORA=${2:-corpora}

@@ -57,3 +57,42 @@ extension Double {
             beta: accumulate ? 1 : 0, c: c, ldc: ldc)
     }
 }
+
+extension Matrix {
+    /// `C = A · B`, or `C += A · B` when `accumulate`, with every row of C computed from its
+    /// row of A by the same sequence of floating-point operations however many rows A has:
+    /// B is packed (`BLASScalar.pack`) and multiplied by `BLASScalar.gemmPacked`, whose
+    /// `Float` kernel accumulates each row alike in full and partial tiles. BLAS gemm does
+    /// not promise this (its small-matrix, edge-tile and threaded paths depend on the row
+    /// count), so a sentence's scores would depend on the batch it is in. `Double` runs
+    /// BLAS dgemm here (it serves gradient checks).
+    public static func rowwiseProduct(
+        _ a: Matrix, _ b: Matrix, accumulate: Bool, into c: inout Matrix
+    ) {
+        let (m, k, n) = (a.rows, a.columns, b.columns)
+        precondition(
+            b.rows == k,
+            "product inner dimensions differ: A is [\(m), \(k)], B is \(b.shapeDescription)")
+        precondition(
+            c.rows == m && c.columns == n,
+            "product output is \(c.shapeDescription), expected [\(m), \(n)]")
+        guard m > 0, n > 0 else { return }
+        if k == 0 {
+            if !accumulate { c.zero() }
+            return
+        }
+        let packed = UnsafeMutablePointer<Scalar>.allocate(
+            capacity: Scalar.packedCount(k: k, n: n))
+        defer { packed.deallocate() }
+        b.withUnsafePointer {
+            Scalar.pack(k: k, n: n, b: $0, ldb: n, transposed: false, into: packed)
+        }
+        a.withUnsafePointer { pa in
+            c.withUnsafeMutablePointer { pc in
+                Scalar.gemmPacked(
+                    m: m, n: n, k: k, a: pa, lda: k, packed: packed, accumulate: accumulate,
+                    c: pc, ldc: n)
+            }
+        }
+    }
+}

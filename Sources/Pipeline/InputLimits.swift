@@ -120,24 +120,26 @@ extension TaggerModel {
 }
 
 extension SentimentModel {
-    /// The label probabilities of texts of any length, with bounded memory: a text longer
-    /// than one window gets the mean of its windows' probabilities, weighted by their words.
+    /// The label probabilities of texts of any length, with bounded memory: a text of one
+    /// window gets that window's probabilities (those of `probabilities`, to the bit), a
+    /// longer one the mean of its windows' probabilities, weighted by their words.
     public func probabilitiesBounded(_ sentences: [[String]]) -> [[Float]] {
         let windows = Windows(sentences)
-        var sums = [[Float]](repeating: [], count: sentences.count)
+        var parts = [[(probabilities: [Float], words: Int)]](repeating: [], count: sentences.count)
         for call in windows.calls {
             let part = windows.windows[call]
             let probabilities = self.probabilities(part.map { Array($0.words) })
             for (window, p) in zip(part, probabilities) {
-                let weight = Float(max(1, window.words.count))
-                if sums[window.sentence].isEmpty {
-                    sums[window.sentence] = p.map { $0 * weight }
-                } else {
-                    for k in p.indices { sums[window.sentence][k] += p[k] * weight }
-                }
+                parts[window.sentence].append((p, window.words.count))
             }
         }
-        return zip(sums, sentences).map { sum, words in
+        return zip(parts, sentences).map { parts, words in
+            guard parts.count > 1 else { return parts.first?.probabilities ?? [] }
+            var sum = [Float](repeating: 0, count: parts[0].probabilities.count)
+            for part in parts {
+                let weight = Float(max(1, part.words))
+                for k in sum.indices { sum[k] += part.probabilities[k] * weight }
+            }
             let total = Float(max(1, words.count))
             return sum.map { $0 / total }
         }

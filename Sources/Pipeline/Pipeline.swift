@@ -224,10 +224,9 @@ public struct Pipeline: @unchecked Sendable {
         }
     }
 
-    /// How long a streaming batch waits to fill once its first document is there: input
-    /// that keeps up always gives full batches, so the same input gives the same batches,
-    /// and the same bytes out, whatever the timing (a sentence's probabilities depend in
-    /// their last bits on the batch it is read in).
+    /// How long a streaming batch waits to fill once its first document is there, so that
+    /// input that keeps up gives full batches. The output does not depend on the batches:
+    /// a sentence's tags and probabilities are the same, to the bit, in any batch.
     public static let batchPatience = 0.1
 
     /// Annotates everything `reader` reads, calling `body` with each document in input

@@ -100,6 +100,59 @@ final class PackedProductTests: XCTestCase {
         }
     }
 
+    /// A row of C is the same, to the bit, whatever rows come with it: in full and partial
+    /// tiles, at any offset, in every version of the kernel. Inference relies on it.
+    func testEachRowIsTheSameWhateverTheOtherRows() {
+        var random = SeededRandom(seed: 9)
+        for (n, k) in [(18, 512), (100, 25), (512, 128), (37, 300)] {
+            let m = 70
+            let a: Matrix<Float> = randomMatrix(rows: m, columns: k, using: &random)
+            let w: Matrix<Float> = randomMatrix(rows: k, columns: n, using: &random)
+            let c0: Matrix<Float> = randomMatrix(rows: m, columns: n, using: &random)
+            var packed = [Float](repeating: 0, count: Float.packedCount(k: k, n: n))
+            w.withUnsafePointer {
+                Float.pack(k: k, n: n, b: $0, ldb: n, transposed: false, into: &packed)
+            }
+            for level in 0..<Int(sqt_kernel_level_count()) {
+                for accumulate in [false, true] {
+                    // Rows `first..<first + count` alone.
+                    func product(_ first: Int, _ count: Int) -> [Float] {
+                        var c = Array(c0.scalars[(first * n)..<((first + count) * n)])
+                        a.withUnsafePointer { pa in
+                            sqt_gemm_packed_at_level(
+                                Int32(level), count, n, k, pa + first * k, k, packed,
+                                accumulate ? 1 : 0, &c, n)
+                        }
+                        return c
+                    }
+                    let whole = product(0, m)
+                    let parts = [(0, 1), (5, 1), (69, 1), (3, 2), (8, 8), (9, 31), (33, 33)]
+                    for (first, count) in parts {
+                        XCTAssertEqual(
+                            product(first, count).map(\.bitPattern),
+                            whole[(first * n)..<((first + count) * n)].map(\.bitPattern),
+                            "level \(level) n=\(n) k=\(k) rows \(first)..<\(first + count)")
+                    }
+                }
+            }
+            // The same through `Matrix.rowwiseProduct`, one row against all of them.
+            var all = c0
+            Matrix.rowwiseProduct(a, w, accumulate: true, into: &all)
+            for r in [0, 7, 40, 69] {
+                let row = Matrix(
+                    rows: 1, columns: k, scalars: Array(a.scalars[(r * k)..<((r + 1) * k)]))
+                var one = Matrix(
+                    rows: 1, columns: n, scalars: Array(c0.scalars[(r * n)..<((r + 1) * n)]))
+                Matrix.rowwiseProduct(row, w, accumulate: true, into: &one)
+                XCTAssertEqual(
+                    one.scalars.map(\.bitPattern),
+                    all.scalars[(r * n)..<((r + 1) * n)].map(\.bitPattern), "row \(r)")
+            }
+            let want = expected(a, w, transposed: false, c0: c0)
+            assertClose(all.scalars.map(Double.init), want, tolerance: 3e-5, "n=\(n) k=\(k)")
+        }
+    }
+
     func testDoublePackedProductMatchesTheProduct() {
         var random = SeededRandom(seed: 7)
         for (m, n, k) in shapes {

@@ -170,6 +170,46 @@ final class BidirectionalTests: XCTestCase {
         }
     }
 
+    /// Without a cache (inference) each sequence's output and final states are, to the bit,
+    /// what it gives alone, in any batch, at any position, with its directions on one
+    /// thread or two.
+    func checkInferenceIsBatchInvariant<Cell: RecurrentCell>(_: Cell.Type)
+    where Cell.Scalar == Float {
+        var random = SeededRandom(seed: 71)
+        let (inputSize, hidden) = (7, 21)
+        var layer = Bidirectional<Cell>(inputSize: inputSize, hiddenSize: hidden, random: &random)
+        for lengths in [[6, 2, 5, 1], [1, 1], [1, 9, 3, 9, 2, 1, 4, 8, 8, 5], [1]] {
+            let (batch, time) = (lengths.count, lengths.max()!)
+            let x: Matrix<Float> = randomMatrix(
+                rows: time * batch, columns: inputSize, using: &random)
+            for concurrent in [false, true] {
+                layer.runsDirectionsConcurrently = concurrent
+                let all = layer.forward(x, lengths: lengths, keepsCache: false)
+                for (s, n) in lengths.enumerated() {
+                    let alone = layer.forward(
+                        sequenceRows(x, sequence: s, length: n, batch: batch), lengths: [n],
+                        keepsCache: false)
+                    let label =
+                        "\(Cell.self) lengths \(lengths) sequence \(s) concurrent \(concurrent)"
+                    XCTAssertEqual(
+                        sequenceRows(all.output, sequence: s, length: n, batch: batch),
+                        alone.output, label)
+                    for d in 0..<2 {
+                        XCTAssertEqual(
+                            rowMatrix(all.finalStates[d].hidden, s), alone.finalStates[d].hidden,
+                            label)
+                    }
+                }
+            }
+        }
+    }
+
+    func testInferenceIsBatchInvariant() {
+        checkInferenceIsBatchInvariant(LSTMCell<Float>.self)
+        checkInferenceIsBatchInvariant(GRUCell<Float>.self)
+        checkInferenceIsBatchInvariant(RNNCell<Float>.self)
+    }
+
     /// The reverse direction's first step reads each sequence's own last token: its
     /// output at the last token equals a one-step run of the reverse cell on that token.
     func testReverseStartsAtEachSequencesLastToken() {

@@ -149,22 +149,21 @@ final class PipelineTests: XCTestCase {
         let pos = try XCTUnwrap(pipeline.pos).tag(words)
         let ner = try XCTUnwrap(pipeline.ner).tag(words)
         let sentiment = try XCTUnwrap(pipeline.sentiment).probabilities(words)
-        // The same tags; probabilities may differ in the last bits, since the sentences
-        // share a batch with others (the CLI tests compare whole outputs byte for byte).
-        func assertClose(_ a: [Float], _ b: [Float]) {
-            XCTAssertEqual(a.count, b.count)
-            for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: 1e-5) }
+        // The same tags and the same probabilities to the bit, although the pipeline reads
+        // the sentences in one batch and the models here one at a time.
+        func assertSame(_ a: [Float], _ b: [Float]) {
+            XCTAssertEqual(a.map(\.bitPattern), b.map(\.bitPattern), "\(a) vs \(b)")
         }
         for (k, document) in documents.enumerated() {
             XCTAssertEqual(document.words.map(\.text), words[k])
             XCTAssertEqual(document.words.compactMap(\.pos?.tag), pos[k].map(\.tag))
             XCTAssertEqual(document.words.compactMap(\.ner?.tag), ner[k].map(\.tag))
-            assertClose(document.words.compactMap(\.pos?.probability), pos[k].map(\.probability))
-            assertClose(document.words.compactMap(\.ner?.probability), ner[k].map(\.probability))
+            assertSame(document.words.compactMap(\.pos?.probability), pos[k].map(\.probability))
+            assertSame(document.words.compactMap(\.ner?.probability), ner[k].map(\.probability))
             if words[k].isEmpty {
                 XCTAssertNil(document.sentiment)
             } else {
-                assertClose(try XCTUnwrap(document.sentiment).probabilities, sentiment[k])
+                assertSame(try XCTUnwrap(document.sentiment).probabilities, sentiment[k])
             }
         }
     }
@@ -213,12 +212,12 @@ final class PipelineTests: XCTestCase {
         let batch = pipeline.annotate(texts)
         for (text, document) in zip(texts, batch) {
             let alone = pipeline.annotate(text)
-            XCTAssertEqual(document.words.map(\.pos?.tag), alone.words.map(\.pos?.tag))
-            XCTAssertEqual(document.words.map(\.ner?.tag), alone.words.map(\.ner?.tag))
+            // Tags, probabilities (to the bit), tokens, entities and sentiment.
+            XCTAssertEqual(document.words, alone.words)
             XCTAssertEqual(document.tokens, alone.tokens)
             XCTAssertEqual(document.entities, alone.entities)
-            XCTAssertEqual(
-                document.sentences.map(\.sentiment?.label), alone.sentences.map(\.sentiment?.label))
+            XCTAssertEqual(document.sentences, alone.sentences)
+            XCTAssertEqual(document.sentiment, alone.sentiment)
         }
         XCTAssertTrue(batch[1].sentences.isEmpty)
         XCTAssertNil(batch[1].sentiment)

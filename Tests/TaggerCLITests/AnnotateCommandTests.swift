@@ -146,6 +146,45 @@ final class AnnotateCommandTests: XCTestCase {
         XCTAssertEqual(text.status, 64)
     }
 
+    /// Each input line gives the same bytes however the input is cut into pieces (as Spark
+    /// partitions it) and on one thread or two: a sentence's probabilities do not depend on
+    /// which sentences share its batch.
+    func testLineDocumentsAreTheSameWhereverTheInputIsCut() throws {
+        guard FileManager.default.fileExists(atPath: Self.testSplit) else {
+            throw XCTSkip("\(Self.testSplit) is not present")
+        }
+        let lines = try String(contentsOfFile: Self.testSplit, encoding: .utf8)
+            .split(separator: "\n").filter { $0.hasPrefix("# text = ") }
+            .map { $0.dropFirst("# text = ".count) + "\n" }
+        XCTAssertGreaterThan(lines.count, 2000)
+        func annotate(_ range: Range<Int>, threads: Int) throws -> String {
+            let result = try run(
+                ["annotate", "--format", "json", "--line-documents", "--threads", "\(threads)"],
+                lines[range].joined())
+            XCTAssertEqual(result.status, 0, result.stderr)
+            return result.stdout
+        }
+        // The numbers of the lines of `output` that are not those of `expected`.
+        func differingLines(_ output: String, _ expected: String) -> [Int] {
+            let (a, b) = (output.split(separator: "\n"), expected.split(separator: "\n"))
+            XCTAssertEqual(a.count, b.count)
+            return zip(a, b).enumerated().filter { $0.element.0 != $0.element.1 }.map {
+                $0.offset + 1
+            }
+        }
+        let whole = try annotate(0..<lines.count, threads: 1)
+        XCTAssertEqual(whole.split(separator: "\n").count, lines.count)
+        XCTAssertEqual(differingLines(try annotate(0..<lines.count, threads: 2), whole), [])
+        for cuts in [[1, 2, 40, 333, 1500], [256, 700]] {
+            let bounds = [0] + cuts + [lines.count]
+            var pieces = ""
+            for (k, (start, end)) in zip(bounds, bounds.dropFirst()).enumerated() {
+                pieces += try annotate(start..<end, threads: 1 + k % 2)
+            }
+            XCTAssertEqual(differingLines(pieces, whole), [], "cut at \(cuts)")
+        }
+    }
+
     func testUsageMistakesAreExplained() throws {
         let file = try run(["tag", "news.txt"], "")
         XCTAssertEqual(file.status, 64)

@@ -84,7 +84,7 @@ final class ConcurrentTaggingTests: XCTestCase {
             XCTAssertEqual(
                 result.map { $0.map(\.tag) }, expected.map { $0.map(\.tag) }, "thread \(thread)")
             for (s, (a, b)) in zip(result, expected).enumerated() {
-                for (x, y) in zip(a, b) where abs(x.probability - y.probability) > 1e-5 {
+                for (x, y) in zip(a, b) where x.probability.bitPattern != y.probability.bitPattern {
                     XCTFail("thread \(thread), sentence \(s): \(x.probability) vs \(y.probability)")
                 }
             }
@@ -122,9 +122,9 @@ final class ConcurrentTaggingTests: XCTestCase {
         let results = Self.onThreads { _ in model.classify(tokens: Self.sentences) }
         for (thread, result) in results.enumerated() {
             XCTAssertEqual(result.map(\.label), expected.map(\.label), "thread \(thread)")
-            for (x, y) in zip(result, expected) {
-                XCTAssertEqual(x.probability, y.probability, accuracy: 1e-5, "thread \(thread)")
-            }
+            XCTAssertEqual(
+                result.map(\.probability.bitPattern), expected.map(\.probability.bitPattern),
+                "thread \(thread)")
         }
     }
 }

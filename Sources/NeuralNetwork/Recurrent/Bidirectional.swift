@@ -59,7 +59,8 @@ public struct Bidirectional<Cell: RecurrentCell>: Parameterized {
     /// Runs both directions over `input` `[time·batch, inputSize]` (time-major) with
     /// `lengths.count` sequences; `initialStates` are `[forward, reverse]` (zeros if `nil`).
     /// With `keepsCache: false` (inference) only the last states are kept, memory does not
-    /// grow with the number of steps, and the returned cache cannot be used by `backward`.
+    /// grow with the number of steps, and the returned cache cannot be used by `backward`;
+    /// a sequence's output is then the same, to the bit, in any batch.
     public func forward(
         _ input: Matrix<Scalar>, lengths: [Int],
         initialStates: [RecurrentState<Scalar>?] = [nil, nil], keepsCache: Bool = true

@@ -21,6 +21,9 @@ import LinearAlgebra
 // projection of the whole batch is materialised. A reverse direction's step `k` of
 // sequence `s` reads time `lengths[s] − 1 − k`, so it starts at the sequence's own last
 // token. Rows past a sequence's length copy the state unchanged; their output stays zero.
+// A sequence's rows thus go through the same operations in any batch: an inference pass
+// (no cache) gives every sequence the same states, to the bit, whatever else is in its
+// batch, at any position and padding, on one thread or two.
 // States are kept in step order `[(time+1)·batch, H]` (block 0 is the initial state), so
 // the stacked previous states of all steps are one contiguous matrix.
 // Backward, per direction: the step loop only does the element-wise kernel and
@@ -118,8 +121,10 @@ final class ScalarBuffer<Scalar: BLASScalar>: @unchecked Sendable {
 /// The recurrent weight matrix `Wh` (or its transpose) as the right-hand operand of every
 /// step's product. Over several steps it is packed once (`BLASScalar.pack`) and each step
 /// runs `gemmPacked`; a general GEMM would re-pack the whole matrix at every step, which
-/// for a step of a few dozen rows costs about as much as the product. A single step
-/// (one-step calls, character-by-character generation) goes straight to BLAS.
+/// for a step of a few dozen rows costs about as much as the product. Inference packs even
+/// for a single step: `gemmPacked` computes each row alike whatever the number of rows,
+/// which BLAS does not promise, so a sequence's states do not depend on its batch. A single
+/// training step (one-step calls, character-by-character generation) goes straight to BLAS.
 final class StepProduct<Scalar: BLASScalar>: @unchecked Sendable {
     private let weights: Matrix<Scalar>
     private let transposed: Bool
@@ -129,12 +134,13 @@ final class StepProduct<Scalar: BLASScalar>: @unchecked Sendable {
     /// Rows of `op(Wh)`.
     let depth: Int
 
-    init(weights: Matrix<Scalar>, transposed: Bool = false, steps: Int) {
+    /// `packs`: whether the products run on the packed matrix (else through BLAS gemm).
+    init(weights: Matrix<Scalar>, transposed: Bool = false, packs: Bool) {
         self.weights = weights
         self.transposed = transposed
         (depth, columns) =
             transposed ? (weights.columns, weights.rows) : (weights.rows, weights.columns)
-        if steps > 1 {
+        if packs {
             let (k, n) = (depth, columns)
             let buffer = ScalarBuffer<Scalar>(count: Scalar.packedCount(k: k, n: n), zeroed: false)
             weights.withUnsafePointer {
@@ -345,8 +351,9 @@ enum RecurrentEngine {
                         let gathered =
                             isReversed && padded
                             ? ScalarBuffer<Scalar>(count: batch * inputSize) : nil
-                        let projection = StepProduct(weights: cell.Wx, steps: time)
-                        let recurrent = StepProduct(weights: cell.Wh, steps: time)
+                        let packs = time > 1 || !keepsCache
+                        let projection = StepProduct(weights: cell.Wx, packs: packs)
+                        let recurrent = StepProduct(weights: cell.Wh, packs: packs)
                         cell.b.withUnsafePointer { bias in
                             for k in 0..<time {
                                 let rows = activeRows[k]
@@ -521,7 +528,7 @@ enum RecurrentEngine {
                     }
                     var dWh = Matrix<Scalar>(rows: 0, columns: 0)
                     let recurrent = StepProduct(
-                        weights: cell.Wh, transposed: true, steps: time - stop)
+                        weights: cell.Wh, transposed: true, packs: time - stop > 1)
                     withExtendedLifetime(hiddenDeltas) {
                         do {
                             var k = time - 1

@@ -70,16 +70,19 @@ public struct SentenceClassifierNetwork<Scalar: BLASScalar>: TrainableNetwork {
         var output: Linear<Scalar>.Cache
     }
 
-    /// Label scores `[batch, labels]` and the cache.
+    /// Label scores `[batch, labels]` and the cache (which `backward` can use only when
+    /// `keepsCache`). Without the cache (inference) a sentence's `Float` scores are the same,
+    /// to the bit, in every batch (see `RecurrentEngine` and `Linear`).
     @_specialize(where Scalar == Float)
-    public func scores(_ input: EmbedderInput, training: Bool, random: inout SeededRandom)
-        -> (scores: Matrix<Scalar>, cache: Cache)
-    {
+    public func scores(
+        _ input: EmbedderInput, training: Bool, random: inout SeededRandom, keepsCache: Bool = true
+    ) -> (scores: Matrix<Scalar>, cache: Cache) {
         let drop = Dropout<Scalar>(probability: dropout)
-        let (x, embedCache) = embedder.forward(input)
+        let (x, embedCache) = embedder.forward(input, keepsCache: keepsCache)
         let (xd, inDrop) = drop.forward(x, training: training, random: &random)
         let (h, encCache) = encoder.forward(
-            xd, lengths: input.lengths, training: training, random: &random)
+            xd, lengths: input.lengths, training: training, random: &random,
+            keepsCache: keepsCache)
         let batch = input.batch
         let width = h.columns
         let half = width / 2
@@ -118,7 +121,7 @@ public struct SentenceClassifierNetwork<Scalar: BLASScalar>: TrainableNetwork {
             }
         }
         let (pd, pooledDrop) = drop.forward(pooled, training: training, random: &random)
-        let (logits, outCache) = output.forward(pd)
+        let (logits, outCache) = output.forward(pd, batchInvariant: !keepsCache)
         return (
             logits,
             Cache(
@@ -189,6 +192,7 @@ public struct SentenceClassifierNetwork<Scalar: BLASScalar>: TrainableNetwork {
     public func predict(_ input: EmbedderInput) -> Matrix<Scalar> {
         BLASThreads.set(1)
         var random = SeededRandom(seed: 0)
-        return scores(input, training: false, random: &random).scores.softmaxRows()
+        return scores(input, training: false, random: &random, keepsCache: false).scores
+            .softmaxRows()
     }
 }

@@ -99,7 +99,8 @@ public struct TokenClassifierNetwork<Scalar: BLASScalar>: TrainableNetwork {
     }
 
     /// Tag scores `[time·batch, tags]` (time-major) and the cache (which `backward` can use
-    /// only when `keepsCache`).
+    /// only when `keepsCache`). Without the cache (inference) a sentence's `Float` scores are
+    /// the same, to the bit, in every batch (see `RecurrentEngine` and `Linear`).
     @_specialize(where Scalar == Float)
     public func scores(
         _ input: EmbedderInput, training: Bool, random: inout SeededRandom, keepsCache: Bool = true
@@ -112,7 +113,7 @@ public struct TokenClassifierNetwork<Scalar: BLASScalar>: TrainableNetwork {
         let (h, encCache) = encoder.forward(
             xd, lengths: input.lengths, training: training, random: &random, keepsCache: keepsCache)
         let (hd, outDrop) = drop.forward(h, training: training, random: &random)
-        let (logits, outCache) = output.forward(hd)
+        let (logits, outCache) = output.forward(hd, batchInvariant: !keepsCache)
         return (
             logits,
             Cache(

@@ -131,7 +131,8 @@ public struct SentenceBoundaryNetwork<Scalar: BLASScalar>: Parameterized {
     /// The logits `[time·batch, 2]` of a batch and the cache for ``backward(_:cache:)``.
     /// `dropoutMask`, when given (training), multiplies the top encoder output
     /// `[time·batch, 2·hiddenSize]` element by element (inverted dropout: zeros and `1/(1−p)`).
-    /// `keepsCache: false` (inference) keeps no per-step states; the cache is then unusable.
+    /// `keepsCache: false` (inference) keeps no per-step states; the cache is then unusable,
+    /// and a window's logits are the same, to the bit, whatever other windows share its batch.
     public func forward(
         _ batch: Batch, dropoutMask: Matrix<Scalar>? = nil, keepsCache: Bool = true
     ) -> (logits: Matrix<Scalar>, cache: Cache) {
@@ -169,7 +170,7 @@ public struct SentenceBoundaryNetwork<Scalar: BLASScalar>: Parameterized {
             hidden = result.output
         }
         if let dropoutMask { hidden = hidden.hadamard(dropoutMask) }
-        let (logits, oc) = output.forward(hidden)
+        let (logits, oc) = output.forward(hidden, batchInvariant: !keepsCache)
         return (
             logits,
             Cache(
