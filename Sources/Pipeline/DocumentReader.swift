@@ -177,6 +177,12 @@ public final class DocumentReader {
             segmenter: pipeline.segmenter)
     }
 
+    /// Whether reading runs the sentence segmenter (text in the running-text or
+    /// document-per-line layout).
+    public var splitsSentences: Bool {
+        format == .text && layout != .sentencePerLine && segmenter != nil
+    }
+
     /// Whether the input started with a byte order mark (known once reading has begun).
     public var hadByteOrderMark: Bool { lines.hadByteOrderMark }
 

@@ -122,13 +122,14 @@ extension TaggerModel {
 extension SentimentModel {
     /// The label probabilities of texts of any length, with bounded memory: a text of one
     /// window gets that window's probabilities (those of `probabilities`, to the bit), a
-    /// longer one the mean of its windows' probabilities, weighted by their words.
-    public func probabilitiesBounded(_ sentences: [[String]]) -> [[Float]] {
+    /// longer one the mean of its windows' probabilities, weighted by their words; `threads` as in
+    /// `probabilities(_:batchSize:threads:)`.
+    public func probabilitiesBounded(_ sentences: [[String]], threads: Int = 1) -> [[Float]] {
         let windows = Windows(sentences)
         var parts = [[(probabilities: [Float], words: Int)]](repeating: [], count: sentences.count)
         for call in windows.calls {
             let part = windows.windows[call]
-            let probabilities = self.probabilities(part.map { Array($0.words) })
+            let probabilities = self.probabilities(part.map { Array($0.words) }, threads: threads)
             for (window, p) in zip(part, probabilities) {
                 parts[window.sentence].append((p, window.words.count))
             }

@@ -95,7 +95,12 @@ public struct Pipeline: @unchecked Sendable {
                 path: "the ner model", found: ner.task.rawValue, expected: "ner")
         }
         self.tokenizer = tokenizer
-        self.segmenter = segmenter
+        if var neural = segmenter as? NeuralSentenceSplitter {
+            neural.threads = threads
+            self.segmenter = neural
+        } else {
+            self.segmenter = segmenter
+        }
         self.pos = pos
         self.ner = ner
         self.sentiment = sentiment
@@ -209,7 +214,7 @@ public struct Pipeline: @unchecked Sendable {
         }
         let posTags = pos?.tagBounded(sentenceWords, threads: threads)
         let nerTags = ner?.tagBounded(sentenceWords, threads: threads)
-        let sentimentProbabilities = sentiment?.probabilitiesBounded(sentenceWords)
+        let sentimentProbabilities = sentiment?.probabilitiesBounded(sentenceWords, threads: threads)
         let builder = DocumentBuilder(
             components: components, ner: ner, sentimentLabels: sentiment?.labelNames ?? [])
         var next = 0
@@ -237,12 +242,21 @@ public struct Pipeline: @unchecked Sendable {
     /// so memory stays flat however long the input is and a slow producer
     /// sees each result as soon as its batch is done. `batchDone` is called after each
     /// batch (to flush output).
+    ///
+    /// A pipeline of one thread whose reader splits sentences (running text, a document a
+    /// line) reads on this thread instead: the splitter is a model, and the second thread
+    /// would make one thread's work take two cores (several single-thread processes side
+    /// by side, as on Spark executors, would then compete for cores).
     public func annotate(
         _ reader: DocumentReader, batchSize: Int = 256,
         _ body: (InputDocument, AnnotatedDocument) throws -> Void,
         batchDone: () throws -> Void = {}
     ) throws {
         precondition(batchSize > 0, "batch size must be positive, got \(batchSize)")
+        if threads == 1 && reader.splitsSentences {
+            try annotateInline(reader, batchSize: batchSize, body, batchDone: batchDone)
+            return
+        }
         let prefetcher = Prefetcher(
             capacity: 2 * batchSize, weight: { $0.document.sentences.count }
         ) { try reader.next() }
@@ -255,6 +269,34 @@ public struct Pipeline: @unchecked Sendable {
             for (input, document) in zip(batch, annotated) { try body(input, document) }
             try batchDone()
         }
+    }
+
+    /// `annotate(_:batchSize:_:batchDone:)` reading on the calling thread: batches of
+    /// `batchSize` sentences (or one document of more). A read error comes after the
+    /// documents read before it have been annotated and handed to `body`.
+    private func annotateInline(
+        _ reader: DocumentReader, batchSize: Int,
+        _ body: (InputDocument, AnnotatedDocument) throws -> Void,
+        batchDone: () throws -> Void
+    ) throws {
+        var failure: Error?
+        while failure == nil {
+            var batch: [InputDocument] = []
+            var sentences = 0
+            do {
+                while sentences < batchSize, let input = try reader.next() {
+                    batch.append(input)
+                    sentences += max(1, input.document.sentences.count)
+                }
+            } catch {
+                failure = error
+            }
+            if batch.isEmpty { break }
+            let annotated = annotate(documents: batch.map(\.document))
+            for (input, document) in zip(batch, annotated) { try body(input, document) }
+            try batchDone()
+        }
+        if let failure { throw failure }
     }
 }
 

@@ -48,8 +48,6 @@ public struct SentimentModel: @unchecked Sendable {
         self.configuration = configuration
         self.inputEncoder = inputEncoder
         self.labels = labels
-        var network = network
-        network.setConcurrentDirections(true)
         self.network = network
     }
 
@@ -96,8 +94,14 @@ public struct SentimentModel: @unchecked Sendable {
     }
 
     /// The label probabilities `[labels.count]` of each pre-tokenized sentence, in input order.
-    public func probabilities(_ sentences: [[String]], batchSize: Int = 32) -> [[Float]] {
+    /// With `threads: 2` each batch's two directions run on two threads.
+    public func probabilities(_ sentences: [[String]], batchSize: Int = 32, threads: Int = 1)
+        -> [[Float]]
+    {
         precondition(batchSize > 0, "batch size must be positive, got \(batchSize)")
+        precondition(threads > 0, "thread count must be positive, got \(threads)")
+        var network = self.network
+        network.setConcurrentDirections(threads >= 2)
         let uniform = [Float](repeating: 1 / Float(labels.count), count: labels.count)
         var results = [[Float]](repeating: uniform, count: sentences.count)
         let order = sentences.indices.sorted { sentences[$0].count > sentences[$1].count }
@@ -115,8 +119,10 @@ public struct SentimentModel: @unchecked Sendable {
     }
 
     /// The most probable label of each pre-tokenized sentence and its probability.
-    public func classify(tokens sentences: [[String]], batchSize: Int = 32) -> [Classification] {
-        probabilities(sentences, batchSize: batchSize).map { p in
+    public func classify(tokens sentences: [[String]], batchSize: Int = 32, threads: Int = 1)
+        -> [Classification]
+    {
+        probabilities(sentences, batchSize: batchSize, threads: threads).map { p in
             let best = p.indices.max { p[$0] < p[$1] } ?? 0
             return Classification(label: labels[best], probability: p[best])
         }

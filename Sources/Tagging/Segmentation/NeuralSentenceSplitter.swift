@@ -82,6 +82,9 @@ public struct NeuralSentenceSplitter: SentenceSegmenter, @unchecked Sendable {
     /// Fixed pretrained word vectors (looked up lowercased, zeros for a word without one)
     /// appended to each token's features, shared by the ensemble's networks; not fine-tuned.
     public let pretrained: PretrainedVectors?
+    /// Threads a batch may use: 1 runs everything on the calling thread; 2 runs a large
+    /// batch's two directions at once.
+    public var threads = 1
     let wordIndex: [String: Int]
     let shapeIndex: [String: Int]
 
@@ -239,7 +242,7 @@ public struct NeuralSentenceSplitter: SentenceSegmenter, @unchecked Sendable {
             let part = Array(windows[first..<min(windows.count, first + group)])
             let batch = Self.batch(encoded, windows: part.map { ($0.start, $0.length) })
             // Small batches: the two directions on one thread beat handing one to a helper.
-            let concurrent = batch.wordIDs.count >= 4096
+            let concurrent = threads >= 2 && batch.wordIDs.count >= 4096
             func run(_ network: SentenceBoundaryNetwork<Float>) -> [Float] {
                 var network = network
                 network.encoder.runsDirectionsConcurrently = concurrent
