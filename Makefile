@@ -225,6 +225,7 @@ spark-annotate: spark-setup $(DIST_TARBALL)
 spark-test: spark-setup $(DIST_TARBALL)
 	SPARK_SUBMIT=$(SPARK_SUBMIT) spark/spark_test.sh $(DIST_TARBALL) $(CORPORA)
 
-# Throughput on about a million tokens: local[1], local[2], one process (spark/spark_bench.sh).
+# Throughput on about 5 million tokens (TOKENS=N): local[1], local[2], one tagger process with
+# 2 threads and with 1 (spark/spark_bench.sh).
 spark-bench: spark-setup $(DIST_TARBALL)
 	SPARK_SUBMIT=$(SPARK_SUBMIT) spark/spark_bench.sh $(DIST_TARBALL) $(CORPORA)
