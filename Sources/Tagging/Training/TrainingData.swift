@@ -46,7 +46,8 @@ public enum CorpusFormat: String, Codable, CaseIterable, Sendable {
     case conll
     /// `index<TAB>token<TAB>tag` (Universal NER).
     case iob2
-    /// `LABEL TEXT` or `LABEL<TAB>TEXT` lines, text already tokenized.
+    /// `LABEL TEXT` or `LABEL<TAB>TEXT` lines; `tagger train` and `tagger eval` tokenize the
+    /// text as `tagger classify` does.
     case sentiment
 
     /// The format a task uses by default, refined by the file's extension.
