@@ -95,7 +95,7 @@ models: setup build $(GLOVE)
 	$(TAGGER) train --task ner --train $(UNER)/train.iob2 --dev $(UNER)/dev.iob2 \
 		--epochs 30 --patience 5 --seed 1 --threads 1 $(GLOVE_OPTIONS) --output models/ner-en.model
 	$(TAGGER) train --task sentiment --train $(SST2)/train.txt --dev $(SST2)/dev.txt \
-		--epochs 20 --patience 5 --seed 1 --threads 1 $(GLOVE_OPTIONS) --dropout 0.3 \
+		--epochs 40 --patience 8 --seed 2 --threads 1 $(GLOVE_OPTIONS) \
 		--output models/sentiment-en.model
 	$(TAGGER) train --task sentences --train $(EWT)/train.conllu --dev $(EWT)/dev.conllu \
 		--output models/sentence-en.model --epochs 6 --hidden-size 128 --word-dimension 48 \

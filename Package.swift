@@ -49,7 +49,9 @@ let package = Package(
         .target(
             name: "LanguageModel",
             dependencies: ["LinearAlgebra", "NeuralNetwork", "Text", "ModelStorage", "Tagging"]),
-        .target(name: "Pipeline", dependencies: ["Tagging", "Text", "Corpora", "Tokenization"]),
+        .target(
+            name: "Pipeline",
+            dependencies: ["Tagging", "Text", "Corpora", "Tokenization", "Evaluation"]),
         // The pipeline as an HTTP JSON service (`tagger serve`), batching across requests.
         .target(
             name: "Serving",

@@ -210,10 +210,8 @@ public final class DocumentReader {
                 let text = line.text
                 let tokens = try tokenizer.boundedTokens(of: line, text: text, source: lines.name)
                 return InputDocument(
-                    document: Document(
-                        text: text, tokens: tokens,
-                        sentences: tokens.isEmpty ? [] : [0..<tokens.count]),
-                    conllu: [], line: line.number, problem: nil)
+                    document: Document(line: text, tokens: tokens), conllu: [],
+                    line: line.number, problem: nil)
             case .runningText, .documentPerLine:
                 return try nextSegmented()
             }

@@ -76,6 +76,14 @@ public struct Tokenizer: Sendable {
         return tokens
     }
 
+    /// The syntactic words of `text` in order (a multiword token gives its words): what
+    /// the models of a pipeline read when `text` is one sentence.
+    public func words(_ text: String) -> [String] {
+        var words: [String] = []
+        forEachToken(in: text) { words.append(contentsOf: $0.syntacticWords) }
+        return words
+    }
+
     /// Calls `body` with each token of `text` in order, without collecting them.
     public func forEachToken(in text: String, _ body: (Token) throws -> Void) rethrows {
         var copy = text

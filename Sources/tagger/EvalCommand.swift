@@ -66,7 +66,7 @@ struct EvalCommand: ParsableCommand {
                 try CharLMEvaluation.run(file: file, path: path, test: test)
                 return
             }
-            try modelEvaluation.run(test: test)
+            try modelEvaluation.run(test: test, tokenizer: try loadTokenizer(lexicon))
             return
         }
         guard let task else { throw ValidationError("--task or --model is required") }

@@ -38,8 +38,10 @@ struct ModelEvaluationOptions: ParsableArguments {
             """)
     var rawText = false
 
-    /// Scores `model` on `test` and prints the figures to stdout.
-    func run(test: String) throws {
+    /// Scores `model` on `test` and prints the figures to stdout. A sentiment model reads
+    /// each test text as `tagger classify` does: cut by `tokenizer` and classified through
+    /// the pipeline, so both give the same figure on the same sentences.
+    func run(test: String, tokenizer: Tokenizer) throws {
         guard let path = model else { throw ValidationError("--model is required") }
         let file = try ModelFile.read(from: path)
         let start = Stopwatch.now()
@@ -47,13 +49,20 @@ struct ModelEvaluationOptions: ParsableArguments {
         var errors: [Confusion] = []
         if file.architecture == ModelArchitecture.sentenceClassifier {
             let model = try SentimentModel(file: file, path: path)
-            let texts = try TrainingData.readLabelled(path: test, format: testFormat ?? .sentiment)
-            guard !texts.isEmpty else { throw TrainingDataError.noSentences(path: test) }
+            let format = testFormat ?? .sentiment
+            guard format == .sentiment else {
+                throw TrainingDataError.formatMismatch(path: test, format: format, task: .sentiment)
+            }
+            let examples = try SentimentReader.read(path: test, labels: nil)
             var coverage = LabelCoverage(known: Set(model.labels))
-            coverage.add(texts.map(\.label))
+            coverage.add(examples.map(\.label))
             try coverage.check(file: test, task: "sentiment")
-            let scores = ModelEvaluation.classificationScores(
-                model: model, texts: texts, batchSize: evalBatchSize)
+            let pipeline = try Pipeline(
+                tokenizer: tokenizer, segmenter: SentenceSplitter(lexicon: tokenizer.lexicon),
+                sentiment: model)
+            let scores = SentimentEvaluation.scores(
+                pipeline: pipeline, examples: examples, batchSize: evalBatchSize)
+            guard scores.total > 0 else { throw TrainingDataError.noSentences(path: test) }
             lines.append("Sentiment of \(test): \(scores.total) sentences")
             lines.append(
                 String(format: "accuracy %.2f  F1 %.2f", 100 * scores.accuracy, 100 * scores.f1))

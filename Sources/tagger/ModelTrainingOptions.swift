@@ -4,6 +4,7 @@ import Foundation
 import NeuralNetwork
 import Tagging
 import Text
+import Tokenization
 
 #if canImport(Glibc)
     import Glibc
@@ -207,8 +208,12 @@ struct ModelTrainingOptions: ParsableArguments {
         let interrupted: Bool
         let best: Double
         if task == .sentiment {
-            let trainData = try TrainingData.readLabelled(path: train, format: fileFormat)
-            let devData = try TrainingData.readLabelled(path: dev, format: devFormat)
+            // The texts as the bundled tokenizer cuts them: the words `tagger classify` and
+            // `tagger eval` give the model.
+            let trainData = try TrainingData.readLabelled(
+                path: train, format: fileFormat, tokenizer: .english)
+            let devData = try TrainingData.readLabelled(
+                path: dev, format: devFormat, tokenizer: .english)
             print(
                 "training on \(trainData.count) sentences, dev \(devData.count) sentences", to: &err
             )

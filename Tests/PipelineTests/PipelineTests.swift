@@ -238,6 +238,51 @@ final class PipelineTests: XCTestCase {
         XCTAssertEqual(results, serial)
     }
 
+    /// Sentiment evaluation reads each text as classify reads a line, and training reads
+    /// the words of the same tokenizer.
+    func testSentimentEvaluationAndTrainingReadWhatClassifyReads() throws {
+        let pipeline = try shipped()
+        let sst = [
+            "1 we root for -lrb- clara and paul -rrb- , even like them .",
+            "0 they 're seeking a coming-of-age story and do n't find it .",
+            "1 a gorgeous , high-spirited musical .",
+        ]
+        let reader = DocumentReader(
+            lines: LineReader(string: sst.map { String($0.dropFirst(2)) }.joined(separator: "\n")),
+            format: .text, layout: .sentencePerLine, pipeline: pipeline)
+        var streamed: [AnnotatedDocument] = []
+        try pipeline.annotate(reader) { _, document in streamed.append(document) }
+        let examples = try SentimentReader(string: sst.joined(separator: "\n")).readAll()
+        let annotated = pipeline.annotate(lines: examples.map(\.text))
+        XCTAssertEqual(
+            annotated.map { $0.words.map(\.text) }, streamed.map { $0.words.map(\.text) })
+        XCTAssertEqual(
+            annotated.map { $0.sentences.first?.sentiment },
+            streamed.map { $0.sentences.first?.sentiment })
+        let model = try XCTUnwrap(pipeline.sentiment)
+        XCTAssertEqual(
+            SentimentEvaluation.predictedLabels(
+                pipeline: pipeline, texts: examples.map(\.text), batchSize: 2),
+            streamed.map { document in
+                document.sentences.first?.sentiment.map {
+                    model.labels[model.labelNames.firstIndex(of: $0.label)!]
+                }
+            })
+
+        let directory = NSTemporaryDirectory() + "sentiment-words-\(getpid())"
+        try FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/train.txt"
+        try sst.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        let tokenized = try TrainingData.readLabelled(path: path, tokenizer: .english)
+        XCTAssertEqual(tokenized.map(\.words), streamed.map { $0.words.map(\.text) })
+        XCTAssertEqual(tokenized.map(\.label), ["1", "0", "1"])
+        // Split on spaces, the texts are other words (`-lrb-` is one, `- lrb -` three).
+        let spaced = try TrainingData.readLabelled(path: path)
+        XCTAssertNotEqual(spaced.map(\.words), tokenized.map(\.words))
+    }
+
     func testDocumentPerLineReportsBadLinesAndGoesOn() throws {
         let pipeline = try shipped()
         let bytes: [UInt8] =

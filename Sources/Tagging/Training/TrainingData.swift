@@ -1,6 +1,7 @@
 import Corpora
 import Foundation
 import Text
+import Tokenization
 
 /// A sentence with one gold tag per word.
 public struct TrainingSentence: Equatable, Sendable {
@@ -45,7 +46,8 @@ public enum CorpusFormat: String, Codable, CaseIterable, Sendable {
     case conll
     /// `index<TAB>token<TAB>tag` (Universal NER).
     case iob2
-    /// `LABEL TEXT` or `LABEL<TAB>TEXT` lines, text already tokenized.
+    /// `LABEL TEXT` or `LABEL<TAB>TEXT` lines; `tagger train` and `tagger eval` tokenize the
+    /// text as `tagger classify` does.
     case sentiment
 
     /// The format a task uses by default, refined by the file's extension.
@@ -158,19 +160,23 @@ public enum TrainingData {
         }
     }
 
-    /// Reads labelled sentences (`LABEL TEXT` lines; the text split on spaces), with any labels.
-    public static func readLabelled(path: String, format: CorpusFormat = .sentiment) throws
-        -> [TrainingText]
-    {
+    /// Reads labelled sentences (`LABEL TEXT` lines), with any labels. With a `tokenizer`
+    /// each text becomes the tokenizer's words (``Tokenizer/words(_:)``), the words a
+    /// pipeline gives the model for that text as one sentence (`tagger classify`);
+    /// without one it is split on spaces and tabs. Texts without words are skipped.
+    public static func readLabelled(
+        path: String, format: CorpusFormat = .sentiment, tokenizer: Tokenizer? = nil
+    ) throws -> [TrainingText] {
         guard format == .sentiment else {
             throw TrainingDataError.formatMismatch(path: path, format: format, task: .sentiment)
         }
         return try SentimentReader.read(path: path, labels: nil).map { example in
             try checkWritable([example.label], path: path, line: example.lineNumber)
-            return TrainingText(
-                words: example.text.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(
-                    String.init),
-                label: example.label, line: example.lineNumber)
+            let words =
+                tokenizer?.words(example.text)
+                ?? example.text.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(
+                    String.init)
+            return TrainingText(words: words, label: example.label, line: example.lineNumber)
         }.filter { !$0.words.isEmpty }
     }
 
