@@ -104,6 +104,10 @@ models: setup build $(GLOVE)
 	$(TAGGER) train --task sentences --train $(EWT)/train.conllu --dev $(EWT)/dev.conllu \
 		--output models/sentence-en-fast.model --epochs 8 --hidden-size 64 --output-dropout 0.2 \
 		--max-words 5000
+	mkdir -p .build-charlm
+	for s in train dev; do sed -n 's/^# text = //p' $(EWT)/$$s.conllu > .build-charlm/ewt-$$s.txt; done
+	$(TAGGER) train --task charlm --train .build-charlm/ewt-train.txt --dev .build-charlm/ewt-dev.txt \
+		--output models/charlm-en.model --hidden 512 --epochs 12 --dropout 0.25 --threads 1
 	rm -f models/*.checkpoint
 
 # Speed measured in one run on the real corpora: the reference tagger (model load,

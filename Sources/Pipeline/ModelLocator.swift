@@ -10,6 +10,8 @@ public enum ShippedModel: String, CaseIterable, Sendable {
     case sentiment
     /// The English neural sentence splitter, `sentence-en.model`.
     case sentences
+    /// The English character language model, `charlm-en.model` (`tagger generate`).
+    case charlm
 
     /// The file name inside a models directory.
     public var fileName: String {
@@ -23,6 +25,7 @@ public enum ShippedModel: String, CaseIterable, Sendable {
         case .ner: return "named-entity"
         case .sentiment: return "sentiment"
         case .sentences: return "sentence-splitter"
+        case .charlm: return "character language"
         }
     }
 }

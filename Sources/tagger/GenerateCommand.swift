@@ -18,10 +18,14 @@ struct GenerateCommand: ParsableCommand {
             always takes the most probable one, 1 samples the model's own distribution, values \
             in between make it more conservative; --top-k limits the draw to the K most probable \
             characters. The same --seed gives the same text.
+
+            Without --model the shipped charlm-en.model is used, from $TAGGER_MODELS, else the \
+            package's models/ directory, else a models/ directory beside or above the \
+            executable, else ./models; `make models` trains it.
             """)
 
-    @Option(help: "A character language model.")
-    var model: String
+    @Option(help: "A character language model (default: the shipped charlm-en.model).")
+    var model: String?
 
     @Option(help: "Text the generated characters continue.")
     var prime = ""
@@ -47,7 +51,8 @@ struct GenerateCommand: ParsableCommand {
     }
 
     func run() throws {
-        let model = try CharacterLanguageModel.load(path: model)
+        let path = try model ?? ModelLocator().existingPath(of: .charlm)
+        let model = try CharacterLanguageModel.load(path: path)
         BLASThreads.set(1)
         let out = ByteWriter.standardOutput()
         try out.write(prime)

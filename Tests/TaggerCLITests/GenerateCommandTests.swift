@@ -44,6 +44,29 @@ final class GenerateCommandTests: XCTestCase {
         XCTAssertEqual(result.stderr, "")
     }
 
+    func testTheShippedModelGeneratesWithoutModelOption() throws {
+        // The package's models/charlm-en.model, found without --model: greedy decoding of a
+        // prime continues it with English-looking text, the same every run.
+        let arguments = ["generate", "--prime", "The ", "--length", "60", "--temperature", "0"]
+        let first = try TaggerProcess.run(arguments)
+        XCTAssertEqual(first.status, 0, first.stderr)
+        XCTAssertEqual(first.stderr, "")
+        XCTAssertTrue(first.stdout.hasPrefix("The "), first.stdout)
+        XCTAssertEqual(first.stdout.unicodeScalars.count, 4 + 60 + 1, first.stdout)
+        let letters = first.stdout.unicodeScalars.filter { CharacterSet.letters.contains($0) }
+        XCTAssertGreaterThan(letters.count, 35, first.stdout)
+        XCTAssertTrue(first.stdout.contains(" the ") || first.stdout.contains(" of ")
+            || first.stdout.contains(" and ") || first.stdout.contains(" to "), first.stdout)
+        XCTAssertEqual(try TaggerProcess.run(arguments).stdout, first.stdout)
+        // An empty models directory names the file it looked for.
+        let empty = Self.directory + "/no-models"
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        let missing = try TaggerProcess.run(
+            ["generate", "--length", "5"], environment: ["TAGGER_MODELS": empty])
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.stderr.contains("charlm-en.model"), missing.stderr)
+    }
+
     func testSeededSamplingIsReproducible() throws {
         let arguments = [
             "generate", "--model", try model(), "--prime", "he", "--length", "40",
