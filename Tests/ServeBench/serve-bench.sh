@@ -7,13 +7,13 @@ CORPORA=$2
 SECONDS_EACH=${3:-10}
 HERE=$(cd "$(dirname "$0")" && pwd)
 WORK=$(mktemp -d)
+SERVER=
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
+. "$HERE/common.sh"
 
 # The texts: the raw sentences of UD English EWT test (one a line), 1 kB paragraphs of them,
 # and one sentence of exactly 20 words.
-sed -n 's/^# text = //p' "$CORPORA/ud-english-ewt/test.conllu" > "$WORK/sentences.txt"
-awk '{ p = p (p == "" ? "" : " ") $0; if (length(p) >= 1000) { print p; p = "" } }' \
-  "$WORK/sentences.txt" > "$WORK/paragraphs.txt"
+make_texts
 echo "The old farmer and his two sons walked slowly along the dusty road to the market in town this morning." \
   > "$WORK/twenty.txt"
 
@@ -22,16 +22,7 @@ CORPORA=$CORPORA "$TAGGER" benchmark ref --no-training --threads 1 --repetitions
 INPROCESS=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); rows=[x for x in r["pipeline"]["rows"] if x["components"]=="pos,ner,sentiment" and x["threads"]==1]; print("%.0f" % rows[0]["tokensPerSecond"])' "$WORK/ref.json")
 echo "pipeline pos,ner,sentiment, 1 thread, batch 32: $INPROCESS tokens/s"
 
-"$TAGGER" serve --port 0 --threads 1 2> "$WORK/serve.log" &
-SERVER=$!
-PORT=
-for _ in $(seq 600); do
-  PORT=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\).*|\1|p' "$WORK/serve.log" 2>/dev/null || true)
-  [ -n "$PORT" ] && break
-  sleep 0.1
-done
-[ -n "$PORT" ] || { cat "$WORK/serve.log"; exit 1; }
-URL=http://127.0.0.1:$PORT
+start_server
 rss() { awk '/VmRSS/ { printf "%.1f MB", $2 / 1024 }' /proc/$SERVER/status; }
 words() { curl -s "$URL/metrics" | awk '/^tagger_words_annotated_total/ { print $2 }'; }
 run() { # name connections texts split

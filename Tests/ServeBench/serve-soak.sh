@@ -13,22 +13,13 @@ CORPORA=$2
 DURATION=${3:-600}
 HERE=$(cd "$(dirname "$0")" && pwd)
 WORK=$(mktemp -d)
+SERVER=
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
+. "$HERE/common.sh"
 
-sed -n 's/^# text = //p' "$CORPORA/ud-english-ewt/test.conllu" > "$WORK/sentences.txt"
-awk '{ p = p (p == "" ? "" : " ") $0; if (length(p) >= 1000) { print p; p = "" } }' \
-  "$WORK/sentences.txt" > "$WORK/paragraphs.txt"
+make_texts
 
-"$TAGGER" serve --port 0 --threads 1 2> "$WORK/serve.log" &
-SERVER=$!
-PORT=
-for _ in $(seq 600); do
-  PORT=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\).*|\1|p' "$WORK/serve.log" 2>/dev/null || true)
-  [ -n "$PORT" ] && break
-  sleep 0.1
-done
-[ -n "$PORT" ] || { cat "$WORK/serve.log"; exit 1; }
-URL=http://127.0.0.1:$PORT
+start_server
 rss() { awk '/VmRSS/ { print int($2 / 1024) }' /proc/$SERVER/status; }
 
 START=$(rss)
