@@ -95,16 +95,27 @@ public struct Pipeline: @unchecked Sendable {
                 path: "the ner model", found: ner.task.rawValue, expected: "ner")
         }
         self.tokenizer = tokenizer
-        if var neural = segmenter as? NeuralSentenceSplitter {
-            neural.threads = threads
-            self.segmenter = neural
-        } else {
-            self.segmenter = segmenter
-        }
+        self.segmenter = Self.segmenter(segmenter, threads: threads)
         self.pos = pos
         self.ner = ner
         self.sentiment = sentiment
         self.threads = threads
+    }
+
+    /// `segmenter` running on `threads` threads where it is a neural splitter (also in front
+    /// of a ``LineBreakSegmenter``).
+    private static func segmenter(_ segmenter: any SentenceSegmenter, threads: Int)
+        -> any SentenceSegmenter
+    {
+        if var neural = segmenter as? NeuralSentenceSplitter {
+            neural.threads = threads
+            return neural
+        }
+        if var lines = segmenter as? LineBreakSegmenter {
+            lines.base = Self.segmenter(lines.base, threads: threads)
+            return lines
+        }
+        return segmenter
     }
 
     /// A pipeline of the shipped models (or the files in `modelFiles`, which take the
@@ -117,6 +128,9 @@ public struct Pipeline: @unchecked Sendable {
     ///   - splitter: the sentence splitter for running text; `.neural` uses
     ///     `sentenceModel`, else the shipped `sentence-en.model`.
     ///   - sentenceModel: a sentence-splitter model file.
+    ///   - lineBreaks: how the splitter reads single line breaks in running text
+    ///     (``LineBreakSegmenter``; by default they end sentences unless the text is
+    ///     hard-wrapped).
     ///   - tokenizer: the tokenizer (default: the bundled English lexicon).
     ///   - threads: 1 or 2.
     /// - Throws: ``ModelLocatorError`` when a shipped model is missing, model-file errors
@@ -125,7 +139,7 @@ public struct Pipeline: @unchecked Sendable {
         components: [PipelineComponent] = PipelineComponent.allCases,
         modelFiles: [PipelineComponent: String] = [:], locator: ModelLocator = ModelLocator(),
         splitter: SplitterKind = .neural, sentenceModel: String? = nil,
-        tokenizer: Tokenizer = .english, threads: Int = 1
+        lineBreaks: LineBreaks = .auto, tokenizer: Tokenizer = .english, threads: Int = 1
     ) throws {
         func path(_ component: PipelineComponent) throws -> String {
             try modelFiles[component] ?? locator.existingPath(of: component.shippedModel)
@@ -140,12 +154,15 @@ public struct Pipeline: @unchecked Sendable {
             }
             return model
         }
-        let segmenter: any SentenceSegmenter
+        var segmenter: any SentenceSegmenter
         switch splitter {
         case .perceptron: segmenter = SentenceSplitter(lexicon: tokenizer.lexicon)
         case .neural:
             segmenter = try NeuralSentenceSplitter(
                 contentsOf: sentenceModel ?? locator.existingPath(of: .sentences))
+        }
+        if lineBreaks != .wrap {
+            segmenter = LineBreakSegmenter(base: segmenter, lineBreaks: lineBreaks)
         }
         try self.init(
             tokenizer: tokenizer, segmenter: segmenter, pos: tagger(.pos), ner: tagger(.ner),
@@ -214,7 +231,8 @@ public struct Pipeline: @unchecked Sendable {
         }
         let posTags = pos?.tagBounded(sentenceWords, threads: threads)
         let nerTags = ner?.tagBounded(sentenceWords, threads: threads)
-        let sentimentProbabilities = sentiment?.probabilitiesBounded(sentenceWords, threads: threads)
+        let sentimentProbabilities = sentiment?.probabilitiesBounded(
+            sentenceWords, threads: threads)
         let builder = DocumentBuilder(
             components: components, ner: ner, sentimentLabels: sentiment?.labelNames ?? [])
         var next = 0

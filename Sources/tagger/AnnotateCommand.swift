@@ -117,7 +117,8 @@ struct AnnotateCommand: ParsableCommand {
         let pipeline = try Pipeline(
             components: chosen, modelFiles: files, locator: ModelLocator(directory: models),
             splitter: segmented ? segmentation.splitter : .perceptron,
-            sentenceModel: segmentation.sentenceModel, tokenizer: stream.tokenizer(),
+            sentenceModel: segmentation.sentenceModel, lineBreaks: segmentation.lineBreaks,
+            tokenizer: stream.tokenizer(),
             threads: threads)
         let layout: TextLayout =
             lineDocuments ? .documentPerLine : splitSentences ? .runningText : .sentencePerLine
