@@ -72,16 +72,20 @@ final class InputBoundsTests: XCTestCase {
             if k == 2 { gate.wait() }
             return k <= 3 ? k : nil
         }
-        let lock = NSLock()
-        var stop = false
+        /// Set from another thread.
+        final class Flag: @unchecked Sendable {
+            let lock = NSLock()
+            var value = false
+        }
+        let stop = Flag()
         DispatchQueue.global().asyncAfter(deadline: .now() + 0.2) {
-            lock.withLock { stop = true }
+            stop.lock.withLock { stop.value = true }
             prefetcher.wake()
         }
         // Item 1 is there; the batch of 32 would fill for 60 s, but the wait is interrupted.
         let start = Date()
         let interrupted = try prefetcher.nextBatch(
-            maximum: 32, patience: 60, unless: { lock.withLock { stop } })
+            maximum: 32, patience: 60, unless: { stop.lock.withLock { stop.value } })
         XCTAssertNil(interrupted)
         XCTAssertLessThan(Date().timeIntervalSince(start), 30)
         XCTAssertEqual(try prefetcher.nextBatch(maximum: 32, patience: 0, unless: { false }), [1])
