@@ -107,7 +107,8 @@ models: setup build $(GLOVE)
 	mkdir -p .build-charlm
 	for s in train dev; do sed -n 's/^# text = //p' $(EWT)/$$s.conllu > .build-charlm/ewt-$$s.txt; done
 	$(TAGGER) train --task charlm --train .build-charlm/ewt-train.txt --dev .build-charlm/ewt-dev.txt \
-		--output models/charlm-en.model --hidden 512 --epochs 12 --dropout 0.25 --threads 1
+		--output models/charlm-en.model --hidden 640 --epochs 18 --dropout 0.3 \
+		--lr-decay-fraction 0.4 --threads 1
 	rm -f models/*.checkpoint
 
 # Speed measured in one run on the real corpora: the reference tagger (model load,
