@@ -46,7 +46,7 @@ struct StreamInputOptions: ParsableArguments {
         help: ArgumentHelp(
             "Sentences tagged together at most; output is written and flushed after each batch.",
             valueName: "n"))
-    var batchSize = 256
+    var batchSize = 1024
 
     @Option(
         help:
