@@ -170,6 +170,43 @@ final class JointTaggerTests: XCTestCase {
         XCTAssertEqual(try a.model.modelFile(), try b.model.modelFile())
     }
 
+    /// A run stopped after three batches and resumed from its checkpoint ends with the model
+    /// of the uninterrupted run; a POS tagger's run refuses the joint checkpoint.
+    func testInterruptedRunResumesToTheSameModel() throws {
+        let directory = NSTemporaryDirectory() + "joint-resume-\(getpid())"
+        try FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let straight = try Self.trainModel(epochs: 3)
+        var trainer = Trainer(options: TrainerTests.options(epochs: 3))
+        trainer.checkpointPath = directory + "/run.checkpoint"
+        // The best model of the part before the interruption is read back from here.
+        trainer.outputPath = directory + "/run.model"
+        var batches = 0
+        trainer.onEvent = { if case .progress = $0 { batches += 1 } }
+        trainer.shouldStop = { batches == 3 }
+        func run() throws -> TrainingOutcome<JointTaggerModel> {
+            try trainer.trainJointTagger(
+                network: TrainerTests.small(), train: Self.train, posDev: Self.posDev,
+                nerDev: Self.nerDev)
+        }
+        XCTAssertTrue(try run().interrupted)
+        trainer.shouldStop = nil
+        trainer.resume = true
+        XCTAssertThrowsError(
+            try trainer.trainTagger(
+                task: .pos, network: TrainerTests.small(), train: Self.posDev, dev: Self.posDev)
+        ) { error in
+            guard case .wrongKind(_, "BiRNNJointTagger.v1", _)? = error as? ModelError else {
+                return XCTFail("\(error)")
+            }
+        }
+        let resumed = try run()
+        XCTAssertFalse(resumed.interrupted)
+        XCTAssertEqual(resumed.bestEpoch, straight.bestEpoch)
+        XCTAssertEqual(try resumed.model.modelFile(), try straight.model.modelFile())
+    }
+
     /// Save then load gives the same tags and probabilities, and the file is refused by the
     /// single-task loaders with a message that says how to use it.
     func testSaveLoadRoundTripAndOtherLoaders() throws {
