@@ -214,9 +214,10 @@ struct TrainJointCommand: ParsableCommand {
             only trains its task alone (the counts are printed); a sentence whose words differ \
             between the files stops training, naming both lines, unless --on-word-mismatch \
             separate trains each version on its own task. The loss is the POS cross-entropy \
-            plus the entity CRF negative log-likelihood, both summed and divided by the \
-            batch's tokens. The dev score, which picks the model kept and drives --patience, is \
-            the mean of the UPOS accuracy on --dev and the entity span F1 on --ner-dev.
+            plus --ner-loss-weight times the entity CRF negative log-likelihood, both summed \
+            and divided by the batch's tokens. The dev score, which picks the model kept and \
+            drives --patience, is the mean of the UPOS accuracy on --dev and the entity span F1 \
+            on --ner-dev.
             """)
 
     @OptionGroup var common: ModelTrainingOptions
@@ -239,8 +240,17 @@ struct TrainJointCommand: ParsableCommand {
     )
     var onWordMismatch: WordMismatchPolicy = .error
 
+    @Option(
+        help:
+            "The weight of the entity loss against the POS loss (1: both in nats per token)."
+    )
+    var nerLossWeight = 1.0
+
     func validate() throws {
         try common.validate()
+        guard nerLossWeight > 0, nerLossWeight.isFinite else {
+            throw ValidationError("--ner-loss-weight must be finite and positive.")
+        }
         for (name, format) in [("--format", common.format), ("--ner-format", nerFormat)] {
             if format == .sentiment {
                 throw ValidationError("\(name) sentiment cannot be used for pos+ner.")
@@ -252,6 +262,7 @@ struct TrainJointCommand: ParsableCommand {
         var resolved = common.resolvedOptions(network: common.network)
         resolved["tag-scheme"] = tagScheme.rawValue
         resolved["on-word-mismatch"] = onWordMismatch.rawValue
+        resolved["ner-loss-weight"] = "\(nerLossWeight)"
         try common.train(resolved: resolved) { trainer, err in
             trainer.nerTrainSource = nerTrain
             trainer.nerDevSource = nerDev
@@ -287,7 +298,7 @@ struct TrainJointCommand: ParsableCommand {
             network.crf = true
             let outcome = try trainer.trainJointTagger(
                 network: network, train: alignment.sentences, posDev: posDev, nerDev: nerDev,
-                scheme: tagScheme)
+                scheme: tagScheme, nerLossWeight: nerLossWeight)
             return (outcome.interrupted, outcome.bestScore)
         }
     }

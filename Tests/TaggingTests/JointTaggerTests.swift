@@ -36,7 +36,8 @@ final class JointTaggerTests: XCTestCase {
             let configuration = TokenClassifierNetworkTests.tinyConfiguration(
                 cell: cell, crf: true)
             let encoder = TokenClassifierNetworkTests.encoder(configuration)
-            let network: JointTaggerNetwork<Double> = Self.network(configuration, encoder: encoder)
+            var network: JointTaggerNetwork<Double> = Self.network(configuration, encoder: encoder)
+            network.nerLossWeight = cell == .gru ? 2.5 : 1
             // Sorted longest first, with the targets in the same order.
             let order = Self.sentences.indices.sorted {
                 Self.sentences[$0].count > Self.sentences[$1].count
@@ -77,6 +78,14 @@ final class JointTaggerTests: XCTestCase {
             input, targets: ner, training: false, random: &random
         ).loss
         XCTAssertEqual(joint, (9 * posLoss + 2 * nerLoss) / 9, accuracy: 1e-12)
+        // The entity loss weight scales the entity term only.
+        var weighted = network
+        weighted.nerLossWeight = 3
+        let three = weighted.lossAndGradients(
+            input, targets: zip(pos, ner).map { JointTarget(pos: $0, ner: $1) }, training: false,
+            random: &random
+        ).loss
+        XCTAssertEqual(three, (9 * posLoss + 3 * 2 * nerLoss) / 9, accuracy: 1e-12)
     }
 
     /// The halves of a data-parallel batch, weighted by `lossWeight`, give the whole batch's

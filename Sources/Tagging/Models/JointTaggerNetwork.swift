@@ -22,12 +22,13 @@ public struct JointTarget: Equatable, Sendable {
 /// softmax head for POS tags and a CRF head for entity tags, both reading the same states.
 /// One forward pass of the encoder gives both tag sequences.
 ///
-/// Loss of a batch of `T` tokens: `(Σ POS cross-entropy over the tokens + Σ entity CRF
-/// negative log-likelihood over the sentences) / T`, the negative log-likelihood of both
-/// annotations per token. Both terms are in nats per token, so neither task is scaled
-/// against the other, and one count (`lossWeight`, the tokens) normalises the whole loss, so
-/// the two halves of a data-parallel batch combine into exactly the whole batch's loss and
-/// gradient. The encoder and embedder receive the sum of both heads' gradients.
+/// Loss of a batch of `T` tokens: `(Σ POS cross-entropy over the tokens + w · Σ entity CRF
+/// negative log-likelihood over the sentences) / T` with `w = nerLossWeight`. With `w = 1`
+/// (the default) it is the negative log-likelihood of both annotations per token: both terms
+/// are in nats per token, so neither task is scaled against the other. One count
+/// (`lossWeight`, the tokens) normalises the whole loss, so the two halves of a data-parallel
+/// batch combine into exactly the whole batch's loss and gradient. The encoder and embedder
+/// receive the sum of both heads' gradients.
 ///
 /// Parameter names: `embedder.…`, `encoder.layers.…`, `pos.output.W` `[2·hidden, posTags]`,
 /// `pos.output.b` `[1, posTags]`, `ner.output.W` `[2·hidden, nerTags]`, `ner.output.b`
@@ -49,6 +50,9 @@ public struct JointTaggerNetwork<Scalar: BLASScalar>: TrainableNetwork {
     public var crf: CRF<Scalar>
     /// Drop probability on the embedder and encoder outputs.
     public var dropout: Double
+    /// The weight `w` of the entity loss against the POS loss in training (1: both in nats
+    /// per token); not stored in model files, since it does not change predictions.
+    public var nerLossWeight = 1.0
 
     /// A seeded network for the given vocabulary sizes and tag counts (`configuration.crf`
     /// is ignored: the entity head always has a CRF, the POS head never).
@@ -133,8 +137,8 @@ public struct JointTaggerNetwork<Scalar: BLASScalar>: TrainableNetwork {
         var ner: Linear<Scalar>.Cache
     }
 
-    /// The loss described above (`(Σ POS cross-entropy + Σ entity CRF NLL) / tokens`) and
-    /// the gradients of every parameter.
+    /// The loss described above (`(Σ POS cross-entropy + w · Σ entity CRF NLL) / tokens`)
+    /// and the gradients of every parameter.
     @_specialize(where Scalar == Float)
     public func lossAndGradients(
         _ input: EmbedderInput, targets: [JointTarget], training: Bool, random: inout SeededRandom
@@ -154,7 +158,8 @@ public struct JointTaggerNetwork<Scalar: BLASScalar>: TrainableNetwork {
         let (nerLoss, crfCache) = crf.forward(
             emissions: nerScores, lengths: nerLengths, tags: targets.map { $0.ner ?? [] },
             reduction: .sum)
-        let (dNER, crfGradient) = crf.backward(cache: crfCache, dLoss: scale)
+        let nerScale = scale * Scalar(nerLossWeight)
+        let (dNER, crfGradient) = crf.backward(cache: crfCache, dLoss: nerScale)
         let (dStatesPOS, posGradient) = posOutput.backward(scale * pos.gradient, cache: cache.pos)
         var (dStates, nerGradient) = nerOutput.backward(dNER, cache: cache.ner)
         dStates += dStatesPOS
@@ -164,7 +169,7 @@ public struct JointTaggerNetwork<Scalar: BLASScalar>: TrainableNetwork {
         gradients.add(posGradient, prefix: "pos.output")
         gradients.add(nerGradient, prefix: "ner.output")
         gradients.add(crfGradient, prefix: "ner.crf")
-        return ((pos.loss + nerLoss) * scale, gradients)
+        return (pos.loss * scale + nerLoss * nerScale, gradients)
     }
 
     /// The best POS tags (softmax) and entity tags (Viterbi, in the internal scheme) of each

@@ -305,12 +305,17 @@ public struct Trainer {
     /// that head (and the shared encoder) only. Entity tags are read in `scheme` (default
     /// IOB2), learned in BIOES and predicted back in `scheme`. The dev score, which picks the
     /// model kept and drives early stopping, is the mean of the UPOS accuracy on `posDev` and
-    /// the entity span F1 on `nerDev`. `trainSource` and `devSource` name the POS files in
-    /// messages, `nerTrainSource` and `nerDevSource` the NER files.
+    /// the entity span F1 on `nerDev`. `nerLossWeight` weighs the entity loss against the
+    /// POS loss (see `JointTaggerNetwork`). `trainSource` and `devSource` name the POS files
+    /// in messages, `nerTrainSource` and `nerDevSource` the NER files.
     public func trainJointTagger(
         network configuration: NetworkConfiguration, train: [JointTrainingSentence],
-        posDev: [TrainingSentence], nerDev: [TrainingSentence], scheme: TagScheme? = nil
+        posDev: [TrainingSentence], nerDev: [TrainingSentence], scheme: TagScheme? = nil,
+        nerLossWeight: Double = 1
     ) throws -> TrainingOutcome<JointTaggerModel> {
+        precondition(
+            nerLossWeight > 0 && nerLossWeight.isFinite,
+            "the entity loss weight must be finite and positive, got \(nerLossWeight)")
         guard !train.isEmpty else { throw TrainingDataError.noSentences(path: trainSource) }
         let posTrain = train.compactMap { s in
             s.pos.map { TrainingSentence(words: s.words, tags: $0, line: s.posLine) }
@@ -363,6 +368,7 @@ public struct Trainer {
                     labels: unknown.sorted())
             }
         }
+        network.nerLossWeight = nerLossWeight
         let posIDs = Dictionary(uniqueKeysWithValues: posTags.enumerated().map { ($1, $0) })
         let nerIDs = Dictionary(uniqueKeysWithValues: nerTags.enumerated().map { ($1, $0) })
         var posIterator = posTrainTags.makeIterator()
