@@ -134,8 +134,9 @@ public struct Pipeline: @unchecked Sendable {
     /// POS and entities come from one joint POS+NER model, one encoder pass for both, when
     /// `jointModel` names one, or when both are asked for, neither has a file in
     /// `modelFiles`, and the locator finds the shipped `pos-ner-en.model` (beside
-    /// `pos-en.model`, or without it); otherwise from separate models. A joint model's file
-    /// given in `modelFiles` for `.pos` or `.ner` serves that task alone.
+    /// `pos-en.model`, or without it), or when `modelFiles` names the same joint model file
+    /// for both; otherwise from separate models. A joint model's file given in `modelFiles`
+    /// for `.pos` or `.ner` alone serves that task alone.
     ///
     /// - Parameters:
     ///   - components: which of POS, NER and sentiment to run (default: all three).
@@ -190,6 +191,12 @@ public struct Pipeline: @unchecked Sendable {
                     reason: "a joint POS+NER model (\(jointModel)) was given with a \(modelFiles[.pos] != nil ? "POS" : "NER") model file")
             }
             joint = try JointTaggerModel.load(path: jointModel)
+        } else if wantsPOS, wantsNER, let file = modelFiles[.pos], modelFiles[.ner] == file {
+            // One file for both: a joint model runs once for both tasks.
+            let contents = try ModelFile.read(from: file)
+            if contents.architecture == JointTaggerModel.architecture {
+                joint = try JointTaggerModel(file: contents, path: file)
+            }
         } else if wantsPOS, wantsNER, modelFiles[.pos] == nil, modelFiles[.ner] == nil,
             let shipped = locator.path(of: .posNER)
         {

@@ -81,6 +81,11 @@ final class JointPipelineTests: XCTestCase {
             components: [.pos, .ner], jointModel: path, splitter: .perceptron, threads: 2)
         XCTAssertNotNil(fromFile.joint)
         assertMatchesTheModel(fromFile)
+        // The same joint file for both components: one model, one pass.
+        let sameFile = try Pipeline(
+            components: [.pos, .ner], modelFiles: [.pos: path, .ner: path], splitter: .perceptron)
+        XCTAssertNotNil(sameFile.joint)
+        assertMatchesTheModel(sameFile)
         // One task of the joint file, as a component's model file.
         let posOnly = try Pipeline(components: [.pos], modelFiles: [.pos: path], splitter: .perceptron)
         XCTAssertNil(posOnly.joint)
