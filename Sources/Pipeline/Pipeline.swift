@@ -115,17 +115,28 @@ public struct Pipeline: @unchecked Sendable {
                 path: "the ner model", found: ner.task.rawValue, expected: "ner")
         }
         self.tokenizer = tokenizer
-        if var neural = segmenter as? NeuralSentenceSplitter {
-            neural.threads = threads
-            self.segmenter = neural
-        } else {
-            self.segmenter = segmenter
-        }
+        self.segmenter = Self.segmenter(segmenter, threads: threads)
         self.pos = pos
         self.ner = ner
         self.joint = joint
         self.sentiment = sentiment
         self.threads = threads
+    }
+
+    /// `segmenter` running on `threads` threads where it is a neural splitter (also in front
+    /// of a ``LineBreakSegmenter``).
+    private static func segmenter(_ segmenter: any SentenceSegmenter, threads: Int)
+        -> any SentenceSegmenter
+    {
+        if var neural = segmenter as? NeuralSentenceSplitter {
+            neural.threads = threads
+            return neural
+        }
+        if var lines = segmenter as? LineBreakSegmenter {
+            lines.base = Self.segmenter(lines.base, threads: threads)
+            return lines
+        }
+        return segmenter
     }
 
     /// A pipeline of the shipped models (or the files in `modelFiles`, which take the
@@ -147,6 +158,9 @@ public struct Pipeline: @unchecked Sendable {
     ///   - splitter: the sentence splitter for running text; `.neural` uses
     ///     `sentenceModel`, else the shipped `sentence-en.model`.
     ///   - sentenceModel: a sentence-splitter model file.
+    ///   - lineBreaks: how the splitter reads single line breaks in running text
+    ///     (``LineBreakSegmenter``; by default they end sentences unless the text is
+    ///     hard-wrapped).
     ///   - tokenizer: the tokenizer (default: the bundled English lexicon).
     ///   - threads: 1 or 2.
     /// - Throws: ``ModelLocatorError`` when a shipped model is missing, model-file errors
@@ -156,7 +170,8 @@ public struct Pipeline: @unchecked Sendable {
         components: [PipelineComponent] = PipelineComponent.allCases,
         modelFiles: [PipelineComponent: String] = [:], jointModel: String? = nil,
         locator: ModelLocator = ModelLocator(), splitter: SplitterKind = .neural,
-        sentenceModel: String? = nil, tokenizer: Tokenizer = .english, threads: Int = 1
+        sentenceModel: String? = nil, lineBreaks: LineBreaks = .auto,
+        tokenizer: Tokenizer = .english, threads: Int = 1
     ) throws {
         func path(_ component: PipelineComponent) throws -> String {
             try modelFiles[component] ?? locator.existingPath(of: component.shippedModel)
@@ -205,14 +220,18 @@ public struct Pipeline: @unchecked Sendable {
                 joint = try JointTaggerModel.load(path: shipped)
             }
         }
-        let segmenter: any SentenceSegmenter
+        var segmenter: any SentenceSegmenter
         switch splitter {
         case .perceptron: segmenter = SentenceSplitter(lexicon: tokenizer.lexicon)
         case .neural:
             segmenter = try NeuralSentenceSplitter(
                 contentsOf: sentenceModel ?? locator.existingPath(of: .sentences))
         }
-        let sentiment = components.contains(.sentiment) ? try SentimentModel.load(path: path(.sentiment)) : nil
+        if lineBreaks != .wrap {
+            segmenter = LineBreakSegmenter(base: segmenter, lineBreaks: lineBreaks)
+        }
+        let sentiment =
+            components.contains(.sentiment) ? try SentimentModel.load(path: path(.sentiment)) : nil
         if let joint, !(wantsPOS && wantsNER) {
             // One task of the joint model.
             try self.init(
@@ -297,7 +316,8 @@ public struct Pipeline: @unchecked Sendable {
             posTags = pos?.tagBounded(sentenceWords, threads: threads)
             nerTags = ner?.tagBounded(sentenceWords, threads: threads)
         }
-        let sentimentProbabilities = sentiment?.probabilitiesBounded(sentenceWords, threads: threads)
+        let sentimentProbabilities = sentiment?.probabilitiesBounded(
+            sentenceWords, threads: threads)
         let builder = DocumentBuilder(
             components: components, ner: ner, sentimentLabels: sentiment?.labelNames ?? [])
         var next = 0

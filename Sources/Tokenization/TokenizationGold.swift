@@ -113,7 +113,7 @@ extension CoNLLUSentence {
 }
 
 /// How the sentences of a gold document are laid out as raw text for running-text
-/// tokenization and sentence splitting.
+/// tokenization and sentence splitting: the layouts of plain text that users have.
 public enum RunningTextLayout: String, CaseIterable, Sendable {
     /// All of a document's sentences joined with single spaces: no line breaks at all.
     case spaces
@@ -122,6 +122,9 @@ public enum RunningTextLayout: String, CaseIterable, Sendable {
     /// space, and lines wrapped at spaces after at most 80 characters. (That file is one
     /// text: documents are separated by a blank line too.)
     case paragraphs
+    /// One document a line: each document's sentences joined with single spaces, a line
+    /// break after each document. (That file is one text.)
+    case lines
 
     /// The longest line of the `paragraphs` layout (longer only for a single long word).
     public static let lineLength = 80

@@ -131,7 +131,8 @@ struct AnnotateCommand: ParsableCommand {
             components: chosen, modelFiles: files, jointModel: jointModel,
             locator: ModelLocator(directory: models),
             splitter: segmented ? segmentation.splitter : .perceptron,
-            sentenceModel: segmentation.sentenceModel, tokenizer: stream.tokenizer(),
+            sentenceModel: segmentation.sentenceModel, lineBreaks: segmentation.lineBreaks,
+            tokenizer: stream.tokenizer(),
             threads: threads)
         let layout: TextLayout =
             lineDocuments ? .documentPerLine : splitSentences ? .runningText : .sentencePerLine

@@ -26,8 +26,8 @@ struct EvalCommand: ParsableCommand {
             tokenizes it and prints Tokens, Words and Sentences precision, recall and F1 with the \
             CoNLL 2018 shared task definitions. By default each sentence's text is tokenized on \
             its own; with --split-sentences each document's sentences (from # newdoc) are joined \
-            with spaces (or laid out in paragraphs with --layout paragraphs) and split by the \
-            tokenizer.
+            with spaces (or laid out in paragraphs, or one document a line, with --layout) and \
+            split by the sentence splitter.
             """)
 
     @Option(help: "The task to evaluate: tokenize (with --model, the model's task).")
@@ -46,7 +46,7 @@ struct EvalCommand: ParsableCommand {
         help: ArgumentHelp(
             "With --split-sentences, how each document's sentences are laid out.",
             discussion:
-                "spaces: joined with single spaces, no line breaks. paragraphs: as the raw text files of the CoNLL 2018 shared task, paragraphs (# newpar) separated by a blank line and lines wrapped after at most 80 characters."
+                "spaces: joined with single spaces, no line breaks, each document a text. paragraphs: as the raw text files of the CoNLL 2018 shared task, paragraphs (# newpar) separated by a blank line and lines wrapped after at most 80 characters, the whole file one text. lines: one document a line (its sentences joined with single spaces), the whole file one text."
         ))
     var layout: RunningTextLayout = .spaces
 
@@ -84,12 +84,15 @@ struct EvalCommand: ParsableCommand {
                     print(line)
                 }
             }
-            let view =
-                !splitSentences
-                ? "one sentence per line"
-                : layout == .spaces
-                    ? "running text (documents joined with spaces)"
-                    : "running text (paragraphs separated by blank lines, lines of at most 80 characters)"
+            let view: String
+            switch (splitSentences, layout) {
+            case (false, _): view = "one sentence per line"
+            case (true, .spaces): view = "running text (documents joined with spaces)"
+            case (true, .paragraphs):
+                view =
+                    "running text (paragraphs separated by blank lines, lines of at most 80 characters)"
+            case (true, .lines): view = "running text (one document a line)"
+            }
             print("Tokenization of \(test), \(view)")
             print("Metric     | Precision |    Recall |  F1 Score")
             for (name, score) in [

@@ -71,6 +71,8 @@ struct StreamInputOptions: ParsableArguments {
 }
 
 /// The options that choose the sentence splitter for running text.
+extension LineBreaks: ExpressibleByArgument {}
+
 struct SegmentationOptions: ParsableArguments {
     @Option(help: "Sentence splitter for running text: neural or perceptron.")
     var splitter: SplitterKind = .neural
@@ -81,9 +83,24 @@ struct SegmentationOptions: ParsableArguments {
     )
     var sentenceModel: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "How single line breaks of running text are read: auto, boundary or wrap.",
+            discussion:
+                "auto: a line break ends a sentence unless the paragraph is hard-wrapped (most lines end where the next word would not have fitted). boundary: every line break ends a sentence (one sentence, paragraph or document a line). wrap: line breaks are spaces. A blank line always ends a sentence."
+        ))
+    var lineBreaks: LineBreaks = .auto
+
+    /// The chosen splitter behind the reading of line breaks (``LineBreakSegmenter``).
+    func load(tokenizer: Tokenizer) throws -> any SentenceSegmenter {
+        let splitter = try loadSplitter(tokenizer: tokenizer)
+        return lineBreaks == .wrap
+            ? splitter : LineBreakSegmenter(base: splitter, lineBreaks: lineBreaks)
+    }
+
     /// The chosen splitter; without --sentence-model and no shipped model found, the
     /// perceptron with a note on standard error.
-    func load(tokenizer: Tokenizer) throws -> any SentenceSegmenter {
+    private func loadSplitter(tokenizer: Tokenizer) throws -> any SentenceSegmenter {
         let perceptron = SentenceSplitter(lexicon: tokenizer.lexicon)
         guard splitter == .neural else { return perceptron }
         if let sentenceModel { return try NeuralSentenceSplitter(contentsOf: sentenceModel) }

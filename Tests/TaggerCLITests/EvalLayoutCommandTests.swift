@@ -14,12 +14,20 @@ final class EvalLayoutCommandTests: XCTestCase {
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(result.stdout.contains("paragraphs separated by blank lines"), result.stdout)
         XCTAssertTrue(result.stdout.contains("Sentences"), result.stdout)
+        let lines = try TaggerProcess.run(
+            [
+                "eval", "--task", "tokenize", "--test", file, "--split-sentences", "--layout",
+                "lines", "--splitter", "perceptron",
+            ], input: [])
+        XCTAssertEqual(lines.status, 0, lines.stderr)
+        XCTAssertTrue(lines.stdout.contains("one document a line"), lines.stdout)
         let wrong = try TaggerProcess.run(
             [
                 "eval", "--task", "tokenize", "--test", file, "--split-sentences", "--layout",
-                "lines",
+                "columns",
             ],
             input: [])
         XCTAssertNotEqual(wrong.status, 0)
+        XCTAssertTrue(wrong.stderr.contains("columns"), wrong.stderr)
     }
 }

@@ -7,7 +7,8 @@ extension TokenizationEvaluation {
     /// Tokenizes the raw text of `gold` with `tokenizer` and scores it: with `runningText`
     /// false each sentence's text is one sentence; with it true each document's sentence
     /// texts are laid out as `layout` says and split into sentences by `segmenter` (by default
-    /// the tokenizer lexicon's averaged-perceptron ``SentenceSplitter``).
+    /// the tokenizer lexicon's averaged-perceptron ``SentenceSplitter`` behind a
+    /// ``LineBreakSegmenter``).
     public static func evaluate(
         tokenizer: Tokenizer, gold: [CoNLLUSentence], runningText: Bool,
         layout: RunningTextLayout = .spaces, segmenter: SentenceSegmenter? = nil
@@ -18,10 +19,16 @@ extension TokenizationEvaluation {
             goldSide.appendSentence(sentence.surfaceTokens.map { ($0.form, $0.words) })
         }
         if runningText {
-            let segmenter = segmenter ?? SentenceSplitter(lexicon: tokenizer.lexicon)
+            let segmenter =
+                segmenter ?? LineBreakSegmenter(base: SentenceSplitter(lexicon: tokenizer.lexicon))
             var texts = CoNLLUSentence.runningTexts(gold, layout: layout).map(\.text)
             // The shared task's file is one text: documents are separated like paragraphs.
-            if layout == .paragraphs { texts = [texts.joined(separator: "\n\n")] }
+            // One document a line is one text too, as a user's file of them would be.
+            switch layout {
+            case .spaces: break
+            case .paragraphs: texts = [texts.joined(separator: "\n\n")]
+            case .lines: texts = [texts.joined(separator: "\n")]
+            }
             for document in tokenizer.documents(texts, segmenter: segmenter) {
                 systemSide.append(document)
             }
