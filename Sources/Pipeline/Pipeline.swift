@@ -80,7 +80,7 @@ public struct Pipeline: @unchecked Sendable {
     /// The sentiment classifier, if the pipeline classifies sentiment.
     public let sentiment: SentimentModel?
     /// Threads used by each call (1 or 2): two batches at once, or a batch's two directions.
-    public let threads: Int
+    public private(set) var threads: Int
 
     /// The components the pipeline runs, in order.
     public var components: [PipelineComponent] {
@@ -363,6 +363,12 @@ public struct Pipeline: @unchecked Sendable {
         let prefetcher = Prefetcher(
             capacity: 2 * batchSize, weight: { $0.document.sentences.count }
         ) { try reader.next() }
+        if threads >= 2 {
+            try annotateInLanes(
+                prefetcher, conllu: reader.format == .conllu, batchSize: batchSize, body,
+                batchDone: batchDone)
+            return
+        }
         while true {
             let batch = try prefetcher.nextBatch(maximum: batchSize, patience: Self.batchPatience)
             if batch.isEmpty { break }
@@ -372,6 +378,61 @@ public struct Pipeline: @unchecked Sendable {
             for (input, document) in zip(batch, annotated) { try body(input, document) }
             try batchDone()
         }
+    }
+
+    /// `annotate(_:batchSize:_:batchDone:)` with whole batches on `threads` lanes: each
+    /// batch is annotated on a thread of its own by this pipeline on one thread, up to
+    /// `threads` batches at once, while this thread hands the finished ones to `body` in
+    /// input order. Nothing waits for a fork and join inside a batch, and building and
+    /// writing the documents overlap with the models. A slow producer still sees each result as
+    /// soon as its batch is done: waiting for the next batch stops when the first one
+    /// running is done. The output is the same as on one thread (a sentence's tags and
+    /// probabilities do not depend on its batch).
+    private func annotateInLanes(
+        _ prefetcher: Prefetcher<InputDocument>, conllu: Bool, batchSize: Int,
+        _ body: (InputDocument, AnnotatedDocument) throws -> Void,
+        batchDone: () throws -> Void
+    ) throws {
+        var lane = self
+        lane.threads = 1
+        let worker = lane
+        var pending: [(batch: [InputDocument], job: LaneJob<[AnnotatedDocument]>)] = []
+        var ended = false
+        var failure: Error?
+        func start(_ batch: [InputDocument]) {
+            let documents = batch.map(\.document)
+            let sentences = conllu ? batch.map(\.conllu) : []
+            let job = LaneJob(then: prefetcher.wake) {
+                worker.annotate(documents: documents, conllu: sentences)
+            }
+            pending.append((batch, job))
+        }
+        while true {
+            if !ended && failure == nil && pending.count < threads {
+                do {
+                    // With a batch running, stop waiting for the next one once it is done.
+                    let running = pending.first?.job
+                    let batch = try prefetcher.nextBatch(
+                        maximum: batchSize, patience: Self.batchPatience,
+                        unless: { running?.isDone ?? false })
+                    if let batch {
+                        if batch.isEmpty {
+                            ended = true
+                        } else {
+                            start(batch)
+                            continue
+                        }
+                    }
+                } catch {
+                    failure = error
+                }
+            }
+            if pending.isEmpty { break }
+            let (batch, job) = pending.removeFirst()
+            for (input, document) in zip(batch, job.result()) { try body(input, document) }
+            try batchDone()
+        }
+        if let failure { throw failure }
     }
 
     /// `annotate(_:batchSize:_:batchDone:)` reading on the calling thread: batches of
@@ -506,5 +567,38 @@ struct DocumentBuilder {
         let utf8 = text.utf8
         let start = utf8.index(utf8.startIndex, offsetBy: range.lowerBound)
         return text[start..<utf8.index(start, offsetBy: range.count)]
+    }
+}
+
+/// Work running on a thread of its own, whose result is waited for once.
+final class LaneJob<Result>: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var finished = false
+    private var value: Result?
+
+    /// Starts `work` on a new thread (with the stack of the reading thread, 8 MiB), then
+    /// calls `then` on that thread once ``isDone``.
+    init(then: @escaping @Sendable () -> Void, _ work: @escaping () -> Result) {
+        let thread = Thread { [self] in
+            let result = work()
+            lock.withLock {
+                value = result
+                finished = true
+            }
+            done.signal()
+            then()
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    /// Whether the work has ended.
+    var isDone: Bool { lock.withLock { finished } }
+
+    /// Waits for the work to end and returns its result.
+    func result() -> Result {
+        done.wait()
+        return lock.withLock { value! }
     }
 }

@@ -91,6 +91,41 @@ public final class Prefetcher<Element> {
                 if !condition.wait(until: deadline) { break }
             }
         }
+        return try take(maximum: maximum)
+    }
+
+    /// ``nextBatch(maximum:patience:)`` that gives up, returning `nil`, once `interrupted`
+    /// is true: it is looked at before waiting and after every wake-up (an item arriving,
+    /// or ``wake()`` from whoever makes it true). A batch still filling when it is
+    /// interrupted stays in the queue for the next call.
+    public func nextBatch(maximum: Int, patience: Double, unless interrupted: () -> Bool)
+        throws -> [Element]?
+    {
+        condition.lock()
+        defer { condition.unlock() }
+        while queue.count == head && !finished {
+            if interrupted() { return nil }
+            condition.wait()
+        }
+        let deadline = Date(timeIntervalSinceNow: patience)
+        while waiting < maximum && !finished && !full {
+            if interrupted() { return nil }
+            if !condition.wait(until: deadline) { break }
+        }
+        return try take(maximum: maximum)
+    }
+
+    /// Wakes a caller waiting in ``nextBatch(maximum:patience:unless:)`` to look at its
+    /// condition again.
+    public func wake() {
+        condition.lock()
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The waiting items while their weights add up to at most `maximum` (at least one);
+    /// `[]` or the producer's error when none is waiting. Called with the lock held.
+    private func take(maximum: Int) throws -> [Element] {
         if queue.count == head {
             if let failure { throw failure }
             return []

@@ -62,6 +62,40 @@ final class InputBoundsTests: XCTestCase {
         XCTAssertEqual(try prefetcher.nextBatch(maximum: 32, patience: 0.05), [])
     }
 
+    /// Waiting for a batch gives up once the caller's condition holds (a batch it runs is
+    /// done), before the first item and while a batch fills; the items stay for later.
+    func testWaitingForABatchCanBeInterrupted() throws {
+        let gate = DispatchSemaphore(value: 0)
+        var k = 0
+        let prefetcher = Prefetcher<Int>(capacity: 64) {
+            k += 1
+            if k == 2 { gate.wait() }
+            return k <= 3 ? k : nil
+        }
+        /// Set from another thread.
+        final class Flag: @unchecked Sendable {
+            let lock = NSLock()
+            var value = false
+        }
+        let stop = Flag()
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.2) {
+            stop.lock.withLock { stop.value = true }
+            prefetcher.wake()
+        }
+        // Item 1 is there; the batch of 32 would fill for 60 s, but the wait is interrupted.
+        let start = Date()
+        let interrupted = try prefetcher.nextBatch(
+            maximum: 32, patience: 60, unless: { stop.lock.withLock { stop.value } })
+        XCTAssertNil(interrupted)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 30)
+        XCTAssertEqual(try prefetcher.nextBatch(maximum: 32, patience: 0, unless: { false }), [1])
+        // Nothing is waiting now (item 2 is held back): interrupted before the first item.
+        XCTAssertNil(try prefetcher.nextBatch(maximum: 32, patience: 0, unless: { true }))
+        gate.signal()
+        XCTAssertEqual(try prefetcher.nextBatch(maximum: 32, patience: 0.05), [2, 3])
+        XCTAssertEqual(try prefetcher.nextBatch(maximum: 32, patience: 0.05), [])
+    }
+
     /// A line without white space longer than a piece is cut at a character boundary.
     func testALineWithoutWhiteSpaceIsCut() {
         var buffer = ParagraphBuffer()

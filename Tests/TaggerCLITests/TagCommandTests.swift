@@ -423,10 +423,32 @@ final class TagCommandTests: XCTestCase {
             ["--model", TinyModels.pos, "--split-sentences", "--splitter", "perceptron"],
             "The cat ran. Dogs bark.\n\nThe dog\nran.\n")
         XCTAssertEqual(result.status, 0, result.stderr)
+        // A paragraph of short lines: each line ends a sentence (`--line-breaks auto`).
         XCTAssertEqual(
             result.stdout,
-            "The/DET cat/NOUN ran/VERB ./PUNCT\nDogs/NOUN bark/VERB ./PUNCT\nThe/DET dog/NOUN ran/VERB ./PUNCT\n"
+            "The/DET cat/NOUN ran/VERB ./PUNCT\nDogs/NOUN bark/VERB ./PUNCT\nThe/DET dog/NOUN\nran/VERB ./PUNCT\n"
         )
+        let wrap = try tag(
+            [
+                "--model", TinyModels.pos, "--split-sentences", "--splitter", "perceptron",
+                "--line-breaks", "wrap",
+            ], "The dog\nran.\n")
+        XCTAssertEqual(wrap.stdout, "The/DET dog/NOUN ran/VERB ./PUNCT\n")
+        // A hard-wrapped paragraph is one sentence under auto, as under wrap.
+        func sentences(_ lineBreaks: String, _ text: String) throws -> Int {
+            let run = try tag(
+                [
+                    "--model", TinyModels.pos, "--split-sentences", "--splitter", "perceptron",
+                    "--line-breaks", lineBreaks, "--format", "conll",
+                ], text)
+            XCTAssertEqual(run.status, 0, run.stderr)
+            return run.stdout.components(separatedBy: "\n\n").count - 1
+        }
+        let wrapped =
+            "The dog ran and the cat ran and the dog ran and the cat\nran and the dog ran.\n"
+        XCTAssertEqual(try sentences("auto", wrapped), 1)
+        XCTAssertEqual(try sentences("wrap", wrapped), 1)
+        XCTAssertEqual(try sentences("boundary", wrapped), 2)
     }
 
     func testEmptyInputGivesNoOutput() throws {

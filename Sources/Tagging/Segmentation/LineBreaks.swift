@@ -54,7 +54,7 @@ public enum LineBreaks: String, CaseIterable, Sendable {
         // URL, a word longer than the width) do not set it.
         let lengths = lines.map(\.length).filter { $0 > 0 }.sorted()
         guard !lengths.isEmpty else { return false }
-        let width = lengths[(lengths.count - 1) * 9 / 10]
+        let width = lengths[(9 * (lengths.count - 1) + 5) / 10]
         guard width >= minimumWrapWidth else { return false }
         var breaks = 0
         var wrapped = 0

@@ -1,0 +1,80 @@
+import Foundation
+import SequenceTagging
+import XCTest
+
+/// A pipeline of two threads annotates whole batches on two lanes while the calling
+/// thread writes: the same documents in the same order as on one thread, and a read error
+/// only after every document before it.
+final class PipelineLanesTests: XCTestCase {
+    static let twoThreads: Pipeline? = try? Pipeline(threads: 2)
+
+    static let sentences = [
+        "Alice Smith moved to Paris in 2019.", "The film was a delight from start to finish.",
+        "I don't think the service was any good.", "Barack Obama met Angela Merkel in Berlin.",
+        "Prices rose 3 % in May , the bureau said .", "Thanks!",
+    ]
+
+    /// Lines of varied length, each with its number, so that order mistakes show.
+    static let lines = (0..<700).map { k in
+        (0...(k % 4)).map { sentences[(k + $0) % sentences.count] }.joined(separator: " ")
+            + " (\(k))"
+    }
+
+    /// What a test compares: each document's words with their tags and probabilities.
+    func summary(_ document: AnnotatedDocument) -> [String] {
+        document.words.map { word in
+            [
+                word.text, word.pos?.tag ?? "-", word.ner?.tag ?? "-",
+                String(word.pos?.probability.bitPattern ?? 0),
+                String(word.ner?.probability.bitPattern ?? 0),
+            ].joined(separator: " ")
+        } + [document.sentiment.map { $0.probabilities.map(\.bitPattern).description } ?? "-"]
+    }
+
+    func annotate(_ pipeline: Pipeline, _ bytes: [UInt8], batchSize: Int) -> (
+        documents: [[String]], lines: [Int], error: Error?
+    ) {
+        let reader = DocumentReader(
+            lines: LineReader(bytes: bytes), format: .text, layout: .sentencePerLine,
+            pipeline: pipeline)
+        var documents: [[String]] = []
+        var lines: [Int] = []
+        do {
+            try pipeline.annotate(reader, batchSize: batchSize) { input, document in
+                documents.append(summary(document))
+                lines.append(input.line)
+            }
+        } catch {
+            return (documents, lines, error)
+        }
+        return (documents, lines, nil)
+    }
+
+    func testTwoLanesGiveTheDocumentsOfOneThreadInOrder() throws {
+        let two = try XCTUnwrap(Self.twoThreads, "the shipped models could not be loaded")
+        let one = try XCTUnwrap(Shipped.pipeline)
+        XCTAssertEqual(two.threads, 2)
+        let bytes = Array(Self.lines.joined(separator: "\n").utf8)
+        let expected = annotate(one, bytes, batchSize: 256)
+        XCTAssertNil(expected.error)
+        XCTAssertEqual(expected.lines, Array(1...Self.lines.count))
+        for batchSize in [1, 7, 256] {
+            let found = annotate(two, bytes, batchSize: batchSize)
+            XCTAssertNil(found.error)
+            XCTAssertEqual(found.lines, expected.lines, "batch size \(batchSize)")
+            XCTAssertEqual(found.documents, expected.documents, "batch size \(batchSize)")
+        }
+    }
+
+    func testAReadErrorComesAfterEveryDocumentBeforeIt() throws {
+        let two = try XCTUnwrap(Self.twoThreads, "the shipped models could not be loaded")
+        let good = Self.lines.prefix(300).joined(separator: "\n") + "\n"
+        let bytes = Array(good.utf8) + [0x41, 0xFF, 0x0A] + Array("After.\n".utf8)
+        for batchSize in [7, 256] {
+            let found = annotate(two, bytes, batchSize: batchSize)
+            XCTAssertEqual(found.lines, Array(1...300), "batch size \(batchSize)")
+            let error = try XCTUnwrap(found.error, "batch size \(batchSize)")
+            XCTAssertTrue("\(error)".contains("301"), "\(error)")
+        }
+    }
+}
