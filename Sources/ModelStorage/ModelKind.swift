@@ -20,7 +20,8 @@ public enum ModelArchitecture {
 /// The kinds of model file, named as a user knows them, for error messages.
 public enum ModelKind: Equatable, Sendable {
     /// The kinds this build reads.
-    case tagger, jointTagger, sentimentClassifier, sentenceSplitter, characterLanguageModel, checkpoint
+    case tagger, jointTagger, sentimentClassifier, sentenceSplitter, characterLanguageModel,
+        checkpoint
     /// A kind this build does not know.
     case unknown(architecture: String)
 

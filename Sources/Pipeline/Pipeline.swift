@@ -102,7 +102,9 @@ public struct Pipeline: @unchecked Sendable {
         precondition(threads >= 1, "thread count must be positive, got \(threads)")
         if joint != nil, pos != nil || ner != nil {
             throw PipelineError.jointModelConflict(
-                reason: "a joint POS+NER model tags both POS and entities, and a separate \(pos != nil ? "POS" : "NER") model was given too")
+                reason:
+                    "a joint POS+NER model tags both POS and entities, and a separate \(pos != nil ? "POS" : "NER") model was given too"
+            )
         }
         let pos = joint?.pos ?? pos
         let ner = joint?.ner ?? ner
@@ -199,11 +201,15 @@ public struct Pipeline: @unchecked Sendable {
         if let jointModel {
             guard wantsPOS || wantsNER else {
                 throw PipelineError.jointModelConflict(
-                    reason: "a joint POS+NER model was given, but neither pos nor ner is among the components")
+                    reason:
+                        "a joint POS+NER model was given, but neither pos nor ner is among the components"
+                )
             }
             guard modelFiles[.pos] == nil, modelFiles[.ner] == nil else {
                 throw PipelineError.jointModelConflict(
-                    reason: "a joint POS+NER model (\(jointModel)) was given with a \(modelFiles[.pos] != nil ? "POS" : "NER") model file")
+                    reason:
+                        "a joint POS+NER model (\(jointModel)) was given with a \(modelFiles[.pos] != nil ? "POS" : "NER") model file"
+                )
             }
             joint = try JointTaggerModel.load(path: jointModel)
         } else if wantsPOS, wantsNER, let file = modelFiles[.pos], modelFiles[.ner] == file {
@@ -215,7 +221,9 @@ public struct Pipeline: @unchecked Sendable {
         } else if wantsPOS, wantsNER, modelFiles[.pos] == nil, modelFiles[.ner] == nil,
             let shipped = locator.path(of: .posNER)
         {
-            let folder = { (path: String) in URL(fileURLWithPath: path).deletingLastPathComponent().path }
+            let folder = { (path: String) in
+                URL(fileURLWithPath: path).deletingLastPathComponent().path
+            }
             if locator.path(of: .pos).map({ folder($0) == folder(shipped) }) ?? true {
                 joint = try JointTaggerModel.load(path: shipped)
             }

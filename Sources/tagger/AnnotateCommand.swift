@@ -108,7 +108,8 @@ struct AnnotateCommand: ParsableCommand {
         }
         if jointModel != nil && (posModel != nil || nerModel != nil) {
             throw ValidationError(
-                "--joint-model tags both POS and NER: give it, or --pos-model and --ner-model, not both")
+                "--joint-model tags both POS and NER: give it, or --pos-model and --ner-model, not both"
+            )
         }
         if splitSentences && lineDocuments {
             throw ValidationError("give --split-sentences or --line-documents, not both")

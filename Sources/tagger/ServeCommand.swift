@@ -85,7 +85,8 @@ struct ServeCommand: ParsableCommand {
         var paths: [String: String] = [:]
         for component in chosen {
             // POS and NER from the shipped joint model, when the pipeline took it.
-            let model = pipeline.joint != nil && component != .sentiment
+            let model =
+                pipeline.joint != nil && component != .sentiment
                 ? ShippedModel.posNER : component.shippedModel
             paths[component.rawValue] = try locator.existingPath(of: model)
         }

@@ -134,7 +134,8 @@ struct TagCommand: ParsableCommand {
             case nil:
                 if column != nil {
                     throw ValidationError(
-                        "--column needs --task pos or --task ner with a joint POS+NER model, which writes UPOS and MISC NER=TAG")
+                        "--column needs --task pos or --task ner with a joint POS+NER model, which writes UPOS and MISC NER=TAG"
+                    )
                 }
                 (tagger, joint) = (nil, model)
             case .pos: tagger = model.pos

@@ -222,7 +222,8 @@ struct TrainJointCommand: ParsableCommand {
 
     @OptionGroup var common: ModelTrainingOptions
 
-    @Option(help: "The NER training file, the same sentences as --train (never the dev or test split).")
+    @Option(
+        help: "The NER training file, the same sentences as --train (never the dev or test split).")
     var nerTrain: String
 
     @Option(help: "The NER dev file, for model selection only (never the test split).")
@@ -286,8 +287,12 @@ struct TrainJointCommand: ParsableCommand {
                 print("  in \(nerTrain) only: \(id) (line \(line))", to: &err)
             }
             for mismatch in alignment.mismatched.prefix(5) {
-                if case .wordMismatch(_, let posLine, _, let nerLine, let id, let problem) = mismatch {
-                    print("  different words: \(id) (lines \(posLine) and \(nerLine)): \(problem)", to: &err)
+                if case .wordMismatch(_, let posLine, _, let nerLine, let id, let problem) =
+                    mismatch
+                {
+                    print(
+                        "  different words: \(id) (lines \(posLine) and \(nerLine)): \(problem)",
+                        to: &err)
                 }
             }
             let tokens = alignment.sentences.reduce(0) { $0 + $1.words.count }

@@ -42,9 +42,13 @@ final class JointPipelineTests: XCTestCase {
     }()
 
     static let sentences =
-        train.map(\.words) + [["Alice", "works", "in", "Paris"], ["Bob", "is", "in", "New", "York"]]
+        train.map(\.words) + [
+            ["Alice", "works", "in", "Paris"], ["Bob", "is", "in", "New", "York"],
+        ]
 
-    func assertMatchesTheModel(_ pipeline: Pipeline, file: StaticString = #filePath, line: UInt = #line) {
+    func assertMatchesTheModel(
+        _ pipeline: Pipeline, file: StaticString = #filePath, line: UInt = #line
+    ) {
         let model = Self.model
         let document = pipeline.annotate(tokens: Self.sentences)
         let direct = model.tag(Self.sentences)
@@ -87,7 +91,8 @@ final class JointPipelineTests: XCTestCase {
         XCTAssertNotNil(sameFile.joint)
         assertMatchesTheModel(sameFile)
         // One task of the joint file, as a component's model file.
-        let posOnly = try Pipeline(components: [.pos], modelFiles: [.pos: path], splitter: .perceptron)
+        let posOnly = try Pipeline(
+            components: [.pos], modelFiles: [.pos: path], splitter: .perceptron)
         XCTAssertNil(posOnly.joint)
         XCTAssertEqual(
             posOnly.annotate(tokens: Self.sentences).words.map { $0.pos! },
@@ -111,7 +116,9 @@ final class JointPipelineTests: XCTestCase {
             try Pipeline(components: [.pos], locator: locator, splitter: .perceptron)
         ) { error in
             XCTAssertEqual(
-                (error as? ModelLocatorError).map { if case .missingModel(.pos, _) = $0 { return true } else { return false } },
+                (error as? ModelLocatorError).map {
+                    if case .missingModel(.pos, _) = $0 { return true } else { return false }
+                },
                 true, "\(error)")
         }
     }

@@ -25,10 +25,20 @@ final class JointModelCommandTests: XCTestCase {
 
     /// Sentences as `(id, [(form, upos, entity tag)])`.
     static let sentences: [(String, [(String, String, String)])] = [
-        ("s-1", [("Alice", "PROPN", "B-PER"), ("lives", "VERB", "O"), ("in", "ADP", "O"),
-                 ("Paris", "PROPN", "B-LOC"), (".", "PUNCT", "O")]),
-        ("s-2", [("Bob", "PROPN", "B-PER"), ("Smith", "PROPN", "I-PER"), ("works", "VERB", "O"),
-                 ("at", "ADP", "O"), ("Acme", "PROPN", "B-ORG"), (".", "PUNCT", "O")]),
+        (
+            "s-1",
+            [
+                ("Alice", "PROPN", "B-PER"), ("lives", "VERB", "O"), ("in", "ADP", "O"),
+                ("Paris", "PROPN", "B-LOC"), (".", "PUNCT", "O"),
+            ]
+        ),
+        (
+            "s-2",
+            [
+                ("Bob", "PROPN", "B-PER"), ("Smith", "PROPN", "I-PER"), ("works", "VERB", "O"),
+                ("at", "ADP", "O"), ("Acme", "PROPN", "B-ORG"), (".", "PUNCT", "O"),
+            ]
+        ),
         ("s-3", [("The", "DET", "O"), ("cat", "NOUN", "O"), ("sat", "VERB", "O")]),
         ("s-4", [("Go", "VERB", "O"), ("to", "ADP", "O"), ("Rome", "PROPN", "B-LOC")]),
     ]
@@ -60,7 +70,8 @@ final class JointModelCommandTests: XCTestCase {
         let result = try TaggerProcess.run(
             [
                 "train", "pos+ner", "--train", pos, "--ner-train", ner, "--dev", pos,
-                "--ner-dev", ner, "--output", model, "--epochs", "40", "--patience", "100", "--threads", "1",
+                "--ner-dev", ner, "--output", model, "--epochs", "40", "--patience", "100",
+                "--threads", "1",
                 "--quiet", "--learning-rate", "0.02", "--batch-size", "2", "--hidden", "16",
                 "--word-dim", "16", "--char-dim", "8", "--char-hidden", "8", "--dropout", "0",
             ] + extra)
@@ -75,7 +86,8 @@ final class JointModelCommandTests: XCTestCase {
                 "aligned \(pos) with \(ner): 3 sentences in both files, 1 in the POS file only\n  in \(pos) only: s-4 (line 21)\n"
             ), result.stderr)
         XCTAssertTrue(
-            result.stderr.contains("training on 4 sentences (17 tokens), dev 4 POS and 3 NER sentences"),
+            result.stderr.contains(
+                "training on 4 sentences (17 tokens), dev 4 POS and 3 NER sentences"),
             result.stderr)
         XCTAssertTrue(FileManager.default.fileExists(atPath: model))
 
@@ -88,16 +100,20 @@ final class JointModelCommandTests: XCTestCase {
         XCTAssertEqual(
             both.stdout,
             "Alice/PROPN/B-PER lives/VERB/O in/ADP/O Paris/PROPN/B-LOC ./PUNCT/O\n"
-                + "Bob/PROPN/B-PER Smith/PROPN/I-PER works/VERB/O at/ADP/O Acme/PROPN/B-ORG ./PUNCT/O\n")
-        let posOnly = try TaggerProcess.run(["tag", "--model", model, "--task", "pos"], input: input)
-        let nerOnly = try TaggerProcess.run(["tag", "--model", model, "--task", "ner"], input: input)
+                + "Bob/PROPN/B-PER Smith/PROPN/I-PER works/VERB/O at/ADP/O Acme/PROPN/B-ORG ./PUNCT/O\n"
+        )
+        let posOnly = try TaggerProcess.run(
+            ["tag", "--model", model, "--task", "pos"], input: input)
+        let nerOnly = try TaggerProcess.run(
+            ["tag", "--model", model, "--task", "ner"], input: input)
         XCTAssertEqual(
             posOnly.stdout,
             "Alice/PROPN lives/VERB in/ADP Paris/PROPN ./PUNCT\n"
                 + "Bob/PROPN Smith/PROPN works/VERB at/ADP Acme/PROPN ./PUNCT\n")
         XCTAssertEqual(
             nerOnly.stdout,
-            "Alice/B-PER lives/O in/O Paris/B-LOC ./O\nBob/B-PER Smith/I-PER works/O at/O Acme/B-ORG ./O\n")
+            "Alice/B-PER lives/O in/O Paris/B-LOC ./O\nBob/B-PER Smith/I-PER works/O at/O Acme/B-ORG ./O\n"
+        )
 
         // The pipeline with the joint model gives what `tag` gives, and the same as the
         // model's two tasks one at a time.
@@ -111,7 +127,8 @@ final class JointModelCommandTests: XCTestCase {
         let posEval = try TaggerProcess.run(["eval", "--model", model, "--test", pos])
         XCTAssertEqual(posEval.status, 0, posEval.stderr)
         XCTAssertTrue(
-            posEval.stdout.hasPrefix("Tagging of \(pos): 4 sentences, 17 tokens\naccuracy 100.00\n"),
+            posEval.stdout.hasPrefix(
+                "Tagging of \(pos): 4 sentences, 17 tokens\naccuracy 100.00\n"),
             posEval.stdout)
         let nerEval = try TaggerProcess.run(["eval", "--model", model, "--test", ner])
         XCTAssertEqual(nerEval.status, 0, nerEval.stderr)
@@ -119,7 +136,8 @@ final class JointModelCommandTests: XCTestCase {
             nerEval.stdout.hasPrefix(
                 "NER spans of \(ner) (exact match, IOB2): 3 sentences, 14 tokens, 4 gold and 4 predicted spans"
             ), nerEval.stdout)
-        XCTAssertTrue(nerEval.stdout.contains("overall    |    100.00 |    100.00 |    100.00 |     4"))
+        XCTAssertTrue(
+            nerEval.stdout.contains("overall    |    100.00 |    100.00 |    100.00 |     4"))
     }
 
     func testMismatchedWordsStopTrainingUnlessKeptApart() throws {
@@ -154,7 +172,9 @@ final class JointModelCommandTests: XCTestCase {
         let missing = try TaggerProcess.run(
             ["train", "pos+ner", "--train", pos, "--dev", pos, "--output", model])
         XCTAssertEqual(missing.status, 64)
-        XCTAssertTrue(missing.stderr.contains("Missing expected argument '--ner-train <ner-train>'"), missing.stderr)
+        XCTAssertTrue(
+            missing.stderr.contains("Missing expected argument '--ner-train <ner-train>'"),
+            missing.stderr)
         // A joint model and a POS model for the same pipeline.
         let both = try TaggerProcess.run(
             ["annotate", "--joint-model", model, "--pos-model", model], input: Array("Hi\n".utf8))
@@ -180,6 +200,7 @@ final class JointModelCommandTests: XCTestCase {
             ["tag", "--model", model, "--format", "conllu", "--column", "xpos"],
             input: Array("Hi\n".utf8))
         XCTAssertEqual(column.status, 64)
-        XCTAssertTrue(column.stderr.contains("--column needs --task pos or --task ner"), column.stderr)
+        XCTAssertTrue(
+            column.stderr.contains("--column needs --task pos or --task ner"), column.stderr)
     }
 }

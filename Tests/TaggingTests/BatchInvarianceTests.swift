@@ -118,9 +118,10 @@ final class BatchInvarianceTests: XCTestCase {
             configuration: JointModelConfiguration(
                 network: configuration, internalScheme: .bioes, outputScheme: .iob2),
             inputEncoder: encoder, posTags: (0..<17).map { "P\($0)" },
-            nerTags: ["O"] + ["B", "I", "E", "S"].flatMap { p in
-                ["PER", "LOC", "ORG"].map { "\(p)-\($0)" }
-            },
+            nerTags: ["O"]
+                + ["B", "I", "E", "S"].flatMap { p in
+                    ["PER", "LOC", "ORG"].map { "\(p)-\($0)" }
+                },
             network: network)
         var draws = Draws(state: 13)
         for target in Self.targets {

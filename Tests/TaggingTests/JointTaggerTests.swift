@@ -127,7 +127,8 @@ final class JointTaggerTests: XCTestCase {
 
     // MARK: Training and the model
 
-    static let train: [JointTrainingSentence] = zip(TrainerTests.posData, TrainerTests.nerData)
+    static let train: [JointTrainingSentence] =
+        zip(TrainerTests.posData, TrainerTests.nerData)
         .map { pos, ner in
             // The NER sentences' words with the POS sentences' tags cut or padded to fit.
             let posTags = (0..<ner.words.count).map { pos.tags[$0 % pos.tags.count] }
@@ -239,7 +240,8 @@ final class JointTaggerTests: XCTestCase {
                     path: path, architecture: "BiRNNJointTagger.v1",
                     expected: "BiRNNTokenClassifier.v1"))
             let message = error.localizedDescription
-            XCTAssertTrue(message.contains("is a joint POS+NER tagger, not a POS or NER tagger"), message)
+            XCTAssertTrue(
+                message.contains("is a joint POS+NER tagger, not a POS or NER tagger"), message)
             XCTAssertTrue(message.contains("JointTaggerModel.load(path:)"), message)
         }
         XCTAssertThrowsError(try SentimentModel.load(path: path))

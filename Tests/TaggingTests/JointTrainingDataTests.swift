@@ -25,7 +25,8 @@ final class JointTrainingDataTests: XCTestCase {
             if let id { text += "# sent_id = \(id)\n" }
             text += "# text = \(words.map(\.0).joined(separator: " "))\n"
             for (k, (form, upos)) in words.enumerated() {
-                text += "\(k + 1)\t\(form)\t_\t\(upos)\t_\t_\t\(k == 0 ? 0 : 1)\t\(k == 0 ? "root" : "dep")\t_\t_\n"
+                text +=
+                    "\(k + 1)\t\(form)\t_\t\(upos)\t_\t_\t\(k == 0 ? 0 : 1)\t\(k == 0 ? "root" : "dep")\t_\t_\n"
             }
             text += "\n"
         }
@@ -160,7 +161,8 @@ final class JointTrainingDataTests: XCTestCase {
     /// EWT release, so a few sentences are tokenized differently.
     func testEWTSplitsAlign() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("corpora")
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
+                "corpora")
         let corpora = ProcessInfo.processInfo.environment["CORPORA"] ?? root.path
         for (split, aligned, posOnly, mismatched) in [
             ("train", 12529, 1, 14), ("dev", 1998, 0, 3), ("test", 2074, 0, 3),

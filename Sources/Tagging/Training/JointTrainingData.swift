@@ -91,8 +91,10 @@ public struct JointAlignment: Equatable, Sendable {
     /// See `Equatable`.
     public static func == (a: JointAlignment, b: JointAlignment) -> Bool {
         a.sentences == b.sentences && a.aligned == b.aligned && a.mismatched == b.mismatched
-            && a.posOnly.map(\.id) == b.posOnly.map(\.id) && a.posOnly.map(\.line)
-                == b.posOnly.map(\.line) && a.nerOnly.map(\.id) == b.nerOnly.map(\.id)
+            && a.posOnly.map(\.id) == b.posOnly.map(\.id)
+            && a.posOnly.map(\.line)
+                == b.posOnly.map(\.line)
+            && a.nerOnly.map(\.id) == b.nerOnly.map(\.id)
             && a.nerOnly.map(\.line) == b.nerOnly.map(\.line)
     }
 
@@ -142,7 +144,8 @@ public enum JointTrainingData {
         for p in pos {
             guard let k = nerIndex[p.sentenceID!] else {
                 alignment.posOnly.append((p.sentenceID!, p.line))
-                apart.append(JointTrainingSentence(words: p.words, pos: p.tags, ner: nil, posLine: p.line))
+                apart.append(
+                    JointTrainingSentence(words: p.words, pos: p.tags, ner: nil, posLine: p.line))
                 continue
             }
             let n = ner[k]
@@ -165,7 +168,8 @@ public enum JointTrainingData {
         }
         for n in ner where posIndex[n.sentenceID!] == nil {
             alignment.nerOnly.append((n.sentenceID!, n.line))
-            apart.append(JointTrainingSentence(words: n.words, pos: nil, ner: n.tags, nerLine: n.line))
+            apart.append(
+                JointTrainingSentence(words: n.words, pos: nil, ner: n.tags, nerLine: n.line))
         }
         guard alignment.aligned > 0 || pos.isEmpty || ner.isEmpty else {
             throw JointDataError.noSharedSentences(posFile: posFile, nerFile: nerFile)

@@ -261,7 +261,8 @@ public struct Trainer {
     /// training sentences' tags in them, after checking that the NER tags decode in
     /// `scheme` and that dev has no tag (POS) or entity type (NER) the training data lacks.
     private func tagSet(
-        task: TaggingTask, train: [TrainingSentence], dev: [TrainingSentence], scheme fileScheme: TagScheme,
+        task: TaggingTask, train: [TrainingSentence], dev: [TrainingSentence],
+        scheme fileScheme: TagScheme,
         trainSource: String, devSource: String
     ) throws -> (trainTags: [[String]], tags: [String]) {
         var trainTags = train.map(\.tags)
@@ -364,7 +365,8 @@ public struct Trainer {
                 Set(nerTrainTags.joined()).subtracting(nerTags))
             guard unknown.isEmpty else {
                 throw ResumeError.unknownLabels(
-                    checkpoint: checkpointPath ?? "", source: "\(trainSource) and \(nerTrainSource)",
+                    checkpoint: checkpointPath ?? "",
+                    source: "\(trainSource) and \(nerTrainSource)",
                     labels: unknown.sorted())
             }
         }
