@@ -51,7 +51,9 @@ let package = Package(
             dependencies: ["LinearAlgebra", "NeuralNetwork", "Text", "ModelStorage", "Tagging"]),
         .target(
             name: "Pipeline",
-            dependencies: ["Tagging", "Text", "Corpora", "Tokenization", "Evaluation"]),
+            dependencies: [
+                "Tagging", "Text", "Corpora", "Tokenization", "Evaluation", "ModelStorage",
+            ]),
         // The pipeline as an HTTP JSON service (`tagger serve`), batching across requests.
         .target(
             name: "Serving",

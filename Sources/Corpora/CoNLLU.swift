@@ -184,20 +184,7 @@ public struct CoNLLUSentence: Hashable, Sendable {
     }
 
     /// The value of the first comment `# key = value` (spaces around `=` optional).
-    public func comment(_ key: String) -> String? {
-        for line in comments {
-            var rest = line.utf8[...]
-            guard rest.first == UInt8(ascii: "#") else { continue }
-            rest = rest.dropFirst().drop { $0 == 0x20 }
-            guard rest.starts(with: key.utf8) else { continue }
-            rest = rest.dropFirst(key.utf8.count).drop { $0 == 0x20 }
-            guard rest.first == UInt8(ascii: "=") else { continue }
-            rest = rest.dropFirst()
-            if rest.first == 0x20 { rest = rest.dropFirst() }
-            return String(decoding: rest, as: UTF8.self)
-        }
-        return nil
-    }
+    public func comment(_ key: String) -> String? { commentValue(key, in: comments) }
 
     /// The `# text =` comment: the sentence's raw text, if given.
     public var text: String? { comment("text") }
@@ -322,4 +309,21 @@ public enum CoNLLUWriter {
             try writer.write(output)
         }
     }
+}
+
+/// The value of the first comment line `# key = value` of `comments` (spaces around `=`
+/// optional): what CoNLL-U and column sentences answer for `comment(_:)`.
+func commentValue(_ key: String, in comments: [String]) -> String? {
+    for line in comments {
+        var rest = line.utf8[...]
+        guard rest.first == UInt8(ascii: "#") else { continue }
+        rest = rest.dropFirst().drop { $0 == 0x20 }
+        guard rest.starts(with: key.utf8) else { continue }
+        rest = rest.dropFirst(key.utf8.count).drop { $0 == 0x20 }
+        guard rest.first == UInt8(ascii: "=") else { continue }
+        rest = rest.dropFirst()
+        if rest.first == 0x20 { rest = rest.dropFirst() }
+        return String(decoding: rest, as: UTF8.self)
+    }
+    return nil
 }

@@ -124,6 +124,13 @@ public struct ColumnSentence: Hashable, Sendable {
         self.lineNumber = lineNumber
     }
 
+    /// The value of the first comment `# key = value` (spaces around `=` optional), as
+    /// `CoNLLUSentence.comment(_:)` reads it.
+    public func comment(_ key: String) -> String? { commentValue(key, in: comments) }
+
+    /// The `# sent_id =` comment (Universal NER files carry UD's), if given.
+    public var sentenceID: String? { comment("sent_id") }
+
     /// The tokens (the token column).
     public var tokens: [String] { rows.map { $0[tokenColumn] } }
 

@@ -5,6 +5,8 @@ import Text
 public enum ModelArchitecture {
     /// A token classifier (POS or NER).
     public static let tokenClassifier = "BiRNNTokenClassifier.v1"
+    /// A joint POS+NER tagger: one encoder, a softmax head for POS and a CRF head for NER.
+    public static let jointTagger = "BiRNNJointTagger.v1"
     /// A sentence classifier (sentiment).
     public static let sentenceClassifier = "BiRNNSentenceClassifier.v1"
     /// The neural sentence splitter.
@@ -18,7 +20,8 @@ public enum ModelArchitecture {
 /// The kinds of model file, named as a user knows them, for error messages.
 public enum ModelKind: Equatable, Sendable {
     /// The kinds this build reads.
-    case tagger, sentimentClassifier, sentenceSplitter, characterLanguageModel, checkpoint
+    case tagger, jointTagger, sentimentClassifier, sentenceSplitter, characterLanguageModel,
+        checkpoint
     /// A kind this build does not know.
     case unknown(architecture: String)
 
@@ -26,6 +29,7 @@ public enum ModelKind: Equatable, Sendable {
     public init(architecture: String) {
         switch architecture {
         case ModelArchitecture.tokenClassifier: self = .tagger
+        case ModelArchitecture.jointTagger: self = .jointTagger
         case ModelArchitecture.sentenceClassifier: self = .sentimentClassifier
         case ModelArchitecture.sentenceBoundary: self = .sentenceSplitter
         case ModelArchitecture.characterLanguageModel: self = .characterLanguageModel
@@ -38,6 +42,7 @@ public enum ModelKind: Equatable, Sendable {
     public var description: String {
         switch self {
         case .tagger: return "a POS or NER tagger"
+        case .jointTagger: return "a joint POS+NER tagger"
         case .sentimentClassifier: return "a sentiment classifier"
         case .sentenceSplitter: return "a sentence-splitter model"
         case .characterLanguageModel: return "a character language model"
@@ -52,6 +57,9 @@ public enum ModelKind: Equatable, Sendable {
         switch self {
         case .tagger:
             return "use it with `tagger tag --model` or `tagger eval --model`"
+        case .jointTagger:
+            return
+                "use it with `tagger tag --model`, `tagger annotate --joint-model` or `tagger eval --model`; in Swift, `JointTaggerModel.load(path:)`, whose `pos` and `ner` are its two taggers"
         case .sentimentClassifier:
             return "use it with `tagger classify --model` or `tagger eval --model`"
         case .sentenceSplitter:

@@ -101,21 +101,47 @@ public struct Windows {
     }
 }
 
+extension Windows {
+    /// `tag`'s result for each of `sentences`, of any length, with bounded memory: each
+    /// window of a long sentence is tagged as a sentence of its own (so context stops at
+    /// window edges) and the windows' results are joined with `join`.
+    static func tag<P>(
+        _ sentences: [[String]], empty: P, join: (inout P, P) -> Void,
+        tag: ([[String]]) -> [P]
+    ) -> [P] {
+        let windows = Windows(sentences)
+        var results = [P](repeating: empty, count: sentences.count)
+        for call in windows.calls {
+            let part = windows.windows[call]
+            let tagged = tag(part.map { Array($0.words) })
+            for (window, predictions) in zip(part, tagged) {
+                join(&results[window.sentence], predictions)
+            }
+        }
+        return results
+    }
+}
+
 extension TaggerModel {
     /// The tags of sentences of any length, with bounded memory: each window of a long
     /// sentence is tagged as a sentence of its own (so context stops at window edges);
     /// `threads` as in `tag(_:batchSize:threads:)`.
     public func tagBounded(_ sentences: [[String]], threads: Int) -> [[TokenPrediction]] {
-        let windows = Windows(sentences)
-        var results = [[TokenPrediction]](repeating: [], count: sentences.count)
-        for call in windows.calls {
-            let part = windows.windows[call]
-            let tagged = tag(part.map { Array($0.words) }, threads: threads)
-            for (window, predictions) in zip(part, tagged) {
-                results[window.sentence] += predictions
+        Windows.tag(sentences, empty: [], join: { $0 += $1 }) { tag($0, threads: threads) }
+    }
+}
+
+extension JointTaggerModel {
+    /// The POS and entity tags of sentences of any length, with bounded memory, windowed as
+    /// `TaggerModel.tagBounded(_:threads:)` does; `threads` as in `tag(_:batchSize:threads:)`.
+    public func tagBounded(_ sentences: [[String]], threads: Int) -> [JointPrediction] {
+        Windows.tag(
+            sentences, empty: JointPrediction(pos: [], ner: []),
+            join: { whole, window in
+                whole.pos += window.pos
+                whole.ner += window.ner
             }
-        }
-        return results
+        ) { tag($0, threads: threads) }
     }
 }
 

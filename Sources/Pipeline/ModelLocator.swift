@@ -6,6 +6,10 @@ public enum ShippedModel: String, CaseIterable, Sendable {
     case pos
     /// The English named-entity tagger, `ner-en.model`.
     case ner
+    /// The English joint POS+NER tagger, `pos-ner-en.model` (optional): when present beside
+    /// `pos-en.model` (or instead of it), a pipeline that tags both POS and entities uses it,
+    /// one encoder pass for both.
+    case posNER
     /// The English sentiment classifier, `sentiment-en.model`.
     case sentiment
     /// The English neural sentence splitter, `sentence-en.model`.
@@ -15,7 +19,11 @@ public enum ShippedModel: String, CaseIterable, Sendable {
 
     /// The file name inside a models directory.
     public var fileName: String {
-        self == .sentences ? "sentence-en.model" : "\(rawValue)-en.model"
+        switch self {
+        case .sentences: return "sentence-en.model"
+        case .posNER: return "pos-ner-en.model"
+        default: return "\(rawValue)-en.model"
+        }
     }
 
     /// How the model is named in messages.
@@ -23,6 +31,7 @@ public enum ShippedModel: String, CaseIterable, Sendable {
         switch self {
         case .pos: return "part-of-speech"
         case .ner: return "named-entity"
+        case .posNER: return "joint part-of-speech and named-entity"
         case .sentiment: return "sentiment"
         case .sentences: return "sentence-splitter"
         case .charlm: return "character language"

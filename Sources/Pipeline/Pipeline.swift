@@ -1,5 +1,6 @@
 import Corpora
 import Foundation
+import ModelStorage
 import Tagging
 import Text
 import Tokenization
@@ -35,6 +36,9 @@ public enum SplitterKind: String, CaseIterable, Sendable {
 public enum PipelineError: LocalizedError, Equatable {
     /// The model at `path` does `found` where the component needs `expected`.
     case wrongTask(path: String, found: String, expected: String)
+    /// A joint POS+NER model was given together with a POS or NER model, or without asking
+    /// for POS or NER.
+    case jointModelConflict(reason: String)
 
     /// A one-line message that says what to do.
     public var errorDescription: String? {
@@ -42,6 +46,8 @@ public enum PipelineError: LocalizedError, Equatable {
         case .wrongTask(let path, let found, let expected):
             return
                 "\(path) is a \(found) model, not a \(expected) model; pass a \(expected) model or leave the option out for the shipped one"
+        case .jointModelConflict(let reason):
+            return "\(reason); give a joint POS+NER model or POS and NER models, not both"
         }
     }
 }
@@ -67,6 +73,10 @@ public struct Pipeline: @unchecked Sendable {
     public let pos: TaggerModel?
     /// The named-entity tagger, if the pipeline finds entities.
     public let ner: TaggerModel?
+    /// The joint POS+NER model, when `pos` and `ner` are its two tasks: the pipeline then
+    /// runs its encoder once for both (`pos` and `ner` are ``JointTaggerModel/pos`` and
+    /// ``JointTaggerModel/ner``, which give the same tags one task at a time).
+    public let joint: JointTaggerModel?
     /// The sentiment classifier, if the pipeline classifies sentiment.
     public let sentiment: SentimentModel?
     /// Threads used by each call (1 or 2): two batches at once, or a batch's two directions.
@@ -80,12 +90,24 @@ public struct Pipeline: @unchecked Sendable {
 
     /// A pipeline of the given parts. A tagger passed as `pos` must be a POS model and one
     /// passed as `ner` an NER model (``PipelineError/wrongTask(path:found:expected:)``).
+    /// A `joint` POS+NER model tags both in one encoder pass; `pos` and `ner` must then be
+    /// `nil` (``PipelineError/jointModelConflict(reason:)``). To use one task of a joint
+    /// model alone, pass its ``JointTaggerModel/pos`` or ``JointTaggerModel/ner`` as `pos`
+    /// or `ner`.
     public init(
         tokenizer: Tokenizer = .english, segmenter: any SentenceSegmenter,
-        pos: TaggerModel? = nil, ner: TaggerModel? = nil, sentiment: SentimentModel? = nil,
-        threads: Int = 1
+        pos: TaggerModel? = nil, ner: TaggerModel? = nil, joint: JointTaggerModel? = nil,
+        sentiment: SentimentModel? = nil, threads: Int = 1
     ) throws {
         precondition(threads >= 1, "thread count must be positive, got \(threads)")
+        if joint != nil, pos != nil || ner != nil {
+            throw PipelineError.jointModelConflict(
+                reason:
+                    "a joint POS+NER model tags both POS and entities, and a separate \(pos != nil ? "POS" : "NER") model was given too"
+            )
+        }
+        let pos = joint?.pos ?? pos
+        let ner = joint?.ner ?? ner
         if let pos, pos.task != .pos {
             throw PipelineError.wrongTask(
                 path: "the pos model", found: pos.task.rawValue, expected: "pos")
@@ -98,6 +120,7 @@ public struct Pipeline: @unchecked Sendable {
         self.segmenter = Self.segmenter(segmenter, threads: threads)
         self.pos = pos
         self.ner = ner
+        self.joint = joint
         self.sentiment = sentiment
         self.threads = threads
     }
@@ -121,9 +144,18 @@ public struct Pipeline: @unchecked Sendable {
     /// A pipeline of the shipped models (or the files in `modelFiles`, which take the
     /// place of a component's shipped model), found by `locator`.
     ///
+    /// POS and entities come from one joint POS+NER model, one encoder pass for both, when
+    /// `jointModel` names one, or when both are asked for, neither has a file in
+    /// `modelFiles`, and the locator finds the shipped `pos-ner-en.model` (beside
+    /// `pos-en.model`, or without it), or when `modelFiles` names the same joint model file
+    /// for both; otherwise from separate models. A joint model's file given in `modelFiles`
+    /// for `.pos` or `.ner` alone serves that task alone.
+    ///
     /// - Parameters:
     ///   - components: which of POS, NER and sentiment to run (default: all three).
     ///   - modelFiles: model files to use instead of the shipped ones, by component.
+    ///   - jointModel: a joint POS+NER model file for both POS and NER (`components` must
+    ///     hold at least one of them, and `modelFiles` neither).
     ///   - locator: where the shipped models are looked for (``ModelLocator``).
     ///   - splitter: the sentence splitter for running text; `.neural` uses
     ///     `sentenceModel`, else the shipped `sentence-en.model`.
@@ -134,12 +166,14 @@ public struct Pipeline: @unchecked Sendable {
     ///   - tokenizer: the tokenizer (default: the bundled English lexicon).
     ///   - threads: 1 or 2.
     /// - Throws: ``ModelLocatorError`` when a shipped model is missing, model-file errors
-    ///   for an unreadable or foreign file, ``PipelineError`` for a model of the wrong task.
+    ///   for an unreadable or foreign file, ``PipelineError`` for a model of the wrong task
+    ///   or a joint model given beside a POS or NER model.
     public init(
         components: [PipelineComponent] = PipelineComponent.allCases,
-        modelFiles: [PipelineComponent: String] = [:], locator: ModelLocator = ModelLocator(),
-        splitter: SplitterKind = .neural, sentenceModel: String? = nil,
-        lineBreaks: LineBreaks = .auto, tokenizer: Tokenizer = .english, threads: Int = 1
+        modelFiles: [PipelineComponent: String] = [:], jointModel: String? = nil,
+        locator: ModelLocator = ModelLocator(), splitter: SplitterKind = .neural,
+        sentenceModel: String? = nil, lineBreaks: LineBreaks = .auto,
+        tokenizer: Tokenizer = .english, threads: Int = 1
     ) throws {
         func path(_ component: PipelineComponent) throws -> String {
             try modelFiles[component] ?? locator.existingPath(of: component.shippedModel)
@@ -147,12 +181,52 @@ public struct Pipeline: @unchecked Sendable {
         func tagger(_ component: PipelineComponent) throws -> TaggerModel? {
             guard components.contains(component) else { return nil }
             let file = try path(component)
-            let model = try TaggerModel.load(path: file)
+            let modelFile = try ModelFile.read(from: file)
+            let model: TaggerModel
+            if modelFile.architecture == JointTaggerModel.architecture {
+                let joint = try JointTaggerModel(file: modelFile, path: file)
+                model = component == .pos ? joint.pos : joint.ner
+            } else {
+                model = try TaggerModel(file: modelFile, path: file)
+            }
             guard model.task.rawValue == component.rawValue else {
                 throw PipelineError.wrongTask(
                     path: file, found: model.task.rawValue, expected: component.rawValue)
             }
             return model
+        }
+        let wantsPOS = components.contains(.pos)
+        let wantsNER = components.contains(.ner)
+        var joint: JointTaggerModel?
+        if let jointModel {
+            guard wantsPOS || wantsNER else {
+                throw PipelineError.jointModelConflict(
+                    reason:
+                        "a joint POS+NER model was given, but neither pos nor ner is among the components"
+                )
+            }
+            guard modelFiles[.pos] == nil, modelFiles[.ner] == nil else {
+                throw PipelineError.jointModelConflict(
+                    reason:
+                        "a joint POS+NER model (\(jointModel)) was given with a \(modelFiles[.pos] != nil ? "POS" : "NER") model file"
+                )
+            }
+            joint = try JointTaggerModel.load(path: jointModel)
+        } else if wantsPOS, wantsNER, let file = modelFiles[.pos], modelFiles[.ner] == file {
+            // One file for both: a joint model runs once for both tasks.
+            let contents = try ModelFile.read(from: file)
+            if contents.architecture == JointTaggerModel.architecture {
+                joint = try JointTaggerModel(file: contents, path: file)
+            }
+        } else if wantsPOS, wantsNER, modelFiles[.pos] == nil, modelFiles[.ner] == nil,
+            let shipped = locator.path(of: .posNER)
+        {
+            let folder = { (path: String) in
+                URL(fileURLWithPath: path).deletingLastPathComponent().path
+            }
+            if locator.path(of: .pos).map({ folder($0) == folder(shipped) }) ?? true {
+                joint = try JointTaggerModel.load(path: shipped)
+            }
         }
         var segmenter: any SentenceSegmenter
         switch splitter {
@@ -164,11 +238,22 @@ public struct Pipeline: @unchecked Sendable {
         if lineBreaks != .wrap {
             segmenter = LineBreakSegmenter(base: segmenter, lineBreaks: lineBreaks)
         }
-        try self.init(
-            tokenizer: tokenizer, segmenter: segmenter, pos: tagger(.pos), ner: tagger(.ner),
-            sentiment: components.contains(.sentiment)
-                ? SentimentModel.load(path: path(.sentiment)) : nil,
-            threads: threads)
+        let sentiment =
+            components.contains(.sentiment) ? try SentimentModel.load(path: path(.sentiment)) : nil
+        if let joint, !(wantsPOS && wantsNER) {
+            // One task of the joint model.
+            try self.init(
+                tokenizer: tokenizer, segmenter: segmenter, pos: wantsPOS ? joint.pos : nil,
+                ner: wantsNER ? joint.ner : nil, sentiment: sentiment, threads: threads)
+        } else if let joint {
+            try self.init(
+                tokenizer: tokenizer, segmenter: segmenter, joint: joint, sentiment: sentiment,
+                threads: threads)
+        } else {
+            try self.init(
+                tokenizer: tokenizer, segmenter: segmenter, pos: tagger(.pos), ner: tagger(.ner),
+                sentiment: sentiment, threads: threads)
+        }
     }
 
     // MARK: Tokenizing and splitting
@@ -229,8 +314,16 @@ public struct Pipeline: @unchecked Sendable {
                 sentenceWords.append(words)
             }
         }
-        let posTags = pos?.tagBounded(sentenceWords, threads: threads)
-        let nerTags = ner?.tagBounded(sentenceWords, threads: threads)
+        let posTags: [[TokenPrediction]]?
+        let nerTags: [[TokenPrediction]]?
+        if let joint {
+            // One encoder pass for both tasks.
+            let tagged = joint.tagBounded(sentenceWords, threads: threads)
+            (posTags, nerTags) = (tagged.map(\.pos), tagged.map(\.ner))
+        } else {
+            posTags = pos?.tagBounded(sentenceWords, threads: threads)
+            nerTags = ner?.tagBounded(sentenceWords, threads: threads)
+        }
         let sentimentProbabilities = sentiment?.probabilitiesBounded(
             sentenceWords, threads: threads)
         let builder = DocumentBuilder(

@@ -41,7 +41,10 @@ struct AnnotateCommand: ParsableCommand {
             Models: the shipped ones (pos-en, ner-en, sentiment-en and sentence-en) from \
             --models, else $TAGGER_MODELS, else the package's models/ directory, else a models/ \
             directory beside or above the executable, else ./models; --pos-model, --ner-model \
-            and --sentiment-model take other files.
+            and --sentiment-model take other files. When POS and NER are both run, a joint \
+            POS+NER model tags both in one encoder pass: the one --joint-model names, else the \
+            shipped pos-ner-en.model when it is present (and neither --pos-model nor \
+            --ner-model is given).
             """)
 
     @Option(
@@ -77,6 +80,12 @@ struct AnnotateCommand: ParsableCommand {
     @Option(help: "An NER model instead of the shipped one.")
     var nerModel: String?
 
+    @Option(
+        help:
+            "A joint POS+NER model (`tagger train pos+ner`) for both POS and NER, one encoder pass for both; not with --pos-model or --ner-model."
+    )
+    var jointModel: String?
+
     @Option(help: "A sentiment model instead of the shipped one.")
     var sentimentModel: String?
 
@@ -97,6 +106,11 @@ struct AnnotateCommand: ParsableCommand {
             throw ValidationError(
                 "--split-sentences and --line-documents apply to --input text only")
         }
+        if jointModel != nil && (posModel != nil || nerModel != nil) {
+            throw ValidationError(
+                "--joint-model tags both POS and NER: give it, or --pos-model and --ner-model, not both"
+            )
+        }
         if splitSentences && lineDocuments {
             throw ValidationError("give --split-sentences or --line-documents, not both")
         }
@@ -115,7 +129,8 @@ struct AnnotateCommand: ParsableCommand {
         // Without sentence splitting no splitter model is needed: the perceptron stands by.
         let segmented = splitSentences || lineDocuments
         let pipeline = try Pipeline(
-            components: chosen, modelFiles: files, locator: ModelLocator(directory: models),
+            components: chosen, modelFiles: files, jointModel: jointModel,
+            locator: ModelLocator(directory: models),
             splitter: segmented ? segmentation.splitter : .perceptron,
             sentenceModel: segmentation.sentenceModel, lineBreaks: segmentation.lineBreaks,
             tokenizer: stream.tokenizer(),

@@ -12,7 +12,10 @@ import Tokenization
 
 /// The options of `tagger eval --model FILE --test FILE` (POS, NER and sentiment models).
 struct ModelEvaluationOptions: ParsableArguments {
-    @Option(help: "A trained POS, NER or sentiment model; the task comes from the model.")
+    @Option(
+        help:
+            "A trained POS, NER, joint POS+NER or sentiment model; the task comes from the model (a joint model scores UPOS on a .conllu test and entity spans on any other)."
+    )
     var model: String?
 
     @Option(
@@ -76,7 +79,15 @@ struct ModelEvaluationOptions: ParsableArguments {
             }
             errors = scores.confusions.mostFrequentErrors(limit: confusions)
         } else {
-            let model = try TaggerModel(file: file, path: path)
+            let model: TaggerModel
+            if file.architecture == JointTaggerModel.architecture {
+                // The task the test file annotates: UPOS in CoNLL-U, entities in columns.
+                let joint = try JointTaggerModel(file: file, path: path)
+                let format = testFormat ?? CorpusFormat.infer(path: test, task: .ner)
+                model = format == .conllu ? joint.pos : joint.ner
+            } else {
+                model = try TaggerModel(file: file, path: path)
+            }
             if rawText {
                 guard model.task == .pos else {
                     throw ValidationError("--raw-text applies to POS models")

@@ -15,6 +15,7 @@ extension CellKind: ExpressibleByArgument {}
 extension OptimizerKind: ExpressibleByArgument {}
 extension CorpusFormat: ExpressibleByArgument {}
 extension PoolingKind: ExpressibleByArgument {}
+extension WordMismatchPolicy: ExpressibleByArgument {}
 extension PretrainedVectors.UnknownWordPolicy: ExpressibleByArgument {}
 
 /// Set by the SIGINT handler; polled by the trainers between batches.
@@ -154,33 +155,73 @@ struct ModelTrainingOptions: ParsableArguments {
         return network
     }
 
+    /// The resolved options `--print-options` shows for every task (`network`'s values).
+    func resolvedOptions(network: NetworkConfiguration) -> [String: String] {
+        let options = trainingOptions
+        return [
+            "epochs": "\(options.epochs)", "learning-rate": "\(options.learningRate)",
+            "seed": "\(options.seed)", "batch-size": "\(options.batchSize)",
+            "optimizer": options.optimizer.rawValue, "clip": "\(options.clip)",
+            "threads": "\(options.threads)", "patience": "\(options.patience)",
+            "cell": network.cell.rawValue, "layers": "\(network.layers)",
+            "hidden": "\(network.hidden)", "dropout": "\(network.dropout)",
+            "word-dim": "\(network.embedder.wordDimension)",
+            "char-dim": "\(network.embedder.characterDimension)",
+            "char-hidden": "\(network.embedder.characterHidden)",
+            "shape-dim": "\(network.embedder.shapeDimension)",
+            "lowercase-words": "\(network.embedder.lowercase)",
+            "embeddings-limit": "\(embeddingsLimit)", "unknown-words": unknownWords.rawValue,
+        ]
+    }
+
     /// Trains a POS or NER tagger or a sentiment classifier with `network`.
     func run(
         task: TaggingTask, network: NetworkConfiguration, tagColumn: Int?, scheme: TagScheme?
     ) throws {
-        let options = trainingOptions
-        StandardError.openMissingDescriptors()
-        if session.printOptions {
-            var resolved: [String: String] = [
-                "epochs": "\(options.epochs)", "learning-rate": "\(options.learningRate)",
-                "seed": "\(options.seed)", "batch-size": "\(options.batchSize)",
-                "optimizer": options.optimizer.rawValue, "clip": "\(options.clip)",
-                "threads": "\(options.threads)", "patience": "\(options.patience)",
-                "cell": network.cell.rawValue, "layers": "\(network.layers)",
-                "hidden": "\(network.hidden)", "dropout": "\(network.dropout)",
-                "word-dim": "\(network.embedder.wordDimension)",
-                "char-dim": "\(network.embedder.characterDimension)",
-                "char-hidden": "\(network.embedder.characterHidden)",
-                "shape-dim": "\(network.embedder.shapeDimension)",
-                "lowercase-words": "\(network.embedder.lowercase)",
-                "embeddings-limit": "\(embeddingsLimit)", "unknown-words": unknownWords.rawValue,
-            ]
-            if task == .sentiment { resolved["pooling"] = network.pooling.rawValue }
-            if task != .sentiment { resolved["crf"] = "\(network.crf)" }
-            if let scheme { resolved["tag-scheme"] = scheme.rawValue }
-            return try printResolvedOptions(resolved)
+        var resolved = resolvedOptions(network: network)
+        if task == .sentiment { resolved["pooling"] = network.pooling.rawValue }
+        if task != .sentiment { resolved["crf"] = "\(network.crf)" }
+        if let scheme { resolved["tag-scheme"] = scheme.rawValue }
+        try train(resolved: resolved) { trainer, err in
+            let fileFormat = format ?? CorpusFormat.infer(path: train, task: task)
+            let devFormat = format ?? CorpusFormat.infer(path: dev, task: task)
+            if task == .sentiment {
+                // The texts as the bundled tokenizer cuts them: the words `tagger classify` and
+                // `tagger eval` give the model.
+                let trainData = try TrainingData.readLabelled(
+                    path: train, format: fileFormat, tokenizer: .english)
+                let devData = try TrainingData.readLabelled(
+                    path: dev, format: devFormat, tokenizer: .english)
+                print(
+                    "training on \(trainData.count) sentences, dev \(devData.count) sentences",
+                    to: &err)
+                let outcome = try trainer.trainClassifier(
+                    network: network, train: trainData, dev: devData)
+                return (outcome.interrupted, outcome.bestScore)
+            }
+            let trainData = try TrainingData.readTagged(
+                path: train, format: fileFormat, tagColumn: tagColumn)
+            let devData = try TrainingData.readTagged(
+                path: dev, format: devFormat, tagColumn: tagColumn)
+            let tokens = trainData.reduce(0) { $0 + $1.words.count }
+            print(
+                "training on \(trainData.count) sentences (\(tokens) tokens), dev \(devData.count) sentences",
+                to: &err)
+            let outcome = try trainer.trainTagger(
+                task: task, network: network, train: trainData, dev: devData, scheme: scheme)
+            return (outcome.interrupted, outcome.bestScore)
         }
-        var trainer = Trainer(options: options)
+    }
+
+    /// Prints `resolved` for `--print-options`, or sets up a `Trainer` (output, checkpoint,
+    /// pretrained vectors, Ctrl-C, progress) and runs `body` with it, then reports the run.
+    func train(
+        resolved: [String: String],
+        _ body: (inout Trainer, inout StandardError) throws -> (interrupted: Bool, best: Double)
+    ) throws {
+        StandardError.openMissingDescriptors()
+        if session.printOptions { return try printResolvedOptions(resolved) }
+        var trainer = Trainer(options: trainingOptions)
         trainer.outputPath = output
         trainer.checkpointPath = session.checkpointPath(output: output)
         trainer.resume = session.resume
@@ -201,38 +242,8 @@ struct ModelTrainingOptions: ParsableArguments {
         trainer.shouldStop = Interruption.requested
         let bar = ProgressBar(enabled: !session.quiet)
         trainer.onEvent = { bar.handle($0) }
-
-        let fileFormat = format ?? CorpusFormat.infer(path: train, task: task)
-        let devFormat = format ?? CorpusFormat.infer(path: dev, task: task)
         let started = Stopwatch.now()
-        let interrupted: Bool
-        let best: Double
-        if task == .sentiment {
-            // The texts as the bundled tokenizer cuts them: the words `tagger classify` and
-            // `tagger eval` give the model.
-            let trainData = try TrainingData.readLabelled(
-                path: train, format: fileFormat, tokenizer: .english)
-            let devData = try TrainingData.readLabelled(
-                path: dev, format: devFormat, tokenizer: .english)
-            print(
-                "training on \(trainData.count) sentences, dev \(devData.count) sentences", to: &err
-            )
-            let outcome = try trainer.trainClassifier(
-                network: network, train: trainData, dev: devData)
-            (interrupted, best) = (outcome.interrupted, outcome.bestScore)
-        } else {
-            let trainData = try TrainingData.readTagged(
-                path: train, format: fileFormat, tagColumn: tagColumn)
-            let devData = try TrainingData.readTagged(
-                path: dev, format: devFormat, tagColumn: tagColumn)
-            let tokens = trainData.reduce(0) { $0 + $1.words.count }
-            print(
-                "training on \(trainData.count) sentences (\(tokens) tokens), dev \(devData.count) sentences",
-                to: &err)
-            let outcome = try trainer.trainTagger(
-                task: task, network: network, train: trainData, dev: devData, scheme: scheme)
-            (interrupted, best) = (outcome.interrupted, outcome.bestScore)
-        }
+        let (interrupted, best) = try body(&trainer, &err)
         if interrupted { try Interruption.exit(checkpoint: trainer.checkpointPath!) }
         print(
             String(

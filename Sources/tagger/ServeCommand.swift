@@ -84,7 +84,11 @@ struct ServeCommand: ParsableCommand {
         let pipeline = try Pipeline(components: chosen, locator: locator, threads: threads)
         var paths: [String: String] = [:]
         for component in chosen {
-            paths[component.rawValue] = try locator.existingPath(of: component.shippedModel)
+            // POS and NER from the shipped joint model, when the pipeline took it.
+            let model =
+                pipeline.joint != nil && component != .sentiment
+                ? ShippedModel.posNER : component.shippedModel
+            paths[component.rawValue] = try locator.existingPath(of: model)
         }
         paths["sentences"] = try locator.existingPath(of: .sentences)
         let service = try AnnotationService(

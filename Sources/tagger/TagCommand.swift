@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ModelStorage
 import Pipeline
 import Tagging
 import Text
@@ -57,6 +58,11 @@ struct TagCommand: ParsableCommand {
             sentence, from its first token to its last; for tokens input the tokens joined by spaces; for conllu input the text rebuilt from FORM and SpaceAfter). The \
             words of a multiword token share its offsets.
 
+            A joint POS+NER model (`tagger train pos+ner`) gives both tag sets from one encoder \
+            pass: text output is word/POS/NER, conll output word<TAB>POS<TAB>NER, conllu fills \
+            UPOS and MISC NER=TAG, json gives both tags of each token; with --task pos or \
+            --task ner it tags that task alone.
+
             Without --model the shipped model is used (--task pos: pos-en.model, --task ner: \
             ner-en.model) from $TAGGER_MODELS, else the package's models/ directory, else a models/ \
             directory beside or above the executable, else ./models; `make models` trains them.
@@ -70,7 +76,10 @@ struct TagCommand: ParsableCommand {
             space within a longer line).
             """)
 
-    @Option(help: "A model trained by `tagger train --task pos|ner` (default: the shipped model).")
+    @Option(
+        help:
+            "A model trained by `tagger train --task pos|ner|pos+ner` (default: the shipped model); a joint POS+NER model tags both unless --task names one."
+    )
     var model: String?
 
     @Option(help: "Which shipped model to use without --model: pos or ner (default: pos).")
@@ -115,31 +124,53 @@ struct TagCommand: ParsableCommand {
     func run() throws {
         let locator = ModelLocator()
         let path = try model ?? locator.existingPath(of: (task ?? .pos).component.shippedModel)
-        let tagger = try TaggerModel.load(path: path)
-        if let task, task.task != tagger.task {
-            throw TagCommandError.taskMismatch(
-                path: path, modelTask: tagger.task.rawValue, requested: task.rawValue)
-        }
-        guard tagger.task.isTokenLevel else {
-            throw PipelineError.wrongTask(
-                path: path, found: tagger.task.rawValue, expected: "pos or ner")
+        let file = try ModelFile.read(from: path)
+        let tagger: TaggerModel?
+        var joint: JointTaggerModel?
+        if file.architecture == JointTaggerModel.architecture {
+            // Both tasks in one encoder pass, or the one --task asks for.
+            let model = try JointTaggerModel(file: file, path: path)
+            switch task {
+            case nil:
+                if column != nil {
+                    throw ValidationError(
+                        "--column needs --task pos or --task ner with a joint POS+NER model, which writes UPOS and MISC NER=TAG"
+                    )
+                }
+                (tagger, joint) = (nil, model)
+            case .pos: tagger = model.pos
+            case .ner: tagger = model.ner
+            }
+        } else {
+            let single = try TaggerModel(file: file, path: path)
+            if let task, task.task != single.task {
+                throw TagCommandError.taskMismatch(
+                    path: path, modelTask: single.task.rawValue, requested: task.rawValue)
+            }
+            guard single.task.isTokenLevel else {
+                throw PipelineError.wrongTask(
+                    path: path, found: single.task.rawValue, expected: "pos or ner")
+            }
+            tagger = single
         }
         let tokenizer = try stream.tokenizer()
-        let component: PipelineComponent = tagger.task == .ner ? .ner : .pos
+        let components: [PipelineComponent] =
+            joint != nil ? [.pos, .ner] : tagger!.task == .ner ? [.ner] : [.pos]
         let pipeline = try Pipeline(
             tokenizer: tokenizer,
             segmenter: splitSentences
                 ? segmentation.load(tokenizer: tokenizer)
                 : SentenceSplitter(lexicon: tokenizer.lexicon),
-            pos: component == .pos ? tagger : nil, ner: component == .ner ? tagger : nil,
-            threads: threads)
+            pos: components == [.pos] ? tagger : nil, ner: components == [.ner] ? tagger : nil,
+            joint: joint, threads: threads)
+        var columns: [PipelineComponent: CoNLLUColumn] = [.pos: .upos, .ner: .misc]
+        if let column, let only = components.first, components.count == 1 { columns[only] = column }
         let reader = DocumentReader(
             lines: try stream.lineReader(), format: input,
             layout: splitSentences ? .runningText : .sentencePerLine, pipeline: pipeline)
         let writer = ByteWriter.standardOutput()
         var output = DocumentWriter(
-            format: format, components: [component],
-            columns: [component: column ?? (component == .ner ? .misc : .upos)],
+            format: format, components: components, columns: columns,
             offsets: .scalars, jsonShape: .sentences, sentenceRelative: splitSentences,
             writer: writer)
         var first = true

@@ -21,7 +21,8 @@ struct TrainCommand: ParsableCommand {
             (the same as `tagger train T --help`) lists them.
             """,
         subcommands: [
-            TrainPOSCommand.self, TrainNERCommand.self, TrainSentimentCommand.self,
+            TrainPOSCommand.self, TrainNERCommand.self, TrainJointCommand.self,
+            TrainSentimentCommand.self,
             SentenceTrainCommand.self, CharLMTrainCommand.self, TokenizerTrainCommand.self,
         ])
 
@@ -197,6 +198,114 @@ struct TrainNERCommand: ParsableCommand {
         var network = common.network
         network.crf = crf
         try common.run(task: .ner, network: network, tagColumn: tagColumn, scheme: tagScheme)
+    }
+}
+
+/// `tagger train pos+ner`.
+struct TrainJointCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pos+ner",
+        abstract:
+            "Train a joint POS+NER tagger: one BiLSTM encoder, a softmax head for UPOS and a CRF head for entities.",
+        discussion: """
+            --train and --dev are the POS files (CoNLL-U, UPOS), --ner-train and --ner-dev the \
+            entity files of the same sentences (IOB2 columns with # sent_id comments, as \
+            Universal NER). The training files are matched by sent_id: a sentence in one file \
+            only trains its task alone (the counts are printed); a sentence whose words differ \
+            between the files stops training, naming both lines, unless --on-word-mismatch \
+            separate trains each version on its own task. The loss is the POS cross-entropy \
+            plus --ner-loss-weight times the entity CRF negative log-likelihood, both summed \
+            and divided by the batch's tokens. The dev score, which picks the model kept and \
+            drives --patience, is the mean of the UPOS accuracy on --dev and the entity span F1 \
+            on --ner-dev.
+            """)
+
+    @OptionGroup var common: ModelTrainingOptions
+
+    @Option(
+        help: "The NER training file, the same sentences as --train (never the dev or test split).")
+    var nerTrain: String
+
+    @Option(help: "The NER dev file, for model selection only (never the test split).")
+    var nerDev: String
+
+    @Option(help: "Format of the NER files: iob2 or conll (default: from the extension).")
+    var nerFormat: CorpusFormat?
+
+    @Option(help: "Tag scheme of the NER files: iob1, iob2 or bioes.")
+    var tagScheme: TagScheme = .iob2
+
+    @Option(
+        help:
+            "A sentence whose words differ between --train and --ner-train: error (stop), or separate (train each version on its own task)."
+    )
+    var onWordMismatch: WordMismatchPolicy = .error
+
+    @Option(
+        help:
+            "The weight of the entity loss against the POS loss (1: both in nats per token)."
+    )
+    var nerLossWeight = 1.0
+
+    func validate() throws {
+        try common.validate()
+        guard nerLossWeight > 0, nerLossWeight.isFinite else {
+            throw ValidationError("--ner-loss-weight must be finite and positive.")
+        }
+        for (name, format) in [("--format", common.format), ("--ner-format", nerFormat)] {
+            if format == .sentiment {
+                throw ValidationError("\(name) sentiment cannot be used for pos+ner.")
+            }
+        }
+    }
+
+    func run() throws {
+        var resolved = common.resolvedOptions(network: common.network)
+        resolved["tag-scheme"] = tagScheme.rawValue
+        resolved["on-word-mismatch"] = onWordMismatch.rawValue
+        resolved["ner-loss-weight"] = "\(nerLossWeight)"
+        try common.train(resolved: resolved) { trainer, err in
+            trainer.nerTrainSource = nerTrain
+            trainer.nerDevSource = nerDev
+            func read(_ path: String, _ format: CorpusFormat?, _ task: TaggingTask) throws
+                -> [TrainingSentence]
+            {
+                try TrainingData.readTagged(
+                    path: path, format: format ?? CorpusFormat.infer(path: path, task: task))
+            }
+            let alignment = try JointTrainingData.align(
+                pos: read(common.train, common.format, .pos), posFile: common.train,
+                ner: read(nerTrain, nerFormat, .ner), nerFile: nerTrain,
+                onWordMismatch: onWordMismatch)
+            let posDev = try read(common.dev, common.format, .pos)
+            let nerDev = try read(self.nerDev, nerFormat, .ner)
+            print("aligned \(common.train) with \(nerTrain): \(alignment.summary)", to: &err)
+            for (id, line) in alignment.posOnly.prefix(5) {
+                print("  in \(common.train) only: \(id) (line \(line))", to: &err)
+            }
+            for (id, line) in alignment.nerOnly.prefix(5) {
+                print("  in \(nerTrain) only: \(id) (line \(line))", to: &err)
+            }
+            for mismatch in alignment.mismatched.prefix(5) {
+                if case .wordMismatch(_, let posLine, _, let nerLine, let id, let problem) =
+                    mismatch
+                {
+                    print(
+                        "  different words: \(id) (lines \(posLine) and \(nerLine)): \(problem)",
+                        to: &err)
+                }
+            }
+            let tokens = alignment.sentences.reduce(0) { $0 + $1.words.count }
+            print(
+                "training on \(alignment.sentences.count) sentences (\(tokens) tokens), dev \(posDev.count) POS and \(nerDev.count) NER sentences",
+                to: &err)
+            var network = common.network
+            network.crf = true
+            let outcome = try trainer.trainJointTagger(
+                network: network, train: alignment.sentences, posDev: posDev, nerDev: nerDev,
+                scheme: tagScheme, nerLossWeight: nerLossWeight)
+            return (outcome.interrupted, outcome.bestScore)
+        }
     }
 }
 

@@ -24,6 +24,7 @@ final class HelpGoldenTests: XCTestCase {
         (["train", "--help"], "train.txt"),
         (["train", "--task", "pos", "--help"], "train-pos.txt"),
         (["train", "--task", "ner", "--help"], "train-ner.txt"),
+        (["train", "--task", "pos+ner", "--help"], "train-pos-ner.txt"),
         (["train", "--task", "sentiment", "--help"], "train-sentiment.txt"),
         (["train", "--task", "sentences", "--help"], "train-sentences.txt"),
         (["train", "--task", "charlm", "--help"], "train-charlm.txt"),
@@ -33,6 +34,7 @@ final class HelpGoldenTests: XCTestCase {
     /// The training tasks, with the file options each needs to run.
     static let tasks: [(task: String, files: [String])] = [
         ("pos", ["--train", "x", "--dev", "x"]), ("ner", ["--train", "x", "--dev", "x"]),
+        ("pos+ner", ["--train", "x", "--dev", "x", "--ner-train", "x", "--ner-dev", "x"]),
         ("sentiment", ["--train", "x", "--dev", "x"]),
         ("sentences", ["--train", "x", "--dev", "x"]), ("charlm", ["--train", "x"]),
         ("tokenize", ["--train", "x"]),

@@ -101,6 +101,63 @@ final class BatchInvarianceTests: XCTestCase {
         checkTagger(model)
     }
 
+    /// A joint POS+NER model of the shipped models' size (seeded, untrained: invariance is a
+    /// property of the computation): both heads from one encoder pass, bit for bit.
+    func testJointPOSAndNERAreBatchInvariant() throws {
+        var configuration = NetworkConfiguration()
+        configuration.embedder.wordDimension = 50
+        configuration.embedder.lowercase = true
+        let sentences = Self.targets + ConcurrentTaggingTests.sentences
+        let encoder = InputEncoder(training: sentences, configuration: configuration.embedder)
+        var random = SeededRandom(seed: 3)
+        let network = JointTaggerNetwork<Float>(
+            configuration: configuration, wordCount: encoder.words.count,
+            characterCount: encoder.characters.count, posTagCount: 17, nerTagCount: 13,
+            random: &random)
+        let model = JointTaggerModel(
+            configuration: JointModelConfiguration(
+                network: configuration, internalScheme: .bioes, outputScheme: .iob2),
+            inputEncoder: encoder, posTags: (0..<17).map { "P\($0)" },
+            nerTags: ["O"]
+                + ["B", "I", "E", "S"].flatMap { p in
+                    ["PER", "LOC", "ORG"].map { "\(p)-\($0)" }
+                },
+            network: network)
+        var draws = Draws(state: 13)
+        for target in Self.targets {
+            let alone = model.network.predict(encoder.encode([target]))[0]
+            for (batch, position) in Self.batches(around: target, draws: &draws) {
+                let input = encoder.encode(batch)
+                for concurrent in [false, true] {
+                    var network = model.network
+                    network.setConcurrentDirections(concurrent)
+                    let together = network.predict(input)[position]
+                    let message =
+                        "\(target) at \(position) of \(batch.count), concurrent \(concurrent)"
+                    XCTAssertEqual(together.pos.tags, alone.pos.tags, message)
+                    XCTAssertEqual(together.ner.tags, alone.ner.tags, message)
+                    XCTAssertEqual(
+                        together.pos.probabilities.map(\.bitPattern),
+                        alone.pos.probabilities.map(\.bitPattern), message)
+                    XCTAssertEqual(
+                        together.ner.probabilities.map(\.bitPattern),
+                        alone.ner.probabilities.map(\.bitPattern), message)
+                }
+            }
+        }
+        let alone = sentences.map { model.tag([$0])[0] }
+        for batchSize in [1, 7, 32, 256] {
+            for threads in [1, 2] {
+                let tagged = model.tag(sentences, batchSize: batchSize, threads: threads)
+                for (k, prediction) in tagged.enumerated() {
+                    let message = "sentence \(k), batch size \(batchSize), \(threads) threads"
+                    assertSame(prediction.pos, alone[k].pos, message)
+                    assertSame(prediction.ner, alone[k].ner, message)
+                }
+            }
+        }
+    }
+
     func testSentimentIsBatchInvariant() throws {
         let model = try SentimentModel.load(path: Self.model("sentiment-en.model"))
         var draws = Draws(state: 11)

@@ -32,35 +32,6 @@ final class TokenClassifierNetworkTests: XCTestCase {
         InputEncoder(training: sentences, configuration: configuration.embedder)
     }
 
-    /// Checks every parameter of `network` against central differences of its loss.
-    func checkGradients<N: TrainableNetwork>(
-        _ network: N, input: EmbedderInput, targets: [N.Target], tolerance: Double = 1e-5,
-        only prefix: String? = nil, file: StaticString = #filePath, line: UInt = #line
-    ) where N.Scalar == Double {
-        var random = SeededRandom(seed: 1)
-        let (_, gradients) = network.lossAndGradients(
-            input, targets: targets, training: false, random: &random)
-        let checker = GradientCheck(step: 1e-5, tolerance: tolerance, floor: 1e-4)
-        var checked = 0
-        for (name, value) in network.namedParameters
-        where prefix.map({ name.hasPrefix($0) }) ?? true {
-            checked += 1
-            let analytic = gradients.denseGradient(
-                of: name, rows: value.rows, columns: value.columns)
-            checker.assertGradient(
-                of: value, analytic: analytic, named: name,
-                loss: { probe in
-                    var copy = network
-                    copy.visitParameters { n, m in if n == name { m = probe } }
-                    var r = SeededRandom(seed: 1)
-                    return copy.lossAndGradients(
-                        input, targets: targets, training: false, random: &r
-                    ).loss
-                }, file: file, line: line)
-        }
-        XCTAssertGreaterThan(checked, 0, "no parameter matched", file: file, line: line)
-    }
-
     func tokenCase(cell: CellKind, crf: Bool, layers: Int = 1, only prefix: String? = nil) {
         let configuration = Self.tinyConfiguration(cell: cell, crf: crf, layers: layers)
         let encoder = Self.encoder(configuration)
@@ -122,5 +93,36 @@ final class TokenClassifierNetworkTests: XCTestCase {
                 XCTAssertEqual(a, b, accuracy: 1e-12)
             }
         }
+    }
+}
+
+extension XCTestCase {
+    /// Checks every parameter of `network` against central differences of its loss.
+    func checkGradients<N: TrainableNetwork>(
+        _ network: N, input: EmbedderInput, targets: [N.Target], tolerance: Double = 1e-5,
+        only prefix: String? = nil, file: StaticString = #filePath, line: UInt = #line
+    ) where N.Scalar == Double {
+        var random = SeededRandom(seed: 1)
+        let (_, gradients) = network.lossAndGradients(
+            input, targets: targets, training: false, random: &random)
+        let checker = GradientCheck(step: 1e-5, tolerance: tolerance, floor: 1e-4)
+        var checked = 0
+        for (name, value) in network.namedParameters
+        where prefix.map({ name.hasPrefix($0) }) ?? true {
+            checked += 1
+            let analytic = gradients.denseGradient(
+                of: name, rows: value.rows, columns: value.columns)
+            checker.assertGradient(
+                of: value, analytic: analytic, named: name,
+                loss: { probe in
+                    var copy = network
+                    copy.visitParameters { n, m in if n == name { m = probe } }
+                    var r = SeededRandom(seed: 1)
+                    return copy.lossAndGradients(
+                        input, targets: targets, training: false, random: &r
+                    ).loss
+                }, file: file, line: line)
+        }
+        XCTAssertGreaterThan(checked, 0, "no parameter matched", file: file, line: line)
     }
 }

@@ -92,7 +92,8 @@ public struct DocumentWriter {
         case documents
         /// One object a sentence (`tagger tag`): `{"text", "tokens": [{"text", "start",
         /// "end", "tag", "probability"}], "entities": [{"start", "end", "type", "text"}]}`,
-        /// offsets in Unicode scalars.
+        /// offsets in Unicode scalars; with POS and NER (a joint model) each token has
+        /// `"pos", "posProbability", "ner", "nerProbability"` instead of `"tag", "probability"`.
         case sentences
     }
 
@@ -295,13 +296,26 @@ public struct DocumentWriter {
         var result = "{\"text\":" + JSONText.quoted(text) + ",\"tokens\":["
         for (k, word) in document.words(of: sentence).enumerated() {
             let range = document.tokens[word.token].range.scalars
-            let prediction = tag(word, component)
             if k > 0 { result += "," }
             result +=
                 "{\"text\":" + JSONText.quoted(word.text)
-                + ",\"start\":\(range.lowerBound - base),\"end\":\(range.upperBound - base),\"tag\":"
-                + JSONText.quoted(prediction.tag) + ",\"probability\":"
-                + JSONText.probability(prediction.probability) + "}"
+                + ",\"start\":\(range.lowerBound - base),\"end\":\(range.upperBound - base)"
+            if taggers.count > 1 {
+                // A joint model's two tag sets: "pos", "posProbability", "ner", "nerProbability".
+                for tagger in taggers {
+                    let prediction = tag(word, tagger)
+                    result +=
+                        ",\"\(tagger.rawValue)\":" + JSONText.quoted(prediction.tag) + ",\""
+                        + tagger.rawValue + "Probability\":"
+                        + JSONText.probability(prediction.probability)
+                }
+                result += "}"
+            } else {
+                let prediction = tag(word, component)
+                result +=
+                    ",\"tag\":" + JSONText.quoted(prediction.tag) + ",\"probability\":"
+                    + JSONText.probability(prediction.probability) + "}"
+            }
         }
         result += "],\"entities\":["
         for (k, entity) in document.entities(of: sentence).enumerated() {

@@ -59,6 +59,9 @@ public struct TaggerModel: @unchecked Sendable {
 
     /// Reads and validates a model file: architecture, configuration, vocabularies, and
     /// every parameter's shape against the configuration.
+    /// A joint POS+NER file is refused with ``ModelError/wrongKind(path:architecture:expected:)``,
+    /// which says how to use it: load it with `JointTaggerModel.load(path:)`, whose `pos`
+    /// and `ner` are the taggers of its two tasks.
     public static func load(path: String) throws -> TaggerModel {
         try TaggerModel(file: ModelFile.read(from: path), path: path)
     }
@@ -100,7 +103,7 @@ public struct TaggerModel: @unchecked Sendable {
     }
 
     /// The most padded tokens (sentences × longest length) tagged in one forward pass.
-    public static let maximumPaddedTokens = 4096
+    public static let maximumPaddedTokens = BatchedPrediction.maximumPaddedTokens
 
     /// The tags of pre-tokenized sentences with their probabilities, in the input order.
     /// Sentences are sorted by length into batches of `batchSize` internally (fewer when
@@ -110,49 +113,14 @@ public struct TaggerModel: @unchecked Sendable {
     public func tag(_ sentences: [[String]], batchSize: Int = 32, threads: Int = 1)
         -> [[TokenPrediction]]
     {
-        precondition(batchSize > 0, "batch size must be positive, got \(batchSize)")
-        precondition(threads > 0, "thread count must be positive, got \(threads)")
-        let order = sentences.indices.filter { !sentences[$0].isEmpty }
-            .sorted { sentences[$0].count > sentences[$1].count }
-        // Batches of at most `batchSize` sentences and `maximumPaddedTokens` padded tokens
-        // (the longest sentence comes first), so memory stays bounded at any batch size.
-        var chunks: [[Int]] = []
-        var start = 0
-        while start < order.count {
-            let longest = sentences[order[start]].count
-            let fit = max(1, min(batchSize, Self.maximumPaddedTokens / max(1, longest)))
-            chunks.append(Array(order[start..<min(start + fit, order.count)]))
-            start += fit
-        }
-        var results = [[TokenPrediction]](repeating: [], count: sentences.count)
-        func run(_ chunk: [Int], on network: TokenClassifierNetwork<Float>) -> [[TokenPrediction]] {
-            let input = inputEncoder.encode(chunk.map { sentences[$0] })
-            return network.predict(input).map { outputTags($0.tags, $0.probabilities) }
-        }
-        guard threads >= 2, chunks.count >= 2 else {
+        BatchedPrediction.run(sentences, batchSize: batchSize, threads: threads) {
+            chunk, concurrentDirections in
             var network = self.network
-            network.setConcurrentDirections(threads >= 2)
-            for chunk in chunks {
-                for (k, prediction) in run(chunk, on: network).enumerated() {
-                    results[chunk[k]] = prediction
-                }
+            network.setConcurrentDirections(concurrentDirections)
+            return network.predict(inputEncoder.encode(chunk)).map {
+                outputTags($0.tags, $0.probabilities)
             }
-            return results
         }
-        // Data parallel: each thread takes every other batch, directions one after the other.
-        var serial = network
-        serial.setConcurrentDirections(false)
-        func half(_ h: Int) -> [[TokenPrediction]] {
-            stride(from: h, to: chunks.count, by: 2).flatMap { run(chunks[$0], on: serial) }
-        }
-        var (even, odd): ([[TokenPrediction]], [[TokenPrediction]]) = ([], [])
-        TwoThreads.run({ even = half(0) }, { odd = half(1) })
-        let halves = [even, odd]
-        for h in 0..<2 {
-            let indices = stride(from: h, to: chunks.count, by: 2).flatMap { chunks[$0] }
-            for (index, prediction) in zip(indices, halves[h]) { results[index] = prediction }
-        }
-        return results
     }
 
     /// Converts internal tag ids to output tags (NER: back to the file's scheme).
@@ -174,5 +142,67 @@ public struct TaggerModel: @unchecked Sendable {
         guard task == .ner else { return [] }
         let scheme = configuration.outputScheme ?? .iob2
         return (try? scheme.spans(from: tags, mode: .lenient)) ?? []
+    }
+}
+
+/// Runs a tagger over many sentences in batches: sorted by length, at most `batchSize`
+/// sentences and `maximumPaddedTokens` padded tokens a batch, on one or two threads.
+enum BatchedPrediction {
+    /// The most padded tokens (sentences × longest length) tagged in one forward pass.
+    static let maximumPaddedTokens = 4096
+
+    /// `predict`'s result for each sentence, in the input order (`[]`-like `empty` for an
+    /// empty sentence). `predict` gets a batch of sentences, longest first, and whether the
+    /// recurrent directions may run on two threads. With `threads: 2` the batches are
+    /// shared between two threads (or, when there is a single batch, its two directions
+    /// run on two threads).
+    static func run<R>(
+        _ sentences: [[String]], batchSize: Int, threads: Int, empty: R,
+        predict: (_ batch: [[String]], _ concurrentDirections: Bool) -> [R]
+    ) -> [R] {
+        precondition(batchSize > 0, "batch size must be positive, got \(batchSize)")
+        precondition(threads > 0, "thread count must be positive, got \(threads)")
+        let order = sentences.indices.filter { !sentences[$0].isEmpty }
+            .sorted { sentences[$0].count > sentences[$1].count }
+        // Batches of at most `batchSize` sentences and `maximumPaddedTokens` padded tokens
+        // (the longest sentence comes first), so memory stays bounded at any batch size.
+        var chunks: [[Int]] = []
+        var start = 0
+        while start < order.count {
+            let longest = sentences[order[start]].count
+            let fit = max(1, min(batchSize, maximumPaddedTokens / max(1, longest)))
+            chunks.append(Array(order[start..<min(start + fit, order.count)]))
+            start += fit
+        }
+        var results = [R](repeating: empty, count: sentences.count)
+        guard threads >= 2, chunks.count >= 2 else {
+            for chunk in chunks {
+                let predictions = predict(chunk.map { sentences[$0] }, threads >= 2)
+                for (k, prediction) in predictions.enumerated() { results[chunk[k]] = prediction }
+            }
+            return results
+        }
+        // Data parallel: each thread takes every other batch, directions one after the other.
+        func half(_ h: Int) -> [R] {
+            stride(from: h, to: chunks.count, by: 2).flatMap {
+                predict(chunks[$0].map { sentences[$0] }, false)
+            }
+        }
+        var (even, odd): ([R], [R]) = ([], [])
+        TwoThreads.run({ even = half(0) }, { odd = half(1) })
+        let halves = [even, odd]
+        for h in 0..<2 {
+            let indices = stride(from: h, to: chunks.count, by: 2).flatMap { chunks[$0] }
+            for (index, prediction) in zip(indices, halves[h]) { results[index] = prediction }
+        }
+        return results
+    }
+
+    /// `run` for predictions that are arrays (an empty sentence gets `[]`).
+    static func run<E>(
+        _ sentences: [[String]], batchSize: Int, threads: Int,
+        predict: (_ batch: [[String]], _ concurrentDirections: Bool) -> [[E]]
+    ) -> [[E]] {
+        run(sentences, batchSize: batchSize, threads: threads, empty: [], predict: predict)
     }
 }

@@ -64,6 +64,21 @@ public struct TokenClassifierNetwork<Scalar: BLASScalar>: TrainableNetwork {
         dropout = configuration.dropout
     }
 
+    /// A network from its parts (`crf`, when given, over `output`'s tags).
+    public init(
+        embedder: WordEmbedder<Scalar>, encoder: SequenceEncoder<Scalar>, output: Linear<Scalar>,
+        crf: CRF<Scalar>?, dropout: Double
+    ) {
+        precondition(
+            crf == nil || crf!.tagCount == output.outputSize,
+            "a CRF of \(crf!.tagCount) tags over an output of \(output.outputSize)")
+        self.embedder = embedder
+        self.encoder = encoder
+        self.output = output
+        self.crf = crf
+        self.dropout = dropout
+    }
+
     /// The number of tags.
     public var tagCount: Int { output.outputSize }
 
@@ -91,10 +106,7 @@ public struct TokenClassifierNetwork<Scalar: BLASScalar>: TrainableNetwork {
 
     /// What the backward pass needs.
     public struct Cache {
-        var embedder: WordEmbedder<Scalar>.Cache
-        var inputDropout: Dropout<Scalar>.Cache
-        var encoder: SequenceEncoder<Scalar>.Cache
-        var outputDropout: Dropout<Scalar>.Cache
+        var encoding: TokenEncoding<Scalar>.Cache
         var output: Linear<Scalar>.Cache
     }
 
@@ -107,30 +119,19 @@ public struct TokenClassifierNetwork<Scalar: BLASScalar>: TrainableNetwork {
     )
         -> (scores: Matrix<Scalar>, cache: Cache)
     {
-        let drop = Dropout<Scalar>(probability: dropout)
-        let (x, embedCache) = embedder.forward(input, keepsCache: keepsCache)
-        let (xd, inDrop) = drop.forward(x, training: training, random: &random)
-        let (h, encCache) = encoder.forward(
-            xd, lengths: input.lengths, training: training, random: &random, keepsCache: keepsCache)
-        let (hd, outDrop) = drop.forward(h, training: training, random: &random)
+        let (hd, encoding) = TokenEncoding.forward(
+            embedder: embedder, encoder: encoder, dropout: dropout, input: input,
+            training: training, random: &random, keepsCache: keepsCache)
         let (logits, outCache) = output.forward(hd, batchInvariant: !keepsCache)
-        return (
-            logits,
-            Cache(
-                embedder: embedCache, inputDropout: inDrop, encoder: encCache,
-                outputDropout: outDrop, output: outCache)
-        )
+        return (logits, Cache(encoding: encoding, output: outCache))
     }
 
     /// Gradients of all parameters from the gradient of the scores.
     @_specialize(where Scalar == Float)
     public func backward(_ dScores: Matrix<Scalar>, cache: Cache) -> ParameterGradients<Scalar> {
-        let drop = Dropout<Scalar>(probability: dropout)
         let (dH, outGradient) = output.backward(dScores, cache: cache.output)
-        let dh = drop.backward(dH, cache: cache.outputDropout)
-        var (dX, gradients) = encoder.backward(dh, cache: cache.encoder, prefix: "encoder")
-        dX = drop.backward(dX, cache: cache.inputDropout)
-        gradients.merge(embedder.backward(dX, cache: cache.embedder, prefix: "embedder"))
+        var gradients = TokenEncoding.backward(
+            dH, cache: cache.encoding, embedder: embedder, encoder: encoder, dropout: dropout)
         gradients.add(outGradient, prefix: "output")
         return gradients
     }
@@ -151,14 +152,7 @@ public struct TokenClassifierNetwork<Scalar: BLASScalar>: TrainableNetwork {
             gradients.add(crfGradient, prefix: "crf")
             return (loss, gradients)
         }
-        var flat = [Int](repeating: 0, count: logits.rows)
-        var mask = [Bool](repeating: false, count: logits.rows)
-        for (s, tags) in targets.enumerated() {
-            for (t, tag) in tags.enumerated() {
-                flat[t * batch + s] = tag
-                mask[t * batch + s] = true
-            }
-        }
+        let (flat, mask) = TokenDecoding.rowTargets(targets, batch: batch, rows: logits.rows)
         let result = SoftmaxCrossEntropy<Scalar>(reduction: .mean)(
             logits: logits, targets: flat, mask: mask)
         return (result.loss, backward(result.gradient, cache: cache))
@@ -171,25 +165,109 @@ public struct TokenClassifierNetwork<Scalar: BLASScalar>: TrainableNetwork {
         BLASThreads.set(1)
         var random = SeededRandom(seed: 0)
         let (logits, _) = scores(input, training: false, random: &random, keepsCache: false)
-        let batch = input.batch
-        let k = tagCount
-        if let crf {
-            let paths = crf.viterbi(emissions: logits, lengths: input.lengths)
-            let marginals = crf.marginals(emissions: logits, lengths: input.lengths)
-            return paths.enumerated().map { s, path in
-                (
-                    path.tags,
-                    path.tags.enumerated().map { t, tag in
-                        marginals.scalars[(t * batch + s) * k + tag]
-                    }
-                )
+        if let crf { return TokenDecoding.viterbi(crf, emissions: logits, lengths: input.lengths) }
+        return TokenDecoding.argmax(logits, lengths: input.lengths)
+    }
+}
+
+/// The shared front of the token networks: `WordEmbedder` → dropout → `SequenceEncoder` →
+/// dropout, and its backward pass.
+enum TokenEncoding<Scalar: BLASScalar> {
+    /// What the backward pass needs.
+    struct Cache {
+        var embedder: WordEmbedder<Scalar>.Cache
+        var inputDropout: Dropout<Scalar>.Cache
+        var encoder: SequenceEncoder<Scalar>.Cache
+        var outputDropout: Dropout<Scalar>.Cache
+    }
+
+    /// The encoder states after dropout, `[time·batch, 2·hidden]` (time-major).
+    @_specialize(where Scalar == Float)
+    static func forward(
+        embedder: WordEmbedder<Scalar>, encoder: SequenceEncoder<Scalar>, dropout: Double,
+        input: EmbedderInput, training: Bool, random: inout SeededRandom, keepsCache: Bool
+    ) -> (states: Matrix<Scalar>, cache: Cache) {
+        let drop = Dropout<Scalar>(probability: dropout)
+        let (x, embedCache) = embedder.forward(input, keepsCache: keepsCache)
+        let (xd, inDrop) = drop.forward(x, training: training, random: &random)
+        let (h, encCache) = encoder.forward(
+            xd, lengths: input.lengths, training: training, random: &random, keepsCache: keepsCache)
+        let (hd, outDrop) = drop.forward(h, training: training, random: &random)
+        return (
+            hd,
+            Cache(
+                embedder: embedCache, inputDropout: inDrop, encoder: encCache,
+                outputDropout: outDrop)
+        )
+    }
+
+    /// The gradients of the embedder's and encoder's parameters (`embedder.…`,
+    /// `encoder.…`) from the gradient of the states `forward` returned.
+    @_specialize(where Scalar == Float)
+    static func backward(
+        _ dStates: Matrix<Scalar>, cache: Cache, embedder: WordEmbedder<Scalar>,
+        encoder: SequenceEncoder<Scalar>, dropout: Double
+    ) -> ParameterGradients<Scalar> {
+        let drop = Dropout<Scalar>(probability: dropout)
+        let dh = drop.backward(dStates, cache: cache.outputDropout)
+        var (dX, gradients) = encoder.backward(dh, cache: cache.encoder, prefix: "encoder")
+        dX = drop.backward(dX, cache: cache.inputDropout)
+        gradients.merge(embedder.backward(dX, cache: cache.embedder, prefix: "embedder"))
+        return gradients
+    }
+}
+
+/// Turning tag scores into tags, and gold tags into the rows of a score matrix.
+enum TokenDecoding {
+    /// Per-row targets and mask of a time-major `[time·batch, tags]` score matrix: row
+    /// `t·batch + s` holds tag `t` of sentence `s`; a `nil` sentence (no gold tags) and
+    /// padding rows are masked out.
+    static func rowTargets(_ targets: [[Int]?], batch: Int, rows: Int) -> (
+        targets: [Int], mask: [Bool]
+    ) {
+        var flat = [Int](repeating: 0, count: rows)
+        var mask = [Bool](repeating: false, count: rows)
+        for (s, tags) in targets.enumerated() {
+            guard let tags else { continue }
+            for (t, tag) in tags.enumerated() {
+                flat[t * batch + s] = tag
+                mask[t * batch + s] = true
             }
         }
+        return (flat, mask)
+    }
+
+    /// The Viterbi tags of each sentence with the CRF marginal of each chosen tag.
+    @_specialize(where Scalar == Float)
+    static func viterbi<Scalar: BLASScalar>(
+        _ crf: CRF<Scalar>, emissions: Matrix<Scalar>, lengths: [Int]
+    ) -> [(tags: [Int], probabilities: [Scalar])] {
+        let batch = lengths.count
+        let k = crf.tagCount
+        let paths = crf.viterbi(emissions: emissions, lengths: lengths)
+        let marginals = crf.marginals(emissions: emissions, lengths: lengths)
+        return paths.enumerated().map { s, path in
+            (
+                path.tags,
+                path.tags.enumerated().map { t, tag in
+                    marginals.scalars[(t * batch + s) * k + tag]
+                }
+            )
+        }
+    }
+
+    /// The most probable tag of each token with its softmax probability.
+    @_specialize(where Scalar == Float)
+    static func argmax<Scalar: BLASScalar>(_ logits: Matrix<Scalar>, lengths: [Int])
+        -> [(tags: [Int], probabilities: [Scalar])]
+    {
+        let batch = lengths.count
+        let k = logits.columns
         let probabilities = logits.softmaxRows()
         return (0..<batch).map { s in
             var tags: [Int] = []
             var probs: [Scalar] = []
-            for t in 0..<input.lengths[s] {
+            for t in 0..<lengths[s] {
                 let row = (t * batch + s) * k
                 var best = 0
                 for j in 1..<max(k, 1)

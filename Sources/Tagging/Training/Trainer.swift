@@ -160,6 +160,9 @@ public struct Trainer {
     public var unknownWordPolicy: PretrainedVectors.UnknownWordPolicy = .random
     /// Names of the data in messages.
     public var trainSource = "training data", devSource = "dev data"
+    /// Names of the NER data of a joint POS+NER run in messages (`trainSource` and
+    /// `devSource` name its POS data).
+    public var nerTrainSource = "NER training data", nerDevSource = "NER dev data"
 
     /// A trainer with the given settings.
     public init(options: TrainingOptions = TrainingOptions()) {
@@ -187,39 +190,13 @@ public struct Trainer {
         var configuration = configuration
         if let pretrained { configuration.embedder.wordDimension = pretrained.dimension }
         var modelConfiguration = ModelConfiguration(task: task, network: configuration)
-        var trainTags = train.map(\.tags)
         if task == .ner {
-            try TrainingData.validate(train, scheme: fileScheme, path: trainSource)
-            try TrainingData.validate(dev, scheme: fileScheme, path: devSource)
             modelConfiguration.internalScheme = .bioes
             modelConfiguration.outputScheme = fileScheme
-            trainTags = try trainTags.map { try fileScheme.convert($0, to: .bioes, mode: .lenient) }
-            let types = Set(
-                train.flatMap { (try? fileScheme.spans(from: $0.tags, mode: .lenient)) ?? [] }.map(
-                    \.type))
-            if let first = dev.first(where: { sentence in
-                ((try? fileScheme.spans(from: sentence.tags, mode: .lenient)) ?? []).contains {
-                    !types.contains($0.type)
-                }
-            }) {
-                let unseen = Set(
-                    dev.flatMap { (try? fileScheme.spans(from: $0.tags, mode: .lenient)) ?? [] }
-                        .map(\.type)
-                )
-                .subtracting(types)
-                throw TrainingDataError.unseenLabels(
-                    path: devSource, labels: unseen.sorted(), firstLine: first.line)
-            }
-        } else {
-            let known = Set(trainTags.joined())
-            if let first = dev.first(where: { $0.tags.contains { !known.contains($0) } }) {
-                let unseen = Set(dev.flatMap(\.tags)).subtracting(known)
-                throw TrainingDataError.unseenLabels(
-                    path: devSource, labels: unseen.sorted(), firstLine: first.line)
-            }
         }
-        var tags = Set(trainTags.joined()).sorted()
-        if task == .ner, !tags.contains(TagScheme.outside) { tags.insert(TagScheme.outside, at: 0) }
+        var (trainTags, tags) = try tagSet(
+            task: task, train: train, dev: dev, scheme: fileScheme, trainSource: trainSource,
+            devSource: devSource)
 
         var encoder = InputEncoder(
             training: train.map(\.words), configuration: configuration.embedder,
@@ -278,6 +255,158 @@ public struct Trainer {
         return outcome(
             best: best, latest: makeModel(network), state: state, interrupted: interrupted,
             load: TaggerModel.load(path:))
+    }
+
+    /// The tags a tagger of `task` learns (NER: converted to BIOES, with `O`) and the
+    /// training sentences' tags in them, after checking that the NER tags decode in
+    /// `scheme` and that dev has no tag (POS) or entity type (NER) the training data lacks.
+    private func tagSet(
+        task: TaggingTask, train: [TrainingSentence], dev: [TrainingSentence],
+        scheme fileScheme: TagScheme,
+        trainSource: String, devSource: String
+    ) throws -> (trainTags: [[String]], tags: [String]) {
+        var trainTags = train.map(\.tags)
+        if task == .ner {
+            try TrainingData.validate(train, scheme: fileScheme, path: trainSource)
+            try TrainingData.validate(dev, scheme: fileScheme, path: devSource)
+            trainTags = try trainTags.map { try fileScheme.convert($0, to: .bioes, mode: .lenient) }
+            let types = Set(
+                train.flatMap { (try? fileScheme.spans(from: $0.tags, mode: .lenient)) ?? [] }.map(
+                    \.type))
+            if let first = dev.first(where: { sentence in
+                ((try? fileScheme.spans(from: sentence.tags, mode: .lenient)) ?? []).contains {
+                    !types.contains($0.type)
+                }
+            }) {
+                let unseen = Set(
+                    dev.flatMap { (try? fileScheme.spans(from: $0.tags, mode: .lenient)) ?? [] }
+                        .map(\.type)
+                )
+                .subtracting(types)
+                throw TrainingDataError.unseenLabels(
+                    path: devSource, labels: unseen.sorted(), firstLine: first.line)
+            }
+        } else {
+            let known = Set(trainTags.joined())
+            if let first = dev.first(where: { $0.tags.contains { !known.contains($0) } }) {
+                let unseen = Set(dev.flatMap(\.tags)).subtracting(known)
+                throw TrainingDataError.unseenLabels(
+                    path: devSource, labels: unseen.sorted(), firstLine: first.line)
+            }
+        }
+        var tags = Set(trainTags.joined()).sorted()
+        if task == .ner, !tags.contains(TagScheme.outside) { tags.insert(TagScheme.outside, at: 0) }
+        return (trainTags, tags)
+    }
+
+    // MARK: Joint POS+NER taggers
+
+    /// Trains a joint POS+NER tagger (one encoder, a softmax POS head and a CRF entity head)
+    /// on sentences aligned by `JointTrainingData.align`; a sentence with one tag set trains
+    /// that head (and the shared encoder) only. Entity tags are read in `scheme` (default
+    /// IOB2), learned in BIOES and predicted back in `scheme`. The dev score, which picks the
+    /// model kept and drives early stopping, is the mean of the UPOS accuracy on `posDev` and
+    /// the entity span F1 on `nerDev`. `nerLossWeight` weighs the entity loss against the
+    /// POS loss (see `JointTaggerNetwork`). `trainSource` and `devSource` name the POS files
+    /// in messages, `nerTrainSource` and `nerDevSource` the NER files.
+    public func trainJointTagger(
+        network configuration: NetworkConfiguration, train: [JointTrainingSentence],
+        posDev: [TrainingSentence], nerDev: [TrainingSentence], scheme: TagScheme? = nil,
+        nerLossWeight: Double = 1
+    ) throws -> TrainingOutcome<JointTaggerModel> {
+        precondition(
+            nerLossWeight > 0 && nerLossWeight.isFinite,
+            "the entity loss weight must be finite and positive, got \(nerLossWeight)")
+        guard !train.isEmpty else { throw TrainingDataError.noSentences(path: trainSource) }
+        let posTrain = train.compactMap { s in
+            s.pos.map { TrainingSentence(words: s.words, tags: $0, line: s.posLine) }
+        }
+        let nerTrain = train.compactMap { s in
+            s.ner.map { TrainingSentence(words: s.words, tags: $0, line: s.nerLine) }
+        }
+        guard !posTrain.isEmpty else { throw TrainingDataError.noSentences(path: trainSource) }
+        guard !nerTrain.isEmpty else { throw TrainingDataError.noSentences(path: nerTrainSource) }
+        for (sentences, source) in [
+            (posTrain, trainSource), (nerTrain, nerTrainSource), (posDev, devSource),
+            (nerDev, nerDevSource),
+        ] {
+            try TrainingLimitError.check(
+                lengths: sentences.map(\.words.count), lines: sentences.map(\.line), path: source)
+        }
+        let fileScheme = scheme ?? .iob2
+        var configuration = configuration
+        configuration.crf = true
+        if let pretrained { configuration.embedder.wordDimension = pretrained.dimension }
+        var modelConfiguration = JointModelConfiguration(
+            network: configuration, internalScheme: .bioes, outputScheme: fileScheme)
+        let (posTrainTags, posTagSet) = try tagSet(
+            task: .pos, train: posTrain, dev: posDev, scheme: fileScheme,
+            trainSource: trainSource, devSource: devSource)
+        let (nerTrainTags, nerTagSet) = try tagSet(
+            task: .ner, train: nerTrain, dev: nerDev, scheme: fileScheme,
+            trainSource: nerTrainSource, devSource: nerDevSource)
+        var (posTags, nerTags) = (posTagSet, nerTagSet)
+        var encoder = InputEncoder(
+            training: train.map(\.words), configuration: configuration.embedder,
+            minimumCount: options.minimumWordCount, extraWords: pretrained?.words ?? [])
+        var random = SeededRandom(seed: options.seed)
+        var network = JointTaggerNetwork<Float>(
+            configuration: configuration, wordCount: encoder.words.count,
+            characterCount: encoder.characters.count, posTagCount: posTags.count,
+            nerTagCount: nerTags.count, random: &random)
+        initialiseWordTable(&network.embedder.words.table, encoder: encoder, random: &random)
+        let start = try startingPoint { try JointTaggerModel(file: $0, path: $1) }
+        if let model = start.model {
+            (modelConfiguration, encoder, posTags, nerTags, network) = (
+                model.configuration, model.inputEncoder, model.posTags, model.nerTags,
+                model.network
+            )
+            let unknown = Set(posTrainTags.joined()).subtracting(posTags).union(
+                Set(nerTrainTags.joined()).subtracting(nerTags))
+            guard unknown.isEmpty else {
+                throw ResumeError.unknownLabels(
+                    checkpoint: checkpointPath ?? "",
+                    source: "\(trainSource) and \(nerTrainSource)",
+                    labels: unknown.sorted())
+            }
+        }
+        network.nerLossWeight = nerLossWeight
+        let posIDs = Dictionary(uniqueKeysWithValues: posTags.enumerated().map { ($1, $0) })
+        let nerIDs = Dictionary(uniqueKeysWithValues: nerTags.enumerated().map { ($1, $0) })
+        var posIterator = posTrainTags.makeIterator()
+        var nerIterator = nerTrainTags.makeIterator()
+        let targets = train.map { s in
+            JointTarget(
+                pos: s.pos == nil ? nil : posIterator.next()!.map { posIDs[$0]! },
+                ner: s.ner == nil ? nil : nerIterator.next()!.map { nerIDs[$0]! })
+        }
+        let finalConfiguration = modelConfiguration
+        let finalEncoder = encoder
+        let (finalPOSTags, finalNERTags) = (posTags, nerTags)
+        func makeModel(_ n: JointTaggerNetwork<Float>) -> JointTaggerModel {
+            JointTaggerModel(
+                configuration: finalConfiguration, inputEncoder: finalEncoder,
+                posTags: finalPOSTags, nerTags: finalNERTags, network: n)
+        }
+        var best: JointTaggerModel? = nil
+        let (interrupted, state) = try run(
+            network: &network, start: start,
+            sentences: train.map(\.words), targets: targets, encoder: encoder,
+            evaluate: { n in
+                let model = makeModel(n)
+                let accuracy = ModelEvaluation.tokenAccuracy(model: model.pos, sentences: posDev)
+                let spans = ModelEvaluation.spanScores(
+                    model: model.ner, sentences: nerDev, goldScheme: fileScheme)
+                return (accuracy.accuracy + spans.overall.f1) / 2
+            },
+            saveBest: { n in
+                best = makeModel(n)
+                if let outputPath { try best!.save(to: outputPath) }
+            },
+            checkpointFile: { n in try makeModel(n).modelFile() })
+        return outcome(
+            best: best, latest: makeModel(network), state: state, interrupted: interrupted,
+            load: JointTaggerModel.load(path:))
     }
 
     // MARK: Sentence classifiers

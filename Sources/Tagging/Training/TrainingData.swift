@@ -11,13 +11,16 @@ public struct TrainingSentence: Equatable, Sendable {
     public var tags: [String]
     /// Where the sentence starts in its file (for messages), `0` if unknown.
     public var line: Int
+    /// The sentence's `# sent_id` comment, if its file gives one.
+    public var sentenceID: String?
 
     /// A sentence from its parts.
-    public init(words: [String], tags: [String], line: Int = 0) {
+    public init(words: [String], tags: [String], line: Int = 0, sentenceID: String? = nil) {
         precondition(words.count == tags.count, "\(words.count) words but \(tags.count) tags")
         self.words = words
         self.tags = tags
         self.line = line
+        self.sentenceID = sentenceID
     }
 }
 
@@ -128,7 +131,9 @@ public enum TrainingData {
                 try checkWritable(tags, path: path, line: sentence.lineNumber)
                 if !words.isEmpty {
                     result.append(
-                        TrainingSentence(words: words, tags: tags, line: sentence.lineNumber))
+                        TrainingSentence(
+                            words: words, tags: tags, line: sentence.lineNumber,
+                            sentenceID: sentence.sentenceID))
                 }
             }
             return result
@@ -152,7 +157,8 @@ public enum TrainingData {
                 try checkWritable(sentence.tags, path: path, line: sentence.lineNumber)
                 result.append(
                     TrainingSentence(
-                        words: sentence.tokens, tags: sentence.tags, line: sentence.lineNumber))
+                        words: sentence.tokens, tags: sentence.tags, line: sentence.lineNumber,
+                        sentenceID: sentence.sentenceID))
             }
             return result
         case .sentiment:
