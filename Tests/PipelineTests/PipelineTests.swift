@@ -173,11 +173,11 @@ final class PipelineTests: XCTestCase {
     func testPreTokenizedAndCoNLLUInput() throws {
         let pipeline = try shipped()
         let tokens = pipeline.annotate(tokens: [
-            ["Alice", "lives", "in", "Paris", "."], ["Hi", "!"],
+            ["Alice", "Smith", "lives", "in", "Paris", "."], ["Hi", "!"],
         ])
-        XCTAssertEqual(tokens.text, "Alice lives in Paris . Hi !")
+        XCTAssertEqual(tokens.text, "Alice Smith lives in Paris . Hi !")
         XCTAssertEqual(tokens.sentences.count, 2)
-        XCTAssertEqual(tokens.entities.map(\.text), ["Alice", "Paris"])
+        XCTAssertEqual(tokens.entities.map(\.text), ["Alice Smith", "Paris"])
         let conllu = try CoNLLUReader(
             string: """
                 # text = I don't know.
