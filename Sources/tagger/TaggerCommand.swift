@@ -15,9 +15,11 @@ struct TaggerCommand: ParsableCommand {
 
     /// Runs the command line, reading `train --task T …` as `train T …`; first makes OpenBLAS
     /// run the best core for this CPU, starting the process again if it has to (OpenBLAS
-    /// reads `OPENBLAS_CORETYPE` only when it is loaded).
+    /// reads `OPENBLAS_CORETYPE` only when it is loaded), and limits malloc to two arenas
+    /// (``MallocArenas``).
     static func main() {
         OpenBLASCore.selectBestCore()
+        MallocArenas.limit(to: 2)
         main(TrainCommand.rewritingTask(Array(CommandLine.arguments.dropFirst())))
     }
 }
