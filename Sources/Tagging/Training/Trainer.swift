@@ -234,12 +234,11 @@ public struct Trainer {
                 configuration: finalConfiguration, inputEncoder: finalEncoder, tags: finalTags,
                 network: n)
         }
-        var best: TaggerModel? = nil
-        let (interrupted, state) = try run(
+        return try run(
             network: &network, start: start,
             sentences: train.map(\.words), targets: targets, encoder: encoder,
-            evaluate: { n in
-                let model = makeModel(n)
+            model: makeModel,
+            evaluate: { model in
                 if task == .ner {
                     return ModelEvaluation.spanScores(
                         model: model, sentences: dev, goldScheme: fileScheme
@@ -247,13 +246,6 @@ public struct Trainer {
                 }
                 return ModelEvaluation.tokenAccuracy(model: model, sentences: dev).accuracy
             },
-            saveBest: { n in
-                best = makeModel(n)
-                if let outputPath { try best!.save(to: outputPath) }
-            },
-            checkpointFile: { n in try makeModel(n).modelFile() })
-        return outcome(
-            best: best, latest: makeModel(network), state: state, interrupted: interrupted,
             load: TaggerModel.load(path:))
     }
 
@@ -388,24 +380,16 @@ public struct Trainer {
                 configuration: finalConfiguration, inputEncoder: finalEncoder,
                 posTags: finalPOSTags, nerTags: finalNERTags, network: n)
         }
-        var best: JointTaggerModel? = nil
-        let (interrupted, state) = try run(
+        return try run(
             network: &network, start: start,
             sentences: train.map(\.words), targets: targets, encoder: encoder,
-            evaluate: { n in
-                let model = makeModel(n)
+            model: makeModel,
+            evaluate: { model in
                 let accuracy = ModelEvaluation.tokenAccuracy(model: model.pos, sentences: posDev)
                 let spans = ModelEvaluation.spanScores(
                     model: model.ner, sentences: nerDev, goldScheme: fileScheme)
                 return (accuracy.accuracy + spans.overall.f1) / 2
             },
-            saveBest: { n in
-                best = makeModel(n)
-                if let outputPath { try best!.save(to: outputPath) }
-            },
-            checkpointFile: { n in try makeModel(n).modelFile() })
-        return outcome(
-            best: best, latest: makeModel(network), state: state, interrupted: interrupted,
             load: JointTaggerModel.load(path:))
     }
 
@@ -460,21 +444,13 @@ public struct Trainer {
                 configuration: finalConfiguration, inputEncoder: finalEncoder, labels: finalLabels,
                 network: n)
         }
-        var best: SentimentModel? = nil
-        let (interrupted, state) = try run(
+        return try run(
             network: &network, start: start,
             sentences: train.map(\.words), targets: train.map { labelIDs[$0.label]! },
-            encoder: encoder,
-            evaluate: { n in
-                ModelEvaluation.classificationScores(model: makeModel(n), texts: dev).accuracy
+            encoder: encoder, model: makeModel,
+            evaluate: { model in
+                ModelEvaluation.classificationScores(model: model, texts: dev).accuracy
             },
-            saveBest: { n in
-                best = makeModel(n)
-                if let outputPath { try best!.save(to: outputPath) }
-            },
-            checkpointFile: { n in try makeModel(n).modelFile() })
-        return outcome(
-            best: best, latest: makeModel(network), state: state, interrupted: interrupted,
             load: SentimentModel.load(path:))
     }
 
@@ -510,6 +486,35 @@ public struct Trainer {
             throw error.at(path: checkpointPath)
         }
         return (model, checkpoint.options, checkpoint)
+    }
+
+    /// Runs the remaining epochs of `start` for a model built from the network by `model`:
+    /// each epoch's model is scored by `evaluate`, the best one is kept (and written to the
+    /// output file), checkpoints hold the model's file, and the outcome is the best model
+    /// (`load` re-reads it when a resumed run found no better one).
+    private func run<N: TrainableNetwork, Model: SavedModel>(
+        network: inout N,
+        start: (
+            model: (some Any)?, options: TrainingOptions,
+            checkpoint: TrainingCheckpoint<TrainingOptions>?
+        ),
+        sentences: [[String]], targets: [N.Target], encoder: InputEncoder,
+        model: @escaping (N) -> Model, evaluate: @escaping (Model) -> Double,
+        load: (String) throws -> Model
+    ) throws -> TrainingOutcome<Model> where N.Scalar == Float {
+        var best: Model? = nil
+        let outputPath = self.outputPath
+        let (interrupted, state) = try run(
+            network: &network, start: start, sentences: sentences, targets: targets,
+            encoder: encoder,
+            evaluate: { evaluate(model($0)) },
+            saveBest: { n in
+                best = model(n)
+                if let outputPath { try best!.save(to: outputPath) }
+            },
+            checkpointFile: { try model($0).modelFile() })
+        return outcome(
+            best: best, latest: model(network), state: state, interrupted: interrupted, load: load)
     }
 
     /// The result of a run: the best model (re-read from the output file when a resumed
@@ -700,3 +705,15 @@ public struct Trainer {
         )
     }
 }
+
+/// A trained model the training loop can keep and checkpoint.
+protocol SavedModel {
+    /// The model as a model file.
+    func modelFile() throws -> ModelFile
+    /// Writes the model atomically.
+    func save(to path: String) throws
+}
+
+extension TaggerModel: SavedModel {}
+extension JointTaggerModel: SavedModel {}
+extension SentimentModel: SavedModel {}
