@@ -2,6 +2,7 @@
 
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #if defined(__x86_64__) && defined(__ELF__)
@@ -424,4 +425,265 @@ void sqt_gemm_packed(GEMM_PARAMETERS) {
 
 void sqt_gemm_packed_at_level(int level, GEMM_PARAMETERS) {
     gemm_packed_at(level)(m, n, k, a, lda, packed, accumulate, c, ldc);
+}
+
+// ---------------------------------------------------------------------------------------
+// Weight gradients: C = Aᵀ · B with A `[k, m]` and B `[k, n]` both row-major, k the
+// (long) time × batch dimension. Row p of A and row p of B are contiguous, so a tile of C
+// takes, at each p, a few consecutive floats of A's row p (broadcast) and a 32-float run
+// of B's row p: nothing needs packing or transposing, and the slice of B a column panel
+// reads along k (KC rows) stays in the level-1 cache while the row tiles pass over it.
+// OpenBLAS copies both operands into its own layout first; on the widths of a recurrent
+// layer those copies cost as much as the multiplication.
+
+#define GEMM_TN_PARAMETERS                                                                \
+    long m, long n, long k, const float *restrict a, long lda, const float *restrict b,     \
+        long ldb, int accumulate, float *restrict c, long ldc
+
+static void gemm_tn_baseline(GEMM_TN_PARAMETERS) {
+    for (long i = 0; i < m; i++) {
+        float *ci = c + i * ldc;
+        if (!accumulate)
+            for (long j = 0; j < n; j++) ci[j] = 0;
+    }
+    for (long p = 0; p < k; p++) {
+        const float *ap = a + p * lda;
+        const float *bp = b + p * ldb;
+        for (long i = 0; i < m; i++) {
+            float x = ap[i];
+            float *ci = c + i * ldc;
+            for (long j = 0; j < n; j++) ci[j] += x * bp[j];
+        }
+    }
+}
+
+#if X86_DISPATCH
+// Both operands are read at a stride of a whole row (the gate deltas of two directions side
+// by side: 4 KB), so the rows of a slice fall into a few sets of the level-1 cache and
+// evict each other. Each slice of KC rows is therefore copied first, A's into tiles of
+// `rows` columns (`[tile][p][rows]`) and, per panel, B's into `[p][32]`: both then stream
+// in order. The copies cost about 1/m and 1/n of the multiplication.
+
+// Thread-local scratch of at least `count` floats, kept for the next call.
+static float *tn_scratch(long count) {
+    static _Thread_local float *buffer;
+    static _Thread_local long capacity;
+    if (count > capacity) {
+        free(buffer);
+        capacity = count < 4096 ? 4096 : count;
+        buffer = malloc((size_t)capacity * sizeof(float));
+    }
+    return buffer;
+}
+
+// A's rows k0..<k0+kc, columns 0..<m, as tiles of `rows` columns, zero past column m.
+static void pack_a_tiles(
+    const float *restrict a, long lda, long m, long kc, int rows, float *restrict out) {
+    for (long t = 0; t < m; t += rows) {
+        long width = m - t < rows ? m - t : rows;
+        float *tile = out + (t / rows) * kc * rows;
+        for (long p = 0; p < kc; p++) {
+            const float *src = a + p * lda + t;
+            float *dst = tile + p * rows;
+            long j = 0;
+            for (; j < width; j++) dst[j] = src[j];
+            for (; j < rows; j++) dst[j] = 0;
+        }
+    }
+}
+
+// Up to 8 rows × 32 columns of C from packed slices: at each p, two vectors of B's row p
+// and one broadcast of A[p, i + r] per row of the tile.
+AVX512 static inline __attribute__((always_inline)) void tile_tn_avx512(
+    int rows, long k, const float *restrict ap, const float *restrict bp, int accumulate,
+    float *restrict c, long ldc, __mmask16 mask0, __mmask16 mask1) {
+    __m512 sum0[8], sum1[8];
+#pragma clang loop unroll(full)
+    for (int r = 0; r < 8; r++) {
+        if (r < rows) {
+            if (accumulate) {
+                sum0[r] = _mm512_maskz_loadu_ps(mask0, c + r * ldc);
+                sum1[r] = _mm512_maskz_loadu_ps(mask1, c + r * ldc + 16);
+            } else {
+                sum0[r] = _mm512_setzero_ps();
+                sum1[r] = _mm512_setzero_ps();
+            }
+        }
+    }
+    for (long p = 0; p < k; p++) {
+        __m512 b0 = _mm512_loadu_ps(bp + p * SQT_PANEL);
+        __m512 b1 = _mm512_loadu_ps(bp + p * SQT_PANEL + 16);
+#pragma clang loop unroll(full)
+        for (int r = 0; r < 8; r++) {
+            if (r < rows) {
+                __m512 x = _mm512_set1_ps(ap[p * 8 + r]);
+                sum0[r] = _mm512_fmadd_ps(x, b0, sum0[r]);
+                sum1[r] = _mm512_fmadd_ps(x, b1, sum1[r]);
+            }
+        }
+    }
+#pragma clang loop unroll(full)
+    for (int r = 0; r < 8; r++) {
+        if (r < rows) {
+            _mm512_mask_storeu_ps(c + r * ldc, mask0, sum0[r]);
+            _mm512_mask_storeu_ps(c + r * ldc + 16, mask1, sum1[r]);
+        }
+    }
+}
+
+AVX512 static void gemm_tn_avx512(GEMM_TN_PARAMETERS) {
+    long tiles = (m + 7) / 8;
+    float *ap = tn_scratch(tiles * 8 * KC);
+    float bp[KC * SQT_PANEL] __attribute__((aligned(64)));
+    for (long k0 = 0; k0 < k; k0 += KC) {
+        long kc = k - k0 < KC ? k - k0 : KC;
+        int add = accumulate || k0 > 0;
+        pack_a_tiles(a + k0 * lda, lda, m, kc, 8, ap);
+        for (long first = 0; first < n; first += SQT_PANEL) {
+            long width = n - first < SQT_PANEL ? n - first : SQT_PANEL;
+            __mmask16 mask0 = width >= 16 ? 0xFFFF : (__mmask16)((1u << width) - 1);
+            __mmask16 mask1 = width >= 32   ? 0xFFFF
+                              : width <= 16 ? 0
+                                            : (__mmask16)((1u << (width - 16)) - 1);
+            const float *bk = b + k0 * ldb + first;
+            for (long p = 0; p < kc; p++) {
+                _mm512_store_ps(bp + p * SQT_PANEL, _mm512_maskz_loadu_ps(mask0, bk + p * ldb));
+                _mm512_store_ps(
+                    bp + p * SQT_PANEL + 16, _mm512_maskz_loadu_ps(mask1, bk + p * ldb + 16));
+            }
+            long r = 0;
+            for (; r + 8 <= m; r += 8)
+                tile_tn_avx512(
+                    8, kc, ap + (r / 8) * kc * 8, bp, add, c + r * ldc + first, ldc, mask0, mask1);
+            switch (m - r) {
+#define REMAINDER(R)                                                                         \
+    case R:                                                                                  \
+        tile_tn_avx512(                                                                      \
+            R, kc, ap + (r / 8) * kc * 8, bp, add, c + r * ldc + first, ldc, mask0, mask1);  \
+        break;
+                REMAINDER(1)
+                REMAINDER(2)
+                REMAINDER(3)
+                REMAINDER(4)
+                REMAINDER(5)
+                REMAINDER(6)
+                REMAINDER(7)
+#undef REMAINDER
+            default: break;
+            }
+        }
+    }
+}
+
+// AVX2: up to 6 rows × 16 columns, masked loads and stores of C for a partial width.
+AVX2 static inline __attribute__((always_inline)) void tile_tn_avx2(
+    int rows, long k, const float *restrict ap, const float *restrict bp, int accumulate,
+    float *restrict c, long ldc, __m256i mask0, __m256i mask1) {
+    __m256 sum0[6], sum1[6];
+#pragma clang loop unroll(full)
+    for (int r = 0; r < 6; r++) {
+        if (r < rows) {
+            sum0[r] = accumulate ? _mm256_maskload_ps(c + r * ldc, mask0) : _mm256_setzero_ps();
+            sum1[r] = accumulate ? _mm256_maskload_ps(c + r * ldc + 8, mask1) : _mm256_setzero_ps();
+        }
+    }
+    for (long p = 0; p < k; p++) {
+        __m256 b0 = _mm256_loadu_ps(bp + p * 16);
+        __m256 b1 = _mm256_loadu_ps(bp + p * 16 + 8);
+#pragma clang loop unroll(full)
+        for (int r = 0; r < 6; r++) {
+            if (r < rows) {
+                __m256 x = _mm256_broadcast_ss(ap + p * 6 + r);
+                sum0[r] = _mm256_fmadd_ps(x, b0, sum0[r]);
+                sum1[r] = _mm256_fmadd_ps(x, b1, sum1[r]);
+            }
+        }
+    }
+#pragma clang loop unroll(full)
+    for (int r = 0; r < 6; r++) {
+        if (r < rows) {
+            _mm256_maskstore_ps(c + r * ldc, mask0, sum0[r]);
+            _mm256_maskstore_ps(c + r * ldc + 8, mask1, sum1[r]);
+        }
+    }
+}
+
+AVX2 static __m256i lanes_below(long count) {
+    const __m256i index = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)count), index);
+}
+
+AVX2 static void gemm_tn_avx2(GEMM_TN_PARAMETERS) {
+    long tiles = (m + 5) / 6;
+    float *ap = tn_scratch(tiles * 6 * KC);
+    float bp[KC * 16] __attribute__((aligned(32)));
+    for (long k0 = 0; k0 < k; k0 += KC) {
+        long kc = k - k0 < KC ? k - k0 : KC;
+        int add = accumulate || k0 > 0;
+        pack_a_tiles(a + k0 * lda, lda, m, kc, 6, ap);
+        for (long first = 0; first < n; first += 16) {
+            long width = n - first < 16 ? n - first : 16;
+            __m256i mask0 = lanes_below(width);
+            __m256i mask1 = lanes_below(width - 8);
+            const float *bk = b + k0 * ldb + first;
+            for (long p = 0; p < kc; p++) {
+                _mm256_store_ps(bp + p * 16, _mm256_maskload_ps(bk + p * ldb, mask0));
+                _mm256_store_ps(bp + p * 16 + 8, _mm256_maskload_ps(bk + p * ldb + 8, mask1));
+            }
+            for (long r = 0; r < m; r += 6) {
+                int rows = m - r < 6 ? (int)(m - r) : 6;
+                const float *tile = ap + (r / 6) * kc * 6;
+                switch (rows) {
+#define ROWS(R)                                                                             \
+    case R:                                                                                 \
+        tile_tn_avx2(R, kc, tile, bp, add, c + r * ldc + first, ldc, mask0, mask1);         \
+        break;
+                    ROWS(1)
+                    ROWS(2)
+                    ROWS(3)
+                    ROWS(4)
+                    ROWS(5)
+                    ROWS(6)
+#undef ROWS
+                default: break;
+                }
+            }
+        }
+    }
+}
+#endif
+
+typedef void gemm_tn_function(GEMM_TN_PARAMETERS);
+
+static gemm_tn_function *gemm_tn_at(int level) {
+    if (level > cpu_level()) level = cpu_level();
+#if X86_DISPATCH
+    if (level >= LEVEL_AVX512) return gemm_tn_avx512;
+    if (level >= LEVEL_AVX2) return gemm_tn_avx2;
+#endif
+    return gemm_tn_baseline;
+}
+
+static _Atomic(gemm_tn_function *) gemm_tn_chosen;
+
+void sqt_gemm_tn(GEMM_TN_PARAMETERS) {
+    if (k <= 0) {
+        if (!accumulate)
+            for (long i = 0; i < m; i++) memset(c + i * ldc, 0, (size_t)n * sizeof(float));
+        return;
+    }
+    gemm_tn_function *f = atomic_load_explicit(&gemm_tn_chosen, memory_order_relaxed);
+    if (!f) {
+        f = gemm_tn_at(LEVEL_AVX512);
+        atomic_store_explicit(&gemm_tn_chosen, f, memory_order_relaxed);
+    }
+    f(m, n, k, a, lda, b, ldb, accumulate, c, ldc);
+}
+
+void sqt_gemm_tn_at_level(int level, GEMM_TN_PARAMETERS) {
+    if (k <= 0) {
+        sqt_gemm_tn(m, n, k, a, lda, b, ldb, accumulate, c, ldc);
+        return;
+    }
+    gemm_tn_at(level)(m, n, k, a, lda, b, ldb, accumulate, c, ldc);
 }

@@ -69,6 +69,13 @@ where Self.RawSignificand: FixedWidthInteger {
         m: Int, n: Int, k: Int, a: UnsafePointer<Self>, lda: Int, packed: UnsafePointer<Self>,
         accumulate: Bool, c: UnsafeMutablePointer<Self>, ldc: Int)
 
+    /// `C = Aᵀ · B`, or `C += Aᵀ · B` when `accumulate`, with A row-major `[k, m]`, B
+    /// row-major `[k, n]` and C row-major `[m, n]`: a weight gradient `Xᵀ · dY` summed over
+    /// the k rows of a batch.
+    static func gemmTransposedA(
+        m: Int, n: Int, k: Int, a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>,
+        ldb: Int, accumulate: Bool, c: UnsafeMutablePointer<Self>, ldc: Int)
+
     /// The natural exponential.
     static func exp(_ x: Self) -> Self
     /// The natural logarithm.

@@ -25,6 +25,27 @@ extension Float {
         sqt_gemm_packed(m, n, k, a, lda, packed, accumulate ? 1 : 0, c, ldc)
     }
 
+    /// See `BLASScalar.gemmTransposedA`: the C kernel `sqt_gemm_tn` on a CPU with AVX2 or
+    /// AVX-512, which reads both operands in place (OpenBLAS copies both into its own
+    /// layout first, and runs whatever core it was given, which may be narrower than the
+    /// CPU); BLAS sgemm on a baseline CPU.
+    public static func gemmTransposedA(
+        m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>,
+        ldb: Int, accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        guard m > 0 && n > 0 else { return }
+        if hasVectorKernels {
+            sqt_gemm_tn(m, n, k, a, lda, b, ldb, accumulate ? 1 : 0, c, ldc)
+        } else {
+            gemm(
+                .transposed, .none, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb,
+                beta: accumulate ? 1 : 0, c: c, ldc: ldc)
+        }
+    }
+
+    /// Whether the CPU runs the C kernels' AVX2 or AVX-512 versions.
+    static let hasVectorKernels = sqt_cpu_level() >= 1
+
     /// The instruction-set level the C kernels run at on this CPU, such as "AVX-512".
     public static var kernelLevel: String { String(cString: sqt_kernel_level()) }
 }
@@ -54,6 +75,17 @@ extension Double {
         guard m > 0 && n > 0 else { return }
         gemm(
             .none, .none, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: packed, ldb: n,
+            beta: accumulate ? 1 : 0, c: c, ldc: ldc)
+    }
+
+    /// See `BLASScalar.gemmTransposedA`: BLAS dgemm.
+    public static func gemmTransposedA(
+        m: Int, n: Int, k: Int, a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>,
+        ldb: Int, accumulate: Bool, c: UnsafeMutablePointer<Double>, ldc: Int
+    ) {
+        guard m > 0 && n > 0 else { return }
+        gemm(
+            .transposed, .none, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb,
             beta: accumulate ? 1 : 0, c: c, ldc: ldc)
     }
 }

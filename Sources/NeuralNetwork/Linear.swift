@@ -117,7 +117,17 @@ public struct Linear<Scalar: BLASScalar>: Parameterized {
             "Linear dOutput \(dOutput.shapeDescription), expected [\(input.rows), \(outputSize)]")
         checkGradientShape(gradient)
         // dW [inputSize, outputSize] += xᵀ [inputSize, batch] · dy [batch, outputSize]
-        Matrix.gemm(input, dOutput, transposeA: .transposed, beta: 1, into: &gradient.weight)
+        if input.rows > 0 {
+            input.withUnsafePointer { x in
+                dOutput.withUnsafePointer { dy in
+                    gradient.weight.withUnsafeMutablePointer { dw in
+                        Scalar.gemmTransposedA(
+                            m: inputSize, n: outputSize, k: input.rows, a: x, lda: inputSize,
+                            b: dy, ldb: outputSize, accumulate: true, c: dw, ldc: outputSize)
+                    }
+                }
+            }
+        }
         gradient.bias.add(dOutput.sumOfRows(), scaledBy: 1)
         // dx [batch, inputSize] = dy [batch, outputSize] · Wᵀ [outputSize, inputSize]
         return Matrix.matmul(dOutput, weight, transposeB: .transposed)

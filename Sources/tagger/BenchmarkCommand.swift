@@ -36,14 +36,34 @@ struct BLASBenchmarkCommand: ParsableCommand {
     @Option(help: "Seconds of timing per shape and side.")
     var seconds = 1.0
 
+    @Option(
+        name: .customLong("shape"),
+        help:
+            "A shape MxNxK to time instead of the standard ones (repeatable), such as 1280x1024x150."
+    )
+    var shapes: [String] = []
+
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
+    func validate() throws {
+        for shape in shapes where Self.parse(shape) == nil {
+            throw ValidationError(
+                "--shape \(shape): expected three positive integers MxNxK, such as 1280x1024x150")
+        }
+    }
+
+    /// `(m, n, k)` of "MxNxK" (`x` or `×`), or nil.
+    static func parse(_ shape: String) -> (Int, Int, Int)? {
+        let parts = shape.split(whereSeparator: { $0 == "x" || $0 == "×" }).compactMap { Int($0) }
+        guard parts.count == 3, parts.allSatisfy({ $0 > 0 && $0 <= 16384 }) else { return nil }
+        return (parts[0], parts[1], parts[2])
+    }
+
     func run() throws {
         let benchmark = BLASBenchmark(threads: threads, secondsPerShape: seconds)
-        let results = BLASBenchmark.standardShapes.map {
-            benchmark.measure(m: $0.0, n: $0.1, k: $0.2)
-        }
+        let chosen = shapes.isEmpty ? BLASBenchmark.standardShapes : shapes.compactMap(Self.parse)
+        let results = chosen.map { benchmark.measure(m: $0.0, n: $0.1, k: $0.2) }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]

@@ -43,6 +43,20 @@ void sqt_gemm_packed(
     long m, long n, long k, const float *a, long lda, const float *packed, int accumulate,
     float *c, long ldc);
 
+/// `C = Aᵀ · B` (or `C += Aᵀ · B` when `accumulate` is nonzero) for the row-major `[k, m]`
+/// matrix A (leading dimension `lda`), the row-major `[k, n]` matrix B (`ldb`) and the
+/// row-major `[m, n]` matrix C (`ldc`): the weight gradient `Xᵀ · dY` of a layer, read
+/// without packing. Each element of C sums over p in increasing order, in slices of 128.
+/// C must not overlap A or B.
+void sqt_gemm_tn(
+    long m, long n, long k, const float *a, long lda, const float *b, long ldb, int accumulate,
+    float *c, long ldc);
+
+/// `sqt_gemm_tn` in the version of level `level`, like `sqt_gemm_packed_at_level`.
+void sqt_gemm_tn_at_level(
+    int level, long m, long n, long k, const float *a, long lda, const float *b, long ldb,
+    int accumulate, float *c, long ldc);
+
 /// The number of instruction-set levels this CPU runs (1 to 3: baseline, then AVX2+FMA,
 /// then AVX-512), for tests of every version.
 int sqt_kernel_level_count(void);

@@ -238,6 +238,10 @@ enum RecurrentEngine {
         }
     }
 
+    /// Below this many sequences, `forward` computes the input projection of all steps in
+    /// one product before the steps run (see there).
+    static let projectAheadBelow = 8
+
     @_specialize(where Cell == LSTMCell<Float>)
     @_specialize(where Cell == GRUCell<Float>)
     @_specialize(where Cell == RNNCell<Float>)
@@ -354,6 +358,19 @@ enum RecurrentEngine {
                         let packs = time > 1 || !keepsCache
                         let projection = StepProduct(weights: cell.Wx, packs: packs)
                         let recurrent = StepProduct(weights: cell.Wh, packs: packs)
+                        // With few sequences a step's product has too few rows to pay for
+                        // streaming Wx through the cache at every step: the input projection
+                        // of every step is then computed at once, and each step adds its
+                        // recurrent product to its rows (the same operations in the same
+                        // order for each row, so the states do not depend on this choice).
+                        let projected: ScalarBuffer<Scalar>? =
+                            batch < Self.projectAheadBelow && time > 1
+                            ? ScalarBuffer<Scalar>(count: time * batch * gateWidth) : nil
+                        if let projected {
+                            projection.multiply(
+                                rows: time * batch, a: x, lda: inputSize, accumulate: false,
+                                c: projected.pointer, ldc: gateWidth)
+                        }
                         cell.b.withUnsafePointer { bias in
                             for k in 0..<time {
                                 let rows = activeRows[k]
@@ -361,7 +378,25 @@ enum RecurrentEngine {
                                 let hNew = st + block(k + 1) * batch * hidden
                                 let cPrev = ct.map { $0 + block(k) * batch * hidden }
                                 let cNew = ct.map { $0 + block(k + 1) * batch * hidden }
-                                if rows > 0 {
+                                // The step's projections: rows of `projected` read in place
+                                // (a forward step's rows are consecutive) or gathered into z.
+                                var zStep = z.pointer
+                                if rows > 0, let projected {
+                                    if !isReversed {
+                                        zStep = projected.pointer + k * batch * gateWidth
+                                    } else {
+                                        for s in 0..<rows where k < lengthBuffer[s] {
+                                            let t = lengthBuffer[s] - 1 - k
+                                            (z.pointer + s * gateWidth).update(
+                                                from: projected.pointer + (t * batch + s)
+                                                    * gateWidth,
+                                                count: gateWidth)
+                                        }
+                                    }
+                                    recurrent.multiply(
+                                        rows: rows, a: hPrev, lda: hidden, accumulate: q == nil,
+                                        c: q?.pointer ?? zStep, ldc: gateWidth)
+                                } else if rows > 0 {
                                     var stepInput =
                                         x + (isReversed ? time - 1 - k : k) * batch * inputSize
                                     if let gathered {
@@ -386,7 +421,7 @@ enum RecurrentEngine {
                                     if k < length {
                                         let t = isReversed ? length - 1 - k : k
                                         Cell.forwardRow(
-                                            hidden: hidden, p: z.pointer + s * gateWidth,
+                                            hidden: hidden, p: zStep + s * gateWidth,
                                             q: q.map { $0.pointer + s * gateWidth }, bias: bias,
                                             hPrev: hPrev + row,
                                             cPrev: cPrev.map { $0 + row }, h: hNew + row,
@@ -576,11 +611,11 @@ enum RecurrentEngine {
                         let count = (time - stop) * batch
                         if count > 0 {
                             dWh = Matrix(rows: hidden, columns: gateWidth) { g in
-                                Scalar.gemm(
-                                    .transposed, .none, m: hidden, n: gateWidth, k: count, alpha: 1,
+                                Scalar.gemmTransposedA(
+                                    m: hidden, n: gateWidth, k: count,
                                     a: st + stop * batch * hidden, lda: hidden,
-                                    b: dq + stop * batch * ldq,
-                                    ldb: ldq, beta: 0, c: g, ldc: gateWidth)
+                                    b: dq + stop * batch * ldq, ldb: ldq,
+                                    accumulate: false, c: g, ldc: gateWidth)
                             }
                         } else {
                             dWh = Matrix(rows: hidden, columns: gateWidth)
@@ -632,15 +667,17 @@ enum RecurrentEngine {
         let dInput = Matrix<Scalar>(rows: time * batch, columns: inputSize) { dx in
             dx.initialize(repeating: 0, count: firstRow * inputSize)
             guard rowCount > 0 else { return }
+            // Wxᵀ packed once per direction for the products over all rows (as the step
+            // products are): OpenBLAS would copy it into its own layout at every call.
+            let products = (0..<directions).map {
+                StepProduct(weights: cells[$0].Wx, transposed: true, packs: true)
+            }
             splitInHalves(rowCount, parallel: parallel) { first, count in
                 for d in 0..<directions {
-                    cells[d].Wx.withUnsafePointer { w in
-                        Scalar.gemm(
-                            .none, .transposed, m: count, n: inputSize, k: gateWidth, alpha: 1,
-                            a: dp + first * projectionWidth + d * gateWidth,
-                            lda: projectionWidth, b: w, ldb: gateWidth, beta: d == 0 ? 0 : 1,
-                            c: dx + (firstRow + first) * inputSize, ldc: inputSize)
-                    }
+                    products[d].multiply(
+                        rows: count, a: dp + first * projectionWidth + d * gateWidth,
+                        lda: projectionWidth, accumulate: d != 0,
+                        c: dx + (firstRow + first) * inputSize, ldc: inputSize)
                 }
             }
         }
@@ -656,10 +693,10 @@ enum RecurrentEngine {
                 }
                 let columns = dp + d * gateWidth
                 result.dWx = Matrix(rows: inputSize, columns: gateWidth) { g in
-                    Scalar.gemm(
-                        .transposed, .none, m: inputSize, n: gateWidth, k: rowCount, alpha: 1,
-                        a: x + firstRow * inputSize, lda: inputSize, b: columns,
-                        ldb: projectionWidth, beta: 0, c: g, ldc: gateWidth)
+                    Scalar.gemmTransposedA(
+                        m: inputSize, n: gateWidth, k: rowCount, a: x + firstRow * inputSize,
+                        lda: inputSize, b: columns, ldb: projectionWidth, accumulate: false,
+                        c: g, ldc: gateWidth)
                 }
                 var dBias = Matrix<Scalar>(rows: 1, columns: gateWidth)
                 dBias.withUnsafeMutablePointer { db in
