@@ -238,6 +238,27 @@ enum RecurrentEngine {
         }
     }
 
+    /// The final hidden states `[batch, hidden]` of a forward direction whose states were
+    /// kept in `output` (direction `direction`'s columns): each sequence's state at its last
+    /// time, or the initial state (block 0 of `initial`) for an empty sequence.
+    static func finalStatesInOutput<Scalar: BLASScalar>(
+        _ output: Matrix<Scalar>, direction: Int, hidden: Int, lengths: [Int],
+        initial: ScalarBuffer<Scalar>
+    ) -> Matrix<Scalar> {
+        let batch = lengths.count
+        return Matrix(rows: batch, columns: hidden) { final in
+            output.withUnsafePointer { out in
+                for (s, length) in lengths.enumerated() {
+                    let source =
+                        length == 0
+                        ? UnsafePointer(initial.pointer + s * hidden)
+                        : out + ((length - 1) * batch + s) * output.columns + direction * hidden
+                    (final + s * hidden).initialize(from: source, count: hidden)
+                }
+            }
+        }
+    }
+
     /// Below this many sequences, `forward` computes the input projection of all steps in
     /// one product before the steps run (see there).
     static let projectAheadBelow = 8
@@ -371,11 +392,27 @@ enum RecurrentEngine {
                                 rows: time * batch, a: x, lda: inputSize, accumulate: false,
                                 c: projected.pointer, ldc: gateWidth)
                         }
+                        // Inference in the forward direction keeps its states in the output:
+                        // step k's rows (time k of each sequence) are output rows k·batch...,
+                        // a stride of `outputWidth` apart, and the next step reads them there,
+                        // so no state is copied to the output.
+                        let inOutput = !keepsCache && !isReversed
                         cell.b.withUnsafePointer { bias in
                             for k in 0..<time {
                                 let rows = activeRows[k]
-                                let hPrev = st + block(k) * batch * hidden
-                                let hNew = st + block(k + 1) * batch * hidden
+                                var hPrev: UnsafeMutablePointer<Scalar> =
+                                    st + block(k) * batch * hidden
+                                var hNew: UnsafeMutablePointer<Scalar> =
+                                    st + block(k + 1) * batch * hidden
+                                var (ldPrev, ldNew) = (hidden, hidden)
+                                if inOutput {
+                                    hNew = out + (k * batch) * outputWidth + d * hidden
+                                    ldNew = outputWidth
+                                    if k > 0 {
+                                        hPrev = out + ((k - 1) * batch) * outputWidth + d * hidden
+                                        ldPrev = outputWidth
+                                    }
+                                }
                                 let cPrev = ct.map { $0 + block(k) * batch * hidden }
                                 let cNew = ct.map { $0 + block(k + 1) * batch * hidden }
                                 // The step's projections: rows of `projected` read in place
@@ -394,7 +431,7 @@ enum RecurrentEngine {
                                         }
                                     }
                                     recurrent.multiply(
-                                        rows: rows, a: hPrev, lda: hidden, accumulate: q == nil,
+                                        rows: rows, a: hPrev, lda: ldPrev, accumulate: q == nil,
                                         c: q?.pointer ?? zStep, ldc: gateWidth)
                                 } else if rows > 0 {
                                     var stepInput =
@@ -412,7 +449,7 @@ enum RecurrentEngine {
                                         rows: rows, a: stepInput, lda: inputSize, accumulate: false,
                                         c: z.pointer, ldc: gateWidth)
                                     recurrent.multiply(
-                                        rows: rows, a: hPrev, lda: hidden, accumulate: q == nil,
+                                        rows: rows, a: hPrev, lda: ldPrev, accumulate: q == nil,
                                         c: q?.pointer ?? z.pointer, ldc: gateWidth)
                                 }
                                 for s in 0..<batch {
@@ -423,16 +460,22 @@ enum RecurrentEngine {
                                         Cell.forwardRow(
                                             hidden: hidden, p: zStep + s * gateWidth,
                                             q: q.map { $0.pointer + s * gateWidth }, bias: bias,
-                                            hPrev: hPrev + row,
-                                            cPrev: cPrev.map { $0 + row }, h: hNew + row,
+                                            hPrev: hPrev + s * ldPrev,
+                                            cPrev: cPrev.map { $0 + row }, h: hNew + s * ldNew,
                                             c: cNew.map { $0 + row },
                                             activations: act
                                                 + ((keepsCache ? k * batch : 0) + s)
                                                 * activationWidth)
-                                        (out + (t * batch + s) * outputWidth + d * hidden).update(
-                                            from: hNew + row, count: hidden)
+                                        if !inOutput {
+                                            (out + (t * batch + s) * outputWidth + d * hidden)
+                                                .update(from: hNew + row, count: hidden)
+                                        }
                                     } else {
-                                        (hNew + row).update(from: hPrev + row, count: hidden)
+                                        // A finished sequence carries its state (in the output
+                                        // its last state stays at its last time).
+                                        if !inOutput {
+                                            (hNew + row).update(from: hPrev + row, count: hidden)
+                                        }
                                         if let cPrev, let cNew {
                                             (cNew + row).update(from: cPrev + row, count: hidden)
                                         }
@@ -452,8 +495,12 @@ enum RecurrentEngine {
 
         let finalStates = (0..<directions).map { d in
             RecurrentState(
-                hidden: states[d].matrix(
-                    rows: batch, columns: hidden, offset: block(time) * batch * hidden),
+                hidden: !keepsCache && !reversed[d]
+                    ? finalStatesInOutput(
+                        output, direction: d, hidden: hidden, lengths: lengths,
+                        initial: states[d])
+                    : states[d].matrix(
+                        rows: batch, columns: hidden, offset: block(time) * batch * hidden),
                 cell: cellStates[d]?.matrix(
                     rows: batch, columns: hidden, offset: block(time) * batch * hidden))
         }
