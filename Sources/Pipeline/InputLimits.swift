@@ -10,7 +10,7 @@ public enum InputLimits {
     /// windows of this many words, each read by the network on its own.
     public static let windowWords = SentenceSplitter.maximumSentenceLength
     /// Words the network reads in one call; sentences and windows are grouped up to this.
-    public static let wordsPerCall = 4096
+    public static let wordsPerCall = 16384
     /// Tokens allowed on one line of text input (one sentence a line), or in one sentence of
     /// token input; more is an error, since every token is held until its line is written.
     public static let tokensPerLine = 100_000
