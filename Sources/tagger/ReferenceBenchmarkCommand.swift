@@ -18,10 +18,14 @@ struct ReferenceBenchmarkCommand: ParsableCommand {
             epoch for training, every epoch's figure printed) and is also given as a fraction \
             of the limit measured in the same run: the better of OpenBLAS sgemm on the \
             network's input projection and the packed C kernel (which runs the recurrent \
-            steps) on one step's product, one thread, times the threads. With the NER and sentiment models \
-            present, the pipeline rows follow: POS, NER and sentiment each alone and the three \
-            together from the raw text of the test split (tokenizer included, one sentence a \
-            line, batch 32), and the pipeline's time over the sum of the three.
+            steps) on one step's product, one thread, times the threads. Where OpenBLAS runs a \
+            narrower core than its best for this CPU (OPENBLAS_CORETYPE), the best core's sgemm \
+            rate on the same shape is measured in a child process, and each figure is also \
+            given against it ("of sgemm"). With the NER and sentiment models present, the \
+            pipeline rows follow: POS, NER and sentiment each alone and the three together from \
+            the raw text of the test split (tokenizer included, one sentence a line, batch 32), \
+            each with its fraction of the limit (the GEMM work of the components run), and the \
+            pipeline's time over the sum of the three.
             """)
 
     @Option(help: "The CoNLL-U training split (default: $CORPORA/ud-english-ewt/train.conllu).")
@@ -79,12 +83,36 @@ struct ReferenceBenchmarkCommand: ParsableCommand {
         let r = try benchmark.run { print("… \($0)", to: &err) }
         // The pipeline rows need all three models.
         var pipelineResult: PipelineBenchmark.Result?
+        // GEMM FLOPs per word of each pipeline component, on the test words.
+        var componentFLOPs: [String: Double] = [:]
         if let ner, let sentiment = sentimentModel ?? locator.path(of: .sentiment) {
             let pipeline = try Pipeline(
                 components: PipelineComponent.allCases,
                 modelFiles: [.pos: pos, .ner: ner, .sentiment: sentiment], splitter: .perceptron)
-            let lines = try CoNLLUReader.read(path: test ?? corpora + "/ud-english-ewt/test.conllu")
-                .compactMap(\.text)
+            let sentences = try CoNLLUReader.read(
+                path: test ?? corpora + "/ud-english-ewt/test.conllu")
+            let lines = sentences.compactMap(\.text)
+            let words = sentences.flatMap { $0.words.map(\.form) }
+            func perWord(_ network: NetworkConfiguration, outputs: Int) -> Double {
+                let characters = words.reduce(0) {
+                    $0 + min($1.unicodeScalars.count, network.embedder.maximumWordLength)
+                }
+                return network.forwardFLOPs(
+                    tokens: words.count, characters: characters, tags: outputs)
+                    / Double(max(1, words.count))
+            }
+            if let model = pipeline.pos {
+                componentFLOPs["pos"] = perWord(
+                    model.configuration.network, outputs: model.tags.count)
+            }
+            if let model = pipeline.ner {
+                componentFLOPs["ner"] = perWord(
+                    model.configuration.network, outputs: model.tags.count)
+            }
+            if let model = pipeline.sentiment {
+                componentFLOPs["sentiment"] = perWord(
+                    model.configuration.network, outputs: model.labels.count)
+            }
             pipelineResult = try PipelineBenchmark(
                 pipeline: pipeline, lines: lines,
                 threadCounts: Array(Set([1, threads])).sorted(), repetitions: repetitions
@@ -149,13 +177,18 @@ struct ReferenceBenchmarkCommand: ParsableCommand {
         print(String(format: "peak memory after tagging: %.0f MiB", r.taggingPeakMemoryMiB))
         if let p = pipelineResult {
             print("pipeline from raw text (\(p.lines) lines, \(p.tokens) words, batch 32):")
-            print("components            threads    tokens/s    seconds")
+            print("components            threads    tokens/s    seconds   of limit")
             for row in p.rows {
+                let flops = row.components.split(separator: ",").reduce(0.0) {
+                    $0 + (componentFLOPs[String($1)] ?? 0)
+                }
                 print(
                     row.components.padding(toLength: 22, withPad: " ", startingAt: 0)
                         + String(
-                            format: "%7d  %10.0f   %8.3f", row.threads, row.tokensPerSecond,
-                            row.seconds))
+                            format: "%7d  %10.0f   %8.3f   %6.1f%%", row.threads,
+                            row.tokensPerSecond, row.seconds,
+                            100 * row.tokensPerSecond * flops / 1e9
+                                / (r.limitGFLOPS * Double(row.threads))))
             }
             for (threads, ratio) in p.pipelineOverSum.sorted(by: { $0.key < $1.key }) {
                 print(
