@@ -18,6 +18,22 @@ public enum BoundaryFeatures {
         return f.unicodeScalars.count > 20 ? String(f.unicodeScalars.prefix(20)) : f
     }
 
+    /// Marks the edges of a text's paragraphs in its feature `matrix` (``count`` per token) as
+    /// the text's own start and end: the text-end feature of each token in `paragraphEnds`
+    /// (followed by a blank line) and the text-start feature of the token after it.
+    public static func markParagraphEdges(_ matrix: inout [Float], paragraphEnds: [Int]) {
+        for i in paragraphEnds where (i + 2) * count <= matrix.count {
+            matrix[i * count + textEnd] = 1
+            matrix[(i + 1) * count + textStart] = 1
+        }
+    }
+
+    /// The index of the feature set on a text's first token (and, with
+    /// ``markParagraphEdges(_:paragraphEnds:)``, a paragraph's).
+    public static let textStart = 18
+    /// The index of the feature set on a text's last token (or a paragraph's).
+    public static let textEnd = 19
+
     /// The binary features of every token of a text, `count` per token, row after row.
     /// `genre` is ``SentenceSplitter/genre(of:)`` of the text; `perceptron` are the
     /// boundary weights of a ``SentenceSplitter`` (empty: the two score features are zero).
@@ -74,8 +90,8 @@ public enum BoundaryFeatures {
             }
             if abbreviations.contains(text) { set(16) }
             if !token.spaceAfter { set(17) }
-            if i == 0 { set(18) }
-            if i == tokens.count - 1 { set(19) }
+            if i == 0 { set(textStart) }
+            if i == tokens.count - 1 { set(textEnd) }
             set(20 + genreIndex)
             if letters > 0 && digits == 0 && punctuation == 0 && first == .upper && upper == 1 {
                 set(25)
