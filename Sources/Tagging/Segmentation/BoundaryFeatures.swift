@@ -41,7 +41,20 @@ public enum BoundaryFeatures {
         _ tokens: [Token], abbreviations: Set<String>, genre: String,
         perceptron: [String: Double] = [:]
     ) -> [Float] {
+        matrixAndScores(
+            tokens, abbreviations: abbreviations, genre: genre, perceptron: perceptron
+        ).matrix
+    }
+
+    /// ``matrix(_:abbreviations:genre:perceptron:)`` with the perceptron's raw score for the
+    /// gap after each token (the sum of the weights of its features; 0 after the last token
+    /// or without weights).
+    public static func matrixAndScores(
+        _ tokens: [Token], abbreviations: Set<String>, genre: String,
+        perceptron: [String: Double] = [:]
+    ) -> (matrix: [Float], scores: [Double]) {
         var out = [Float](repeating: 0, count: tokens.count * count)
+        var scores = [Double](repeating: 0, count: tokens.count)
         let genreIndex: Int
         switch genre {
         case "0": genreIndex = 0
@@ -110,8 +123,9 @@ public enum BoundaryFeatures {
                 }
                 out[base + 27] = Float(tanh(score / 4))
                 if score > 0 { set(28) }
+                scores[i] = score
             }
         }
-        return out
+        return (out, scores)
     }
 }

@@ -160,12 +160,14 @@ public struct NeuralSentenceSplitter: SentenceSegmenter, @unchecked Sendable {
         var shapeIDs: [Int]
         /// `featureCount` per token.
         var features: [Float]
+        /// The perceptron's score for the gap after each token.
+        var scores: [Double] = []
     }
 
     func encode(_ tokens: [Token], in text: String, perceptron: [String: Double]? = nil)
         -> Encoded
     {
-        var base = BoundaryFeatures.matrix(
+        var (base, scores) = BoundaryFeatures.matrixAndScores(
             tokens, abbreviations: abbreviations, genre: SentenceSplitter.genre(of: text),
             perceptron: perceptron ?? perceptronWeights)
         BoundaryFeatures.markParagraphEdges(
@@ -189,7 +191,7 @@ public struct NeuralSentenceSplitter: SentenceSegmenter, @unchecked Sendable {
         return Encoded(
             wordIDs: tokens.map { wordIndex[BoundaryFeatures.key($0.text)] ?? 0 },
             shapeIDs: tokens.map { shapeIndex[SentenceSplitter.shape($0.text)] ?? 0 },
-            features: features)
+            features: features, scores: scores)
     }
 
     /// A time-major batch of windows `(start, length)` of one encoded sequence; `targets`
@@ -231,17 +233,10 @@ public struct NeuralSentenceSplitter: SentenceSegmenter, @unchecked Sendable {
     /// The lexicon perceptron's boundary score of the gap after each token of `tokens` (from
     /// `text`; 0 after the last): the sum of the ``perceptronWeights`` of its features.
     public func perceptronScores(_ tokens: [Token], in text: String) -> [Double] {
-        guard tokens.count > 1 else { return [Double](repeating: 0, count: tokens.count) }
-        let genre = SentenceSplitter.genre(of: text)
-        var scores = [Double](repeating: 0, count: tokens.count)
-        for i in 0..<(tokens.count - 1) {
-            for feature in SentenceSplitter.features(
-                tokens, after: i, sentenceStart: 0, genre: genre)
-            {
-                scores[i] += perceptronWeights[feature] ?? 0
-            }
-        }
-        return scores
+        BoundaryFeatures.matrixAndScores(
+            tokens, abbreviations: abbreviations, genre: SentenceSplitter.genre(of: text),
+            perceptron: perceptronWeights
+        ).scores
     }
 
     /// Network probabilities combined with perceptron scores: `σ(logit(p) + weight · score)`
@@ -269,23 +264,28 @@ public struct NeuralSentenceSplitter: SentenceSegmenter, @unchecked Sendable {
     public func boundaryProbabilities(ofTexts texts: [(tokens: [Token], text: String)])
         -> [[Float]]
     {
-        let network = networkProbabilities(ofTexts: texts)
+        let (network, scores) = networkProbabilitiesAndScores(ofTexts: texts)
         guard let weight = configuration.perceptronWeight, weight != 0 else { return network }
-        return zip(texts, network).map { item, probabilities in
-            Self.combined(
-                probabilities, scores: perceptronScores(item.tokens, in: item.text),
-                weight: weight)
-        }
+        return zip(network, scores).map { Self.combined($0, scores: $1, weight: weight) }
     }
 
     /// The networks' (averaged) boundary probabilities of several texts, batched.
     public func networkProbabilities(ofTexts texts: [(tokens: [Token], text: String)])
         -> [[Float]]
     {
+        networkProbabilitiesAndScores(ofTexts: texts).probabilities
+    }
+
+    /// The networks' probabilities and the perceptron's scores (``perceptronScores(_:in:)``)
+    /// of several texts.
+    func networkProbabilitiesAndScores(ofTexts texts: [(tokens: [Token], text: String)])
+        -> (probabilities: [[Float]], scores: [[Double]])
+    {
         let window = max(configuration.window, 2 * configuration.margin + 1)
         let margin = configuration.margin
         let stride = window - 2 * margin
         var encoded = Encoded(wordIDs: [], shapeIDs: [], features: [])
+        var scores = texts.map { [Double](repeating: 0, count: $0.tokens.count) }
         // (global start, length, which text, offset of the text, first/last of its text)
         var windows: [(start: Int, length: Int, text: Int, offset: Int, first: Bool, last: Bool)] =
             []
@@ -295,6 +295,7 @@ public struct NeuralSentenceSplitter: SentenceSegmenter, @unchecked Sendable {
             encoded.wordIDs += e.wordIDs
             encoded.shapeIDs += e.shapeIDs
             encoded.features += e.features
+            scores[k] = e.scores
             let n = item.tokens.count
             var start = 0
             while true {
@@ -341,7 +342,7 @@ public struct NeuralSentenceSplitter: SentenceSegmenter, @unchecked Sendable {
             }
             first += group
         }
-        return results
+        return (results, scores)
     }
 
     /// Whether the gap after token `i` follows sentence-final punctuation (`.`, `!`, `?`,

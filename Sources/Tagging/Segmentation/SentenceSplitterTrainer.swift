@@ -255,10 +255,9 @@ public struct SentenceSplitterTrainer {
         let paragraphs = paragraphText(dev, tokenizer: tokenizer)
         guard !documents.isEmpty, !paragraphs.isEmpty else { return nil }
         func inputs(_ prepared: [Prepared]) -> (network: [[Float]], scores: [[Double]]) {
-            (
-                splitter.networkProbabilities(ofTexts: prepared.map { ($0.tokens, $0.text) }),
-                prepared.map { splitter.perceptronScores($0.tokens, in: $0.text) }
-            )
+            let both = splitter.networkProbabilitiesAndScores(
+                ofTexts: prepared.map { ($0.tokens, $0.text) })
+            return (both.probabilities, both.scores)
         }
         let running = inputs(documents)
         var best: (f1: Double, punctuated: Double, unpunctuated: Double, weight: Double)?
