@@ -28,11 +28,13 @@ final class ParagraphSplittingTests: XCTestCase {
     func testParagraphEndsAreTheTokensBeforeABlankLine() {
         let text = "Hi John\n\nThanks Mary\n \t\nBye now\nsee you"
         let tokens = Tokenizer.english.tokenize(text)
-        XCTAssertEqual(tokens.map(\.text), ["Hi", "John", "Thanks", "Mary", "Bye", "now", "see", "you"])
+        XCTAssertEqual(
+            tokens.map(\.text), ["Hi", "John", "Thanks", "Mary", "Bye", "now", "see", "you"])
         XCTAssertEqual(NeuralSentenceSplitter.paragraphEnds(tokens, in: text), [1, 3])
         let single = "Hi John\nThanks Mary"
         XCTAssertEqual(
-            NeuralSentenceSplitter.paragraphEnds(Tokenizer.english.tokenize(single), in: single), [])
+            NeuralSentenceSplitter.paragraphEnds(Tokenizer.english.tokenize(single), in: single), []
+        )
         XCTAssertEqual(NeuralSentenceSplitter.paragraphEnds([], in: ""), [])
     }
 

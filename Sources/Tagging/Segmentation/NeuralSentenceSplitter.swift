@@ -48,8 +48,8 @@ public struct SentenceBoundaryConfiguration: Codable, Equatable, Sendable {
 
     /// Decodes a configuration; keys added after the first version (`unpunctuatedThreshold`,
     /// `members`, `pretrainedDimension`, `layers`, `paragraphThreshold`,
-    /// `paragraphUnpunctuatedThreshold`, `perceptronWeight`) take their defaults when absent, so older model files
-    /// still load.
+    /// `paragraphUnpunctuatedThreshold`, `perceptronWeight`) take their defaults when absent,
+    /// so older model files still load.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         wordDimension = try c.decode(Int.self, forKey: .wordDimension)

@@ -11,10 +11,9 @@ import Tokenization
 /// followed by a space is labelled with whether a gold sentence ends there. Windows of
 /// the token stream at a random phase each epoch, Adam, gradient clipping, word dropout;
 /// after each epoch the dev Sentences F1 is measured over a grid of thresholds and the best
-/// epoch and threshold are kept; last, the thresholds for text with paragraphs are chosen on
-/// dev laid out in paragraphs, with the weight of the perceptron's score
-/// (``tuneCombination(_:dev:tokenizer:)``). Deterministic
-/// for a seed (single-threaded BLAS).
+/// epoch and threshold are kept; last, the weight of the perceptron's score and the thresholds
+/// are chosen on dev, those for text with paragraphs on dev laid out in paragraphs
+/// (``tuneCombination(_:dev:tokenizer:)``). Deterministic for a seed (single-threaded BLAS).
 public struct SentenceSplitterTrainer {
     /// The network's hyper-parameters (`threshold` is chosen on dev).
     public var configuration = SentenceBoundaryConfiguration()
