@@ -12,7 +12,15 @@ struct SentenceTrainCommand: ParsableCommand {
         abstract: "Train the neural sentence splitter on the running text of a treebank.")
 
     @Option(help: "The training CoNLL-U file (never the dev or test split).")
-    var train: String
+    var train: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Instead of training, choose the perceptron weight and the thresholds of this model on --dev and write it to --output.",
+            discussion:
+                "The thresholds for text with paragraphs on --dev laid out as the CoNLL 2018 shared task's raw text (paragraphs separated by blank lines, lines wrapped); a training run chooses them the same way at its end."
+        ))
+    var tune: String?
 
     @Option(help: "The dev CoNLL-U file, for the epoch and the thresholds (never the test split).")
     var dev: String
@@ -66,6 +74,12 @@ struct SentenceTrainCommand: ParsableCommand {
         help: "In an altered copy, the probability of each of the two alterations per sentence.")
     var augmentation = 0.3
 
+    @Option(
+        help:
+            "Copies of the training documents laid out in paragraphs (# newpar, separated by blank lines) to add."
+    )
+    var paragraphCopies = 0
+
     @Option(help: "Fixed pretrained word vectors appended to each token's features.")
     var embeddings: String?
 
@@ -81,11 +95,15 @@ struct SentenceTrainCommand: ParsableCommand {
     @OptionGroup var session: TrainingRunOptions
 
     func validate() throws {
+        guard (train == nil) != (tune == nil) else {
+            throw ValidationError("Give either --train or --tune.")
+        }
         guard epochs >= 1, hiddenSize >= 1, wordDimension >= 1, layers >= 1, members >= 1,
-            maxWords >= 1, trainingWindow >= 2, augmentedCopies >= 0, embeddingsLimit >= 1
+            maxWords >= 1, trainingWindow >= 2, augmentedCopies >= 0, paragraphCopies >= 0,
+            embeddingsLimit >= 1
         else {
             throw ValidationError(
-                "--epochs, --hidden-size, --word-dimension, --layers, --members, --max-words and --embeddings-limit must be positive, --training-window at least 2, --augmented-copies not negative."
+                "--epochs, --hidden-size, --word-dimension, --layers, --members, --max-words and --embeddings-limit must be positive, --training-window at least 2, --augmented-copies and --paragraph-copies not negative."
             )
         }
         guard learningRate > 0, learningRate.isFinite, learningRateDecay > 0,
@@ -103,7 +121,8 @@ struct SentenceTrainCommand: ParsableCommand {
         try checkWritableOutput(output)
     }
 
-    /// Trains on `train`, selects the epoch and threshold on `dev`, writes `output`.
+    /// Trains on `train`, selects the epoch and thresholds on `dev`, writes `output` (or, with
+    /// `--tune`, only chooses a model's perceptron weight and thresholds).
     func run() throws {
         StandardError.openMissingDescriptors()
         if session.printOptions {
@@ -114,12 +133,32 @@ struct SentenceTrainCommand: ParsableCommand {
                 "word-dropout": "\(wordDropout)", "output-dropout": "\(outputDropout)",
                 "training-window": "\(trainingWindow)", "members": "\(members)",
                 "max-words": "\(maxWords)", "augmented-copies": "\(augmentedCopies)",
-                "augmentation": "\(augmentation)", "embeddings-limit": "\(embeddingsLimit)",
+                "augmentation": "\(augmentation)",
+                "paragraph-copies": "\(paragraphCopies)", "embeddings-limit": "\(embeddingsLimit)",
                 "lowercase-words": "\(lowercaseWords)",
             ])
         }
         BLASThreads.set(1)
         var err = StandardError()
+        if let tune {
+            var splitter = try NeuralSentenceSplitter(contentsOf: tune)
+            let devSentences = try CoNLLUReader.read(path: dev)
+            guard
+                let best = SentenceSplitterTrainer.tuneCombination(
+                    &splitter, dev: devSentences, tokenizer: .english)
+            else { throw ValidationError("\(dev) holds no sentences.") }
+            try splitter.write(to: output)
+            let c = splitter.configuration
+            print(
+                String(
+                    format:
+                        "perceptron weight %.2f: dev Sentences F1 %.2f at thresholds %.2f / %.2f, in paragraphs %.2f at %.2f / %.2f → %@",
+                    best.weight, 100 * best.f1, c.threshold, c.unpunctuatedThreshold,
+                    100 * best.paragraphF1, c.thresholds(paragraphs: true).punctuated,
+                    c.thresholds(paragraphs: true).unpunctuated, output), to: &err)
+            return
+        }
+        guard let train else { return }
         var pretrained: PretrainedVectors? = nil
         if let embeddings {
             pretrained = try PretrainedVectors.load(path: embeddings, limit: embeddingsLimit)
@@ -146,6 +185,7 @@ struct SentenceTrainCommand: ParsableCommand {
         trainer.maximumWords = maxWords
         trainer.augmentedCopies = augmentedCopies
         trainer.augmentation = augmentation
+        trainer.paragraphCopies = paragraphCopies
         trainer.configuration.hiddenSize = hiddenSize
         trainer.configuration.wordDimension = wordDimension
         trainer.configuration.layers = layers
@@ -178,11 +218,13 @@ struct SentenceTrainCommand: ParsableCommand {
         print(
             String(
                 format:
-                    "trained in %.0f s: %d words, %d shapes, %d parameters, thresholds %.2f / %.2f → %@ (%d bytes)",
+                    "trained in %.0f s: %d words, %d shapes, %d parameters, thresholds %.2f / %.2f, in paragraphs %.2f / %.2f → %@ (%d bytes)",
                 Date().timeIntervalSince(started), splitter.words.count, splitter.shapes.count,
                 splitter.networks.reduce(0) { $0 + $1.parameterCount },
                 splitter.configuration.threshold,
-                splitter.configuration.unpunctuatedThreshold, output, size),
+                splitter.configuration.unpunctuatedThreshold,
+                splitter.configuration.thresholds(paragraphs: true).punctuated,
+                splitter.configuration.thresholds(paragraphs: true).unpunctuated, output, size),
             to: &err)
     }
 }

@@ -187,6 +187,34 @@ final class SentenceSplitterTests: XCTestCase {
             splitter.sentences(of: tokens, in: text, probabilities: probabilities), [0..<4, 4..<5])
     }
 
+    /// The perceptron weight and thresholds are chosen on dev, the paragraph thresholds on
+    /// the dev text laid out in paragraphs (one text, documents separated by blank lines);
+    /// the F1s reported are the evaluation's in the two layouts.
+    func testPerceptronWeightAndThresholdsAreTunedOnDev() throws {
+        var splitter = try trainedSplitter()
+        XCTAssertNil(splitter.configuration.paragraphThreshold)
+        XCTAssertNil(splitter.configuration.perceptronWeight)
+        let gold = try gold()
+        let best = try XCTUnwrap(
+            SentenceSplitterTrainer.tuneCombination(&splitter, dev: gold, tokenizer: .english))
+        XCTAssertEqual(splitter.configuration.perceptronWeight, best.weight)
+        XCTAssertTrue(SentenceSplitterTrainer.perceptronWeights.contains(best.weight))
+        XCTAssertNotNil(splitter.configuration.paragraphThreshold)
+        XCTAssertNotNil(splitter.configuration.paragraphUnpunctuatedThreshold)
+        func score(_ layout: RunningTextLayout) throws -> F1Score {
+            try TokenizationEvaluation.evaluate(
+                tokenizer: .english, gold: gold, runningText: true, layout: layout,
+                segmenter: splitter
+            ).score.sentences
+        }
+        let inParagraphs = try score(.paragraphs)
+        XCTAssertEqual(inParagraphs.gold, 7)
+        XCTAssertEqual(inParagraphs.f1, best.paragraphF1, accuracy: 1e-12)
+        XCTAssertEqual(try score(.spaces).f1, best.f1, accuracy: 1e-12)
+        XCTAssertNil(
+            SentenceSplitterTrainer.tuneCombination(&splitter, dev: [], tokenizer: .english))
+    }
+
     func testGoldDocumentsAndRunningTexts() throws {
         let gold = try gold()
         XCTAssertEqual(CoNLLUSentence.documents(gold).map(\.count), [5, 2])

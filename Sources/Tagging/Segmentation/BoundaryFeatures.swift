@@ -18,6 +18,22 @@ public enum BoundaryFeatures {
         return f.unicodeScalars.count > 20 ? String(f.unicodeScalars.prefix(20)) : f
     }
 
+    /// Marks the edges of a text's paragraphs in its feature `matrix` (``count`` per token) as
+    /// the text's own start and end: the text-end feature of each token in `paragraphEnds`
+    /// (followed by a blank line) and the text-start feature of the token after it.
+    public static func markParagraphEdges(_ matrix: inout [Float], paragraphEnds: [Int]) {
+        for i in paragraphEnds where (i + 2) * count <= matrix.count {
+            matrix[i * count + textEnd] = 1
+            matrix[(i + 1) * count + textStart] = 1
+        }
+    }
+
+    /// The index of the feature set on a text's first token (and, with
+    /// ``markParagraphEdges(_:paragraphEnds:)``, a paragraph's).
+    public static let textStart = 18
+    /// The index of the feature set on a text's last token (or a paragraph's).
+    public static let textEnd = 19
+
     /// The binary features of every token of a text, `count` per token, row after row.
     /// `genre` is ``SentenceSplitter/genre(of:)`` of the text; `perceptron` are the
     /// boundary weights of a ``SentenceSplitter`` (empty: the two score features are zero).
@@ -25,7 +41,20 @@ public enum BoundaryFeatures {
         _ tokens: [Token], abbreviations: Set<String>, genre: String,
         perceptron: [String: Double] = [:]
     ) -> [Float] {
+        matrixAndScores(
+            tokens, abbreviations: abbreviations, genre: genre, perceptron: perceptron
+        ).matrix
+    }
+
+    /// ``matrix(_:abbreviations:genre:perceptron:)`` with the perceptron's raw score for the
+    /// gap after each token (the sum of the weights of its features; 0 after the last token
+    /// or without weights).
+    public static func matrixAndScores(
+        _ tokens: [Token], abbreviations: Set<String>, genre: String,
+        perceptron: [String: Double] = [:]
+    ) -> (matrix: [Float], scores: [Double]) {
         var out = [Float](repeating: 0, count: tokens.count * count)
+        var scores = [Double](repeating: 0, count: tokens.count)
         let genreIndex: Int
         switch genre {
         case "0": genreIndex = 0
@@ -74,8 +103,8 @@ public enum BoundaryFeatures {
             }
             if abbreviations.contains(text) { set(16) }
             if !token.spaceAfter { set(17) }
-            if i == 0 { set(18) }
-            if i == tokens.count - 1 { set(19) }
+            if i == 0 { set(textStart) }
+            if i == tokens.count - 1 { set(textEnd) }
             set(20 + genreIndex)
             if letters > 0 && digits == 0 && punctuation == 0 && first == .upper && upper == 1 {
                 set(25)
@@ -94,8 +123,9 @@ public enum BoundaryFeatures {
                 }
                 out[base + 27] = Float(tanh(score / 4))
                 if score > 0 { set(28) }
+                scores[i] = score
             }
         }
-        return out
+        return (out, scores)
     }
 }

@@ -30,13 +30,26 @@ public struct SentenceBoundaryConfiguration: Codable, Equatable, Sendable {
     public var pretrainedDimension = 0
     /// Stacked BiLSTM layers.
     public var layers = 1
+    /// The threshold after sentence-final punctuation in a text with paragraphs (a blank line
+    /// between two of its tokens); `nil`: ``threshold``. Tuned on dev laid out in paragraphs
+    /// (``SentenceSplitterTrainer/tuneCombination(_:dev:tokenizer:)``).
+    public var paragraphThreshold: Double?
+    /// The threshold elsewhere in a text with paragraphs; `nil`: ``unpunctuatedThreshold``.
+    /// Usually higher: the ends of headers, signatures and titles, the boundaries without
+    /// punctuation, mostly come with a blank line there.
+    public var paragraphUnpunctuatedThreshold: Double?
+    /// The weight of the lexicon perceptron's score for a gap added to the network's
+    /// boundary log-odds (``NeuralSentenceSplitter/combined(_:scores:weight:)``); `nil`: 0,
+    /// the network alone. Chosen on dev with the thresholds.
+    public var perceptronWeight: Double?
 
     /// The default configuration.
     public init() {}
 
     /// Decodes a configuration; keys added after the first version (`unpunctuatedThreshold`,
-    /// `members`, `pretrainedDimension`, `layers`) take their defaults when absent, so older model files
-    /// still load.
+    /// `members`, `pretrainedDimension`, `layers`, `paragraphThreshold`,
+    /// `paragraphUnpunctuatedThreshold`, `perceptronWeight`) take their defaults when absent,
+    /// so older model files still load.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         wordDimension = try c.decode(Int.self, forKey: .wordDimension)
@@ -50,6 +63,20 @@ public struct SentenceBoundaryConfiguration: Codable, Equatable, Sendable {
         members = try c.decodeIfPresent(Int.self, forKey: .members) ?? 1
         pretrainedDimension = try c.decodeIfPresent(Int.self, forKey: .pretrainedDimension) ?? 0
         layers = try c.decodeIfPresent(Int.self, forKey: .layers) ?? 1
+        paragraphThreshold = try c.decodeIfPresent(Double.self, forKey: .paragraphThreshold)
+        paragraphUnpunctuatedThreshold = try c.decodeIfPresent(
+            Double.self, forKey: .paragraphUnpunctuatedThreshold)
+        perceptronWeight = try c.decodeIfPresent(Double.self, forKey: .perceptronWeight)
+    }
+
+    /// The thresholds (after sentence-final punctuation, elsewhere) for a text with
+    /// paragraphs or without.
+    public func thresholds(paragraphs: Bool) -> (punctuated: Double, unpunctuated: Double) {
+        paragraphs
+            ? (
+                paragraphThreshold ?? threshold,
+                paragraphUnpunctuatedThreshold ?? unpunctuatedThreshold
+            ) : (threshold, unpunctuatedThreshold)
     }
 }
 
@@ -57,7 +84,10 @@ public struct SentenceBoundaryConfiguration: Codable, Equatable, Sendable {
 /// (``SentenceBoundaryNetwork``) decides after which tokens a sentence ends. It sees no line
 /// breaks, so it works on text whose sentences are joined by single spaces; a blank line
 /// still always ends a sentence, and a sentence is cut after
-/// ``SentenceSplitter/maximumSentenceLength`` tokens.
+/// ``SentenceSplitter/maximumSentenceLength`` tokens. The edges of the paragraphs of a text
+/// (separated by blank lines) are marked like the text's own start and end, the rest of the
+/// text staying in view, and a text with paragraphs is cut at its own thresholds
+/// (``SentenceBoundaryConfiguration/thresholds(paragraphs:)``).
 ///
 /// Lives in `Tagging` because `Text` does not import `NeuralNetwork`; the `Text` module's
 /// ``SentenceSplitter`` (averaged perceptron) stays the default of `Tokenizer.document`.
@@ -130,14 +160,18 @@ public struct NeuralSentenceSplitter: SentenceSegmenter, @unchecked Sendable {
         var shapeIDs: [Int]
         /// `featureCount` per token.
         var features: [Float]
+        /// The perceptron's score for the gap after each token.
+        var scores: [Double] = []
     }
 
     func encode(_ tokens: [Token], in text: String, perceptron: [String: Double]? = nil)
         -> Encoded
     {
-        let base = BoundaryFeatures.matrix(
+        var (base, scores) = BoundaryFeatures.matrixAndScores(
             tokens, abbreviations: abbreviations, genre: SentenceSplitter.genre(of: text),
             perceptron: perceptron ?? perceptronWeights)
+        BoundaryFeatures.markParagraphEdges(
+            &base, paragraphEnds: Self.paragraphEnds(tokens, in: text))
         var features = base
         if let pretrained {
             let (b, d) = (BoundaryFeatures.count, pretrained.dimension)
@@ -157,7 +191,7 @@ public struct NeuralSentenceSplitter: SentenceSegmenter, @unchecked Sendable {
         return Encoded(
             wordIDs: tokens.map { wordIndex[BoundaryFeatures.key($0.text)] ?? 0 },
             shapeIDs: tokens.map { shapeIndex[SentenceSplitter.shape($0.text)] ?? 0 },
-            features: features)
+            features: features, scores: scores)
     }
 
     /// A time-major batch of windows `(start, length)` of one encoded sequence; `targets`
@@ -196,6 +230,27 @@ public struct NeuralSentenceSplitter: SentenceSegmenter, @unchecked Sendable {
             lengths: windows.map(\.length), targets: rowTargets, mask: rowMask)
     }
 
+    /// The lexicon perceptron's boundary score of the gap after each token of `tokens` (from
+    /// `text`; 0 after the last): the sum of the ``perceptronWeights`` of its features.
+    public func perceptronScores(_ tokens: [Token], in text: String) -> [Double] {
+        BoundaryFeatures.matrixAndScores(
+            tokens, abbreviations: abbreviations, genre: SentenceSplitter.genre(of: text),
+            perceptron: perceptronWeights
+        ).scores
+    }
+
+    /// Network probabilities combined with perceptron scores: `σ(logit(p) + weight · score)`
+    /// per token (`p` kept within [10⁻⁶, 1 − 10⁻⁶]); `weight` 0 leaves them as they are.
+    public static func combined(_ probabilities: [Float], scores: [Double], weight: Double)
+        -> [Float]
+    {
+        guard weight != 0 else { return probabilities }
+        return zip(probabilities, scores).map { p, score in
+            let q = min(max(Double(p), 1e-6), 1 - 1e-6)
+            return Float(1 / (1 + exp(-(log(q / (1 - q)) + weight * score))))
+        }
+    }
+
     /// The probability that a sentence ends after each token of `tokens` (from `text`).
     public func boundaryProbabilities(_ tokens: [Token], in text: String) -> [Float] {
         boundaryProbabilities(ofTexts: [(tokens, text)])[0]
@@ -204,13 +259,33 @@ public struct NeuralSentenceSplitter: SentenceSegmenter, @unchecked Sendable {
     /// The boundary probabilities of several texts at once: their windows share batches,
     /// which is much faster than one text at a time when the texts are short (paragraphs,
     /// documents). Each text is read on its own (no context crosses from one to the next).
+    /// With a ``SentenceBoundaryConfiguration/perceptronWeight``, the network's probabilities
+    /// combined with the perceptron's scores.
     public func boundaryProbabilities(ofTexts texts: [(tokens: [Token], text: String)])
         -> [[Float]]
+    {
+        let (network, scores) = networkProbabilitiesAndScores(ofTexts: texts)
+        guard let weight = configuration.perceptronWeight, weight != 0 else { return network }
+        return zip(network, scores).map { Self.combined($0, scores: $1, weight: weight) }
+    }
+
+    /// The networks' (averaged) boundary probabilities of several texts, batched.
+    public func networkProbabilities(ofTexts texts: [(tokens: [Token], text: String)])
+        -> [[Float]]
+    {
+        networkProbabilitiesAndScores(ofTexts: texts).probabilities
+    }
+
+    /// The networks' probabilities and the perceptron's scores (``perceptronScores(_:in:)``)
+    /// of several texts.
+    func networkProbabilitiesAndScores(ofTexts texts: [(tokens: [Token], text: String)])
+        -> (probabilities: [[Float]], scores: [[Double]])
     {
         let window = max(configuration.window, 2 * configuration.margin + 1)
         let margin = configuration.margin
         let stride = window - 2 * margin
         var encoded = Encoded(wordIDs: [], shapeIDs: [], features: [])
+        var scores = texts.map { [Double](repeating: 0, count: $0.tokens.count) }
         // (global start, length, which text, offset of the text, first/last of its text)
         var windows: [(start: Int, length: Int, text: Int, offset: Int, first: Bool, last: Bool)] =
             []
@@ -220,6 +295,7 @@ public struct NeuralSentenceSplitter: SentenceSegmenter, @unchecked Sendable {
             encoded.wordIDs += e.wordIDs
             encoded.shapeIDs += e.shapeIDs
             encoded.features += e.features
+            scores[k] = e.scores
             let n = item.tokens.count
             var start = 0
             while true {
@@ -266,7 +342,7 @@ public struct NeuralSentenceSplitter: SentenceSegmenter, @unchecked Sendable {
             }
             first += group
         }
-        return results
+        return (results, scores)
     }
 
     /// Whether the gap after token `i` follows sentence-final punctuation (`.`, `!`, `?`,
@@ -278,8 +354,20 @@ public struct NeuralSentenceSplitter: SentenceSegmenter, @unchecked Sendable {
         return last == "." || last == "!" || last == "?" || last == "…"
     }
 
-    /// Sentences from boundary probabilities with the configured thresholds (or `thresholds`:
-    /// after sentence-final punctuation, elsewhere).
+    /// The indices of the tokens of `tokens` (from `text`) followed by a blank line: the last
+    /// token of each paragraph but the text's last.
+    public static func paragraphEnds(_ tokens: [Token], in text: String) -> [Int] {
+        guard tokens.count > 1, text.utf8.contains(0x0A) else { return [] }
+        let utf8 = Array(text.utf8)
+        return (0..<(tokens.count - 1)).filter {
+            SentenceSplitter.containsBlankLine(
+                utf8[tokens[$0].utf8Range.upperBound..<tokens[$0 + 1].utf8Range.lowerBound])
+        }
+    }
+
+    /// Sentences from boundary probabilities with the configured thresholds for a text with
+    /// paragraphs or without (``SentenceBoundaryConfiguration/thresholds(paragraphs:)``), or
+    /// `thresholds` (after sentence-final punctuation, elsewhere).
     public func sentences(
         of tokens: [Token], in text: String, probabilities: [Float],
         thresholds: (punctuated: Double, unpunctuated: Double)? = nil
@@ -287,9 +375,10 @@ public struct NeuralSentenceSplitter: SentenceSegmenter, @unchecked Sendable {
         precondition(
             probabilities.count == tokens.count,
             "\(probabilities.count) probabilities for \(tokens.count) tokens")
-        let cuts = thresholds ?? (configuration.threshold, configuration.unpunctuatedThreshold)
+        let paragraphEnds = Set(Self.paragraphEnds(tokens, in: text))
+        let cuts =
+            thresholds ?? configuration.thresholds(paragraphs: !paragraphEnds.isEmpty)
         let (punctuated, unpunctuated) = (Float(cuts.punctuated), Float(cuts.unpunctuated))
-        let utf8 = Array(text.utf8)
         var result: [Range<Int>] = []
         var start = 0
         for i in 0..<tokens.count {
@@ -298,8 +387,7 @@ public struct NeuralSentenceSplitter: SentenceSegmenter, @unchecked Sendable {
                 boundary =
                     probabilities[i]
                     > (Self.isPunctuated(tokens, after: i) ? punctuated : unpunctuated)
-                    || SentenceSplitter.containsBlankLine(
-                        utf8[tokens[i].utf8Range.upperBound..<tokens[i + 1].utf8Range.lowerBound])
+                    || paragraphEnds.contains(i)
             }
             if !boundary && i + 1 - start >= SentenceSplitter.maximumSentenceLength {
                 boundary = true

@@ -11,7 +11,9 @@ import Tokenization
 /// followed by a space is labelled with whether a gold sentence ends there. Windows of
 /// the token stream at a random phase each epoch, Adam, gradient clipping, word dropout;
 /// after each epoch the dev Sentences F1 is measured over a grid of thresholds and the best
-/// epoch and threshold are kept. Deterministic for a seed (single-threaded BLAS).
+/// epoch and threshold are kept; last, the weight of the perceptron's score and the thresholds
+/// are chosen on dev, those for text with paragraphs on dev laid out in paragraphs
+/// (``tuneCombination(_:dev:tokenizer:)``). Deterministic for a seed (single-threaded BLAS).
 public struct SentenceSplitterTrainer {
     /// The network's hyper-parameters (`threshold` is chosen on dev).
     public var configuration = SentenceBoundaryConfiguration()
@@ -46,6 +48,9 @@ public struct SentenceSplitterTrainer {
     /// In an altered copy, the probability of dropping a sentence's final period, and
     /// independently of lowercasing its first letter.
     public var augmentation = 0.3
+    /// Copies of the training documents laid out in paragraphs (`# newpar`, separated by
+    /// blank lines, whose edges the model sees like a text's start and end) added to them.
+    public var paragraphCopies = 0
 
     /// Where checkpoints are written (after each epoch and on a stop); removed after a
     /// finished run.
@@ -150,11 +155,16 @@ public struct SentenceSplitterTrainer {
                 targets[i] = endSet.contains(token.scalarRange.upperBound) ? 1 : 0
                 mask[i] = token.spaceAfter && i + 1 < tokens.count
             }
+            // A sentence starts at the first non-blank scalar after the previous one's end.
+            let scalars = Array(text.unicodeScalars)
             var gold = Set<[Int]>()
             var start = 0
             for end in ends {
+                while start < scalars.count && scalars[start].properties.isWhitespace {
+                    start += 1
+                }
                 gold.insert([start, end])
-                start = end + 1
+                start = end
             }
             return Prepared(
                 text: text, tokens: tokens, targets: targets, mask: mask, goldSentences: gold)
@@ -209,6 +219,70 @@ public struct SentenceSplitterTrainer {
         return best
     }
 
+    /// `sentences` laid out as the CoNLL 2018 shared task's raw text, prepared for scoring:
+    /// one text, paragraphs separated by blank lines (documents too), lines wrapped.
+    static func paragraphText(_ sentences: [CoNLLUSentence], tokenizer: Tokenizer) -> [Prepared] {
+        var text = ""
+        var ends: [Int] = []
+        var offset = 0
+        for document in CoNLLUSentence.runningTexts(sentences, layout: .paragraphs) {
+            if !text.isEmpty {
+                text += "\n\n"
+                offset += 2
+            }
+            text += document.text
+            ends += document.sentenceEnds.map { $0 + offset }
+            offset += document.text.unicodeScalars.count
+        }
+        return text.isEmpty ? [] : prepare(texts: [(text, ends)], tokenizer: tokenizer)
+    }
+
+    /// The weights of the perceptron's score tried by ``tuneCombination(_:dev:tokenizer:)``.
+    public static let perceptronWeights = [0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.35, 0.5]
+
+    /// Chooses on `dev` the ``SentenceBoundaryConfiguration/perceptronWeight`` of `splitter`
+    /// with its thresholds (the best dev Sentences F1 of running text, each weight with the
+    /// thresholds the usual search finds for it), then the thresholds for text with
+    /// paragraphs on `dev` laid out as the CoNLL 2018 shared task's raw text (one text,
+    /// paragraphs separated by blank lines, lines wrapped). Returns the two dev F1s and the
+    /// weight; `dev` empty: leaves the splitter as it is.
+    @discardableResult
+    public static func tuneCombination(
+        _ splitter: inout NeuralSentenceSplitter, dev: [CoNLLUSentence], tokenizer: Tokenizer
+    ) -> (f1: Double, paragraphF1: Double, weight: Double)? {
+        let documents = prepare(dev, tokenizer: tokenizer)
+        let paragraphs = paragraphText(dev, tokenizer: tokenizer)
+        guard !documents.isEmpty, !paragraphs.isEmpty else { return nil }
+        func inputs(_ prepared: [Prepared]) -> (network: [[Float]], scores: [[Double]]) {
+            let both = splitter.networkProbabilitiesAndScores(
+                ofTexts: prepared.map { ($0.tokens, $0.text) })
+            return (both.probabilities, both.scores)
+        }
+        let running = inputs(documents)
+        var best: (f1: Double, punctuated: Double, unpunctuated: Double, weight: Double)?
+        for weight in perceptronWeights {
+            let probabilities = zip(running.network, running.scores).map {
+                NeuralSentenceSplitter.combined($0, scores: $1, weight: weight)
+            }
+            let found = bestThresholds(documents, probabilities: probabilities, splitter: splitter)
+            if found.f1 > best?.f1 ?? -1 {
+                best = (found.f1, found.punctuated, found.unpunctuated, weight)
+            }
+        }
+        guard let best else { return nil }
+        splitter.configuration.perceptronWeight = best.weight
+        splitter.configuration.threshold = best.punctuated
+        splitter.configuration.unpunctuatedThreshold = best.unpunctuated
+        let inParagraphs = inputs(paragraphs)
+        let probabilities = zip(inParagraphs.network, inParagraphs.scores).map {
+            NeuralSentenceSplitter.combined($0, scores: $1, weight: best.weight)
+        }
+        let found = bestThresholds(paragraphs, probabilities: probabilities, splitter: splitter)
+        splitter.configuration.paragraphThreshold = found.punctuated
+        splitter.configuration.paragraphUnpunctuatedThreshold = found.unpunctuated
+        return (best.f1, found.f1, best.weight)
+    }
+
     /// Trains on `train` (never dev or test), choosing the epoch and threshold on `dev`.
     /// `tokenizer` tokenizes the running text (its lexicon's abbreviations become a feature).
     /// `progress` is called after each epoch. Returns `nil` when `shouldStop` interrupted
@@ -230,6 +304,11 @@ public struct SentenceSplitterTrainer {
                         train, probability: augmentation, random: &augmentationRandom),
                     tokenizer: tokenizer)
             }
+        }
+        for _ in 0..<paragraphCopies {
+            trainDocuments += Self.prepare(
+                texts: CoNLLUSentence.runningTexts(train, layout: .paragraphs),
+                tokenizer: tokenizer)
         }
         let devDocuments = Self.prepare(dev, tokenizer: tokenizer)
 
@@ -394,6 +473,7 @@ public struct SentenceSplitterTrainer {
                     member: 0, epoch: 0, loss: 0, devF1: chosen.f1, threshold: chosen.punctuated,
                     unpunctuatedThreshold: chosen.unpunctuated, seconds: 0))
         }
+        Self.tuneCombination(&splitter, dev: dev, tokenizer: tokenizer)
         TrainingCheckpoint<CheckpointOptions>.remove(checkpointPath)
         return splitter
     }
