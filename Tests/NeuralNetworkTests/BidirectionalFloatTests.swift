@@ -50,4 +50,28 @@ final class BidirectionalFloatTests: XCTestCase {
             }
         }
     }
+
+    /// Inference that keeps only the final states gives the same final states, to the bit,
+    /// as the full forward pass, and no output rows.
+    func testFinalStatesOnlyMatchesTheFullForwardPass() {
+        var random = SeededRandom(seed: 93)
+        let layer = Bidirectional<LSTMCell<Float>>(inputSize: 9, hiddenSize: 17, random: &random)
+        for lengths in [[5, 2, 4], [9, 1, 3, 9, 2, 1, 4, 8, 8, 5], [3, 0, 2]] {
+            let time = lengths.max()!
+            let x: Matrix<Float> = randomMatrix(
+                rows: time * lengths.count, columns: 9, using: &random)
+            let full = layer.forward(x, lengths: lengths, keepsCache: false)
+            let finalOnly = layer.forward(
+                x, lengths: lengths, keepsCache: false, finalStatesOnly: true)
+            XCTAssertEqual(finalOnly.output.rows, 0, "lengths \(lengths)")
+            for d in 0..<2 {
+                XCTAssertEqual(
+                    finalOnly.finalStates[d].hidden, full.finalStates[d].hidden,
+                    "lengths \(lengths) direction \(d)")
+                XCTAssertEqual(
+                    finalOnly.finalStates[d].cell, full.finalStates[d].cell,
+                    "lengths \(lengths) direction \(d)")
+            }
+        }
+    }
 }

@@ -60,10 +60,13 @@ public struct Bidirectional<Cell: RecurrentCell>: Parameterized {
     /// `lengths.count` sequences; `initialStates` are `[forward, reverse]` (zeros if `nil`).
     /// With `keepsCache: false` (inference) only the last states are kept, memory does not
     /// grow with the number of steps, and the returned cache cannot be used by `backward`;
-    /// a sequence's output is then the same, to the bit, in any batch.
+    /// a sequence's output is then the same, to the bit, in any batch. With
+    /// `finalStatesOnly` (inference only) the output sequence is not written (the returned
+    /// output has no rows): for encoders read by their final states.
     public func forward(
         _ input: Matrix<Scalar>, lengths: [Int],
-        initialStates: [RecurrentState<Scalar>?] = [nil, nil], keepsCache: Bool = true
+        initialStates: [RecurrentState<Scalar>?] = [nil, nil], keepsCache: Bool = true,
+        finalStatesOnly: Bool = false
     ) -> RecurrentOutput<Scalar> {
         precondition(
             initialStates.count == 2,
@@ -71,7 +74,7 @@ public struct Bidirectional<Cell: RecurrentCell>: Parameterized {
         let result = RecurrentEngine.forward(
             cells: [forwardCell, reverseCell], reversed: [false, true], input: input,
             lengths: lengths, initialStates: initialStates, concurrent: runsDirectionsConcurrently,
-            keepsCache: keepsCache)
+            keepsCache: keepsCache, finalStatesOnly: finalStatesOnly)
         return RecurrentOutput(
             output: result.output, finalStates: result.finalStates, cache: result.cache)
     }

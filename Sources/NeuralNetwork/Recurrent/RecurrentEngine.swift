@@ -268,12 +268,16 @@ enum RecurrentEngine {
     @_specialize(where Cell == RNNCell<Float>)
     static func forward<Cell: RecurrentCell>(
         cells: [Cell], reversed: [Bool], input: Matrix<Cell.Scalar>, lengths: [Int],
-        initialStates: [RecurrentState<Cell.Scalar>?], concurrent: Bool, keepsCache: Bool = true
+        initialStates: [RecurrentState<Cell.Scalar>?], concurrent: Bool, keepsCache: Bool = true,
+        finalStatesOnly: Bool = false
     ) -> (
         output: Matrix<Cell.Scalar>, finalStates: [RecurrentState<Cell.Scalar>],
         cache: RecurrentCache<Cell.Scalar>
     ) {
         typealias Scalar = Cell.Scalar
+        precondition(
+            !(finalStatesOnly && keepsCache), "only inference can skip the output sequence")
+        let writesOutput = !finalStatesOnly
         let directions = cells.count
         precondition(
             directions >= 1 && reversed.count == directions && initialStates.count == directions)
@@ -351,8 +355,10 @@ enum RecurrentEngine {
         }
 
         // Every step writes its sequences' rows; only the padding rows need zeros.
-        let output = Matrix<Scalar>(rows: input.rows, columns: outputWidth) { out in
-            if padded {
+        // The steps, writing the output sequence to `out` (with `finalStatesOnly`, a
+        // placeholder nothing is written to).
+        func runSteps(_ out: UnsafeMutablePointer<Scalar>) {
+            if padded && writesOutput {
                 zeroPadding(out, width: outputWidth, lengths: lengths, time: time)
             }
             input.withUnsafePointer { x in
@@ -396,7 +402,7 @@ enum RecurrentEngine {
                         // step k's rows (time k of each sequence) are output rows k·batch...,
                         // a stride of `outputWidth` apart, and the next step reads them there,
                         // so no state is copied to the output.
-                        let inOutput = !keepsCache && !isReversed
+                        let inOutput = !keepsCache && !isReversed && writesOutput
                         cell.b.withUnsafePointer { bias in
                             for k in 0..<time {
                                 let rows = activeRows[k]
@@ -466,7 +472,7 @@ enum RecurrentEngine {
                                             activations: act
                                                 + ((keepsCache ? k * batch : 0) + s)
                                                 * activationWidth)
-                                        if !inOutput {
+                                        if !inOutput && writesOutput {
                                             (out + (t * batch + s) * outputWidth + d * hidden)
                                                 .update(from: hNew + row, count: hidden)
                                         }
@@ -492,10 +498,18 @@ enum RecurrentEngine {
                 }
             }
         }
+        let output: Matrix<Scalar>
+        if writesOutput {
+            output = Matrix(rows: input.rows, columns: outputWidth) { runSteps($0) }
+        } else {
+            let placeholder = ScalarBuffer<Scalar>(count: 1)
+            runSteps(placeholder.pointer)
+            output = Matrix(rows: 0, columns: outputWidth)
+        }
 
         let finalStates = (0..<directions).map { d in
             RecurrentState(
-                hidden: !keepsCache && !reversed[d]
+                hidden: !keepsCache && !reversed[d] && writesOutput
                     ? finalStatesInOutput(
                         output, direction: d, hidden: hidden, lengths: lengths,
                         initial: states[d])

@@ -96,8 +96,10 @@ public struct WordEmbedder<Scalar: BLASScalar> {
             for (t, id) in word.enumerated() { ids[t * n + w] = id }
         }
         let x = characters(ids)
+        // Only the final states are read: in inference the output sequence is not written.
         let result = characterEncoder.forward(
-            x, lengths: lengths, initialStates: [nil, nil], keepsCache: keepsCache)
+            x, lengths: lengths, initialStates: [nil, nil], keepsCache: keepsCache,
+            finalStatesOnly: !keepsCache)
         let h = configuration.characterHidden
         var vectors = Matrix<Scalar>(rows: n, columns: 2 * h)
         let f = result.finalStates[0].hidden
