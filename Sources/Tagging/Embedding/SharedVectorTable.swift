@@ -100,7 +100,10 @@ public final class SharedVectorTable: @unchecked Sendable {
         do {
             (file, checksum) = try ModelFile.readWithChecksum(from: path)
         } catch let error as ModelFileError {
-            throw unusable(error.localizedDescription)
+            // The reason without the path the message starts with (the error names it).
+            var reason = error.localizedDescription
+            if reason.hasPrefix(path + ": ") { reason.removeFirst(path.count + 2) }
+            throw unusable(reason)
         }
         guard file.architecture == architecture else {
             throw unusable(
