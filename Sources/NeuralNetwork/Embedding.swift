@@ -12,7 +12,7 @@ import LinearAlgebra
 /// inference: `materialise()` makes it dense before training.
 public struct Embedding<Scalar: BLASScalar>: Parameterized {
     /// The table, `[vocabularySize, dimension]`; parameter name `E`. With `shared` set, only
-    /// the own rows, `[shared.ownRowCount, dimension]`.
+    /// the own rows (those the negative entries of `shared.rowOfID` name), in order.
     public var table: Matrix<Scalar>
     /// Where the rows not in `table` come from, when they are shared with other models.
     public var shared: SharedRows<Scalar>?

@@ -26,11 +26,6 @@ public struct SharedRows<Scalar: BLASScalar>: @unchecked Sendable {
         self.rowOfID = rowOfID
     }
 
-    /// The number of own rows the entries of `rowOfID` refer to (the largest own index + 1).
-    public var ownRowCount: Int {
-        Int(rowOfID.reduce(Int32(0)) { $1 < 0 ? max($0, -$1) : $0 })
-    }
-
     /// The dense table `[rowOfID.count, dimension]`, taking own rows from `own`.
     public func dense(own: Matrix<Scalar>) -> Matrix<Scalar> {
         let width = table.columns

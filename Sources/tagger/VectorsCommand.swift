@@ -103,7 +103,9 @@ struct VectorsDenseCommand: ParsableCommand {
 
 /// Prints what rewriting a model changed.
 private func report(_ rewrite: SharedRowsRewrite) {
-    print(
-        "\(rewrite.path): \(rewrite.bytesBefore) → \(rewrite.bytesAfter) bytes; \(rewrite.sharedRows) rows read from the table, \(rewrite.storedRows) stored"
-    )
+    let rows =
+        rewrite.sharedRows == 0
+        ? "every row stored in the model"
+        : "\(rewrite.sharedRows) rows read from the table, \(rewrite.storedRows) stored"
+    print("\(rewrite.path): \(rewrite.bytesBefore) → \(rewrite.bytesAfter) bytes; \(rows)")
 }

@@ -18,8 +18,6 @@ import Text
 public final class SharedVectorTable: @unchecked Sendable {
     /// The architecture name of table files.
     public static let architecture = ModelArchitecture.sharedVectors
-    /// The file name extension of table files, by convention.
-    public static let fileExtension = "vectors"
 
     /// The path the table was read from (resolved, without symbolic links).
     public let path: String
