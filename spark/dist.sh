@@ -53,7 +53,8 @@ cp "$SCRATCH/release/tagger" "$STAGE/tagger"
 strip "$STAGE/tagger"
 # The tokenizer lexicon (a SwiftPM resource bundle, looked for beside the executable).
 cp -r "$SCRATCH/release/SequenceTagging_Tokenization.resources" "$STAGE/"
-cp models/*.model models/README.md "$STAGE/models/"
+# The models and the shared vector table they read their unchanged word vectors from.
+cp models/*.model models/*.vectors models/README.md "$STAGE/models/"
 [ -f models/sentence-en.md ] && cp models/sentence-en.md "$STAGE/models/"
 cp spark/LICENSES.md "$STAGE/LICENSES/README.md"
 cp /opt/swift/usr/share/swift/LICENSE.txt "$STAGE/LICENSES/swift-runtime-Apache-2.0.txt" 2>/dev/null ||

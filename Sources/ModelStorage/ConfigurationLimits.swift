@@ -36,9 +36,17 @@ public struct ParameterCount {
 }
 
 extension ModelFile {
-    /// The number of scalars all stored parameters hold together.
+    /// The number of scalars all parameters hold together, counting rows read from a shared
+    /// table (each costs four bytes of its map in this file) as the parameter's own.
     public var storedScalarCount: Int {
-        parameters.reduce(0) { $0 + $1.matrix.count }
+        var count = ParameterCount()
+        for p in parameters {
+            count.add(p.matrix.count)
+            if let reference = sharedRows[p.name] {
+                count.add(reference.rows.count - reference.storedRowCount, p.matrix.columns)
+            }
+        }
+        return count.total
     }
 
     /// Throws unless `value` lies in `range`; `name` is the hyper-parameter's key.

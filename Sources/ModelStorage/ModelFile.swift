@@ -9,7 +9,7 @@ import Text
 /// A trained model on disk: architecture, configuration, vocabularies and named
 /// parameters, validated as a whole when read.
 ///
-/// Layout of format version 2 (all integers little-endian):
+/// Layout of format versions 2 and 3 (all integers little-endian):
 ///
 ///     magic      8 bytes  "SQTAGMDL"
 ///     version    u32      formatVersion
@@ -19,6 +19,11 @@ import Text
 ///                  vocabularies   u32 count, then for each, in name order: u16 length +
 ///                                 UTF-8 name, u32 symbol count, one u32 UTF-8 length per
 ///                                 symbol, then the symbols' UTF-8 bytes one after another
+///                  shared rows    (version 3 only) u32 count, then for each, in parameter
+///                                 name order: u16 length + UTF-8 parameter name, u16 length
+///                                 + UTF-8 table file name, u64 table checksum, u32 rows,
+///                                 then one u32 per row: its row in the shared table, or
+///                                 0xFFFFFFFF for a row stored in the parameter (in order)
 ///     count      u32      number of parameters
 ///     parameter  u16 name length + UTF-8 name, u32 rows, u32 columns, rows·columns f32
 ///     checksum   u64      XXH64 (seed 0) of every byte before it
@@ -29,11 +34,17 @@ import Text
 ///   Still read.
 /// - version 2: the header is binary (vocabularies without JSON escaping or parsing) and
 ///   the checksum is XXH64, computed eight bytes at a time; parameters are unchanged.
+/// - version 3: version 2 with the shared-rows section at the end of the header: some rows
+///   of a parameter are read from a table stored once beside the model (`sharedRows`).
+///   Written only for files that have such rows; others are still written as version 2.
 public struct ModelFile: Equatable, Sendable {
     /// The eight bytes every model file starts with.
     public static let magic = Array("SQTAGMDL".utf8)
-    /// The format version this build writes; it also reads every earlier version.
+    /// The format version this build writes for a file without shared rows; it also reads
+    /// every earlier version.
     public static let formatVersion: UInt32 = 2
+    /// The format version of a file with shared rows, the newest this build reads.
+    public static let sharedRowsVersion: UInt32 = 3
     /// The oldest format version this build reads.
     public static let oldestReadableVersion: UInt32 = 1
     /// The largest header accepted, so a corrupt length cannot trigger a huge allocation.
@@ -49,8 +60,33 @@ public struct ModelFile: Equatable, Sendable {
     public var configuration: Data
     /// Named string tables: words, characters, tags, labels.
     public var vocabularies: [String: [String]]
-    /// The parameters in a fixed order.
+    /// The parameters in a fixed order. A parameter with an entry in `sharedRows` holds only
+    /// the rows that are not shared.
     public var parameters: [NamedMatrix]
+    /// The parameters (by name) some of whose rows are read from a shared table.
+    public var sharedRows: [String: SharedRowsReference]
+
+    /// The rows of a parameter that are read from a table stored in another file (a table
+    /// of pretrained vectors shared by several models), and where that table is.
+    public struct SharedRowsReference: Equatable, Sendable {
+        /// The table's file name, looked for in the model file's folder.
+        public var tableName: String
+        /// The checksum stored at the end of the table's file (it covers all its contents).
+        public var tableChecksum: UInt64
+        /// For each row of the parameter: its row in the shared table, or `nil` for a row
+        /// stored in the parameter (the stored rows are taken in order).
+        public var rows: [UInt32?]
+
+        /// A reference from its parts.
+        public init(tableName: String, tableChecksum: UInt64, rows: [UInt32?]) {
+            self.tableName = tableName
+            self.tableChecksum = tableChecksum
+            self.rows = rows
+        }
+
+        /// How many rows are stored in the parameter itself.
+        public var storedRowCount: Int { rows.reduce(0) { $0 + ($1 == nil ? 1 : 0) } }
+    }
 
     /// A named parameter matrix.
     public struct NamedMatrix: Equatable, Sendable {
@@ -69,12 +105,13 @@ public struct ModelFile: Equatable, Sendable {
     /// A model file with the given contents.
     public init(
         architecture: String, configuration: Data, vocabularies: [String: [String]] = [:],
-        parameters: [NamedMatrix] = []
+        parameters: [NamedMatrix] = [], sharedRows: [String: SharedRowsReference] = [:]
     ) {
         self.architecture = architecture
         self.configuration = configuration
         self.vocabularies = vocabularies
         self.parameters = parameters
+        self.sharedRows = sharedRows
     }
 
     /// The JSON header of format version 1.
@@ -148,10 +185,11 @@ public struct ModelFile: Equatable, Sendable {
 
     // MARK: Serialisation
 
-    /// The file's bytes, in the current format version.
+    /// The file's bytes: format version 2, or 3 when some rows are shared.
     public func serialized() throws -> [UInt8] {
+        let version = sharedRows.isEmpty ? ModelFile.formatVersion : ModelFile.sharedRowsVersion
         var out = ModelFile.magic
-        out.appendLittleEndian(ModelFile.formatVersion)
+        out.appendLittleEndian(version)
         let header = headerBytes()
         out.appendLittleEndian(UInt32(header.count))
         out += header
@@ -164,7 +202,7 @@ public struct ModelFile: Equatable, Sendable {
             out.appendLittleEndian(UInt32(p.matrix.columns))
             out.appendFloats(p.matrix.scalars)
         }
-        out.appendLittleEndian(ModelFile.checksum(out[...], version: ModelFile.formatVersion))
+        out.appendLittleEndian(ModelFile.checksum(out[...], version: version))
         return out
     }
 
@@ -182,6 +220,17 @@ public struct ModelFile: Equatable, Sendable {
             out.appendLittleEndian(UInt32(table.count))
             for symbol in table { out.appendLittleEndian(UInt32(symbol.utf8.count)) }
             for symbol in table { out += symbol.utf8 }
+        }
+        guard !sharedRows.isEmpty else { return out }
+        out.appendLittleEndian(UInt32(sharedRows.count))
+        for name in sharedRows.keys.sorted() {
+            let reference = sharedRows[name]!
+            out.appendString(name, length: UInt16.self, what: "parameter name")
+            out.appendString(reference.tableName, length: UInt16.self, what: "table name")
+            out.appendLittleEndian(reference.tableChecksum)
+            out.appendLittleEndian(UInt32(reference.rows.count))
+            out.reserveCapacity(out.count + 4 * reference.rows.count)
+            for row in reference.rows { out.appendLittleEndian(row ?? UInt32.max) }
         }
         return out
     }
@@ -221,6 +270,7 @@ public struct ModelFile: Equatable, Sendable {
             architecture = header.architecture
             configuration = Data(header.configuration.utf8)
             vocabularies = header.vocabularies
+            sharedRows = [:]
         } else {
             guard headerLength <= reader.remaining else {
                 throw ModelFileError.truncated(
@@ -229,6 +279,9 @@ public struct ModelFile: Equatable, Sendable {
             var header = reader
             header.end = reader.offset + headerLength
             (architecture, configuration, vocabularies) = try ModelFile.parseHeader(&header)
+            sharedRows =
+                version >= ModelFile.sharedRowsVersion
+                ? try ModelFile.parseSharedRows(&header) : [:]
             guard header.remaining == 0 else {
                 throw ModelFileError.malformedHeader(
                     reason: "\(header.remaining) unexpected bytes at the end of the header")
@@ -273,7 +326,58 @@ public struct ModelFile: Equatable, Sendable {
             throw ModelFileError.malformedHeader(
                 reason: "\(reader.remaining) unexpected bytes after the last parameter")
         }
+        for (name, reference) in sharedRows {
+            guard let stored = parameters.first(where: { $0.name == name }) else {
+                throw ModelFileError.malformedHeader(
+                    reason: "shared rows for \(name.quotedForMessage), which is not a parameter")
+            }
+            guard stored.matrix.rows == reference.storedRowCount else {
+                throw ModelFileError.malformedHeader(
+                    reason:
+                        "\(name.quotedForMessage) stores \(stored.matrix.rows) rows, its shared-rows map says \(reference.storedRowCount)"
+                )
+            }
+        }
         self.parameters = parameters
+    }
+
+    /// Reads the shared-rows section of a version 3 header.
+    private static func parseSharedRows(_ reader: inout ByteReader) throws -> [String:
+        SharedRowsReference]
+    {
+        let count = Int(try reader.read(UInt32.self, what: "shared-rows count"))
+        // Each entry needs at least 16 bytes, so a count beyond that is corrupt.
+        guard count <= reader.remaining / 16 else {
+            throw ModelFileError.truncated(
+                path: reader.source, needed: count * 16, available: reader.remaining)
+        }
+        var result: [String: SharedRowsReference] = [:]
+        for _ in 0..<count {
+            let name = try reader.string(length: UInt16.self, what: "parameter name")
+            let table = try reader.string(length: UInt16.self, what: "table name")
+            guard !table.isEmpty, !table.contains("/"), table != ".", table != ".." else {
+                throw ModelFileError.malformedHeader(
+                    reason: "the shared table name \(table.quotedForMessage) is not a file name")
+            }
+            let checksum = try reader.read(UInt64.self, what: "table checksum")
+            let rows = Int(try reader.read(UInt32.self, what: "shared-rows size"))
+            guard rows <= reader.remaining / 4 else {
+                throw ModelFileError.truncated(
+                    path: reader.source, needed: rows * 4, available: reader.remaining)
+            }
+            var map: [UInt32?] = []
+            map.reserveCapacity(rows)
+            for _ in 0..<rows {
+                let row = try reader.read(UInt32.self, what: "shared row")
+                map.append(row == UInt32.max ? nil : row)
+            }
+            let reference = SharedRowsReference(tableName: table, tableChecksum: checksum, rows: map)
+            guard result.updateValue(reference, forKey: name) == nil else {
+                throw ModelFileError.malformedHeader(
+                    reason: "the shared rows of \(name.quotedForMessage) appear twice")
+            }
+        }
+        return result
     }
 
     /// Reads the binary header (format version 2 and later) that `reader` is bounded to.
@@ -336,6 +440,14 @@ public struct ModelFile: Equatable, Sendable {
     /// checksum, so a pipe that keeps sending cannot exhaust memory. Whatever was read is
     /// then validated as a whole by `init(bytes:source:)`.
     public static func read(from path: String) throws -> ModelFile {
+        try readWithChecksum(from: path).file
+    }
+
+    /// Reads and validates a model file like `read(from:)`, and returns the checksum stored
+    /// at its end too (it covers every byte of the file, so it identifies the contents).
+    public static func readWithChecksum(from path: String) throws -> (
+        file: ModelFile, checksum: UInt64
+    ) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             throw ModelFileError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
@@ -358,7 +470,10 @@ public struct ModelFile: Equatable, Sendable {
                 throw ModelFileError.trailingData(path: path, offset: input.bytes.count - 1)
             }
         }
-        return try ModelFile(bytes: input.bytes, source: path)
+        let file = try ModelFile(bytes: input.bytes, source: path)
+        var checksum: UInt64 = 0
+        for i in 0..<8 { checksum |= UInt64(input.bytes[input.bytes.count - 8 + i]) << (8 * UInt64(i)) }
+        return (file, checksum)
     }
 
     /// Fills `buffer` from `fd` until it is full or the file ends; returns how many bytes
@@ -390,9 +505,9 @@ public struct ModelFile: Equatable, Sendable {
         guard bytes.count >= magic.count + 4 else { return }
         var version: UInt32 = 0
         for i in 0..<4 { version |= UInt32(bytes[magic.count + i]) << (8 * UInt32(i)) }
-        guard (oldestReadableVersion...formatVersion).contains(version) else {
+        guard (oldestReadableVersion...sharedRowsVersion).contains(version) else {
             throw ModelFileError.unsupportedVersion(
-                path: source, found: Int(version), supported: Int(formatVersion))
+                path: source, found: Int(version), supported: Int(sharedRowsVersion))
         }
     }
 

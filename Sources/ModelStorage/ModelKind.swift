@@ -15,13 +15,15 @@ public enum ModelArchitecture {
     public static let characterLanguageModel = "CharLM.v1"
     /// A training checkpoint (model, optimizer state and progress).
     public static let trainingCheckpoint = "TrainingCheckpoint.v1"
+    /// A table of pretrained word vectors stored once and shared by the models beside it.
+    public static let sharedVectors = "SharedVectors.v1"
 }
 
 /// The kinds of model file, named as a user knows them, for error messages.
 public enum ModelKind: Equatable, Sendable {
     /// The kinds this build reads.
     case tagger, jointTagger, sentimentClassifier, sentenceSplitter, characterLanguageModel,
-        checkpoint
+        checkpoint, sharedVectors
     /// A kind this build does not know.
     case unknown(architecture: String)
 
@@ -34,6 +36,7 @@ public enum ModelKind: Equatable, Sendable {
         case ModelArchitecture.sentenceBoundary: self = .sentenceSplitter
         case ModelArchitecture.characterLanguageModel: self = .characterLanguageModel
         case ModelArchitecture.trainingCheckpoint: self = .checkpoint
+        case ModelArchitecture.sharedVectors: self = .sharedVectors
         default: self = .unknown(architecture: architecture)
         }
     }
@@ -47,6 +50,7 @@ public enum ModelKind: Equatable, Sendable {
         case .sentenceSplitter: return "a sentence-splitter model"
         case .characterLanguageModel: return "a character language model"
         case .checkpoint: return "a training checkpoint"
+        case .sharedVectors: return "a shared vector table"
         case .unknown(let architecture):
             return "a model of an architecture this build does not know (\(architecture.quotedForMessage))"
         }
@@ -70,6 +74,9 @@ public enum ModelKind: Equatable, Sendable {
         case .checkpoint:
             return
                 "continue the training with `tagger train --resume`, or use the model it was saved next to"
+        case .sharedVectors:
+            return
+                "keep it beside the models that refer to it (`tagger vectors share` writes such models)"
         case .unknown:
             return "retrain it with this build, or use the build that wrote it"
         }

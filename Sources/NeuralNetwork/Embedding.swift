@@ -6,12 +6,19 @@ import LinearAlgebra
 /// to row `ids[k]` of the table `[vocabularySize, dimension]`. The gradient is sparse
 /// (`SparseRowGradient`): only the rows of the ids seen, with duplicate ids summed;
 /// `SGD` and `Adam` update only those rows. Parameter name: `E`.
+///
+/// With `shared` set, rows are read from a table shared with other models and `table`
+/// holds only the embedding's own rows (see `SharedRows`); such an embedding is for
+/// inference: `materialise()` makes it dense before training.
 public struct Embedding<Scalar: BLASScalar>: Parameterized {
-    /// The table, `[vocabularySize, dimension]`; parameter name `E`.
+    /// The table, `[vocabularySize, dimension]`; parameter name `E`. With `shared` set, only
+    /// the own rows (those the negative entries of `shared.rowOfID` name), in order.
     public var table: Matrix<Scalar>
+    /// Where the rows not in `table` come from, when they are shared with other models.
+    public var shared: SharedRows<Scalar>?
 
     /// The number of rows (ids).
-    public var vocabularySize: Int { table.rows }
+    public var vocabularySize: Int { shared?.rowOfID.count ?? table.rows }
     /// The length of each vector.
     public var dimension: Int { table.columns }
 
@@ -48,17 +55,37 @@ public struct Embedding<Scalar: BLASScalar>: Parameterized {
     public func callAsFunction(_ ids: [Int]) -> Matrix<Scalar> {
         let (width, vocabulary) = (dimension, vocabularySize)
         var output = Matrix<Scalar>(rows: ids.count, columns: width)
-        table.withUnsafePointer { e in
+        withRowLookup { rowOf in
             output.withUnsafeMutablePointer { y in
                 for (row, id) in ids.enumerated() {
                     precondition(
                         id >= 0 && id < vocabulary,
                         "Embedding id \(id) at position \(row) outside 0..<\(vocabulary)")
-                    (y + row * width).update(from: e + id * width, count: width)
+                    (y + row * width).update(from: rowOf(id), count: width)
                 }
             }
         }
         return output
+    }
+
+    /// Calls `body` with a function that gives the first scalar of row `id` (of `table`, or
+    /// of the shared table or the own rows when `shared` is set); the pointers are valid
+    /// only inside `body`, and `id` is not checked.
+    @inline(__always)
+    public func withRowLookup<R>(_ body: ((Int) -> UnsafePointer<Scalar>) throws -> R) rethrows
+        -> R
+    {
+        if let shared { return try shared.withRowLookup(own: table, body) }
+        let width = dimension
+        return try table.withUnsafePointer { e in try body { id in e + id * width } }
+    }
+
+    /// Makes the table dense, `[vocabularySize, dimension]`, copying the shared rows, so
+    /// that the embedding can be trained; does nothing when no rows are shared.
+    public mutating func materialise() {
+        guard let shared else { return }
+        table = shared.dense(own: table)
+        self.shared = nil
     }
 
     /// The rows for `ids`, `[ids.count, dimension]`, and the cache for `backward`.
@@ -68,6 +95,7 @@ public struct Embedding<Scalar: BLASScalar>: Parameterized {
 
     /// The sparse gradient of the table given `dL/dOutput` `[ids.count, dimension]`.
     public func backward(_ dOutput: Matrix<Scalar>, cache: Cache) -> SparseRowGradient<Scalar> {
+        precondition(shared == nil, "a shared-row embedding is trained only after materialise()")
         precondition(
             dOutput.rows == cache.ids.count && dOutput.columns == dimension,
             "Embedding dOutput \(dOutput.shapeDescription), expected [\(cache.ids.count), \(dimension)]"
@@ -93,6 +121,8 @@ extension SGD {
         _ embedding: inout Embedding<Scalar>, along gradient: SparseRowGradient<Scalar>,
         prefix: String = ""
     ) {
+        precondition(
+            embedding.shared == nil, "a shared-row embedding is trained only after materialise()")
         update(&embedding.table, alongRows: gradient, name: qualifiedName("E", prefix: prefix))
     }
 }
@@ -104,6 +134,8 @@ extension Adam {
         _ embedding: inout Embedding<Scalar>, along gradient: SparseRowGradient<Scalar>,
         prefix: String = ""
     ) {
+        precondition(
+            embedding.shared == nil, "a shared-row embedding is trained only after materialise()")
         update(&embedding.table, alongRows: gradient, name: qualifiedName("E", prefix: prefix))
     }
 }

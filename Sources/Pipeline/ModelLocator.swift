@@ -69,6 +69,12 @@ public enum ModelLocatorError: LocalizedError, Equatable {
 ///    `.build/release/tagger` finds the repository's `models/`, and an unpacked
 ///    distribution finds its own);
 /// 3. `./models`.
+///
+/// A model that reads its unchanged word vectors from a shared vector table finds the table
+/// in its own directory (the shipped POS, NER, sentiment and sentence models read
+/// `glove-6B-50d-50k.vectors`), so a models directory is copied or shipped whole, tables
+/// included; a directory that holds a model without its table fails to load it with an
+/// error naming the missing table.
 public struct ModelLocator: Sendable {
     /// The environment variable that names the models directory.
     public static let environmentVariable = "TAGGER_MODELS"

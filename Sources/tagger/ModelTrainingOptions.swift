@@ -99,6 +99,12 @@ struct ModelTrainingOptions: ParsableArguments {
     @Option(help: "Read at most this many pretrained vectors.")
     var embeddingsLimit = 200_000
 
+    @Option(
+        help:
+            "A shared vector table in the output's folder (see `tagger vectors table`): its vectors initialise the word embedding (instead of --embeddings) and the model reads the rows training left unchanged from it."
+    )
+    var sharedVectors: String?
+
     @Option(help: "Vectors for vocabulary words without a pretrained one: random, zero or average.")
     var unknownWords: PretrainedVectors.UnknownWordPolicy = .random
 
@@ -122,6 +128,9 @@ struct ModelTrainingOptions: ParsableArguments {
             throw ValidationError(
                 "--clip, --char-dim and --shape-dim must not be negative; --patience, --word-dim, --char-hidden and --embeddings-limit must be positive."
             )
+        }
+        guard embeddings == nil || sharedVectors == nil else {
+            throw ValidationError("Give --embeddings or --shared-vectors, not both.")
         }
         try checkWritableOutput(output)
     }
@@ -235,6 +244,17 @@ struct ModelTrainingOptions: ParsableArguments {
                 path: embeddings, limit: embeddingsLimit)
             print(
                 "read \(trainer.pretrained!.words.count) vectors of \(trainer.pretrained!.dimension) dimensions from \(embeddings) in \(String(format: "%.1f", Stopwatch.now() - start)) s",
+                to: &err)
+        }
+        if let sharedVectors {
+            let table = try SharedVectorTable.shared(at: sharedVectors)
+            guard table.isBeside(modelPath: output) else {
+                throw SharedVectorsError.tableNotBesideModel(model: output, table: sharedVectors)
+            }
+            trainer.sharedVectors = table
+            trainer.pretrained = table.vectors
+            print(
+                "read \(table.words.count) vectors of \(table.dimension) dimensions from \(sharedVectors)",
                 to: &err)
         }
         Interruption.start()

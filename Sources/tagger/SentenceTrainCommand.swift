@@ -86,6 +86,12 @@ struct SentenceTrainCommand: ParsableCommand {
     @Option(help: "Read at most this many pretrained vectors.")
     var embeddingsLimit = 200_000
 
+    @Option(
+        help:
+            "A shared vector table in the output's folder (see `tagger vectors table`): its vectors are the fixed pretrained vectors (instead of --embeddings), and the model refers to the table instead of storing them."
+    )
+    var sharedVectors: String?
+
     @Flag(
         help:
             "Ignored: accepted so that the taggers' pretrained-vector options can be given unchanged."
@@ -117,6 +123,9 @@ struct SentenceTrainCommand: ParsableCommand {
         else {
             throw ValidationError(
                 "--word-dropout and --output-dropout must be in [0, 1), --augmentation in [0, 1].")
+        }
+        guard embeddings == nil || sharedVectors == nil else {
+            throw ValidationError("Give --embeddings or --shared-vectors, not both.")
         }
         try checkWritableOutput(output)
     }
@@ -166,6 +175,17 @@ struct SentenceTrainCommand: ParsableCommand {
                 "read \(pretrained!.words.count) vectors of \(pretrained!.dimension) dimensions from \(embeddings)",
                 to: &err)
         }
+        var table: SharedVectorTable? = nil
+        if let sharedVectors {
+            table = try SharedVectorTable.shared(at: sharedVectors)
+            guard table!.isBeside(modelPath: output) else {
+                throw SharedVectorsError.tableNotBesideModel(model: output, table: sharedVectors)
+            }
+            pretrained = table!.vectors
+            print(
+                "read \(pretrained!.words.count) vectors of \(pretrained!.dimension) dimensions from \(sharedVectors)",
+                to: &err)
+        }
         let trainSentences = try CoNLLUReader.read(path: train)
         let devSentences = try CoNLLUReader.read(path: dev)
         var trainer = SentenceSplitterTrainer()
@@ -213,7 +233,11 @@ struct SentenceTrainCommand: ParsableCommand {
         guard let splitter = trained else {
             try Interruption.exit(checkpoint: trainer.checkpointPath!)
         }
-        try splitter.write(to: output)
+        if let table {
+            try table.sharing(splitter.modelFile, modelPath: output).write(to: output)
+        } else {
+            try splitter.write(to: output)
+        }
         let size = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0
         print(
             String(

@@ -10,7 +10,7 @@ struct TaggerCommand: ParsableCommand {
         subcommands: [
             TokenizeCommand.self, AnnotateCommand.self, TagCommand.self, ClassifyCommand.self, TrainCommand.self,
             EvalCommand.self, GenerateCommand.self, BenchmarkCommand.self, ServeCommand.self,
-            InfoCommand.self,
+            VectorsCommand.self, InfoCommand.self,
         ])
 
     /// Runs the command line, reading `train --task T …` as `train T …`; first makes OpenBLAS

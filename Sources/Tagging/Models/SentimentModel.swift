@@ -69,28 +69,38 @@ public struct SentimentModel: @unchecked Sendable {
         let labels = try ModelPersistence.labels(from: file, name: "labels", path: path)
         var random = SeededRandom.shapesOnly
         var network = SentenceClassifierNetwork<Float>(
-            configuration: configuration.network, wordCount: encoder.words.count,
+            configuration: configuration.network,
+            wordCount: ModelPersistence.wordRowsToBuild(file, wordCount: encoder.words.count),
             characterCount: encoder.characters.count, labelCount: labels.count, random: &random)
-        try ModelPersistence.assign(&network, from: file, path: path)
+        try ModelPersistence.assign(
+            &network, from: file, path: path, wordCount: encoder.words.count)
         self.init(
             configuration: configuration, inputEncoder: encoder, labels: labels, network: network)
     }
 
-    /// The model as a model file.
+    /// The model as a model file (referring to the shared table its word table reads rows
+    /// from, if any).
     public func modelFile() throws -> ModelFile {
-        ModelFile(
+        try modelFile(destination: nil)
+    }
+
+    /// The model file written to `destination` (the shared rows written out whole when
+    /// their table is not beside it).
+    func modelFile(destination: String?) throws -> ModelFile {
+        ModelPersistence.file(
             architecture: ModelArchitecture.sentenceClassifier,
             configuration: try ModelPersistence.encoder.encode(configuration),
             vocabularies: [
                 "words": inputEncoder.words.symbols, "characters": inputEncoder.characters.symbols,
                 "labels": labels,
             ],
-            parameters: ModelPersistence.parameters(of: network))
+            network: network, destination: destination)
     }
 
-    /// Writes the model atomically.
+    /// Writes the model atomically. Rows read from a shared table stay references when the
+    /// table is in the destination's folder, and are written out whole otherwise.
     public func save(to path: String) throws {
-        try modelFile().write(to: path)
+        try modelFile(destination: path).write(to: path)
     }
 
     /// The label probabilities `[labels.count]` of each pre-tokenized sentence, in input order.

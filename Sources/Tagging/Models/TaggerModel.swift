@@ -79,27 +79,37 @@ public struct TaggerModel: @unchecked Sendable {
         let tags = try ModelPersistence.labels(from: file, name: "tags", path: path)
         var random = SeededRandom.shapesOnly
         var network = TokenClassifierNetwork<Float>(
-            configuration: configuration.network, wordCount: encoder.words.count,
+            configuration: configuration.network,
+            wordCount: ModelPersistence.wordRowsToBuild(file, wordCount: encoder.words.count),
             characterCount: encoder.characters.count, tagCount: tags.count, random: &random)
-        try ModelPersistence.assign(&network, from: file, path: path)
+        try ModelPersistence.assign(
+            &network, from: file, path: path, wordCount: encoder.words.count)
         self.init(configuration: configuration, inputEncoder: encoder, tags: tags, network: network)
     }
 
-    /// The model as a model file.
+    /// The model as a model file (referring to the shared table its word table reads rows
+    /// from, if any).
     public func modelFile() throws -> ModelFile {
-        ModelFile(
+        try modelFile(destination: nil)
+    }
+
+    /// The model file written to `destination` (the shared rows written out whole when
+    /// their table is not beside it).
+    func modelFile(destination: String?) throws -> ModelFile {
+        ModelPersistence.file(
             architecture: ModelArchitecture.tokenClassifier,
             configuration: try ModelPersistence.encoder.encode(configuration),
             vocabularies: [
                 "words": inputEncoder.words.symbols, "characters": inputEncoder.characters.symbols,
                 "tags": tags,
             ],
-            parameters: ModelPersistence.parameters(of: network))
+            network: network, destination: destination)
     }
 
-    /// Writes the model atomically.
+    /// Writes the model atomically. Rows read from a shared table stay references when the
+    /// table is in the destination's folder, and are written out whole otherwise.
     public func save(to path: String) throws {
-        try modelFile().write(to: path)
+        try modelFile(destination: path).write(to: path)
     }
 
     /// The most padded tokens (sentences × longest length) tagged in one forward pass.

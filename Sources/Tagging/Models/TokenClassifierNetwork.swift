@@ -6,6 +6,8 @@ import NeuralNetwork
 public protocol TrainableNetwork: NamedParameters {
     /// The gold answer for one sentence (tag ids, or a label id).
     associatedtype Target
+    /// The token representation; its word table may share rows with other models.
+    var embedder: WordEmbedder<Scalar> { get set }
     /// The loss of a batch (the sentences of `input` with their `targets`, in order) and the
     /// gradients of every parameter; dropout draws from `random` when `training`.
     func lossAndGradients(

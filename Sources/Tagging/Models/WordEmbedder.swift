@@ -10,7 +10,8 @@ import NeuralNetwork
 /// reverse direction's state after the first character), shape `[shapeDimension]`.
 /// All distinct words of a batch go through the character BiLSTM in one call, time-major by
 /// character position, longest word first. Parameter names: `words.E`, `characters.E`,
-/// `characterEncoder.forward.Wx` … `characterEncoder.reverse.b`, `shapes.E`.
+/// `characterEncoder.forward.Wx` … `characterEncoder.reverse.b`, `shapes.E`. The word table
+/// may read rows from a table shared with other models (`Embedding.shared`).
 public struct WordEmbedder<Scalar: BLASScalar> {
     /// The settings.
     public let configuration: EmbedderConfiguration
@@ -131,11 +132,11 @@ public struct WordEmbedder<Scalar: BLASScalar> {
         let sd = configuration.shapeDimension
         var output = Matrix<Scalar>(rows: rows, columns: width)
         output.withUnsafeMutablePointer { out in
-            words.table.withUnsafePointer { table in
+            words.withRowLookup { wordRow in
                 charVectors.withUnsafePointer { chars in
                     for r in 0..<rows where input.characterSlot[r] >= 0 {
                         let o = out + r * width
-                        o.update(from: table + input.wordIDs[r] * wd, count: wd)
+                        o.update(from: wordRow(input.wordIDs[r]), count: wd)
                         if cw > 0 {
                             (o + wd).update(from: chars + input.characterSlot[r] * cw, count: cw)
                         }

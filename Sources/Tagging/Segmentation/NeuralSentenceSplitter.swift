@@ -112,6 +112,9 @@ public struct NeuralSentenceSplitter: SentenceSegmenter, @unchecked Sendable {
     /// Fixed pretrained word vectors (looked up lowercased, zeros for a word without one)
     /// appended to each token's features, shared by the ensemble's networks; not fine-tuned.
     public let pretrained: PretrainedVectors?
+    /// The shared vector table `pretrained` is, when it was read from one: the model file
+    /// then refers to the table instead of storing the vectors.
+    var pretrainedTable: SharedVectorTable?
     /// Threads a batch may use: 1 runs everything on the calling thread; 2 runs a large
     /// batch's two directions at once.
     public var threads = 1
@@ -430,18 +433,33 @@ extension NeuralSentenceSplitter {
                     name: "member\(k).\($0.name)", matrix: network[keyPath: $0.keyPath])
             }
         }
+        var sharedRows: [String: ModelFile.SharedRowsReference] = [:]
         if let pretrained {
             vocabularies["pretrained"] = pretrained.words
-            parameters.append(ModelFile.NamedMatrix(name: "pretrained", matrix: pretrained.vectors))
+            if let table = pretrainedTable {
+                // Every row is the table's, in its order.
+                parameters.append(
+                    ModelFile.NamedMatrix(
+                        name: "pretrained", matrix: Matrix(rows: 0, columns: pretrained.dimension)))
+                sharedRows["pretrained"] = ModelFile.SharedRowsReference(
+                    tableName: table.fileName, tableChecksum: table.checksum,
+                    rows: (0..<pretrained.words.count).map { UInt32($0) })
+            } else {
+                parameters.append(
+                    ModelFile.NamedMatrix(name: "pretrained", matrix: pretrained.vectors))
+            }
         }
         return ModelFile(
             architecture: Self.architecture,
             configuration: (try? ModelFile.configurationEncoder.encode(configuration)) ?? Data(),
-            vocabularies: vocabularies, parameters: parameters)
+            vocabularies: vocabularies, parameters: parameters, sharedRows: sharedRows)
     }
 
-    /// A splitter from a model file container, validating the architecture and every shape.
-    public init(modelFile file: ModelFile) throws {
+    /// A splitter from a model file container, validating the architecture and every shape;
+    /// `path` is where the file was read from, whose folder holds the shared vector table
+    /// the file may refer to (when every vector is the table's, the splitter uses the
+    /// table's copy, shared through the process-wide cache).
+    public init(modelFile file: ModelFile, path: String = "<memory>") throws {
         guard file.architecture == Self.architecture else {
             throw ModelFileError.wrongArchitecture(
                 found: file.architecture, expected: Self.architecture)
@@ -476,6 +494,7 @@ extension NeuralSentenceSplitter {
             }
         }
         var pretrained: PretrainedVectors? = nil
+        var pretrainedTable: SharedVectorTable? = nil
         if configuration.pretrainedDimension != 0 {
             guard (1...1024).contains(configuration.pretrainedDimension) else {
                 throw ModelFileError.malformedHeader(
@@ -487,11 +506,35 @@ extension NeuralSentenceSplitter {
             guard Set(pretrainedWords).count == pretrainedWords.count else {
                 throw ModelFileError.malformedHeader(reason: "repeated pretrained words")
             }
-            pretrained = PretrainedVectors(
-                words: pretrainedWords,
-                vectors: try file.matrix(
-                    named: "pretrained", rows: pretrainedWords.count,
-                    columns: configuration.pretrainedDimension))
+            if let (own, shared) = try SharedVectorTable.rows(
+                of: "pretrained", in: file, modelPath: path)
+            {
+                guard shared.rowOfID.count == pretrainedWords.count else {
+                    throw ModelFileError.shapeMismatch(
+                        name: "pretrained",
+                        expected: "[\(pretrainedWords.count), \(configuration.pretrainedDimension)]",
+                        found: "[\(shared.rowOfID.count), \(own.columns)]")
+                }
+                let table = shared.owner as! SharedVectorTable
+                if own.rows == 0, table.words == pretrainedWords,
+                    shared.rowOfID.enumerated().allSatisfy({ $0.offset == Int($0.element) })
+                {
+                    pretrained = table.vectors
+                    pretrainedTable = table
+                } else {
+                    pretrained = PretrainedVectors(
+                        words: pretrainedWords, vectors: shared.dense(own: own))
+                }
+            } else {
+                pretrained = PretrainedVectors(
+                    words: pretrainedWords,
+                    vectors: try file.matrix(
+                        named: "pretrained", rows: pretrainedWords.count,
+                        columns: configuration.pretrainedDimension))
+            }
+        }
+        for name in file.sharedRows.keys where name != "pretrained" {
+            throw SharedVectorsError.unexpectedSharedRows(model: path, parameter: name)
         }
         var networks: [SentenceBoundaryNetwork<Float>] = []
         for k in 0..<configuration.members {
@@ -512,16 +555,24 @@ extension NeuralSentenceSplitter {
             configuration: configuration, networks: networks, words: words, shapes: shapes,
             abbreviations: Set(abbreviations), perceptronWeights: perceptron,
             pretrained: pretrained)
+        self.pretrainedTable = pretrainedTable
     }
 
-    /// Reads a splitter from a model file.
+    /// Reads a splitter from a model file (and the shared vector table beside it that the
+    /// file may refer to).
     public init(contentsOf path: String) throws {
-        try self.init(modelFile: try ModelFile.read(from: path))
+        try self.init(modelFile: try ModelFile.read(from: path), path: path)
     }
 
     /// Writes the splitter to a model file (via a temporary file and a rename).
+    /// The vectors stay a reference to their shared table when the table is in the
+    /// destination's folder, and are written out whole otherwise.
     public func write(to path: String) throws {
-        try modelFile.write(to: path)
+        var splitter = self
+        if let table = pretrainedTable, !table.isBeside(modelPath: path) {
+            splitter.pretrainedTable = nil
+        }
+        try splitter.modelFile.write(to: path)
     }
 
     /// The file name of the shipped English model, `models/sentence-en.model`.

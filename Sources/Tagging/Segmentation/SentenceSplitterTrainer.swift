@@ -373,7 +373,7 @@ public struct SentenceSplitterTrainer {
             } catch let error as CheckpointError {
                 throw error.at(path: checkpointPath)
             }
-            let saved = try NeuralSentenceSplitter(modelFile: read.model)
+            let saved = try NeuralSentenceSplitter(modelFile: read.model, path: checkpointPath)
             guard saved.words == words, saved.shapes == shapes,
                 saved.networks.count == read.options.member + 1
             else {
@@ -409,7 +409,8 @@ public struct SentenceSplitterTrainer {
                 options: options, network: splitter.networks[0],
                 optimizer: Adam(learningRate: Float(learningRate)))
             if let saved = checkpoint {
-                let network = try NeuralSentenceSplitter(modelFile: saved.model).networks.last!
+                let network = try NeuralSentenceSplitter(
+                    modelFile: saved.model, path: checkpointPath ?? "<memory>").networks.last!
                 do {
                     try saved.task.validateMatrices(prefix: "best.", against: network)
                     try loop.resume(from: saved.contents(network: network), task: &task)

@@ -156,6 +156,10 @@ public struct Trainer {
     public var resume = false
     /// Pretrained vectors that initialise (and extend the vocabulary of) the word embedding.
     public var pretrained: PretrainedVectors?
+    /// A shared vector table beside `outputPath`: when set, the output model reads from it
+    /// every word vector row that is still bit for bit the table's (instead of storing it).
+    /// The table is usually also the source of `pretrained`.
+    public var sharedVectors: SharedVectorTable?
     /// What vocabulary words without a pretrained vector get.
     public var unknownWordPolicy: PretrainedVectors.UnknownWordPolicy = .random
     /// Names of the data in messages.
@@ -478,7 +482,8 @@ public struct Trainer {
         guard resume, let checkpointPath, FileManager.default.fileExists(atPath: checkpointPath)
         else { return (nil, options, nil) }
         var checkpoint = try TrainingCheckpoint<TrainingOptions>.read(from: checkpointPath)
-        let model = try load(checkpoint.model, checkpointPath)
+        // Training changes every row, so rows read from a shared table are copied in.
+        let model = try load(checkpoint.model.materialised(modelPath: checkpointPath), checkpointPath)
         checkpoint.options.threads = self.options.threads
         do {
             try checkpoint.options.validate()
@@ -504,13 +509,24 @@ public struct Trainer {
     ) throws -> TrainingOutcome<Model> where N.Scalar == Float {
         var best: Model? = nil
         let outputPath = self.outputPath
+        let sharedVectors = self.sharedVectors
+        if let sharedVectors, let outputPath, !sharedVectors.isBeside(modelPath: outputPath) {
+            throw SharedVectorsError.tableNotBesideModel(
+                model: outputPath, table: sharedVectors.path)
+        }
         let (interrupted, state) = try run(
             network: &network, start: start, sentences: sentences, targets: targets,
             encoder: encoder,
             evaluate: { evaluate(model($0)) },
             saveBest: { n in
                 best = model(n)
-                if let outputPath { try best!.save(to: outputPath) }
+                guard let outputPath else { return }
+                if let sharedVectors {
+                    try sharedVectors.sharing(best!.modelFile(), modelPath: outputPath)
+                        .write(to: outputPath)
+                } else {
+                    try best!.save(to: outputPath)
+                }
             },
             checkpointFile: { try model($0).modelFile() })
         return outcome(
@@ -592,6 +608,8 @@ public struct Trainer {
             interrupted: Bool, state: TrainingLoopState
         ) where Rule.Scalar == Float {
             BLASThreads.set(1)
+            // Rows shared with other models are copied in: training may change any of them.
+            network.embedder.words.materialise()
             let options = start.options
             // Two threads split each batch in two (data parallelism); the directions of each
             // half then run one after the other on their thread.
