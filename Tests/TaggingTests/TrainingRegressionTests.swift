@@ -7,7 +7,10 @@ import XCTest
 /// Training gives, for a seed, the very model (byte for byte) and the very losses that the
 /// training code gave before the loop and the optimizers were shared by every model. The
 /// expected figures were taken from that code on this corpus; a change to the arithmetic of
-/// the optimizer, the clipping or the batching shows here first.
+/// the optimizer, the clipping or the batching shows here first. The figures were taken
+/// again when the weight gradients moved from OpenBLAS to the `Aᵀ · B` kernel
+/// (`sqt_gemm_tn`) and the input gradient to the packed product, whose sums round
+/// differently (the losses moved in their last bits only).
 final class TrainingRegressionTests: XCTestCase {
     /// A deterministic corpus of `count` sentences drawn from a small tagged lexicon.
     static func corpus(_ count: Int, seed: UInt64) -> [TrainingSentence] {
@@ -67,15 +70,15 @@ final class TrainingRegressionTests: XCTestCase {
         let run = try train(threads: 1)
         XCTAssertEqual(
             run.losses.map { String($0.bitPattern, radix: 16) },
-            ["40004e6105555555", "3fff61ad5dddddde", "3ffe01e99aaaaaab"])
-        XCTAssertEqual(run.fingerprint, "8b03bfc5a509fa91")
+            ["40004e6106eeeeef", "3fff61ad61111111", "3ffe01e99eeeeeef"])
+        XCTAssertEqual(run.fingerprint, "7c42cdeea237d135")
     }
 
     func testTwoThreadsGiveTheModelOfThePreviousTrainingCode() throws {
         let run = try train(threads: 2)
         XCTAssertEqual(
             run.losses.map { String($0.bitPattern, radix: 16) },
-            ["40005053ed555555", "3fff50f1a7777777", "3ffdf3457eeeeeef"])
-        XCTAssertEqual(run.fingerprint, "7e65e69f398cee0c")
+            ["40005053ee666666", "3fff50f1a6666666", "3ffdf34582222222"])
+        XCTAssertEqual(run.fingerprint, "5ac1120191818b14")
     }
 }
