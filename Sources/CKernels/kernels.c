@@ -238,8 +238,10 @@ static void gemm_packed_baseline(GEMM_PARAMETERS) {
 #if X86_DISPATCH
 // AVX-512: tiles of up to 8 rows × 32 columns, 16 accumulators; each step of the inner
 // loop loads two vectors of the panel and does one broadcast FMA per accumulator.
+// Row r of A's tile is read at `a + r * lda + i * astep`: `astep` 1 for a row-major A, the
+// tile's height for a slice packed tile by tile (the weight gradients, `gemm_tn`).
 AVX512 static inline __attribute__((always_inline)) void tile_avx512(
-    int rows, long k, const float *restrict a, long lda, const float *restrict bp,
+    int rows, long k, const float *restrict a, long lda, long astep, const float *restrict bp,
     int accumulate, float *restrict c, long ldc, __mmask16 mask0, __mmask16 mask1) {
     __m512 sum0[8], sum1[8];
 #pragma clang loop unroll(full)
@@ -260,7 +262,7 @@ AVX512 static inline __attribute__((always_inline)) void tile_avx512(
 #pragma clang loop unroll(full)
         for (int r = 0; r < 8; r++) {
             if (r < rows) {
-                __m512 x = _mm512_set1_ps(a[r * lda + i]);
+                __m512 x = _mm512_set1_ps(a[r * lda + i * astep]);
                 sum0[r] = _mm512_fmadd_ps(x, b0, sum0[r]);
                 sum1[r] = _mm512_fmadd_ps(x, b1, sum1[r]);
             }
@@ -296,10 +298,10 @@ AVX512 static void gemm_packed_avx512(GEMM_PARAMETERS) {
             float *cp = c + first;
             long r = 0;
             for (; r + 8 <= m; r += 8)
-                tile_avx512(8, kc, ak + r * lda, lda, bp, add, cp + r * ldc, ldc, mask0, mask1);
+                tile_avx512(8, kc, ak + r * lda, lda, 1, bp, add, cp + r * ldc, ldc, mask0, mask1);
             switch (m - r) {
 #define REMAINDER(R)                                                                       \
-    case R: tile_avx512(R, kc, ak + r * lda, lda, bp, add, cp + r * ldc, ldc, mask0, mask1); \
+    case R: tile_avx512(R, kc, ak + r * lda, lda, 1, bp, add, cp + r * ldc, ldc, mask0, mask1); \
         break;
                 REMAINDER(1)
                 REMAINDER(2)
@@ -318,7 +320,7 @@ AVX512 static void gemm_packed_avx512(GEMM_PARAMETERS) {
 // AVX2: 16 registers, so tiles of up to 6 rows × 16 columns (half a panel) and 12
 // accumulators.
 AVX2 static inline __attribute__((always_inline)) void tile_avx2(
-    int rows, long k, const float *restrict a, long lda, const float *restrict bp,
+    int rows, long k, const float *restrict a, long lda, long astep, const float *restrict bp,
     int accumulate, float *restrict c, long ldc) {
     __m256 sum0[6], sum1[6];
 #pragma clang loop unroll(full)
@@ -334,7 +336,7 @@ AVX2 static inline __attribute__((always_inline)) void tile_avx2(
 #pragma clang loop unroll(full)
         for (int r = 0; r < 6; r++) {
             if (r < rows) {
-                __m256 x = _mm256_broadcast_ss(a + r * lda + i);
+                __m256 x = _mm256_broadcast_ss(a + r * lda + i * astep);
                 sum0[r] = _mm256_fmadd_ps(x, b0, sum0[r]);
                 sum1[r] = _mm256_fmadd_ps(x, b1, sum1[r]);
             }
@@ -352,12 +354,12 @@ AVX2 static inline __attribute__((always_inline)) void tile_avx2(
 // Rows `0..<rows` (at most 6) of a half panel; a partial one (`width` < 16) goes through a
 // full-width scratch tile.
 AVX2 static void rows_avx2(
-    int rows, long k, const float *restrict a, long lda, const float *restrict bp,
+    int rows, long k, const float *restrict a, long lda, long astep, const float *restrict bp,
     int accumulate, float *restrict c, long ldc, long width) {
     if (width == 16) {
         switch (rows) {
 #define ROWS(R) \
-    case R: tile_avx2(R, k, a, lda, bp, accumulate, c, ldc); break;
+    case R: tile_avx2(R, k, a, lda, astep, bp, accumulate, c, ldc); break;
             ROWS(1)
             ROWS(2)
             ROWS(3)
@@ -372,7 +374,7 @@ AVX2 static void rows_avx2(
     float tile[6 * 16];
     for (int r = 0; r < rows; r++)
         for (long j = 0; j < 16; j++) tile[r * 16 + j] = accumulate && j < width ? c[r * ldc + j] : 0;
-    rows_avx2(rows, k, a, lda, bp, 1, tile, 16, 16);
+    rows_avx2(rows, k, a, lda, astep, bp, 1, tile, 16, 16);
     for (int r = 0; r < rows; r++)
         for (long j = 0; j < width; j++) c[r * ldc + j] = tile[r * 16 + j];
 }
@@ -391,7 +393,8 @@ AVX2 static void gemm_packed_avx2(GEMM_PARAMETERS) {
                 for (long r = 0; r < m; r += 6) {
                     int rows = m - r < 6 ? (int)(m - r) : 6;
                     rows_avx2(
-                        rows, kc, a + r * lda + k0, lda, bp, add, c + r * ldc + first, ldc, width);
+                        rows, kc, a + r * lda + k0, lda, 1, bp, add, c + r * ldc + first, ldc,
+                        width);
                 }
             }
         }
@@ -429,12 +432,9 @@ void sqt_gemm_packed_at_level(int level, GEMM_PARAMETERS) {
 
 // ---------------------------------------------------------------------------------------
 // Weight gradients: C = Aᵀ · B with A `[k, m]` and B `[k, n]` both row-major, k the
-// (long) time × batch dimension. Row p of A and row p of B are contiguous, so a tile of C
-// takes, at each p, a few consecutive floats of A's row p (broadcast) and a 32-float run
-// of B's row p: nothing needs packing or transposing, and the slice of B a column panel
-// reads along k (KC rows) stays in the level-1 cache while the row tiles pass over it.
-// OpenBLAS copies both operands into its own layout first; on the widths of a recurrent
-// layer those copies cost as much as the multiplication.
+// (long) time × batch dimension, by the packed product's own tiles (`tile_avx512`,
+// `tile_avx2`) over slices of KC rows copied into their layout. OpenBLAS copies both
+// operands into its own layout too, but runs whatever core it was given.
 
 #define GEMM_TN_PARAMETERS                                                                \
     long m, long n, long k, const float *restrict a, long lda, const float *restrict b,     \
@@ -459,10 +459,9 @@ static void gemm_tn_baseline(GEMM_TN_PARAMETERS) {
 
 #if X86_DISPATCH
 // Both operands are read at a stride of a whole row (the gate deltas of two directions side
-// by side: 4 KB), so the rows of a slice fall into a few sets of the level-1 cache and
-// evict each other. Each slice of KC rows is therefore copied first, A's into tiles of
-// `rows` columns (`[tile][p][rows]`) and, per panel, B's into `[p][32]`: both then stream
-// in order. The copies cost about 1/m and 1/n of the multiplication.
+// by side: 4 KB), so uncopied, the rows of a slice would fall into a few sets of the
+// level-1 cache and evict each other. The copies cost about 1/m and 1/n of the
+// multiplication.
 
 // Thread-local scratch of at least `count` floats, kept for the next call.
 static float *tn_scratch(long count) {
@@ -492,48 +491,24 @@ static void pack_a_tiles(
     }
 }
 
-// Up to 8 rows × 32 columns of C from packed slices: at each p, two vectors of B's row p
-// and one broadcast of A[p, i + r] per row of the tile.
-AVX512 static inline __attribute__((always_inline)) void tile_tn_avx512(
-    int rows, long k, const float *restrict ap, const float *restrict bp, int accumulate,
-    float *restrict c, long ldc, __mmask16 mask0, __mmask16 mask1) {
-    __m512 sum0[8], sum1[8];
-#pragma clang loop unroll(full)
-    for (int r = 0; r < 8; r++) {
-        if (r < rows) {
-            if (accumulate) {
-                sum0[r] = _mm512_maskz_loadu_ps(mask0, c + r * ldc);
-                sum1[r] = _mm512_maskz_loadu_ps(mask1, c + r * ldc + 16);
-            } else {
-                sum0[r] = _mm512_setzero_ps();
-                sum1[r] = _mm512_setzero_ps();
-            }
-        }
-    }
-    for (long p = 0; p < k; p++) {
-        __m512 b0 = _mm512_loadu_ps(bp + p * SQT_PANEL);
-        __m512 b1 = _mm512_loadu_ps(bp + p * SQT_PANEL + 16);
-#pragma clang loop unroll(full)
-        for (int r = 0; r < 8; r++) {
-            if (r < rows) {
-                __m512 x = _mm512_set1_ps(ap[p * 8 + r]);
-                sum0[r] = _mm512_fmadd_ps(x, b0, sum0[r]);
-                sum1[r] = _mm512_fmadd_ps(x, b1, sum1[r]);
-            }
-        }
-    }
-#pragma clang loop unroll(full)
-    for (int r = 0; r < 8; r++) {
-        if (r < rows) {
-            _mm512_mask_storeu_ps(c + r * ldc, mask0, sum0[r]);
-            _mm512_mask_storeu_ps(c + r * ldc + 16, mask1, sum1[r]);
-        }
+// A's slice packed tile by tile (`[tile][p][rows]`, so row r of a tile at step p is
+// `tile[p * rows + r]`) and B's slice into one panel (`[p][32]`, as `sqt_pack` lays out a
+// panel, zero past `width`) feed the packed product's own tiles.
+
+// B's rows 0..<kc, columns 0..<width (at most 32) of a row-major slice, as one panel.
+AVX512 static void panel_avx512(
+    const float *restrict b, long ldb, long kc, long width, float *restrict panel) {
+    __mmask16 mask0 = width >= 16 ? 0xFFFF : (__mmask16)((1u << width) - 1);
+    __mmask16 mask1 = width >= 32 ? 0xFFFF : width <= 16 ? 0 : (__mmask16)((1u << (width - 16)) - 1);
+    for (long p = 0; p < kc; p++) {
+        _mm512_store_ps(panel + p * SQT_PANEL, _mm512_maskz_loadu_ps(mask0, b + p * ldb));
+        _mm512_store_ps(
+            panel + p * SQT_PANEL + 16, _mm512_maskz_loadu_ps(mask1, b + p * ldb + 16));
     }
 }
 
 AVX512 static void gemm_tn_avx512(GEMM_TN_PARAMETERS) {
-    long tiles = (m + 7) / 8;
-    float *ap = tn_scratch(tiles * 8 * KC);
+    float *ap = tn_scratch(((m + 7) / 8) * 8 * KC);
     float bp[KC * SQT_PANEL] __attribute__((aligned(64)));
     for (long k0 = 0; k0 < k; k0 += KC) {
         long kc = k - k0 < KC ? k - k0 : KC;
@@ -541,111 +516,65 @@ AVX512 static void gemm_tn_avx512(GEMM_TN_PARAMETERS) {
         pack_a_tiles(a + k0 * lda, lda, m, kc, 8, ap);
         for (long first = 0; first < n; first += SQT_PANEL) {
             long width = n - first < SQT_PANEL ? n - first : SQT_PANEL;
+            panel_avx512(b + k0 * ldb + first, ldb, kc, width, bp);
             __mmask16 mask0 = width >= 16 ? 0xFFFF : (__mmask16)((1u << width) - 1);
             __mmask16 mask1 = width >= 32   ? 0xFFFF
                               : width <= 16 ? 0
                                             : (__mmask16)((1u << (width - 16)) - 1);
-            const float *bk = b + k0 * ldb + first;
-            for (long p = 0; p < kc; p++) {
-                _mm512_store_ps(bp + p * SQT_PANEL, _mm512_maskz_loadu_ps(mask0, bk + p * ldb));
-                _mm512_store_ps(
-                    bp + p * SQT_PANEL + 16, _mm512_maskz_loadu_ps(mask1, bk + p * ldb + 16));
-            }
-            long r = 0;
-            for (; r + 8 <= m; r += 8)
-                tile_tn_avx512(
-                    8, kc, ap + (r / 8) * kc * 8, bp, add, c + r * ldc + first, ldc, mask0, mask1);
-            switch (m - r) {
-#define REMAINDER(R)                                                                         \
-    case R:                                                                                  \
-        tile_tn_avx512(                                                                      \
-            R, kc, ap + (r / 8) * kc * 8, bp, add, c + r * ldc + first, ldc, mask0, mask1);  \
-        break;
-                REMAINDER(1)
-                REMAINDER(2)
-                REMAINDER(3)
-                REMAINDER(4)
-                REMAINDER(5)
-                REMAINDER(6)
-                REMAINDER(7)
-#undef REMAINDER
-            default: break;
-            }
-        }
-    }
-}
-
-// AVX2: up to 6 rows × 16 columns, masked loads and stores of C for a partial width.
-AVX2 static inline __attribute__((always_inline)) void tile_tn_avx2(
-    int rows, long k, const float *restrict ap, const float *restrict bp, int accumulate,
-    float *restrict c, long ldc, __m256i mask0, __m256i mask1) {
-    __m256 sum0[6], sum1[6];
-#pragma clang loop unroll(full)
-    for (int r = 0; r < 6; r++) {
-        if (r < rows) {
-            sum0[r] = accumulate ? _mm256_maskload_ps(c + r * ldc, mask0) : _mm256_setzero_ps();
-            sum1[r] = accumulate ? _mm256_maskload_ps(c + r * ldc + 8, mask1) : _mm256_setzero_ps();
-        }
-    }
-    for (long p = 0; p < k; p++) {
-        __m256 b0 = _mm256_loadu_ps(bp + p * 16);
-        __m256 b1 = _mm256_loadu_ps(bp + p * 16 + 8);
-#pragma clang loop unroll(full)
-        for (int r = 0; r < 6; r++) {
-            if (r < rows) {
-                __m256 x = _mm256_broadcast_ss(ap + p * 6 + r);
-                sum0[r] = _mm256_fmadd_ps(x, b0, sum0[r]);
-                sum1[r] = _mm256_fmadd_ps(x, b1, sum1[r]);
-            }
-        }
-    }
-#pragma clang loop unroll(full)
-    for (int r = 0; r < 6; r++) {
-        if (r < rows) {
-            _mm256_maskstore_ps(c + r * ldc, mask0, sum0[r]);
-            _mm256_maskstore_ps(c + r * ldc + 8, mask1, sum1[r]);
-        }
-    }
-}
-
-AVX2 static __m256i lanes_below(long count) {
-    const __m256i index = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)count), index);
-}
-
-AVX2 static void gemm_tn_avx2(GEMM_TN_PARAMETERS) {
-    long tiles = (m + 5) / 6;
-    float *ap = tn_scratch(tiles * 6 * KC);
-    float bp[KC * 16] __attribute__((aligned(32)));
-    for (long k0 = 0; k0 < k; k0 += KC) {
-        long kc = k - k0 < KC ? k - k0 : KC;
-        int add = accumulate || k0 > 0;
-        pack_a_tiles(a + k0 * lda, lda, m, kc, 6, ap);
-        for (long first = 0; first < n; first += 16) {
-            long width = n - first < 16 ? n - first : 16;
-            __m256i mask0 = lanes_below(width);
-            __m256i mask1 = lanes_below(width - 8);
-            const float *bk = b + k0 * ldb + first;
-            for (long p = 0; p < kc; p++) {
-                _mm256_store_ps(bp + p * 16, _mm256_maskload_ps(bk + p * ldb, mask0));
-                _mm256_store_ps(bp + p * 16 + 8, _mm256_maskload_ps(bk + p * ldb + 8, mask1));
-            }
-            for (long r = 0; r < m; r += 6) {
-                int rows = m - r < 6 ? (int)(m - r) : 6;
-                const float *tile = ap + (r / 6) * kc * 6;
-                switch (rows) {
+            for (long r = 0; r < m; r += 8) {
+                const float *tile = ap + (r / 8) * kc * 8;
+                float *cr = c + r * ldc + first;
+                switch (m - r < 8 ? m - r : 8) {
 #define ROWS(R)                                                                             \
-    case R:                                                                                 \
-        tile_tn_avx2(R, kc, tile, bp, add, c + r * ldc + first, ldc, mask0, mask1);         \
-        break;
+    case R: tile_avx512(R, kc, tile, 1, 8, bp, add, cr, ldc, mask0, mask1); break;
                     ROWS(1)
                     ROWS(2)
                     ROWS(3)
                     ROWS(4)
                     ROWS(5)
                     ROWS(6)
+                    ROWS(7)
+                    ROWS(8)
 #undef ROWS
                 default: break;
+                }
+            }
+        }
+    }
+}
+
+// B's rows 0..<kc, columns 0..<width (at most 32) as one panel, with AVX2 masked loads.
+AVX2 static void panel_avx2(
+    const float *restrict b, long ldb, long kc, long width, float *restrict panel) {
+    const __m256i index = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    __m256i masks[4];
+    for (int q = 0; q < 4; q++)
+        masks[q] = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(width - 8 * q)), index);
+    for (long p = 0; p < kc; p++)
+        for (int q = 0; q < 4; q++)
+            _mm256_store_ps(
+                panel + p * SQT_PANEL + 8 * q, _mm256_maskload_ps(b + p * ldb + 8 * q, masks[q]));
+}
+
+AVX2 static void gemm_tn_avx2(GEMM_TN_PARAMETERS) {
+    float *ap = tn_scratch(((m + 5) / 6) * 6 * KC);
+    float bp[KC * SQT_PANEL] __attribute__((aligned(32)));
+    for (long k0 = 0; k0 < k; k0 += KC) {
+        long kc = k - k0 < KC ? k - k0 : KC;
+        int add = accumulate || k0 > 0;
+        pack_a_tiles(a + k0 * lda, lda, m, kc, 6, ap);
+        for (long panel = 0; panel < n; panel += SQT_PANEL) {
+            long panelWidth = n - panel < SQT_PANEL ? n - panel : SQT_PANEL;
+            panel_avx2(b + k0 * ldb + panel, ldb, kc, panelWidth, bp);
+            for (long half = 0; half < 2; half++) {
+                long first = panel + half * 16;
+                if (first >= n) break;
+                long width = n - first < 16 ? n - first : 16;
+                for (long r = 0; r < m; r += 6) {
+                    int rows = m - r < 6 ? (int)(m - r) : 6;
+                    rows_avx2(
+                        rows, kc, ap + (r / 6) * kc * 6, 1, 6, bp + half * 16, add,
+                        c + r * ldc + first, ldc, width);
                 }
             }
         }
