@@ -149,22 +149,12 @@ public struct ReferenceBenchmark {
         let sentences = test.map { $0.words.map(\.form) }
         let lines = test.compactMap(\.text)
         let tokens = sentences.reduce(0) { $0 + $1.count }
-        let characters = sentences.joined().reduce(0) {
-            $0 + min($1.unicodeScalars.count, pos.configuration.network.embedder.maximumWordLength)
-        }
-        let flops = pos.configuration.network.forwardFLOPs(
-            tokens: tokens, characters: characters, tags: pos.tags.count)
-        let perToken = flops / Double(tokens)
+        let words = Array(sentences.joined())
+        let perToken = pos.configuration.network.forwardFLOPsPerWord(
+            of: words, tags: pos.tags.count)
         // A training step is three forward passes of the ref network, counted on the same
         // test tokens.
-        let referenceCharacters = sentences.joined().reduce(0) {
-            $0 + min($1.unicodeScalars.count, reference.embedder.maximumWordLength)
-        }
-        let trainingPerToken =
-            3
-            * reference.forwardFLOPs(
-                tokens: tokens, characters: referenceCharacters, tags: pos.tags.count)
-            / Double(tokens)
+        let trainingPerToken = 3 * reference.forwardFLOPsPerWord(of: words, tags: pos.tags.count)
 
         var figures: [TaggingFigure] = []
         func measure(_ name: String, _ model: TaggerModel, input: String, batch: Int, threads: Int)
@@ -245,6 +235,16 @@ public struct ReferenceBenchmark {
 }
 
 extension NetworkConfiguration {
+    /// `forwardFLOPs` per word over `words` (each word's characters counted up to
+    /// `maximumWordLength`, as the embedder reads them).
+    public func forwardFLOPsPerWord(of words: [String], tags: Int) -> Double {
+        let characters = words.reduce(0) {
+            $0 + min($1.unicodeScalars.count, embedder.maximumWordLength)
+        }
+        return forwardFLOPs(tokens: words.count, characters: characters, tags: tags)
+            / Double(max(1, words.count))
+    }
+
     /// GEMM FLOPs of a token classifier's forward pass over `tokens` tokens of
     /// `characters` characters in all: per character, the character BiLSTM's input and
     /// recurrent products; per token, each encoder layer's input and recurrent products in

@@ -93,25 +93,17 @@ struct ReferenceBenchmarkCommand: ParsableCommand {
                 path: test ?? corpora + "/ud-english-ewt/test.conllu")
             let lines = sentences.compactMap(\.text)
             let words = sentences.flatMap { $0.words.map(\.form) }
-            func perWord(_ network: NetworkConfiguration, outputs: Int) -> Double {
-                let characters = words.reduce(0) {
-                    $0 + min($1.unicodeScalars.count, network.embedder.maximumWordLength)
-                }
-                return network.forwardFLOPs(
-                    tokens: words.count, characters: characters, tags: outputs)
-                    / Double(max(1, words.count))
-            }
             if let model = pipeline.pos {
-                componentFLOPs["pos"] = perWord(
-                    model.configuration.network, outputs: model.tags.count)
+                componentFLOPs["pos"] = model.configuration.network.forwardFLOPsPerWord(
+                    of: words, tags: model.tags.count)
             }
             if let model = pipeline.ner {
-                componentFLOPs["ner"] = perWord(
-                    model.configuration.network, outputs: model.tags.count)
+                componentFLOPs["ner"] = model.configuration.network.forwardFLOPsPerWord(
+                    of: words, tags: model.tags.count)
             }
             if let model = pipeline.sentiment {
-                componentFLOPs["sentiment"] = perWord(
-                    model.configuration.network, outputs: model.labels.count)
+                componentFLOPs["sentiment"] = model.configuration.network.forwardFLOPsPerWord(
+                    of: words, tags: model.labels.count)
             }
             pipelineResult = try PipelineBenchmark(
                 pipeline: pipeline, lines: lines,

@@ -378,21 +378,23 @@ enum RecurrentEngine {
                         let q =
                             Cell.hasSeparateHiddenDelta
                             ? ScalarBuffer<Scalar>(count: batch * gateWidth) : nil
-                        // A reverse step gathers its rows: sequence s reads time length − 1 − k.
-                        let gathered =
-                            isReversed && padded
-                            ? ScalarBuffer<Scalar>(count: batch * inputSize) : nil
-                        let packs = time > 1 || !keepsCache
-                        let projection = StepProduct(weights: cell.Wx, packs: packs)
-                        let recurrent = StepProduct(weights: cell.Wh, packs: packs)
                         // With few sequences a step's product has too few rows to pay for
                         // streaming Wx through the cache at every step: the input projection
                         // of every step is then computed at once, and each step adds its
                         // recurrent product to its rows (the same operations in the same
                         // order for each row, so the states do not depend on this choice).
+                        let projectsAhead = batch < Self.projectAheadBelow && time > 1
                         let projected: ScalarBuffer<Scalar>? =
-                            batch < Self.projectAheadBelow && time > 1
+                            projectsAhead
                             ? ScalarBuffer<Scalar>(count: time * batch * gateWidth) : nil
+                        // Otherwise a reverse step gathers its input rows: sequence s reads
+                        // time length − 1 − k.
+                        let gathered =
+                            isReversed && padded && !projectsAhead
+                            ? ScalarBuffer<Scalar>(count: batch * inputSize) : nil
+                        let packs = time > 1 || !keepsCache
+                        let projection = StepProduct(weights: cell.Wx, packs: packs)
+                        let recurrent = StepProduct(weights: cell.Wh, packs: packs)
                         if let projected {
                             projection.multiply(
                                 rows: time * batch, a: x, lda: inputSize, accumulate: false,
