@@ -389,13 +389,15 @@ public struct Pipeline: @unchecked Sendable {
     }
 
     /// `annotate(_:batchSize:_:batchDone:)` with whole batches on `threads` lanes: each
-    /// batch is annotated on a thread of its own by this pipeline on one thread, up to
-    /// `threads` batches at once, while this thread hands the finished ones to `body` in
-    /// input order. Nothing waits for a fork and join inside a batch, and building and
-    /// writing the documents overlap with the models. A slow producer still sees each result as
-    /// soon as its batch is done: waiting for the next batch stops when the first one
-    /// running is done. The output is the same as on one thread (a sentence's tags and
-    /// probabilities do not depend on its batch).
+    /// batch is annotated on a thread of its own by this pipeline on one thread, `threads`
+    /// batches running at once, while this thread hands the finished ones to `body` in
+    /// input order. A lane whose batch ends starts the next one at once, even while an
+    /// earlier batch is still running or its output is being written (at most
+    /// `2 · threads` batches are held, running or finished), so neither the writing nor a
+    /// longer batch leaves a core idle. Nothing waits for a fork and join inside a batch.
+    /// A slow producer still sees each result as soon as its batch is done: waiting for the
+    /// next batch stops when the first one held is done. The output is the same as on one
+    /// thread (a sentence's tags and probabilities do not depend on its batch).
     private func annotateInLanes(
         _ prefetcher: Prefetcher<InputDocument>, conllu: Bool, batchSize: Int,
         _ body: (InputDocument, AnnotatedDocument) throws -> Void,
@@ -404,41 +406,51 @@ public struct Pipeline: @unchecked Sendable {
         var lane = self
         lane.threads = 1
         let worker = lane
-        var pending: [(batch: [InputDocument], job: LaneJob<[AnnotatedDocument]>)] = []
+        // Signalled once by each batch at its end; a wake-up finds the state changed or
+        // waits again, so signals left over from batches already handled do no harm.
+        let batchEnded = DispatchSemaphore(value: 0)
+        var held: [(batch: [InputDocument], job: LaneJob<[AnnotatedDocument]>)] = []
         var ended = false
         var failure: Error?
-        func start(_ batch: [InputDocument]) {
-            let documents = batch.map(\.document)
-            let sentences = conllu ? batch.map(\.conllu) : []
-            let job = LaneJob(then: prefetcher.wake) {
-                worker.annotate(documents: documents, conllu: sentences)
-            }
-            pending.append((batch, job))
-        }
         while true {
-            if !ended && failure == nil && pending.count < threads {
+            let running = held.reduce(0) { $0 + ($1.job.isDone ? 0 : 1) }
+            if !ended && failure == nil && running < threads && held.count < 2 * threads {
                 do {
-                    // With a batch running, stop waiting for the next one once it is done.
-                    let running = pending.first?.job
-                    let batch = try prefetcher.nextBatch(
+                    // Stop waiting for input once the first batch held can be written.
+                    let first = held.first?.job
+                    if let batch = try prefetcher.nextBatch(
                         maximum: batchSize, patience: Self.batchPatience,
-                        unless: { running?.isDone ?? false })
-                    if let batch {
+                        unless: { first?.isDone ?? false })
+                    {
                         if batch.isEmpty {
                             ended = true
                         } else {
-                            start(batch)
-                            continue
+                            let documents = batch.map(\.document)
+                            let sentences = conllu ? batch.map(\.conllu) : []
+                            let job = LaneJob(then: {
+                                batchEnded.signal()
+                                prefetcher.wake()
+                            }) {
+                                worker.annotate(documents: documents, conllu: sentences)
+                            }
+                            held.append((batch, job))
                         }
+                        continue
                     }
                 } catch {
                     failure = error
                 }
             }
-            if pending.isEmpty { break }
-            let (batch, job) = pending.removeFirst()
-            for (input, document) in zip(batch, job.result()) { try body(input, document) }
-            try batchDone()
+            guard let first = held.first else { break }
+            if first.job.isDone {
+                held.removeFirst()
+                for (input, document) in zip(first.batch, first.job.result()) {
+                    try body(input, document)
+                }
+                try batchDone()
+            } else {
+                batchEnded.wait()
+            }
         }
         if let failure { throw failure }
     }

@@ -66,6 +66,58 @@ final class PipelineLanesTests: XCTestCase {
         }
     }
 
+    /// A long batch followed by short ones: the short ones end first (a lane takes the next
+    /// batch as soon as its own ends), and the documents still come out in input order.
+    func testBatchesEndingOutOfOrderAreWrittenInOrder() throws {
+        let two = try XCTUnwrap(Self.twoThreads, "the shipped models could not be loaded")
+        let one = try XCTUnwrap(Shipped.pipeline)
+        let long = (0..<40).map { k in
+            Array(repeating: Self.sentences[k % Self.sentences.count], count: 12)
+                .joined(separator: " ") + " (\(k))"
+        }
+        let short = (0..<400).map { "Thanks (\($0))!" }
+        let bytes = Array((long + short).joined(separator: "\n").utf8)
+        let expected = annotate(one, bytes, batchSize: 40)
+        XCTAssertNil(expected.error)
+        let found = annotate(two, bytes, batchSize: 40)
+        XCTAssertNil(found.error)
+        XCTAssertEqual(found.lines, Array(1...(long.count + short.count)))
+        XCTAssertEqual(found.documents, expected.documents)
+    }
+
+    /// Input that arrives slowly (a pipe fed line by line): each line's document is handed
+    /// over before the next line is written, so the lanes never wait for more input while
+    /// a result is ready.
+    func testASlowProducerSeesEachResultBeforeSendingMore() throws {
+        let two = try XCTUnwrap(Self.twoThreads, "the shipped models could not be loaded")
+        let pipe = Pipe()
+        let reader = DocumentReader(
+            lines: LineReader(
+                fileDescriptor: pipe.fileHandleForReading.fileDescriptor, name: "<pipe>"),
+            format: .text, pipeline: two)
+        let written = DispatchSemaphore(value: 0)
+        let input = Array(Self.sentences.prefix(4))
+        let writer = Thread {
+            for line in input {
+                pipe.fileHandleForWriting.write(Data((line + "\n").utf8))
+                // The next line only once this one's document has come out (or after 30 s).
+                _ = written.wait(timeout: .now() + 30)
+            }
+            try? pipe.fileHandleForWriting.close()
+        }
+        writer.start()
+        var seen: [(line: Int, seconds: Double)] = []
+        let start = Date()
+        try two.annotate(reader, batchSize: 256) { input, _ in
+            seen.append((input.line, Date().timeIntervalSince(start)))
+            written.signal()
+        }
+        XCTAssertEqual(seen.map(\.line), [1, 2, 3, 4])
+        // Four lines, each answered before the next is sent: well under the 30 s a line
+        // would wait for an answer that only came at the end of the input.
+        XCTAssertLessThan(seen.last?.seconds ?? 100, 20)
+    }
+
     func testAReadErrorComesAfterEveryDocumentBeforeIt() throws {
         let two = try XCTUnwrap(Self.twoThreads, "the shipped models could not be loaded")
         let good = Self.lines.prefix(300).joined(separator: "\n") + "\n"
