@@ -176,6 +176,72 @@ void sqt_lstm_forward_row_at_level(int level, LSTM_PARAMETERS) {
 }
 
 // ---------------------------------------------------------------------------------------
+// LSTM gate kernel, backward.
+
+// Products and sums in the order of the Swift code this replaced, never fused into FMA:
+// every level gives the same bits, so training does not depend on the CPU's level.
+static inline __attribute__((always_inline)) void lstm_backward_row_body(
+    long n, const float *restrict a, const float *restrict cPrev, const float *restrict dh,
+    float *restrict dc, float *restrict dz) {
+#pragma clang fp contract(off)
+    for (long j = 0; j < n; j++) {
+        float i = a[j], f = a[n + j], g = a[2 * n + j], o = a[3 * n + j], tc = a[4 * n + j];
+        float d = dh[j];
+        float dcj = dc[j] + d * o * (1.0f - tc * tc);
+        dz[j] = dcj * g * i * (1.0f - i);
+        dz[n + j] = dcj * cPrev[j] * f * (1.0f - f);
+        dz[2 * n + j] = dcj * i * (1.0f - g * g);
+        dz[3 * n + j] = d * tc * o * (1.0f - o);
+        dc[j] = dcj * f;
+    }
+}
+
+#define LSTM_BACKWARD_PARAMETERS                                                            \
+    long n, const float *restrict a, const float *restrict cPrev, const float *restrict dh, \
+        float *restrict dc, float *restrict dz
+
+static void lstm_backward_row_baseline(LSTM_BACKWARD_PARAMETERS) {
+    lstm_backward_row_body(n, a, cPrev, dh, dc, dz);
+}
+
+#if X86_DISPATCH
+AVX2 static void lstm_backward_row_avx2(LSTM_BACKWARD_PARAMETERS) {
+    lstm_backward_row_body(n, a, cPrev, dh, dc, dz);
+}
+
+AVX512 static void lstm_backward_row_avx512(LSTM_BACKWARD_PARAMETERS) {
+    lstm_backward_row_body(n, a, cPrev, dh, dc, dz);
+}
+#endif
+
+typedef void lstm_backward_row_function(LSTM_BACKWARD_PARAMETERS);
+
+static lstm_backward_row_function *lstm_backward_row_at(int level) {
+    if (level > cpu_level()) level = cpu_level();
+#if X86_DISPATCH
+    if (level >= LEVEL_AVX512) return lstm_backward_row_avx512;
+    if (level >= LEVEL_AVX2) return lstm_backward_row_avx2;
+#endif
+    return lstm_backward_row_baseline;
+}
+
+static _Atomic(lstm_backward_row_function *) lstm_backward_row_chosen;
+
+void sqt_lstm_backward_row(LSTM_BACKWARD_PARAMETERS) {
+    lstm_backward_row_function *f =
+        atomic_load_explicit(&lstm_backward_row_chosen, memory_order_relaxed);
+    if (!f) {
+        f = lstm_backward_row_at(LEVEL_AVX512);
+        atomic_store_explicit(&lstm_backward_row_chosen, f, memory_order_relaxed);
+    }
+    f(n, a, cPrev, dh, dc, dz);
+}
+
+void sqt_lstm_backward_row_at_level(int level, LSTM_BACKWARD_PARAMETERS) {
+    lstm_backward_row_at(level)(n, a, cPrev, dh, dc, dz);
+}
+
+// ---------------------------------------------------------------------------------------
 // Products with a packed right-hand matrix.
 //
 // A recurrent step multiplies a few dozen rows by the same weight matrix at every step. A

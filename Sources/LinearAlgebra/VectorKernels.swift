@@ -176,38 +176,14 @@ extension Float {
         sqt_lstm_forward_row(n, p, q, bias, cPrev, h, c, a)
     }
 
-    /// See `BLASScalar.lstmBackwardRow`.
+    /// See `BLASScalar.lstmBackwardRow`: the C kernel `sqt_lstm_backward_row`, vectorised
+    /// for the widest registers the CPU has, with the same bits at every level.
+    @inline(__always)
     public static func lstmBackwardRow(
         hidden n: Int, activations a: UnsafePointer<Float>, cPrev: UnsafePointer<Float>,
         dh: UnsafePointer<Float>, dc: UnsafeMutablePointer<Float>, dz: UnsafeMutablePointer<Float>
     ) {
-        typealias K = VectorKernels
-        let whole = K.wholeGroups(n)
-        var j = 0
-        while j < whole {
-            let i = K.load(a, j)
-            let f = K.load(a + n, j)
-            let g = K.load(a + 2 * n, j)
-            let o = K.load(a + 3 * n, j)
-            let tc = K.load(a + 4 * n, j)
-            let d = K.load(dh, j)
-            let dcj = K.load(dc, j) + d * o * (1 - tc * tc)
-            K.store(dcj * g * i * (1 - i), dz, j)
-            K.store(dcj * K.load(cPrev, j) * f * (1 - f), dz + n, j)
-            K.store(dcj * i * (1 - g * g), dz + 2 * n, j)
-            K.store(d * tc * o * (1 - o), dz + 3 * n, j)
-            K.store(dcj * f, dc, j)
-            j += K.Lanes.scalarCount
-        }
-        for j in whole..<n {
-            let (i, f, g, o, tc) = (a[j], a[n + j], a[2 * n + j], a[3 * n + j], a[4 * n + j])
-            let dcj = dc[j] + dh[j] * o * (1 - tc * tc)
-            dz[j] = dcj * g * i * (1 - i)
-            dz[n + j] = dcj * cPrev[j] * f * (1 - f)
-            dz[2 * n + j] = dcj * i * (1 - g * g)
-            dz[3 * n + j] = dh[j] * tc * o * (1 - o)
-            dc[j] = dcj * f
-        }
+        sqt_lstm_backward_row(n, a, cPrev, dh, dc, dz)
     }
 
     /// See `BLASScalar.gruForwardRow`; gates `r u` in one short loop, then the candidate.

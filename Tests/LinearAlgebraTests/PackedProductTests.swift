@@ -179,6 +179,53 @@ final class PackedProductTests: XCTestCase {
         }
     }
 
+    /// The backward gate kernel gives the same bits at every level (no fused
+    /// multiply-adds), and agrees with the formula computed in Double.
+    func testLSTMBackwardKernelIsTheSameAtEveryLevelAndAgreesWithTheFormula() {
+        var random = SeededRandom(seed: 9)
+        for n in [1, 5, 16, 25, 128] {
+            // Activations in their ranges: gates in (0, 1), g and tanh(c) in (-1, 1).
+            let raw: Matrix<Float> = randomMatrix(rows: 1, columns: 5 * n, using: &random)
+            let a = raw.scalars.enumerated().map { j, x -> Float in
+                let gate = j / n
+                return gate == 2 || gate == 4 ? Float(Foundation.tanh(Double(x))) : 1 / (1 + Foundation.exp(-x))
+            }
+            let cPrev: Matrix<Float> = randomMatrix(rows: 1, columns: n, using: &random)
+            let dh: Matrix<Float> = randomMatrix(rows: 1, columns: n, using: &random)
+            let dcIn: Matrix<Float> = randomMatrix(rows: 1, columns: n, using: &random)
+            let A = a.map(Double.init)
+            let dcj = (0..<n).map {
+                Double(dcIn.scalars[$0]) + Double(dh.scalars[$0]) * A[3 * n + $0]
+                    * (1 - A[4 * n + $0] * A[4 * n + $0])
+            }
+            var want = [Double](repeating: 0, count: 4 * n)
+            for j in 0..<n {
+                let (i, f, g, o, tc) = (A[j], A[n + j], A[2 * n + j], A[3 * n + j], A[4 * n + j])
+                want[j] = dcj[j] * g * i * (1 - i)
+                want[n + j] = dcj[j] * Double(cPrev.scalars[j]) * f * (1 - f)
+                want[2 * n + j] = dcj[j] * i * (1 - g * g)
+                want[3 * n + j] = Double(dh.scalars[j]) * tc * o * (1 - o)
+            }
+            var first: (dz: [Float], dc: [Float])?
+            for level in 0..<Int(sqt_kernel_level_count()) {
+                var dz = [Float](repeating: .nan, count: 4 * n)
+                var dc = dcIn.scalars
+                sqt_lstm_backward_row_at_level(
+                    Int32(level), n, a, cPrev.scalars, dh.scalars, &dc, &dz)
+                assertClose(dz.map(Double.init), want, tolerance: 1e-5, "n=\(n) level \(level)")
+                assertClose(
+                    dc.map(Double.init), (0..<n).map { dcj[$0] * A[n + $0] }, tolerance: 1e-5,
+                    "n=\(n) level \(level)")
+                if let first {
+                    XCTAssertEqual(dz.map(\.bitPattern), first.dz.map(\.bitPattern), "level \(level)")
+                    XCTAssertEqual(dc.map(\.bitPattern), first.dc.map(\.bitPattern), "level \(level)")
+                } else {
+                    first = (dz, dc)
+                }
+            }
+        }
+    }
+
     func testLSTMGateKernelAgreesWithTheFormulaAtEveryLevel() {
         var random = SeededRandom(seed: 8)
         for n in [1, 5, 16, 25, 128] {

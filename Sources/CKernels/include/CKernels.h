@@ -23,6 +23,20 @@ void sqt_lstm_forward_row(
     long n, const float *p, const float *q, const float *bias, const float *cPrev,
     float *h, float *c, float *a);
 
+/// One step of an LSTM backward for one sequence, `n` hidden units, from the activations
+/// `a` that `sqt_lstm_forward_row` wrote (`[i f g o tanh(c)]`): with `dh` the whole
+/// gradient of `h` and `dc` that of `c` from later steps, `dc' = dc + dh ⊙ o ⊙ (1 − tanh²c)`;
+/// writes `dz[0..<4n]`, the gradient of the pre-activations `i f g o`, and `dc = dc' ⊙ f`
+/// (the gradient of `cPrev`). Multiplications and additions are never fused, so every
+/// level gives the same bits. No pointer may overlap another.
+void sqt_lstm_backward_row(
+    long n, const float *a, const float *cPrev, const float *dh, float *dc, float *dz);
+
+/// `sqt_lstm_backward_row` in the version of level `level`, like `sqt_gemm_packed_at_level`.
+void sqt_lstm_backward_row_at_level(
+    int level, long n, const float *a, const float *cPrev, const float *dh, float *dc,
+    float *dz);
+
 /// Columns per panel of a packed matrix.
 #define SQT_PANEL 32
 
