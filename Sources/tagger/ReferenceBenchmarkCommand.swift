@@ -13,7 +13,10 @@ struct ReferenceBenchmarkCommand: ParsableCommand {
         discussion: """
             Tags UD English EWT test with the shipped POS model (and the NER model) at batch 1, \
             32 and 256 on 1 and 2 threads, from pre-tokenized input and from raw text (tokenizer \
-            included); then trains the ref network on EWT train for --training-epochs epochs, \
+            included); then times `tagger tag --input tokens --format conll` as a whole child \
+            process over the test tokens repeated 8 times, on 1 and 2 threads, against the \
+            in-process batch-256 rate; then trains the ref network on EWT train for \
+            --training-epochs epochs, \
             each timed on its own. Each figure is the best of its repetitions (the fastest \
             epoch for training, every epoch's figure printed) and is also given as a fraction \
             of the limit measured in the same run: the better of OpenBLAS sgemm on the \
@@ -110,6 +113,21 @@ struct ReferenceBenchmarkCommand: ParsableCommand {
                 threadCounts: Array(Set([1, threads])).sorted(), repetitions: repetitions
             ).run { print("… \($0)", to: &err) }
         }
+        // The command line as users run it, whole process, beside the in-process rate.
+        print("… command line: tagger tag over the test tokens x\(CommandLineProbe.copies)", to: &err)
+        let testSentences = try CoNLLUReader.read(
+            path: test ?? corpora + "/ud-english-ewt/test.conllu"
+        ).map { $0.words.map(\.form) }
+        let commandLine = CommandLineProbe.measure(
+            sentences: testSentences, model: pos, threadCounts: Array(Set([1, threads])).sorted(),
+            repetitions: repetitions)
+        // The in-process batch-256 rate of POS tagging from tokens at `threads`.
+        func inProcess256(_ threads: Int) -> Double? {
+            r.tagging.first {
+                $0.model == "pos" && $0.input == "tokens" && $0.batch == 256
+                    && $0.threads == threads
+            }?.tokensPerSecond
+        }
         // The issue of a narrower OpenBLAS core than the CPU runs: the same probe with the
         // best core, in a child process.
         let bestCore = BestCoreProbe.measure(
@@ -121,6 +139,18 @@ struct ReferenceBenchmarkCommand: ParsableCommand {
             if let bestCore {
                 object["bestCore"] = bestCore.core
                 object["bestCoreSgemmGFLOPS"] = bestCore.gflops
+            }
+            if let commandLine {
+                object["commandLine"] = commandLine.map { reading -> [String: Any] in
+                    var row: [String: Any] = [
+                        "threads": reading.threads, "tokens": reading.tokens,
+                        "tokensPerSecond": reading.tokensPerSecond,
+                    ]
+                    if let rate = inProcess256(reading.threads) {
+                        row["fractionOfInProcessBatch256"] = reading.tokensPerSecond / rate
+                    }
+                    return row
+                }
             }
             if let pipelineResult {
                 object["pipeline"] = try JSONObject.from(encoder.encode(pipelineResult))
@@ -167,6 +197,20 @@ struct ReferenceBenchmarkCommand: ParsableCommand {
                         f.tokensPerSecond, 100 * f.fractionOfLimit, 100 * ofSgemm))
         }
         print(String(format: "peak memory after tagging: %.0f MiB", r.taggingPeakMemoryMiB))
+        if let commandLine, let first = commandLine.first {
+            print(
+                "command line, `tagger tag --input tokens --format conll` over the test tokens ×\(CommandLineProbe.copies) (\(first.tokens) tokens), whole process:"
+            )
+            print("threads    tokens/s   of in-process batch 256")
+            for reading in commandLine {
+                let fraction = inProcess256(reading.threads).map {
+                    String(format: "%6.1f%%", 100 * reading.tokensPerSecond / $0)
+                }
+                print(
+                    String(format: "%7d  %10.0f   ", reading.threads, reading.tokensPerSecond)
+                        + (fraction ?? "     -"))
+            }
+        }
         if let p = pipelineResult {
             print("pipeline from raw text (\(p.lines) lines, \(p.tokens) words, batch 32):")
             print("components            threads    tokens/s    seconds   of limit")

@@ -63,6 +63,15 @@ final class BenchmarkCommandTests: XCTestCase {
             let fraction = try XCTUnwrap(figure["fractionOfLimit"] as? Double, "\(figure)")
             XCTAssertGreaterThan(fraction, 0)
         }
+        // The command line, run as a child process over the test tokens 8 times (30 × 8),
+        // beside the in-process batch-256 rate of the same thread count.
+        let commandLine = try XCTUnwrap(json["commandLine"] as? [[String: Any]], "\(json.keys)")
+        XCTAssertEqual(commandLine.count, 1)
+        XCTAssertEqual(commandLine.first?["threads"] as? Int, 1)
+        XCTAssertEqual(commandLine.first?["tokens"] as? Int, 240)
+        XCTAssertGreaterThan(commandLine.first?["tokensPerSecond"] as? Double ?? 0, 0)
+        XCTAssertGreaterThan(
+            commandLine.first?["fractionOfInProcessBatch256"] as? Double ?? 0, 0)
 
         let refused = try TaggerProcess.run(
             ["benchmark", "ref", "--pos-model", pos, "--training-epochs", "0"], input: [])
