@@ -455,19 +455,25 @@ public struct ModelFile: Equatable, Sendable {
         defer { close(fd) }
         var status = stat()
         var input = BoundedInput(fd: fd, path: path, limit: maximumFileBytes)
+        var regularFileSize: Int?
         if fstat(fd, &status) == 0, status.st_mode & S_IFMT == S_IFREG {
             guard Int(status.st_size) <= maximumFileBytes else {
                 throw ModelFileError.tooLarge(
                     path: path, size: Int(status.st_size), limit: maximumFileBytes)
             }
-            input.reserve(Int(status.st_size) + 1)
+            regularFileSize = Int(status.st_size)
         }
         let prefixLength = magic.count + 4
         let complete = try input.fill(to: prefixLength)
         try checkPrefix(input.bytes, source: path)
+        if complete, let regularFileSize {
+            // A model file's rest is read in one piece into a buffer of its size: pieces
+            // appended to a growing buffer would copy (and fault in) every byte twice.
+            try input.fillAtOnce(to: regularFileSize)
+        }
         if complete, try input.readStatedContents() {
-            if try input.fill(to: input.bytes.count + 1) {
-                throw ModelFileError.trailingData(path: path, offset: input.bytes.count - 1)
+            if try input.hasMore() {
+                throw ModelFileError.trailingData(path: path, offset: input.position)
             }
         }
         let file = try ModelFile(bytes: input.bytes, source: path)
@@ -618,6 +624,9 @@ struct BoundedInput {
     let limit: Int
     /// Everything read so far.
     private(set) var bytes: [UInt8] = []
+    /// How far ``readStatedContents()`` has walked the stated layout (the bytes may have
+    /// been read further ahead, as a regular file is read whole).
+    private(set) var position = 0
 
     init(fd: Int32, path: String, limit: Int) {
         self.fd = fd
@@ -625,8 +634,26 @@ struct BoundedInput {
         self.limit = limit
     }
 
-    /// Reserves room for `count` bytes (a regular file's size and one more).
-    mutating func reserve(_ count: Int) { bytes.reserveCapacity(min(count, limit)) }
+    /// Reads on until `bytes` holds `count` bytes (a regular file's size), with one copy
+    /// into a buffer of that size; fewer when the input ends first. Later calls of
+    /// ``fill(to:)`` read on from there.
+    mutating func fillAtOnce(to count: Int) throws {
+        guard count > bytes.count else { return }
+        guard count <= limit else {
+            throw ModelFileError.tooLarge(path: path, size: count, limit: limit)
+        }
+        let start = bytes
+        bytes = try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            _ = UnsafeMutableBufferPointer(rebasing: buffer[..<start.count]).initialize(
+                from: start)
+            initialized =
+                try start.count
+                + ModelFile.readFully(
+                    fd, path: path,
+                    into: UnsafeMutableRawBufferPointer(
+                        rebasing: UnsafeMutableRawBufferPointer(buffer)[start.count...]))
+        }
+    }
 
     /// Reads until `bytes` holds `count` bytes, in pieces of at most 16 MiB so that the
     /// buffer grows with what arrives rather than with what is announced; false when the
@@ -652,17 +679,25 @@ struct BoundedInput {
 
     /// The little-endian integer of type `T` that follows, or nil at the end of the input.
     private mutating func next<T: FixedWidthInteger>(_: T.Type) throws -> Int? {
-        let start = bytes.count
+        let start = position
         guard try fill(to: start + MemoryLayout<T>.size) else { return nil }
         var value: T = 0
         for i in 0..<MemoryLayout<T>.size { value |= T(bytes[start + i]) << (8 * i) }
+        position = start + MemoryLayout<T>.size
         return Int(value)
     }
 
     /// Skips forward `count` bytes (reading them); false at the end of the input.
     private mutating func take(_ count: Int) throws -> Bool {
-        let (end, overflow) = bytes.count.addingReportingOverflow(count)
-        return try fill(to: overflow ? Int.max : end)
+        let (end, overflow) = position.addingReportingOverflow(count)
+        guard try fill(to: overflow ? Int.max : end) else { return false }
+        position = end
+        return true
+    }
+
+    /// Whether any byte follows ``position`` (read already, or read now).
+    mutating func hasMore() throws -> Bool {
+        try bytes.count > position || fill(to: position + 1)
     }
 
     /// Reads what follows the twelve-byte prefix as the format lays it out (header length
@@ -670,6 +705,7 @@ struct BoundedInput {
     /// false when the input ends first or a length is impossible, leaving the rest to the
     /// validation of the bytes read.
     mutating func readStatedContents() throws -> Bool {
+        position = ModelFile.magic.count + 4
         guard let headerLength = try next(UInt32.self),
             headerLength <= ModelFile.maximumHeaderBytes, try take(headerLength),
             let count = try next(UInt32.self)
