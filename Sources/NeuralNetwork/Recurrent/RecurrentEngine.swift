@@ -16,8 +16,9 @@ import LinearAlgebra
 // Forward, for D directions (1 or 2) over cells with `G` gate blocks of `H` units, each
 // direction on its own thread (the caller and `HelperThread`): for each step `k`,
 // Z = X_k · Wx + H_{k-1} · Wh `[batch, G·H]` (for GRU the hidden product Q apart), then a
-// fused element-wise kernel per row. Wx and Wh are packed once per pass (`StepProduct`),
-// so each step's products run from cache without a GEMM re-packing its weights, and no
+// fused element-wise kernel per row. Wx and Wh are packed once per pass (`StepProduct`; in
+// inference once for all passes, `PackedWeights`), so each step's products run from cache
+// without a GEMM re-packing its weights, and no
 // projection of the whole batch is materialised. A reverse direction's step `k` of
 // sequence `s` reads time `lengths[s] − 1 − k`, so it starts at the sequence's own last
 // token. Rows past a sequence's length copy the state unchanged; their output stays zero.
@@ -134,21 +135,19 @@ final class StepProduct<Scalar: BLASScalar>: @unchecked Sendable {
     /// Rows of `op(Wh)`.
     let depth: Int
 
-    /// `packs`: whether the products run on the packed matrix (else through BLAS gemm).
-    init(weights: Matrix<Scalar>, transposed: Bool = false, packs: Bool) {
+    /// `packs`: whether the products run on the packed matrix (else through BLAS gemm);
+    /// `kept`: whether the packed matrix comes from (and stays in) ``PackedWeights``, for
+    /// inference, whose weights do not change between passes.
+    init(weights: Matrix<Scalar>, transposed: Bool = false, packs: Bool, kept: Bool = false) {
         self.weights = weights
         self.transposed = transposed
         (depth, columns) =
             transposed ? (weights.columns, weights.rows) : (weights.rows, weights.columns)
         if packs {
-            let (k, n) = (depth, columns)
-            let buffer = ScalarBuffer<Scalar>(count: Scalar.packedCount(k: k, n: n), zeroed: false)
-            weights.withUnsafePointer {
-                Scalar.pack(
-                    k: k, n: n, b: $0, ldb: weights.columns, transposed: transposed,
-                    into: buffer.pointer)
-            }
-            packed = buffer
+            packed =
+                kept
+                ? PackedWeights.shared.packed(weights, transposed: transposed)
+                : PackedWeights.pack(weights, transposed: transposed)
         } else {
             packed = nil
         }
@@ -393,8 +392,10 @@ enum RecurrentEngine {
                             isReversed && padded && !projectsAhead
                             ? ScalarBuffer<Scalar>(count: batch * inputSize) : nil
                         let packs = time > 1 || !keepsCache
-                        let projection = StepProduct(weights: cell.Wx, packs: packs)
-                        let recurrent = StepProduct(weights: cell.Wh, packs: packs)
+                        let projection = StepProduct(
+                            weights: cell.Wx, packs: packs, kept: !keepsCache)
+                        let recurrent = StepProduct(
+                            weights: cell.Wh, packs: packs, kept: !keepsCache)
                         if let projected {
                             projection.multiply(
                                 rows: time * batch, a: x, lda: inputSize, accumulate: false,

@@ -310,6 +310,9 @@ where Rule.Scalar == Task.Network.Scalar {
             }
             let seconds = -started.timeIntervalSinceNow
             let score = try task.score(network)
+            // Scoring ran inference, which keeps its packed weights; training changes the
+            // weights from here on, so those copies would only hold memory.
+            PackedWeights.shared.removeAll()
             let improved: Bool
             if let score, let best = state.bestScore {
                 let higher = options.higherScoreIsBetter
