@@ -260,6 +260,21 @@ void sqt_pack(long k, long n, const float *b, long ldb, int transposed, float *p
         long first = panel * SQT_PANEL;
         long width = n - first < SQT_PANEL ? n - first : SQT_PANEL;
         float *out = packed + panel * k * SQT_PANEL;
+        if (transposed && width == SQT_PANEL) {
+            // Bᵀ's rows first..<first+32 read in blocks of 8 columns, so each read is 32
+            // contiguous bytes rather than one float per row.
+            long i = 0;
+            for (; i + 8 <= k; i += 8) {
+                for (int j = 0; j < SQT_PANEL; j++) {
+                    const float *source = b + (first + j) * ldb + i;
+                    for (int u = 0; u < 8; u++) out[(i + u) * SQT_PANEL + j] = source[u];
+                }
+            }
+            for (; i < k; i++) {
+                for (int j = 0; j < SQT_PANEL; j++) out[i * SQT_PANEL + j] = b[(first + j) * ldb + i];
+            }
+            continue;
+        }
         for (long i = 0; i < k; i++) {
             float *row = out + i * SQT_PANEL;
             if (transposed) {
