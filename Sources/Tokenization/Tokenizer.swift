@@ -139,13 +139,20 @@ public struct Tokenizer: Sendable {
     public static func separatingFinalPeriods(_ tokens: [Token], sentences: [Range<Int>]) -> (
         tokens: [Token], sentences: [Range<Int>]
     ) {
-        guard sentences.contains(where: { endsWithAbbreviationPeriod(tokens[$0.upperBound - 1]) })
+        guard
+            sentences.contains(where: {
+                !$0.isEmpty && endsWithAbbreviationPeriod(tokens[$0.upperBound - 1])
+            })
         else { return (tokens, sentences) }
         var outTokens: [Token] = []
         var outSentences: [Range<Int>] = []
         outTokens.reserveCapacity(tokens.count + sentences.count)
         for range in sentences {
             let start = outTokens.count
+            guard !range.isEmpty else {
+                outSentences.append(start..<start)
+                continue
+            }
             outTokens.append(contentsOf: tokens[range.dropLast()])
             let last = tokens[range.upperBound - 1]
             if endsWithAbbreviationPeriod(last) {

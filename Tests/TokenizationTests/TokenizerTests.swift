@@ -127,6 +127,11 @@ final class TokenizerTests: XCTestCase {
             tokenizer.document("Ask Dr. Smith\nat 5 p.m.", sentences: .lines).tokens.map(\.text),
             ["Ask", "Dr.", "Smith", "at", "5", "p.m", "."])
         XCTAssertEqual(tokenizer.words("Call Capt. Kirk at 5 p.m."), ["Call", "Capt.", "Kirk", "at", "5", "p.m", "."])
+        // Ranges after a separated period move; an empty range stays empty.
+        let tokens = tokenizer.tokenize("Mr. X. Y")
+        let separated = Tokenizer.separatingFinalPeriods(tokens, sentences: [0..<2, 2..<2, 2..<3])
+        XCTAssertEqual(separated.tokens.map(\.text), ["Mr.", "X", ".", "Y"])
+        XCTAssertEqual(separated.sentences, [0..<3, 3..<3, 3..<4])
     }
 
     func testTitlesKeepTheirPeriod() {
