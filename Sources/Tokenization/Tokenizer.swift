@@ -85,14 +85,21 @@ public struct Tokenizer: Sendable {
     /// Calls `body` with each token of `text` in order, without collecting them.
     public func forEachToken(in text: String, _ body: (Token) throws -> Void) rethrows {
         var copy = text
-        // Each token waits for the next one, which decides a contraction written without
-        // its apostrophe (`its a`, `your not`).
+        // A token that may be a contraction written without its apostrophe (`its a`,
+        // `your not`) waits for the next one, which decides it.
         var pending: Token? = nil
         try copy.withUTF8 { bytes in
             var scanner = ChunkScanner(tokenizer: self)
             try scanner.run(bytes) { token in
-                if let previous = pending { try body(Self.resolvingContraction(previous, next: token)) }
-                pending = token
+                if let previous = pending {
+                    pending = nil
+                    try body(Self.resolvingContraction(previous, next: token))
+                }
+                if Self.mayBeContraction(token) {
+                    pending = token
+                } else {
+                    try body(token)
+                }
             }
         }
         if let last = pending { try body(Self.resolvingContraction(last, next: nil)) }
@@ -116,12 +123,21 @@ public struct Tokenizer: Sendable {
         "there",
     ]
 
+    /// Whether `token` could be an ``ambiguousContractions`` form that the next token
+    /// decides: a single word of 3 or 4 bytes starting with `i` or `y`, white space after it
+    /// (checked without making a string).
+    @inline(__always) static func mayBeContraction(_ token: Token) -> Bool {
+        let utf8 = token.text.utf8
+        guard utf8.count == 3 || utf8.count == 4, let first = utf8.first else { return false }
+        return (first | 0x20 == 0x69 || first | 0x20 == 0x79) && token.spaceAfter
+            && token.words.isEmpty
+    }
+
     /// `token` as two words when it is an ambiguous contraction (``ambiguousContractions``)
     /// followed by white space and a ``contractionCues`` word; otherwise unchanged (a chunk
     /// exception of the lexicon may have split it already, as `Its` at a sentence start).
     static func resolvingContraction(_ token: Token, next: Token?) -> Token {
-        let count = token.text.utf8.count
-        guard count == 3 || count == 4, token.words.isEmpty, token.spaceAfter, let next,
+        guard mayBeContraction(token), let next,
             let offset = ambiguousContractions[token.text.lowercased()],
             contractionCues.contains(next.text.lowercased())
         else { return token }
