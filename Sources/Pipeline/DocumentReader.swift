@@ -335,11 +335,13 @@ public final class DocumentReader {
                             document: Document(text: unit.text, tokens: [], sentences: []),
                             conllu: [], line: unit.line, problem: problem))
                 } else {
+                    let separated = Tokenizer.separatingFinalPeriods(
+                        unit.tokens, sentences: sentences[next].filter { !$0.isEmpty })
                     pending.append(
                         InputDocument(
                             document: Document(
-                                text: unit.text, tokens: unit.tokens,
-                                sentences: sentences[next].filter { !$0.isEmpty }),
+                                text: unit.text, tokens: separated.tokens,
+                                sentences: separated.sentences),
                             conllu: [], line: unit.line, problem: nil))
                     next += 1
                 }

@@ -6,11 +6,15 @@ import Tokenization
 
 extension Document {
     /// One line of text as one sentence, without the sentence splitter: `tokens` (the
-    /// line's tokens) all in one sentence, or no sentence when there are none. This is
-    /// how ``DocumentReader`` reads sentence-per-line text, so `tagger classify` and
-    /// ``Pipeline/annotate(lines:)`` build the same documents.
+    /// line's tokens) all in one sentence, or no sentence when there are none, with the
+    /// period of a final abbreviation a token of its own
+    /// (``Tokenizer/separatingFinalPeriods(_:sentences:)``). This is how ``DocumentReader``
+    /// reads sentence-per-line text, so `tagger classify` and ``Pipeline/annotate(lines:)``
+    /// build the same documents.
     public init(line text: String, tokens: [Token]) {
-        self.init(text: text, tokens: tokens, sentences: tokens.isEmpty ? [] : [0..<tokens.count])
+        let separated = Tokenizer.separatingFinalPeriods(
+            tokens, sentences: tokens.isEmpty ? [] : [0..<tokens.count])
+        self.init(text: text, tokens: separated.tokens, sentences: separated.sentences)
     }
 }
 

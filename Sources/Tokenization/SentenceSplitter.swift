@@ -239,17 +239,23 @@ public struct SentenceStream {
 }
 
 extension Tokenizer {
-    /// Tokenizes `text` and cuts it into sentences as `mode` says.
+    /// Tokenizes `text` and cuts it into sentences as `mode` says; an abbreviation's period
+    /// that ends a sentence becomes a token of its own (``separatingFinalPeriods(_:sentences:)``).
     public func document(_ text: String, sentences mode: SentenceMode) -> Document {
         let tokens = tokenize(text)
+        let sentences = Self.sentences(of: tokens, in: text, mode: mode, lexicon: lexicon)
+        let separated = Self.separatingFinalPeriods(tokens, sentences: sentences)
+        return Document(text: text, tokens: separated.tokens, sentences: separated.sentences)
+    }
+
+    static func sentences(
+        of tokens: [Token], in text: String, mode: SentenceMode, lexicon: TokenizerLexicon
+    ) -> [Range<Int>] {
         switch mode {
         case .whole:
-            return Document(
-                text: text, tokens: tokens, sentences: tokens.isEmpty ? [] : [0..<tokens.count])
+            return tokens.isEmpty ? [] : [0..<tokens.count]
         case .runningText:
-            return Document(
-                text: text, tokens: tokens,
-                sentences: SentenceSplitter(lexicon: lexicon).split(tokens, in: text))
+            return SentenceSplitter(lexicon: lexicon).split(tokens, in: text)
         case .lines:
             var sentences: [Range<Int>] = []
             var start = 0
@@ -262,7 +268,7 @@ extension Tokenizer {
                     start = i + 1
                 }
             }
-            return Document(text: text, tokens: tokens, sentences: sentences)
+            return sentences
         }
     }
 }

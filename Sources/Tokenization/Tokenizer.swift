@@ -79,18 +79,126 @@ public struct Tokenizer: Sendable {
     /// The syntactic words of `text` in order (a multiword token gives its words): what
     /// the models of a pipeline read when `text` is one sentence.
     public func words(_ text: String) -> [String] {
-        var words: [String] = []
-        forEachToken(in: text) { words.append(contentsOf: $0.syntacticWords) }
-        return words
+        document(text, sentences: .whole).tokens.flatMap(\.syntacticWords)
     }
 
     /// Calls `body` with each token of `text` in order, without collecting them.
     public func forEachToken(in text: String, _ body: (Token) throws -> Void) rethrows {
         var copy = text
+        // A token that may be a contraction written without its apostrophe (`its a`,
+        // `your not`) waits for the next one, which decides it.
+        var pending: Token? = nil
         try copy.withUTF8 { bytes in
             var scanner = ChunkScanner(tokenizer: self)
-            try scanner.run(bytes, body)
+            try scanner.run(bytes) { token in
+                if let previous = pending {
+                    pending = nil
+                    try body(Self.resolvingContraction(previous, next: token))
+                }
+                if Self.mayBeContraction(token) {
+                    pending = token
+                } else {
+                    try body(token)
+                }
+            }
         }
+        if let last = pending { try body(Self.resolvingContraction(last, next: nil)) }
+    }
+
+    /// Contractions written without their apostrophe that are also words: the case-folded
+    /// form and the scalar offset of the second word (`its` is `it` `s` when it stands for
+    /// "it's", `your` is `you` `r` for "you're").
+    static let ambiguousContractions: [String: Int] = ["its": 2, "your": 3]
+
+    /// Words that follow "it's" or "you're" but not the possessive `its` or `your`, which a
+    /// noun or an adjective follows: articles and possessives, negation, adverbs of degree
+    /// and stance, prepositions, and the participles of the progressive and the perfect.
+    static let contractionCues: Set<String> = [
+        "a", "an", "the", "this", "these", "those", "my", "his", "her", "our", "their", "your",
+        "its", "not", "never", "no", "always", "just", "also", "still", "even",
+        "really", "very", "so", "too", "pretty", "quite", "simply", "definitely", "probably",
+        "actually", "totally", "truly", "certainly", "obviously", "already", "almost", "like",
+        "about", "in", "on", "at", "for", "from", "with", "between", "into", "over", "under",
+        "by", "of", "going", "gonna", "getting", "being", "been", "doing", "now", "here",
+        "there",
+    ]
+
+    /// Whether `token` could be an ``ambiguousContractions`` form that the next token
+    /// decides: a single word of 3 or 4 bytes starting with `i` or `y`, white space after it
+    /// (checked without making a string).
+    @inline(__always) static func mayBeContraction(_ token: Token) -> Bool {
+        let utf8 = token.text.utf8
+        guard utf8.count == 3 || utf8.count == 4, let first = utf8.first else { return false }
+        return (first | 0x20 == 0x69 || first | 0x20 == 0x79) && token.spaceAfter
+            && token.words.isEmpty
+    }
+
+    /// `token` as two words when it is an ambiguous contraction (``ambiguousContractions``)
+    /// followed by white space and a ``contractionCues`` word; otherwise unchanged (a chunk
+    /// exception of the lexicon may have split it already, as `Its` at a sentence start).
+    static func resolvingContraction(_ token: Token, next: Token?) -> Token {
+        guard mayBeContraction(token), let next,
+            let offset = ambiguousContractions[token.text.lowercased()],
+            contractionCues.contains(next.text.lowercased())
+        else { return token }
+        var resolved = token
+        let scalars = token.text.unicodeScalars
+        let cut = scalars.index(scalars.startIndex, offsetBy: offset)
+        resolved.words = [String(scalars[..<cut]), String(scalars[cut...])]
+        return resolved
+    }
+
+    /// The sentences of `tokens` with the period of an abbreviation that ends a sentence
+    /// made a token of its own (`… in the U.S.` → `U.S` `.`), as UD English writes a
+    /// sentence-final period that an abbreviation absorbs; the ranges of `sentences` move
+    /// with the tokens they cover.
+    public static func separatingFinalPeriods(_ tokens: [Token], sentences: [Range<Int>]) -> (
+        tokens: [Token], sentences: [Range<Int>]
+    ) {
+        guard
+            sentences.contains(where: {
+                !$0.isEmpty && endsWithAbbreviationPeriod(tokens[$0.upperBound - 1])
+            })
+        else { return (tokens, sentences) }
+        var outTokens: [Token] = []
+        var outSentences: [Range<Int>] = []
+        outTokens.reserveCapacity(tokens.count + sentences.count)
+        for range in sentences {
+            let start = outTokens.count
+            guard !range.isEmpty else {
+                outSentences.append(start..<start)
+                continue
+            }
+            outTokens.append(contentsOf: tokens[range.dropLast()])
+            let last = tokens[range.upperBound - 1]
+            if endsWithAbbreviationPeriod(last) {
+                var scalars = last.text.unicodeScalars
+                scalars.removeLast()
+                outTokens.append(
+                    Token(
+                        text: String(scalars), scalarRange: last.scalarRange.dropLast(),
+                        utf8Range: last.utf8Range.dropLast(), spaceAfter: false))
+                outTokens.append(
+                    Token(
+                        text: ".", scalarRange: last.scalarRange.upperBound - 1..<last.scalarRange.upperBound,
+                        utf8Range: last.utf8Range.upperBound - 1..<last.utf8Range.upperBound,
+                        spaceAfter: last.spaceAfter))
+            } else {
+                outTokens.append(last)
+            }
+            outSentences.append(start..<outTokens.count)
+        }
+        return (outTokens, outSentences)
+    }
+
+    /// Whether `token` is a single word of letters (and periods) ending with a period after
+    /// a letter: an abbreviation or initial (`etc.`, `U.S.`, `K.`).
+    static func endsWithAbbreviationPeriod(_ token: Token) -> Bool {
+        guard token.words.isEmpty else { return false }
+        let scalars = token.text.unicodeScalars
+        guard scalars.count >= 2, scalars.last == "." else { return false }
+        let before = scalars[scalars.index(scalars.endIndex, offsetBy: -2)]
+        return ScalarClass.of(before.value).isLetter
     }
 }
 
@@ -302,12 +410,17 @@ struct ChunkScanner {
         }
         if cl[p].isAlphanumeric { return scanWord(p) }
         let c = cp[p]
-        // @handle, #hashtag
+        // @handle, #hashtag; `#` before a number is the number sign (`# 1`)
         if (c == 0x40 || c == 0x23) && !prevAlnum && (isAlnum(p + 1) || at(p + 1) == 0x5F) {
             var e = p + 1
-            while e < n && (cl[e].isAlphanumeric || cp[e] == 0x5F) { e += 1 }
-            return Segment(start: p, end: e)
+            var digits = true
+            while e < n && (cl[e].isAlphanumeric || cp[e] == 0x5F) {
+                if cl[e] != .digit { digits = false }
+                e += 1
+            }
+            if !(c == 0x23 && digits) { return Segment(start: p, end: e) }
         }
+        if !prevAlnum, let e = matchSignedNumber(p) { return Segment(start: p, end: e) }
         if c < 128 ? tokenizer.asciiEmoticonStarts[Int(c)] : tokenizer.emoticonStarts.contains(c),
             let e = matchEmoticon(p)
         {
@@ -328,11 +441,57 @@ struct ChunkScanner {
         if isSentenceFinal(c) {
             var e = p + 1
             while e < n && isSentenceFinal(cp[e]) { e += 1 }
+            // An ellipsis before a question or exclamation mark is a token of its own (`... ?`).
+            var periods = p
+            while periods < e && cp[periods] == 0x2E { periods += 1 }
+            if periods - p >= 3 && periods < e && (cp[periods] == 0x3F || cp[periods] == 0x21) {
+                return Segment(start: p, end: periods)
+            }
             return Segment(start: p, end: e)
+        }
+        if isRuleCharacter(c) {  // ----==, =---, ->, <--, -_-, *~*~*
+            var e = p
+            var mixed = false
+            var line = false
+            while e < n && isRuleCharacter(cp[e]) {
+                if cp[e] != c { mixed = true }
+                if cp[e] == 0x2D || cp[e] == 0x3D || cp[e] == 0x7E { line = true }
+                e += 1
+            }
+            if mixed && line { return Segment(start: p, end: e) }
         }
         var e = p + 1
         while e < n && cp[e] == c { e += 1 }
         return Segment(start: p, end: e)
+    }
+
+    /// - = ~ * _ < >: the characters of rules, arrows and frames drawn in plain text (a
+    /// run of several of them, one of them - = or ~, is one token).
+    @inline(__always) func isRuleCharacter(_ v: UInt32) -> Bool {
+        v == 0x2D || v == 0x3D || v == 0x7E || v == 0x2A || v == 0x5F || v == 0x3C || v == 0x3E
+    }
+
+    /// The end of a number that starts with its sign or mark at `p`, not after a letter or
+    /// digit: a decimal fraction without its zero (`.15`), a country calling code (`+44`)
+    /// or a two-digit year with its apostrophe (`'72`, `’60s`); nil for anything else.
+    func matchSignedNumber(_ p: Int) -> Int? {
+        let c = cp[p]
+        guard c == 0x2E || c == 0x2B || c == 0x27 || c == 0x2019, isDigit(p + 1) else {
+            return nil
+        }
+        var e = p + 1
+        while e < n && cl[e] == .digit { e += 1 }
+        let digits = e - p - 1
+        switch c {
+        case 0x2E:
+            return isAlnum(e) || at(e) == 0x2E ? nil : e
+        case 0x2B:
+            return digits <= 3 && !isAlnum(e) ? e : nil
+        default:
+            guard digits == 2 else { return nil }
+            if at(e) == 0x73 && !isAlnum(e + 1) { return e + 1 }  // '60s
+            return isAlnum(e) ? nil : e
+        }
     }
 
     func matchesASCII(_ p: Int, _ pattern: StaticString) -> Bool {
@@ -422,7 +581,9 @@ struct ChunkScanner {
         var sawLetter = false
         while true {
             while e < n && cl[e].isAlphanumeric {
-                if cl[e].isLetter && e > p && isDigit(e - 1) && !sawLetter && !ordinalSuffix(e) {
+                if cl[e].isLetter && e > p && isDigit(e - 1) && !sawLetter && !ordinalSuffix(e)
+                    && !codeLetter(e)
+                {
                     return Segment(start: p, end: e)
                 }
                 if cl[e].isLetter { sawLetter = true }
@@ -433,6 +594,18 @@ struct ChunkScanner {
             if isApostrophe(v) && isLetter(e + 1) && v != 0x60 {
                 e += 1
                 continue
+            }
+            if v == 0x2A && isLetter(e - 1) {  // sh*t, f*ck, b****
+                var r = e
+                while r < n && cp[r] == 0x2A { r += 1 }
+                if isLetter(r) {
+                    e = r
+                    continue
+                }
+                if r - e >= 2 && e - p == 1 && !isAlnum(r) {
+                    e = r
+                    break
+                }
             }
             if v == 0x2E && isAlnum(e + 1) {
                 // 1.5, alt.animals.cats
@@ -466,8 +639,13 @@ struct ChunkScanner {
                 e += 1
                 continue
             }
-            if v == 0x2F && isDigit(e - 1) && isDigit(e + 1) {  // 08/16/2000, 3/4
+            if v == 0x2F && isDigit(e - 1) && isDigit(e + 1) {  // 08/16/2000, 713/853-3242
+                // A fraction of single digits is three tokens (`3 / 4`).
+                if !isAlnum(e - 2) && !isAlnum(e + 2) && at(e + 2) != 0x2F && at(e - 2) != 0x2F {
+                    break
+                }
                 e += 1
+                partStart = e
                 continue
             }
             if v == 0x2F && e - p == 1 && isLetter(p) {  // b/c, w/, w/o, l/c
@@ -484,6 +662,11 @@ struct ChunkScanner {
                 partStart = e
                 continue
             }
+            if v == 0x2D && isDigit(e - 1) && isDigit(e + 1), let end = dateEnd(partStart, e) {
+                e = end
+                partStart = e
+                continue
+            }
             if (v == 0x2C || v == 0x3A) && isDigit(e - 1) && isDigit(e + 1) {
                 e += 1
                 continue
@@ -497,7 +680,9 @@ struct ChunkScanner {
                 e += 1
                 continue
             }
-            if v == 0x2D && isLetter(e + 1) && isLetter(e - 1) && e - partStart <= 8
+            // e-mail, co-op; mid-2004 and pre-1990 after a prefix of three letters or more
+            if v == 0x2D && isLetter(e - 1) && e - partStart <= 8
+                && (isLetter(e + 1) || isDigit(e + 1) && e - partStart >= 3)
                 && tokenizer.lexicon.hyphenPrefixes.contains(lowerKey(partStart, e))
             {
                 e += 1
@@ -506,8 +691,8 @@ struct ChunkScanner {
             }
             break
         }
-        // The abbreviation period.
-        if e < n && cp[e] == 0x2E {
+        // The abbreviation period, unless it starts an ellipsis (`3G...`).
+        if e < n && cp[e] == 0x2E && !(at(e + 1) == 0x2E && at(e + 2) == 0x2E) {
             if dotted || (e - p == 1 && cl[p] == .upper) || tokenizer.isAbbreviation(key(p, e + 1))
             {
                 return Segment(start: p, end: e + 1)
@@ -549,10 +734,32 @@ struct ChunkScanner {
         if isAlnum(r) { return false }
         let continues = at(r) == 0x2D && isDigit(r + 1)
         switch (before, after) {
-        case (3, 4), (5, 4): return !continues
+        case (3, 4), (5, 4), (1, 4): return !continues  // 555-1234, 77002-7361, 3-5213
         case (3, 3), (1, 3): return continues
         default: return false
         }
+    }
+
+    /// Whether the letter at `i` after digits is a model or code letter kept on the number
+    /// (`3G`, `17H`, `1Q`): one capital letter, not the unit letters `K`, `C` and `F`.
+    func codeLetter(_ i: Int) -> Bool {
+        cl[i] == .upper && !isAlnum(i + 1) && cp[i] != 0x4B && cp[i] != 0x43 && cp[i] != 0x46
+    }
+
+    /// The end of a date written with hyphens (`11-20-2000`, `02-05-02`) whose first hyphen
+    /// is at `e` after the digits from `partStart`; nil when it is not one.
+    func dateEnd(_ partStart: Int, _ e: Int) -> Int? {
+        guard (1...2).contains(e - partStart), !isAlnum(partStart - 1) else { return nil }
+        var r = e + 1
+        while r < n && cl[r] == .digit { r += 1 }
+        guard (1...2).contains(r - e - 1), at(r) == 0x2D, isDigit(r + 1) else { return nil }
+        let yearStart = r + 1
+        r = yearStart
+        while r < n && cl[r] == .digit { r += 1 }
+        guard r - yearStart == 2 || r - yearStart == 4, !isAlnum(r),
+            !(at(r) == 0x2D && isDigit(r + 1))
+        else { return nil }
+        return r
     }
 
     func startsWithQuote(before p: Int) -> Bool {

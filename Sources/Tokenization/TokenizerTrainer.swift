@@ -14,6 +14,31 @@ public struct TokenizerTrainer: Sendable {
     public var boundaryEpochs = 6
     /// The largest number of boundary features kept (those with the largest weights).
     public var maximumBoundaryFeatures = 10000
+    /// Abbreviations known before training, kept unless the treebank splits their period off
+    /// inside a sentence more often than it keeps it (by default ``englishTitles``).
+    public var seedAbbreviations: Set<String> = Self.englishTitles
+
+    /// Prefixes known before training that keep a following hyphen and word attached,
+    /// unless the treebank splits them more often than it keeps them (by default
+    /// ``englishBoundPrefixes``).
+    public var seedHyphenPrefixes: Set<String> = Self.englishBoundPrefixes
+
+    /// English prefixes that are not words of their own (`mis-`, `pseudo-`, `ultra-`), which
+    /// UD English writes attached to the word after the hyphen as it does the frequent ones
+    /// it learns (`non-`, `pre-`, `anti-`).
+    public static let englishBoundPrefixes: Set<String> = [
+        "anti", "bi", "co", "de", "ex", "extra", "hyper", "inter", "intra", "macro", "micro",
+        "mid", "mini", "mis", "multi", "neo", "non", "post", "pre", "pro", "pseudo", "re",
+        "semi", "socio", "sub", "super", "trans", "tri", "ultra",
+    ]
+
+    /// English titles and honorifics written before a name, which therefore never end a
+    /// sentence: their period always belongs to the word.
+    public static let englishTitles: Set<String> = [
+        "Adm.", "Capt.", "Cmdr.", "Col.", "Cpl.", "Dr.", "Drs.", "Gen.", "Gov.", "Hon.", "Lt.",
+        "Maj.", "Messrs.", "Mr.", "Mrs.", "Ms.", "Pres.", "Prof.", "Pvt.", "Rep.", "Reps.",
+        "Rev.", "Sen.", "Sgt.", "Sts.", "Supt.",
+    ]
 
     /// A trainer with the default options.
     public init() {}
@@ -51,7 +76,10 @@ public struct TokenizerTrainer: Sendable {
                 {
                     abbreviationWhole[form, default: 0] += 1
                 }
-                if k + 1 < tokens.count, tokens[k + 1].form == ".", !token.spaceAfter, letters,
+                // A sentence's last period stands alone after an abbreviation too
+                // (`Tokenizer.separatingFinalPeriods`): only a period inside the sentence
+                // tells that the word is not one.
+                if k + 2 < tokens.count, tokens[k + 1].form == ".", !token.spaceAfter, letters,
                     token.words.isEmpty
                 {
                     abbreviationSplit[form + ".", default: 0] += 1
@@ -82,8 +110,16 @@ public struct TokenizerTrainer: Sendable {
         for (form, whole) in abbreviationWhole where whole > abbreviationSplit[form, default: 0] {
             lexicon.abbreviations.insert(form)
         }
+        for form in seedAbbreviations
+        where abbreviationWhole[form, default: 0] >= abbreviationSplit[form, default: 0] {
+            lexicon.abbreviations.insert(form)
+        }
         for (prefix, kept) in hyphenKept
         where kept > hyphenSplit[prefix, default: 0] && prefix.unicodeScalars.count <= 8 {
+            lexicon.hyphenPrefixes.insert(prefix)
+        }
+        for prefix in seedHyphenPrefixes
+        where hyphenKept[prefix, default: 0] >= hyphenSplit[prefix, default: 0] {
             lexicon.hyphenPrefixes.insert(prefix)
         }
         for (form, counts) in multiwordCounts {
@@ -108,7 +144,7 @@ public struct TokenizerTrainer: Sendable {
                 report.unalignedSentences += 1
                 continue
             }
-            let system = rules.tokenize(sentence.rawText)
+            let system = rules.document(sentence.rawText, sentences: .whole).tokens
             guard
                 let systemChunks = Self.chunks(
                     of: sentence.rawText,

@@ -95,7 +95,7 @@ struct ModelEvaluationOptions: ParsableArguments {
                 let gold = try CoNLLUReader.read(path: test)
                 guard !gold.isEmpty else { throw TrainingDataError.noSentences(path: test) }
                 let score = try TokenizationEvaluation.evaluateTagging(
-                    model: model, tokenizer: .english, gold: gold, threads: 2)
+                    model: model, tokenizer: tokenizer, gold: gold, threads: 2)
                 print("Raw text of \(test), one sentence per line, tokenized and tagged")
                 print("Metric     | Precision |    Recall |  F1 Score")
                 for (name, s) in [

@@ -96,6 +96,18 @@ final class ModelTrainingOptionsTests: XCTestCase {
         XCTAssertEqual(eval.status, 0, eval.stderr)
         XCTAssertTrue(eval.stdout.contains("unknown words"), eval.stdout)
 
+        // From raw text, with the tokenizer lexicon given: one that cuts `cat` in two costs
+        // the tokens of one sentence.
+        let raw = try run(["eval", "--model", posModel, "--test", pos, "--raw-text"])
+        XCTAssertEqual(raw.status, 0, raw.stderr)
+        XCTAssertTrue(raw.stdout.contains("Tokens     |    100.00 |    100.00 |    100.00"), raw.stdout)
+        let lexicon = try write("cut.tsv", "# tokenizer-lexicon v1\nchunk\tcat\t1 2\n")
+        let cut = try run([
+            "eval", "--model", posModel, "--test", pos, "--raw-text", "--lexicon", lexicon,
+        ])
+        XCTAssertEqual(cut.status, 0, cut.stderr)
+        XCTAssertTrue(cut.stdout.contains("Tokens     |     66.67 |     80.00 |     72.73"), cut.stdout)
+
         let sst = try write("sst.txt", "1 a fine film\n0 a dull film\n1 loved it\n")
         let sstModel = directory + "/sst.model"
         let sentiment = try run([

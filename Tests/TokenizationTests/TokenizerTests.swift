@@ -98,6 +98,92 @@ final class TokenizerTests: XCTestCase {
         XCTAssertEqual(forms("send an e-mail"), ["send", "an", "e-mail"])
     }
 
+    func testItsAndYourBeforeAnArticleOrAdverbAreContractions() {
+        XCTAssertEqual(
+            words("its a reel and its not easy"),
+            [["it", "s"], ["a"], ["reel"], ["and"], ["it", "s"], ["not"], ["easy"]])
+        XCTAssertEqual(words("your going to love it"), [["you", "r"], ["going"], ["to"], ["love"], ["it"]])
+        // The possessives: a noun or an adjective follows, or nothing does.
+        XCTAssertEqual(
+            words("its own name and your help, its"),
+            [["its"], ["own"], ["name"], ["and"], ["your"], ["help"], [","], ["its"]])
+        // Only when white space follows: `its,` keeps its word.
+        XCTAssertEqual(words("its, a"), [["its"], [","], ["a"]])
+    }
+
+    func testFinalAbbreviationPeriodIsASentencePeriod() {
+        let document = tokenizer.document("They moved to the U.S.", sentences: .whole)
+        XCTAssertEqual(document.tokens.map(\.text), ["They", "moved", "to", "the", "U.S", "."])
+        XCTAssertEqual(document.sentences, [0..<6])
+        XCTAssertEqual(document.tokens[4].spaceAfter, false)
+        XCTAssertEqual(document.tokens[5].scalarRange, 21..<22)
+        XCTAssertEqual(document.tokens[5].utf8Range, 21..<22)
+        // Inside the sentence the abbreviation keeps its period.
+        XCTAssertEqual(
+            tokenizer.document("books, pens, etc. and more etc.", sentences: .whole).tokens.map(
+                \.text),
+            ["books", ",", "pens", ",", "etc.", "and", "more", "etc", "."])
+        XCTAssertEqual(
+            tokenizer.document("Ask Dr. Smith\nat 5 p.m.", sentences: .lines).tokens.map(\.text),
+            ["Ask", "Dr.", "Smith", "at", "5", "p.m", "."])
+        XCTAssertEqual(tokenizer.words("Call Capt. Kirk at 5 p.m."), ["Call", "Capt.", "Kirk", "at", "5", "p.m", "."])
+        // Ranges after a separated period move; an empty range stays empty.
+        let tokens = tokenizer.tokenize("Mr. X. Y")
+        let separated = Tokenizer.separatingFinalPeriods(tokens, sentences: [0..<2, 2..<2, 2..<3])
+        XCTAssertEqual(separated.tokens.map(\.text), ["Mr.", "X", ".", "Y"])
+        XCTAssertEqual(separated.sentences, [0..<3, 3..<3, 3..<4])
+    }
+
+    func testTitlesKeepTheirPeriod() {
+        XCTAssertEqual(
+            forms("Capt. Kirk, Sgt. Pepper and Drs. Smith and Jones"),
+            ["Capt.", "Kirk", ",", "Sgt.", "Pepper", "and", "Drs.", "Smith", "and", "Jones"])
+        XCTAssertEqual(forms("PVT. Ryan"), ["PVT.", "Ryan"])
+    }
+
+    func testBoundPrefixesKeepTheirHyphen() {
+        XCTAssertEqual(forms("mis-matches and ultra-light"), ["mis-matches", "and", "ultra-light"])
+        XCTAssertEqual(forms("in mid-2004 and the mid-80s"), ["in", "mid-2004", "and", "the", "mid-80s"])
+    }
+
+    func testPhoneExtensionsDatesAndAreaCodesAreKeptWhole() {
+        XCTAssertEqual(forms("call Bert (3-5076)"), ["call", "Bert", "(", "3-5076", ")"])
+        XCTAssertEqual(forms("on 11-20-2000."), ["on", "11-20-2000", "."])
+        XCTAssertEqual(forms("see 02-05-02.doc"), ["see", "02-05-02.doc"])
+        XCTAssertEqual(forms("at 713/853-6197"), ["at", "713/853-6197"])
+        // A range stays three tokens.
+        XCTAssertEqual(forms("1-2 or 10-12 days"), ["1", "-", "2", "or", "10", "-", "12", "days"])
+    }
+
+    func testFractionsOfDigitsAreThreeTokens() {
+        XCTAssertEqual(forms("3/4 of a cup"), ["3", "/", "4", "of", "a", "cup"])
+        XCTAssertEqual(forms("on 9/11 and 3/4/2001"), ["on", "9/11", "and", "3/4/2001"])
+    }
+
+    func testSignedNumbers() {
+        XCTAssertEqual(forms("# 1 and #1 vs #tag"), ["#", "1", "and", "#", "1", "vs", "#tag"])
+        XCTAssertEqual(forms("call +44 20 7484"), ["call", "+44", "20", "7484"])
+        XCTAssertEqual(forms("in '72 and the ’60s"), ["in", "'72", "and", "the", "’60s"])
+        XCTAssertEqual(forms("(.15)"), ["(", ".15", ")"])
+    }
+
+    func testCodeLetterStaysOnTheNumber() {
+        XCTAssertEqual(forms("my 3G... and 4G"), ["my", "3G", "...", "and", "4G"])
+        XCTAssertEqual(forms("2K and 24C and 11AM"), ["2", "K", "and", "24", "C", "and", "11", "AM"])
+    }
+
+    func testRulesArrowsAndCensoredWordsAreKeptWhole() {
+        XCTAssertEqual(
+            forms("----== Posted ==---- ->"), ["----==", "Posted", "==----", "->"])
+        XCTAssertEqual(forms("<> and -- and ***"), ["<", ">", "and", "--", "and", "***"])
+        XCTAssertEqual(forms("oh sh*t, b**** !"), ["oh", "sh*t", ",", "b****", "!"])
+        XCTAssertEqual(forms("price* and **bold"), ["price", "*", "and", "**", "bold"])
+    }
+
+    func testEllipsisBeforeAQuestionMarkIsItsOwnToken() {
+        XCTAssertEqual(forms("really...? ok..? no?!"), ["really", "...", "?", "ok", "..?", "no", "?!"])
+    }
+
     func testEmojiAndCombiningMarksStayWhole() {
         let text = "Cafe\u{301}👍🏽 ok🇫🇷"
         XCTAssertEqual(forms(text), ["Cafe\u{301}", "👍🏽", "ok", "🇫🇷"])

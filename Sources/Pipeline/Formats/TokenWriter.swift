@@ -37,7 +37,8 @@ public struct TokenWriter {
     }
 
     /// Writes one input line as one sentence, tokenizing it as it goes (memory stays flat
-    /// whatever the line's length); a blank line gives nothing.
+    /// whatever the line's length); a blank line gives nothing. The period of a final
+    /// abbreviation is a token of its own, as in ``Document/init(line:tokens:)``.
     public mutating func writeLine(_ line: String, tokenizer: Tokenizer) throws {
         let scalars = line.unicodeScalars
         guard let from = scalars.firstIndex(where: { ScalarClass.of($0.value) != .space }),
@@ -45,7 +46,16 @@ public struct TokenWriter {
         else { return }
         try begin(line[from...to])
         var id = 1
-        try tokenizer.forEachToken(in: line) { try writeToken($0, id: &id) }
+        var previous: Token? = nil
+        try tokenizer.forEachToken(in: line) { token in
+            if let previous { try writeToken(previous, id: &id) }
+            previous = token
+        }
+        if let previous {
+            for token in Tokenizer.separatingFinalPeriods([previous], sentences: [0..<1]).tokens {
+                try writeToken(token, id: &id)
+            }
+        }
         try end()
     }
 

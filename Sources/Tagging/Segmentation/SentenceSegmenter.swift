@@ -32,11 +32,15 @@ extension Tokenizer {
     }
 
     /// Tokenizes several independent running texts and cuts them into sentences with
-    /// `segmenter`, which may batch them (much faster for a neural splitter).
+    /// `segmenter`, which may batch them (much faster for a neural splitter); an
+    /// abbreviation's period that ends a sentence becomes a token of its own
+    /// (``Tokenizer/separatingFinalPeriods(_:sentences:)``).
     public func documents(_ texts: [String], segmenter: SentenceSegmenter) -> [Document] {
         let tokenized = texts.map { (tokens: tokenize($0), text: $0) }
         return zip(tokenized, segmenter.sentences(ofTexts: tokenized)).map {
-            Document(text: $0.text, tokens: $0.tokens, sentences: $1)
+            let separated = Tokenizer.separatingFinalPeriods($0.tokens, sentences: $1)
+            return Document(
+                text: $0.text, tokens: separated.tokens, sentences: separated.sentences)
         }
     }
 }
