@@ -106,7 +106,7 @@ struct TagCommand: ParsableCommand {
 
     @OptionGroup var stray: StrayFileArgument
 
-    @Option(help: "Threads: 2 tags two batches of 32 sentences at once.")
+    @Option(help: "Threads: 2 tags two batches (of --batch-size sentences) at once, one on each core.")
     var threads = 2
 
     func validate() throws {
