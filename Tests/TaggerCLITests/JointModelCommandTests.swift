@@ -3,26 +3,7 @@ import XCTest
 
 /// `tagger train pos+ner` and a joint model through `tag`, `eval` and `annotate`: a small model
 /// trained here from files of the EWT layouts (CoNLL-U with UPOS, Universal NER columns).
-final class JointModelCommandTests: XCTestCase {
-    private var directory = ""
-
-    override func setUpWithError() throws {
-        directory =
-            NSTemporaryDirectory() + "joint-cli-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try FileManager.default.createDirectory(
-            atPath: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(atPath: directory)
-    }
-
-    private func write(_ name: String, _ text: String) throws -> String {
-        let path = directory + "/" + name
-        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
-        return path
-    }
-
+final class JointModelCommandTests: ScratchDirectoryTestCase {
     /// Sentences as `(id, [(form, upos, entity tag)])`.
     static let sentences: [(String, [(String, String, String)])] = [
         (

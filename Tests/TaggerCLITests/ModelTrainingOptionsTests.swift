@@ -3,26 +3,7 @@ import XCTest
 
 /// `tagger train --task pos|ner|sentiment` and `tagger eval --model` on tiny fixture files:
 /// exit codes and the figures printed.
-final class ModelTrainingOptionsTests: XCTestCase {
-    var directory = ""
-
-    override func setUpWithError() throws {
-        directory =
-            NSTemporaryDirectory() + "model-cli-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try FileManager.default.createDirectory(
-            atPath: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(atPath: directory)
-    }
-
-    func write(_ name: String, _ text: String) throws -> String {
-        let path = directory + "/" + name
-        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
-        return path
-    }
-
+final class ModelTrainingOptionsTests: ScratchDirectoryTestCase {
     func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = TaggerCLITests.taggerURL

@@ -6,26 +6,7 @@ import XCTest
 /// lexicon of `train tokenize` is saved atomically, never through a planted link, and a
 /// failed save is one line; a closed or full standard error loses the diagnostics, never
 /// the model.
-final class TrainOutputTests: XCTestCase {
-    private var directory = ""
-
-    override func setUpWithError() throws {
-        directory =
-            NSTemporaryDirectory() + "train-output-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try FileManager.default.createDirectory(
-            atPath: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(atPath: directory)
-    }
-
-    private func write(_ name: String, _ text: String) throws -> String {
-        let path = directory + "/" + name
-        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
-        return path
-    }
-
+final class TrainOutputTests: ScratchDirectoryTestCase {
     /// Runs `tagger arguments` through `sh` with `redirections` (such as `2>&-`) and
     /// `prefix` shell commands (such as `ulimit -f 0`) before it.
     private func shell(_ arguments: [String], prefix: String = "", redirections: String = "")

@@ -4,26 +4,7 @@ import XCTest
 /// `tagger vectors table|share|dense` and `tagger train --shared-vectors`: a model rewritten
 /// to read its unchanged rows from a table tags exactly as before, needs the table beside
 /// it (a missing one is a clear error), and written dense again is the original file.
-final class VectorsCommandTests: XCTestCase {
-    private var directory = ""
-
-    override func setUpWithError() throws {
-        directory =
-            NSTemporaryDirectory() + "vectors-command-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try FileManager.default.createDirectory(
-            atPath: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(atPath: directory)
-    }
-
-    private func write(_ name: String, _ text: String) throws -> String {
-        let path = directory + "/" + name
-        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
-        return path
-    }
-
+final class VectorsCommandTests: ScratchDirectoryTestCase {
     private static let conllu = """
         1\tThe\tthe\tDET\tDT\t_\t2\tdet\t_\t_
         2\tcat\tcat\tNOUN\tNN\t_\t3\tnsubj\t_\t_
