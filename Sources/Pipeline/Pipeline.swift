@@ -345,6 +345,11 @@ public struct Pipeline: @unchecked Sendable {
     /// a sentence's tags and probabilities are the same, to the bit, in any batch.
     public static let batchPatience = 0.1
 
+    /// The fewest sentences in a batch of the lanes' shrinking last batches (see
+    /// `Prefetcher.nextBatch(maximum:patience:sharedBy:smallestShare:unless:)`): one pass
+    /// of the taggers' sorted passes of 32.
+    static let smallestTailBatch = 32
+
     /// Annotates everything `reader` reads, calling `body` with each document in input
     /// order. Reading, tokenizing and splitting run on a second thread while the models
     /// run on this one; documents are annotated in batches of whatever has arrived (at
@@ -392,9 +397,11 @@ public struct Pipeline: @unchecked Sendable {
     /// batch is annotated on a thread of its own by this pipeline on one thread, `threads`
     /// batches running at once, while this thread hands the finished ones to `body` in
     /// input order. A lane whose batch ends starts the next one at once, even while an
-    /// earlier batch is still running or its output is being written (at most
-    /// `2 · threads` batches are held, running or finished), so neither the writing nor a
-    /// longer batch leaves a core idle. Nothing waits for a fork and join inside a batch.
+    /// earlier batch is still running or its output is being written (the batches held,
+    /// running or finished, have at most `2 · threads · batchSize` sentences), so
+    /// neither the writing nor a longer batch leaves a core idle. Once the input has ended,
+    /// the sentences left are shared out in shrinking batches (`Prefetcher`'s `sharedBy`),
+    /// so that the lanes finish together. Nothing waits for a fork and join inside a batch.
     /// A slow producer still sees each result as soon as its batch is done: waiting for the
     /// next batch stops when the first one held is done. The output is the same as on one
     /// thread (a sentence's tags and probabilities do not depend on its batch).
@@ -409,17 +416,24 @@ public struct Pipeline: @unchecked Sendable {
         // Signalled once by each batch at its end; a wake-up finds the state changed or
         // waits again, so signals left over from batches already handled do no harm.
         let batchEnded = DispatchSemaphore(value: 0)
-        var held: [(batch: [InputDocument], job: LaneJob<[AnnotatedDocument]>)] = []
+        var held: [(batch: [InputDocument], sentences: Int, job: LaneJob<[AnnotatedDocument]>)] =
+            []
         var ended = false
         var failure: Error?
         while true {
             let running = held.reduce(0) { $0 + ($1.job.isDone ? 0 : 1) }
-            if !ended && failure == nil && running < threads && held.count < 2 * threads {
+            // Held batches are bounded by their sentences, so the small last batches of a
+            // file keep a lane busy while an earlier, longer batch is still running.
+            let heldSentences = held.reduce(0) { $0 + $1.sentences }
+            if !ended && failure == nil && running < threads
+                && heldSentences + batchSize <= 2 * threads * batchSize
+            {
                 do {
                     // Stop waiting for input once the first batch held can be written.
                     let first = held.first?.job
                     if let batch = try prefetcher.nextBatch(
                         maximum: batchSize, patience: Self.batchPatience,
+                        sharedBy: 2 * threads, smallestShare: Self.smallestTailBatch,
                         unless: { first?.isDone ?? false })
                     {
                         if batch.isEmpty {
@@ -433,7 +447,8 @@ public struct Pipeline: @unchecked Sendable {
                             }) {
                                 worker.annotate(documents: documents, conllu: sentences)
                             }
-                            held.append((batch, job))
+                            held.append(
+                                (batch, documents.reduce(0) { $0 + $1.sentences.count }, job))
                         }
                         continue
                     }
@@ -622,3 +637,4 @@ final class LaneJob<Result>: @unchecked Sendable {
         return lock.withLock { value! }
     }
 }
+

@@ -98,9 +98,17 @@ public final class Prefetcher<Element> {
     /// is true: it is looked at before waiting and after every wake-up (an item arriving,
     /// or ``wake()`` from whoever makes it true). A batch still filling when it is
     /// interrupted stays in the queue for the next call.
-    public func nextBatch(maximum: Int, patience: Double, unless interrupted: () -> Bool)
-        throws -> [Element]?
-    {
+    ///
+    /// With `sharedBy` > 1, the items left once the input has ended are shared out: a batch
+    /// then takes at most a `1/sharedBy` part of the weight still waiting (but at least
+    /// `smallestShare`), so batches shrink towards the end. Lanes taking the last batches
+    /// of a file then finish close together, instead of one lane running a whole batch
+    /// while the others have nothing left.
+    public func nextBatch(
+        maximum: Int, patience: Double, sharedBy parts: Int = 1, smallestShare: Int = 1,
+        unless interrupted: () -> Bool
+    ) throws -> [Element]? {
+        precondition(parts >= 1 && smallestShare >= 1, "parts and smallest share must be positive")
         condition.lock()
         defer { condition.unlock() }
         while queue.count == head && !finished {
@@ -111,6 +119,10 @@ public final class Prefetcher<Element> {
         while waiting < maximum && !finished && !full {
             if interrupted() { return nil }
             if !condition.wait(until: deadline) { break }
+        }
+        if finished && parts > 1 {
+            let share = max(smallestShare, (waiting + parts - 1) / parts)
+            return try take(maximum: min(maximum, share))
         }
         return try take(maximum: maximum)
     }

@@ -27,6 +27,41 @@ final class InputBoundsTests: XCTestCase {
         XCTAssertEqual(sizes, [32, 32, 32, 32, 32, 32, 8])
     }
 
+    /// Once the input has ended, what is left is shared out in shrinking batches (a part
+    /// of what waits, never fewer than the smallest share), in order and without loss; a
+    /// batch taken before the end is a full one.
+    func testTheLastItemsAreSharedOutInShrinkingBatches() throws {
+        var next = 0
+        let prefetcher = Prefetcher<Int>(capacity: 1000) {
+            guard next < 100 else { return nil }
+            next += 1
+            return next
+        }
+        var sizes: [Int] = []
+        var items: [Int] = []
+        while true {
+            // A long patience: the first call returns once the producer has finished.
+            guard
+                let batch = try prefetcher.nextBatch(
+                    maximum: 64, patience: 5, sharedBy: 4, smallestShare: 8, unless: { false })
+            else { return XCTFail("interrupted without a reason") }
+            if batch.isEmpty { break }
+            sizes.append(batch.count)
+            items += batch
+        }
+        XCTAssertEqual(items, Array(1...100))
+        XCTAssertEqual(sizes, [25, 19, 14, 11, 8, 8, 8, 7])
+
+        var k = 0
+        let unshared = Prefetcher<Int>(capacity: 1000) {
+            guard k < 100 else { return nil }
+            k += 1
+            return k
+        }
+        let first = try unshared.nextBatch(maximum: 64, patience: 5, unless: { false })
+        XCTAssertEqual(first?.count, 64)
+    }
+
     /// A heavy item never waits for a lighter batch to fill, and weights bound the batch.
     func testWeightsBoundTheBatches() throws {
         let weights = [1, 1, 10, 1, 1, 1]
