@@ -371,4 +371,18 @@ public enum BLASThreads {
         precondition(count >= 1, "BLAS thread count must be at least 1, got \(count)")
         openblas_set_num_threads(Int32(count))
     }
+
+    /// Ends OpenBLAS's worker threads, so that they stop taking a core.
+    ///
+    /// OpenBLAS starts its workers when it is loaded, and each one spins (yielding) for
+    /// about 0.1 s before it sleeps: at a command's start-up that is a core busy for
+    /// nothing, and once the command's own threads run, time taken from them (3–4% of a
+    /// short `tagger tag`). The first call that uses more than one BLAS thread starts the
+    /// workers again. Nothing happens with a BLAS library that has no such function.
+    public static func stopWorkers() {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "blas_thread_shutdown_")
+        else { return }
+        let shutdown = unsafeBitCast(symbol, to: (@convention(c) () -> Int32).self)
+        _ = shutdown()
+    }
 }

@@ -15,10 +15,12 @@ struct TaggerCommand: ParsableCommand {
 
     /// Runs the command line, reading `train --task T …` as `train T …`; first makes OpenBLAS
     /// run the best core for this CPU, starting the process again if it has to (OpenBLAS
-    /// reads `OPENBLAS_CORETYPE` only when it is loaded), and limits malloc to two arenas
-    /// (``MallocArenas``).
+    /// reads `OPENBLAS_CORETYPE` only when it is loaded), stops the worker threads OpenBLAS
+    /// started (`BLASThreads.stopWorkers()`: the commands run their products on one BLAS
+    /// thread) and limits malloc to two arenas (``MallocArenas``).
     static func main() {
         OpenBLASCore.selectBestCore()
+        BLASThreads.stopWorkers()
         MallocArenas.limit(to: 2)
         main(TrainCommand.rewritingTask(Array(CommandLine.arguments.dropFirst())))
     }
