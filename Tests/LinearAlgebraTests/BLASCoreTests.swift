@@ -160,3 +160,31 @@ final class BLASCoreTests: XCTestCase {
         XCTAssertEqual(status.variable, ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"])
     }
 }
+
+/// Ending OpenBLAS's workers loses nothing: a product on two BLAS threads afterwards starts
+/// them again and gives the exact result.
+final class BLASWorkerTests: XCTestCase {
+    func testProductsOnTwoThreadsWorkAfterTheWorkersAreEnded() {
+        let n = 256
+        // Small integers: every sum is exact in Float, whatever the order of the additions.
+        let a = (0..<(n * n)).map { Float($0 % 7) - 3 }
+        let b = (0..<(n * n)).map { Float($0 % 5) - 2 }
+        var expected = [Float](repeating: 0, count: n * n)
+        for i in 0..<n {
+            for p in 0..<n where a[i * n + p] != 0 {
+                for j in 0..<n { expected[i * n + j] += a[i * n + p] * b[p * n + j] }
+            }
+        }
+        BLASThreads.stopWorkers()
+        BLASThreads.set(2)
+        defer { BLASThreads.set(1) }
+        for _ in 0..<2 {
+            var c = [Float](repeating: .nan, count: n * n)
+            Float.gemm(
+                .none, .none, m: n, n: n, k: n, alpha: 1, a: a, lda: n, b: b, ldb: n, beta: 0,
+                c: &c, ldc: n)
+            XCTAssertEqual(c, expected)
+            BLASThreads.stopWorkers()
+        }
+    }
+}
