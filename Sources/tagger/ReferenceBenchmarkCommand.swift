@@ -77,11 +77,12 @@ struct ReferenceBenchmarkCommand: ParsableCommand {
         let locator = ModelLocator()
         let pos = try posModel ?? locator.existingPath(of: .pos)
         let ner = nerModel ?? (try? locator.existingPath(of: .ner))
-        let benchmark = ReferenceBenchmark(
+        var benchmark = ReferenceBenchmark(
             posModel: pos, nerModel: ner,
             trainFile: train ?? corpora + "/ud-english-ewt/train.conllu",
             testFile: test ?? corpora + "/ud-english-ewt/test.conllu", threads: threads,
             repetitions: repetitions, includeTraining: !noTraining, trainingEpochs: trainingEpochs)
+        benchmark.beforeTraining = { MallocSettings.keepFreedMemory() }
         var err = StandardError()
         let r = try benchmark.run { print("… \($0)", to: &err) }
         // The pipeline rows need all three models.

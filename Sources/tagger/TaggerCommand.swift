@@ -17,11 +17,14 @@ struct TaggerCommand: ParsableCommand {
     /// run the best core for this CPU, starting the process again if it has to (OpenBLAS
     /// reads `OPENBLAS_CORETYPE` only when it is loaded), stops the worker threads OpenBLAS
     /// started (`BLASThreads.stopWorkers()`: the commands run their products on one BLAS
-    /// thread) and limits malloc to two arenas (``MallocArenas``).
+    /// thread), limits malloc to two arenas and, for training, keeps freed memory for reuse
+    /// (``MallocSettings``).
     static func main() {
         OpenBLASCore.selectBestCore()
         BLASThreads.stopWorkers()
-        MallocArenas.limit(to: 2)
-        main(TrainCommand.rewritingTask(Array(CommandLine.arguments.dropFirst())))
+        MallocSettings.limitArenas(to: 2)
+        let arguments = TrainCommand.rewritingTask(Array(CommandLine.arguments.dropFirst()))
+        if arguments.first == "train" { MallocSettings.keepFreedMemory() }
+        main(arguments)
     }
 }
