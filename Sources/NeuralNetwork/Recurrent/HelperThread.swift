@@ -11,8 +11,11 @@ import Dispatch
 /// this helper instead: the caller runs one piece while the helper runs the other. The
 /// second piece is claimed by whichever thread gets to it first, so when the helper is
 /// slow to be scheduled (a busy machine) the caller runs both pieces itself instead of
-/// waiting. If the helper is still busy from an earlier call (or used by another thread),
-/// both pieces run on the caller.
+/// waiting. A piece handed over while the helper is still busy with an earlier one (the
+/// other half of a training batch, say) waits in a slot of one: the helper takes it as soon
+/// as it is free, unless the caller, done with its own piece, has claimed it first. So a
+/// caller whose work outlasts the helper's still gets help with its remaining pieces. When
+/// the slot is taken, or on the helper's own thread, both pieces run on the caller.
 final class HelperThread: @unchecked Sendable {
     static let shared = HelperThread()
 
@@ -43,55 +46,83 @@ final class HelperThread: @unchecked Sendable {
         }
     }
 
+    /// Signalled when a job is posted to an idle helper.
     private let start = DispatchSemaphore(value: 0)
-    /// Signalled by the helper when it is idle and may take a new job.
-    private let available = DispatchSemaphore(value: 1)
-    private var job: Job?
+    /// Guards `pending` and `busy`.
+    private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    /// The piece waiting for the helper.
+    private var pending: Job?
+    /// Whether the helper is running a piece (or about to look at `pending`).
+    private var busy = false
+    /// The helper's thread.
+    private var thread = pthread_t()
 
     private init() {
-        var thread = pthread_t()
+        pthread_mutex_init(lock, nil)
         let context = Unmanaged.passRetained(self).toOpaque()
+        var created = pthread_t()
         let status = pthread_create(
-            &thread, nil,
+            &created, nil,
             { context in
                 let helper = Unmanaged<HelperThread>.fromOpaque(context!).takeUnretainedValue()
                 helper.loop()
                 return nil
             }, context)
         precondition(status == 0, "pthread_create failed with \(status)")
-        pthread_detach(thread)
+        thread = created
+        pthread_detach(created)
     }
 
     private func loop() {
         while true {
             start.wait()
-            let current = job!
-            job = nil
-            if current.claim() {
-                current.work!()
-                current.work = nil
-                current.done.signal()
+            while true {
+                pthread_mutex_lock(lock)
+                guard let current = pending else {
+                    busy = false
+                    pthread_mutex_unlock(lock)
+                    break
+                }
+                pending = nil
+                pthread_mutex_unlock(lock)
+                if current.claim() {
+                    current.work!()
+                    current.work = nil
+                    current.done.signal()
+                }
             }
-            available.signal()
         }
     }
 
     /// Runs `first` on the calling thread and `second` on the helper (or on the caller,
     /// if the helper has not started it by then), returning when both are done.
     func run(_ first: () -> Void, _ second: () -> Void) {
-        guard available.wait(timeout: .now()) == .success else {
+        if pthread_equal(pthread_self(), thread) != 0 {
             first()
             second()
             return
         }
         withoutActuallyEscaping(second) { second in
             let handed = Job(second)
-            job = handed
-            start.signal()
+            pthread_mutex_lock(lock)
+            guard pending == nil else {
+                pthread_mutex_unlock(lock)
+                first()
+                second()
+                return
+            }
+            pending = handed
+            let wake = !busy
+            busy = true
+            pthread_mutex_unlock(lock)
+            if wake { start.signal() }
             first()
             if handed.claim() {
-                // The helper has not started: run it here and drop the closure so that it
-                // does not outlive this call.
+                // The helper has not started it: run it here, and take it out of the slot
+                // so that the closure does not outlive this call.
+                pthread_mutex_lock(lock)
+                if pending === handed { pending = nil }
+                pthread_mutex_unlock(lock)
                 handed.work = nil
                 second()
             } else {

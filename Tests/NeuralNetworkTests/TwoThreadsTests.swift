@@ -1,0 +1,69 @@
+import Dispatch
+import Foundation
+import NeuralNetwork
+import XCTest
+
+/// `TwoThreads`: both pieces run, on two threads when the helper is free, and a piece
+/// handed over while the helper is busy is still taken by it once it is free.
+final class TwoThreadsTests: XCTestCase {
+    func testBothPiecesRunOnceEach() {
+        var first = 0
+        var second = 0
+        for _ in 0..<200 {
+            TwoThreads.run({ first += 1 }, { second += 1 })
+        }
+        XCTAssertEqual(first, 200)
+        XCTAssertEqual(second, 200)
+    }
+
+    /// The outer second piece keeps the helper busy while the caller hands over an inner
+    /// one; the helper takes the inner one when the outer ends, while the caller is still
+    /// in its own inner piece (which waits for that to happen, for at most ten seconds).
+    func testAPieceHandedOverWhileTheHelperIsBusyIsTakenWhenItIsFree() {
+        let caller = pthread_self()
+        let outerStarted = DispatchSemaphore(value: 0)
+        let innerStarted = DispatchSemaphore(value: 0)
+        var outerThread: pthread_t?
+        var innerThread: pthread_t?
+        var innerTookOver = false
+        TwoThreads.run(
+            {
+                // Only the helper runs the outer second piece before this one ends.
+                outerStarted.wait()
+                TwoThreads.run(
+                    { innerTookOver = innerStarted.wait(timeout: .now() + 10) == .success },
+                    {
+                        innerThread = pthread_self()
+                        innerStarted.signal()
+                    })
+            },
+            {
+                outerThread = pthread_self()
+                outerStarted.signal()
+                usleep(20_000)
+            })
+        XCTAssertTrue(innerTookOver)
+        XCTAssertEqual(pthread_equal(outerThread!, caller), 0, "the outer piece ran on the caller")
+        XCTAssertEqual(pthread_equal(innerThread!, caller), 0, "the inner piece ran on the caller")
+        XCTAssertNotEqual(pthread_equal(innerThread!, outerThread!), 0)
+    }
+
+    /// A piece that runs on the helper and itself calls `TwoThreads.run` runs both of its
+    /// pieces there (the helper cannot hand work to itself).
+    func testNestingOnTheHelperRunsSerially() {
+        var threads: [pthread_t] = []
+        let lock = NSLock()
+        let started = DispatchSemaphore(value: 0)
+        TwoThreads.run(
+            // Only the helper runs the second piece before this one ends.
+            { started.wait() },
+            {
+                started.signal()
+                TwoThreads.run(
+                    { lock.withLock { threads.append(pthread_self()) } },
+                    { lock.withLock { threads.append(pthread_self()) } })
+            })
+        XCTAssertEqual(threads.count, 2)
+        XCTAssertNotEqual(pthread_equal(threads[0], threads[1]), 0)
+    }
+}
