@@ -22,6 +22,20 @@ struct SentenceTrainCommand: ParsableCommand {
         ))
     var tune: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "With --tune: add this model's networks to the tuned model's as ensemble members, before choosing the weight and thresholds.",
+            discussion:
+                "The two models must read the same vocabularies and perceptron (and the same pretrained vectors if both read any); their networks may differ in size, depth and vectors. The ensemble's boundary log-odds are the weighted mean of its members' (--member-weight)."
+        ))
+    var addMember: String?
+
+    @Option(
+        help:
+            "With --add-member: the weight of the added model's log-odds, the tuned model's weighing the rest."
+    )
+    var memberWeight = 0.5
+
     @Option(help: "The dev CoNLL-U file, for the epoch and the thresholds (never the test split).")
     var dev: String
 
@@ -127,6 +141,12 @@ struct SentenceTrainCommand: ParsableCommand {
         guard embeddings == nil || sharedVectors == nil else {
             throw ValidationError("Give --embeddings or --shared-vectors, not both.")
         }
+        guard addMember == nil || tune != nil else {
+            throw ValidationError("--add-member needs --tune.")
+        }
+        guard memberWeight > 0 && memberWeight < 1 else {
+            throw ValidationError("--member-weight must be above 0 and below 1.")
+        }
         try checkWritableOutput(output)
     }
 
@@ -144,13 +164,22 @@ struct SentenceTrainCommand: ParsableCommand {
                 "max-words": "\(maxWords)", "augmented-copies": "\(augmentedCopies)",
                 "augmentation": "\(augmentation)",
                 "paragraph-copies": "\(paragraphCopies)", "embeddings-limit": "\(embeddingsLimit)",
-                "lowercase-words": "\(lowercaseWords)",
+                "lowercase-words": "\(lowercaseWords)", "member-weight": "\(memberWeight)",
             ])
         }
         BLASThreads.set(1)
         var err = StandardError()
         if let tune {
             var splitter = try NeuralSentenceSplitter(contentsOf: tune)
+            if let addMember {
+                splitter = try splitter.addingMembers(
+                    of: try NeuralSentenceSplitter(contentsOf: addMember), weight: memberWeight)
+                print(
+                    "\(splitter.networks.count) members, log-odds weights "
+                        + (splitter.configuration.memberWeights ?? []).map {
+                            String(format: "%.3f", $0)
+                        }.joined(separator: ", "), to: &err)
+            }
             let devSentences = try CoNLLUReader.read(path: dev)
             guard
                 let best = SentenceSplitterTrainer.tuneCombination(

@@ -76,13 +76,35 @@ extension SentenceBoundaryConfiguration: SizeCheckedConfiguration {
         try file.requireRate("threshold", threshold, in: 0..<Double.infinity)
         try file.requireRate(
             "unpunctuatedThreshold", unpunctuatedThreshold, in: 0..<Double.infinity)
+        if let memberShapes {
+            try file.requireSize("memberShapes.count", memberShapes.count, in: members...members)
+            for shape in memberShapes {
+                try file.requireSize("memberShapes.layers", shape.layers, in: 1...8)
+                try file.requireSize(
+                    "memberShapes.wordDimension", shape.wordDimension, in: 1...largestSize)
+                try file.requireSize(
+                    "memberShapes.shapeDimension", shape.shapeDimension, in: 1...largestSize)
+                try file.requireSize(
+                    "memberShapes.hiddenSize", shape.hiddenSize, in: 1...largestSize)
+            }
+        }
+        if let memberWeights {
+            try file.requireSize("memberWeights.count", memberWeights.count, in: members...members)
+            for weight in memberWeights {
+                try file.requireRate("memberWeights", weight, in: 0..<Double.infinity)
+            }
+        }
         var least = ParameterCount()
-        least.add(members, file.vocabularySize("words"), wordDimension)
-        least.add(members, file.vocabularySize("shapes"), shapeDimension)
-        least.add(
-            members, 2, wordDimension + shapeDimension + pretrainedDimension + hiddenSize,
-            hiddenSize)
-        least.add(members, layers - 1, 2, 3, hiddenSize, hiddenSize)
+        for k in 0..<members {
+            let shape = memberShape(k)
+            let vectors = shape.readsPretrained ? pretrainedDimension : 0
+            least.add(file.vocabularySize("words"), shape.wordDimension)
+            least.add(file.vocabularySize("shapes"), shape.shapeDimension)
+            least.add(
+                2, shape.wordDimension + shape.shapeDimension + vectors + shape.hiddenSize,
+                shape.hiddenSize)
+            least.add(shape.layers - 1, 2, 3, shape.hiddenSize, shape.hiddenSize)
+        }
         try file.requireStored(atLeast: least)
     }
 }

@@ -24,7 +24,8 @@ public struct SentenceBoundaryConfiguration: Codable, Equatable, Sendable {
     /// Tokens at each inner edge of a window whose decisions are taken from the
     /// neighbouring window instead (windows overlap by `2·margin`).
     public var margin = 30
-    /// Independently trained networks whose probabilities are averaged (an ensemble).
+    /// Independently trained networks whose probabilities are averaged (an ensemble; see
+    /// also ``memberShapes`` and ``memberWeights``).
     public var members = 1
     /// Length of the fixed pretrained word vectors appended to each token's features (0: none).
     public var pretrainedDimension = 0
@@ -42,14 +43,23 @@ public struct SentenceBoundaryConfiguration: Codable, Equatable, Sendable {
     /// boundary log-odds (``NeuralSentenceSplitter/combined(_:scores:weight:)``); `nil`: 0,
     /// the network alone. Chosen on dev with the thresholds.
     public var perceptronWeight: Double?
+    /// The shape of each ensemble member when the members differ (sizes, layers, whether
+    /// they read the pretrained vectors), such as a large network with vectors merged with a
+    /// small one without (``NeuralSentenceSplitter/addingMembers(of:weight:)``); `nil`: every
+    /// member has the shape the fields above give.
+    public var memberShapes: [SentenceBoundaryMemberShape]?
+    /// The weight of each member's boundary log-odds in their weighted mean, which is then
+    /// the ensemble's (``NeuralSentenceSplitter/combinedMembers(_:weights:)``); `nil`: the
+    /// members' probabilities are averaged.
+    public var memberWeights: [Double]?
 
     /// The default configuration.
     public init() {}
 
     /// Decodes a configuration; keys added after the first version (`unpunctuatedThreshold`,
     /// `members`, `pretrainedDimension`, `layers`, `paragraphThreshold`,
-    /// `paragraphUnpunctuatedThreshold`, `perceptronWeight`) take their defaults when absent,
-    /// so older model files still load.
+    /// `paragraphUnpunctuatedThreshold`, `perceptronWeight`, `memberShapes`, `memberWeights`)
+    /// take their defaults when absent, so older model files still load.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         wordDimension = try c.decode(Int.self, forKey: .wordDimension)
@@ -67,6 +77,17 @@ public struct SentenceBoundaryConfiguration: Codable, Equatable, Sendable {
         paragraphUnpunctuatedThreshold = try c.decodeIfPresent(
             Double.self, forKey: .paragraphUnpunctuatedThreshold)
         perceptronWeight = try c.decodeIfPresent(Double.self, forKey: .perceptronWeight)
+        memberShapes = try c.decodeIfPresent(
+            [SentenceBoundaryMemberShape].self, forKey: .memberShapes)
+        memberWeights = try c.decodeIfPresent([Double].self, forKey: .memberWeights)
+    }
+
+    /// The shape of member `k`: ``memberShapes``'s, else the one the other fields give.
+    public func memberShape(_ k: Int) -> SentenceBoundaryMemberShape {
+        memberShapes?[k]
+            ?? SentenceBoundaryMemberShape(
+                wordDimension: wordDimension, shapeDimension: shapeDimension,
+                hiddenSize: hiddenSize, layers: layers, readsPretrained: pretrainedDimension > 0)
     }
 
     /// The thresholds (after sentence-final punctuation, elsewhere) for a text with
@@ -77,6 +98,42 @@ public struct SentenceBoundaryConfiguration: Codable, Equatable, Sendable {
                 paragraphThreshold ?? threshold,
                 paragraphUnpunctuatedThreshold ?? unpunctuatedThreshold
             ) : (threshold, unpunctuatedThreshold)
+    }
+}
+
+/// The sizes of one network of a ``NeuralSentenceSplitter``'s ensemble.
+public struct SentenceBoundaryMemberShape: Codable, Equatable, Sendable {
+    /// Word embedding size.
+    public var wordDimension: Int
+    /// Shape embedding size.
+    public var shapeDimension: Int
+    /// BiLSTM units per direction.
+    public var hiddenSize: Int
+    /// Stacked BiLSTM layers.
+    public var layers: Int
+    /// Whether the network reads the splitter's pretrained vectors after the
+    /// ``BoundaryFeatures`` (else only those).
+    public var readsPretrained: Bool
+
+    /// A shape from its sizes.
+    public init(
+        wordDimension: Int, shapeDimension: Int, hiddenSize: Int, layers: Int,
+        readsPretrained: Bool
+    ) {
+        self.wordDimension = wordDimension
+        self.shapeDimension = shapeDimension
+        self.hiddenSize = hiddenSize
+        self.layers = layers
+        self.readsPretrained = readsPretrained
+    }
+
+    /// The shape of `network`, which reads the pretrained vectors when it has more inputs
+    /// than the ``BoundaryFeatures``.
+    public init(of network: SentenceBoundaryNetwork<Float>) {
+        self.init(
+            wordDimension: network.words.dimension, shapeDimension: network.shapes.dimension,
+            hiddenSize: network.encoder.hiddenSize, layers: 1 + network.upper.count,
+            readsPretrained: network.featureCount > BoundaryFeatures.count)
     }
 }
 
@@ -98,7 +155,8 @@ public struct NeuralSentenceSplitter: SentenceSegmenter, @unchecked Sendable {
     /// The hyper-parameters.
     public var configuration: SentenceBoundaryConfiguration
     /// The ensemble's networks (single precision), `configuration.members` of them, sharing
-    /// the vocabularies; their boundary probabilities are averaged.
+    /// the vocabularies; their boundary probabilities are averaged, or with
+    /// ``SentenceBoundaryConfiguration/memberWeights`` their log-odds combined.
     public var networks: [SentenceBoundaryNetwork<Float>]
     /// The word vocabulary (case-folded forms); index 0 is the unknown word `<unk>`.
     public let words: [String]
@@ -133,15 +191,25 @@ public struct NeuralSentenceSplitter: SentenceSegmenter, @unchecked Sendable {
             precondition(
                 network.words.vocabularySize == words.count
                     && network.shapes.vocabularySize == shapes.count
-                    && network.featureCount == featureCount
-                    && network.upper.count == networks[0].upper.count,
+                    && (network.featureCount == featureCount
+                        || network.featureCount == BoundaryFeatures.count),
                 "network tables [\(network.words.vocabularySize)], [\(network.shapes.vocabularySize)], \(network.featureCount) features for \(words.count) words, \(shapes.count) shapes, \(featureCount) features"
             )
         }
+        precondition(
+            configuration.memberWeights.map { $0.count == networks.count } ?? true,
+            "\(configuration.memberWeights?.count ?? 0) member weights for \(networks.count) networks"
+        )
         self.configuration = configuration
         self.configuration.members = networks.count
         self.configuration.pretrainedDimension = pretrained?.dimension ?? 0
         self.configuration.layers = 1 + networks[0].upper.count
+        // Members of different shapes (or one not reading the vectors) keep each one's.
+        let memberShapes = networks.map(SentenceBoundaryMemberShape.init(of:))
+        let uniform =
+            memberShapes.allSatisfy { $0 == memberShapes[0] }
+            && memberShapes[0].readsPretrained == (pretrained != nil)
+        self.configuration.memberShapes = uniform ? nil : memberShapes
         self.networks = networks
         self.words = words
         self.shapes = shapes
@@ -254,6 +322,37 @@ public struct NeuralSentenceSplitter: SentenceSegmenter, @unchecked Sendable {
         }
     }
 
+    /// The first `count` columns of `matrix`.
+    static func leadingColumns(_ matrix: Matrix<Float>, _ count: Int) -> Matrix<Float> {
+        var result = Matrix<Float>(rows: matrix.rows, columns: count)
+        let columns = matrix.columns
+        result.withUnsafeMutablePointer { out in
+            matrix.withUnsafePointer { source in
+                for r in 0..<matrix.rows {
+                    (out + r * count).update(from: source + r * columns, count: count)
+                }
+            }
+        }
+        return result
+    }
+
+    /// The members' probabilities combined by ``SentenceBoundaryConfiguration/memberWeights``:
+    /// `σ(Σₖ wₖ·logit(pₖ) / Σₖ wₖ)` per token (each `pₖ` kept within [10⁻⁶, 1 − 10⁻⁶]).
+    public static func combinedMembers(_ probabilities: [[Float]], weights: [Double]) -> [Float] {
+        precondition(
+            probabilities.count == weights.count && !weights.isEmpty,
+            "\(weights.count) weights for \(probabilities.count) members")
+        let total = weights.reduce(0, +)
+        var logOdds = [Double](repeating: 0, count: probabilities[0].count)
+        for (member, weight) in zip(probabilities, weights) {
+            for (i, p) in member.enumerated() {
+                let q = min(max(Double(p), 1e-6), 1 - 1e-6)
+                logOdds[i] += weight * log(q / (1 - q))
+            }
+        }
+        return logOdds.map { Float(1 / (1 + exp(-$0 / total))) }
+    }
+
     /// The probability that a sentence ends after each token of `tokens` (from `text`).
     public func boundaryProbabilities(_ tokens: [Token], in text: String) -> [Float] {
         boundaryProbabilities(ofTexts: [(tokens, text)])[0]
@@ -322,13 +421,27 @@ public struct NeuralSentenceSplitter: SentenceSegmenter, @unchecked Sendable {
             let batch = Self.batch(encoded, windows: part.map { ($0.start, $0.length) })
             // Small batches: the two directions on one thread beat handing one to a helper.
             let concurrent = threads >= 2 && batch.wordIDs.count >= 4096
+            // Members that do not read the pretrained vectors get only the first columns.
+            var narrow: SentenceBoundaryNetwork<Float>.Batch?
             func run(_ network: SentenceBoundaryNetwork<Float>) -> [Float] {
                 var network = network
                 network.encoder.runsDirectionsConcurrently = concurrent
-                return network.boundaryProbabilities(batch)
+                guard network.featureCount < batch.features.columns else {
+                    return network.boundaryProbabilities(batch)
+                }
+                if narrow == nil {
+                    narrow = batch
+                    narrow!.features = Self.leadingColumns(batch.features, network.featureCount)
+                }
+                return network.boundaryProbabilities(narrow!)
             }
-            var probabilities = run(networks[0])
-            if networks.count > 1 {
+            var probabilities: [Float]
+            if let weights = configuration.memberWeights {
+                probabilities = Self.combinedMembers(networks.map(run), weights: weights)
+            } else {
+                probabilities = run(networks[0])
+            }
+            if networks.count > 1 && configuration.memberWeights == nil {
                 for network in networks.dropFirst() {
                     for (k, p) in run(network).enumerated() { probabilities[k] += p }
                 }
@@ -537,13 +650,40 @@ extension NeuralSentenceSplitter {
             throw SharedVectorsError.unexpectedSharedRows(model: path, parameter: name)
         }
         var networks: [SentenceBoundaryNetwork<Float>] = []
+        if let shapes = configuration.memberShapes {
+            guard shapes.count == configuration.members,
+                shapes.allSatisfy({
+                    (1...8).contains($0.layers) && (1...(1 << 20)).contains($0.wordDimension)
+                        && (1...(1 << 20)).contains($0.shapeDimension)
+                        && (1...(1 << 20)).contains($0.hiddenSize)
+                        && (!$0.readsPretrained || configuration.pretrainedDimension > 0)
+                })
+            else {
+                throw ModelFileError.malformedHeader(
+                    reason:
+                        "\(shapes.count) member shapes for \(configuration.members) members, or a shape out of range"
+                )
+            }
+        }
+        if let weights = configuration.memberWeights {
+            guard weights.count == configuration.members,
+                weights.allSatisfy({ $0.isFinite && $0 >= 0 }), weights.reduce(0, +) > 0
+            else {
+                throw ModelFileError.malformedHeader(
+                    reason:
+                        "\(weights.count) member weights for \(configuration.members) members, or a weight negative or not finite, or all zero"
+                )
+            }
+        }
         for k in 0..<configuration.members {
+            let shape = configuration.memberShape(k)
             var random = SeededRandom.shapesOnly
             var network = SentenceBoundaryNetwork<Float>(
-                wordCount: words.count, wordDimension: configuration.wordDimension,
-                shapeCount: shapes.count, shapeDimension: configuration.shapeDimension,
-                featureCount: BoundaryFeatures.count + configuration.pretrainedDimension,
-                hiddenSize: configuration.hiddenSize, layers: configuration.layers, random: &random)
+                wordCount: words.count, wordDimension: shape.wordDimension,
+                shapeCount: shapes.count, shapeDimension: shape.shapeDimension,
+                featureCount: BoundaryFeatures.count
+                    + (shape.readsPretrained ? configuration.pretrainedDimension : 0),
+                hiddenSize: shape.hiddenSize, layers: shape.layers, random: &random)
             for p in network.parameters {
                 let expected = network[keyPath: p.keyPath]
                 network[keyPath: p.keyPath] = try file.matrix(
@@ -597,3 +737,72 @@ extension NeuralSentenceSplitter {
     }
 }
 
+// MARK: Ensembles of different networks
+
+/// Why two splitters cannot be merged into one ensemble.
+public enum SentenceEnsembleError: Error, LocalizedError, Equatable {
+    /// The two read their tokens differently: the vocabulary, shapes, abbreviations or
+    /// perceptron weights (`what`) differ.
+    case differentInputs(what: String)
+    /// Both read pretrained vectors, but not the same ones.
+    case differentVectors
+    /// The weight is not in (0, 1).
+    case weight(Double)
+
+    public var errorDescription: String? {
+        switch self {
+        case .differentInputs(let what):
+            return
+                "the two sentence models have different \(what): only models trained on the same vocabularies and perceptron can be merged"
+        case .differentVectors:
+            return "the two sentence models read different pretrained vectors"
+        case .weight(let w):
+            return "the weight of the added members is \(w), expected above 0 and below 1"
+        }
+    }
+}
+
+extension NeuralSentenceSplitter {
+    /// This splitter's networks and `other`'s as one ensemble whose boundary log-odds are the
+    /// weighted mean of the members' (``SentenceBoundaryConfiguration/memberWeights``):
+    /// `other`'s members weigh `weight` together, this splitter's `1 − weight` (each side's
+    /// members shared out as their own weights, or equally). The networks may differ in
+    /// size, depth and whether they read pretrained vectors; the two must read the same
+    /// words, shapes, abbreviations and perceptron, and the same vectors if both read any.
+    /// The configuration (the perceptron weight and the thresholds) is this splitter's: choose
+    /// it again on dev (``SentenceSplitterTrainer/tuneCombination(_:dev:tokenizer:)``).
+    public func addingMembers(of other: NeuralSentenceSplitter, weight: Double) throws
+        -> NeuralSentenceSplitter
+    {
+        guard weight > 0 && weight < 1 else { throw SentenceEnsembleError.weight(weight) }
+        if words != other.words { throw SentenceEnsembleError.differentInputs(what: "words") }
+        if shapes != other.shapes { throw SentenceEnsembleError.differentInputs(what: "shapes") }
+        if abbreviations != other.abbreviations {
+            throw SentenceEnsembleError.differentInputs(what: "abbreviations")
+        }
+        if perceptronWeights != other.perceptronWeights {
+            throw SentenceEnsembleError.differentInputs(what: "perceptron weights")
+        }
+        if let mine = pretrained, let theirs = other.pretrained,
+            mine.words != theirs.words || mine.vectors != theirs.vectors
+        {
+            throw SentenceEnsembleError.differentVectors
+        }
+        func shares(_ splitter: NeuralSentenceSplitter, of total: Double) -> [Double] {
+            let own =
+                splitter.configuration.memberWeights
+                ?? [Double](repeating: 1, count: splitter.networks.count)
+            let sum = own.reduce(0, +)
+            return own.map { total * $0 / sum }
+        }
+        var configuration = self.configuration
+        configuration.memberWeights = shares(self, of: 1 - weight) + shares(other, of: weight)
+        var merged = NeuralSentenceSplitter(
+            configuration: configuration, networks: networks + other.networks, words: words,
+            shapes: shapes, abbreviations: abbreviations, perceptronWeights: perceptronWeights,
+            pretrained: pretrained ?? other.pretrained)
+        merged.pretrainedTable = pretrained != nil ? pretrainedTable : other.pretrainedTable
+        merged.threads = threads
+        return merged
+    }
+}
