@@ -137,6 +137,9 @@ public struct CharacterLanguageModelEpoch: Sendable {
     /// The updates averaged into the model that was scored and possibly kept (0: the
     /// parameters after the epoch's last update; see `averageFraction`).
     public var averagedUpdates: Int
+    /// With an average, the dev bits per character of the parameters after the epoch's last
+    /// update, for comparison (not kept); `nil` otherwise.
+    public var unaveragedDevBitsPerCharacter: Double?
     /// Whether this epoch's model is the best so far (always, without a dev text).
     public var improved: Bool
     /// The epoch of the best model so far.
@@ -323,6 +326,7 @@ public struct CharacterLanguageModelTrainer {
                         CharacterLanguageModelEpoch(
                             epoch: e.epoch, trainBitsPerCharacter: e.loss / M_LN2,
                             dev: scores.latest, averagedUpdates: e.averagedUpdates,
+                            unaveragedDevBitsPerCharacter: e.unaveragedScore,
                             improved: e.improved, bestEpoch: e.bestEpoch,
                             bestDev: scores.best, learningRate: e.learningRate,
                             seconds: e.seconds, charactersPerSecond: e.unitsPerSecond)))

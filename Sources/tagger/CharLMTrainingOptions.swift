@@ -246,6 +246,9 @@ final class CharLMProgressDisplay {
             }
             if e.averagedUpdates > 0 {
                 line += ", averaged over the last \(e.averagedUpdates) updates"
+                if let unaveraged = e.unaveragedDevBitsPerCharacter {
+                    line += String(format: " (unaveraged dev %.4f)", unaveraged)
+                }
             }
             line += String(
                 format: ", lr %.2g, %.1f s, %.0f characters/s", e.learningRate, e.seconds,

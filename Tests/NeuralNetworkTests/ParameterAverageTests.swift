@@ -4,8 +4,9 @@ import XCTest
 
 /// `ParameterAverage` and the averaging of `TrainingLoop`: the average is the arithmetic
 /// mean of the snapshots it was given, the loop averages the parameters after exactly the
-/// updates of the last `averageFraction` of the run, scores and keeps that average, and a
-/// resumed run ends with the average of the uninterrupted one.
+/// updates of the last `averageFraction` of the run, scores and keeps that average (and
+/// scores the current parameters beside it), and a resumed run ends with the average of
+/// the uninterrupted one.
 final class ParameterAverageTests: XCTestCase {
     func testTheAverageIsTheMeanOfTheSnapshots() {
         var random = SeededRandom(seed: 5)
@@ -82,26 +83,37 @@ final class ParameterAverageTests: XCTestCase {
         var loop = Self.loop()
         var task = RecordingTask()
         var averaged: [Int] = []
-        loop.onEvent = { if case .epochFinished(let e) = $0 { averaged.append(e.averagedUpdates) } }
+        var unaveraged: [Double?] = []
+        loop.onEvent = {
+            guard case .epochFinished(let e) = $0 else { return }
+            averaged.append(e.averagedUpdates)
+            unaveraged.append(e.unaveragedScore)
+        }
         XCTAssertFalse(try loop.run(&task))
         // 4 epochs of 5 updates; the last half of the run is epochs 3 and 4.
         XCTAssertEqual(task.starts.count, 20)
         XCTAssertEqual(averaged, [0, 0, 5, 10])
+        XCTAssertEqual(unaveraged, [nil, nil, 0.85, 0.7])
         // The parameters after update k are those batch k + 1 started from.
         let after = Array(task.starts.dropFirst()) + [loop.network]
-        XCTAssertEqual(task.scored[1].weight, after[9].weight)  // epoch 2: no average yet
+        // Epochs 1 and 2 score their parameters; epochs 3 and 4 their parameters, then the
+        // average.
+        XCTAssertEqual(task.scored.count, 6)
+        XCTAssertEqual(task.scored[1].weight, after[9].weight)
+        XCTAssertEqual(task.scored[2].weight, after[14].weight)
+        XCTAssertEqual(task.scored[4].weight, loop.network.weight)
         XCTAssertEqual(loop.average.count, 10)
-        for (epoch, updates) in [(3, after[10..<15]), (4, after[10..<20])] {
+        for (scored, updates) in [(3, after[10..<15]), (5, after[10..<20])] {
             let mean = updates.map { $0.weight.scalars[0] }.reduce(0, +) / Double(updates.count)
             let bias = updates.map { $0.bias.scalars[0] }.reduce(0, +) / Double(updates.count)
-            XCTAssertEqual(task.scored[epoch - 1].weight.scalars[0], mean, accuracy: 1e-12)
-            XCTAssertEqual(task.scored[epoch - 1].bias.scalars[0], bias, accuracy: 1e-12)
+            XCTAssertEqual(task.scored[scored].weight.scalars[0], mean, accuracy: 1e-12)
+            XCTAssertEqual(task.scored[scored].bias.scalars[0], bias, accuracy: 1e-12)
         }
         // Scores 0.9, 0.8, 0.85, 0.7 (lower is better): epochs 1, 2 and 4 are kept, the
         // last as the average, which differs from the parameters training ended with.
         XCTAssertEqual(task.line.kept, [1, 2, 4])
         let kept = try XCTUnwrap(task.keptNetworks[4])
-        XCTAssertEqual(kept.weight, task.scored[3].weight)
+        XCTAssertEqual(kept.weight, task.scored[5].weight)
         XCTAssertNotEqual(kept.weight, loop.network.weight)
     }
 

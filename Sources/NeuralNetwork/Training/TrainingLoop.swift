@@ -101,7 +101,8 @@ public struct TrainingLoopOptions: Codable, Equatable, Sendable {
     /// Over the last this fraction of the planned training (`epochs` passes), the
     /// parameters after every update are averaged (`ParameterAverage`); once the average
     /// has begun, it is what each epoch scores, keeps and reports instead of the current
-    /// parameters, which training goes on updating. `0`: no averaging.
+    /// parameters, which training goes on updating (they are scored too, for comparison:
+    /// `TrainingEpochSummary.unaveragedScore`). `0`: no averaging.
     public var averageFraction = 0.0
 
     /// Options for `epochs` epochs at a constant `learningRate`.
@@ -155,6 +156,9 @@ public struct TrainingEpochSummary: Sendable {
     /// The updates averaged into the network that was scored (0: the current parameters
     /// were scored; see `TrainingLoopOptions.averageFraction`).
     public var averagedUpdates = 0
+    /// With an average, the dev score of the current parameters (the last update's), scored
+    /// as well for comparison; `nil` otherwise.
+    public var unaveragedScore: Double? = nil
     /// The epoch, from 1.
     public var epoch: Int
     /// The epoch's weighted mean loss.
@@ -356,7 +360,9 @@ where Rule.Scalar == Task.Network.Scalar {
                 }
             }
             let seconds = -started.timeIntervalSinceNow
-            // Once averaging has begun, the average stands for the run.
+            // Once averaging has begun, the average stands for the run; the current
+            // parameters are scored first, for comparison only.
+            let unaveragedScore = average.network == nil ? nil : try task.score(network)
             let scored = average.network ?? network
             let score = try task.score(scored)
             // Scoring ran inference, which keeps its packed weights; training changes the
@@ -386,6 +392,7 @@ where Rule.Scalar == Task.Network.Scalar {
                 unitsPerSecond: Double(state.unitsDone - unitsBefore) / max(seconds, 1e-9),
                 units: state.unitsDone)
             summary.averagedUpdates = average.network == nil ? 0 : average.count
+            summary.unaveragedScore = unaveragedScore
             state.epoch += 1
             state.batch = 0
             (state.lossSum, state.lossWeight, state.unitsDone) = (0, 0, 0)
