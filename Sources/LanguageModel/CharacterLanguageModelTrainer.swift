@@ -35,6 +35,12 @@ public struct CharacterLanguageModelTrainingOptions: Codable, Equatable, Sendabl
     /// `annealingThreshold` (relative), the learning rate is also multiplied by this after
     /// that epoch and every later one (`1`: never lowered this way).
     public var learningRateDecay = 1.0
+    /// Over the last this fraction of the planned training (`epochs` passes), the
+    /// parameters after every update are averaged (Polyak averaging, as AWD-LSTM's averaged
+    /// SGD); from the epoch in which the average begins, the average is what is scored on
+    /// the dev text, kept and written, while training goes on updating the parameters
+    /// themselves. `0`: no averaging.
+    public var averageFraction = 0.0
     /// The relative dev improvement below which the learning rate starts to decay.
     public var annealingThreshold = 0.01
     /// The global gradient norm is clipped to this; `0` disables clipping.
@@ -85,6 +91,9 @@ public struct CharacterLanguageModelTrainingOptions: Codable, Equatable, Sendabl
             decayFraction >= 0 && decayFraction <= 1, "learning-rate decay fraction",
             "must be in [0, 1], got \(decayFraction)")
         try check(
+            averageFraction >= 0 && averageFraction <= 1, "average fraction",
+            "must be in [0, 1], got \(averageFraction)")
+        try check(
             learningRateDecay > 0 && learningRateDecay <= 1, "learning-rate decay",
             "must be in (0, 1], got \(learningRateDecay)")
         try check(
@@ -125,6 +134,12 @@ public struct CharacterLanguageModelEpoch: Sendable {
     public var trainBitsPerCharacter: Double
     /// The dev score, if there is a dev text.
     public var dev: LanguageModelScore?
+    /// The updates averaged into the model that was scored and possibly kept (0: the
+    /// parameters after the epoch's last update; see `averageFraction`).
+    public var averagedUpdates: Int
+    /// With an average, the dev bits per character of the parameters after the epoch's last
+    /// update, for comparison (not kept); `nil` otherwise.
+    public var unaveragedDevBitsPerCharacter: Double?
     /// Whether this epoch's model is the best so far (always, without a dev text).
     public var improved: Bool
     /// The epoch of the best model so far.
@@ -151,7 +166,8 @@ public enum CharacterLanguageModelTrainingEvent: Sendable {
 
 /// The result of training.
 public struct CharacterLanguageModelTrainingOutcome {
-    /// The model of the epoch with the best dev score (the last epoch without a dev text).
+    /// The model of the epoch with the best dev score (the last epoch without a dev text);
+    /// with `averageFraction`, the average of the parameters if that epoch's was kept.
     public var model: CharacterLanguageModel
     /// The epoch `model` comes from (0 if interrupted before the first epoch ended).
     public var bestEpoch: Int
@@ -176,7 +192,9 @@ public struct CharacterLanguageModelTrainingOutcome {
 /// learning rate is constant, then falls linearly towards zero over the last
 /// `decayFraction` of the planned epochs; once an epoch improves the dev score by less than
 /// `annealingThreshold`, it is also multiplied by `learningRateDecay` after every epoch;
-/// training stops after `patience` epochs in a row without a better dev score.
+/// training stops after `patience` epochs in a row without a better dev score. With
+/// `averageFraction`, the parameters are averaged over the updates of the last part of the
+/// run, and from then on the average is scored and kept in place of the parameters.
 public struct CharacterLanguageModelTrainer {
     /// The options.
     public var options: CharacterLanguageModelTrainingOptions
@@ -265,6 +283,7 @@ public struct CharacterLanguageModelTrainer {
         loopOptions.learningRate.linearDecayFraction = options.decayFraction
         loopOptions.learningRate.plateauDecay = options.learningRateDecay
         loopOptions.learningRate.plateauThreshold = options.annealingThreshold
+        loopOptions.averageFraction = options.averageFraction
         var loop = TrainingLoop<CharacterLanguageModelTask<Cell>, Adam<Float>>(
             options: loopOptions, network: network,
             optimizer: Adam(learningRate: Float(options.learningRate)))
@@ -306,7 +325,9 @@ public struct CharacterLanguageModelTrainer {
                     .epochFinished(
                         CharacterLanguageModelEpoch(
                             epoch: e.epoch, trainBitsPerCharacter: e.loss / M_LN2,
-                            dev: scores.latest, improved: e.improved, bestEpoch: e.bestEpoch,
+                            dev: scores.latest, averagedUpdates: e.averagedUpdates,
+                            unaveragedDevBitsPerCharacter: e.unaveragedScore,
+                            improved: e.improved, bestEpoch: e.bestEpoch,
                             bestDev: scores.best, learningRate: e.learningRate,
                             seconds: e.seconds, charactersPerSecond: e.unitsPerSecond)))
             case .checkpointSaved: break

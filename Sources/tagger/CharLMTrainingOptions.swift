@@ -102,6 +102,12 @@ struct CharLMTrainCommand: ParsableCommand {
     var lrDecayFraction = 0.4
 
     @Option(
+        help: ArgumentHelp(
+            "Average the parameters over the updates of the last this fraction of the planned epochs (Polyak averaging); from then on the average is scored on the dev text and written (0: no averaging).",
+            valueName: "fraction"))
+    var averageFrom = 0.0
+
+    @Option(
         help:
             "Once an epoch improves the dev score by less than 1%, also multiply the learning rate by this after every epoch (1: never)."
     )
@@ -135,6 +141,7 @@ struct CharLMTrainCommand: ParsableCommand {
         options.minimumCharacterCount = minCharCount
         options.learningRateDecay = lrDecay
         options.decayFraction = lrDecayFraction
+        options.averageFraction = averageFrom
         options.evaluationStreams = devStreams
         return options
     }
@@ -166,6 +173,7 @@ struct CharLMTrainCommand: ParsableCommand {
                 ).defaultValueDescription,
                 "min-char-count": "\(options.minimumCharacterCount)",
                 "lr-decay-fraction": "\(options.decayFraction)",
+                "average-from": "\(options.averageFraction)",
                 "lr-decay": "\(options.learningRateDecay)",
                 "dev-streams": "\(options.evaluationStreams)",
             ])
@@ -235,6 +243,12 @@ final class CharLMProgressDisplay {
                     format: ", dev %.4f bits/char (perplexity %.2f)%@, best %.4f at epoch %d",
                     dev.bitsPerCharacter, dev.perplexity, e.improved ? " *saved*" : "",
                     e.bestDev?.bitsPerCharacter ?? .nan, e.bestEpoch)
+            }
+            if e.averagedUpdates > 0 {
+                line += ", averaged over the last \(e.averagedUpdates) updates"
+                if let unaveraged = e.unaveragedDevBitsPerCharacter {
+                    line += String(format: " (unaveraged dev %.4f)", unaveraged)
+                }
             }
             line += String(
                 format: ", lr %.2g, %.1f s, %.0f characters/s", e.learningRate, e.seconds,

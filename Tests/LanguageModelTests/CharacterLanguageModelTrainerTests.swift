@@ -118,4 +118,60 @@ final class CharacterLanguageModelTrainerTests: XCTestCase {
         XCTAssertEqual(try bytes(output), outputBefore)
         XCTAssertNoThrow(try CharacterLanguageModel.load(path: output))
     }
+
+    /// The parameters of the model file written to `directory/name.model` by a run of
+    /// `epochs` epochs with one update each (K1 is longer than every stream), a constant
+    /// learning rate and no dev text (the last epoch's model is written), averaging over the
+    /// last `averageFraction` of the run.
+    private func singleUpdateEpochs(
+        _ name: String, epochs: Int, averageFraction: Double, averagedUpdates: [Int]
+    ) throws -> [ModelFile.NamedMatrix] {
+        var options = Self.options
+        options.chunkSteps = 100
+        options.decayFraction = 0
+        options.epochs = epochs
+        options.averageFraction = averageFraction
+        var trainer = CharacterLanguageModelTrainer(options: options)
+        let output = directory + "/\(name).model"
+        trainer.outputPath = output
+        var averaged: [Int] = []
+        trainer.onEvent = {
+            if case .epochFinished(let e) = $0 { averaged.append(e.averagedUpdates) }
+        }
+        let outcome = try trainer.train(text: Self.text)
+        XCTAssertEqual(outcome.epochsRun, epochs)
+        XCTAssertEqual(averaged, averagedUpdates)
+        XCTAssertEqual(
+            try outcome.model.modelFile().parameters, try ModelFile.read(from: output).parameters)
+        return try ModelFile.read(from: output).parameters
+    }
+
+    func testAveragingWritesTheMeanOfTheParametersAfterTheLastUpdates() throws {
+        // The parameters after epochs 2 and 3 (the run is the same whatever it plans later:
+        // the rate is constant, and averaging changes only what is scored and written).
+        let second = try singleUpdateEpochs(
+            "two", epochs: 2, averageFraction: 0, averagedUpdates: [0, 0])
+        let third = try singleUpdateEpochs(
+            "three", epochs: 3, averageFraction: 0, averagedUpdates: [0, 0, 0])
+        // Averaging over the updates of the last 70% of 3 epochs: those of epochs 2 and 3.
+        let averaged = try singleUpdateEpochs(
+            "averaged", epochs: 3, averageFraction: 0.7, averagedUpdates: [0, 1, 2])
+        XCTAssertEqual(averaged.map(\.name), third.map(\.name))
+        var differs = false
+        for ((a, b), c) in zip(zip(second, third), averaged) {
+            XCTAssertEqual(c.matrix.rows, b.matrix.rows)
+            XCTAssertEqual(c.matrix.columns, b.matrix.columns)
+            for i in 0..<c.matrix.count {
+                let mean = (a.matrix.scalars[i] + b.matrix.scalars[i]) / 2
+                XCTAssertEqual(
+                    c.matrix.scalars[i], mean, accuracy: 1e-6 * max(1, abs(mean)), c.name)
+                if c.matrix.scalars[i] != b.matrix.scalars[i] { differs = true }
+            }
+        }
+        XCTAssertTrue(differs, "the averaged model is the last epoch's")
+        // Averaging over the last update alone writes the parameters after it.
+        let last = try singleUpdateEpochs(
+            "last", epochs: 3, averageFraction: 0.34, averagedUpdates: [0, 0, 1])
+        XCTAssertEqual(last, third)
+    }
 }

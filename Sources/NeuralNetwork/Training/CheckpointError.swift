@@ -128,6 +128,9 @@ extension TrainingLoopOptions {
         try checkCheckpointValue(epochs >= 1, "epochs", epochs, valid: "at least 1")
         try checkCheckpointValue(patience >= 1, "patience", patience, valid: "at least 1")
         try checkCheckpointValue(
+            (0...1).contains(averageFraction), "the average fraction", averageFraction,
+            valid: "in [0, 1]")
+        try checkCheckpointValue(
             clip >= 0 && clip.isFinite, "clip", clip, valid: "finite and at least 0")
         let rate = learningRate
         try checkCheckpointValue(

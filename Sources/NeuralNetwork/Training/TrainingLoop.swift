@@ -98,6 +98,12 @@ public struct TrainingLoopOptions: Codable, Equatable, Sendable {
     public var higherScoreIsBetter = true
     /// The learning rate over the run.
     public var learningRate: LearningRateSchedule
+    /// Over the last this fraction of the planned training (`epochs` passes), the
+    /// parameters after every update are averaged (`ParameterAverage`); once the average
+    /// has begun, it is what each epoch scores, keeps and reports instead of the current
+    /// parameters, which training goes on updating (they are scored too, for comparison:
+    /// `TrainingEpochSummary.unaveragedScore`). `0`: no averaging.
+    public var averageFraction = 0.0
 
     /// Options for `epochs` epochs at a constant `learningRate`.
     public init(epochs: Int, learningRate: Double) {
@@ -147,6 +153,12 @@ public enum TrainingLoopEvent: Sendable {
 
 /// The result of one epoch.
 public struct TrainingEpochSummary: Sendable {
+    /// The updates averaged into the network that was scored (0: the current parameters
+    /// were scored; see `TrainingLoopOptions.averageFraction`).
+    public var averagedUpdates = 0
+    /// With an average, the dev score of the current parameters (the last update's), scored
+    /// as well for comparison; `nil` otherwise.
+    public var unaveragedScore: Double? = nil
     /// The epoch, from 1.
     public var epoch: Int
     /// The epoch's weighted mean loss.
@@ -192,7 +204,9 @@ public struct TrainingCheckpointContents<Network: NamedParameters> {
 /// on a non-finite loss or gradient (naming the epoch and batch, before the update, so the
 /// model and files written so far stay the last good ones), gradient clipping by global
 /// norm, the learning-rate schedule, dev scoring after each epoch with the best model kept
-/// and early stopping, progress through `onEvent`, and checkpoints: after each epoch, and
+/// and early stopping, optional averaging of the parameters over the last part of the run
+/// (`TrainingLoopOptions.averageFraction`: the average is then scored and kept), progress
+/// through `onEvent`, and checkpoints (the average included): after each epoch, and
 /// when `shouldStop` (polled before each batch) says so, from which `resume` continues to
 /// the model the uninterrupted run gives.
 public struct TrainingLoop<Task: TrainingTask, Rule: Optimizer>
@@ -212,6 +226,14 @@ where Rule.Scalar == Task.Network.Scalar {
     public private(set) var optimizer: Rule
     /// The place in the run.
     public private(set) var state: TrainingLoopState
+    /// The average of the parameters over the updates of the last
+    /// `options.averageFraction` of the run so far (empty before it begins).
+    public private(set) var average = ParameterAverage<Task.Network>()
+
+    /// The prefix of the average's matrices, and the name of its count, in the task state
+    /// of checkpoints.
+    static var averagePrefix: String { "loop.average." }
+    static var averageCountName: String { "loop.averagedUpdates" }
 
     /// A loop at the start of a run of `network` with `optimizer`.
     public init(options: TrainingLoopOptions, network: Task.Network, optimizer: Rule) {
@@ -232,18 +254,44 @@ where Rule.Scalar == Task.Network.Scalar {
         try checkpoint.optimizer.validate(
             against: checkpoint.network, moments: Rule.momentNames)
         try checkpoint.loop.validate(epochs: options.epochs)
+        var taskState = checkpoint.task
+        average = ParameterAverage()
+        if let count = taskState.numbers.removeValue(forKey: Self.averageCountName) {
+            try checkCheckpointValue(
+                count >= 1 && count == count.rounded() && count < 1e15,
+                "task." + Self.averageCountName, count, valid: "a whole number, at least 1")
+            try taskState.validateMatrices(prefix: Self.averagePrefix, against: checkpoint.network)
+            var mean = checkpoint.network
+            try mean.visitParameters { name, matrix in
+                guard let saved = taskState.matrices[Self.averagePrefix + name] else {
+                    throw CheckpointError(
+                        .missingMoment(
+                            name: "task." + Self.averagePrefix + name,
+                            shape: matrix.shapeDescription))
+                }
+                matrix = saved
+            }
+            average = ParameterAverage(network: mean, count: Int(count))
+        }
+        taskState.matrices = taskState.matrices.filter { !$0.key.hasPrefix(Self.averagePrefix) }
         network = checkpoint.network
         optimizer.restore(checkpoint.optimizer)
         state = checkpoint.loop
-        try task.restore(checkpoint.task)
+        try task.restore(taskState)
     }
 
     private func checkpoint(_ task: Task) throws {
         guard let saveCheckpoint else { return }
+        var taskState = task.checkpointState()
+        if var mean = average.network {
+            taskState.numbers[Self.averageCountName] = Double(average.count)
+            mean.visitParameters { name, matrix in
+                taskState.matrices[Self.averagePrefix + name] = matrix
+            }
+        }
         try saveCheckpoint(
             TrainingCheckpointContents(
-                network: network, optimizer: optimizer.state, loop: state,
-                task: task.checkpointState()))
+                network: network, optimizer: optimizer.state, loop: state, task: taskState))
         onEvent?(.checkpointSaved)
     }
 
@@ -291,6 +339,9 @@ where Rule.Scalar == Task.Network.Scalar {
                     * options.learningRate.linearFactor(progress: progress)
                 optimizer.learningRate = Scalar(learningRate)
                 optimizer.step(&network, gradients: result.gradients)
+                if options.averageFraction > 0, progress >= 1 - options.averageFraction {
+                    average.add(network)
+                }
                 state.lossSum += Double(result.loss) * result.lossWeight
                 state.lossWeight += result.lossWeight
                 state.unitsDone += result.units
@@ -309,7 +360,11 @@ where Rule.Scalar == Task.Network.Scalar {
                 }
             }
             let seconds = -started.timeIntervalSinceNow
-            let score = try task.score(network)
+            // Once averaging has begun, the average stands for the run; the current
+            // parameters are scored first, for comparison only.
+            let unaveragedScore = average.network == nil ? nil : try task.score(network)
+            let scored = average.network ?? network
+            let score = try task.score(scored)
             // Scoring ran inference, which keeps its packed weights; training changes the
             // weights from here on, so those copies would only hold memory.
             PackedWeights.shared.removeAll()
@@ -326,16 +381,18 @@ where Rule.Scalar == Task.Network.Scalar {
                 state.bestScore = score
                 state.bestEpoch = epoch
                 state.badEpochs = 0
-                try task.keepBest(network, epoch: epoch)
+                try task.keepBest(scored, epoch: epoch)
             } else {
                 state.badEpochs += 1
             }
-            let summary = TrainingEpochSummary(
+            var summary = TrainingEpochSummary(
                 epoch: epoch, loss: state.lossWeight > 0 ? state.lossSum / state.lossWeight : 0,
                 score: score, improved: improved, bestScore: state.bestScore,
                 bestEpoch: state.bestEpoch, learningRate: learningRate, seconds: seconds,
                 unitsPerSecond: Double(state.unitsDone - unitsBefore) / max(seconds, 1e-9),
                 units: state.unitsDone)
+            summary.averagedUpdates = average.network == nil ? 0 : average.count
+            summary.unaveragedScore = unaveragedScore
             state.epoch += 1
             state.batch = 0
             (state.lossSum, state.lossWeight, state.unitsDone) = (0, 0, 0)
