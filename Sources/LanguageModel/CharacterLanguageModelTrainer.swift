@@ -376,6 +376,11 @@ struct CharacterLanguageModelTask<Cell: RecurrentCell>: TrainingTask where Cell.
     /// The generator as the epoch started, and the place to continue from after a resume.
     var epochStart: SeededRandom
     var pending: (random: SeededRandom, states: [[RecurrentState<Float>]?])?
+    /// Whether the current epoch's last chunk has run: a checkpoint taken then continues
+    /// with the next epoch, which draws its offset from `random` and starts from zero states.
+    var epochComplete = false
+    /// The chunks of the current epoch.
+    var batchCount = 0
     var best: Network?
     let streams: Int
     let halves: [Range<Int>]
@@ -401,6 +406,7 @@ struct CharacterLanguageModelTask<Cell: RecurrentCell>: TrainingTask where Cell.
     }
 
     mutating func startEpoch(_ epoch: Int) -> (batches: Int, units: Int) {
+        epochComplete = false
         epochStart = random
         let (n, k1) = (ids.count, options.chunkSteps)
         let maximumShift = min(k1 - 1, n - streams)
@@ -413,7 +419,8 @@ struct CharacterLanguageModelTask<Cell: RecurrentCell>: TrainingTask where Cell.
             if pending.states.count == halves.count { states = pending.states }
             self.pending = nil
         }
-        return ((length + k1 - 1) / k1, length * streams)
+        batchCount = (length + k1 - 1) / k1
+        return (batchCount, length * streams)
     }
 
     mutating func batch(_ index: Int, network: Network) -> TrainingBatch<Float> {
@@ -437,6 +444,7 @@ struct CharacterLanguageModelTask<Cell: RecurrentCell>: TrainingTask where Cell.
         }
         self.states[0] = a!.states
         if let b { self.states[1] = b.states }
+        if index + 1 == batchCount { epochComplete = true }
         // Both halves' losses are means: `combined` weighs them by their characters.
         let out = b.map { a!.combined(with: $0) } ?? a!
         return TrainingBatch(
@@ -460,8 +468,15 @@ struct CharacterLanguageModelTask<Cell: RecurrentCell>: TrainingTask where Cell.
 
     func checkpointState() -> TrainingTaskState<Float> {
         var state = TrainingTaskState<Float>()
-        state.generators = ["epochStart": epochStart, "random": random]
-        for (h, half) in states.enumerated() {
+        // After an epoch's last chunk the run goes on with the next epoch, as a fresh one:
+        // no states carried, its offset drawn from the generator as it is now.
+        if epochComplete {
+            state.generators = ["random": random]
+            state.numbers["epochComplete"] = 1
+        } else {
+            state.generators = ["epochStart": epochStart, "random": random]
+        }
+        for (h, half) in (epochComplete ? [] : states).enumerated() {
             for (l, layer) in (half ?? []).enumerated() {
                 state.matrices["state.\(h).\(l).h"] = layer.hidden
                 if let cell = layer.cell { state.matrices["state.\(h).\(l).c"] = cell }
@@ -478,6 +493,13 @@ struct CharacterLanguageModelTask<Cell: RecurrentCell>: TrainingTask where Cell.
     }
 
     mutating func restore(_ state: TrainingTaskState<Float>) throws {
+        if state.numbers["epochComplete"] == 1 {
+            // The next epoch starts as in the uninterrupted run.
+            if let saved = state.generators["random"] { random = saved }
+            pending = nil
+            restoreScores(state)
+            return
+        }
         if let start = state.generators["epochStart"] { random = start }
         var saved: [[RecurrentState<Float>]?] = halves.map { _ in nil }
         for h in halves.indices {
@@ -490,6 +512,11 @@ struct CharacterLanguageModelTask<Cell: RecurrentCell>: TrainingTask where Cell.
             if !layers.isEmpty { saved[h] = layers }
         }
         pending = (state.generators["random"] ?? random, saved)
+        restoreScores(state)
+    }
+
+    /// The best score and network of a checkpoint.
+    private mutating func restoreScores(_ state: TrainingTaskState<Float>) {
         if let characters = state.numbers["best.characters"],
             let logProbability = state.numbers["best.logProbability"]
         {

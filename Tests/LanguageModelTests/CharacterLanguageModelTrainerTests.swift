@@ -79,6 +79,32 @@ final class CharacterLanguageModelTrainerTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/resumed.checkpoint"))
     }
 
+    /// A run killed after the checkpoint written at the end of an epoch (and before any
+    /// other) continues from it with the next epoch as the uninterrupted run has it: its own
+    /// offset and no carried states.
+    func testResumeFromTheCheckpointOfAFinishedEpochGivesTheUninterruptedModel() throws {
+        _ = try run("straight")
+        // The checkpoint is written after each epoch's event: when the second epoch's event
+        // comes, the file holds the checkpoint of the end of the first.
+        var trainer = CharacterLanguageModelTrainer(options: Self.options)
+        let checkpoint = directory + "/killed.checkpoint"
+        let kept = directory + "/end-of-epoch-1.checkpoint"
+        trainer.outputPath = directory + "/killed.model"
+        trainer.checkpointPath = checkpoint
+        trainer.onEvent = { event in
+            if case .epochFinished(let e) = event, e.epoch == 2 {
+                try? FileManager.default.copyItem(atPath: checkpoint, toPath: kept)
+            }
+        }
+        _ = try trainer.train(text: Self.text, dev: "the cat ran to the mat.")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: kept))
+        try FileManager.default.copyItem(atPath: kept, toPath: checkpoint)
+        let rest = try run("killed", resume: true)
+        XCTAssertFalse(rest.interrupted)
+        XCTAssertEqual(
+            try bytes(directory + "/killed.model"), try bytes(directory + "/straight.model"))
+    }
+
     func testNonFiniteLossNamesEpochAndBatchAndKeepsTheLastGoodFiles() throws {
         var chunks = 0
         var trainer = CharacterLanguageModelTrainer(options: Self.options)
