@@ -86,6 +86,10 @@ extension SentenceBoundaryConfiguration: SizeCheckedConfiguration {
                     "memberShapes.shapeDimension", shape.shapeDimension, in: 1...largestSize)
                 try file.requireSize(
                     "memberShapes.hiddenSize", shape.hiddenSize, in: 1...largestSize)
+                if shape.readsPretrained && pretrainedDimension == 0 {
+                    throw ModelFileError.implausibleConfiguration(
+                        reason: "a member reads pretrained vectors, but pretrainedDimension is 0")
+                }
             }
         }
         if let memberWeights {
@@ -93,6 +97,9 @@ extension SentenceBoundaryConfiguration: SizeCheckedConfiguration {
             for weight in memberWeights {
                 try file.requireRate("memberWeights", weight, in: 0..<Double.infinity)
             }
+            try file.requireRate(
+                "the sum of memberWeights", memberWeights.reduce(0, +),
+                in: Double.leastNonzeroMagnitude..<Double.infinity)
         }
         var least = ParameterCount()
         for k in 0..<members {

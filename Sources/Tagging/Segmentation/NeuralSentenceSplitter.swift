@@ -336,6 +336,17 @@ public struct NeuralSentenceSplitter: SentenceSegmenter, @unchecked Sendable {
         return result
     }
 
+    /// The members' probabilities averaged (an ensemble without member weights).
+    static func averagedMembers(_ probabilities: [[Float]]) -> [Float] {
+        guard probabilities.count > 1 else { return probabilities[0] }
+        var sum = probabilities[0]
+        for member in probabilities.dropFirst() {
+            for (k, p) in member.enumerated() { sum[k] += p }
+        }
+        let scale = 1 / Float(probabilities.count)
+        return sum.map { $0 * scale }
+    }
+
     /// The members' probabilities combined by ``SentenceBoundaryConfiguration/memberWeights``:
     /// `σ(Σₖ wₖ·logit(pₖ) / Σₖ wₖ)` per token (each `pₖ` kept within [10⁻⁶, 1 − 10⁻⁶]).
     public static func combinedMembers(_ probabilities: [[Float]], weights: [Double]) -> [Float] {
@@ -435,19 +446,10 @@ public struct NeuralSentenceSplitter: SentenceSegmenter, @unchecked Sendable {
                 }
                 return network.boundaryProbabilities(narrow!)
             }
-            var probabilities: [Float]
-            if let weights = configuration.memberWeights {
-                probabilities = Self.combinedMembers(networks.map(run), weights: weights)
-            } else {
-                probabilities = run(networks[0])
-            }
-            if networks.count > 1 && configuration.memberWeights == nil {
-                for network in networks.dropFirst() {
-                    for (k, p) in run(network).enumerated() { probabilities[k] += p }
-                }
-                let scale = 1 / Float(networks.count)
-                for k in probabilities.indices { probabilities[k] *= scale }
-            }
+            let members = networks.map(run)
+            let probabilities =
+                configuration.memberWeights.map { Self.combinedMembers(members, weights: $0) }
+                ?? Self.averagedMembers(members)
             for (s, w) in part.enumerated() {
                 let from = w.first ? 0 : margin
                 let to = w.last ? w.length : min(w.length, window - margin)
@@ -650,31 +652,8 @@ extension NeuralSentenceSplitter {
             throw SharedVectorsError.unexpectedSharedRows(model: path, parameter: name)
         }
         var networks: [SentenceBoundaryNetwork<Float>] = []
-        if let shapes = configuration.memberShapes {
-            guard shapes.count == configuration.members,
-                shapes.allSatisfy({
-                    (1...8).contains($0.layers) && (1...(1 << 20)).contains($0.wordDimension)
-                        && (1...(1 << 20)).contains($0.shapeDimension)
-                        && (1...(1 << 20)).contains($0.hiddenSize)
-                        && (!$0.readsPretrained || configuration.pretrainedDimension > 0)
-                })
-            else {
-                throw ModelFileError.malformedHeader(
-                    reason:
-                        "\(shapes.count) member shapes for \(configuration.members) members, or a shape out of range"
-                )
-            }
-        }
-        if let weights = configuration.memberWeights {
-            guard weights.count == configuration.members,
-                weights.allSatisfy({ $0.isFinite && $0 >= 0 }), weights.reduce(0, +) > 0
-            else {
-                throw ModelFileError.malformedHeader(
-                    reason:
-                        "\(weights.count) member weights for \(configuration.members) members, or a weight negative or not finite, or all zero"
-                )
-            }
-        }
+        // The members' shapes and weights were checked with the configuration
+        // (`checkSizes(against:)`, when it was decoded).
         for k in 0..<configuration.members {
             let shape = configuration.memberShape(k)
             var random = SeededRandom.shapesOnly
