@@ -380,10 +380,14 @@ public struct ModelFile: Equatable, Sendable {
         return result
     }
 
-    /// Reads the binary header (format version 2 and later) that `reader` is bounded to.
-    private static func parseHeader(_ reader: inout ByteReader) throws -> (
-        architecture: String, configuration: Data, vocabularies: [String: [String]]
-    ) {
+    /// Reads the binary header (format version 2 and later) that `reader` is bounded to;
+    /// without `decodingVocabularies`, the vocabularies are stepped over (checked for
+    /// length only) and returned empty.
+    private static func parseHeader(_ reader: inout ByteReader, decodingVocabularies: Bool = true)
+        throws -> (
+            architecture: String, configuration: Data, vocabularies: [String: [String]]
+        )
+    {
         let architecture = try reader.string(length: UInt16.self, what: "architecture")
         let configurationLength = Int(try reader.read(UInt32.self, what: "configuration length"))
         let configuration = Data(
@@ -398,6 +402,10 @@ public struct ModelFile: Equatable, Sendable {
         vocabularies.reserveCapacity(count)
         for _ in 0..<count {
             let name = try reader.string(length: UInt16.self, what: "vocabulary name")
+            guard decodingVocabularies else {
+                try reader.skipStrings(what: "vocabulary \(name.quotedForMessage)")
+                continue
+            }
             let table = try reader.strings(what: "vocabulary \(name.quotedForMessage)")
             guard vocabularies.updateValue(table, forKey: name) == nil else {
                 throw ModelFileError.malformedHeader(
@@ -480,6 +488,44 @@ public struct ModelFile: Equatable, Sendable {
         var checksum: UInt64 = 0
         for i in 0..<8 { checksum |= UInt64(input.bytes[input.bytes.count - 8 + i]) << (8 * UInt64(i)) }
         return (file, checksum)
+    }
+
+    /// The shared-rows references of the model file at `path`, read from its header alone:
+    /// the tables a model needs can then be read while the rest of the file is. Nothing
+    /// after the header is read, so the file's checksum is not verified here
+    /// (`read(from:)` does that); a file of format version 1 or 2 has no references.
+    public static func sharedRowsReferences(inFileAt path: String) throws -> [String:
+        SharedRowsReference]
+    {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw ModelFileError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
+        }
+        defer { close(fd) }
+        var input = BoundedInput(fd: fd, path: path, limit: maximumFileBytes)
+        let prefixLength = magic.count + 4
+        guard try input.fill(to: prefixLength + 4) else {
+            throw ModelFileError.truncated(
+                path: path, needed: prefixLength + 4, available: input.bytes.count)
+        }
+        try checkPrefix(input.bytes, source: path)
+        var reader = ByteReader(bytes: input.bytes, source: path)
+        reader.offset = magic.count
+        let version = try reader.read(UInt32.self, what: "format version")
+        guard version >= sharedRowsVersion else { return [:] }
+        let headerLength = Int(try reader.read(UInt32.self, what: "header length"))
+        guard headerLength <= maximumHeaderBytes else {
+            throw ModelFileError.malformedHeader(reason: "header length \(headerLength) is absurd")
+        }
+        guard try input.fill(to: reader.offset + headerLength) else {
+            throw ModelFileError.truncated(
+                path: path, needed: headerLength, available: input.bytes.count - reader.offset)
+        }
+        var header = ByteReader(bytes: input.bytes, source: path)
+        header.offset = reader.offset
+        header.end = reader.offset + headerLength
+        _ = try parseHeader(&header, decodingVocabularies: false)
+        return try parseSharedRows(&header)
     }
 
     /// Fills `buffer` from `fd` until it is full or the file ends; returns how many bytes
@@ -772,6 +818,28 @@ struct ByteReader {
 
     /// A table of strings stored as a u32 count, a u32 UTF-8 length per string, and then
     /// the strings' bytes one after another.
+    /// Steps over what `strings(what:)` reads, checking only the lengths.
+    mutating func skipStrings(what: String) throws {
+        let count = Int(try read(UInt32.self, what: "\(what) size"))
+        guard count <= remaining / 4 else {
+            throw ModelFileError.truncated(path: source, needed: count * 4, available: remaining)
+        }
+        var total = 0
+        bytes.withUnsafeBytes { raw in
+            for k in 0..<count {
+                total += Int(
+                    UInt32(
+                        littleEndian: raw.loadUnaligned(
+                            fromByteOffset: offset + 4 * k, as: UInt32.self)))
+            }
+        }
+        offset += 4 * count
+        guard total <= remaining else {
+            throw ModelFileError.truncated(path: source, needed: total, available: remaining)
+        }
+        offset += total
+    }
+
     mutating func strings(what: String) throws -> [String] {
         let count = Int(try read(UInt32.self, what: "\(what) size"))
         guard count <= remaining / 4 else {

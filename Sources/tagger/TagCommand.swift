@@ -124,36 +124,14 @@ struct TagCommand: ParsableCommand {
     func run() throws {
         let locator = ModelLocator()
         let path = try model ?? locator.existingPath(of: (task ?? .pos).component.shippedModel)
-        let file = try ModelFile.read(from: path)
-        let tagger: TaggerModel?
-        var joint: JointTaggerModel?
-        if file.architecture == JointTaggerModel.architecture {
-            // Both tasks in one encoder pass, or the one --task asks for.
-            let model = try JointTaggerModel(file: file, path: path)
-            switch task {
-            case nil:
-                if column != nil {
-                    throw ValidationError(
-                        "--column needs --task pos or --task ner with a joint POS+NER model, which writes UPOS and MISC NER=TAG"
-                    )
-                }
-                (tagger, joint) = (nil, model)
-            case .pos: tagger = model.pos
-            case .ner: tagger = model.ner
-            }
-        } else {
-            let single = try TaggerModel(file: file, path: path)
-            if let task, task.task != single.task {
-                throw TagCommandError.taskMismatch(
-                    path: path, modelTask: single.task.rawValue, requested: task.rawValue)
-            }
-            guard single.task.isTokenLevel else {
-                throw PipelineError.wrongTask(
-                    path: path, found: single.task.rawValue, expected: "pos or ner")
-            }
-            tagger = single
+        // The tokenizer and the model are read while the model's vector table is.
+        let (tokenizer, tagger, joint) = try SharedVectorTable.readingTables(
+            referencedBy: [path]
+        ) {
+            let tokenizer = try stream.tokenizer()
+            let (tagger, joint) = try loadModel(at: path)
+            return (tokenizer, tagger, joint)
         }
-        let tokenizer = try stream.tokenizer()
         let components: [PipelineComponent] =
             joint != nil ? [.pos, .ner] : tagger!.task == .ner ? [.ner] : [.pos]
         let pipeline = try Pipeline(
@@ -184,5 +162,42 @@ struct TagCommand: ParsableCommand {
             try writer.flush()
         }
         try writer.close()
+    }
+
+    /// The model at `path`: a POS or NER tagger, or a joint POS+NER model (both tasks, or
+    /// the one `--task` asks for).
+    private func loadModel(at path: String) throws -> (
+        tagger: TaggerModel?, joint: JointTaggerModel?
+    ) {
+        let file = try ModelFile.read(from: path)
+        let tagger: TaggerModel?
+        var joint: JointTaggerModel?
+        if file.architecture == JointTaggerModel.architecture {
+            // Both tasks in one encoder pass, or the one --task asks for.
+            let model = try JointTaggerModel(file: file, path: path)
+            switch task {
+            case nil:
+                if column != nil {
+                    throw ValidationError(
+                        "--column needs --task pos or --task ner with a joint POS+NER model, which writes UPOS and MISC NER=TAG"
+                    )
+                }
+                (tagger, joint) = (nil, model)
+            case .pos: tagger = model.pos
+            case .ner: tagger = model.ner
+            }
+        } else {
+            let single = try TaggerModel(file: file, path: path)
+            if let task, task.task != single.task {
+                throw TagCommandError.taskMismatch(
+                    path: path, modelTask: single.task.rawValue, requested: task.rawValue)
+            }
+            guard single.task.isTokenLevel else {
+                throw PipelineError.wrongTask(
+                    path: path, found: single.task.rawValue, expected: "pos or ner")
+            }
+            tagger = single
+        }
+        return (tagger, joint)
     }
 }

@@ -232,6 +232,50 @@ final class SharedVectorTableTests: XCTestCase {
             try ModelFile.read(from: directory + "/again.model"), try ModelFile.read(from: path))
     }
 
+    // MARK: Reading the table beside the model
+
+    func testTheReferencesReadFromTheHeaderAloneAreThoseOfTheWholeFile() throws {
+        let (_, densePath, path) = try sharedModel()
+        XCTAssertEqual(
+            try ModelFile.sharedRowsReferences(inFileAt: path), try ModelFile.read(from: path).sharedRows)
+        XCTAssertEqual(try ModelFile.sharedRowsReferences(inFileAt: densePath), [:])
+        // The header alone is read: a file cut after it still gives its references, and
+        // one cut inside it is an error naming the file.
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        let headerEnd = 16 + Int(bytes[12..<16].reversed().reduce(0) { $0 << 8 | Int($1) })
+        let cut = directory + "/cut.model"
+        try bytes.prefix(headerEnd + 4).write(to: URL(fileURLWithPath: cut))
+        XCTAssertEqual(
+            try ModelFile.sharedRowsReferences(inFileAt: cut), try ModelFile.read(from: path).sharedRows)
+        try bytes.prefix(headerEnd - 3).write(to: URL(fileURLWithPath: cut))
+        XCTAssertThrowsError(try ModelFile.sharedRowsReferences(inFileAt: cut)) { error in
+            XCTAssertTrue(error.localizedDescription.contains(cut), "\(error)")
+        }
+        XCTAssertThrowsError(try ModelFile.sharedRowsReferences(inFileAt: directory + "/none"))
+    }
+
+    func testModelsLoadedWhileTheirTableIsReadUseTheTableReadAndOneCopy() throws {
+        let (dense, _, path) = try sharedModel()
+        let tablePath = directory + "/test.vectors"
+        for _ in 0..<5 {
+            let (a, b) = try SharedVectorTable.readingTables(referencedBy: [path, path]) {
+                (try TaggerModel.load(path: path), try TaggerModel.load(path: path))
+            }
+            let table = try SharedVectorTable.shared(at: tablePath)
+            XCTAssertTrue(a.network.embedder.words.shared?.owner === table)
+            XCTAssertTrue(b.network.embedder.words.shared?.owner === table)
+            assertSameOutputs(a, dense)
+        }
+        // The body's errors are its own; the tables' are left for the body's loading.
+        try FileManager.default.removeItem(atPath: tablePath)
+        XCTAssertThrowsError(
+            try SharedVectorTable.readingTables(referencedBy: [path, directory + "/none"]) {
+                try TaggerModel.load(path: path)
+            }
+        ) { XCTAssertEqual($0 as? SharedVectorsError, .missingTable(model: path, table: tablePath)) }
+        XCTAssertEqual(try SharedVectorTable.readingTables(referencedBy: [path]) { 42 }, 42)
+    }
+
     // MARK: Errors
 
     func testMissingTableNamesTheModelTheTableAndWhatToDo() throws {

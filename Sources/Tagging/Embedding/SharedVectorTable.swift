@@ -14,7 +14,8 @@ import Text
 /// `ModelFile.SharedRowsReference`); the table must be in the model file's folder.
 ///
 /// Tables are shared in memory: `shared(at:checksum:)` keeps one copy per file and
-/// contents for as long as some model uses it.
+/// contents for as long as some model uses it. Models read a table's rows by number; a
+/// word listed twice is found at its first row, as in a vectors text file.
 public final class SharedVectorTable: @unchecked Sendable {
     /// The architecture name of table files.
     public static let architecture = ModelArchitecture.sharedVectors
@@ -123,7 +124,6 @@ public final class SharedVectorTable: @unchecked Sendable {
                 "\(words.count) words, vectors \(matrix.shapeDescription), dimension \(configuration.dimension)"
             )
         }
-        guard Set(words).count == words.count else { throw unusable("a word appears twice") }
         return SharedVectorTable(path: resolved, checksum: checksum, words: words, matrix: matrix)
     }
 
@@ -193,6 +193,34 @@ public final class SharedVectorTable: @unchecked Sendable {
             throw SharedVectorsError.missingTable(model: modelPath, table: tablePath)
         }
         return try shared(at: tablePath, checksum: reference.tableChecksum, model: modelPath)
+    }
+
+    /// Runs `body` on the calling thread while the tables that the model files at
+    /// `modelPaths` refer to are read into the cache on the helper thread (`TwoThreads`), so
+    /// that reading a model and reading its table overlap: the model's own loading then finds
+    /// the table in the cache, or waits for the read under way. A model or table that cannot
+    /// be read is left for `body`'s loading to report.
+    public static func readingTables<R>(
+        referencedBy modelPaths: [String], while body: () throws -> R
+    ) throws -> R {
+        var tables: [SharedVectorTable] = []
+        var result: Result<R, Error>?
+        TwoThreads.run(
+            { result = Result { try body() } },
+            {
+                for path in modelPaths {
+                    guard let references = try? ModelFile.sharedRowsReferences(inFileAt: path)
+                    else { continue }
+                    for reference in references.values {
+                        if let table = try? self.table(for: reference, modelPath: path) {
+                            tables.append(table)
+                        }
+                    }
+                }
+            })
+        // The cache holds tables weakly: keep those read until `body` has taken them.
+        withExtendedLifetime(tables) {}
+        return try result!.get()
     }
 
     // MARK: Rows of models
