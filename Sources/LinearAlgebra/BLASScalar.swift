@@ -367,10 +367,18 @@ extension Double: BLASScalar {
 /// of the process.
 public enum BLASThreads {
     /// Sets the thread count of OpenBLAS for subsequent calls.
+    ///
+    /// An unchanged count is left alone: OpenBLAS's setter starts the worker threads again
+    /// after `stopWorkers()`, and they would spin for their 0.1 s beside the caller's own
+    /// threads (in `tagger tag`, every lane sets one thread before it tags).
     public static func set(_ count: Int) {
         precondition(count >= 1, "BLAS thread count must be at least 1, got \(count)")
+        guard Int(openblas_get_num_threads()) != count else { return }
         openblas_set_num_threads(Int32(count))
     }
+
+    /// The thread count of OpenBLAS for subsequent calls.
+    public static var count: Int { Int(openblas_get_num_threads()) }
 
     /// Ends OpenBLAS's worker threads, so that they stop taking a core.
     ///

@@ -15,12 +15,14 @@ struct TaggerCommand: ParsableCommand {
 
     /// Runs the command line, reading `train --task T …` as `train T …`; first makes OpenBLAS
     /// run the best core for this CPU, starting the process again if it has to (OpenBLAS
-    /// reads `OPENBLAS_CORETYPE` only when it is loaded), stops the worker threads OpenBLAS
-    /// started (`BLASThreads.stopWorkers()`: the commands run their products on one BLAS
-    /// thread), limits malloc to two arenas and, for training, keeps freed memory for reuse
-    /// (``MallocSettings``).
+    /// reads `OPENBLAS_CORETYPE` only when it is loaded), sets OpenBLAS to one thread and
+    /// stops the worker threads it started (`BLASThreads.stopWorkers()`: the commands run
+    /// their products on one BLAS thread, on threads of their own), limits malloc to two
+    /// arenas and, for training, keeps freed memory for reuse (``MallocSettings``).
     static func main() {
         OpenBLASCore.selectBestCore()
+        // One thread first: setting it after the workers stopped would start them again.
+        BLASThreads.set(1)
         BLASThreads.stopWorkers()
         MallocSettings.limitArenas(to: 2)
         let arguments = TrainCommand.rewritingTask(Array(CommandLine.arguments.dropFirst()))

@@ -187,4 +187,20 @@ final class BLASWorkerTests: XCTestCase {
             BLASThreads.stopWorkers()
         }
     }
+
+    /// Setting the count it already has does not start the ended workers again (OpenBLAS's
+    /// setter would: `tagger tag` sets one thread in every lane).
+    func testAnUnchangedThreadCountLeavesTheEndedWorkersEnded() throws {
+        BLASThreads.set(1)
+        BLASThreads.stopWorkers()
+        let before = try Self.threadCount()
+        for _ in 0..<3 { BLASThreads.set(1) }
+        XCTAssertEqual(try Self.threadCount(), before)
+        XCTAssertEqual(BLASThreads.count, 1)
+    }
+
+    /// The threads of this process.
+    private static func threadCount() throws -> Int {
+        try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count
+    }
 }
