@@ -242,6 +242,105 @@ void sqt_lstm_backward_row_at_level(int level, LSTM_BACKWARD_PARAMETERS) {
 }
 
 // ---------------------------------------------------------------------------------------
+// Adam step.
+
+// Products and sums in the order of the Swift code this replaced, never fused into FMA;
+// the root and the division are correctly rounded at every width, so every level (and the
+// scalar tail) gives the same bits.
+static inline __attribute__((always_inline)) void adam_step_scalar(
+    long from, long count, float *restrict w, const float *restrict g, float *restrict m,
+    float *restrict v, const struct sqt_adam_coefficients *k) {
+#pragma clang fp contract(off)
+    for (long j = from; j < count; j++) {
+        float gi = g[j];
+        float mi = k->beta1 * m[j] + k->oneMinusBeta1 * gi;
+        float vi = k->beta2 * v[j] + k->oneMinusBeta2 * gi * gi;
+        m[j] = mi;
+        v[j] = vi;
+        w[j] = k->decay * w[j] -
+               k->stepSize * mi / (__builtin_sqrtf(vi) * k->inverseRootCorrection + k->epsilon);
+    }
+}
+
+#define ADAM_PARAMETERS                                                                 \
+    long count, float *restrict w, const float *restrict g, float *restrict m,          \
+        float *restrict v, const struct sqt_adam_coefficients *k
+
+static void adam_step_baseline(ADAM_PARAMETERS) { adam_step_scalar(0, count, w, g, m, v, k); }
+
+#if X86_DISPATCH
+AVX2 static void adam_step_avx2(ADAM_PARAMETERS) {
+    const __m256 b1 = _mm256_set1_ps(k->beta1), a1 = _mm256_set1_ps(k->oneMinusBeta1);
+    const __m256 b2 = _mm256_set1_ps(k->beta2), a2 = _mm256_set1_ps(k->oneMinusBeta2);
+    const __m256 step = _mm256_set1_ps(k->stepSize);
+    const __m256 correction = _mm256_set1_ps(k->inverseRootCorrection);
+    const __m256 eps = _mm256_set1_ps(k->epsilon), decay = _mm256_set1_ps(k->decay);
+    long j = 0;
+    for (; j + 8 <= count; j += 8) {
+        __m256 gi = _mm256_loadu_ps(g + j);
+        __m256 mi = _mm256_add_ps(_mm256_mul_ps(b1, _mm256_loadu_ps(m + j)), _mm256_mul_ps(a1, gi));
+        __m256 vi = _mm256_add_ps(
+            _mm256_mul_ps(b2, _mm256_loadu_ps(v + j)), _mm256_mul_ps(_mm256_mul_ps(a2, gi), gi));
+        _mm256_storeu_ps(m + j, mi);
+        _mm256_storeu_ps(v + j, vi);
+        __m256 denominator = _mm256_add_ps(_mm256_mul_ps(_mm256_sqrt_ps(vi), correction), eps);
+        __m256 updated = _mm256_sub_ps(
+            _mm256_mul_ps(decay, _mm256_loadu_ps(w + j)),
+            _mm256_div_ps(_mm256_mul_ps(step, mi), denominator));
+        _mm256_storeu_ps(w + j, updated);
+    }
+    adam_step_scalar(j, count, w, g, m, v, k);
+}
+
+AVX512 static void adam_step_avx512(ADAM_PARAMETERS) {
+    const __m512 b1 = _mm512_set1_ps(k->beta1), a1 = _mm512_set1_ps(k->oneMinusBeta1);
+    const __m512 b2 = _mm512_set1_ps(k->beta2), a2 = _mm512_set1_ps(k->oneMinusBeta2);
+    const __m512 step = _mm512_set1_ps(k->stepSize);
+    const __m512 correction = _mm512_set1_ps(k->inverseRootCorrection);
+    const __m512 eps = _mm512_set1_ps(k->epsilon), decay = _mm512_set1_ps(k->decay);
+    long j = 0;
+    for (; j + 16 <= count; j += 16) {
+        __m512 gi = _mm512_loadu_ps(g + j);
+        __m512 mi = _mm512_add_ps(_mm512_mul_ps(b1, _mm512_loadu_ps(m + j)), _mm512_mul_ps(a1, gi));
+        __m512 vi = _mm512_add_ps(
+            _mm512_mul_ps(b2, _mm512_loadu_ps(v + j)), _mm512_mul_ps(_mm512_mul_ps(a2, gi), gi));
+        _mm512_storeu_ps(m + j, mi);
+        _mm512_storeu_ps(v + j, vi);
+        __m512 denominator = _mm512_add_ps(_mm512_mul_ps(_mm512_sqrt_ps(vi), correction), eps);
+        __m512 updated = _mm512_sub_ps(
+            _mm512_mul_ps(decay, _mm512_loadu_ps(w + j)),
+            _mm512_div_ps(_mm512_mul_ps(step, mi), denominator));
+        _mm512_storeu_ps(w + j, updated);
+    }
+    adam_step_scalar(j, count, w, g, m, v, k);
+}
+#endif
+
+typedef void adam_step_function(ADAM_PARAMETERS);
+
+static adam_step_function *adam_step_at(int level) {
+    if (level > cpu_level()) level = cpu_level();
+#if X86_DISPATCH
+    if (level >= LEVEL_AVX512) return adam_step_avx512;
+    if (level >= LEVEL_AVX2) return adam_step_avx2;
+#endif
+    return adam_step_baseline;
+}
+
+static _Atomic(adam_step_function *) adam_step_chosen;
+
+void sqt_adam_step(ADAM_PARAMETERS) {
+    adam_step_function *f = atomic_load_explicit(&adam_step_chosen, memory_order_relaxed);
+    if (!f) {
+        f = adam_step_at(LEVEL_AVX512);
+        atomic_store_explicit(&adam_step_chosen, f, memory_order_relaxed);
+    }
+    f(count, w, g, m, v, k);
+}
+
+void sqt_adam_step_at_level(int level, ADAM_PARAMETERS) { adam_step_at(level)(count, w, g, m, v, k); }
+
+// ---------------------------------------------------------------------------------------
 // Products with a packed right-hand matrix.
 //
 // A recurrent step multiplies a few dozen rows by the same weight matrix at every step. A

@@ -176,6 +176,25 @@ extension Float {
         sqt_lstm_forward_row(n, p, q, bias, cPrev, h, c, a)
     }
 
+    /// One Adam step over `count` parameters `w` with gradients `g` and moments `m` and `v`:
+    /// `m = β1·m + (1−β1)·g`, `v = β2·v + (1−β2)·g·g`,
+    /// `w = decay·w − stepSize·m / (√v · inverseRootCorrection + ε)`, in that order. The C
+    /// kernel `sqt_adam_step`, vectorised for the widest registers the CPU has, with the
+    /// same bits at every level. No buffer may overlap another.
+    @inline(__always)
+    public static func adamStep(
+        count: Int, w: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>,
+        m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, beta1: Float,
+        beta2: Float, stepSize: Float, inverseRootCorrection: Float, epsilon: Float,
+        decay: Float
+    ) {
+        var coefficients = sqt_adam_coefficients(
+            beta1: beta1, oneMinusBeta1: 1 - beta1, beta2: beta2, oneMinusBeta2: 1 - beta2,
+            stepSize: stepSize, inverseRootCorrection: inverseRootCorrection, epsilon: epsilon,
+            decay: decay)
+        sqt_adam_step(count, w, g, m, v, &coefficients)
+    }
+
     /// See `BLASScalar.lstmBackwardRow`: the C kernel `sqt_lstm_backward_row`, vectorised
     /// for the widest registers the CPU has, with the same bits at every level.
     @inline(__always)

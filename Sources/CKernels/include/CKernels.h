@@ -37,6 +37,32 @@ void sqt_lstm_backward_row_at_level(
     int level, long n, const float *a, const float *cPrev, const float *dh, float *dc,
     float *dz);
 
+/// The coefficients of one Adam step (see `sqt_adam_step`).
+struct sqt_adam_coefficients {
+    float beta1, oneMinusBeta1, beta2, oneMinusBeta2;
+    /// `lr / (1 − β1ᵗ)`.
+    float stepSize;
+    /// `1 / √(1 − β2ᵗ)`.
+    float inverseRootCorrection;
+    float epsilon;
+    /// `1 − lr · weightDecay`.
+    float decay;
+};
+
+/// One Adam step over `count` parameters `w` with gradients `g` and moments `m`, `v`:
+/// `m = β1·m + (1−β1)·g`, `v = β2·v + (1−β2)·g·g`,
+/// `w = decay·w − stepSize·m / (√v · inverseRootCorrection + ε)`, evaluated in that order
+/// without fused multiply-adds, so every level gives the same bits. No pointer may overlap
+/// another.
+void sqt_adam_step(
+    long count, float *w, const float *g, float *m, float *v,
+    const struct sqt_adam_coefficients *k);
+
+/// `sqt_adam_step` in the version of level `level`, like `sqt_gemm_packed_at_level`.
+void sqt_adam_step_at_level(
+    int level, long count, float *w, const float *g, float *m, float *v,
+    const struct sqt_adam_coefficients *k);
+
 /// Columns per panel of a packed matrix.
 #define SQT_PANEL 32
 

@@ -169,13 +169,15 @@ public struct Adam<Scalar: BLASScalar>: Optimizer {
         v: UnsafeMutablePointer<Scalar>, count: Int, _ c: Coefficients
     ) {
         if Scalar.self == Float.self {
-            // Folded away in the specialisations; explicit lanes, because the compiler
-            // does not vectorise the generic loop (sqrt and division per element).
-            Adam.floatKernel(
+            // Folded away in the specialisations. The C kernel: this package's Swift is
+            // built for baseline x86-64, where the root and the division of the Swift
+            // loop ran one lane at a time.
+            Float.adamStep(
+                count: count,
                 w: UnsafeMutableRawPointer(w).assumingMemoryBound(to: Float.self),
                 g: UnsafeRawPointer(g).assumingMemoryBound(to: Float.self),
                 m: UnsafeMutableRawPointer(m).assumingMemoryBound(to: Float.self),
-                v: UnsafeMutableRawPointer(v).assumingMemoryBound(to: Float.self), count: count,
+                v: UnsafeMutableRawPointer(v).assumingMemoryBound(to: Float.self),
                 beta1: Float(c.beta1), beta2: Float(c.beta2), stepSize: Float(c.stepSize),
                 inverseRootCorrection: Float(c.inverseRootCorrection), epsilon: Float(c.epsilon),
                 decay: Float(c.decay))
@@ -193,46 +195,6 @@ public struct Adam<Scalar: BLASScalar>: Optimizer {
             w[i] =
                 decay * w[i] - c.stepSize * mi
                 / (vi.squareRoot() * c.inverseRootCorrection + c.epsilon)
-        }
-    }
-}
-
-extension Adam {
-    /// The Adam step of `kernel` for `Float`, eight lanes at a time.
-    @inline(__always)
-    static func floatKernel(
-        w: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>,
-        v: UnsafeMutablePointer<Float>, count: Int, beta1: Float, beta2: Float, stepSize: Float,
-        inverseRootCorrection: Float, epsilon: Float, decay: Float
-    ) {
-        typealias Lanes = SIMD8<Float>
-        let (b1, b2) = (Lanes(repeating: beta1), Lanes(repeating: beta2))
-        let (a1, a2) = (Lanes(repeating: 1 - beta1), Lanes(repeating: 1 - beta2))
-        let (step, correction) = (
-            Lanes(repeating: stepSize), Lanes(repeating: inverseRootCorrection)
-        )
-        let (eps, shrink) = (Lanes(repeating: epsilon), Lanes(repeating: decay))
-        var i = 0
-        while i + 8 <= count {
-            let gi = UnsafeRawPointer(g + i).loadUnaligned(as: Lanes.self)
-            let mi = b1 * UnsafeRawPointer(m + i).loadUnaligned(as: Lanes.self) + a1 * gi
-            let vi = b2 * UnsafeRawPointer(v + i).loadUnaligned(as: Lanes.self) + a2 * gi * gi
-            let wi = UnsafeRawPointer(w + i).loadUnaligned(as: Lanes.self)
-            UnsafeMutableRawPointer(m + i).storeBytes(of: mi, as: Lanes.self)
-            UnsafeMutableRawPointer(v + i).storeBytes(of: vi, as: Lanes.self)
-            let updated = shrink * wi - step * mi / (vi.squareRoot() * correction + eps)
-            UnsafeMutableRawPointer(w + i).storeBytes(of: updated, as: Lanes.self)
-            i += 8
-        }
-        while i < count {
-            let gi = g[i]
-            let mi = beta1 * m[i] + (1 - beta1) * gi
-            let vi = beta2 * v[i] + (1 - beta2) * gi * gi
-            m[i] = mi
-            v[i] = vi
-            w[i] =
-                decay * w[i] - stepSize * mi / (vi.squareRoot() * inverseRootCorrection + epsilon)
-            i += 1
         }
     }
 }
