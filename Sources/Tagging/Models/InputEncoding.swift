@@ -158,4 +158,76 @@ public struct InputEncoder: Sendable, Equatable {
             characterIDs: order.map { chars[$0] },
             characterSlot: rowSlots)
     }
+
+    /// `sentences` with every word type's ids worked out once: training encodes each of
+    /// its sentences once an epoch, and `encode(_:of:)` then does no string work.
+    public func encodedCorpus(_ sentences: [[String]]) -> EncodedCorpus {
+        var typeOfWord: [String: Int32] = [:]
+        var corpus = EncodedCorpus()
+        corpus.types = sentences.map { sentence in
+            sentence.map { word in
+                if let type = typeOfWord[word] { return type }
+                let type = Int32(corpus.wordIDs.count)
+                typeOfWord[word] = type
+                corpus.wordIDs.append(wordID(word))
+                corpus.shapeIDs.append(
+                    configuration.shapeDimension > 0 ? Self.shape(of: word) : 0)
+                corpus.characterIDs.append(characterIDs(word))
+                return type
+            }
+        }
+        return corpus
+    }
+
+    /// The padded time-major batch of sentences `indices` of `corpus`, in the given order:
+    /// the same as `encode` of those sentences.
+    public func encode(_ indices: [Int], of corpus: EncodedCorpus) -> EmbedderInput {
+        let batch = indices.count
+        let lengths = indices.map { corpus.types[$0].count }
+        let time = lengths.max() ?? 0
+        var wordIDs = [Int](repeating: 0, count: time * batch)
+        var shapeIDs = [Int](repeating: 0, count: time * batch)
+        var slotOfType: [Int32: Int] = [:]
+        var distinct: [Int32] = []
+        var rowSlots = [Int](repeating: -1, count: time * batch)
+        for (s, index) in indices.enumerated() {
+            for (t, type) in corpus.types[index].enumerated() {
+                let r = t * batch + s
+                wordIDs[r] = corpus.wordIDs[Int(type)]
+                shapeIDs[r] = corpus.shapeIDs[Int(type)]
+                if let slot = slotOfType[type] {
+                    rowSlots[r] = slot
+                } else {
+                    slotOfType[type] = distinct.count
+                    rowSlots[r] = distinct.count
+                    distinct.append(type)
+                }
+            }
+        }
+        // As in `encode`: the distinct words longest first (stable), slots remapped.
+        let length = { (slot: Int) in corpus.characterIDs[Int(distinct[slot])].count }
+        let order = distinct.indices.sorted {
+            length($0) != length($1) ? length($0) > length($1) : $0 < $1
+        }
+        var newSlot = [Int](repeating: 0, count: order.count)
+        for (position, old) in order.enumerated() { newSlot[old] = position }
+        for r in rowSlots.indices where rowSlots[r] >= 0 { rowSlots[r] = newSlot[rowSlots[r]] }
+        return EmbedderInput(
+            lengths: lengths, wordIDs: wordIDs, shapeIDs: shapeIDs,
+            characterIDs: order.map { corpus.characterIDs[Int(distinct[$0])] },
+            characterSlot: rowSlots)
+    }
+}
+
+/// Sentences whose word types were encoded once (`InputEncoder.encodedCorpus`): each
+/// sentence as type numbers, and each type's word id, shape id and character ids.
+public struct EncodedCorpus: Sendable {
+    /// The type of each word of each sentence.
+    public var types: [[Int32]] = []
+    /// The word id of each type.
+    public var wordIDs: [Int] = []
+    /// The shape id of each type (`0` when the embedder has no shapes).
+    public var shapeIDs: [Int] = []
+    /// The character ids of each type.
+    public var characterIDs: [[Int]] = []
 }

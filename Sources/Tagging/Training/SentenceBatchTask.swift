@@ -19,9 +19,10 @@ struct SentenceBatchTask<N: TrainableNetwork>: TrainingTask where N.Scalar == Fl
     typealias Network = N
 
     let options: TrainingOptions
-    let sentences: [[String]]
     let targets: [N.Target]
     let encoder: InputEncoder
+    /// The training sentences with their word types encoded once.
+    let corpus: EncodedCorpus
     let evaluate: (N) -> Double
     let saveBest: (N) throws -> Void
     let wordCounts: [Int]
@@ -36,13 +37,13 @@ struct SentenceBatchTask<N: TrainableNetwork>: TrainingTask where N.Scalar == Fl
         saveBest: @escaping (N) throws -> Void
     ) {
         self.options = options
-        self.sentences = sentences
         self.targets = targets
         self.encoder = encoder
+        self.corpus = encoder.encodedCorpus(sentences)
         self.evaluate = evaluate
         self.saveBest = saveBest
         var counts = [Int](repeating: 0, count: encoder.words.count)
-        for sentence in sentences { for w in sentence { counts[encoder.wordID(w)] += 1 } }
+        for sentence in corpus.types { for type in sentence { counts[corpus.wordIDs[Int(type)]] += 1 } }
         wordCounts = counts
         lengths = sentences.map(\.count)
     }
@@ -61,7 +62,7 @@ struct SentenceBatchTask<N: TrainableNetwork>: TrainingTask where N.Scalar == Fl
     func batch(_ index: Int, network: N) -> TrainingBatch<Float> {
         let batch = batches[index]
         let (loss, gradients) = Trainer.batchLossAndGradients(
-            network: network, batch: batch, sentences: sentences, targets: targets,
+            network: network, batch: batch, corpus: corpus, targets: targets,
             encoder: encoder, wordCounts: wordCounts,
             seed: Trainer.derivedSeed(options.seed, epoch, index),
             dataParallel: options.threads >= 2)

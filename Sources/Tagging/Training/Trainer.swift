@@ -684,14 +684,14 @@ public struct Trainer {
     /// interleaved halves of similar lengths, computed at once on two threads and combined
     /// by their loss weights, which gives the gradient of the whole batch.
     static func batchLossAndGradients<N: TrainableNetwork>(
-        network: N, batch: [Int], sentences: [[String]], targets: [N.Target],
+        network: N, batch: [Int], corpus: EncodedCorpus, targets: [N.Target],
         encoder: InputEncoder, wordCounts: [Int], seed: UInt64, dataParallel: Bool
     ) -> (loss: Float, gradients: ParameterGradients<Float>) where N.Scalar == Float {
         func part(_ indices: [Int], seed: UInt64) -> (
             loss: Float, gradients: ParameterGradients<Float>, weight: Int
         ) {
             var random = SeededRandom(seed: seed)
-            var input = encoder.encode(indices.map { sentences[$0] })
+            var input = encoder.encode(indices, of: corpus)
             let alpha = encoder.configuration.wordDropout
             if alpha > 0 {
                 for r in input.wordIDs.indices where input.wordIDs[r] > 1 {
