@@ -341,6 +341,77 @@ void sqt_adam_step(ADAM_PARAMETERS) {
 void sqt_adam_step_at_level(int level, ADAM_PARAMETERS) { adam_step_at(level)(count, w, g, m, v, k); }
 
 // ---------------------------------------------------------------------------------------
+// Dropout masks.
+
+// Pair k of the mask comes from the (k+1)-th output of a SplitMix64 stream started at
+// `state`: computed from k alone, so the loop has no carried dependency and vectorises
+// (64-bit products need AVX-512DQ; the other levels run it one pair at a time).
+static inline __attribute__((always_inline)) void dropout_mask_body(
+    long count, uint64_t state, uint64_t threshold, float scale, float *restrict mask) {
+    long pairs = (count + 1) / 2;
+    for (long k = 0; k < pairs; k++) {
+        uint64_t z = state + (uint64_t)(k + 1) * 0x9E3779B97F4A7C15ull;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        z ^= z >> 31;
+        mask[2 * k] = (z & 0xFFFFFFFFull) < threshold ? scale : 0.0f;
+        if (2 * k + 1 < count) mask[2 * k + 1] = (z >> 32) < threshold ? scale : 0.0f;
+    }
+}
+
+#define DROPOUT_PARAMETERS \
+    long count, uint64_t state, uint64_t threshold, float scale, float *restrict mask
+
+static void dropout_mask_baseline(DROPOUT_PARAMETERS) {
+    dropout_mask_body(count, state, threshold, scale, mask);
+}
+
+#if X86_DISPATCH
+AVX2 static void dropout_mask_avx2(DROPOUT_PARAMETERS) {
+    dropout_mask_body(count, state, threshold, scale, mask);
+}
+
+AVX512 static void dropout_mask_avx512(DROPOUT_PARAMETERS) {
+    // Whole pairs in the vectorised loop; an odd last element after it.
+    long even = count & ~1L;
+    dropout_mask_body(even, state, threshold, scale, mask);
+    if (count & 1) {
+        uint64_t z = state + (uint64_t)(even / 2 + 1) * 0x9E3779B97F4A7C15ull;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        z ^= z >> 31;
+        mask[even] = (z & 0xFFFFFFFFull) < threshold ? scale : 0.0f;
+    }
+}
+#endif
+
+typedef void dropout_mask_function(DROPOUT_PARAMETERS);
+
+static dropout_mask_function *dropout_mask_at(int level) {
+    if (level > cpu_level()) level = cpu_level();
+#if X86_DISPATCH
+    if (level >= LEVEL_AVX512) return dropout_mask_avx512;
+    if (level >= LEVEL_AVX2) return dropout_mask_avx2;
+#endif
+    return dropout_mask_baseline;
+}
+
+static _Atomic(dropout_mask_function *) dropout_mask_chosen;
+
+void sqt_dropout_mask(DROPOUT_PARAMETERS) {
+    dropout_mask_function *f = atomic_load_explicit(&dropout_mask_chosen, memory_order_relaxed);
+    if (!f) {
+        f = dropout_mask_at(LEVEL_AVX512);
+        atomic_store_explicit(&dropout_mask_chosen, f, memory_order_relaxed);
+    }
+    f(count, state, threshold, scale, mask);
+}
+
+void sqt_dropout_mask_at_level(int level, DROPOUT_PARAMETERS) {
+    dropout_mask_at(level)(count, state, threshold, scale, mask);
+}
+
+// ---------------------------------------------------------------------------------------
 // Products with a packed right-hand matrix.
 //
 // A recurrent step multiplies a few dozen rows by the same weight matrix at every step. A

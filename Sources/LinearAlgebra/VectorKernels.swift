@@ -176,6 +176,18 @@ extension Float {
         sqt_lstm_forward_row(n, p, q, bias, cPrev, h, c, a)
     }
 
+    /// A dropout mask of `count` floats into `mask`: element `2k` (`2k + 1`) is `scale`
+    /// when the low (high) 32 bits of the `(k+1)`-th output of the SplitMix64 stream whose
+    /// state starts at `state` are below `threshold`, else `0`. The C kernel
+    /// `sqt_dropout_mask`, eight pairs at a time where the CPU has AVX-512.
+    @inline(__always)
+    public static func dropoutMask(
+        count: Int, state: UInt64, threshold: UInt64, scale: Float,
+        mask: UnsafeMutablePointer<Float>
+    ) {
+        sqt_dropout_mask(count, state, threshold, scale, mask)
+    }
+
     /// One Adam step over `count` parameters `w` with gradients `g` and moments `m` and `v`:
     /// `m = β1·m + (1−β1)·g`, `v = β2·v + (1−β2)·g·g`,
     /// `w = decay·w − stepSize·m / (√v · inverseRootCorrection + ε)`, in that order. The C

@@ -81,6 +81,13 @@ public struct Dropout<Scalar: BLASScalar>: Parameterized {
         let count = rows * columns
         var state = random.next()
         return Matrix<Scalar>(rows: rows, columns: columns) { m in
+            if Scalar.self == Float.self {
+                // The same stream and comparisons in C, vectorised.
+                Float.dropoutMask(
+                    count: count, state: state, threshold: threshold, scale: Float(scale),
+                    mask: UnsafeMutableRawPointer(m).assumingMemoryBound(to: Float.self))
+                return
+            }
             var i = 0
             while i < count {
                 state &+= 0x9E37_79B9_7F4A_7C15

@@ -1,6 +1,8 @@
 #ifndef SEQUENCE_TAGGING_CKERNELS_H
 #define SEQUENCE_TAGGING_CKERNELS_H
 
+#include <stdint.h>
+
 /// Kernels in C, each compiled for several x86-64 instruction-set levels (AVX-512, AVX2
 /// with FMA, baseline SSE2) and chosen at the first call by the features of the
 /// CPU at hand; on other architectures, one portable version.
@@ -62,6 +64,15 @@ void sqt_adam_step(
 void sqt_adam_step_at_level(
     int level, long count, float *w, const float *g, float *m, float *v,
     const struct sqt_adam_coefficients *k);
+
+/// A dropout mask of `count` floats: element `2k` (`2k + 1`) is `scale` when the low
+/// (high) 32 bits of the `(k+1)`-th output of the SplitMix64 stream whose state starts at
+/// `state` are below `threshold`, and `0` otherwise.
+void sqt_dropout_mask(long count, uint64_t state, uint64_t threshold, float scale, float *mask);
+
+/// `sqt_dropout_mask` in the version of level `level`, like `sqt_gemm_packed_at_level`.
+void sqt_dropout_mask_at_level(
+    int level, long count, uint64_t state, uint64_t threshold, float scale, float *mask);
 
 /// Columns per panel of a packed matrix.
 #define SQT_PANEL 32

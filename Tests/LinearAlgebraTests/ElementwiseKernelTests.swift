@@ -1,0 +1,94 @@
+import CKernels
+import LinearAlgebra
+import TestSupport
+import XCTest
+
+/// The element-wise C kernels of training, in every instruction-set version this CPU runs,
+/// against the Swift loops they replaced: the same bits, for lengths that are not whole
+/// vectors.
+final class ElementwiseKernelTests: XCTestCase {
+    private let counts = [0, 1, 2, 7, 15, 16, 17, 31, 33, 100, 513]
+
+    /// The Swift loop `sqt_adam_step` replaced, one element at a time.
+    private func adamReference(
+        w: inout [Float], g: [Float], m: inout [Float], v: inout [Float],
+        _ k: sqt_adam_coefficients
+    ) {
+        for i in w.indices {
+            let mi = k.beta1 * m[i] + k.oneMinusBeta1 * g[i]
+            let vi = k.beta2 * v[i] + k.oneMinusBeta2 * g[i] * g[i]
+            m[i] = mi
+            v[i] = vi
+            w[i] =
+                k.decay * w[i] - k.stepSize * mi
+                / (vi.squareRoot() * k.inverseRootCorrection + k.epsilon)
+        }
+    }
+
+    func testAdamStepGivesTheBitsOfTheSwiftLoopAtEveryLevel() {
+        var random = SeededRandom(seed: 5)
+        var k = sqt_adam_coefficients(
+            beta1: 0.9, oneMinusBeta1: 1 - 0.9, beta2: 0.999, oneMinusBeta2: 1 - 0.999,
+            stepSize: 0.001 / (1 - 0.9 * 0.9), inverseRootCorrection: 1 / (1 - 0.998_001).squareRoot(),
+            epsilon: 1e-8, decay: 1 - 0.001 * 0.01)
+        for count in counts {
+            let draw = { (scale: Float) in
+                (0..<count).map { _ in scale * Float(random.nextUnit() * 2 - 1) }
+            }
+            let (w0, g, m0) = (draw(1), draw(3), draw(0.1))
+            let v0 = draw(0.01).map { $0 * $0 }
+            var (w, m, v) = (w0, m0, v0)
+            adamReference(w: &w, g: g, m: &m, v: &v, k)
+            for level in 0..<Int(sqt_kernel_level_count()) {
+                var (w1, m1, v1) = (w0, m0, v0)
+                sqt_adam_step_at_level(Int32(level), count, &w1, g, &m1, &v1, &k)
+                XCTAssertEqual(w1.map(\.bitPattern), w.map(\.bitPattern), "w, \(count), level \(level)")
+                XCTAssertEqual(m1.map(\.bitPattern), m.map(\.bitPattern), "m, \(count), level \(level)")
+                XCTAssertEqual(v1.map(\.bitPattern), v.map(\.bitPattern), "v, \(count), level \(level)")
+            }
+        }
+    }
+
+    /// The Swift loop `sqt_dropout_mask` replaced.
+    private func maskReference(count: Int, state start: UInt64, threshold: UInt64, scale: Float)
+        -> [Float]
+    {
+        var mask = [Float](repeating: 0, count: count)
+        var state = start
+        var i = 0
+        while i < count {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            z ^= z >> 31
+            mask[i] = scale * Float(Int(truncatingIfNeeded: ((z & 0xFFFF_FFFF) &- threshold) >> 63))
+            if i + 1 < count {
+                mask[i + 1] = scale * Float(Int(truncatingIfNeeded: ((z >> 32) &- threshold) >> 63))
+            }
+            i += 2
+        }
+        return mask
+    }
+
+    func testDropoutMaskGivesTheBitsOfTheSwiftLoopAtEveryLevel() {
+        for count in counts {
+            for (keep, state) in [(0.5, UInt64(7)), (0.8, UInt64.max - 3), (0.95, 0x1234_5678_9ABC)] {
+                let threshold = UInt64((keep * 4_294_967_296).rounded(.down))
+                let scale = Float(1 / keep)
+                let want = maskReference(count: count, state: state, threshold: threshold, scale: scale)
+                for level in 0..<Int(sqt_kernel_level_count()) {
+                    var mask = [Float](repeating: .nan, count: count)
+                    sqt_dropout_mask_at_level(Int32(level), count, state, threshold, scale, &mask)
+                    XCTAssertEqual(
+                        mask.map(\.bitPattern), want.map(\.bitPattern),
+                        "count \(count), keep \(keep), level \(level)")
+                }
+                if count >= 500 {
+                    let kept = Double(want.filter { $0 != 0 }.count) / Double(count)
+                    XCTAssertEqual(kept, keep, accuracy: 0.08)
+                }
+            }
+        }
+    }
+}
