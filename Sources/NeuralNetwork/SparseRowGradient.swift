@@ -30,8 +30,13 @@ public struct SparseRowGradient<Scalar: BLASScalar>: Equatable, Sendable {
             )
         }
         let width = gradients.columns
-        // Positions ordered by id, so that equal ids are adjacent.
-        let order = ids.indices.sorted { ids[$0] < ids[$1] || (ids[$0] == ids[$1] && $0 < $1) }
+        // Positions ordered by id, so that equal ids are adjacent (each in order of
+        // position): one integer key per position, `id · count + position`, sorts without
+        // a comparison closure.
+        let count = ids.count
+        var keys = ids.indices.map { ids[$0] * count + $0 }
+        keys.sort()
+        let order = keys.map { $0 % max(count, 1) }
         var unique: [Int] = []
         unique.reserveCapacity(ids.count)
         for position in order where unique.last != ids[position] { unique.append(ids[position]) }
@@ -46,9 +51,10 @@ public struct SparseRowGradient<Scalar: BLASScalar>: Equatable, Sendable {
                             slot += 1
                             previous = ids[position]
                         }
-                        Scalar.axpy(
-                            count: width, alpha: 1, x: source + position * width, incX: 1,
-                            y: target + slot * width, incY: 1)
+                        // Rows of a few hundred values: a loop, not a call into BLAS
+                        // (its `y + 1·x` has the same bits).
+                        let (x, y) = (source + position * width, target + slot * width)
+                        for c in 0..<width { y[c] += x[c] }
                     }
                 }
             }
