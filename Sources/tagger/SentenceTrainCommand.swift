@@ -88,6 +88,16 @@ struct SentenceTrainCommand: ParsableCommand {
         help: "In an altered copy, the probability of each of the two alterations per sentence.")
     var augmentation = 0.3
 
+    /// The probability that a document of an altered copy loses the final punctuation of all
+    /// its sentences but the last (`SentenceSplitterTrainer.documentAugmentation`), as in
+    /// list-like documents (names, tables, headers, signatures); drawn once per document from
+    /// a stream of its own, so that 0 leaves the altered copies as they were.
+    @Option(
+        help:
+            "In an altered copy, the probability that a document loses the final . ! ? : or ; of every sentence but its last (drawn apart from --augmentation's alterations; 0 changes nothing)."
+    )
+    var documentAugmentation = 0.0
+
     @Option(
         help:
             "Copies of the training documents laid out in paragraphs (# newpar, separated by blank lines) to add."
@@ -133,10 +143,11 @@ struct SentenceTrainCommand: ParsableCommand {
                 "--learning-rate must be positive, --learning-rate-decay in (0, 1].")
         }
         guard (0..<1).contains(wordDropout), (0..<1).contains(outputDropout),
-            (0...1).contains(augmentation)
+            (0...1).contains(augmentation), (0...1).contains(documentAugmentation)
         else {
             throw ValidationError(
-                "--word-dropout and --output-dropout must be in [0, 1), --augmentation in [0, 1].")
+                "--word-dropout and --output-dropout must be in [0, 1), --augmentation and --document-augmentation in [0, 1]."
+            )
         }
         guard embeddings == nil || sharedVectors == nil else {
             throw ValidationError("Give --embeddings or --shared-vectors, not both.")
@@ -163,6 +174,7 @@ struct SentenceTrainCommand: ParsableCommand {
                 "training-window": "\(trainingWindow)", "members": "\(members)",
                 "max-words": "\(maxWords)", "augmented-copies": "\(augmentedCopies)",
                 "augmentation": "\(augmentation)",
+                "document-augmentation": "\(documentAugmentation)",
                 "paragraph-copies": "\(paragraphCopies)", "embeddings-limit": "\(embeddingsLimit)",
                 "lowercase-words": "\(lowercaseWords)", "member-weight": "\(memberWeight)",
             ])
@@ -234,6 +246,7 @@ struct SentenceTrainCommand: ParsableCommand {
         trainer.maximumWords = maxWords
         trainer.augmentedCopies = augmentedCopies
         trainer.augmentation = augmentation
+        trainer.documentAugmentation = documentAugmentation
         trainer.paragraphCopies = paragraphCopies
         trainer.configuration.hiddenSize = hiddenSize
         trainer.configuration.wordDimension = wordDimension

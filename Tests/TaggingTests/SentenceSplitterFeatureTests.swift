@@ -126,4 +126,154 @@ final class SentenceSplitterFeatureTests: XCTestCase {
         XCTAssertEqual(
             never.map(\.sentenceEnds), CoNLLUSentence.runningTexts(gold).map(\.sentenceEnds))
     }
+
+    /// A CoNLL-U file of `documents` (each a list of sentence texts) with one placeholder
+    /// token a sentence: the altered texts are made from the `# text` lines.
+    static func conllu(_ documents: [[String]]) -> String {
+        var lines: [String] = []
+        for (d, document) in documents.enumerated() {
+            lines.append("# newdoc id = doc-\(d)")
+            for text in document {
+                lines += ["# text = \(text)", "1\tx\t_\t_\t_\t_\t_\t_\t_\t_", ""]
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The sentences of each altered text, cut at its sentence ends.
+    static func sentences(_ texts: [(text: String, sentenceEnds: [Int])]) -> [[String]] {
+        texts.map { text, ends in
+            let scalars = Array(text.unicodeScalars)
+            var start = 0
+            return ends.map { end in
+                defer { start = end + 1 }
+                return String(String.UnicodeScalarView(scalars[start..<end]))
+            }
+        }
+    }
+
+    func testDocumentAugmentationDropsTheFinalPunctuationOfAllButTheLastSentence() throws {
+        let documents = [
+            [
+                "Attendees:", "Bob Lee, 24, Leeds.", "Ann Park?!", "He said \"no.\"",
+                "Call me (ext. 5).", "Wait ...", "...", "We met in the U.S.", "Deal 4471;",
+                "Bye.",
+            ],
+            ["Great food!", "Would go again."],
+            ["Only one sentence."],
+        ]
+        let gold = try CoNLLUReader(string: Self.conllu(documents)).readAll()
+        let original = CoNLLUSentence.runningTexts(gold)
+
+        // Only the document alteration: every sentence but a document's last loses its
+        // final punctuation, except after a space, when nothing would be left, and before a
+        // closing quote or bracket.
+        var random = SeededRandom(seed: 3)
+        var documentRandom = SeededRandom(seed: 4)
+        let stripped = SentenceSplitterTrainer.augmentedTexts(
+            gold, probability: 0, random: &random, documentProbability: 1,
+            documentRandom: &documentRandom)
+        XCTAssertEqual(
+            Self.sentences(stripped),
+            [
+                [
+                    "Attendees", "Bob Lee, 24, Leeds", "Ann Park", "He said \"no.\"",
+                    "Call me (ext. 5)", "Wait ...", "...", "We met in the U.S", "Deal 4471",
+                    "Bye.",
+                ],
+                ["Great food", "Would go again."],
+                ["Only one sentence."],
+            ])
+        XCTAssertEqual(
+            stripped[0].text,
+            "Attendees Bob Lee, 24, Leeds Ann Park He said \"no.\" Call me (ext. 5) Wait ... ... We met in the U.S Deal 4471 Bye."
+        )
+        // The tokens of the rest are those of the original text: one token fewer for each
+        // punctuation token removed (the abbreviation's period belongs to its token).
+        let before = Tokenizer.english.tokenize(original[1].text).map(\.text)
+        let after = Tokenizer.english.tokenize(stripped[1].text).map(\.text)
+        XCTAssertEqual(before, ["Great", "food", "!", "Would", "go", "again", "."])
+        XCTAssertEqual(after, ["Great", "food", "Would", "go", "again", "."])
+
+        // 0 leaves the texts and the draws of the sentence alterations as they were; 1
+        // changes only the final punctuation; in between, each document is one or the other.
+        func altered(_ q: Double, documentSeed: UInt64 = 9) -> [(
+            text: String, sentenceEnds: [Int]
+        )] {
+            var random = SeededRandom(seed: 5)
+            var documentRandom = SeededRandom(seed: documentSeed)
+            return SentenceSplitterTrainer.augmentedTexts(
+                gold, probability: 0.5, random: &random, documentProbability: q,
+                documentRandom: &documentRandom)
+        }
+        var sameSeed = SeededRandom(seed: 5)
+        let before2 = SentenceSplitterTrainer.augmentedTexts(
+            gold, probability: 0.5, random: &sameSeed)
+        let none = altered(0)
+        XCTAssertEqual(none.map(\.text), before2.map(\.text))
+        XCTAssertEqual(none.map(\.sentenceEnds), before2.map(\.sentenceEnds))
+        XCTAssertNotEqual(none.map(\.text), original.map(\.text))
+        XCTAssertEqual(Self.sentences(altered(0, documentSeed: 1)), Self.sentences(none))
+        let all = Self.sentences(altered(1))
+        let expected = Self.sentences(none).map { document in
+            document.enumerated().map { k, sentence in
+                k + 1 == document.count
+                    ? sentence
+                    : String(
+                        String.UnicodeScalarView(
+                            SentenceSplitterTrainer.strippingFinalPunctuation(
+                                Array(sentence.unicodeScalars))))
+            }
+        }
+        XCTAssertEqual(all, expected)
+        XCTAssertNotEqual(all, Self.sentences(none))
+        var chosen = Set<Int>()
+        for seed in UInt64(1)...8 {
+            let half = Self.sentences(altered(0.5, documentSeed: seed))
+            for d in half.indices {
+                XCTAssertTrue(half[d] == all[d] || half[d] == Self.sentences(none)[d])
+                if half[d] != Self.sentences(none)[d] { chosen.insert(d) }
+            }
+        }
+        XCTAssertEqual(chosen, [0, 1])
+    }
+
+    /// The altered texts of seeds 5 and 6 at probability 0.5, as the trainer made them before
+    /// the document alteration existed: a document probability of 0 gives them unchanged,
+    /// whatever the document stream's seed.
+    func testNoDocumentAugmentationGivesTheEarlierAlteredTexts() throws {
+        let gold = try CoNLLUReader(string: SentenceSplitterTests.document).readAll()
+        let earlier: [UInt64: [(String, [Int])]] = [
+            5: [
+                (
+                    "Hi John I can't come tomorrow Let me know what works for you Thanks Mary Smith",
+                    [7, 29, 60, 67, 78]
+                ),
+                ("Great food, slow service! Would go again", [25, 40]),
+            ],
+            6: [
+                (
+                    "Hi John I can't come tomorrow. Let me know what works for you thanks mary Smith",
+                    [7, 30, 61, 68, 79]
+                ),
+                ("Great food, slow service! would go again", [25, 40]),
+            ],
+        ]
+        for (seed, expected) in earlier {
+            var random = SeededRandom(seed: seed)
+            let plain = SentenceSplitterTrainer.augmentedTexts(
+                gold, probability: 0.5, random: &random)
+            XCTAssertEqual(plain.map(\.text), expected.map(\.0))
+            XCTAssertEqual(plain.map(\.sentenceEnds), expected.map(\.1))
+            for documentSeed in [UInt64(1), 2000] {
+                var random = SeededRandom(seed: seed)
+                var documentRandom = SeededRandom(seed: documentSeed)
+                let texts = SentenceSplitterTrainer.augmentedTexts(
+                    gold, probability: 0.5, random: &random, documentProbability: 0,
+                    documentRandom: &documentRandom)
+                XCTAssertEqual(texts.map(\.text), expected.map(\.0))
+                XCTAssertEqual(texts.map(\.sentenceEnds), expected.map(\.1))
+            }
+        }
+    }
 }

@@ -48,6 +48,11 @@ public struct SentenceSplitterTrainer {
     /// In an altered copy, the probability of dropping a sentence's final period, and
     /// independently of lowercasing its first letter.
     public var augmentation = 0.3
+    /// In an altered copy, the probability that a document loses the final punctuation of
+    /// every sentence but its last (see ``strippingFinalPunctuation(_:)``), as list-like
+    /// documents (names, tables, headers, signatures) have none. Drawn from a stream of its
+    /// own, once per document: 0 leaves the altered copies as they were without it.
+    public var documentAugmentation = 0.0
     /// Copies of the training documents laid out in paragraphs (`# newpar`, separated by
     /// blank lines, whose edges the model sees like a text's start and end) added to them.
     public var paragraphCopies = 0
@@ -105,13 +110,47 @@ public struct SentenceSplitterTrainer {
     }
 
     /// Running texts whose sentences were made harder to split: each sentence's final `.`
-    /// is dropped with probability `probability` (when a letter or digit precedes it), and
+    /// is dropped with probability `probability` (when a letter precedes it), and
     /// independently its first letter is lowercased (unless the first word is `I` or written
     /// in capitals), so that boundaries without punctuation or capitals are more frequent.
     public static func augmentedTexts(
         _ sentences: [CoNLLUSentence], probability: Double, random: inout SeededRandom
     ) -> [(text: String, sentenceEnds: [Int])] {
+        var unused = SeededRandom(seed: 0)
+        return augmentedTexts(
+            sentences, probability: probability, random: &random, documentProbability: 0,
+            documentRandom: &unused)
+    }
+
+    /// The characters ``strippingFinalPunctuation(_:)`` removes from a sentence's end.
+    public static let finalPunctuation: Set<Unicode.Scalar> = [".", "!", "?", ":", ";"]
+
+    /// `scalars` without the run of ``finalPunctuation`` that ends them (`.`, `...`, `?!`,
+    /// a trailing `:` or `;`), unless nothing would be left or a space precedes the run (the
+    /// sentence's last token would then not end where the sentence does). A sentence ending
+    /// with a closing quote or bracket (`."`, `.)`) or an emoticon keeps its characters.
+    public static func strippingFinalPunctuation(_ scalars: [Unicode.Scalar]) -> [Unicode.Scalar] {
+        var end = scalars.count
+        while end > 0 && finalPunctuation.contains(scalars[end - 1]) { end -= 1 }
+        guard end > 0, end < scalars.count, !scalars[end - 1].properties.isWhitespace else {
+            return scalars
+        }
+        return Array(scalars[..<end])
+    }
+
+    /// ``augmentedTexts(_:probability:random:)`` where, besides, each document with
+    /// probability `documentProbability` (drawn once per document from `documentRandom`,
+    /// only when it is above 0) loses the final punctuation of every sentence but its last
+    /// (``strippingFinalPunctuation(_:)``), after the alterations of each sentence, whose
+    /// draws from `random` are the same whatever `documentProbability`. With
+    /// `documentProbability` 0 the texts are those of ``augmentedTexts(_:probability:random:)``.
+    public static func augmentedTexts(
+        _ sentences: [CoNLLUSentence], probability: Double, random: inout SeededRandom,
+        documentProbability: Double, documentRandom: inout SeededRandom
+    ) -> [(text: String, sentenceEnds: [Int])] {
         CoNLLUSentence.documents(sentences).map { document in
+            let unpunctuated =
+                documentProbability > 0 && documentRandom.nextUnit() < documentProbability
             var texts = document.map(\.rawText)
             for k in texts.indices {
                 var scalars = Array(texts[k].unicodeScalars)
@@ -129,6 +168,9 @@ public struct SentenceSplitterTrainer {
                     if !capitals && String(String.UnicodeScalarView(word)) != "I" {
                         scalars[0] = String(first).lowercased().unicodeScalars.first ?? first
                     }
+                }
+                if unpunctuated && k + 1 < texts.count {
+                    scalars = strippingFinalPunctuation(scalars)
                 }
                 texts[k] = String(String.UnicodeScalarView(scalars))
             }
@@ -298,10 +340,13 @@ public struct SentenceSplitterTrainer {
         let originalCount = trainDocuments.count
         if augmentedCopies > 0 {
             var augmentationRandom = SeededRandom(seed: seed &+ 1000)
+            var documentRandom = SeededRandom(seed: seed &+ 2000)
             for _ in 0..<augmentedCopies {
                 trainDocuments += Self.prepare(
                     texts: Self.augmentedTexts(
-                        train, probability: augmentation, random: &augmentationRandom),
+                        train, probability: augmentation, random: &augmentationRandom,
+                        documentProbability: documentAugmentation,
+                        documentRandom: &documentRandom),
                     tokenizer: tokenizer)
             }
         }
