@@ -6,6 +6,26 @@ import XCTest
 /// `TwoThreads`: both pieces run, on two threads when the helper is free, and a piece
 /// handed over while the helper is busy is still taken by it once it is free.
 final class TwoThreadsTests: XCTestCase {
+    /// Pieces shorter and longer than the time a waiting thread looks before it sleeps:
+    /// each call returns only once both pieces are done, whether the caller found the
+    /// helper's piece finished while looking or was woken.
+    func testACallReturnsOnlyOnceTheHelpersPieceIsDone() {
+        for microseconds in [0, 10, 45, 60, 200, 2_000] {
+            for _ in 0..<20 {
+                var done = false
+                TwoThreads.run(
+                    {},
+                    {
+                        if microseconds > 0 { usleep(UInt32(microseconds)) }
+                        done = true
+                    })
+                XCTAssertTrue(done, "a piece of \(microseconds) µs")
+            }
+            // Pauses longer than the helper looks for work, so that it sleeps and is woken.
+            usleep(200)
+        }
+    }
+
     func testBothPiecesRunOnceEach() {
         var first = 0
         var second = 0

@@ -15,7 +15,9 @@ import Dispatch
 /// other half of a training batch, say) waits in a slot of one: the helper takes it as soon
 /// as it is free, unless the caller, done with its own piece, has claimed it first. So a
 /// caller whose work outlasts the helper's still gets help with its remaining pieces. When
-/// the slot is taken, or on the helper's own thread, both pieces run on the caller.
+/// the slot is taken, or on the helper's own thread, both pieces run on the caller. A
+/// thread that runs out of work looks for more for `spinNanoseconds` before it sleeps: the
+/// helper for the next piece, a caller for the end of the piece it handed over.
 final class HelperThread: @unchecked Sendable {
     static let shared = HelperThread()
 
@@ -23,8 +25,9 @@ final class HelperThread: @unchecked Sendable {
     final class Job: @unchecked Sendable {
         var work: (() -> Void)?
         private var claimed = false
+        private var finished = false
         private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-        let done = DispatchSemaphore(value: 0)
+        private let done = DispatchSemaphore(value: 0)
 
         init(_ work: @escaping () -> Void) {
             self.work = work
@@ -44,7 +47,36 @@ final class HelperThread: @unchecked Sendable {
             claimed = true
             return true
         }
+
+        /// Marks the work done and wakes a caller sleeping in `waitUntilFinished`.
+        func finish() {
+            pthread_mutex_lock(lock)
+            finished = true
+            pthread_mutex_unlock(lock)
+            done.signal()
+        }
+
+        /// Returns once `finish()` was called: it looks for `spinNanoseconds` first, then
+        /// sleeps (the work handed over is often about to end, and waking a sleeping
+        /// thread costs tens of microseconds).
+        func waitUntilFinished() {
+            let deadline = DispatchTime.now().uptimeNanoseconds + HelperThread.spinNanoseconds
+            repeat {
+                pthread_mutex_lock(lock)
+                let isFinished = finished
+                pthread_mutex_unlock(lock)
+                if isFinished { return }
+                sched_yield()
+            } while DispatchTime.now().uptimeNanoseconds < deadline
+            done.wait()
+        }
     }
+
+    /// How long a thread that runs out of work looks for more (the helper) or for the end of
+    /// the piece it waits for (a caller) before it sleeps: the pieces of a training step
+    /// follow each other by a few microseconds, and a sleeping thread takes tens of
+    /// microseconds to wake.
+    static let spinNanoseconds: UInt64 = 50_000
 
     /// Signalled when a job is posted to an idle helper.
     private let start = DispatchSemaphore(value: 0)
@@ -76,21 +108,35 @@ final class HelperThread: @unchecked Sendable {
     private func loop() {
         while true {
             start.wait()
-            while true {
-                pthread_mutex_lock(lock)
-                guard let current = pending else {
-                    busy = false
-                    pthread_mutex_unlock(lock)
-                    break
-                }
-                pending = nil
-                pthread_mutex_unlock(lock)
+            while let current = nextJob() {
                 if current.claim() {
                     current.work!()
                     current.work = nil
-                    current.done.signal()
+                    current.finish()
                 }
             }
+        }
+    }
+
+    /// The piece waiting in the slot, looked for during `spinNanoseconds` (the helper stays
+    /// `busy`, so a caller posts without waking it); nil, with `busy` cleared, when none
+    /// came.
+    private func nextJob() -> Job? {
+        let deadline = DispatchTime.now().uptimeNanoseconds + Self.spinNanoseconds
+        while true {
+            pthread_mutex_lock(lock)
+            if let current = pending {
+                pending = nil
+                pthread_mutex_unlock(lock)
+                return current
+            }
+            if DispatchTime.now().uptimeNanoseconds >= deadline {
+                busy = false
+                pthread_mutex_unlock(lock)
+                return nil
+            }
+            pthread_mutex_unlock(lock)
+            sched_yield()
         }
     }
 
@@ -126,7 +172,7 @@ final class HelperThread: @unchecked Sendable {
                 handed.work = nil
                 second()
             } else {
-                handed.done.wait()
+                handed.waitUntilFinished()
             }
         }
     }
