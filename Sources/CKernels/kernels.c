@@ -346,16 +346,24 @@ void sqt_adam_step_at_level(int level, ADAM_PARAMETERS) { adam_step_at(level)(co
 // Pair k of the mask comes from the (k+1)-th output of a SplitMix64 stream started at
 // `state`: computed from k alone, so the loop has no carried dependency and vectorises
 // (64-bit products need AVX-512DQ; the other levels run it one pair at a time).
+static inline __attribute__((always_inline)) uint64_t splitmix_output(uint64_t state, long k) {
+    uint64_t z = state + (uint64_t)(k + 1) * 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
 static inline __attribute__((always_inline)) void dropout_mask_body(
     long count, uint64_t state, uint64_t threshold, float scale, float *restrict mask) {
-    long pairs = (count + 1) / 2;
+    long pairs = count / 2;
     for (long k = 0; k < pairs; k++) {
-        uint64_t z = state + (uint64_t)(k + 1) * 0x9E3779B97F4A7C15ull;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-        z ^= z >> 31;
+        uint64_t z = splitmix_output(state, k);
         mask[2 * k] = (z & 0xFFFFFFFFull) < threshold ? scale : 0.0f;
-        if (2 * k + 1 < count) mask[2 * k + 1] = (z >> 32) < threshold ? scale : 0.0f;
+        mask[2 * k + 1] = (z >> 32) < threshold ? scale : 0.0f;
+    }
+    if (count & 1) {
+        uint64_t z = splitmix_output(state, pairs);
+        mask[count - 1] = (z & 0xFFFFFFFFull) < threshold ? scale : 0.0f;
     }
 }
 
@@ -372,16 +380,7 @@ AVX2 static void dropout_mask_avx2(DROPOUT_PARAMETERS) {
 }
 
 AVX512 static void dropout_mask_avx512(DROPOUT_PARAMETERS) {
-    // Whole pairs in the vectorised loop; an odd last element after it.
-    long even = count & ~1L;
-    dropout_mask_body(even, state, threshold, scale, mask);
-    if (count & 1) {
-        uint64_t z = state + (uint64_t)(even / 2 + 1) * 0x9E3779B97F4A7C15ull;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-        z ^= z >> 31;
-        mask[even] = (z & 0xFFFFFFFFull) < threshold ? scale : 0.0f;
-    }
+    dropout_mask_body(count, state, threshold, scale, mask);
 }
 #endif
 

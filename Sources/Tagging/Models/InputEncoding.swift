@@ -187,7 +187,7 @@ public struct InputEncoder: Sendable, Equatable {
         let time = lengths.max() ?? 0
         var wordIDs = [Int](repeating: 0, count: time * batch)
         var shapeIDs = [Int](repeating: 0, count: time * batch)
-        var slotOfType: [Int32: Int] = [:]
+        var slotOfType = [Int32: Int](minimumCapacity: lengths.reduce(0, +))
         var distinct: [Int32] = []
         var rowSlots = [Int](repeating: -1, count: time * batch)
         for (s, index) in indices.enumerated() {
