@@ -175,48 +175,6 @@ public struct Pipeline: @unchecked Sendable {
         sentenceModel: String? = nil, lineBreaks: LineBreaks = .auto,
         tokenizer: Tokenizer = .english, threads: Int = 1
     ) throws {
-        let sentences = splitter == .neural ? sentenceModel ?? locator.path(of: .sentences) : nil
-        let files =
-            [jointModel, sentences].compactMap { $0 }
-            + components.compactMap { modelFiles[$0] ?? locator.path(of: $0.shippedModel) }
-        // The models are read while the vector table they share is (on the helper thread).
-        let (pos, ner, joint, sentiment, segmenter) = try SharedVectorTable.readingTables(
-            referencedBy: files
-        ) {
-            try Self.loadModels(
-                components: components, modelFiles: modelFiles, jointModel: jointModel,
-                locator: locator, splitter: splitter, sentenceModel: sentenceModel,
-                lineBreaks: lineBreaks, tokenizer: tokenizer)
-        }
-        let wantsPOS = components.contains(.pos)
-        let wantsNER = components.contains(.ner)
-        if let joint, !(wantsPOS && wantsNER) {
-            // One task of the joint model.
-            try self.init(
-                tokenizer: tokenizer, segmenter: segmenter, pos: wantsPOS ? joint.pos : nil,
-                ner: wantsNER ? joint.ner : nil, sentiment: sentiment, threads: threads)
-        } else if let joint {
-            try self.init(
-                tokenizer: tokenizer, segmenter: segmenter, joint: joint, sentiment: sentiment,
-                threads: threads)
-        } else {
-            try self.init(
-                tokenizer: tokenizer, segmenter: segmenter, pos: pos, ner: ner,
-                sentiment: sentiment, threads: threads)
-        }
-    }
-
-    /// The models of `init(components:modelFiles:jointModel:locator:splitter:sentenceModel:
-    /// lineBreaks:tokenizer:threads:)`: the separate POS and NER taggers (when no joint
-    /// model serves), the joint model, the sentiment model and the sentence splitter.
-    private static func loadModels(
-        components: [PipelineComponent], modelFiles: [PipelineComponent: String],
-        jointModel: String?, locator: ModelLocator, splitter: SplitterKind,
-        sentenceModel: String?, lineBreaks: LineBreaks, tokenizer: Tokenizer
-    ) throws -> (
-        pos: TaggerModel?, ner: TaggerModel?, joint: JointTaggerModel?,
-        sentiment: SentimentModel?, segmenter: any SentenceSegmenter
-    ) {
         func path(_ component: PipelineComponent) throws -> String {
             try modelFiles[component] ?? locator.existingPath(of: component.shippedModel)
         }
@@ -282,8 +240,20 @@ public struct Pipeline: @unchecked Sendable {
         }
         let sentiment =
             components.contains(.sentiment) ? try SentimentModel.load(path: path(.sentiment)) : nil
-        guard joint == nil else { return (nil, nil, joint, sentiment, segmenter) }
-        return (try tagger(.pos), try tagger(.ner), nil, sentiment, segmenter)
+        if let joint, !(wantsPOS && wantsNER) {
+            // One task of the joint model.
+            try self.init(
+                tokenizer: tokenizer, segmenter: segmenter, pos: wantsPOS ? joint.pos : nil,
+                ner: wantsNER ? joint.ner : nil, sentiment: sentiment, threads: threads)
+        } else if let joint {
+            try self.init(
+                tokenizer: tokenizer, segmenter: segmenter, joint: joint, sentiment: sentiment,
+                threads: threads)
+        } else {
+            try self.init(
+                tokenizer: tokenizer, segmenter: segmenter, pos: tagger(.pos), ner: tagger(.ner),
+                sentiment: sentiment, threads: threads)
+        }
     }
 
     // MARK: Tokenizing and splitting
