@@ -10,7 +10,9 @@
 /// Swift has no per-function target attribute, and building the whole package for AVX2
 /// would stop it from running on older CPUs, so the two costs of a recurrent step that
 /// BLAS does not serve well live here: the LSTM gate kernel (five transcendental functions
-/// per unit) and the product of a few rows by a weight matrix packed once for all steps.
+/// per unit) and the product of a few rows by a weight matrix packed once for all steps,
+/// and the element-wise loops of training whose square roots, divisions and 64-bit
+/// products the baseline Swift build runs one lane at a time (Adam's step, dropout masks).
 
 /// The instruction-set level the kernels chose on this CPU ("AVX-512", "AVX2+FMA",
 /// "baseline x86-64" or "portable").
