@@ -228,6 +228,48 @@ enum RecurrentEngine {
         }
     }
 
+    /// `c = Aᵀ · B` over the token rows only: block `k` of A and B (rows `k·blockRows`…)
+    /// contributes its first `tokens[k]` rows. The rows are gathered into contiguous
+    /// buffers first, so the product runs once over the tokens (padding rows would only add
+    /// zeros, and most rows of a batch of words' characters are padding).
+    static func gemmTransposedAOverTokens<Scalar: BLASScalar>(
+        m: Int, n: Int, a: UnsafePointer<Scalar>, lda: Int, b: UnsafePointer<Scalar>, ldb: Int,
+        tokens: [Int], blockRows: Int, c: UnsafeMutablePointer<Scalar>, ldc: Int
+    ) {
+        let total = tokens.reduce(0, +)
+        guard total > 0 else {
+            for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) }
+            return
+        }
+        let compactA = ScalarBuffer<Scalar>(count: total * m, zeroed: false)
+        let compactB = ScalarBuffer<Scalar>(count: total * n, zeroed: false)
+        gatherTokenRows(a, lda: lda, columns: m, tokens: tokens, blockRows: blockRows, into: compactA.pointer)
+        gatherTokenRows(b, lda: ldb, columns: n, tokens: tokens, blockRows: blockRows, into: compactB.pointer)
+        Scalar.gemmTransposedA(
+            m: m, n: n, k: total, a: compactA.pointer, lda: m, b: compactB.pointer, ldb: n,
+            accumulate: false, c: c, ldc: ldc)
+    }
+
+    /// Copies the first `columns` values of the first `tokens[k]` rows of each block `k`
+    /// (rows `k·blockRows`…, `lda` apart) of `source` into consecutive rows of `target`.
+    static func gatherTokenRows<Scalar: BLASScalar>(
+        _ source: UnsafePointer<Scalar>, lda: Int, columns: Int, tokens: [Int], blockRows: Int,
+        into target: UnsafeMutablePointer<Scalar>
+    ) {
+        var row = 0
+        for (k, count) in tokens.enumerated() {
+            let first = source + k * blockRows * lda
+            if lda == columns {
+                (target + row * columns).update(from: first, count: count * columns)
+            } else {
+                for r in 0..<count {
+                    (target + (row + r) * columns).update(from: first + r * lda, count: columns)
+                }
+            }
+            row += count
+        }
+    }
+
     /// Rows to multiply at each step: a prefix when the lengths are sorted longest first.
     static func activeRows(lengths: [Int], time: Int) -> [Int] {
         let sorted = zip(lengths, lengths.dropFirst()).allSatisfy { $0 >= $1 }
@@ -578,9 +620,16 @@ enum RecurrentEngine {
         // Every row of a sequence's steps is written before it is read, so only the padding
         // rows need zeros (all rows when truncation leaves early steps unwritten).
         let padded = cache.lengths.contains { $0 < time }
+        // With the sequences sorted longest first (as the embedder and encoder batch them),
+        // step k's tokens are the first `activeRows[k]` rows of its block and the rest is
+        // padding: the products over all rows below then read the tokens' rows only, and
+        // the padding rows of the deltas are never read, so they are not zeroed.
+        let skipsPadding =
+            padded && stop == 0
+            && zip(cache.lengths, cache.lengths.dropFirst()).allSatisfy { $0 >= $1 }
         let dProjection = ScalarBuffer<Scalar>(
             count: time * batch * projectionWidth, zeroed: stop > 0)
-        if padded && stop == 0 {
+        if padded && stop == 0 && !skipsPadding {
             zeroPadding(
                 dProjection.pointer, width: projectionWidth, lengths: cache.lengths, time: time)
         }
@@ -599,7 +648,7 @@ enum RecurrentEngine {
                     func deltaBuffer() -> ScalarBuffer<Scalar> {
                         let buffer = ScalarBuffer<Scalar>(
                             count: time * batch * gateWidth, zeroed: false)
-                        if padded {
+                        if padded && !skipsPadding {
                             zeroPadding(
                                 buffer.pointer, width: gateWidth, lengths: cache.lengths,
                                 time: time)
@@ -673,7 +722,14 @@ enum RecurrentEngine {
                         }
                         // dWh = H_prevᵀ · dQ over the steps run backward: one GEMM.
                         let count = (time - stop) * batch
-                        if count > 0 {
+                        if count > 0 && skipsPadding {
+                            dWh = Matrix(rows: hidden, columns: gateWidth) { g in
+                                gemmTransposedAOverTokens(
+                                    m: hidden, n: gateWidth, a: st, lda: hidden, b: dq, ldb: ldq,
+                                    tokens: cache.activeRows, blockRows: batch, c: g,
+                                    ldc: gateWidth)
+                            }
+                        } else if count > 0 {
                             dWh = Matrix(rows: hidden, columns: gateWidth) { g in
                                 Scalar.gemmTransposedA(
                                     m: hidden, n: gateWidth, k: count,
@@ -736,6 +792,24 @@ enum RecurrentEngine {
             let products = (0..<directions).map {
                 StepProduct(weights: cells[$0].Wx, transposed: true, packs: true)
             }
+            if skipsPadding {
+                // Each time block's token rows (a row's product does not depend on the
+                // others); its padding rows get zeros.
+                splitInHalves(time, parallel: parallel) { firstBlock, blocks in
+                    for t in firstBlock..<(firstBlock + blocks) {
+                        let rows = cache.activeRows[t]
+                        for d in 0..<directions where rows > 0 {
+                            products[d].multiply(
+                                rows: rows, a: dp + t * batch * projectionWidth + d * gateWidth,
+                                lda: projectionWidth, accumulate: d != 0,
+                                c: dx + t * batch * inputSize, ldc: inputSize)
+                        }
+                        (dx + (t * batch + rows) * inputSize).initialize(
+                            repeating: 0, count: (batch - rows) * inputSize)
+                    }
+                }
+                return
+            }
             splitInHalves(rowCount, parallel: parallel) { first, count in
                 for d in 0..<directions {
                     products[d].multiply(
@@ -747,7 +821,28 @@ enum RecurrentEngine {
         }
         // dWx = Xᵀ · dP and db = Σ dP by columns, each direction's straight from its columns
         // of dP into its own matrices (the two directions at once when concurrent).
-        cache.input.withUnsafePointer { x in
+        // The token rows of the input and of dP, gathered once for both directions.
+        let tokenRows = skipsPadding ? cache.activeRows.reduce(0, +) : 0
+        let compact: (x: ScalarBuffer<Scalar>, dp: ScalarBuffer<Scalar>)? =
+            skipsPadding
+            ? cache.input.withUnsafePointer { x in
+                let compactX = ScalarBuffer<Scalar>(count: tokenRows * inputSize, zeroed: false)
+                let compactDP = ScalarBuffer<Scalar>(
+                    count: tokenRows * projectionWidth, zeroed: false)
+                gatherTokenRows(
+                    x, lda: inputSize, columns: inputSize, tokens: cache.activeRows,
+                    blockRows: batch, into: compactX.pointer)
+                gatherTokenRows(
+                    dp, lda: projectionWidth, columns: projectionWidth, tokens: cache.activeRows,
+                    blockRows: batch, into: compactDP.pointer)
+                return (compactX, compactDP)
+            } : nil
+        cache.input.withUnsafePointer { input in
+            // Over the token rows alone when the padding is skipped.
+            let (x, dp, rowCount, firstRow) =
+                compact.map {
+                    (UnsafePointer($0.x.pointer), UnsafePointer($0.dp.pointer), tokenRows, 0)
+                } ?? (input, dp, rowCount, firstRow)
             func inputGradients(_ d: Int) {
                 let result = results[d]
                 guard rowCount > 0 else {
