@@ -360,6 +360,7 @@ enum RecurrentEngine {
 
         let activeRows = activeRows(lengths: lengths, time: time)
         let padded = lengths.contains { $0 < time }
+        let sortedLengths = zip(lengths, lengths.dropFirst()).allSatisfy { $0 >= $1 }
         // Blocks 1... are written by every step (a finished sequence copies its state), so
         // only block 0 (the initial state) needs zeros. Without a cache (inference) two
         // state blocks are used in turn and one block of activations is overwritten by each
@@ -503,7 +504,10 @@ enum RecurrentEngine {
                                         rows: rows, a: hPrev, lda: ldPrev, accumulate: q == nil,
                                         c: q?.pointer ?? z.pointer, ldc: gateWidth)
                                 }
-                                for s in 0..<batch {
+                                // Sorted longest first, the finished sequences are the rows
+                                // after the step's active ones: their states are carried in
+                                // one copy below.
+                                for s in 0..<(sortedLengths ? rows : batch) {
                                     let length = lengthBuffer[s]
                                     let row = s * hidden
                                     if k < length {
@@ -530,6 +534,15 @@ enum RecurrentEngine {
                                         if let cPrev, let cNew {
                                             (cNew + row).update(from: cPrev + row, count: hidden)
                                         }
+                                    }
+                                }
+                                if sortedLengths && rows < batch {
+                                    let (first, count) = (rows * hidden, (batch - rows) * hidden)
+                                    if !inOutput {
+                                        (hNew + first).update(from: hPrev + first, count: count)
+                                    }
+                                    if let cPrev, let cNew {
+                                        (cNew + first).update(from: cPrev + first, count: count)
                                     }
                                 }
                             }
@@ -624,9 +637,8 @@ enum RecurrentEngine {
         // step k's tokens are the first `activeRows[k]` rows of its block and the rest is
         // padding: the products over all rows below then read the tokens' rows only, and
         // the padding rows of the deltas are never read, so they are not zeroed.
-        let skipsPadding =
-            padded && stop == 0
-            && zip(cache.lengths, cache.lengths.dropFirst()).allSatisfy { $0 >= $1 }
+        let sortedLengths = zip(cache.lengths, cache.lengths.dropFirst()).allSatisfy { $0 >= $1 }
+        let skipsPadding = padded && stop == 0 && sortedLengths
         let dProjection = ScalarBuffer<Scalar>(
             count: time * batch * projectionWidth, zeroed: stop > 0)
         if padded && stop == 0 && !skipsPadding {
@@ -687,16 +699,16 @@ enum RecurrentEngine {
                                 let cPrev = ct.map { $0 + k * batch * hidden }
                                 let dh = dH.pointer
                                 let dhNext = dHNext.pointer
-                                for s in 0..<batch {
+                                for s in 0..<(sortedLengths ? rows : batch) {
                                     let length = lengthBuffer[s]
                                     let row = s * hidden
                                     if k < length {
                                         let t = isReversed ? length - 1 - k : k
-                                        Scalar.axpy(
-                                            count: hidden, alpha: 1,
-                                            x: dOut + (t * batch + s) * outputWidth + d * hidden,
-                                            incX: 1,
-                                            y: dh + row, incY: 1)
+                                        // dh += the output gradient (a loop: a BLAS call per
+                                        // row cost more than the sum; y + 1·x, the same bits).
+                                        let dy = dOut + (t * batch + s) * outputWidth + d * hidden
+                                        let target = dh + row
+                                        for j in 0..<hidden { target[j] += dy[j] }
                                         Cell.backwardRow(
                                             hidden: hidden,
                                             activations: act + (k * batch + s) * activationWidth,
@@ -709,6 +721,11 @@ enum RecurrentEngine {
                                     } else {
                                         (dhNext + row).update(from: dh + row, count: hidden)
                                     }
+                                }
+                                if sortedLengths && rows < batch {
+                                    // The finished sequences' gradients carried in one copy.
+                                    let (first, count) = (rows * hidden, (batch - rows) * hidden)
+                                    (dhNext + first).update(from: dh + first, count: count)
                                 }
                                 if rows > 0 {
                                     // dH_{k-1} += dQ_k · Whᵀ
