@@ -638,7 +638,11 @@ enum RecurrentEngine {
         // padding: the products over all rows below then read the tokens' rows only, and
         // the padding rows of the deltas are never read, so they are not zeroed.
         let sortedLengths = zip(cache.lengths, cache.lengths.dropFirst()).allSatisfy { $0 >= $1 }
-        let skipsPadding = padded && stop == 0 && sortedLengths
+        // Worth its gathering copies only where padding is a good part of the rows (a batch
+        // of words' characters: most rows; sentences bucketed by length: few).
+        let skipsPadding =
+            padded && stop == 0 && sortedLengths
+            && 4 * cache.activeRows.reduce(0, +) < 3 * time * batch
         let dProjection = ScalarBuffer<Scalar>(
             count: time * batch * projectionWidth, zeroed: stop > 0)
         if padded && stop == 0 && !skipsPadding {
