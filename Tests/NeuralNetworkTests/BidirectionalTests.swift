@@ -218,6 +218,39 @@ final class BidirectionalTests: XCTestCase {
 
     /// The reverse direction's first step reads each sequence's own last token: its
     /// output at the last token equals a one-step run of the reverse cell on that token.
+    /// An encoder read by its final states: training without the output sequence (not
+    /// written forward, no zero gradient made backward) gives the same bits as with it.
+    func testFinalStatesOnlyTrainingMatchesAZeroOutputGradient() {
+        var random = SeededRandom(seed: 71)
+        let lengths = [5, 5, 3, 1]
+        let (inputSize, hidden, batch, time) = (4, 6, 4, 5)
+        let layer = Bidirectional<LSTMCell<Float>>(
+            inputSize: inputSize, hiddenSize: hidden, random: &random)
+        let x: Matrix<Float> = randomMatrix(rows: time * batch, columns: inputSize, using: &random)
+        let dFinal: [RecurrentState<Float>?] = (0..<2).map { _ in
+            RecurrentState(hidden: randomMatrix(rows: batch, columns: hidden, using: &random))
+        }
+        let full = layer.forward(x, lengths: lengths)
+        let lean = layer.forward(x, lengths: lengths, finalStatesOnly: true)
+        XCTAssertEqual(lean.output.rows, 0)
+        for d in 0..<2 {
+            XCTAssertEqual(
+                lean.finalStates[d].hidden.scalars.map(\.bitPattern),
+                full.finalStates[d].hidden.scalars.map(\.bitPattern))
+        }
+        let withZeros = layer.backward(
+            Matrix(rows: time * batch, columns: 2 * hidden), dFinalStates: dFinal,
+            cache: full.cache)
+        let without = layer.backward(dFinalStates: dFinal, cache: lean.cache)
+        XCTAssertEqual(
+            without.dInput.scalars.map(\.bitPattern), withZeros.dInput.scalars.map(\.bitPattern))
+        for p in layer.parameters {
+            XCTAssertEqual(
+                without.gradient[keyPath: p.keyPath].scalars.map(\.bitPattern),
+                withZeros.gradient[keyPath: p.keyPath].scalars.map(\.bitPattern), p.name)
+        }
+    }
+
     func testReverseStartsAtEachSequencesLastToken() {
         var random = SeededRandom(seed: 80)
         let layer = Bidirectional<GRUCell<Double>>(inputSize: 2, hiddenSize: 3, random: &random)

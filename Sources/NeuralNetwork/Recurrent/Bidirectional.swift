@@ -61,8 +61,9 @@ public struct Bidirectional<Cell: RecurrentCell>: Parameterized {
     /// With `keepsCache: false` (inference) only the last states are kept, memory does not
     /// grow with the number of steps, and the returned cache cannot be used by `backward`;
     /// a sequence's output is then the same, to the bit, in any batch. With
-    /// `finalStatesOnly` (inference only) the output sequence is not written (the returned
-    /// output has no rows): for encoders read by their final states.
+    /// `finalStatesOnly` the output sequence is not written (the returned output has no
+    /// rows): for encoders read by their final states (in training, with
+    /// `backward(dFinalStates:cache:)`).
     public func forward(
         _ input: Matrix<Scalar>, lengths: [Int],
         initialStates: [RecurrentState<Scalar>?] = [nil, nil], keepsCache: Bool = true,
@@ -91,6 +92,24 @@ public struct Bidirectional<Cell: RecurrentCell>: Parameterized {
             "Bidirectional needs 2 final-state gradients, got \(dFinalStates.count)")
         let result = RecurrentEngine.backward(
             cells: [forwardCell, reverseCell], cache: cache, dOutput: dOutput,
+            dFinalStates: dFinalStates, truncation: nil, concurrent: runsDirectionsConcurrently)
+        var gradient = Bidirectional(forward: result.gradients[0], reverse: result.gradients[1])
+        gradient.runsDirectionsConcurrently = runsDirectionsConcurrently
+        return (result.dInput, result.dInitialStates, gradient)
+    }
+
+    /// Backpropagation through time from the gradients of the final states `[forward,
+    /// reverse]` alone (the output sequence was not read, and may not have been written:
+    /// `forward(…finalStatesOnly: true)`): as `backward` with a zero output gradient,
+    /// without one being made or read.
+    public func backward(
+        dFinalStates: [RecurrentState<Scalar>?], cache: RecurrentCache<Scalar>
+    ) -> (dInput: Matrix<Scalar>, dInitialStates: [RecurrentState<Scalar>], gradient: Self) {
+        precondition(
+            dFinalStates.count == 2,
+            "Bidirectional needs 2 final-state gradients, got \(dFinalStates.count)")
+        let result = RecurrentEngine.backward(
+            cells: [forwardCell, reverseCell], cache: cache, dOutput: nil,
             dFinalStates: dFinalStates, truncation: nil, concurrent: runsDirectionsConcurrently)
         var gradient = Bidirectional(forward: result.gradients[0], reverse: result.gradients[1])
         gradient.runsDirectionsConcurrently = runsDirectionsConcurrently

@@ -316,8 +316,6 @@ enum RecurrentEngine {
         cache: RecurrentCache<Cell.Scalar>
     ) {
         typealias Scalar = Cell.Scalar
-        precondition(
-            !(finalStatesOnly && keepsCache), "only inference can skip the output sequence")
         let writesOutput = !finalStatesOnly
         let directions = cells.count
         precondition(
@@ -595,7 +593,7 @@ enum RecurrentEngine {
     @_specialize(where Cell == GRUCell<Float>)
     @_specialize(where Cell == RNNCell<Float>)
     static func backward<Cell: RecurrentCell>(
-        cells: [Cell], cache: RecurrentCache<Cell.Scalar>, dOutput: Matrix<Cell.Scalar>,
+        cells: [Cell], cache: RecurrentCache<Cell.Scalar>, dOutput: Matrix<Cell.Scalar>?,
         dFinalStates: [RecurrentState<Cell.Scalar>?], truncation: Int?, concurrent: Bool = true
     ) -> (
         dInput: Matrix<Cell.Scalar>, dInitialStates: [RecurrentState<Cell.Scalar>],
@@ -614,10 +612,12 @@ enum RecurrentEngine {
         let projectionWidth = directions * gateWidth
         let activationWidth = Cell.activationBlocks * hidden
         let outputWidth = directions * hidden
-        precondition(
-            dOutput.rows == time * batch && dOutput.columns == outputWidth,
-            "output gradient \(dOutput.shapeDescription), expected [\(time * batch), \(outputWidth)]"
-        )
+        if let dOutput {
+            precondition(
+                dOutput.rows == time * batch && dOutput.columns == outputWidth,
+                "output gradient \(dOutput.shapeDescription), expected [\(time * batch), \(outputWidth)]"
+            )
+        }
         let steps = truncation ?? time
         precondition(steps >= 1, "truncated backpropagation needs at least one step, got \(steps)")
         let stop = Swift.max(0, time - steps)
@@ -651,7 +651,10 @@ enum RecurrentEngine {
         }
         let results = (0..<directions).map { _ in DirectionGradient<Scalar>() }
 
-        dOutput.withUnsafePointer { dOut in
+        // Without an output gradient (an encoder read by its final states) nothing is added
+        // to each step's dh.
+        (dOutput ?? Matrix(rows: 0, columns: 0)).withUnsafePointer { outputGradient in
+            let dOut: UnsafePointer<Scalar>? = dOutput == nil ? nil : outputGradient
             cache.lengths.withUnsafeBufferPointer { lengthBuffer in
                 func run(_ d: Int) {
                     let cell = cells[d]
@@ -710,9 +713,11 @@ enum RecurrentEngine {
                                         let t = isReversed ? length - 1 - k : k
                                         // dh += the output gradient (a loop: a BLAS call per
                                         // row cost more than the sum; y + 1·x, the same bits).
-                                        let dy = dOut + (t * batch + s) * outputWidth + d * hidden
-                                        let target = dh + row
-                                        for j in 0..<hidden { target[j] += dy[j] }
+                                        if let dOut {
+                                            let dy = dOut + (t * batch + s) * outputWidth + d * hidden
+                                            let target = dh + row
+                                            for j in 0..<hidden { target[j] += dy[j] }
+                                        }
                                         Cell.backwardRow(
                                             hidden: hidden,
                                             activations: act + (k * batch + s) * activationWidth,

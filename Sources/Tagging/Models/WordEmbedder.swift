@@ -97,10 +97,10 @@ public struct WordEmbedder<Scalar: BLASScalar> {
             for (t, id) in word.enumerated() { ids[t * n + w] = id }
         }
         let x = characters(ids)
-        // Only the final states are read: in inference the output sequence is not written.
+        // Only the final states are read: the output sequence is not written.
         let result = characterEncoder.forward(
             x, lengths: lengths, initialStates: [nil, nil], keepsCache: keepsCache,
-            finalStatesOnly: !keepsCache)
+            finalStatesOnly: true)
         let h = configuration.characterHidden
         var vectors = Matrix<Scalar>(rows: n, columns: 2 * h)
         let f = result.finalStates[0].hidden
@@ -207,9 +207,7 @@ public struct WordEmbedder<Scalar: BLASScalar> {
             ids: tokenRows.map { input.wordIDs[$0] }, gradients: dWords,
             rowCount: words.vocabularySize)
         if hasChars, let characterEncoder, let characters, let charCache = cache.characterCache {
-            let dOut = Matrix<Scalar>(rows: charCache.time * n, columns: 2 * h)
             let back = characterEncoder.backward(
-                dOut,
                 dFinalStates: [RecurrentState(hidden: dForward), RecurrentState(hidden: dReverse)],
                 cache: charCache)
             gradients.add(back.gradient, prefix: prefix + ".characterEncoder")
