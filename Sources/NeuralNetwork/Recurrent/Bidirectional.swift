@@ -87,15 +87,7 @@ public struct Bidirectional<Cell: RecurrentCell>: Parameterized {
         _ dOutput: Matrix<Scalar>, dFinalStates: [RecurrentState<Scalar>?] = [nil, nil],
         cache: RecurrentCache<Scalar>
     ) -> (dInput: Matrix<Scalar>, dInitialStates: [RecurrentState<Scalar>], gradient: Self) {
-        precondition(
-            dFinalStates.count == 2,
-            "Bidirectional needs 2 final-state gradients, got \(dFinalStates.count)")
-        let result = RecurrentEngine.backward(
-            cells: [forwardCell, reverseCell], cache: cache, dOutput: dOutput,
-            dFinalStates: dFinalStates, truncation: nil, concurrent: runsDirectionsConcurrently)
-        var gradient = Bidirectional(forward: result.gradients[0], reverse: result.gradients[1])
-        gradient.runsDirectionsConcurrently = runsDirectionsConcurrently
-        return (result.dInput, result.dInitialStates, gradient)
+        backward(outputGradient: dOutput, dFinalStates: dFinalStates, cache: cache)
     }
 
     /// Backpropagation through time from the gradients of the final states `[forward,
@@ -105,11 +97,19 @@ public struct Bidirectional<Cell: RecurrentCell>: Parameterized {
     public func backward(
         dFinalStates: [RecurrentState<Scalar>?], cache: RecurrentCache<Scalar>
     ) -> (dInput: Matrix<Scalar>, dInitialStates: [RecurrentState<Scalar>], gradient: Self) {
+        backward(outputGradient: nil, dFinalStates: dFinalStates, cache: cache)
+    }
+
+    /// Both backward passes: `outputGradient` nil for none.
+    private func backward(
+        outputGradient dOutput: Matrix<Scalar>?, dFinalStates: [RecurrentState<Scalar>?],
+        cache: RecurrentCache<Scalar>
+    ) -> (dInput: Matrix<Scalar>, dInitialStates: [RecurrentState<Scalar>], gradient: Self) {
         precondition(
             dFinalStates.count == 2,
             "Bidirectional needs 2 final-state gradients, got \(dFinalStates.count)")
         let result = RecurrentEngine.backward(
-            cells: [forwardCell, reverseCell], cache: cache, dOutput: nil,
+            cells: [forwardCell, reverseCell], cache: cache, dOutput: dOutput,
             dFinalStates: dFinalStates, truncation: nil, concurrent: runsDirectionsConcurrently)
         var gradient = Bidirectional(forward: result.gradients[0], reverse: result.gradients[1])
         gradient.runsDirectionsConcurrently = runsDirectionsConcurrently

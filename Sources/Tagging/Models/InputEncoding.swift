@@ -145,18 +145,23 @@ public struct InputEncoder: Sendable, Equatable {
                 }
             }
         }
-        // Characters of the distinct words, longest first (stable), slots remapped.
-        let chars = distinct.map { characterIDs($0) }
-        let order = chars.indices.sorted {
-            chars[$0].count != chars[$1].count ? chars[$0].count > chars[$1].count : $0 < $1
+        return EmbedderInput(
+            lengths: lengths, wordIDs: wordIDs, shapeIDs: shapeIDs,
+            characterIDs: Self.longestFirst(distinct.map { characterIDs($0) }, slots: &rowSlots),
+            characterSlot: rowSlots)
+    }
+
+    /// The characters of the distinct words of a batch, longest first (stable), with the
+    /// rows' slots remapped to that order.
+    static func longestFirst(_ characters: [[Int]], slots: inout [Int]) -> [[Int]] {
+        let order = characters.indices.sorted {
+            characters[$0].count != characters[$1].count
+                ? characters[$0].count > characters[$1].count : $0 < $1
         }
         var newSlot = [Int](repeating: 0, count: order.count)
         for (position, old) in order.enumerated() { newSlot[old] = position }
-        for r in rowSlots.indices where rowSlots[r] >= 0 { rowSlots[r] = newSlot[rowSlots[r]] }
-        return EmbedderInput(
-            lengths: lengths, wordIDs: wordIDs, shapeIDs: shapeIDs,
-            characterIDs: order.map { chars[$0] },
-            characterSlot: rowSlots)
+        for r in slots.indices where slots[r] >= 0 { slots[r] = newSlot[slots[r]] }
+        return order.map { characters[$0] }
     }
 
     /// `sentences` with every word type's ids worked out once: training encodes each of
@@ -204,17 +209,10 @@ public struct InputEncoder: Sendable, Equatable {
                 }
             }
         }
-        // As in `encode`: the distinct words longest first (stable), slots remapped.
-        let length = { (slot: Int) in corpus.characterIDs[Int(distinct[slot])].count }
-        let order = distinct.indices.sorted {
-            length($0) != length($1) ? length($0) > length($1) : $0 < $1
-        }
-        var newSlot = [Int](repeating: 0, count: order.count)
-        for (position, old) in order.enumerated() { newSlot[old] = position }
-        for r in rowSlots.indices where rowSlots[r] >= 0 { rowSlots[r] = newSlot[rowSlots[r]] }
         return EmbedderInput(
             lengths: lengths, wordIDs: wordIDs, shapeIDs: shapeIDs,
-            characterIDs: order.map { corpus.characterIDs[Int(distinct[$0])] },
+            characterIDs: Self.longestFirst(
+                distinct.map { corpus.characterIDs[Int($0)] }, slots: &rowSlots),
             characterSlot: rowSlots)
     }
 }
