@@ -3,9 +3,9 @@ import LinearAlgebra
 import TestSupport
 import XCTest
 
-/// The element-wise C kernels of training, in every instruction-set version this CPU runs,
-/// against the Swift loops they replaced: the same bits, for lengths that are not whole
-/// vectors.
+/// The element-wise C kernels of training, in every instruction-set version this CPU runs:
+/// Adam's step against the Swift loop it replaced and the dropout mask against the
+/// baseline version, the same bits, for lengths that are not whole vectors.
 final class ElementwiseKernelTests: XCTestCase {
     private let counts = [0, 1, 2, 7, 15, 16, 17, 31, 33, 100, 513]
 
@@ -49,43 +49,34 @@ final class ElementwiseKernelTests: XCTestCase {
         }
     }
 
-    /// The Swift loop `sqt_dropout_mask` replaced.
-    private func maskReference(count: Int, state start: UInt64, threshold: UInt64, scale: Float)
-        -> [Float]
-    {
-        var mask = [Float](repeating: 0, count: count)
-        var state = start
-        var i = 0
-        while i < count {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            z ^= z >> 31
-            mask[i] = scale * Float(Int(truncatingIfNeeded: ((z & 0xFFFF_FFFF) &- threshold) >> 63))
-            if i + 1 < count {
-                mask[i + 1] = scale * Float(Int(truncatingIfNeeded: ((z >> 32) &- threshold) >> 63))
-            }
-            i += 2
-        }
-        return mask
-    }
-
-    func testDropoutMaskGivesTheBitsOfTheSwiftLoopAtEveryLevel() {
+    /// Every level gives the baseline's mask (`DropoutTests` checks the mask against the
+    /// Swift loop of `Dropout<Double>`); pairs follow the SplitMix64 stream.
+    func testDropoutMaskIsTheSameAtEveryLevel() {
         for count in counts {
             for (keep, state) in [(0.5, UInt64(7)), (0.8, UInt64.max - 3), (0.95, 0x1234_5678_9ABC)] {
                 let threshold = UInt64((keep * 4_294_967_296).rounded(.down))
                 let scale = Float(1 / keep)
-                let want = maskReference(count: count, state: state, threshold: threshold, scale: scale)
-                for level in 0..<Int(sqt_kernel_level_count()) {
+                var baseline = [Float](repeating: .nan, count: count)
+                sqt_dropout_mask_at_level(0, count, state, threshold, scale, &baseline)
+                XCTAssertTrue(baseline.allSatisfy { $0 == 0 || $0 == scale })
+                if count >= 2 {
+                    // The first pair is the low and high half of the stream's first output.
+                    var z = state &+ 0x9E37_79B9_7F4A_7C15
+                    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+                    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+                    z ^= z >> 31
+                    XCTAssertEqual(baseline[0], (z & 0xFFFF_FFFF) < threshold ? scale : 0)
+                    XCTAssertEqual(baseline[1], (z >> 32) < threshold ? scale : 0)
+                }
+                for level in 1..<Int(sqt_kernel_level_count()) {
                     var mask = [Float](repeating: .nan, count: count)
                     sqt_dropout_mask_at_level(Int32(level), count, state, threshold, scale, &mask)
                     XCTAssertEqual(
-                        mask.map(\.bitPattern), want.map(\.bitPattern),
+                        mask.map(\.bitPattern), baseline.map(\.bitPattern),
                         "count \(count), keep \(keep), level \(level)")
                 }
                 if count >= 500 {
-                    let kept = Double(want.filter { $0 != 0 }.count) / Double(count)
+                    let kept = Double(baseline.filter { $0 != 0 }.count) / Double(count)
                     XCTAssertEqual(kept, keep, accuracy: 0.08)
                 }
             }

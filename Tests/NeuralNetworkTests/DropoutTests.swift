@@ -74,6 +74,25 @@ final class DropoutTests: XCTestCase {
         XCTAssertNotEqual(output.row(0), output.row(1))
     }
 
+    /// `Float` masks come from the C kernel, `Double` ones from the Swift loop: from the
+    /// same seed they keep and drop the same elements, with the same scale.
+    func testFloatMasksAreTheMasksOfTheSwiftLoop() {
+        for (probability, columns) in [(0.5, 7), (0.2, 33), (0.05, 100)] {
+            for seed: UInt64 in [1, 2, 3] {
+                var a = SeededRandom(seed: seed)
+                var b = SeededRandom(seed: seed)
+                let float = Dropout<Float>(probability: probability).forward(
+                    Matrix(rows: 5, columns: columns, repeating: 1), training: true, random: &a)
+                let double = Dropout<Double>(probability: probability).forward(
+                    Matrix(rows: 5, columns: columns, repeating: 1), training: true, random: &b)
+                XCTAssertEqual(
+                    float.output.scalars.map(\.bitPattern),
+                    double.output.scalars.map { Float($0).bitPattern },
+                    "p \(probability), \(columns) columns, seed \(seed)")
+            }
+        }
+    }
+
     func testSameSeedGivesTheSameMask() {
         let input = Matrix<Float>(rows: 8, columns: 8, repeating: 1)
         let dropout = Dropout<Float>(probability: 0.5)

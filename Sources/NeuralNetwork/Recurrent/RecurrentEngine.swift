@@ -270,9 +270,15 @@ enum RecurrentEngine {
         }
     }
 
+    /// Whether `lengths` are sorted longest first: then each step's sequences are a prefix
+    /// of the batch, and the rows after them padding.
+    static func isLongestFirst(_ lengths: [Int]) -> Bool {
+        zip(lengths, lengths.dropFirst()).allSatisfy { $0 >= $1 }
+    }
+
     /// Rows to multiply at each step: a prefix when the lengths are sorted longest first.
     static func activeRows(lengths: [Int], time: Int) -> [Int] {
-        let sorted = zip(lengths, lengths.dropFirst()).allSatisfy { $0 >= $1 }
+        let sorted = isLongestFirst(lengths)
         let longest = lengths.max() ?? 0
         return (0..<time).map { k in
             sorted ? lengths.prefix { $0 > k }.count : (k < longest ? lengths.count : 0)
@@ -358,7 +364,7 @@ enum RecurrentEngine {
 
         let activeRows = activeRows(lengths: lengths, time: time)
         let padded = lengths.contains { $0 < time }
-        let sortedLengths = zip(lengths, lengths.dropFirst()).allSatisfy { $0 >= $1 }
+        let sortedLengths = isLongestFirst(lengths)
         // Blocks 1... are written by every step (a finished sequence copies its state), so
         // only block 0 (the initial state) needs zeros. Without a cache (inference) two
         // state blocks are used in turn and one block of activations is overwritten by each
@@ -637,7 +643,7 @@ enum RecurrentEngine {
         // step k's tokens are the first `activeRows[k]` rows of its block and the rest is
         // padding: the products over all rows below then read the tokens' rows only, and
         // the padding rows of the deltas are never read, so they are not zeroed.
-        let sortedLengths = zip(cache.lengths, cache.lengths.dropFirst()).allSatisfy { $0 >= $1 }
+        let sortedLengths = isLongestFirst(cache.lengths)
         // Worth its gathering copies only where padding is a good part of the rows (a batch
         // of words' characters: most rows; sentences bucketed by length: few).
         let skipsPadding =

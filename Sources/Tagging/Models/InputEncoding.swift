@@ -123,45 +123,8 @@ public struct InputEncoder: Sendable, Equatable {
     /// The padded time-major batch of `sentences` (in the given order; the recurrent
     /// layers are fastest when the sentences are sorted longest first).
     public func encode(_ sentences: [[String]]) -> EmbedderInput {
-        let batch = sentences.count
-        let lengths = sentences.map(\.count)
-        let time = lengths.max() ?? 0
-        var wordIDs = [Int](repeating: 0, count: time * batch)
-        var shapeIDs = [Int](repeating: 0, count: time * batch)
-        var slotOfWord: [String: Int] = [:]
-        var distinct: [String] = []
-        var rowSlots = [Int](repeating: -1, count: time * batch)
-        for (s, sentence) in sentences.enumerated() {
-            for (t, word) in sentence.enumerated() {
-                let r = t * batch + s
-                wordIDs[r] = wordID(word)
-                if configuration.shapeDimension > 0 { shapeIDs[r] = Self.shape(of: word) }
-                if let slot = slotOfWord[word] {
-                    rowSlots[r] = slot
-                } else {
-                    slotOfWord[word] = distinct.count
-                    rowSlots[r] = distinct.count
-                    distinct.append(word)
-                }
-            }
-        }
-        return EmbedderInput(
-            lengths: lengths, wordIDs: wordIDs, shapeIDs: shapeIDs,
-            characterIDs: Self.longestFirst(distinct.map { characterIDs($0) }, slots: &rowSlots),
-            characterSlot: rowSlots)
-    }
-
-    /// The characters of the distinct words of a batch, longest first (stable), with the
-    /// rows' slots remapped to that order.
-    static func longestFirst(_ characters: [[Int]], slots: inout [Int]) -> [[Int]] {
-        let order = characters.indices.sorted {
-            characters[$0].count != characters[$1].count
-                ? characters[$0].count > characters[$1].count : $0 < $1
-        }
-        var newSlot = [Int](repeating: 0, count: order.count)
-        for (position, old) in order.enumerated() { newSlot[old] = position }
-        for r in slots.indices where slots[r] >= 0 { slots[r] = newSlot[slots[r]] }
-        return order.map { characters[$0] }
+        // Each word type's ids once, then the batch from them.
+        encode(Array(sentences.indices), of: encodedCorpus(sentences))
     }
 
     /// `sentences` with every word type's ids worked out once: training encodes each of
@@ -185,7 +148,7 @@ public struct InputEncoder: Sendable, Equatable {
     }
 
     /// The padded time-major batch of sentences `indices` of `corpus`, in the given order:
-    /// the same as `encode` of those sentences.
+    /// the same as `encode` of those sentences (which goes through here).
     public func encode(_ indices: [Int], of corpus: EncodedCorpus) -> EmbedderInput {
         let batch = indices.count
         let lengths = indices.map { corpus.types[$0].count }
@@ -209,11 +172,18 @@ public struct InputEncoder: Sendable, Equatable {
                 }
             }
         }
+        // The distinct words' characters longest first (stable), slots remapped.
+        let characters = distinct.map { corpus.characterIDs[Int($0)] }
+        let order = characters.indices.sorted {
+            characters[$0].count != characters[$1].count
+                ? characters[$0].count > characters[$1].count : $0 < $1
+        }
+        var newSlot = [Int](repeating: 0, count: order.count)
+        for (position, old) in order.enumerated() { newSlot[old] = position }
+        for r in rowSlots.indices where rowSlots[r] >= 0 { rowSlots[r] = newSlot[rowSlots[r]] }
         return EmbedderInput(
             lengths: lengths, wordIDs: wordIDs, shapeIDs: shapeIDs,
-            characterIDs: Self.longestFirst(
-                distinct.map { corpus.characterIDs[Int($0)] }, slots: &rowSlots),
-            characterSlot: rowSlots)
+            characterIDs: order.map { characters[$0] }, characterSlot: rowSlots)
     }
 }
 
