@@ -1,5 +1,6 @@
 import Corpora
 import Foundation
+import Tagging
 
 /// The speed of `tagger tag` as users run it: a child process of this executable reading
 /// pre-tokenized sentences from a file and writing CoNLL output, timed whole (start-up,
@@ -17,6 +18,11 @@ enum CommandLineProbe {
         var tokens: Int
         /// Tokens over the fastest run's wall-clock seconds.
         var tokensPerSecond: Double
+        /// The same tokens tagged in this process at batch 256 on `threads` threads
+        /// (``copies`` passes over the sentences, as the in-process figures tag them), over
+        /// the fastest timing; the timings alternate with the runs, so that both see the
+        /// same moments of a shared machine. Nil when the model cannot be loaded here.
+        var inProcessTokensPerSecond: Double?
     }
 
     /// The input file: `sentences` repeated ``copies`` times, one token a line, a blank line
@@ -33,8 +39,10 @@ enum CommandLineProbe {
     }
 
     /// The fastest of `repetitions` runs of `tagger tag --input tokens --format conll
-    /// --model MODEL --threads T` over `sentences` (``copies`` times) for each thread count;
-    /// nil when the executable cannot be found or a run fails.
+    /// --model MODEL --threads T` over `sentences` (``copies`` times) for each thread count,
+    /// each run followed by the same tagging in this process (see
+    /// ``Reading/inProcessTokensPerSecond``); nil when the executable cannot be found or a
+    /// run fails.
     static func measure(
         sentences: [[String]], model: String, threadCounts: [Int], repetitions: Int
     ) -> [Reading]? {
@@ -46,9 +54,21 @@ enum CommandLineProbe {
         defer { try? FileManager.default.removeItem(atPath: input) }
         guard (try? writeInput(sentences, to: input)) != nil else { return nil }
         let tokens = copies * sentences.reduce(0) { $0 + $1.count }
+        let tagger = try? TaggerModel.load(path: model)
+        // The in-process side: the batch-256 figure's work (one call per pass over the
+        // sentences), repeated as often as the input file repeats them.
+        func tagInProcess(threads: Int) -> Double {
+            let start = DispatchTime.now().uptimeNanoseconds
+            for _ in 0..<copies {
+                _ = tagger?.tag(sentences, batchSize: 256, threads: threads)
+            }
+            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        }
         var readings: [Reading] = []
         for threads in threadCounts {
             var best = Double.infinity
+            var bestInProcess = Double.infinity
+            if tagger != nil { _ = tagInProcess(threads: threads) }  // warm-up
             for _ in 0..<repetitions {
                 guard let stdin = FileHandle(forReadingAtPath: input) else { return nil }
                 let process = Process()
@@ -67,9 +87,12 @@ enum CommandLineProbe {
                 try? stdin.close()
                 guard process.terminationStatus == 0 else { return nil }
                 best = min(best, seconds)
+                if tagger != nil { bestInProcess = min(bestInProcess, tagInProcess(threads: threads)) }
             }
             readings.append(
-                Reading(threads: threads, tokens: tokens, tokensPerSecond: Double(tokens) / best))
+                Reading(
+                    threads: threads, tokens: tokens, tokensPerSecond: Double(tokens) / best,
+                    inProcessTokensPerSecond: tagger == nil ? nil : Double(tokens) / bestInProcess))
         }
         return readings
     }

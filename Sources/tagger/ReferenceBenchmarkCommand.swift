@@ -150,6 +150,10 @@ struct ReferenceBenchmarkCommand: ParsableCommand {
                     if let rate = inProcess256(reading.threads) {
                         row["fractionOfInProcessBatch256"] = reading.tokensPerSecond / rate
                     }
+                    if let rate = reading.inProcessTokensPerSecond {
+                        row["inProcessTokensPerSecond"] = rate
+                        row["fractionOfInProcessSameTokens"] = reading.tokensPerSecond / rate
+                    }
                     return row
                 }
             }
@@ -202,14 +206,22 @@ struct ReferenceBenchmarkCommand: ParsableCommand {
             print(
                 "command line, `tagger tag --input tokens --format conll` over the test tokens ×\(CommandLineProbe.copies) (\(first.tokens) tokens), whole process:"
             )
-            print("threads    tokens/s   of in-process batch 256")
+            print(
+                "(\"same tokens\": the same tokens tagged in this process at batch 256, timed right after each run; \"batch 256\": the row above)"
+            )
+            print("threads    tokens/s   same tokens in process   of it   of batch 256")
             for reading in commandLine {
-                let fraction = inProcess256(reading.threads).map {
-                    String(format: "%6.1f%%", 100 * reading.tokensPerSecond / $0)
+                func percent(_ rate: Double?) -> String {
+                    rate.map { String(format: "%6.1f%%", 100 * reading.tokensPerSecond / $0) }
+                        ?? "     -"
                 }
+                let sameTokens =
+                    reading.inProcessTokensPerSecond.map { String(format: "%10.0f", $0) }
+                    ?? "         -"
                 print(
                     String(format: "%7d  %10.0f   ", reading.threads, reading.tokensPerSecond)
-                        + (fraction ?? "     -"))
+                        + "          " + sameTokens + "  " + percent(reading.inProcessTokensPerSecond)
+                        + "      " + percent(inProcess256(reading.threads)))
             }
         }
         if let p = pipelineResult {

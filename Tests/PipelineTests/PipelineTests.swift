@@ -196,6 +196,21 @@ final class PipelineTests: XCTestCase {
         XCTAssertEqual(document.conllu.count, 1)
     }
 
+    func testPreTokenizedDocumentOffsetsCountScalarsAndBytes() {
+        // One, two, three and four UTF-8 bytes a scalar, and a scalar pair (e + combining
+        // acute) that is one character.
+        let document = Document(tokenizedSentences: [["a", "café", "€5"], [], ["😀", "e\u{301}"]])
+        XCTAssertEqual(document.text, "a café €5 😀 e\u{301}")
+        XCTAssertEqual(document.sentences, [0..<3, 3..<5])
+        for token in document.tokens {
+            let scalars = Array(document.text.unicodeScalars)[token.scalarRange]
+            XCTAssertEqual(String(String.UnicodeScalarView(scalars)), token.text)
+            let bytes = Array(document.text.utf8)[token.utf8Range]
+            XCTAssertEqual(String(decoding: bytes, as: UTF8.self), token.text)
+        }
+        XCTAssertEqual(document.tokens.map(\.scalarRange), [0..<1, 2..<6, 7..<9, 10..<11, 12..<14])
+    }
+
     func testLongSentencesAreWindowedInTheLibrary() throws {
         let pipeline = try shipped()
         let words = (0..<2500).map { $0 % 10 == 9 ? "," : "word" }

@@ -194,16 +194,24 @@ public struct DocumentWriter {
             }
             try writer.write(line + "\n")
         case .conll:
-            var lines = ""
+            // Bytes appended straight to the buffer: building a string per sentence and
+            // then copying it cost as much as the rest of the writing.
+            buffer.removeAll(keepingCapacity: true)
             if withSentiment, let sentiment = sentence.sentiment {
-                lines += "# sentiment = " + sentimentComment(sentiment) + "\n"
+                Self.append("# sentiment = " + sentimentComment(sentiment), to: &buffer)
+                buffer.append(UInt8(ascii: "\n"))
             }
+            let taggers = self.taggers
             for word in words {
-                lines += word.text
-                for component in taggers { lines += "\t" + tag(word, component).tag }
-                lines += "\n"
+                Self.append(word.text, to: &buffer)
+                for component in taggers {
+                    buffer.append(UInt8(ascii: "\t"))
+                    Self.append(tag(word, component).tag, to: &buffer)
+                }
+                buffer.append(UInt8(ascii: "\n"))
             }
-            try writer.write(lines + "\n")
+            buffer.append(UInt8(ascii: "\n"))
+            try writer.write(buffer)
         case .json:
             try writer.write(sentenceJSON(sentence, of: document) + "\n")
         case .conllu:
@@ -226,6 +234,12 @@ public struct DocumentWriter {
                 try writer.write(conllu(sentence, of: document))
             }
         }
+    }
+
+    /// Appends the UTF-8 bytes of `string`.
+    private static func append(_ string: String, to bytes: inout [UInt8]) {
+        var string = string
+        string.withUTF8 { bytes.append(contentsOf: $0) }
     }
 
     private func sentimentComment(_ sentiment: Sentiment) -> String {
