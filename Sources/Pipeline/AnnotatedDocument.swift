@@ -189,8 +189,14 @@ struct OffsetTable {
     private(set) var utf16Starts: [Int] = []
     private(set) var utf16Ends: [Int] = []
 
+    /// Whether UTF-16 offsets are the scalar offsets: the text has no scalar beyond the
+    /// Basic Multilingual Plane (no UTF-8 sequence of four bytes), as most texts.
+    private let utf16IsScalars: Bool
+
     /// The table for `tokens` (in text order, non-overlapping) of `text`.
     init(text: String, tokens: [Token]) {
+        utf16IsScalars = !text.utf8.contains { $0 >= 0xF0 }
+        if utf16IsScalars { return }
         utf16Starts.reserveCapacity(tokens.count)
         utf16Ends.reserveCapacity(tokens.count)
         var scalar = 0
@@ -213,7 +219,8 @@ struct OffsetTable {
     /// The range of token number `index`, which is `token`.
     func range(of token: Token, at index: Int) -> TextRange {
         TextRange(
-            scalars: token.scalarRange, utf16: utf16Starts[index]..<utf16Ends[index],
+            scalars: token.scalarRange,
+            utf16: utf16IsScalars ? token.scalarRange : utf16Starts[index]..<utf16Ends[index],
             utf8: token.utf8Range)
     }
 }

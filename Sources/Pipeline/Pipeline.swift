@@ -308,9 +308,7 @@ public struct Pipeline: @unchecked Sendable {
             for range in document.sentences {
                 var words: [String] = []
                 words.reserveCapacity(range.count)
-                for token in document.tokens[range] {
-                    words.append(contentsOf: token.syntacticWords)
-                }
+                for token in document.tokens[range] { token.appendSyntacticWords(to: &words) }
                 sentenceWords.append(words)
             }
         }
@@ -388,7 +386,7 @@ public struct Pipeline: @unchecked Sendable {
             let annotated = annotate(
                 documents: batch.map(\.document),
                 conllu: reader.format == .conllu ? batch.map(\.conllu) : [])
-            for (input, document) in zip(batch, annotated) { try body(input, document) }
+            for k in batch.indices { try body(batch[k], annotated[k]) }
             try batchDone()
         }
     }
@@ -459,9 +457,9 @@ public struct Pipeline: @unchecked Sendable {
             guard let first = held.first else { break }
             if first.job.isDone {
                 held.removeFirst()
-                for (input, document) in zip(first.batch, first.job.result()) {
-                    try body(input, document)
-                }
+                let annotated = first.job.result()
+                // By index: zip's copies of the documents cost retains and releases.
+                for k in first.batch.indices { try body(first.batch[k], annotated[k]) }
                 try batchDone()
             } else {
                 batchEnded.wait()
@@ -492,7 +490,7 @@ public struct Pipeline: @unchecked Sendable {
             }
             if batch.isEmpty { break }
             let annotated = annotate(documents: batch.map(\.document))
-            for (input, document) in zip(batch, annotated) { try body(input, document) }
+            for k in batch.indices { try body(batch[k], annotated[k]) }
             try batchDone()
         }
         if let failure { throw failure }
@@ -524,8 +522,12 @@ struct DocumentBuilder {
         func addToken(_ index: Int) {
             let token = document.tokens[index]
             let first = words.count
-            for word in token.syntacticWords {
-                words.append(AnnotatedWord(text: word, token: index, pos: nil, ner: nil))
+            if token.words.isEmpty {
+                words.append(AnnotatedWord(text: token.text, token: index, pos: nil, ner: nil))
+            } else {
+                for word in token.words {
+                    words.append(AnnotatedWord(text: word, token: index, pos: nil, ner: nil))
+                }
             }
             tokens.append(
                 AnnotatedToken(

@@ -15,6 +15,9 @@ public final class Prefetcher<Element> {
     private var full = false
     private var finished = false
     private var failure: Error?
+    /// The weight the caller waits for while a batch fills (`Int.max` when it waits for
+    /// none): an item that leaves the waiting weight below it does not wake the caller.
+    private var awaitedWeight = Int.max
     private let capacity: Int
     private let weight: (Element) -> Int
     private var thread: Thread?
@@ -63,10 +66,13 @@ public final class Prefetcher<Element> {
                 condition.wait()
             }
             full = false
+            let wasEmpty = queue.count == head
             queue.append(item)
             weights.append(itemWeight)
             waiting += itemWeight
-            condition.broadcast()
+            // Waking the caller for every item of a filling batch cost a context switch
+            // per sentence; it waits for the first item or for the batch to be full.
+            if wasEmpty || waiting >= awaitedWeight { condition.broadcast() }
             condition.unlock()
         }
     }
@@ -87,6 +93,8 @@ public final class Prefetcher<Element> {
         while queue.count == head && !finished { condition.wait() }
         if patience > 0 {
             let deadline = Date(timeIntervalSinceNow: patience)
+            awaitedWeight = maximum
+            defer { awaitedWeight = .max }
             while waiting < maximum && !finished && !full {
                 if !condition.wait(until: deadline) { break }
             }
@@ -116,6 +124,8 @@ public final class Prefetcher<Element> {
             condition.wait()
         }
         let deadline = Date(timeIntervalSinceNow: patience)
+        awaitedWeight = maximum
+        defer { awaitedWeight = .max }
         while waiting < maximum && !finished && !full {
             if interrupted() { return nil }
             if !condition.wait(until: deadline) { break }

@@ -36,6 +36,15 @@ public struct Token: Hashable, Sendable {
     /// The syntactic words: `words` for a multiword token, otherwise the token itself.
     public var syntacticWords: [String] { words.isEmpty ? [text] : words }
 
+    /// Appends the ``syntacticWords`` to `list`, without the array that property makes for
+    /// a token of one word.
+    public func appendSyntacticWords(to list: inout [String]) {
+        if words.isEmpty { list.append(text) } else { list.append(contentsOf: words) }
+    }
+
+    /// The number of ``syntacticWords``.
+    public var syntacticWordCount: Int { words.isEmpty ? 1 : words.count }
+
     /// The range of the token in `original`, the string it was tokenized from (O(1) for
     /// native Swift strings).
     public func stringRange(in original: String) -> Range<String.Index> {

@@ -10,6 +10,10 @@ enum CommandLineProbe {
     /// enough for start-up to weigh as it does on a real file (200,752 tokens for EWT test).
     static let copies = 8
 
+    /// The fewest runs of each thread count (`tagger benchmark ref --repetitions` may ask
+    /// for more).
+    static let minimumRepetitions = 5
+
     /// One thread count's figure.
     struct Reading: Codable {
         /// `--threads` of the child.

@@ -119,9 +119,11 @@ struct ReferenceBenchmarkCommand: ParsableCommand {
         let testSentences = try CoNLLUReader.read(
             path: test ?? corpora + "/ud-english-ewt/test.conllu"
         ).map { $0.words.map(\.form) }
+        // At least five runs: a whole run is ten times as long as an in-process pass, so
+        // fewer of them fall into the quiet moments of a shared machine.
         let commandLine = CommandLineProbe.measure(
             sentences: testSentences, model: pos, threadCounts: Array(Set([1, threads])).sorted(),
-            repetitions: repetitions)
+            repetitions: max(repetitions, CommandLineProbe.minimumRepetitions))
         // The in-process batch-256 rate of POS tagging from tokens at `threads`.
         func inProcess256(_ threads: Int) -> Double? {
             r.tagging.first {

@@ -128,7 +128,11 @@ struct TagCommand: ParsableCommand {
         let (tokenizer, tagger, joint) = try SharedVectorTable.readingTables(
             referencedBy: [path]
         ) {
-            let tokenizer = try stream.tokenizer()
+            // Token and CoNLL-U input are not tokenized: the bundled lexicon is read only
+            // for text (or when one is given, so that a bad file is still an error).
+            let tokenizer =
+                input == .text || stream.lexicon != nil
+                ? try stream.tokenizer() : Tokenizer(lexicon: TokenizerLexicon())
             let (tagger, joint) = try loadModel(at: path)
             return (tokenizer, tagger, joint)
         }

@@ -40,10 +40,11 @@ final class InputBoundsTests: XCTestCase {
         var sizes: [Int] = []
         var items: [Int] = []
         while true {
-            // A long patience: the first call returns once the producer has finished.
+            // A batch larger than the input and a long patience: the first call returns
+            // once the producer has finished, with a share of all that waits.
             guard
                 let batch = try prefetcher.nextBatch(
-                    maximum: 64, patience: 5, sharedBy: 4, smallestShare: 8, unless: { false })
+                    maximum: 1000, patience: 5, sharedBy: 4, smallestShare: 8, unless: { false })
             else { return XCTFail("interrupted without a reason") }
             if batch.isEmpty { break }
             sizes.append(batch.count)
@@ -60,6 +61,26 @@ final class InputBoundsTests: XCTestCase {
         }
         let first = try unshared.nextBatch(maximum: 64, patience: 5, unless: { false })
         XCTAssertEqual(first?.count, 64)
+    }
+
+    /// A filling batch is taken as soon as it is full, not at the end of its patience: the
+    /// producer wakes the caller when the awaited weight is there (and only then).
+    func testAFullBatchIsTakenWithoutWaitingOutItsPatience() throws {
+        var k = 0
+        let prefetcher = Prefetcher<Int>(capacity: 1000) {
+            guard k < 40 else { return nil }
+            usleep(2000)
+            k += 1
+            return k
+        }
+        let start = Date()
+        let first = try prefetcher.nextBatch(maximum: 10, patience: 60)
+        let second = try XCTUnwrap(
+            prefetcher.nextBatch(maximum: 10, patience: 60, unless: { false }))
+        XCTAssertEqual(first, Array(1...10))
+        XCTAssertEqual(second, Array(11...20))
+        // 20 items of 2 ms; a missed wake-up would wait out the 60 s.
+        XCTAssertLessThan(Date().timeIntervalSince(start), 30)
     }
 
     /// A heavy item never waits for a lighter batch to fill, and weights bound the batch.

@@ -123,6 +123,8 @@ public struct DocumentWriter {
     ) {
         self.format = format
         self.components = components
+        self.taggers = components.filter { $0 != .sentiment }
+        self.withSentiment = components.contains(.sentiment)
         self.columns = columns
         self.offsets = offsets
         self.jsonShape = jsonShape
@@ -130,8 +132,9 @@ public struct DocumentWriter {
         self.writer = writer
     }
 
-    private var taggers: [PipelineComponent] { components.filter { $0 != .sentiment } }
-    private var withSentiment: Bool { components.contains(.sentiment) }
+    /// `components` without sentiment, the ones with a tag per word.
+    private let taggers: [PipelineComponent]
+    private let withSentiment: Bool
 
     private func tag(_ word: AnnotatedWord, _ component: PipelineComponent) -> TokenPrediction {
         switch component {
@@ -201,7 +204,6 @@ public struct DocumentWriter {
                 Self.append("# sentiment = " + sentimentComment(sentiment), to: &buffer)
                 buffer.append(UInt8(ascii: "\n"))
             }
-            let taggers = self.taggers
             for word in words {
                 Self.append(word.text, to: &buffer)
                 for component in taggers {

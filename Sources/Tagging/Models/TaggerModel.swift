@@ -135,15 +135,17 @@ public struct TaggerModel: @unchecked Sendable {
 
     /// Converts internal tag ids to output tags (NER: back to the file's scheme).
     func outputTags(_ ids: [Int], _ probabilities: [Float]) -> [TokenPrediction] {
-        var strings = ids.map { tags[$0] }
         if task == .ner, let inner = configuration.internalScheme,
             let output = configuration.outputScheme,
-            inner != output,
-            let spans = try? inner.spans(from: strings, mode: .lenient)
+            inner != output
         {
-            strings = output.tags(for: spans, count: strings.count)
+            var strings = ids.map { tags[$0] }
+            if let spans = try? inner.spans(from: strings, mode: .lenient) {
+                strings = output.tags(for: spans, count: strings.count)
+            }
+            return zip(strings, probabilities).map { TokenPrediction(tag: $0, probability: $1) }
         }
-        return zip(strings, probabilities).map { TokenPrediction(tag: $0, probability: $1) }
+        return zip(ids, probabilities).map { TokenPrediction(tag: tags[$0], probability: $1) }
     }
 
     /// The entity spans of a tag sequence in this model's output scheme (lenient, like
