@@ -42,9 +42,6 @@ public struct Token: Hashable, Sendable {
         if words.isEmpty { list.append(text) } else { list.append(contentsOf: words) }
     }
 
-    /// The number of ``syntacticWords``.
-    public var syntacticWordCount: Int { words.isEmpty ? 1 : words.count }
-
     /// The range of the token in `original`, the string it was tokenized from (O(1) for
     /// native Swift strings).
     public func stringRange(in original: String) -> Range<String.Index> {

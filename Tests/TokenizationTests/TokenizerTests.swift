@@ -14,6 +14,14 @@ final class TokenizerTests: XCTestCase {
         tokenizer.tokenize(text).map(\.syntacticWords)
     }
 
+    func testAppendedSyntacticWordsAreTheSyntacticWords() {
+        let tokens = Tokenizer.english.tokenize("I don't know, can't you?")
+        XCTAssertTrue(tokens.contains { $0.isMultiword })
+        var appended: [String] = ["start"]
+        for token in tokens { token.appendSyntacticWords(to: &appended) }
+        XCTAssertEqual(appended, ["start"] + tokens.flatMap(\.syntacticWords))
+    }
+
     func testPunctuationIsSplitOff() {
         XCTAssertEqual(
             forms("Hello, world (really)!"), ["Hello", ",", "world", "(", "really", ")", "!"])
