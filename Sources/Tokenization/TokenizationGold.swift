@@ -79,6 +79,8 @@ extension CoNLLUSentence {
                     if layout == .paragraphs && sentence.startsParagraph {
                         text += ["\n", "\n"]
                         lineStart = text.count
+                    } else if layout == .paragraphLines && sentence.startsParagraph {
+                        text.append("\n")
                     } else {
                         text.append(" ")
                     }
@@ -125,6 +127,10 @@ public enum RunningTextLayout: String, CaseIterable, Sendable {
     /// One document a line: each document's sentences joined with single spaces, a line
     /// break after each document. (That file is one text.)
     case lines
+    /// One paragraph a line: each paragraph's sentences (`# newpar`) joined with single
+    /// spaces, a line break after each paragraph and document, no blank lines, as text from a
+    /// word processor or a web page has. (That file is one text.)
+    case paragraphLines = "paragraph-lines"
 
     /// The longest line of the `paragraphs` layout (longer only for a single long word).
     public static let lineLength = 80

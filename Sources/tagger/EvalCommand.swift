@@ -26,7 +26,8 @@ struct EvalCommand: ParsableCommand {
             tokenizes it and prints Tokens, Words and Sentences precision, recall and F1 with the \
             CoNLL 2018 shared task definitions. By default each sentence's text is tokenized on \
             its own; with --split-sentences each document's sentences (from # newdoc) are joined \
-            with spaces (or laid out in paragraphs, or one document a line, with --layout) and \
+            with spaces (or laid out in paragraphs, one document a line or one paragraph a line, \
+            with --layout) and \
             split by the sentence splitter.
             """)
 
@@ -46,7 +47,7 @@ struct EvalCommand: ParsableCommand {
         help: ArgumentHelp(
             "With --split-sentences, how each document's sentences are laid out.",
             discussion:
-                "spaces: joined with single spaces, no line breaks, each document a text. paragraphs: as the raw text files of the CoNLL 2018 shared task, paragraphs (# newpar) separated by a blank line and lines wrapped after at most 80 characters, the whole file one text. lines: one document a line (its sentences joined with single spaces), the whole file one text."
+                "spaces: joined with single spaces, no line breaks, each document a text. paragraphs: as the raw text files of the CoNLL 2018 shared task, paragraphs (# newpar) separated by a blank line and lines wrapped after at most 80 characters, the whole file one text. lines: one document a line (its sentences joined with single spaces), the whole file one text. paragraph-lines: one paragraph a line (no blank lines), the whole file one text."
         ))
     var layout: RunningTextLayout = .spaces
 
@@ -92,6 +93,7 @@ struct EvalCommand: ParsableCommand {
                 view =
                     "running text (paragraphs separated by blank lines, lines of at most 80 characters)"
             case (true, .lines): view = "running text (one document a line)"
+            case (true, .paragraphLines): view = "running text (one paragraph a line)"
             }
             print("Tokenization of \(test), \(view)")
             print("Metric     | Precision |    Recall |  F1 Score")

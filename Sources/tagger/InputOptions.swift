@@ -85,9 +85,9 @@ struct SegmentationOptions: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
-            "How single line breaks of running text are read: auto, boundary or wrap.",
+            "How single line breaks of running text are read: auto, boundary, paragraphs or wrap.",
             discussion:
-                "auto: a line break ends a sentence unless the paragraph is hard-wrapped (most lines end where the next word would not have fitted). boundary: every line break ends a sentence (one sentence, paragraph or document a line). wrap: line breaks are spaces. A blank line always ends a sentence."
+                "auto: a line break ends a sentence unless the paragraph is hard-wrapped (most lines end where the next word would not have fitted). boundary: every line break ends a sentence, each line split on its own (one sentence or document a line). paragraphs: every line break ends a paragraph, the lines split together with their neighbours in view (one paragraph a line). wrap: line breaks are spaces. A blank line always ends a sentence."
         ))
     var lineBreaks: LineBreaks = .auto
 

@@ -118,6 +118,33 @@ final class LineBreaksTests: XCTestCase {
         }
     }
 
+    /// With `.paragraphs`, a line break becomes a blank line for the splitter: the text it
+    /// gets has one more line break where a gap held a single one, with every token's
+    /// ranges moved to the same token, and the sentences are those of the text written with
+    /// blank lines.
+    func testParagraphLineBreaksAreReadAsBlankLines() {
+        let tokenizer = Tokenizer.english
+        let text = "Héllo 😀 there\nSecond line here.\n\nThird paragraph\r\nends now"
+        let document = tokenizer.document(text, sentences: .whole)
+        let (tokens, blank) = LineBreakSegmenter.withBlankLines(document.tokens, in: text)
+        XCTAssertEqual(blank, "Héllo 😀 there\n\nSecond line here.\n\nThird paragraph\r\n\nends now")
+        XCTAssertEqual(tokens.map(\.text), document.tokens.map(\.text))
+        let bytes = Array(blank.utf8)
+        let scalars = Array(blank.unicodeScalars)
+        for token in tokens {
+            XCTAssertEqual(String(decoding: bytes[token.utf8Range], as: UTF8.self), token.text)
+            XCTAssertEqual(
+                String(String.UnicodeScalarView(scalars[token.scalarRange])), token.text)
+        }
+        let perceptron = SentenceSplitter(lexicon: tokenizer.lexicon)
+        let segmenter = LineBreakSegmenter(base: perceptron, lineBreaks: .paragraphs)
+        let written = "Héllo 😀 there\n\nSecond line here.\n\nThird paragraph\n\nends now"
+        let reference = tokenizer.document(written, sentences: .whole)
+        let sentences = segmenter.sentences(of: document.tokens, in: text)
+        XCTAssertEqual(sentences, perceptron.sentences(of: reference.tokens, in: written))
+        XCTAssertEqual(sentences.count, 4)  // every line a paragraph, each a sentence here
+    }
+
     /// On EWT test, one document a line scores exactly as each document split on its own,
     /// and the CoNLL 2018 layout's wrapped lines stay spaces (the same as `--line-breaks wrap`).
     func testOneDocumentALineScoresLikeSeparateDocuments() throws {
@@ -139,5 +166,8 @@ final class LineBreaksTests: XCTestCase {
         XCTAssertEqual(try score(.lines, .auto), spaces)
         XCTAssertLessThan(try score(.lines, .wrap).f1, spaces.f1 - 0.02)
         XCTAssertEqual(try score(.paragraphs, .auto), try score(.paragraphs, .wrap))
+        // One paragraph a line read as paragraphs scores as the CoNLL 2018 layout (its
+        // wrapped lines are spaces, its blank lines paragraph ends).
+        XCTAssertEqual(try score(.paragraphLines, .paragraphs), try score(.paragraphs, .auto))
     }
 }

@@ -66,6 +66,14 @@ final class RunningTextLayoutTests: XCTestCase {
         }
     }
 
+    /// One paragraph a line: a single line break before each paragraph, no wrapping.
+    func testOneParagraphALine() throws {
+        let gold = try CoNLLUReader(string: Self.treebank).readAll()
+        let texts = CoNLLUSentence.runningTexts(gold, layout: .paragraphLines)
+        XCTAssertEqual(texts.map(\.text), ["Hi John\nSee you soon Mary", Self.longSentence])
+        XCTAssertEqual(texts[0].sentenceEnds, [7, 20, 25])
+    }
+
     func testAWordLongerThanALineStaysWhole() throws {
         let word = String(repeating: "x", count: 100)
         let treebank = """

@@ -23,11 +23,11 @@ extension TokenizationEvaluation {
                 segmenter ?? LineBreakSegmenter(base: SentenceSplitter(lexicon: tokenizer.lexicon))
             var texts = CoNLLUSentence.runningTexts(gold, layout: layout).map(\.text)
             // The shared task's file is one text: documents are separated like paragraphs.
-            // One document a line is one text too, as a user's file of them would be.
+            // One document or paragraph a line is one text too, as a user's file would be.
             switch layout {
             case .spaces: break
             case .paragraphs: texts = [texts.joined(separator: "\n\n")]
-            case .lines: texts = [texts.joined(separator: "\n")]
+            case .lines, .paragraphLines: texts = [texts.joined(separator: "\n")]
             }
             for document in tokenizer.documents(texts, segmenter: segmenter) {
                 systemSide.append(document)

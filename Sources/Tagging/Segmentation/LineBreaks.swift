@@ -1,3 +1,4 @@
+import Foundation
 import Text
 import Tokenization
 
@@ -11,6 +12,10 @@ public enum LineBreaks: String, CaseIterable, Sendable {
     case boundary
     /// Line breaks are spaces (hard-wrapped text): only the splitter decides.
     case wrap
+    /// Every line break ends a paragraph: the text is split whole, each line read as a
+    /// paragraph between blank lines, so that the lines around it stay in view (one
+    /// paragraph a line, as from a word processor or a web page).
+    case paragraphs
 
     /// The shortest longest line of a hard-wrapped text, in Unicode scalars: short lines
     /// (lists, headers, verse) are never read as wrapping.
@@ -70,7 +75,7 @@ public enum LineBreaks: String, CaseIterable, Sendable {
     /// Whether the line breaks of `utf8` end sentences under this reading.
     public func endSentences<Bytes: Collection<UInt8>>(in utf8: Bytes) -> Bool {
         switch self {
-        case .boundary: return true
+        case .boundary, .paragraphs: return true
         case .wrap: return false
         case .auto: return !Self.isHardWrapped(utf8)
         }
@@ -79,8 +84,9 @@ public enum LineBreaks: String, CaseIterable, Sendable {
 
 /// A sentence segmenter that reads line breaks before another one splits: when the line
 /// breaks of a text end sentences (``LineBreaks``), the text's tokens are cut at every line
-/// break and each line is split by `base` on its own (all of them in one batch); otherwise
-/// the tokens go to `base` as they are.
+/// break and each line is split by `base` on its own (all of them in one batch), or, with
+/// ``LineBreaks/paragraphs``, the whole text goes to `base` with a blank line at each line
+/// break; otherwise the tokens go to `base` as they are.
 public struct LineBreakSegmenter: SentenceSegmenter, @unchecked Sendable {
     /// The splitter of each line (or of the whole text when its line breaks are spaces).
     public var base: any SentenceSegmenter
@@ -104,6 +110,11 @@ public struct LineBreakSegmenter: SentenceSegmenter, @unchecked Sendable {
         var owners: [(text: Int, offset: Int)] = []
         for (k, item) in texts.enumerated() {
             let lines = lines(of: item.tokens, in: item.text)
+            if lineBreaks == .paragraphs && lines.count > 1 {
+                pieces.append(Self.withBlankLines(item.tokens, in: item.text))
+                owners.append((k, 0))
+                continue
+            }
             for line in lines {
                 pieces.append(
                     lines.count == 1 ? item : Self.text(of: item.tokens[line], in: item.text))
@@ -117,6 +128,40 @@ public struct LineBreakSegmenter: SentenceSegmenter, @unchecked Sendable {
             }
         }
         return result
+    }
+
+    /// `text` with a second line break after the first one of each gap between two tokens
+    /// that holds a line break but no blank line, and `tokens` with their ranges moved to it
+    /// (each inserted line break is one byte and one scalar).
+    public static func withBlankLines(_ tokens: [Token], in text: String) -> (
+        tokens: [Token], text: String
+    ) {
+        let utf8 = Array(text.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(utf8.count + tokens.count)
+        var moved = tokens
+        var shift = 0
+        var copied = 0
+        for i in tokens.indices {
+            let token = tokens[i]
+            // The gap before this token (from the previous token's end).
+            let gapStart = i == 0 ? 0 : tokens[i - 1].utf8Range.upperBound
+            let gapEnd = token.utf8Range.lowerBound
+            if i > 0, let newline = utf8[gapStart..<gapEnd].firstIndex(of: 0x0A),
+                !SentenceSplitter.containsBlankLine(utf8[gapStart..<gapEnd])
+            {
+                out += utf8[copied...newline]
+                out.append(0x0A)
+                copied = newline + 1
+                shift += 1
+            }
+            moved[i].utf8Range =
+                (token.utf8Range.lowerBound + shift)..<(token.utf8Range.upperBound + shift)
+            moved[i].scalarRange =
+                (token.scalarRange.lowerBound + shift)..<(token.scalarRange.upperBound + shift)
+        }
+        out += utf8[copied...]
+        return (moved, String(decoding: out, as: UTF8.self))
     }
 
     /// `tokens` as a text of their own: the text from the first token's start to the last
