@@ -816,8 +816,6 @@ struct ByteReader {
         return string
     }
 
-    /// A table of strings stored as a u32 count, a u32 UTF-8 length per string, and then
-    /// the strings' bytes one after another.
     /// Steps over what `strings(what:)` reads, checking only the lengths.
     mutating func skipStrings(what: String) throws {
         let count = Int(try read(UInt32.self, what: "\(what) size"))
@@ -840,6 +838,8 @@ struct ByteReader {
         offset += total
     }
 
+    /// A table of strings stored as a u32 count, a u32 UTF-8 length per string, and then
+    /// the strings' bytes one after another.
     mutating func strings(what: String) throws -> [String] {
         let count = Int(try read(UInt32.self, what: "\(what) size"))
         guard count <= remaining / 4 else {

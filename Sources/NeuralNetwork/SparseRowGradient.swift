@@ -36,7 +36,7 @@ public struct SparseRowGradient<Scalar: BLASScalar>: Equatable, Sendable {
         let count = ids.count
         var keys = ids.indices.map { ids[$0] * count + $0 }
         keys.sort()
-        let order = keys.map { $0 % max(count, 1) }
+        let order = keys.map { $0 % count }
         var unique: [Int] = []
         unique.reserveCapacity(ids.count)
         for position in order where unique.last != ids[position] { unique.append(ids[position]) }
