@@ -115,3 +115,137 @@ final class PackedWeights: @unchecked Sendable {
         return buffer
     }
 }
+
+/// Weights packed once for the two data-parallel halves of a training step.
+///
+/// Each half of a step runs the whole network on its sentences, and each recurrent layer
+/// of each half would pack the matrices it multiplies by (`Wx` and `Wh` forward, their
+/// transposes backward) for itself: the same packing twice per step. Inside ``within(_:)``
+/// a layer finds them here instead, packed once before the halves start, half of them on
+/// each thread.
+///
+/// Which matrices a step needs is learned from the steps before it: a matrix a layer had to
+/// pack for itself (or found here) is packed here for the next step, if it is still one of
+/// the `parameters` given then. A matrix is known by the address of its storage, and the
+/// parameters are held (alive and unchanged, since the halves only read them) while the
+/// packing lives, so what a layer finds is always the packing of the weights it holds.
+/// Drop the packing before the optimizer changes the weights: holding them, it would make
+/// the change copy them.
+public final class StepPacking: @unchecked Sendable {
+    private struct Key: Hashable {
+        let address: UnsafeRawPointer
+        let transposed: Bool
+        let rows: Int
+        let columns: Int
+    }
+
+    /// The matrices packed by earlier steps' halves or found by them in a packing, for all
+    /// training in the process (a hint: each step packs only those still among its
+    /// parameters).
+    private static var learned: Set<Key> = []
+    private static let learnedLock = Mutex()
+
+    private let parameters: [Matrix<Float>]
+    private let packed: [Key: ScalarBuffer<Float>]
+    private var used: Set<Key> = []
+    private let lock = Mutex()
+
+    /// Packs the matrices among `parameters` that the halves of earlier steps multiplied
+    /// by, on two threads (`TwoThreads`) when `parallel`.
+    public init(parameters: [Matrix<Float>], parallel: Bool = true) {
+        self.parameters = parameters
+        let wanted = Self.learnedLock.locked { Self.learned }
+        var jobs: [(key: Key, matrix: Matrix<Float>)] = []
+        for matrix in parameters where matrix.count > 0 {
+            let address = matrix.withUnsafePointer { UnsafeRawPointer($0) }
+            for transposed in [false, true] {
+                let key = Key(
+                    address: address, transposed: transposed, rows: matrix.rows,
+                    columns: matrix.columns)
+                if wanted.contains(key) { jobs.append((key, matrix)) }
+            }
+        }
+        // Largest first, dealt alternately: the two threads get about the same work.
+        jobs.sort { $0.matrix.count > $1.matrix.count }
+        var results = [ScalarBuffer<Float>?](repeating: nil, count: jobs.count)
+        results.withUnsafeMutableBufferPointer { out in
+            func pack(_ parity: Int) {
+                for j in stride(from: parity, to: jobs.count, by: 2) {
+                    out[j] = PackedWeights.pack(jobs[j].matrix, transposed: jobs[j].key.transposed)
+                }
+            }
+            if parallel && jobs.count > 1 {
+                TwoThreads.run({ pack(0) }, { pack(1) })
+            } else {
+                pack(0)
+                pack(1)
+            }
+        }
+        var table: [Key: ScalarBuffer<Float>] = [:]
+        for (j, job) in jobs.enumerated() { table[job.key] = results[j]! }
+        packed = table
+    }
+
+    deinit {
+        // What this step used is what the next one packs.
+        let used = lock.locked { self.used }
+        Self.learnedLock.locked { Self.learned = used }
+    }
+
+    /// Runs `body` on this thread with this packing found by the recurrent layers it runs.
+    public func within<R>(_ body: () throws -> R) rethrows -> R {
+        let previous = pthread_getspecific(Self.threadKey)
+        pthread_setspecific(Self.threadKey, Unmanaged.passUnretained(self).toOpaque())
+        defer { pthread_setspecific(Self.threadKey, previous) }
+        return try withExtendedLifetime(self) { try body() }
+    }
+
+    /// The number of matrices packed by this packing (for tests).
+    public var count: Int { packed.count }
+
+    /// The packing in force on the calling thread, if any.
+    static var current: StepPacking? {
+        guard let raw = pthread_getspecific(threadKey) else { return nil }
+        return Unmanaged<StepPacking>.fromOpaque(raw).takeUnretainedValue()
+    }
+
+    /// `weights` (or their transpose) packed as `PackedWeights.pack` packs them, if this
+    /// packing holds them; either way they are packed for the next step.
+    func find<Scalar: BLASScalar>(_ weights: Matrix<Scalar>, transposed: Bool)
+        -> ScalarBuffer<Scalar>?
+    {
+        guard Scalar.self == Float.self, weights.count > 0 else { return nil }
+        let key = Key(
+            address: weights.withUnsafePointer { UnsafeRawPointer($0) }, transposed: transposed,
+            rows: weights.rows, columns: weights.columns)
+        lock.locked { _ = used.insert(key) }
+        return packed[key] as? ScalarBuffer<Scalar>
+    }
+
+    private static let threadKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+}
+
+/// A pthread mutex for short critical sections.
+private final class Mutex: @unchecked Sendable {
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+
+    init() {
+        mutex = .allocate(capacity: 1)
+        pthread_mutex_init(mutex, nil)
+    }
+
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
+
+    func locked<R>(_ body: () throws -> R) rethrows -> R {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return try body()
+    }
+}

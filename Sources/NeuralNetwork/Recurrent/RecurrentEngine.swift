@@ -137,17 +137,22 @@ final class StepProduct<Scalar: BLASScalar>: @unchecked Sendable {
 
     /// `packs`: whether the products run on the packed matrix (else through BLAS gemm);
     /// `kept`: whether the packed matrix comes from (and stays in) ``PackedWeights``, for
-    /// inference, whose weights do not change between passes.
+    /// inference, whose weights do not change between passes. Otherwise it comes from the
+    /// ``StepPacking`` of a data-parallel training step, when the thread runs in one that
+    /// holds it.
     init(weights: Matrix<Scalar>, transposed: Bool = false, packs: Bool, kept: Bool = false) {
         self.weights = weights
         self.transposed = transposed
         (depth, columns) =
             transposed ? (weights.columns, weights.rows) : (weights.rows, weights.columns)
         if packs {
-            packed =
-                kept
-                ? PackedWeights.shared.packed(weights, transposed: transposed)
-                : PackedWeights.pack(weights, transposed: transposed)
+            if kept {
+                packed = PackedWeights.shared.packed(weights, transposed: transposed)
+            } else if let found = StepPacking.current?.find(weights, transposed: transposed) {
+                packed = found
+            } else {
+                packed = PackedWeights.pack(weights, transposed: transposed)
+            }
         } else {
             packed = nil
         }

@@ -711,9 +711,14 @@ public struct Trainer {
         let halves = [0, 1].map { h in stride(from: h, to: batch.count, by: 2).map { batch[$0] } }
         var first: (loss: Float, gradients: ParameterGradients<Float>, weight: Int)?
         var second: (loss: Float, gradients: ParameterGradients<Float>, weight: Int)?
-        TwoThreads.run(
-            { first = part(halves[0], seed: derivedSeed(seed, 0, -2)) },
-            { second = part(halves[1], seed: derivedSeed(seed, 1, -2)) })
+        // The recurrent weights packed once for both halves; the packing (which holds the
+        // parameters) ends with this scope, before the optimizer changes them in place.
+        do {
+            let packing = StepPacking(parameters: network.namedParameters.map(\.matrix))
+            TwoThreads.run(
+                { packing.within { first = part(halves[0], seed: derivedSeed(seed, 0, -2)) } },
+                { packing.within { second = part(halves[1], seed: derivedSeed(seed, 1, -2)) } })
+        }
         let (a, b) = (first!, second!)
         let total = Float(max(1, a.weight + b.weight))
         let (wa, wb) = (Float(a.weight) / total, Float(b.weight) / total)
