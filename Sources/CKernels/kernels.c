@@ -411,6 +411,123 @@ void sqt_dropout_mask_at_level(int level, DROPOUT_PARAMETERS) {
 }
 
 // ---------------------------------------------------------------------------------------
+// Reductions in a fixed order.
+//
+// Each sum is taken in an order fixed by the code, not by the instruction set: column j of
+// a column sum adds its rows first to last, and a sum of squares adds element i into lane
+// i mod 16, then the lanes in a fixed tree. A compiler vectorises either without
+// reordering the additions, and neither fuses a multiply-add, so every level gives the
+// same bits. (BLAS gemv and dot sum in orders that depend on the core OpenBLAS runs, so a
+// trained model's bits did.)
+
+static inline __attribute__((always_inline)) void column_sums_body(
+    long rows, long columns, const float *restrict a, long lda, int accumulate,
+    float *restrict y) {
+    if (!accumulate) {
+        for (long j = 0; j < columns; j++) y[j] = 0.0f;
+    }
+    for (long r = 0; r < rows; r++) {
+        const float *restrict row = a + r * lda;
+        for (long j = 0; j < columns; j++) y[j] += row[j];
+    }
+}
+
+#define SUM_LANES 16
+
+static inline __attribute__((always_inline)) float sum_of_squares_body(
+    long count, const float *restrict x) {
+    // No fused multiply-add where the CPU has one: the same bits at every level.
+#pragma clang fp contract(off)
+    float lanes[SUM_LANES] = {0};
+    long whole = count - count % SUM_LANES;
+    for (long i = 0; i < whole; i += SUM_LANES) {
+        for (int l = 0; l < SUM_LANES; l++) lanes[l] += x[i + l] * x[i + l];
+    }
+    for (long i = whole; i < count; i++) lanes[i - whole] += x[i] * x[i];
+    for (int width = SUM_LANES / 2; width > 0; width /= 2) {
+        for (int l = 0; l < width; l++) lanes[l] += lanes[l + width];
+    }
+    return lanes[0];
+}
+
+#define COLUMN_SUMS_PARAMETERS \
+    long rows, long columns, const float *restrict a, long lda, int accumulate, float *restrict y
+#define SUM_OF_SQUARES_PARAMETERS long count, const float *restrict x
+
+static void column_sums_baseline(COLUMN_SUMS_PARAMETERS) {
+    column_sums_body(rows, columns, a, lda, accumulate, y);
+}
+static float sum_of_squares_baseline(SUM_OF_SQUARES_PARAMETERS) {
+    return sum_of_squares_body(count, x);
+}
+
+#if X86_DISPATCH
+AVX2 static void column_sums_avx2(COLUMN_SUMS_PARAMETERS) {
+    column_sums_body(rows, columns, a, lda, accumulate, y);
+}
+AVX2 static float sum_of_squares_avx2(SUM_OF_SQUARES_PARAMETERS) {
+    return sum_of_squares_body(count, x);
+}
+AVX512 static void column_sums_avx512(COLUMN_SUMS_PARAMETERS) {
+    column_sums_body(rows, columns, a, lda, accumulate, y);
+}
+AVX512 static float sum_of_squares_avx512(SUM_OF_SQUARES_PARAMETERS) {
+    return sum_of_squares_body(count, x);
+}
+#endif
+
+typedef void column_sums_function(COLUMN_SUMS_PARAMETERS);
+typedef float sum_of_squares_function(SUM_OF_SQUARES_PARAMETERS);
+
+static column_sums_function *column_sums_at(int level) {
+    if (level > cpu_level()) level = cpu_level();
+#if X86_DISPATCH
+    if (level >= LEVEL_AVX512) return column_sums_avx512;
+    if (level >= LEVEL_AVX2) return column_sums_avx2;
+#endif
+    return column_sums_baseline;
+}
+
+static sum_of_squares_function *sum_of_squares_at(int level) {
+    if (level > cpu_level()) level = cpu_level();
+#if X86_DISPATCH
+    if (level >= LEVEL_AVX512) return sum_of_squares_avx512;
+    if (level >= LEVEL_AVX2) return sum_of_squares_avx2;
+#endif
+    return sum_of_squares_baseline;
+}
+
+static _Atomic(column_sums_function *) column_sums_chosen;
+static _Atomic(sum_of_squares_function *) sum_of_squares_chosen;
+
+void sqt_column_sums(COLUMN_SUMS_PARAMETERS) {
+    column_sums_function *f = atomic_load_explicit(&column_sums_chosen, memory_order_relaxed);
+    if (!f) {
+        f = column_sums_at(LEVEL_AVX512);
+        atomic_store_explicit(&column_sums_chosen, f, memory_order_relaxed);
+    }
+    f(rows, columns, a, lda, accumulate, y);
+}
+
+void sqt_column_sums_at_level(int level, COLUMN_SUMS_PARAMETERS) {
+    column_sums_at(level)(rows, columns, a, lda, accumulate, y);
+}
+
+float sqt_sum_of_squares(SUM_OF_SQUARES_PARAMETERS) {
+    sum_of_squares_function *f =
+        atomic_load_explicit(&sum_of_squares_chosen, memory_order_relaxed);
+    if (!f) {
+        f = sum_of_squares_at(LEVEL_AVX512);
+        atomic_store_explicit(&sum_of_squares_chosen, f, memory_order_relaxed);
+    }
+    return f(count, x);
+}
+
+float sqt_sum_of_squares_at_level(int level, SUM_OF_SQUARES_PARAMETERS) {
+    return sum_of_squares_at(level)(count, x);
+}
+
+// ---------------------------------------------------------------------------------------
 // Products with a packed right-hand matrix.
 //
 // A recurrent step multiplies a few dozen rows by the same weight matrix at every step. A

@@ -52,6 +52,17 @@ where Self.RawSignificand: FixedWidthInteger {
         count: Int, x: UnsafePointer<Self>, incX: Int, y: UnsafePointer<Self>, incY: Int
     ) -> Self
 
+    /// `y[j] = Σ_r A[r, j]` over the `rows` rows of row-major `A` (row stride `lda`), for
+    /// `j < columns`, added to `y` when `accumulate`: each column summed over its rows in
+    /// order, the same on every CPU and whatever BLAS core runs (unlike gemv).
+    static func columnSums(
+        rows: Int, columns: Int, a: UnsafePointer<Self>, lda: Int, accumulate: Bool,
+        y: UnsafeMutablePointer<Self>)
+
+    /// `Σ x[i]²` over `count` contiguous elements, summed in an order fixed by the code
+    /// (unlike BLAS dot, whose order depends on the core OpenBLAS runs).
+    static func sumOfSquares(count: Int, x: UnsafePointer<Self>) -> Self
+
     /// The number of scalars a `[k, n]` right-hand operand takes once packed by `pack`.
     static func packedCount(k: Int, n: Int) -> Int
 

@@ -231,16 +231,15 @@ extension Matrix {
         }
     }
 
-    /// The `[1, columns]` sum over rows; the gradient of a broadcast row vector.
+    /// The `[1, columns]` sum over rows, each column's rows added in order
+    /// (`BLASScalar.columnSums`); the gradient of a broadcast row vector.
     public func sumOfRows() -> Matrix {
         var result = Matrix(rows: 1, columns: columns)
         guard rows > 0 else { return result }
-        let ones = [Scalar](repeating: 1, count: rows)
         withUnsafePointer { m in
             result.withUnsafeMutablePointer { out in
-                Scalar.gemv(
-                    .transposed, rows: rows, columns: columns, alpha: 1, a: m, lda: columns,
-                    x: ones, incX: 1, beta: 0, y: out, incY: 1)
+                Scalar.columnSums(
+                    rows: rows, columns: columns, a: m, lda: columns, accumulate: false, y: out)
             }
         }
         return result

@@ -57,36 +57,28 @@ public struct Linear<Scalar: BLASScalar>: Parameterized {
 
     /// `x · W + b` for `x` `[batch, inputSize]`; returns `[batch, outputSize]`.
     ///
-    /// With `batchInvariant` (inference), each `Float` output row is computed from its input
-    /// row alone by the same operations whatever the other rows (`Matrix.rowwiseProduct`), so
-    /// that a sentence's scores are the same in every batch; otherwise (training) by BLAS
-    /// gemm, whose rounding may depend on the number of rows.
+    /// Each `Float` output row is computed from its input row alone by the same operations
+    /// whatever the other rows (`Matrix.rowwiseProduct`), so that a sentence's scores are
+    /// the same in every batch, and whatever core OpenBLAS runs, so that a trained model's
+    /// bits are too.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func callAsFunction(_ input: Matrix<Scalar>, batchInvariant: Bool = false)
-        -> Matrix<Scalar>
-    {
+    public func callAsFunction(_ input: Matrix<Scalar>) -> Matrix<Scalar> {
         precondition(
             input.columns == inputSize,
             "Linear input \(input.shapeDescription) does not match W \(weight.shapeDescription)")
         var output = Matrix<Scalar>(rows: input.rows, columns: outputSize)
         Linear.broadcastBias(bias, into: &output)
-        if batchInvariant {
-            Matrix.rowwiseProduct(input, weight, accumulate: true, into: &output)
-        } else {
-            Matrix.gemm(input, weight, beta: 1, into: &output)
-        }
+        Matrix.rowwiseProduct(input, weight, accumulate: true, into: &output)
         return output
     }
 
-    /// The output `[batch, outputSize]` for `x` `[batch, inputSize]` (`batchInvariant` as
-    /// in `callAsFunction`), and the cache for `backward`.
+    /// The output `[batch, outputSize]` for `x` `[batch, inputSize]`, and the cache for
+    /// `backward`.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func forward(_ input: Matrix<Scalar>, batchInvariant: Bool = false)
-        -> (output: Matrix<Scalar>, cache: Cache)
-    {
-        (callAsFunction(input, batchInvariant: batchInvariant), Cache(input: input))
+    public func forward(_ input: Matrix<Scalar>) -> (output: Matrix<Scalar>, cache: Cache) {
+        (callAsFunction(input), Cache(input: input))
     }
 
     /// Given `dL/dy` `[batch, outputSize]`, returns `dL/dx` `[batch, inputSize]` and
@@ -129,8 +121,17 @@ public struct Linear<Scalar: BLASScalar>: Parameterized {
             }
         }
         gradient.bias.add(dOutput.sumOfRows(), scaledBy: 1)
-        // dx [batch, inputSize] = dy [batch, outputSize] · Wᵀ [outputSize, inputSize]
-        return Matrix.matmul(dOutput, weight, transposeB: .transposed)
+        // dx [batch, inputSize] = dy [batch, outputSize] · Wᵀ [outputSize, inputSize], on
+        // Wᵀ packed, like the forward product.
+        let product = StepProduct(weights: weight, transposed: true)
+        return Matrix(rows: input.rows, columns: inputSize) { dx in
+            guard input.rows > 0 else { return }
+            dOutput.withUnsafePointer { dy in
+                product.multiply(
+                    rows: input.rows, a: dy, lda: outputSize, accumulate: false, c: dx,
+                    ldc: inputSize)
+            }
+        }
     }
 
     // MARK: - One-hot input by ids

@@ -82,4 +82,52 @@ final class ElementwiseKernelTests: XCTestCase {
             }
         }
     }
+
+    /// Column sums (bias gradients) at every level: each column's rows added in order, the
+    /// bits of the plain loop, also when added to what the output held.
+    func testColumnSumsGiveTheBitsOfTheInOrderLoopAtEveryLevel() {
+        var random = SeededRandom(seed: 6)
+        for (rows, columns) in [(0, 5), (1, 1), (3, 17), (40, 33), (129, 512)] {
+            let lda = columns + 3
+            let a = (0..<(rows * lda)).map { _ in Float(random.nextUnit() * 2 - 1) }
+            let start = (0..<columns).map { _ in Float(random.nextUnit()) }
+            for accumulate in [false, true] {
+                var expected = accumulate ? start : [Float](repeating: 0, count: columns)
+                for r in 0..<rows {
+                    for j in 0..<columns { expected[j] += a[r * lda + j] }
+                }
+                for level in 0..<Int(sqt_kernel_level_count()) {
+                    var y = start
+                    sqt_column_sums_at_level(
+                        Int32(level), rows, columns, a, lda, accumulate ? 1 : 0, &y)
+                    XCTAssertEqual(
+                        y.map(\.bitPattern), expected.map(\.bitPattern),
+                        "\(rows)×\(columns), accumulate \(accumulate), level \(level)")
+                }
+            }
+        }
+    }
+
+    /// The sum of squares (the gradient norm) at every level: element i in lane i mod 16,
+    /// the lanes added in a fixed tree, the bits of that order written in Swift.
+    func testSumOfSquaresGivesTheBitsOfItsFixedOrderAtEveryLevel() {
+        var random = SeededRandom(seed: 7)
+        for count in counts + [4096, 100_003] {
+            let x = (0..<count).map { _ in Float(random.nextUnit() * 4 - 2) }
+            var lanes = [Float](repeating: 0, count: 16)
+            for i in 0..<count { lanes[i % 16] += x[i] * x[i] }
+            var width = 8
+            while width > 0 {
+                for l in 0..<width { lanes[l] += lanes[l + width] }
+                width /= 2
+            }
+            let exact = x.reduce(0.0) { $0 + Double($1) * Double($1) }
+            XCTAssertEqual(Double(lanes[0]), exact, accuracy: 1e-5 * max(1, exact))
+            for level in 0..<Int(sqt_kernel_level_count()) {
+                XCTAssertEqual(
+                    sqt_sum_of_squares_at_level(Int32(level), count, x).bitPattern,
+                    lanes[0].bitPattern, "\(count) elements, level \(level)")
+            }
+        }
+    }
 }

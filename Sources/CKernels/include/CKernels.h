@@ -76,6 +76,22 @@ void sqt_dropout_mask(long count, uint64_t state, uint64_t threshold, float scal
 void sqt_dropout_mask_at_level(
     int level, long count, uint64_t state, uint64_t threshold, float scale, float *mask);
 
+/// `y[j] = Σ_r a[r·lda + j]` for `j < columns` (added to `y` when `accumulate`), each
+/// column summed over its rows first to last, at every level.
+void sqt_column_sums(
+    long rows, long columns, const float *a, long lda, int accumulate, float *y);
+
+/// `sqt_column_sums` in the version of level `level`, like `sqt_gemm_packed_at_level`.
+void sqt_column_sums_at_level(
+    int level, long rows, long columns, const float *a, long lda, int accumulate, float *y);
+
+/// `Σ x[i]²` over `count` floats, element i added into lane i mod 16 and the lanes then
+/// added in a fixed tree, without fused multiply-adds: the same bits at every level.
+float sqt_sum_of_squares(long count, const float *x);
+
+/// `sqt_sum_of_squares` in the version of level `level`, like `sqt_gemm_packed_at_level`.
+float sqt_sum_of_squares_at_level(int level, long count, const float *x);
+
 /// Columns per panel of a packed matrix.
 #define SQT_PANEL 32
 

@@ -119,66 +119,45 @@ final class ScalarBuffer<Scalar: BLASScalar>: @unchecked Sendable {
     }
 }
 
-/// The recurrent weight matrix `Wh` (or its transpose) as the right-hand operand of every
-/// step's product. Over several steps it is packed once (`BLASScalar.pack`) and each step
-/// runs `gemmPacked`; a general GEMM would re-pack the whole matrix at every step, which
-/// for a step of a few dozen rows costs about as much as the product. Inference packs even
-/// for a single step: `gemmPacked` computes each row alike whatever the number of rows,
-/// which BLAS does not promise, so a sequence's states do not depend on its batch. A single
-/// training step (one-step calls, character-by-character generation) goes straight to BLAS.
+/// A weight matrix (or its transpose) as the right-hand operand of many products: a
+/// recurrent layer's `Wh` at every step, `Wx` for each step's input projection, and their
+/// transposes backward. It is packed once (`BLASScalar.pack`) and each product runs
+/// `gemmPacked`; a general GEMM would re-pack the whole matrix at every call, which for a
+/// step of a few dozen rows costs about as much as the product. Even a single product runs
+/// on the packed matrix: `gemmPacked` computes each row alike whatever the number of rows,
+/// which BLAS does not promise (so a sequence's states do not depend on its batch), and its
+/// sums do not depend on the core OpenBLAS runs (so neither do a trained model's bits).
 final class StepProduct<Scalar: BLASScalar>: @unchecked Sendable {
-    private let weights: Matrix<Scalar>
-    private let transposed: Bool
-    private let packed: ScalarBuffer<Scalar>?
-    /// Columns of the product: `op(Wh)`'s.
+    private let packed: ScalarBuffer<Scalar>
+    /// Columns of the product: `op(W)`'s.
     let columns: Int
-    /// Rows of `op(Wh)`.
+    /// Rows of `op(W)`.
     let depth: Int
 
-    /// `packs`: whether the products run on the packed matrix (else through BLAS gemm);
     /// `kept`: whether the packed matrix comes from (and stays in) ``PackedWeights``, for
     /// inference, whose weights do not change between passes. Otherwise it comes from the
     /// ``StepPacking`` of a data-parallel training step, when the thread runs in one that
-    /// holds it.
-    init(weights: Matrix<Scalar>, transposed: Bool = false, packs: Bool, kept: Bool = false) {
-        self.weights = weights
-        self.transposed = transposed
+    /// holds it, or is packed here.
+    init(weights: Matrix<Scalar>, transposed: Bool = false, kept: Bool = false) {
         (depth, columns) =
             transposed ? (weights.columns, weights.rows) : (weights.rows, weights.columns)
-        if packs {
-            if kept {
-                packed = PackedWeights.shared.packed(weights, transposed: transposed)
-            } else if let found = StepPacking.current?.find(weights, transposed: transposed) {
-                packed = found
-            } else {
-                packed = PackedWeights.pack(weights, transposed: transposed)
-            }
+        if kept {
+            packed = PackedWeights.shared.packed(weights, transposed: transposed)
+        } else if let found = StepPacking.current?.find(weights, transposed: transposed) {
+            packed = found
         } else {
-            packed = nil
+            packed = PackedWeights.pack(weights, transposed: transposed)
         }
     }
 
-    /// `C = A · op(Wh)`, or `C += A · op(Wh)` when `accumulate`, for `rows` rows of A.
+    /// `C = A · op(W)`, or `C += A · op(W)` when `accumulate`, for `rows` rows of A.
     func multiply(
         rows: Int, a: UnsafePointer<Scalar>, lda: Int, accumulate: Bool,
         c: UnsafeMutablePointer<Scalar>, ldc: Int
     ) {
-        if let packed {
-            Scalar.gemmPacked(
-                m: rows, n: columns, k: depth, a: a, lda: lda, packed: packed.pointer,
-                accumulate: accumulate, c: c, ldc: ldc)
-            return
-        }
-        if !accumulate {
-            // Zeroed here and accumulated with β = 1: OpenBLAS clears C for β = 0 with a
-            // scalar loop that cost as much as a tenth of tagging time.
-            for r in 0..<rows { (c + r * ldc).update(repeating: 0, count: columns) }
-        }
-        weights.withUnsafePointer { w in
-            Scalar.gemm(
-                .none, transposed ? .transposed : .none, m: rows, n: columns, k: depth, alpha: 1,
-                a: a, lda: lda, b: w, ldb: weights.columns, beta: 1, c: c, ldc: ldc)
-        }
+        Scalar.gemmPacked(
+            m: rows, n: columns, k: depth, a: a, lda: lda, packed: packed.pointer,
+            accumulate: accumulate, c: c, ldc: ldc)
     }
 }
 
@@ -443,11 +422,8 @@ enum RecurrentEngine {
                         let gathered =
                             isReversed && padded && !projectsAhead
                             ? ScalarBuffer<Scalar>(count: batch * inputSize) : nil
-                        let packs = time > 1 || !keepsCache
-                        let projection = StepProduct(
-                            weights: cell.Wx, packs: packs, kept: !keepsCache)
-                        let recurrent = StepProduct(
-                            weights: cell.Wh, packs: packs, kept: !keepsCache)
+                        let projection = StepProduct(weights: cell.Wx, kept: !keepsCache)
+                        let recurrent = StepProduct(weights: cell.Wh, kept: !keepsCache)
                         if let projected {
                             projection.multiply(
                                 rows: time * batch, a: x, lda: inputSize, accumulate: false,
@@ -705,8 +681,7 @@ enum RecurrentEngine {
                         }
                     }
                     var dWh = Matrix<Scalar>(rows: 0, columns: 0)
-                    let recurrent = StepProduct(
-                        weights: cell.Wh, transposed: true, packs: time - stop > 1)
+                    let recurrent = StepProduct(weights: cell.Wh, transposed: true)
                     withExtendedLifetime(hiddenDeltas) {
                         do {
                             var k = time - 1
@@ -827,7 +802,7 @@ enum RecurrentEngine {
             // Wxᵀ packed once per direction for the products over all rows (as the step
             // products are): OpenBLAS would copy it into its own layout at every call.
             let products = (0..<directions).map {
-                StepProduct(weights: cells[$0].Wx, transposed: true, packs: true)
+                StepProduct(weights: cells[$0].Wx, transposed: true)
             }
             if skipsPadding {
                 // Each time block's token rows (a row's product does not depend on the
@@ -896,10 +871,9 @@ enum RecurrentEngine {
                 }
                 var dBias = Matrix<Scalar>(rows: 1, columns: gateWidth)
                 dBias.withUnsafeMutablePointer { db in
-                    let ones = [Scalar](repeating: 1, count: rowCount)
-                    Scalar.gemv(
-                        .transposed, rows: rowCount, columns: gateWidth, alpha: 1, a: columns,
-                        lda: projectionWidth, x: ones, incX: 1, beta: 0, y: db, incY: 1)
+                    Scalar.columnSums(
+                        rows: rowCount, columns: gateWidth, a: columns, lda: projectionWidth,
+                        accumulate: false, y: db)
                 }
                 result.dBias = dBias
             }

@@ -8,14 +8,15 @@ public enum GradientClipping {
         Scalar(squaredNormInDouble(matrix))
     }
 
-    /// The sum of squares in `Double`: one BLAS dot in the scalar type, and a `Double`
-    /// loop only when that overflowed (or met a non-finite element).
+    /// The sum of squares in `Double`: summed in the scalar type in a fixed order
+    /// (`BLASScalar.sumOfSquares`), and by a `Double` loop only when that overflowed (or
+    /// met a non-finite element).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     static func squaredNormInDouble<Scalar: BLASScalar>(_ matrix: Matrix<Scalar>) -> Double {
         let n = matrix.count
         guard n > 0 else { return 0 }
-        let fast = matrix.withUnsafePointer { Scalar.dot(count: n, x: $0, incX: 1, y: $0, incY: 1) }
+        let fast = matrix.withUnsafePointer { Scalar.sumOfSquares(count: n, x: $0) }
         if fast.isFinite { return Double(fast) }
         var sum = 0.0
         matrix.withUnsafePointer { p in

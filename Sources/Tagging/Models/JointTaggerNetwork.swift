@@ -125,8 +125,8 @@ public struct JointTaggerNetwork<Scalar: BLASScalar>: TrainableNetwork {
         let (states, encoding) = TokenEncoding.forward(
             embedder: embedder, encoder: encoder, dropout: dropout, input: input,
             training: training, random: &random, keepsCache: keepsCache)
-        let (pos, posCache) = posOutput.forward(states, batchInvariant: !keepsCache)
-        let (ner, nerCache) = nerOutput.forward(states, batchInvariant: !keepsCache)
+        let (pos, posCache) = posOutput.forward(states)
+        let (ner, nerCache) = nerOutput.forward(states)
         return (pos, ner, Cache(encoding: encoding, pos: posCache, ner: nerCache))
     }
 

@@ -121,7 +121,7 @@ public struct SentenceClassifierNetwork<Scalar: BLASScalar>: TrainableNetwork {
             }
         }
         let (pd, pooledDrop) = drop.forward(pooled, training: training, random: &random)
-        let (logits, outCache) = output.forward(pd, batchInvariant: !keepsCache)
+        let (logits, outCache) = output.forward(pd)
         return (
             logits,
             Cache(

@@ -124,7 +124,7 @@ public struct TokenClassifierNetwork<Scalar: BLASScalar>: TrainableNetwork {
         let (hd, encoding) = TokenEncoding.forward(
             embedder: embedder, encoder: encoder, dropout: dropout, input: input,
             training: training, random: &random, keepsCache: keepsCache)
-        let (logits, outCache) = output.forward(hd, batchInvariant: !keepsCache)
+        let (logits, outCache) = output.forward(hd)
         return (logits, Cache(encoding: encoding, output: outCache))
     }
 

@@ -170,7 +170,7 @@ public struct SentenceBoundaryNetwork<Scalar: BLASScalar>: Parameterized {
             hidden = result.output
         }
         if let dropoutMask { hidden = hidden.hadamard(dropoutMask) }
-        let (logits, oc) = output.forward(hidden, batchInvariant: !keepsCache)
+        let (logits, oc) = output.forward(hidden)
         return (
             logits,
             Cache(
