@@ -43,12 +43,13 @@ final class StepPackingTests: XCTestCase {
         for _ in 0..<3 {
             let packing = StepPacking(parameters: matrices(layer))
             counts.append(packing.count)
-            var halves: [Pass?] = [nil, nil]
+            // One variable per thread (two threads writing one array would race).
+            var (first, second): (Pass?, Pass?) = (nil, nil)
             TwoThreads.run(
-                { packing.within { halves[0] = self.pass(layer, x, lengths, dOutput) } },
-                { packing.within { halves[1] = self.pass(layer, x, lengths, dOutput) } })
-            XCTAssertEqual(halves[0], expected)
-            XCTAssertEqual(halves[1], expected)
+                { packing.within { first = self.pass(layer, x, lengths, dOutput) } },
+                { packing.within { second = self.pass(layer, x, lengths, dOutput) } })
+            XCTAssertEqual(first, expected)
+            XCTAssertEqual(second, expected)
         }
         XCTAssertEqual(counts.dropFirst(), [8, 8])
     }
