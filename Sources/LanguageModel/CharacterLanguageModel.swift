@@ -96,7 +96,8 @@ extension CharacterLanguageNetwork: CharacterNetworkRunner where Cell.Scalar == 
     func predict(ids: [Int], streams: Int, states: [RecurrentState<Float>]?, lengths: [Int]?)
         -> (logits: Matrix<Float>, states: [RecurrentState<Float>])
     {
-        let r = forward(ids: ids, streams: streams, states: states, lengths: lengths)
+        let r = forward(
+            ids: ids, streams: streams, states: states, lengths: lengths, keepsCache: false)
         return (r.logits, r.states)
     }
 

@@ -85,22 +85,25 @@ public struct CharacterLanguageNetwork<Cell: RecurrentCell>: Parameterized {
     /// from `states` (one per layer; zeros if `nil`), the state of every layer after each
     /// stream's last step, and the cache. `lengths`, if given, holds each stream's number
     /// of valid steps (later steps are padding: they keep the state and their logits are
-    /// the output bias); by default every step is valid.
+    /// the output bias); by default every step is valid. With `keepsCache: false`
+    /// (scoring and sampling) the cache cannot be used by `backward`, and the recurrent
+    /// layers keep their packed weights between calls.
     public func forward(
-        ids: [Int], streams: Int, states: [RecurrentState<Scalar>]? = nil, lengths: [Int]? = nil
+        ids: [Int], streams: Int, states: [RecurrentState<Scalar>]? = nil, lengths: [Int]? = nil,
+        keepsCache: Bool = true
     ) -> (logits: Matrix<Scalar>, states: [RecurrentState<Scalar>], cache: Cache) {
         var unused = SeededRandom(seed: 0)
         return forward(
             ids: ids, streams: streams, states: states, lengths: lengths, dropout: 0,
-            random: &unused)
+            random: &unused, keepsCache: keepsCache)
     }
 
     /// `forward(ids:streams:states:lengths:)` in training: each element of the embedding
     /// and of every layer's output (the connections between steps excepted) is dropped with
-    /// probability `dropout`, the masks drawn from `random`.
+    /// probability `dropout`, the masks drawn from `random`; `keepsCache` as there.
     public func forward(
         ids: [Int], streams: Int, states: [RecurrentState<Scalar>]?, lengths: [Int]? = nil,
-        dropout: Double, random: inout SeededRandom
+        dropout: Double, random: inout SeededRandom, keepsCache: Bool = true
     ) -> (logits: Matrix<Scalar>, states: [RecurrentState<Scalar>], cache: Cache) {
         precondition(
             streams > 0 && ids.count % streams == 0,
@@ -119,7 +122,8 @@ public struct CharacterLanguageNetwork<Cell: RecurrentCell>: Parameterized {
         var caches: [RecurrentCache<Scalar>] = []
         var finals: [RecurrentState<Scalar>] = []
         for (l, layer) in layers.enumerated() {
-            let r = layer.forward(h, lengths: lengths, initialState: states?[l])
+            let r = layer.forward(
+                h, lengths: lengths, initialState: states?[l], keepsCache: keepsCache)
             caches.append(r.cache)
             finals.append(r.finalStates[0])
             (h, mask) = drop.forward(r.output, training: dropout > 0, random: &random)

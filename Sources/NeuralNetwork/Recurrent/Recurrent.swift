@@ -61,13 +61,17 @@ public struct Recurrent<Cell: RecurrentCell>: Parameterized {
     }
 
     /// Runs the cell over `input` `[time·batch, inputSize]` (time-major) with
-    /// `lengths.count` sequences, from `initialState` (zeros if `nil`).
+    /// `lengths.count` sequences, from `initialState` (zeros if `nil`). With `keepsCache:
+    /// false` (inference) the returned cache cannot be used by `backward`, and the packed
+    /// weights are kept for the next pass (`PackedWeights`), so a pass of one step (a
+    /// character generated) does not pack them again; the outputs are the same, to the bit.
     public func forward(
-        _ input: Matrix<Scalar>, lengths: [Int], initialState: RecurrentState<Scalar>? = nil
+        _ input: Matrix<Scalar>, lengths: [Int], initialState: RecurrentState<Scalar>? = nil,
+        keepsCache: Bool = true
     ) -> RecurrentOutput<Scalar> {
         let result = RecurrentEngine.forward(
             cells: [cell], reversed: [reversed], input: input, lengths: lengths,
-            initialStates: [initialState], concurrent: false)
+            initialStates: [initialState], concurrent: false, keepsCache: keepsCache)
         return RecurrentOutput(
             output: result.output, finalStates: result.finalStates, cache: result.cache)
     }
