@@ -145,6 +145,8 @@ public final class StepPacking: @unchecked Sendable {
     private static var learned: Set<Key> = []
     private static let learnedLock = Mutex()
 
+    /// Held, never read: while the packing lives their storage (whose addresses are the
+    /// keys) can be neither freed nor changed in place.
     private let parameters: [Matrix<Float>]
     private let packed: [Key: ScalarBuffer<Float>]
     private var used: Set<Key> = []
