@@ -213,44 +213,37 @@ enum RecurrentEngine {
     }
 
     /// `c = Aᵀ · B` over the token rows only: block `k` of A and B (rows `k·blockRows`…)
-    /// contributes its first `tokens[k]` rows. The rows are gathered into contiguous
-    /// buffers first, so the product runs once over the tokens (padding rows would only add
-    /// zeros, and most rows of a batch of words' characters are padding).
+    /// contributes its first `tokens[k]` rows (padding rows would only add zeros, and most
+    /// rows of a batch of words' characters are padding). One product per block, read in
+    /// place: the kernel copies each slice of A and B into its own tiles anyway, so
+    /// gathering the token rows first only copied them once more.
     static func gemmTransposedAOverTokens<Scalar: BLASScalar>(
         m: Int, n: Int, a: UnsafePointer<Scalar>, lda: Int, b: UnsafePointer<Scalar>, ldb: Int,
         tokens: [Int], blockRows: Int, c: UnsafeMutablePointer<Scalar>, ldc: Int
     ) {
-        let total = tokens.reduce(0, +)
-        guard total > 0 else {
-            for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) }
-            return
+        var accumulate = false
+        for (k, count) in tokens.enumerated() where count > 0 {
+            Scalar.gemmTransposedA(
+                m: m, n: n, k: count, a: a + k * blockRows * lda, lda: lda,
+                b: b + k * blockRows * ldb, ldb: ldb, accumulate: accumulate, c: c, ldc: ldc)
+            accumulate = true
         }
-        let compactA = ScalarBuffer<Scalar>(count: total * m, zeroed: false)
-        let compactB = ScalarBuffer<Scalar>(count: total * n, zeroed: false)
-        gatherTokenRows(a, lda: lda, columns: m, tokens: tokens, blockRows: blockRows, into: compactA.pointer)
-        gatherTokenRows(b, lda: ldb, columns: n, tokens: tokens, blockRows: blockRows, into: compactB.pointer)
-        Scalar.gemmTransposedA(
-            m: m, n: n, k: total, a: compactA.pointer, lda: m, b: compactB.pointer, ldb: n,
-            accumulate: false, c: c, ldc: ldc)
+        if !accumulate {
+            for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) }
+        }
     }
 
-    /// Copies the first `columns` values of the first `tokens[k]` rows of each block `k`
-    /// (rows `k·blockRows`…, `lda` apart) of `source` into consecutive rows of `target`.
-    static func gatherTokenRows<Scalar: BLASScalar>(
-        _ source: UnsafePointer<Scalar>, lda: Int, columns: Int, tokens: [Int], blockRows: Int,
-        into target: UnsafeMutablePointer<Scalar>
+    /// `y = Σ` over the token rows (as `gemmTransposedAOverTokens` reads them) of the first
+    /// `columns` values of each row of `a`: the rows added in order, block after block.
+    static func columnSumsOverTokens<Scalar: BLASScalar>(
+        columns: Int, a: UnsafePointer<Scalar>, lda: Int, tokens: [Int], blockRows: Int,
+        y: UnsafeMutablePointer<Scalar>
     ) {
-        var row = 0
-        for (k, count) in tokens.enumerated() {
-            let first = source + k * blockRows * lda
-            if lda == columns {
-                (target + row * columns).update(from: first, count: count * columns)
-            } else {
-                for r in 0..<count {
-                    (target + (row + r) * columns).update(from: first + r * lda, count: columns)
-                }
-            }
-            row += count
+        y.update(repeating: 0, count: columns)
+        for (k, count) in tokens.enumerated() where count > 0 {
+            Scalar.columnSums(
+                rows: count, columns: columns, a: a + k * blockRows * lda, lda: lda,
+                accumulate: true, y: y)
         }
     }
 
@@ -832,44 +825,39 @@ enum RecurrentEngine {
             }
         }
         // dWx = Xᵀ · dP and db = Σ dP by columns, each direction's straight from its columns
-        // of dP into its own matrices (the two directions at once when concurrent).
-        // The token rows of the input and of dP, gathered once for both directions.
-        let tokenRows = skipsPadding ? cache.activeRows.reduce(0, +) : 0
-        let compact: (x: ScalarBuffer<Scalar>, dp: ScalarBuffer<Scalar>)? =
-            skipsPadding
-            ? cache.input.withUnsafePointer { x in
-                let compactX = ScalarBuffer<Scalar>(count: tokenRows * inputSize, zeroed: false)
-                let compactDP = ScalarBuffer<Scalar>(
-                    count: tokenRows * projectionWidth, zeroed: false)
-                gatherTokenRows(
-                    x, lda: inputSize, columns: inputSize, tokens: cache.activeRows,
-                    blockRows: batch, into: compactX.pointer)
-                gatherTokenRows(
-                    dp, lda: projectionWidth, columns: projectionWidth, tokens: cache.activeRows,
-                    blockRows: batch, into: compactDP.pointer)
-                return (compactX, compactDP)
-            } : nil
-        cache.input.withUnsafePointer { input in
-            // Over the token rows alone when the padding is skipped.
-            let (x, dp, rowCount, firstRow) =
-                compact.map {
-                    (UnsafePointer($0.x.pointer), UnsafePointer($0.dp.pointer), tokenRows, 0)
-                } ?? (input, dp, rowCount, firstRow)
+        // of dP into its own matrices (the two directions at once when concurrent); over the
+        // token rows alone, block by block, when the padding is skipped.
+        cache.input.withUnsafePointer { x in
             func inputGradients(_ d: Int) {
                 let result = results[d]
-                guard rowCount > 0 else {
-                    result.dWx = Matrix(rows: inputSize, columns: gateWidth)
-                    result.dBias = Matrix(rows: 1, columns: gateWidth)
+                let columns = dp + d * gateWidth
+                var dBias = Matrix<Scalar>(rows: 1, columns: gateWidth)
+                if skipsPadding {
+                    result.dWx = Matrix(rows: inputSize, columns: gateWidth) { g in
+                        gemmTransposedAOverTokens(
+                            m: inputSize, n: gateWidth, a: x, lda: inputSize, b: columns,
+                            ldb: projectionWidth, tokens: cache.activeRows, blockRows: batch,
+                            c: g, ldc: gateWidth)
+                    }
+                    dBias.withUnsafeMutablePointer { db in
+                        columnSumsOverTokens(
+                            columns: gateWidth, a: columns, lda: projectionWidth,
+                            tokens: cache.activeRows, blockRows: batch, y: db)
+                    }
+                    result.dBias = dBias
                     return
                 }
-                let columns = dp + d * gateWidth
+                guard rowCount > 0 else {
+                    result.dWx = Matrix(rows: inputSize, columns: gateWidth)
+                    result.dBias = dBias
+                    return
+                }
                 result.dWx = Matrix(rows: inputSize, columns: gateWidth) { g in
                     Scalar.gemmTransposedA(
                         m: inputSize, n: gateWidth, k: rowCount, a: x + firstRow * inputSize,
                         lda: inputSize, b: columns, ldb: projectionWidth, accumulate: false,
                         c: g, ldc: gateWidth)
                 }
-                var dBias = Matrix<Scalar>(rows: 1, columns: gateWidth)
                 dBias.withUnsafeMutablePointer { db in
                     Scalar.columnSums(
                         rows: rowCount, columns: gateWidth, a: columns, lda: projectionWidth,
