@@ -58,9 +58,9 @@ public struct Linear<Scalar: BLASScalar>: Parameterized {
     /// `x · W + b` for `x` `[batch, inputSize]`; returns `[batch, outputSize]`.
     ///
     /// Each `Float` output row is computed from its input row alone by the same operations
-    /// whatever the other rows (`Matrix.rowwiseProduct`), so that a sentence's scores are
-    /// the same in every batch, and whatever core OpenBLAS runs, so that a trained model's
-    /// bits are too.
+    /// whatever the other rows (on `W` packed, `StepProduct`, as `backward` multiplies by
+    /// `Wᵀ`), so that a sentence's scores are the same in every batch, and whatever core
+    /// OpenBLAS runs, so that a trained model's bits are too.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func callAsFunction(_ input: Matrix<Scalar>) -> Matrix<Scalar> {
@@ -69,7 +69,15 @@ public struct Linear<Scalar: BLASScalar>: Parameterized {
             "Linear input \(input.shapeDescription) does not match W \(weight.shapeDescription)")
         var output = Matrix<Scalar>(rows: input.rows, columns: outputSize)
         Linear.broadcastBias(bias, into: &output)
-        Matrix.rowwiseProduct(input, weight, accumulate: true, into: &output)
+        guard input.rows > 0, inputSize > 0, outputSize > 0 else { return output }
+        let product = StepProduct(weights: weight)
+        input.withUnsafePointer { x in
+            output.withUnsafeMutablePointer { y in
+                product.multiply(
+                    rows: input.rows, a: x, lda: inputSize, accumulate: true, c: y,
+                    ldc: outputSize)
+            }
+        }
         return output
     }
 

@@ -279,12 +279,8 @@ public final class DocumentReader {
     /// up to the first space (CoNLL-2003 style); surrounding white space is ignored.
     public static func firstColumn(_ line: String) -> String {
         // A line of ASCII without blanks, as token files mostly have, is its own column.
-        var plain = true
-        for byte in line.utf8 where byte <= UInt8(ascii: " ") || byte >= 0x80 {
-            if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte >= 0x80 {
-                plain = false
-                break
-            }
+        let plain = !line.utf8.contains {
+            $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") || $0 >= 0x80
         }
         if plain { return line }
         // On Unicode scalars rather than Foundation's trimming, which took a third of the

@@ -522,12 +522,8 @@ struct DocumentBuilder {
         func addToken(_ index: Int) {
             let token = document.tokens[index]
             let first = words.count
-            if token.words.isEmpty {
-                words.append(AnnotatedWord(text: token.text, token: index, pos: nil, ner: nil))
-            } else {
-                for word in token.words {
-                    words.append(AnnotatedWord(text: word, token: index, pos: nil, ner: nil))
-                }
+            token.forEachSyntacticWord {
+                words.append(AnnotatedWord(text: $0, token: index, pos: nil, ner: nil))
             }
             tokens.append(
                 AnnotatedToken(

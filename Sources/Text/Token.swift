@@ -36,10 +36,19 @@ public struct Token: Hashable, Sendable {
     /// The syntactic words: `words` for a multiword token, otherwise the token itself.
     public var syntacticWords: [String] { words.isEmpty ? [text] : words }
 
-    /// Appends the ``syntacticWords`` to `list`, without the array that property makes for
-    /// a token of one word.
+    /// Calls `body` with each of the ``syntacticWords`` in order, without the array that
+    /// property makes for a token of one word.
+    public func forEachSyntacticWord(_ body: (String) throws -> Void) rethrows {
+        if words.isEmpty {
+            try body(text)
+        } else {
+            for word in words { try body(word) }
+        }
+    }
+
+    /// Appends the ``syntacticWords`` to `list` (see ``forEachSyntacticWord(_:)``).
     public func appendSyntacticWords(to list: inout [String]) {
-        if words.isEmpty { list.append(text) } else { list.append(contentsOf: words) }
+        forEachSyntacticWord { list.append($0) }
     }
 
     /// The range of the token in `original`, the string it was tokenized from (O(1) for
