@@ -125,6 +125,46 @@ public struct Matrix<Scalar: BLASScalar>: Equatable, Sendable {
         try scalars.withUnsafeMutableBufferPointer { try body($0.baseAddress!) }
     }
 
+    /// Calls `body` with a pointer to the elements of every matrix of `matrices`, in order,
+    /// all valid during the call (for one pass over several matrices, such as an optimizer's
+    /// step over every parameter on two threads).
+    public static func withUnsafePointers<R>(
+        _ matrices: [Matrix], _ body: ([UnsafePointer<Scalar>]) throws -> R
+    ) rethrows -> R {
+        var pointers: [UnsafePointer<Scalar>] = []
+        pointers.reserveCapacity(matrices.count)
+        func nest(_ i: Int) throws -> R {
+            if i == matrices.count { return try body(pointers) }
+            return try matrices[i].withUnsafePointer { p in
+                pointers.append(p)
+                return try nest(i + 1)
+            }
+        }
+        return try nest(0)
+    }
+
+    /// Calls `body` with a mutable pointer to the elements of every matrix of `matrices`, in
+    /// order, all valid during the call. Each matrix is moved out of the array while its
+    /// pointer lives, so that each is accessed on its own (and copied first if its storage
+    /// is shared, as `withUnsafeMutablePointer` does).
+    public static func withUnsafeMutablePointers<R>(
+        _ matrices: inout [Matrix], _ body: ([UnsafeMutablePointer<Scalar>]) throws -> R
+    ) rethrows -> R {
+        var pointers: [UnsafeMutablePointer<Scalar>] = []
+        pointers.reserveCapacity(matrices.count)
+        func nest(_ i: Int) throws -> R {
+            if i == matrices.count { return try body(pointers) }
+            var matrix = Matrix(rows: 0, columns: 0)
+            swap(&matrix, &matrices[i])
+            defer { swap(&matrix, &matrices[i]) }
+            return try matrix.withUnsafeMutablePointer { p in
+                pointers.append(p)
+                return try nest(i + 1)
+            }
+        }
+        return try nest(0)
+    }
+
     /// Converts every element to another scalar type.
     public func converted<Other: BLASScalar>(to _: Other.Type = Other.self) -> Matrix<Other> {
         Matrix<Other>(rows: rows, columns: columns, scalars: scalars.map { Other($0) })

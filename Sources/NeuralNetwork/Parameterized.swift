@@ -65,6 +65,15 @@ extension Parameterized {
         return next
     }
 
+    /// `modifyParameters`, the positions counted from `first`; returns the position after the
+    /// last (for a value visiting the layers it holds).
+    @discardableResult
+    public mutating func modifyParameters(
+        from first: Int, _ body: (Int, inout Matrix<Scalar>) throws -> Void
+    ) rethrows -> Int {
+        try Self.modifyParameters(of: &self, from: first, body)
+    }
+
     /// The same over the layers of an array, in array order.
     public static func modifyParameters<Layer: Parameterized>(
         of layers: inout [Layer], from first: Int,

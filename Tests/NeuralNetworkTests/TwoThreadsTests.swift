@@ -86,4 +86,34 @@ final class TwoThreadsTests: XCTestCase {
         XCTAssertEqual(threads.count, 2)
         XCTAssertNotEqual(pthread_equal(threads[0], threads[1]), 0)
     }
+
+    /// While the threads are kept awake, pieces separated by serial work longer than the
+    /// usual look-ahead still each run once, and every call returns only when both are
+    /// done; the scopes nest and give back their body's value.
+    func testKeptAwakePiecesRunAndCallsReturnWhenDone() {
+        var counts = (0, 0)
+        let result = TwoThreads.keepingAwake {
+            TwoThreads.keepingAwake {
+                for _ in 0..<20 {
+                    usleep(300)
+                    var done = false
+                    TwoThreads.run({ counts.0 += 1 }, {
+                        usleep(100)
+                        counts.1 += 1
+                        done = true
+                    })
+                    XCTAssertTrue(done)
+                }
+            }
+            return 7
+        }
+        XCTAssertEqual(result, 7)
+        XCTAssertEqual(counts.0, 20)
+        XCTAssertEqual(counts.1, 20)
+        // Afterwards the helper sleeps again when idle, and wakes for the next piece.
+        usleep(200)
+        var after = false
+        TwoThreads.run({}, { after = true })
+        XCTAssertTrue(after)
+    }
 }

@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -68,6 +69,7 @@ final class HelperThread: @unchecked Sendable {
                 if isFinished { return }
                 sched_yield()
             } while DispatchTime.now().uptimeNanoseconds < deadline
+                || HelperThread.shared.keptAwake
             done.wait()
         }
     }
@@ -77,6 +79,20 @@ final class HelperThread: @unchecked Sendable {
     /// follow each other by a few microseconds, and a sleeping thread takes tens of
     /// microseconds to wake.
     static let spinNanoseconds: UInt64 = 50_000
+
+    /// The number of `TwoThreads.keepingAwake` calls in progress: while there is one, neither
+    /// the helper nor a waiting caller sleeps.
+    private let awakeScopes = Atomic<Int>(0)
+
+    /// Whether a `TwoThreads.keepingAwake` call is in progress.
+    var keptAwake: Bool { awakeScopes.load(ordering: .relaxed) > 0 }
+
+    /// Runs `body` with the threads looking for work without sleeping.
+    func keepingAwake<R>(_ body: () throws -> R) rethrows -> R {
+        awakeScopes.add(1, ordering: .relaxed)
+        defer { awakeScopes.subtract(1, ordering: .relaxed) }
+        return try body()
+    }
 
     /// Signalled when a job is posted to an idle helper.
     private let start = DispatchSemaphore(value: 0)
@@ -130,7 +146,7 @@ final class HelperThread: @unchecked Sendable {
                 pthread_mutex_unlock(lock)
                 return current
             }
-            if DispatchTime.now().uptimeNanoseconds >= deadline {
+            if DispatchTime.now().uptimeNanoseconds >= deadline && !keptAwake {
                 busy = false
                 pthread_mutex_unlock(lock)
                 return nil
@@ -188,5 +204,46 @@ public enum TwoThreads {
     /// both are done.
     public static func run(_ first: () -> Void, _ second: () -> Void) {
         HelperThread.shared.run(first, second)
+    }
+
+    /// Runs `body` with both threads looking for their next piece of work, or for the end of
+    /// the piece they wait for, without going to sleep: for a run of many pieces separated by
+    /// serial work of more than the usual look-ahead (a training loop's steps, with the
+    /// optimizer's update between them), where waking a sleeping thread, tens of microseconds
+    /// each time, would cost more than the core kept busy. Calls may nest.
+    public static func keepingAwake<R>(_ body: () throws -> R) rethrows -> R {
+        try HelperThread.shared.keepingAwake(body)
+    }
+
+    /// Runs `body(segment, range)` over every element of consecutive segments of the given
+    /// lengths, the elements split into two halves of equal size, one for each thread (a
+    /// segment on the boundary is split in two ranges); on the calling thread alone when there
+    /// are fewer than `minimumElements`. For element-wise work over many matrices, such as an
+    /// optimizer step, with one hand-over instead of one per matrix: the result is the same
+    /// either way.
+    public static func forEachElement(
+        ofSegments lengths: [Int], minimumElements: Int = 1 << 14,
+        _ body: (_ segment: Int, _ range: Range<Int>) -> Void
+    ) {
+        precondition(lengths.allSatisfy { $0 >= 0 }, "negative segment length")
+        let total = lengths.reduce(0, +)
+        /// The elements `range` of the concatenated segments, segment by segment.
+        func visit(_ range: Range<Int>) {
+            var start = 0
+            for (segment, length) in lengths.enumerated() {
+                let end = start + length
+                let lower = Swift.max(start, range.lowerBound)
+                let upper = Swift.min(end, range.upperBound)
+                if lower < upper { body(segment, (lower - start)..<(upper - start)) }
+                if end >= range.upperBound { break }
+                start = end
+            }
+        }
+        guard total >= minimumElements else {
+            visit(0..<total)
+            return
+        }
+        let half = total / 2
+        run({ visit(0..<half) }, { visit(half..<total) })
     }
 }

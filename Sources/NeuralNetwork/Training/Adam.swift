@@ -102,6 +102,126 @@ public struct Adam<Scalar: BLASScalar>: Optimizer {
         }
     }
 
+    /// See `Optimizer.step(_:names:gradients:)`. The whole step is one element-wise pass over
+    /// every updated element, dense matrices and sparse rows alike, split over the two threads
+    /// (`TwoThreads.forEachElement`): one hand-over per step instead of one per matrix. Each
+    /// element is updated as `update(_:along:name:)` and `update(_:alongRows:name:)` update it.
+    public mutating func step<N: NamedParameters>(
+        _ network: inout N, names: [String], gradients: ParameterGradients<Scalar>
+    ) where N.Scalar == Scalar {
+        // The parameters with a gradient, moved out of the network for the pass.
+        var values: [Matrix<Scalar>] = []
+        var updated: [String] = []
+        var positions: [Int] = []
+        network.visitParameterMatrices { i, value in
+            precondition(i < names.count, "more parameters than the \(names.count) names given")
+            guard gradients.dense[names[i]] != nil || gradients.sparse[names[i]] != nil else {
+                return
+            }
+            var moved = Matrix<Scalar>(rows: 0, columns: 0)
+            swap(&moved, &value)
+            values.append(moved)
+            updated.append(names[i])
+            positions.append(i)
+        }
+        update(&values, names: updated, gradients: gradients)
+        var k = 0
+        network.visitParameterMatrices { i, value in
+            guard k < positions.count, positions[k] == i else { return }
+            swap(&value, &values[k])
+            k += 1
+        }
+    }
+
+    /// One piece of the pass: `count` consecutive elements of a parameter, its gradient and
+    /// its moments (a whole dense matrix, or one row of a table), with the coefficients of
+    /// the parameter's step.
+    private struct Piece {
+        var w: UnsafeMutablePointer<Scalar>
+        var g: UnsafePointer<Scalar>
+        var m: UnsafeMutablePointer<Scalar>
+        var v: UnsafeMutablePointer<Scalar>
+        var count: Int
+        var parameter: Int
+    }
+
+    /// The step of `step(_:names:gradients:)` over the parameters `values`, named `names`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    private mutating func update(
+        _ values: inout [Matrix<Scalar>], names: [String], gradients: ParameterGradients<Scalar>
+    ) {
+        // Each parameter's gradient, slot and coefficients, its step counted as `update`
+        // counts it.
+        var gradientRows: [Matrix<Scalar>] = []
+        var rowIDs: [[Int]?] = []
+        var slotOf: [Int] = []
+        var coefficientsOf: [Coefficients] = []
+        for (k, name) in names.enumerated() {
+            if let g = gradients.dense[name] {
+                checkSameShape(values[k], g, name)
+                gradientRows.append(g)
+                rowIDs.append(nil)
+            } else {
+                let s = gradients.sparse[name]!
+                checkSparseShape(values[k], s, name)
+                gradientRows.append(s.rows)
+                rowIDs.append(s.ids)
+            }
+            let slot = slots.slot(for: name, shapedLike: values[k], secondMoment: true)
+            slots.steps[slot] += 1
+            slotOf.append(slot)
+            coefficientsOf.append(coefficients(step: slots.steps[slot]))
+        }
+        let widths = values.map(\.columns)
+        let counts = values.map(\.count)
+        var first = slots.first
+        var second = slots.second
+        slots.first = []
+        slots.second = []
+        defer {
+            slots.first = first
+            slots.second = second
+        }
+        Matrix.withUnsafeMutablePointers(&values) { w in
+            Matrix.withUnsafePointers(gradientRows) { g in
+                Matrix.withUnsafeMutablePointers(&first) { m in
+                    Matrix.withUnsafeMutablePointers(&second) { v in
+                        var pieces: [Piece] = []
+                        for k in names.indices {
+                            let (slot, width) = (slotOf[k], widths[k])
+                            guard let ids = rowIDs[k] else {
+                                pieces.append(
+                                    Piece(
+                                        w: w[k], g: g[k], m: m[slot], v: v[slot],
+                                        count: counts[k], parameter: k))
+                                continue
+                            }
+                            for (row, id) in ids.enumerated() {
+                                let offset = id * width
+                                pieces.append(
+                                    Piece(
+                                        w: w[k] + offset, g: g[k] + row * width,
+                                        m: m[slot] + offset, v: v[slot] + offset, count: width,
+                                        parameter: k))
+                            }
+                        }
+                        TwoThreads.forEachElement(
+                            ofSegments: pieces.map(\.count), minimumElements: Self.parallelElements
+                        ) { p, range in
+                            let piece = pieces[p]
+                            let at = range.lowerBound
+                            Adam.kernel(
+                                w: piece.w + at, g: piece.g + at, m: piece.m + at,
+                                v: piece.v + at, count: range.count,
+                                coefficientsOf[piece.parameter])
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Updates only the rows `gradient.ids` of `value` `[rowCount, dimension]`;
     /// the state is keyed by `name`.
     @_specialize(where Scalar == Float)

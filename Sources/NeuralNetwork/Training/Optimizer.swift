@@ -27,6 +27,12 @@ public protocol Optimizer<Scalar> {
     mutating func restore(_ state: OptimizerState<Scalar>)
     /// The moments the state keeps per updated parameter (`["m", "v"]` for Adam).
     static var momentNames: [String] { get }
+    /// Applies one update to every parameter of `network` that has a gradient in
+    /// `gradients` (dense, or the touched rows of a sparse one); `names` are the network's
+    /// `parameterNames`, read once by a caller that steps the same network many times.
+    mutating func step<N: NamedParameters>(
+        _ network: inout N, names: [String], gradients: ParameterGradients<Scalar>
+    ) where N.Scalar == Scalar
 }
 
 extension Optimizer {
@@ -58,7 +64,15 @@ extension Optimizer {
     public mutating func step<N: NamedParameters>(
         _ network: inout N, gradients: ParameterGradients<Scalar>
     ) where N.Scalar == Scalar {
-        network.visitParameters { name, value in
+        step(&network, names: network.parameterNames, gradients: gradients)
+    }
+
+    /// One parameter at a time, through `update`.
+    public mutating func step<N: NamedParameters>(
+        _ network: inout N, names: [String], gradients: ParameterGradients<Scalar>
+    ) where N.Scalar == Scalar {
+        network.visitParameterMatrices { i, value in
+            let name = names[i]
             if let g = gradients.dense[name] {
                 update(&value, along: g, name: name)
             } else if let s = gradients.sparse[name] {

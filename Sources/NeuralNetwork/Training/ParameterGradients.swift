@@ -7,6 +7,41 @@ public protocol NamedParameters {
     associatedtype Scalar: BLASScalar
     /// Calls `body` with the name and a mutable reference to every parameter, in a fixed order.
     mutating func visitParameters(_ body: (String, inout Matrix<Scalar>) throws -> Void) rethrows
+    /// Calls `body` with the position (in the order of `visitParameters`) and a mutable
+    /// reference to every parameter, without building names: the visit of every training
+    /// step, whose names (`parameterNames`) are read once.
+    mutating func visitParameterMatrices(
+        _ body: (Int, inout Matrix<Scalar>) throws -> Void
+    ) rethrows
+}
+
+extension NamedParameters {
+    /// Through `visitParameters`, counting the visits.
+    public mutating func visitParameterMatrices(
+        _ body: (Int, inout Matrix<Scalar>) throws -> Void
+    ) rethrows {
+        var next = 0
+        try visitParameters { _, matrix in
+            try body(next, &matrix)
+            next += 1
+        }
+    }
+
+    /// The name of every parameter, in the order of `visitParameters`.
+    public var parameterNames: [String] {
+        var copy = self
+        var names: [String] = []
+        copy.visitParameters { name, _ in names.append(name) }
+        return names
+    }
+
+    /// Every parameter matrix, in the order of `visitParameters` (sharing their storage).
+    public var parameterMatrices: [Matrix<Scalar>] {
+        var copy = self
+        var matrices: [Matrix<Scalar>] = []
+        copy.visitParameterMatrices { _, matrix in matrices.append(matrix) }
+        return matrices
+    }
 }
 
 extension NamedParameters where Self: Parameterized {
@@ -16,6 +51,13 @@ extension NamedParameters where Self: Parameterized {
     ) rethrows {
         let names = parameters.map(\.name)
         try modifyParameters { i, matrix in try body(names[i], &matrix) }
+    }
+
+    /// Through `modifyParameters`.
+    public mutating func visitParameterMatrices(
+        _ body: (Int, inout Matrix<Scalar>) throws -> Void
+    ) rethrows {
+        try modifyParameters(body)
     }
 }
 
@@ -56,19 +98,46 @@ public struct ParameterGradients<Scalar: BLASScalar> {
         _ a: ParameterGradients, _ wa: Scalar, _ b: ParameterGradients, _ wb: Scalar
     ) -> ParameterGradients {
         var result = ParameterGradients()
-        for name in Set(a.dense.keys).union(b.dense.keys) {
+        // Every dense combination in one pass split over the two threads.
+        let names = Array(Set(a.dense.keys).union(b.dense.keys))
+        var firsts: [Matrix<Scalar>] = []
+        var seconds: [Matrix<Scalar>] = []
+        var weights: [(Scalar, Scalar)] = []
+        for name in names {
             switch (a.dense[name], b.dense[name]) {
             case let (x?, y?):
                 precondition(
                     x.rows == y.rows && x.columns == y.columns,
                     "gradients of \(name) differ in shape: \(x.shapeDescription) and \(y.shapeDescription)"
                 )
-                result.dense[name] = combination(x, wa, y, wb)
-            case (let x?, nil): result.dense[name] = combination(x, wa, nil, 0)
-            case (nil, let y?): result.dense[name] = combination(y, wb, nil, 0)
-            case (nil, nil): break
+                firsts.append(x)
+                seconds.append(y)
+                weights.append((wa, wb))
+            case (let x?, nil):
+                firsts.append(x)
+                seconds.append(Matrix(rows: 0, columns: 0))
+                weights.append((wa, 0))
+            case (nil, let y?):
+                firsts.append(y)
+                seconds.append(Matrix(rows: 0, columns: 0))
+                weights.append((wb, 0))
+            case (nil, nil): preconditionFailure("a name from neither side")
             }
         }
+        // Storage the pass writes whole.
+        var sums = firsts.map { Matrix<Scalar>(rows: $0.rows, columns: $0.columns) { _ in } }
+        Matrix.withUnsafePointers(firsts) { xs in
+            Matrix.withUnsafePointers(seconds) { ys in
+                Matrix.withUnsafeMutablePointers(&sums) { outs in
+                    TwoThreads.forEachElement(ofSegments: firsts.map(\.count)) { k, range in
+                        combine(
+                            xs[k], weights[k].0, seconds[k].count > 0 ? ys[k] : nil,
+                            weights[k].1, into: outs[k], range)
+                    }
+                }
+            }
+        }
+        for (k, name) in names.enumerated() { result.dense[name] = sums[k] }
         for name in Set(a.sparse.keys).union(b.sparse.keys) {
             let parts = [(a.sparse[name], wa), (b.sparse[name], wb)].compactMap { s, w in
                 s.map { ($0, w) }
@@ -90,34 +159,16 @@ public struct ParameterGradients<Scalar: BLASScalar> {
         return result
     }
 
-    /// Matrices of at least this many elements are combined on both threads of
-    /// `TwoThreads`: the combination otherwise runs on one core between batches.
-    static var parallelElements: Int { 1 << 15 }
-
-    /// `wx·x + wy·y` (`wx·x` without `y`) in one pass into new storage.
-    @_specialize(where Scalar == Float)
-    static func combination(_ x: Matrix<Scalar>, _ wx: Scalar, _ y: Matrix<Scalar>?, _ wy: Scalar)
-        -> Matrix<Scalar>
-    {
-        Matrix(rows: x.rows, columns: x.columns) { out in
-            x.withUnsafePointer { px in
-                func run(_ range: Range<Int>) {
-                    if let y {
-                        y.withUnsafePointer { py in
-                            for i in range { out[i] = wx * px[i] + wy * py[i] }
-                        }
-                    } else {
-                        for i in range { out[i] = wx * px[i] }
-                    }
-                }
-                let count = x.count
-                if count >= parallelElements {
-                    // Element-wise, so the halves are independent: the same result either way.
-                    TwoThreads.run({ run(0..<(count / 2)) }, { run((count / 2)..<count) })
-                } else {
-                    run(0..<count)
-                }
-            }
+    /// `out = wx·x + wy·y` (`wx·x` without `y`) over the elements `range`.
+    @inline(__always)
+    static func combine(
+        _ x: UnsafePointer<Scalar>, _ wx: Scalar, _ y: UnsafePointer<Scalar>?, _ wy: Scalar,
+        into out: UnsafeMutablePointer<Scalar>, _ range: Range<Int>
+    ) {
+        if let y {
+            for i in range { out[i] = wx * x[i] + wy * y[i] }
+        } else {
+            for i in range { out[i] = wx * x[i] }
         }
     }
 

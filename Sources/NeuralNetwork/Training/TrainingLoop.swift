@@ -299,6 +299,8 @@ where Rule.Scalar == Task.Network.Scalar {
     public mutating func run(_ task: inout Task) throws -> Bool {
         typealias Scalar = Task.Network.Scalar
         let epochs = options.epochs
+        // Read once: building the names costs more than some updates.
+        let names = network.parameterNames
         while state.epoch <= epochs {
             let epoch = state.epoch
             let plan = task.startEpoch(epoch)
@@ -338,7 +340,7 @@ where Rule.Scalar == Task.Network.Scalar {
                     options.learningRate.base * state.rateFactor
                     * options.learningRate.linearFactor(progress: progress)
                 optimizer.learningRate = Scalar(learningRate)
-                optimizer.step(&network, gradients: result.gradients)
+                optimizer.step(&network, names: names, gradients: result.gradients)
                 if options.averageFraction > 0, progress >= 1 - options.averageFraction {
                     average.add(network)
                 }

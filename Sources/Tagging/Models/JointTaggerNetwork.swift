@@ -91,6 +91,17 @@ public struct JointTaggerNetwork<Scalar: BLASScalar>: TrainableNetwork {
         try crf.visitMatrices(prefix: "ner.crf", body)
     }
 
+    /// See `NamedParameters.visitParameterMatrices`.
+    public mutating func visitParameterMatrices(
+        _ body: (Int, inout Matrix<Scalar>) throws -> Void
+    ) rethrows {
+        var next = try embedder.visitParameterMatrices(from: 0, body)
+        next = try encoder.visitParameterMatrices(from: next, body)
+        next = try posOutput.modifyParameters(from: next, body)
+        next = try nerOutput.modifyParameters(from: next, body)
+        try crf.modifyParameters(from: next, body)
+    }
+
     /// See `TrainableNetwork.setConcurrentDirections`.
     public mutating func setConcurrentDirections(_ on: Bool) {
         embedder.runsDirectionsConcurrently = on

@@ -50,6 +50,15 @@ public struct SentenceClassifierNetwork<Scalar: BLASScalar>: TrainableNetwork {
         try output.visitMatrices(prefix: "output", body)
     }
 
+    /// See `NamedParameters.visitParameterMatrices`.
+    public mutating func visitParameterMatrices(
+        _ body: (Int, inout Matrix<Scalar>) throws -> Void
+    ) rethrows {
+        var next = try embedder.visitParameterMatrices(from: 0, body)
+        next = try encoder.visitParameterMatrices(from: next, body)
+        try output.modifyParameters(from: next, body)
+    }
+
     /// See `TrainableNetwork.setConcurrentDirections`.
     public mutating func setConcurrentDirections(_ on: Bool) {
         embedder.runsDirectionsConcurrently = on

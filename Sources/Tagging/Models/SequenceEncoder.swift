@@ -61,6 +61,18 @@ public struct SequenceEncoder<Scalar: BLASScalar> {
         if rnn != nil { try rnn!.visitMatrices(prefix: prefix, body) }
     }
 
+    /// Calls `body` with the position (from `first`, in the order of `visitParameters`) and a
+    /// mutable reference to every parameter; returns the position after the last.
+    public mutating func visitParameterMatrices(
+        from first: Int, _ body: (Int, inout Matrix<Scalar>) throws -> Void
+    ) rethrows -> Int {
+        var next = first
+        if lstm != nil { next = try lstm!.modifyParameters(from: next, body) }
+        if gru != nil { next = try gru!.modifyParameters(from: next, body) }
+        if rnn != nil { next = try rnn!.modifyParameters(from: next, body) }
+        return next
+    }
+
     /// What `backward` needs.
     public struct Cache {
         var lstm: StackedBidirectional<LSTMCell<Scalar>>.Cache?

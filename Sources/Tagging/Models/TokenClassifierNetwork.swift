@@ -94,6 +94,16 @@ public struct TokenClassifierNetwork<Scalar: BLASScalar>: TrainableNetwork {
         if crf != nil { try crf!.visitMatrices(prefix: "crf", body) }
     }
 
+    /// See `NamedParameters.visitParameterMatrices`.
+    public mutating func visitParameterMatrices(
+        _ body: (Int, inout Matrix<Scalar>) throws -> Void
+    ) rethrows {
+        var next = try embedder.visitParameterMatrices(from: 0, body)
+        next = try encoder.visitParameterMatrices(from: next, body)
+        next = try output.modifyParameters(from: next, body)
+        if crf != nil { try crf!.modifyParameters(from: next, body) }
+    }
+
     /// See `TrainableNetwork.setConcurrentDirections`.
     public mutating func setConcurrentDirections(_ on: Bool) {
         embedder.runsDirectionsConcurrently = on

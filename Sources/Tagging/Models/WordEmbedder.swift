@@ -69,6 +69,18 @@ public struct WordEmbedder<Scalar: BLASScalar> {
         if shapes != nil { try shapes!.visitMatrices(prefix: prefix + ".shapes", body) }
     }
 
+    /// Calls `body` with the position (from `first`, in the order of `visitParameters`) and a
+    /// mutable reference to every parameter; returns the position after the last.
+    public mutating func visitParameterMatrices(
+        from first: Int, _ body: (Int, inout Matrix<Scalar>) throws -> Void
+    ) rethrows -> Int {
+        var next = try words.modifyParameters(from: first, body)
+        if characters != nil { next = try characters!.modifyParameters(from: next, body) }
+        if characterEncoder != nil { next = try characterEncoder!.modifyParameters(from: next, body) }
+        if shapes != nil { next = try shapes!.modifyParameters(from: next, body) }
+        return next
+    }
+
     /// What `backward` needs.
     public struct Cache {
         /// The ids.

@@ -669,7 +669,11 @@ public struct Trainer {
             }
             let interrupted: Bool
             do {
-                interrupted = try loop.run(&task)
+                // On two threads, steps hand work over several times each, with the
+                // optimizer's serial work between: the threads stay awake for the run.
+                interrupted =
+                    options.threads >= 2
+                    ? try TwoThreads.keepingAwake { try loop.run(&task) } : try loop.run(&task)
             } catch let error as CheckpointError {
                 // Only a resumed run's place can disagree with its epoch's plan.
                 throw error.at(path: checkpointPath ?? "")
@@ -714,7 +718,7 @@ public struct Trainer {
         // The recurrent weights packed once for both halves; the packing (which holds the
         // parameters) ends with this scope, before the optimizer changes them in place.
         do {
-            let packing = StepPacking(parameters: network.namedParameters.map(\.matrix))
+            let packing = StepPacking(parameters: network.parameterMatrices)
             TwoThreads.run(
                 { packing.within { first = part(halves[0], seed: derivedSeed(seed, 0, -2)) } },
                 { packing.within { second = part(halves[1], seed: derivedSeed(seed, 1, -2)) } })

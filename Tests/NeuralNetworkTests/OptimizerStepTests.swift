@@ -1,0 +1,138 @@
+import Foundation
+import LinearAlgebra
+import NeuralNetwork
+import TestSupport
+import XCTest
+
+/// `Optimizer.step(_:names:gradients:)`, which Adam runs as one pass over every updated
+/// element on two threads, and the pieces it is built from.
+final class OptimizerStepTests: XCTestCase {
+    /// Three parameters visited by name: two dense, one table updated by rows.
+    struct Network: NamedParameters {
+        var weights: Matrix<Float>
+        var bias: Matrix<Float>
+        var table: Matrix<Float>
+
+        mutating func visitParameters(
+            _ body: (String, inout Matrix<Float>) throws -> Void
+        ) rethrows {
+            try body("weights", &weights)
+            try body("bias", &bias)
+            try body("table", &table)
+        }
+    }
+
+    /// Large enough that the pass is split over the two threads (more than
+    /// `Adam.parallelElements` elements), with a table row on either side of the split.
+    func testAdamStepGivesTheBitsOfUpdatingOneParameterAtATime() {
+        var random = SeededRandom(seed: 12)
+        let start = Network(
+            weights: randomMatrix(rows: 300, columns: 130, using: &random),
+            bias: randomMatrix(rows: 1, columns: 7, using: &random),
+            table: randomMatrix(rows: 900, columns: 40, using: &random))
+        var stepped = start
+        var updated = start
+        var adamStepped = Adam<Float>(learningRate: 0.01, weightDecay: 0.01)
+        var adamUpdated = adamStepped
+        let names = start.parameterNames
+        XCTAssertEqual(names, ["weights", "bias", "table"])
+        for step in 0..<4 {
+            var gradients = ParameterGradients<Float>()
+            gradients.dense["weights"] = randomMatrix(rows: 300, columns: 130, using: &random)
+            // The bias has no gradient at the third step: it is not updated, nor counted.
+            if step != 2 { gradients.dense["bias"] = randomMatrix(rows: 1, columns: 7, using: &random) }
+            let ids = (0..<400).map { _ in Int(random.next() % 900) }
+            gradients.sparse["table"] = SparseRowGradient(
+                ids: ids, gradients: randomMatrix(rows: ids.count, columns: 40, using: &random),
+                rowCount: 900)
+            adamStepped.step(&stepped, names: names, gradients: gradients)
+            adamUpdated.update(&updated.weights, along: gradients.dense["weights"]!, name: "weights")
+            if let bias = gradients.dense["bias"] {
+                adamUpdated.update(&updated.bias, along: bias, name: "bias")
+            }
+            adamUpdated.update(&updated.table, alongRows: gradients.sparse["table"]!, name: "table")
+        }
+        XCTAssertEqual(stepped.weights.scalars, updated.weights.scalars)
+        XCTAssertEqual(stepped.bias.scalars, updated.bias.scalars)
+        XCTAssertEqual(stepped.table.scalars, updated.table.scalars)
+        XCTAssertNotEqual(stepped.weights.scalars, start.weights.scalars)
+        for name in names {
+            XCTAssertEqual(adamStepped.stepCount(of: name), adamUpdated.stepCount(of: name), name)
+            XCTAssertEqual(
+                adamStepped.moments(of: name)?.second.scalars,
+                adamUpdated.moments(of: name)?.second.scalars, name)
+        }
+        XCTAssertEqual(adamStepped.stepCount(of: "bias"), 3)
+    }
+
+    /// A step leaves a copy of the network made before it untouched (storage shared with
+    /// another value is copied before it is written).
+    func testAdamStepDoesNotWriteThroughSharedStorage() {
+        var random = SeededRandom(seed: 3)
+        var network = Network(
+            weights: randomMatrix(rows: 200, columns: 100, using: &random),
+            bias: randomMatrix(rows: 1, columns: 3, using: &random),
+            table: randomMatrix(rows: 10, columns: 4, using: &random))
+        let before = network
+        var gradients = ParameterGradients<Float>()
+        gradients.dense["weights"] = randomMatrix(rows: 200, columns: 100, using: &random)
+        var adam = Adam<Float>()
+        adam.step(&network, names: network.parameterNames, gradients: gradients)
+        XCTAssertNotEqual(network.weights, before.weights)
+        XCTAssertEqual(network.bias, before.bias)
+    }
+
+    /// The visit by position of a `Parameterized` layer is its `modifyParameters`, in the
+    /// order of its names.
+    func testMatricesComeInTheOrderOfTheirNames() {
+        var random = SeededRandom(seed: 5)
+        var layer = Linear<Float>(inputSize: 3, outputSize: 2, random: &random)
+        XCTAssertEqual(layer.parameterNames, ["W", "b"])
+        XCTAssertEqual(layer.parameterMatrices, [layer.weight, layer.bias])
+        var seen: [Int] = []
+        layer.visitParameterMatrices { i, _ in seen.append(i) }
+        XCTAssertEqual(seen, [0, 1])
+    }
+
+    func testEveryElementOfEverySegmentIsVisitedOnce() {
+        for lengths in [[0, 5, 40_000, 0, 3, 17_001, 1], [16_383], [1, 0, 0], [], [70_000]] {
+            let total = lengths.reduce(0, +)
+            let visits = UnsafeMutableBufferPointer<Int>.allocate(capacity: max(total, 1))
+            defer { visits.deallocate() }
+            visits.initialize(repeating: 0)
+            let starts = lengths.indices.map { lengths[..<$0].reduce(0, +) }
+            TwoThreads.forEachElement(ofSegments: lengths) { segment, range in
+                precondition(!range.isEmpty && range.upperBound <= lengths[segment])
+                for i in range { visits[starts[segment] + i] += 1 }
+            }
+            XCTAssertEqual(visits.prefix(total).filter { $0 != 1 }.count, 0, "\(lengths)")
+        }
+    }
+
+    func testFewElementsStayOnTheCallingThread() {
+        let caller = pthread_self()
+        var threads: [pthread_t] = []
+        TwoThreads.forEachElement(ofSegments: [10, 20], minimumElements: 100) { _, _ in
+            threads.append(pthread_self())
+        }
+        XCTAssertEqual(threads.count, 2)
+        XCTAssertTrue(threads.allSatisfy { pthread_equal($0, caller) != 0 })
+    }
+
+    func testMutablePointersWriteEachMatrixAndCopySharedStorage() {
+        var matrices = [Matrix<Float>(rows: 2, columns: 2), Matrix<Float>(rows: 1, columns: 3)]
+        let shared = matrices[1]
+        Matrix.withUnsafeMutablePointers(&matrices) { pointers in
+            XCTAssertEqual(pointers.count, 2)
+            pointers[0][3] = 4
+            pointers[1][0] = 7
+        }
+        XCTAssertEqual(matrices[0].scalars, [0, 0, 0, 4])
+        XCTAssertEqual(matrices[1].scalars, [7, 0, 0])
+        XCTAssertEqual(shared.scalars, [0, 0, 0])
+        let sums = Matrix.withUnsafePointers(matrices) { pointers in
+            zip(pointers, matrices).map { p, m in (0..<m.count).reduce(Float(0)) { $0 + p[$1] } }
+        }
+        XCTAssertEqual(sums, [4, 7])
+    }
+}
