@@ -618,8 +618,8 @@ enum RecurrentEngine {
         // padding: the products over all rows below then read the tokens' rows only, and
         // the padding rows of the deltas are never read, so they are not zeroed.
         let sortedLengths = isLongestFirst(cache.lengths)
-        // Worth its gathering copies only where padding is a good part of the rows (a batch
-        // of words' characters: most rows; sentences bucketed by length: few).
+        // Worth its product per time block only where padding is a good part of the rows (a
+        // batch of words' characters: most rows; sentences bucketed by length: few).
         let skipsPadding =
             padded && stop == 0 && sortedLengths
             && 4 * cache.activeRows.reduce(0, +) < 3 * time * batch
