@@ -135,4 +135,24 @@ final class OptimizerStepTests: XCTestCase {
         }
         XCTAssertEqual(sums, [4, 7])
     }
+
+    /// The combination of two halves' gradients, large enough to be split over the two
+    /// threads, element by element `wa·a + wb·b`, and `w·x` for a parameter on one side only.
+    func testWeightedSumCombinesEveryElement() {
+        var random = SeededRandom(seed: 9)
+        var a = ParameterGradients<Float>()
+        var b = ParameterGradients<Float>()
+        a.dense["both"] = randomMatrix(rows: 300, columns: 120, using: &random)
+        b.dense["both"] = randomMatrix(rows: 300, columns: 120, using: &random)
+        a.dense["first"] = randomMatrix(rows: 2, columns: 5, using: &random)
+        b.dense["second"] = randomMatrix(rows: 200, columns: 90, using: &random)
+        let (wa, wb): (Float, Float) = (0.375, 0.625)
+        let sum = ParameterGradients.weightedSum(a, wa, b, wb)
+        XCTAssertEqual(Set(sum.dense.keys), ["both", "first", "second"])
+        let (x, y) = (a.dense["both"]!.scalars, b.dense["both"]!.scalars)
+        XCTAssertEqual(sum.dense["both"]!.scalars, zip(x, y).map { wa * $0 + wb * $1 })
+        XCTAssertEqual(sum.dense["first"]!.scalars, a.dense["first"]!.scalars.map { wa * $0 })
+        XCTAssertEqual(sum.dense["second"]!.scalars, b.dense["second"]!.scalars.map { wb * $0 })
+        XCTAssertEqual(sum.dense["second"]!.rows, 200)
+    }
 }
