@@ -30,13 +30,7 @@ public struct SparseRowGradient<Scalar: BLASScalar>: Equatable, Sendable {
             )
         }
         let width = gradients.columns
-        // Positions ordered by id, so that equal ids are adjacent (each in order of
-        // position): one integer key per position, `id · count + position`, sorts without
-        // a comparison closure.
-        let count = ids.count
-        var keys = ids.indices.map { ids[$0] * count + $0 }
-        keys.sort()
-        let order = keys.map { $0 % count }
+        let order = Self.positionsByID(ids, rowCount: rowCount)
         var unique: [Int] = []
         unique.reserveCapacity(ids.count)
         for position in order where unique.last != ids[position] { unique.append(ids[position]) }
@@ -62,6 +56,29 @@ public struct SparseRowGradient<Scalar: BLASScalar>: Equatable, Sendable {
         self.ids = unique
         self.rows = rows
         self.rowCount = rowCount
+    }
+
+    /// The positions of `ids` ordered by id, so that equal ids are adjacent, each id's in
+    /// order of position. Counted by id where the table is small beside the positions (a
+    /// character table under thousands of character positions); otherwise sorted by one
+    /// integer key per position, `id · count + position`, without a comparison closure.
+    static func positionsByID(_ ids: [Int], rowCount: Int) -> [Int] {
+        let count = ids.count
+        guard rowCount > 4 * count + 64 else {
+            // Where each id's positions start, then each position in its id's next place.
+            var next = [Int](repeating: 0, count: rowCount + 1)
+            for id in ids { next[id + 1] += 1 }
+            for id in 0..<rowCount { next[id + 1] += next[id] }
+            var order = [Int](repeating: 0, count: count)
+            for (position, id) in ids.enumerated() {
+                order[next[id]] = position
+                next[id] += 1
+            }
+            return order
+        }
+        var keys = ids.indices.map { ids[$0] * count + $0 }
+        keys.sort()
+        return keys.map { $0 % count }
     }
 
     /// The full `[rowCount, dimension]` gradient, zero outside the touched rows.

@@ -156,3 +156,30 @@ final class OptimizerStepTests: XCTestCase {
         XCTAssertEqual(sum.dense["second"]!.rows, 200)
     }
 }
+
+/// The two ways a sparse row gradient orders its positions agree, and rows sum by id.
+final class SparseRowOrderTests: XCTestCase {
+    /// Ids below a small bound, gathered once into a table of that many rows (counted by id)
+    /// and once into a table far larger (sorted): the same ids and the same bits.
+    func testCountingAndSortingGiveTheSameRows() {
+        var random = SeededRandom(seed: 21)
+        for (count, bound) in [(1, 1), (50, 7), (2_000, 110), (700, 3)] {
+            let ids = (0..<count).map { _ in Int(random.next() % UInt64(bound)) }
+            let rows: Matrix<Float> = randomMatrix(rows: count, columns: 5, using: &random)
+            let counted = SparseRowGradient(ids: ids, gradients: rows, rowCount: bound)
+            let sorted = SparseRowGradient(ids: ids, gradients: rows, rowCount: 1_000_000)
+            XCTAssertEqual(counted.ids, sorted.ids, "\(count) positions, ids below \(bound)")
+            XCTAssertEqual(counted.rows.scalars, sorted.rows.scalars)
+            XCTAssertEqual(counted.ids, Array(Set(ids)).sorted())
+        }
+    }
+
+    func testRowsOfEqualIDsAreSummedInPositionOrder() {
+        let ids = [3, 1, 3, 0, 3]
+        let rows = Matrix<Float>([[1e8], [2], [1], [4], [-1e8]])
+        let sparse = SparseRowGradient(ids: ids, gradients: rows, rowCount: 5)
+        XCTAssertEqual(sparse.ids, [0, 1, 3])
+        // (1e8 + 1) − 1e8 in Float: the 1 is lost, as summing in position order loses it.
+        XCTAssertEqual(sparse.rows.scalars, [4, 2, (Float(1e8) + 1) - Float(1e8)])
+    }
+}
