@@ -64,7 +64,7 @@ public struct SparseRowGradient<Scalar: BLASScalar>: Equatable, Sendable {
     /// integer key per position, `id · count + position`, without a comparison closure.
     static func positionsByID(_ ids: [Int], rowCount: Int) -> [Int] {
         let count = ids.count
-        guard rowCount > 4 * count + 64 else {
+        if rowCount <= 4 * count + 64 {
             // Where each id's positions start, then each position in its id's next place.
             var next = [Int](repeating: 0, count: rowCount + 1)
             for id in ids { next[id + 1] += 1 }

@@ -124,7 +124,7 @@ public struct Adam<Scalar: BLASScalar>: Optimizer {
             updated.append(names[i])
             positions.append(i)
         }
-        update(&values, names: updated, gradients: gradients)
+        updateInOnePass(&values, names: updated, gradients: gradients)
         var k = 0
         network.visitParameterMatrices { i, value in
             guard k < positions.count, positions[k] == i else { return }
@@ -148,7 +148,7 @@ public struct Adam<Scalar: BLASScalar>: Optimizer {
     /// The step of `step(_:names:gradients:)` over the parameters `values`, named `names`.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    private mutating func update(
+    private mutating func updateInOnePass(
         _ values: inout [Matrix<Scalar>], names: [String], gradients: ParameterGradients<Scalar>
     ) {
         // Each parameter's gradient, slot and coefficients, its step counted as `update`

@@ -27,13 +27,16 @@ extension NamedParameters {
         }
     }
 
-    /// The name of every parameter, in the order of `visitParameters`.
-    public var parameterNames: [String] {
+    /// Every parameter with its name, in the order of `visitParameters` (sharing storage).
+    public var namedParameters: [(name: String, matrix: Matrix<Scalar>)] {
         var copy = self
-        var names: [String] = []
-        copy.visitParameters { name, _ in names.append(name) }
-        return names
+        var result: [(String, Matrix<Scalar>)] = []
+        copy.visitParameters { name, matrix in result.append((name, matrix)) }
+        return result
     }
+
+    /// The name of every parameter, in the order of `visitParameters`.
+    public var parameterNames: [String] { namedParameters.map(\.name) }
 
     /// Every parameter matrix, in the order of `visitParameters` (sharing their storage).
     public var parameterMatrices: [Matrix<Scalar>] {

@@ -20,16 +20,6 @@ public protocol TrainableNetwork: NamedParameters {
     func lossWeight(_ input: EmbedderInput) -> Int
 }
 
-extension TrainableNetwork {
-    /// Every parameter with its name, in order.
-    public var namedParameters: [(name: String, matrix: Matrix<Scalar>)] {
-        var copy = self
-        var result: [(String, Matrix<Scalar>)] = []
-        copy.visitParameters { name, m in result.append((name, m)) }
-        return result
-    }
-}
-
 /// Many-to-many: `WordEmbedder` → dropout → `SequenceEncoder` → dropout → `Linear` → softmax
 /// or CRF, one tag per token.
 ///
