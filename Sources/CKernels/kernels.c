@@ -104,28 +104,69 @@ static inline __attribute__((always_inline)) float tanh_approx(float x) {
     return 1.0f - 2.0f / (exp_approx(x + x) + 1.0f);
 }
 
-// The body, inlined into each target-specific version and vectorised there for its
-// registers. Short loops, one per kind of gate, rather than one long body: five dependent
-// transcendental chains in one iteration would not overlap across iterations.
-static inline __attribute__((always_inline)) void lstm_forward_row_body(
-    long n, const float *restrict p, const float *restrict q, const float *restrict bias,
-    const float *restrict cPrev, float *restrict h, float *restrict c, float *restrict a) {
+// Gate values a[j] = σ or tanh of p[j] + q[j] + bias[j] (without q when it is null), and
+// the cell, for j in [start, end).
+static inline __attribute__((always_inline)) void lstm_gates(
+    long start, long end, int isTanh, const float *restrict p, const float *restrict q,
+    const float *restrict bias, float *restrict a) {
     if (q) {
-        for (long j = 0; j < 2 * n; j++) a[j] = sigmoid(p[j] + q[j] + bias[j]);
-        for (long j = 2 * n; j < 3 * n; j++) a[j] = tanh_approx(p[j] + q[j] + bias[j]);
-        for (long j = 3 * n; j < 4 * n; j++) a[j] = sigmoid(p[j] + q[j] + bias[j]);
+        if (isTanh)
+            for (long j = start; j < end; j++) a[j] = tanh_approx(p[j] + q[j] + bias[j]);
+        else
+            for (long j = start; j < end; j++) a[j] = sigmoid(p[j] + q[j] + bias[j]);
     } else {
-        for (long j = 0; j < 2 * n; j++) a[j] = sigmoid(p[j] + bias[j]);
-        for (long j = 2 * n; j < 3 * n; j++) a[j] = tanh_approx(p[j] + bias[j]);
-        for (long j = 3 * n; j < 4 * n; j++) a[j] = sigmoid(p[j] + bias[j]);
+        if (isTanh)
+            for (long j = start; j < end; j++) a[j] = tanh_approx(p[j] + bias[j]);
+        else
+            for (long j = start; j < end; j++) a[j] = sigmoid(p[j] + bias[j]);
     }
-    for (long j = 0; j < n; j++) {
+}
+
+static inline __attribute__((always_inline)) void lstm_cell(
+    long start, long end, long n, const float *restrict cPrev, float *restrict h,
+    float *restrict c, float *restrict a) {
+    for (long j = start; j < end; j++) {
         float cj = a[n + j] * cPrev[j] + a[j] * a[2 * n + j];
         float tc = tanh_approx(cj);
         c[j] = cj;
         h[j] = a[3 * n + j] * tc;
         a[4 * n + j] = tc;
     }
+}
+
+// `loop` over [start, end) in whole spans of 16 elements. A remainder of more than 4
+// elements is run as the 16 elements that end at `end`, the overlap computed twice to the
+// same values (no output of these loops is one of their inputs), so that it runs in vector
+// code: the compiler's scalar remainder of the transcendental functions cost as much as all
+// the vectors before it at 25 units (a shorter remainder is cheaper in scalar code).
+#define LSTM_SPANS(start, end, loop)                                    \
+    do {                                                                \
+        long spanStart_ = (start), spanEnd_ = (end);                    \
+        long whole_ = spanStart_ + ((spanEnd_ - spanStart_) & ~15L);    \
+        if (whole_ == spanStart_ || spanEnd_ - whole_ <= 4) {           \
+            loop(spanStart_, spanEnd_);                                 \
+        } else {                                                        \
+            loop(spanStart_, whole_);                                   \
+            loop(spanEnd_ - 16, spanEnd_);                              \
+        }                                                               \
+    } while (0)
+
+// The body, inlined into each target-specific version and vectorised there for its
+// registers. Short loops, one per kind of gate, rather than one long body: five dependent
+// transcendental chains in one iteration would not overlap across iterations.
+static inline __attribute__((always_inline)) void lstm_forward_row_body(
+    long n, const float *restrict p, const float *restrict q, const float *restrict bias,
+    const float *restrict cPrev, float *restrict h, float *restrict c, float *restrict a) {
+#define SIGMOID_GATES(s, e) lstm_gates(s, e, 0, p, q, bias, a)
+#define TANH_GATES(s, e) lstm_gates(s, e, 1, p, q, bias, a)
+#define CELL(s, e) lstm_cell(s, e, n, cPrev, h, c, a)
+    LSTM_SPANS(0, 2 * n, SIGMOID_GATES);
+    LSTM_SPANS(2 * n, 3 * n, TANH_GATES);
+    LSTM_SPANS(3 * n, 4 * n, SIGMOID_GATES);
+    LSTM_SPANS(0, n, CELL);
+#undef SIGMOID_GATES
+#undef TANH_GATES
+#undef CELL
 }
 
 #define LSTM_PARAMETERS                                                                   \

@@ -188,7 +188,8 @@ final class PackedProductTests: XCTestCase {
             let raw: Matrix<Float> = randomMatrix(rows: 1, columns: 5 * n, using: &random)
             let a = raw.scalars.enumerated().map { j, x -> Float in
                 let gate = j / n
-                return gate == 2 || gate == 4 ? Float(Foundation.tanh(Double(x))) : 1 / (1 + Foundation.exp(-x))
+                return gate == 2 || gate == 4
+                    ? Float(Foundation.tanh(Double(x))) : 1 / (1 + Foundation.exp(-x))
             }
             let cPrev: Matrix<Float> = randomMatrix(rows: 1, columns: n, using: &random)
             let dh: Matrix<Float> = randomMatrix(rows: 1, columns: n, using: &random)
@@ -217,8 +218,10 @@ final class PackedProductTests: XCTestCase {
                     dc.map(Double.init), (0..<n).map { dcj[$0] * A[n + $0] }, tolerance: 1e-5,
                     "n=\(n) level \(level)")
                 if let first {
-                    XCTAssertEqual(dz.map(\.bitPattern), first.dz.map(\.bitPattern), "level \(level)")
-                    XCTAssertEqual(dc.map(\.bitPattern), first.dc.map(\.bitPattern), "level \(level)")
+                    XCTAssertEqual(
+                        dz.map(\.bitPattern), first.dz.map(\.bitPattern), "level \(level)")
+                    XCTAssertEqual(
+                        dc.map(\.bitPattern), first.dc.map(\.bitPattern), "level \(level)")
                 } else {
                     first = (dz, dc)
                 }
@@ -256,6 +259,45 @@ final class PackedProductTests: XCTestCase {
                     assertClose(
                         a[(4 * n)...].map(Double.init), c.map { Foundation.tanh($0) },
                         tolerance: 1e-6, "n=\(n) level \(level)")
+                }
+            }
+        }
+    }
+
+    /// Rows are computed in spans of 16 units, a partial last span run again over the 16
+    /// units that end the gate: each unit must get the bits it gets in a row of one unit,
+    /// at every level, whatever the row's length.
+    func testLSTMGateKernelGivesEachUnitTheBitsOfARowOfOne() {
+        var random = SeededRandom(seed: 9)
+        for n in [16, 17, 20, 21, 25, 31, 50, 100] {
+            let p: Matrix<Float> = randomMatrix(rows: 1, columns: 4 * n, using: &random)
+            let q: Matrix<Float> = randomMatrix(rows: 1, columns: 4 * n, using: &random)
+            let bias: Matrix<Float> = randomMatrix(rows: 1, columns: 4 * n, using: &random)
+            let cPrev: Matrix<Float> = randomMatrix(rows: 1, columns: n, using: &random)
+            for level in 0..<Int(sqt_kernel_level_count()) {
+                for withQ in [false, true] {
+                    var h = [Float](repeating: .nan, count: n)
+                    var c = [Float](repeating: .nan, count: n)
+                    var a = [Float](repeating: .nan, count: 5 * n)
+                    sqt_lstm_forward_row_at_level(
+                        Int32(level), n, p.scalars, withQ ? q.scalars : nil, bias.scalars,
+                        cPrev.scalars, &h, &c, &a)
+                    for j in 0..<n {
+                        let gates = (0..<4).map { $0 * n + j }
+                        var h1: [Float] = [.nan]
+                        var c1: [Float] = [.nan]
+                        var a1 = [Float](repeating: .nan, count: 5)
+                        sqt_lstm_forward_row_at_level(
+                            Int32(level), 1, gates.map { p.scalars[$0] },
+                            withQ ? gates.map { q.scalars[$0] } : nil,
+                            gates.map { bias.scalars[$0] },
+                            [cPrev.scalars[j]], &h1, &c1, &a1)
+                        let label = "n=\(n) unit \(j) level \(level) q \(withQ)"
+                        XCTAssertEqual(h[j].bitPattern, h1[0].bitPattern, label)
+                        XCTAssertEqual(c[j].bitPattern, c1[0].bitPattern, label)
+                        XCTAssertEqual(
+                            (0..<5).map { a[$0 * n + j].bitPattern }, a1.map(\.bitPattern), label)
+                    }
                 }
             }
         }

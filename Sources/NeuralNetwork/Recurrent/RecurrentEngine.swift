@@ -184,6 +184,11 @@ public struct RecurrentCache<Scalar: BLASScalar> {
     let activeRows: [Int]
     /// False for the cache of an inference pass, which kept only the last states.
     let isComplete: Bool
+    /// Whether each state block holds every sequence's state, a finished sequence's carried
+    /// from its last step; otherwise a block after a sequence's end holds no state for it (a
+    /// batch whose backward pass reads the token rows alone), and the last block holds every
+    /// final state.
+    let carriesFinishedStates: Bool
 }
 
 enum RecurrentEngine {
@@ -251,6 +256,25 @@ enum RecurrentEngine {
     /// of the batch, and the rows after them padding.
     static func isLongestFirst(_ lengths: [Int]) -> Bool {
         zip(lengths, lengths.dropFirst()).allSatisfy { $0 >= $1 }
+    }
+
+    /// Whether a batch's backward pass works on the token rows of each step alone, its padding
+    /// rows never read: the lengths sorted longest first, and padding a good part of the rows
+    /// (a batch of words' characters: most rows; sentences bucketed by length: few), where
+    /// that is worth a product per time block. A truncated backward pass reads every row.
+    static func readsTokenRowsOnly(lengths: [Int], activeRows: [Int], time: Int) -> Bool {
+        isLongestFirst(lengths) && lengths.contains { $0 < time }
+            && 4 * activeRows.reduce(0, +) < 3 * time * lengths.count
+    }
+
+    /// Copies rows `rows` (of `hidden` scalars each) from `source` to `target`.
+    static func copyRows<Scalar>(
+        _ rows: Range<Int>, hidden: Int, from source: UnsafePointer<Scalar>,
+        to target: UnsafeMutablePointer<Scalar>
+    ) {
+        guard !rows.isEmpty else { return }
+        (target + rows.lowerBound * hidden).update(
+            from: source + rows.lowerBound * hidden, count: rows.count * hidden)
     }
 
     /// Rows to multiply at each step: a prefix when the lengths are sorted longest first.
@@ -342,8 +366,15 @@ enum RecurrentEngine {
         let activeRows = activeRows(lengths: lengths, time: time)
         let padded = lengths.contains { $0 < time }
         let sortedLengths = isLongestFirst(lengths)
-        // Blocks 1... are written by every step (a finished sequence copies its state), so
-        // only block 0 (the initial state) needs zeros. Without a cache (inference) two
+        // A cache whose backward pass reads the steps' token rows alone (see
+        // `skipsPadding`) needs no state for a finished sequence at the steps after its
+        // end: each sequence's last state is put once into the last block, which holds the
+        // final states, instead of being carried through every remaining step.
+        let carriesFinished =
+            !(keepsCache
+            && readsTokenRowsOnly(lengths: lengths, activeRows: activeRows, time: time))
+        // Blocks 1... are written by every step (a finished sequence copies its state, unless
+        // `carriesFinished` is false), so only block 0 (the initial state) needs zeros. Without a cache (inference) two
         // state blocks are used in turn and one block of activations is overwritten by each
         // step, so memory does not grow with the number of steps.
         let stateBlocks = keepsCache ? time + 1 : 2
@@ -427,6 +458,17 @@ enum RecurrentEngine {
                         // a stride of `outputWidth` apart, and the next step reads them there,
                         // so no state is copied to the output.
                         let inOutput = !keepsCache && !isReversed && writesOutput
+                        if !carriesFinished && time > 0 {
+                            // Empty sequences end with their initial states.
+                            copyRows(
+                                activeRows[0]..<batch, hidden: hidden, from: st,
+                                to: st + time * batch * hidden)
+                            if let ct {
+                                copyRows(
+                                    activeRows[0]..<batch, hidden: hidden, from: ct,
+                                    to: ct + time * batch * hidden)
+                            }
+                        }
                         cell.b.withUnsafePointer { bias in
                             for k in 0..<time {
                                 let rows = activeRows[k]
@@ -514,13 +556,26 @@ enum RecurrentEngine {
                                         }
                                     }
                                 }
-                                if sortedLengths && rows < batch {
+                                if sortedLengths && rows < batch && carriesFinished {
                                     let (first, count) = (rows * hidden, (batch - rows) * hidden)
                                     if !inOutput {
                                         (hNew + first).update(from: hPrev + first, count: count)
                                     }
                                     if let cPrev, let cNew {
                                         (cNew + first).update(from: cPrev + first, count: count)
+                                    }
+                                }
+                                if !carriesFinished && k + 1 < time {
+                                    // The sequences that end with this step, into the last
+                                    // block (the last step writes there itself).
+                                    let ending = activeRows[k + 1]
+                                    copyRows(
+                                        ending..<rows, hidden: hidden, from: hNew,
+                                        to: st + time * batch * hidden)
+                                    if let cNew, let ct {
+                                        copyRows(
+                                            ending..<rows, hidden: hidden, from: cNew,
+                                            to: ct + time * batch * hidden)
                                     }
                                 }
                             }
@@ -557,7 +612,7 @@ enum RecurrentEngine {
         let cache = RecurrentCache(
             input: input, lengths: lengths, batch: batch, time: time, reversed: reversed,
             states: states, cells: cellStates, activations: activations,
-            activeRows: activeRows, isComplete: keepsCache)
+            activeRows: activeRows, isComplete: keepsCache, carriesFinishedStates: carriesFinished)
         return (output, finalStates, cache)
     }
 
@@ -618,11 +673,12 @@ enum RecurrentEngine {
         // padding: the products over all rows below then read the tokens' rows only, and
         // the padding rows of the deltas are never read, so they are not zeroed.
         let sortedLengths = isLongestFirst(cache.lengths)
-        // Worth its product per time block only where padding is a good part of the rows (a
-        // batch of words' characters: most rows; sentences bucketed by length: few).
         let skipsPadding =
-            padded && stop == 0 && sortedLengths
-            && 4 * cache.activeRows.reduce(0, +) < 3 * time * batch
+            stop == 0
+            && readsTokenRowsOnly(lengths: cache.lengths, activeRows: cache.activeRows, time: time)
+        // The products over all rows read the states of finished sequences, which a forward
+        // pass that expected this backward pass to skip them did not carry: zeros instead.
+        let zeroesFinishedStates = !skipsPadding && !cache.carriesFinishedStates
         let dProjection = ScalarBuffer<Scalar>(
             count: time * batch * projectionWidth, zeroed: stop > 0)
         if padded && stop == 0 && !skipsPadding {
@@ -673,6 +729,26 @@ enum RecurrentEngine {
                             }
                         }
                     }
+                    if zeroesFinishedStates {
+                        for k in Swift.max(stop, 1)..<Swift.max(time, 1) {
+                            let first = cache.activeRows[k - 1]
+                            (st + (k * batch + first) * hidden).update(
+                                repeating: 0, count: (batch - first) * hidden)
+                        }
+                    }
+                    /// Rows `rows` of `target` set to the final-state gradient (zeros without
+                    /// one): a sorted batch's sequences start from it at their last steps.
+                    func startRows(_ rows: Range<Int>, of target: UnsafeMutablePointer<Scalar>) {
+                        guard !rows.isEmpty else { return }
+                        if let final = dFinalStates[d] {
+                            final.hidden.withUnsafePointer {
+                                copyRows(rows, hidden: hidden, from: $0, to: target)
+                            }
+                        } else {
+                            (target + rows.lowerBound * hidden).update(
+                                repeating: 0, count: rows.count * hidden)
+                        }
+                    }
                     var dWh = Matrix<Scalar>(rows: 0, columns: 0)
                     let recurrent = StepProduct(weights: cell.Wh, transposed: true)
                     withExtendedLifetime(hiddenDeltas) {
@@ -685,6 +761,11 @@ enum RecurrentEngine {
                                 let cPrev = ct.map { $0 + k * batch * hidden }
                                 let dh = dH.pointer
                                 let dhNext = dHNext.pointer
+                                if sortedLengths && k + 1 < time {
+                                    // Rows after the step's active ones are not carried: the
+                                    // sequences whose last step this is start here.
+                                    startRows(cache.activeRows[k + 1]..<rows, of: dh)
+                                }
                                 for s in 0..<(sortedLengths ? rows : batch) {
                                     let length = lengthBuffer[s]
                                     let row = s * hidden
@@ -693,7 +774,8 @@ enum RecurrentEngine {
                                         // dh += the output gradient (a loop: a BLAS call per
                                         // row cost more than the sum; y + 1·x, the same bits).
                                         if let dOut {
-                                            let dy = dOut + (t * batch + s) * outputWidth + d * hidden
+                                            let dy =
+                                                dOut + (t * batch + s) * outputWidth + d * hidden
                                             let target = dh + row
                                             for j in 0..<hidden { target[j] += dy[j] }
                                         }
@@ -709,11 +791,6 @@ enum RecurrentEngine {
                                     } else {
                                         (dhNext + row).update(from: dh + row, count: hidden)
                                     }
-                                }
-                                if sortedLengths && rows < batch {
-                                    // The finished sequences' gradients carried in one copy.
-                                    let (first, count) = (rows * hidden, (batch - rows) * hidden)
-                                    (dhNext + first).update(from: dh + first, count: count)
                                 }
                                 if rows > 0 {
                                     // dH_{k-1} += dQ_k · Whᵀ
@@ -763,6 +840,10 @@ enum RecurrentEngine {
                     }
                     let result = results[d]
                     result.dWh = dWh
+                    if sortedLengths && stop == 0 && time > 0 {
+                        // Empty sequences pass their final-state gradient on unchanged.
+                        startRows(cache.activeRows[0]..<batch, of: dH.pointer)
+                    }
                     if stop == 0 {
                         result.dState = RecurrentState(
                             hidden: dH.matrix(rows: batch, columns: hidden),
