@@ -648,31 +648,35 @@ static void gemm_packed_baseline(GEMM_PARAMETERS) {
 // loop loads two vectors of the panel and does one broadcast FMA per accumulator.
 // Row r of A's tile is read at `a + r * lda + i * astep`: `astep` 1 for a row-major A, the
 // tile's height for a slice packed tile by tile (the weight gradients, `gemm_tn`).
-AVX512 static inline __attribute__((always_inline)) void tile_avx512(
-    int rows, long k, const float *restrict a, long lda, long astep, const float *restrict bp,
-    int accumulate, float *restrict c, long ldc, __mmask16 mask0, __mmask16 mask1) {
+// `half` (a constant at each call) skips the panel's second 16 columns, for a last panel
+// of at most 16 columns: a product of 100 columns then does 112 columns' work, not 128.
+// Each element's sum is the same either way.
+AVX512 static inline __attribute__((always_inline)) void tile_columns_avx512(
+    int rows, int half, long k, const float *restrict a, long lda, long astep,
+    const float *restrict bp, int accumulate, float *restrict c, long ldc, __mmask16 mask0,
+    __mmask16 mask1) {
     __m512 sum0[8], sum1[8];
 #pragma clang loop unroll(full)
     for (int r = 0; r < 8; r++) {
         if (r < rows) {
             if (accumulate) {
                 sum0[r] = _mm512_maskz_loadu_ps(mask0, c + r * ldc);
-                sum1[r] = _mm512_maskz_loadu_ps(mask1, c + r * ldc + 16);
+                if (!half) sum1[r] = _mm512_maskz_loadu_ps(mask1, c + r * ldc + 16);
             } else {
                 sum0[r] = _mm512_setzero_ps();
-                sum1[r] = _mm512_setzero_ps();
+                if (!half) sum1[r] = _mm512_setzero_ps();
             }
         }
     }
     for (long i = 0; i < k; i++) {
         __m512 b0 = _mm512_loadu_ps(bp + i * SQT_PANEL);
-        __m512 b1 = _mm512_loadu_ps(bp + i * SQT_PANEL + 16);
+        __m512 b1 = half ? b0 : _mm512_loadu_ps(bp + i * SQT_PANEL + 16);
 #pragma clang loop unroll(full)
         for (int r = 0; r < 8; r++) {
             if (r < rows) {
                 __m512 x = _mm512_set1_ps(a[r * lda + i * astep]);
                 sum0[r] = _mm512_fmadd_ps(x, b0, sum0[r]);
-                sum1[r] = _mm512_fmadd_ps(x, b1, sum1[r]);
+                if (!half) sum1[r] = _mm512_fmadd_ps(x, b1, sum1[r]);
             }
         }
     }
@@ -680,9 +684,20 @@ AVX512 static inline __attribute__((always_inline)) void tile_avx512(
     for (int r = 0; r < 8; r++) {
         if (r < rows) {
             _mm512_mask_storeu_ps(c + r * ldc, mask0, sum0[r]);
-            _mm512_mask_storeu_ps(c + r * ldc + 16, mask1, sum1[r]);
+            if (!half) _mm512_mask_storeu_ps(c + r * ldc + 16, mask1, sum1[r]);
         }
     }
+}
+
+// A tile of `rows` rows (a constant at each call), on half a panel when its second 16
+// columns are all past the end (`mask1` empty).
+AVX512 static inline __attribute__((always_inline)) void tile_avx512(
+    int rows, long k, const float *restrict a, long lda, long astep, const float *restrict bp,
+    int accumulate, float *restrict c, long ldc, __mmask16 mask0, __mmask16 mask1) {
+    if (mask1 == 0)
+        tile_columns_avx512(rows, 1, k, a, lda, astep, bp, accumulate, c, ldc, mask0, mask1);
+    else
+        tile_columns_avx512(rows, 0, k, a, lda, astep, bp, accumulate, c, ldc, mask0, mask1);
 }
 
 // Panels of k ≤ KC rows (16 KB) stay in the 32 KB level-1 cache while every row tile of
