@@ -45,6 +45,14 @@ enum MallocSettings {
         set(.topPad, 64 << 20)
     }
 
+    /// The settings of a training run: freed memory kept for reuse, and three arenas, so
+    /// that the run's own thread (`FreshThread`) gets one beside the main thread's and the
+    /// helper thread's.
+    static func prepareForTraining() {
+        keepFreedMemory()
+        limitArenas(to: 3)
+    }
+
     private static func set(_ parameter: Parameter, _ value: Int32) {
         guard ProcessInfo.processInfo.environment[parameter.environmentName] == nil,
             let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt")

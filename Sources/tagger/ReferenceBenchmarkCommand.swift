@@ -82,7 +82,7 @@ struct ReferenceBenchmarkCommand: ParsableCommand {
             trainFile: train ?? corpora + "/ud-english-ewt/train.conllu",
             testFile: test ?? corpora + "/ud-english-ewt/test.conllu", threads: threads,
             repetitions: repetitions, includeTraining: !noTraining, trainingEpochs: trainingEpochs)
-        benchmark.beforeTraining = { MallocSettings.keepFreedMemory() }
+        benchmark.beforeTraining = { MallocSettings.prepareForTraining() }
         var err = StandardError()
         let r = try benchmark.run { print("… \($0)", to: &err) }
         // The pipeline rows need all three models.

@@ -26,7 +26,7 @@ struct TaggerCommand: ParsableCommand {
         BLASThreads.stopWorkers()
         MallocSettings.limitArenas(to: 2)
         let arguments = TrainCommand.rewritingTask(Array(CommandLine.arguments.dropFirst()))
-        if arguments.first == "train" { MallocSettings.keepFreedMemory() }
+        if arguments.first == "train" { MallocSettings.prepareForTraining() }
         main(arguments)
     }
 }

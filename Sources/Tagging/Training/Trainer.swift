@@ -483,7 +483,8 @@ public struct Trainer {
         else { return (nil, options, nil) }
         var checkpoint = try TrainingCheckpoint<TrainingOptions>.read(from: checkpointPath)
         // Training changes every row, so rows read from a shared table are copied in.
-        let model = try load(checkpoint.model.materialised(modelPath: checkpointPath), checkpointPath)
+        let model = try load(
+            checkpoint.model.materialised(modelPath: checkpointPath), checkpointPath)
         checkpoint.options.threads = self.options.threads
         do {
             try checkpoint.options.validate()
@@ -670,10 +671,13 @@ public struct Trainer {
             let interrupted: Bool
             do {
                 // On two threads, steps hand work over several times each, with the
-                // optimizer's serial work between: the threads stay awake for the run.
-                interrupted =
+                // optimizer's serial work between: the threads stay awake for the run. The
+                // run has a thread (and so a malloc arena) of its own.
+                interrupted = try FreshThread.run { () throws -> Bool in
                     options.threads >= 2
-                    ? try TwoThreads.keepingAwake { try loop.run(&task) } : try loop.run(&task)
+                        ? try TwoThreads.keepingAwake { try loop.run(&task) }
+                        : try loop.run(&task)
+                }
             } catch let error as CheckpointError {
                 // Only a resumed run's place can disagree with its epoch's plan.
                 throw error.at(path: checkpointPath ?? "")
