@@ -91,15 +91,17 @@ final class TwoThreadsTests: XCTestCase {
     /// usual look-ahead still each run once, and every call returns only when both are
     /// done; the scopes nest and give back their body's value.
     func testKeptAwakePiecesRunAndCallsReturnWhenDone() {
-        var counts = (0, 0)
+        // Two variables, not a tuple: the pieces change them at once, and a change to an
+        // element of a tuple is an access to the whole tuple.
+        var (firstCount, secondCount) = (0, 0)
         let result = TwoThreads.keepingAwake {
             TwoThreads.keepingAwake {
                 for _ in 0..<20 {
                     usleep(300)
                     var done = false
-                    TwoThreads.run({ counts.0 += 1 }, {
+                    TwoThreads.run({ firstCount += 1 }, {
                         usleep(100)
-                        counts.1 += 1
+                        secondCount += 1
                         done = true
                     })
                     XCTAssertTrue(done)
@@ -108,8 +110,8 @@ final class TwoThreadsTests: XCTestCase {
             return 7
         }
         XCTAssertEqual(result, 7)
-        XCTAssertEqual(counts.0, 20)
-        XCTAssertEqual(counts.1, 20)
+        XCTAssertEqual(firstCount, 20)
+        XCTAssertEqual(secondCount, 20)
         // Afterwards the helper sleeps again when idle, and wakes for the next piece.
         usleep(200)
         var after = false
