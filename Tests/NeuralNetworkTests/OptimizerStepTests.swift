@@ -40,13 +40,16 @@ final class OptimizerStepTests: XCTestCase {
             var gradients = ParameterGradients<Float>()
             gradients.dense["weights"] = randomMatrix(rows: 300, columns: 130, using: &random)
             // The bias has no gradient at the third step: it is not updated, nor counted.
-            if step != 2 { gradients.dense["bias"] = randomMatrix(rows: 1, columns: 7, using: &random) }
+            if step != 2 {
+                gradients.dense["bias"] = randomMatrix(rows: 1, columns: 7, using: &random)
+            }
             let ids = (0..<400).map { _ in Int(random.next() % 900) }
             gradients.sparse["table"] = SparseRowGradient(
                 ids: ids, gradients: randomMatrix(rows: ids.count, columns: 40, using: &random),
                 rowCount: 900)
             adamStepped.step(&stepped, names: names, gradients: gradients)
-            adamUpdated.update(&updated.weights, along: gradients.dense["weights"]!, name: "weights")
+            adamUpdated.update(
+                &updated.weights, along: gradients.dense["weights"]!, name: "weights")
             if let bias = gradients.dense["bias"] {
                 adamUpdated.update(&updated.bias, along: bias, name: "bias")
             }
@@ -107,6 +110,34 @@ final class OptimizerStepTests: XCTestCase {
             }
             XCTAssertEqual(visits.prefix(total).filter { $0 != 1 }.count, 0, "\(lengths)")
         }
+    }
+
+    /// With costs per element, the work is split where the elements before cost half of all,
+    /// and every element is still visited once.
+    func testCostsMoveTheSplitAndEveryElementIsVisitedOnce() {
+        XCTAssertEqual(TwoThreads.splitPoint(ofSegments: [10, 10]), 10)
+        XCTAssertEqual(TwoThreads.splitPoint(ofSegments: [10, 10], costs: [1, 1]), 10)
+        // 40 in all: the first 7 elements cost 21, the first 6 only 18.
+        XCTAssertEqual(TwoThreads.splitPoint(ofSegments: [10, 10], costs: [3, 1]), 7)
+        // 40 in all: the first 14 cost 22, the first 13 only 19.
+        XCTAssertEqual(TwoThreads.splitPoint(ofSegments: [10, 10], costs: [1, 3]), 14)
+        XCTAssertEqual(TwoThreads.splitPoint(ofSegments: [0, 5, 5], costs: [2, 9, 1]), 3)
+        XCTAssertEqual(TwoThreads.splitPoint(ofSegments: [], costs: []), 0)
+        let lengths = [3_000, 0, 40_000, 7, 20_000]
+        let costs = [8, 1, 1, 8, 8]
+        let total = lengths.reduce(0, +)
+        let starts = lengths.indices.map { lengths[..<$0].reduce(0, +) }
+        var visits = [Int](repeating: 0, count: total)
+        visits.withUnsafeMutableBufferPointer { visits in
+            TwoThreads.forEachElement(ofSegments: lengths, costs: costs) { segment, range in
+                precondition(!range.isEmpty && range.upperBound <= lengths[segment])
+                for i in range { visits[starts[segment] + i] += 1 }
+            }
+        }
+        XCTAssertEqual(visits.filter { $0 != 1 }.count, 0)
+        let split = TwoThreads.splitPoint(ofSegments: lengths, costs: costs)
+        // 224,056 in all: 64,056 before the last segment, then 5,997 of its elements at 8.
+        XCTAssertEqual(split, 3_000 + 40_000 + 7 + 5_997)
     }
 
     func testFewElementsStayOnTheCallingThread() {

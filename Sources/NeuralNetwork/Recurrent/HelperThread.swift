@@ -215,17 +215,37 @@ public enum TwoThreads {
         try HelperThread.shared.keepingAwake(body)
     }
 
+    /// The element at which `forEachElement` splits segments of these lengths and costs per
+    /// element between the two threads: the first at which the elements before it cost at
+    /// least half of all (half of the elements without `costs`).
+    public static func splitPoint(ofSegments lengths: [Int], costs: [Int]? = nil) -> Int {
+        guard let costs else { return lengths.reduce(0, +) / 2 }
+        let whole = zip(lengths, costs).reduce(0) { $0 + $1.0 * $1.1 }
+        var (start, before) = (0, 0)
+        for (length, cost) in zip(lengths, costs) {
+            if 2 * (before + length * cost) >= whole {
+                return start + Swift.min(length, (whole / 2 - before + cost - 1) / cost)
+            }
+            (start, before) = (start + length, before + length * cost)
+        }
+        return start
+    }
+
     /// Runs `body(segment, range)` over every element of consecutive segments of the given
-    /// lengths, the elements split into two halves of equal size, one for each thread (a
+    /// lengths, the elements split into two parts of equal cost, one for each thread (a
     /// segment on the boundary is split in two ranges); on the calling thread alone when there
-    /// are fewer than `minimumElements`. For element-wise work over many matrices, such as an
-    /// optimizer step, with one hand-over instead of one per matrix: the result is the same
-    /// either way.
+    /// are fewer than `minimumElements`. An element of segment `s` costs `costs[s]` (1 for
+    /// every element without `costs`: two halves of equal size). For element-wise work over
+    /// many matrices, such as an optimizer step, with one hand-over instead of one per
+    /// matrix: the result is the same either way.
     public static func forEachElement(
-        ofSegments lengths: [Int], minimumElements: Int = 1 << 14,
+        ofSegments lengths: [Int], costs: [Int]? = nil, minimumElements: Int = 1 << 14,
         _ body: (_ segment: Int, _ range: Range<Int>) -> Void
     ) {
         precondition(lengths.allSatisfy { $0 >= 0 }, "negative segment length")
+        precondition(
+            costs.map { $0.count == lengths.count && $0.allSatisfy { $0 >= 1 } } ?? true,
+            "one cost of at least 1 per segment")
         let total = lengths.reduce(0, +)
         /// The elements `range` of the concatenated segments, segment by segment.
         func visit(_ range: Range<Int>) {
@@ -243,7 +263,7 @@ public enum TwoThreads {
             visit(0..<total)
             return
         }
-        let half = total / 2
+        let half = splitPoint(ofSegments: lengths, costs: costs)
         run({ visit(0..<half) }, { visit(half..<total) })
     }
 }
