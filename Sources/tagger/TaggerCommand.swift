@@ -18,7 +18,8 @@ struct TaggerCommand: ParsableCommand {
     /// reads `OPENBLAS_CORETYPE` only when it is loaded), sets OpenBLAS to one thread and
     /// stops the worker threads it started (`BLASThreads.stopWorkers()`: the commands run
     /// their products on one BLAS thread, on threads of their own), limits malloc to two
-    /// arenas and, for training, keeps freed memory for reuse (``MallocSettings``).
+    /// arenas and, for training, keeps freed memory for reuse and allows a third arena, for
+    /// the training run's own thread (``MallocSettings``).
     static func main() {
         OpenBLASCore.selectBestCore()
         // One thread first: setting it after the workers stopped would start them again.
