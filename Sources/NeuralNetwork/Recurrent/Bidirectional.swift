@@ -80,9 +80,31 @@ public struct Bidirectional<Cell: RecurrentCell>: Parameterized {
             output: result.output, finalStates: result.finalStates, cache: result.cache)
     }
 
+    /// `forward` over an input of table rows (`TableRows`): each table row is projected
+    /// once instead of each token, with the same outputs, to the bit. `backward` with the
+    /// returned cache gives as `dInput` the gradient of the table's rows
+    /// `[table.rows, inputSize]`.
+    public func forward(
+        _ input: TableRows<Scalar>, lengths: [Int],
+        initialStates: [RecurrentState<Scalar>?] = [nil, nil], keepsCache: Bool = true,
+        finalStatesOnly: Bool = false
+    ) -> RecurrentOutput<Scalar> {
+        precondition(
+            initialStates.count == 2,
+            "Bidirectional needs 2 initial states, got \(initialStates.count)")
+        let result = RecurrentEngine.forward(
+            cells: [forwardCell, reverseCell], reversed: [false, true], input: input.table,
+            inputRows: input.rows, lengths: lengths, initialStates: initialStates,
+            concurrent: runsDirectionsConcurrently, keepsCache: keepsCache,
+            finalStatesOnly: finalStatesOnly)
+        return RecurrentOutput(
+            output: result.output, finalStates: result.finalStates, cache: result.cache)
+    }
+
     /// Full backpropagation through time from the gradient of the outputs
     /// `[time·batch, 2·hidden]` and optionally of the final states `[forward, reverse]`.
-    /// Returns the gradients of the input, of the initial states and of the parameters.
+    /// Returns the gradients of the input (of the table's rows for a `TableRows` input), of
+    /// the initial states and of the parameters.
     public func backward(
         _ dOutput: Matrix<Scalar>, dFinalStates: [RecurrentState<Scalar>?] = [nil, nil],
         cache: RecurrentCache<Scalar>

@@ -164,8 +164,12 @@ final class StepProduct<Scalar: BLASScalar>: @unchecked Sendable {
 /// What the backward pass of a recurrent layer needs from its forward pass: the input,
 /// every step's state and cached activations, per direction.
 public struct RecurrentCache<Scalar: BLASScalar> {
-    /// The input `[time·batch, inputSize]`, time-major.
+    /// The input `[time·batch, inputSize]`, time-major; or, with `inputRows`, the table
+    /// whose rows the input's rows are.
     public let input: Matrix<Scalar>
+    /// For an input given as rows of a table, the table row of each input row
+    /// `[time·batch]` (padding rows' are not read); `nil` for a dense input.
+    public let inputRows: [Int]?
     /// The length of each sequence.
     public let lengths: [Int]
     /// The number of sequences.
@@ -315,9 +319,9 @@ enum RecurrentEngine {
     @_specialize(where Cell == GRUCell<Float>)
     @_specialize(where Cell == RNNCell<Float>)
     static func forward<Cell: RecurrentCell>(
-        cells: [Cell], reversed: [Bool], input: Matrix<Cell.Scalar>, lengths: [Int],
-        initialStates: [RecurrentState<Cell.Scalar>?], concurrent: Bool, keepsCache: Bool = true,
-        finalStatesOnly: Bool = false
+        cells: [Cell], reversed: [Bool], input: Matrix<Cell.Scalar>, inputRows: [Int]? = nil,
+        lengths: [Int], initialStates: [RecurrentState<Cell.Scalar>?], concurrent: Bool,
+        keepsCache: Bool = true, finalStatesOnly: Bool = false
     ) -> (
         output: Matrix<Cell.Scalar>, finalStates: [RecurrentState<Cell.Scalar>],
         cache: RecurrentCache<Cell.Scalar>
@@ -338,19 +342,29 @@ enum RecurrentEngine {
         }
         let batch = lengths.count
         precondition(batch > 0, "a recurrent batch needs at least one sequence")
+        let inputRowCount = inputRows?.count ?? input.rows
         precondition(
-            input.rows % batch == 0,
-            "input \(input.shapeDescription) is not [time·\(batch), features] for \(batch) sequences"
+            inputRowCount % batch == 0,
+            "input of \(inputRowCount) rows is not [time·\(batch), features] for \(batch) sequences"
         )
         precondition(
             input.columns == inputSize,
             "input \(input.shapeDescription) has \(input.columns) features, the cell expects \(inputSize)"
         )
-        let time = input.rows / batch
+        let time = inputRowCount / batch
         for (s, length) in lengths.enumerated() {
             precondition(
                 length >= 0 && length <= time,
                 "sequence \(s) has length \(length), outside 0...\(time) padded steps")
+            if let inputRows {
+                for t in 0..<length {
+                    let row = inputRows[t * batch + s]
+                    precondition(
+                        row >= 0 && row < input.rows,
+                        "step \(t) of sequence \(s) reads table row \(row), outside 0..<\(input.rows)"
+                    )
+                }
+            }
         }
         for state in initialStates {
             guard let state else { continue }
@@ -417,6 +431,7 @@ enum RecurrentEngine {
             }
             input.withUnsafePointer { x in
                 lengths.withUnsafeBufferPointer { lengthBuffer in
+                    let rowIDs = inputRows ?? []
                     func run(_ d: Int) {
                         let cell = cells[d]
                         let isReversed = reversed[d]
@@ -437,14 +452,17 @@ enum RecurrentEngine {
                         // of every step is then computed at once, and each step adds its
                         // recurrent product to its rows (the same operations in the same
                         // order for each row, so the states do not depend on this choice).
-                        let projectsAhead = batch < Self.projectAheadBelow && time > 1
+                        // An input of table rows has the projection of each table row computed
+                        // once (`projectedTable`), and each step copies its tokens' rows.
+                        let projectsAhead =
+                            inputRows == nil && batch < Self.projectAheadBelow && time > 1
                         let projected: ScalarBuffer<Scalar>? =
                             projectsAhead
                             ? ScalarBuffer<Scalar>(count: time * batch * gateWidth) : nil
                         // Otherwise a reverse step gathers its input rows: sequence s reads
                         // time length − 1 − k.
                         let gathered =
-                            isReversed && padded && !projectsAhead
+                            isReversed && padded && !projectsAhead && inputRows == nil
                             ? ScalarBuffer<Scalar>(count: batch * inputSize) : nil
                         let projection = StepProduct(weights: cell.Wx, kept: !keepsCache)
                         let recurrent = StepProduct(weights: cell.Wh, kept: !keepsCache)
@@ -452,6 +470,15 @@ enum RecurrentEngine {
                             projection.multiply(
                                 rows: time * batch, a: x, lda: inputSize, accumulate: false,
                                 c: projected.pointer, ldc: gateWidth)
+                        }
+                        let projectedTable: ScalarBuffer<Scalar>? =
+                            inputRows == nil
+                            ? nil
+                            : ScalarBuffer<Scalar>(count: input.rows * gateWidth, zeroed: false)
+                        if let projectedTable, input.rows > 0 {
+                            projection.multiply(
+                                rows: input.rows, a: x, lda: inputSize, accumulate: false,
+                                c: projectedTable.pointer, ldc: gateWidth)
                         }
                         // Inference in the forward direction keeps its states in the output:
                         // step k's rows (time k of each sequence) are output rows k·batch...,
@@ -481,7 +508,8 @@ enum RecurrentEngine {
                                     hNew = out + (k * batch) * outputWidth + d * hidden
                                     ldNew = outputWidth
                                     if k > 0 {
-                                        hPrev = out + ((k - 1) * batch) * outputWidth + d * hidden
+                                        hPrev =
+                                            out + ((k - 1) * batch) * outputWidth + d * hidden
                                         ldPrev = outputWidth
                                     }
                                 }
@@ -490,7 +518,21 @@ enum RecurrentEngine {
                                 // The step's projections: rows of `projected` read in place
                                 // (a forward step's rows are consecutive) or gathered into z.
                                 var zStep = z.pointer
-                                if rows > 0, let projected {
+                                if rows > 0, let projectedTable {
+                                    // A row of the projected table has the bits of the
+                                    // token's own product: `gemmPacked` computes each row
+                                    // alike whatever the other rows.
+                                    for s in 0..<rows where k < lengthBuffer[s] {
+                                        let t = isReversed ? lengthBuffer[s] - 1 - k : k
+                                        (z.pointer + s * gateWidth).update(
+                                            from: projectedTable.pointer + rowIDs[t * batch + s]
+                                                * gateWidth,
+                                            count: gateWidth)
+                                    }
+                                    recurrent.multiply(
+                                        rows: rows, a: hPrev, lda: ldPrev, accumulate: q == nil,
+                                        c: q?.pointer ?? z.pointer, ldc: gateWidth)
+                                } else if rows > 0, let projected {
                                     if !isReversed {
                                         zStep = projected.pointer + k * batch * gateWidth
                                     } else {
@@ -518,7 +560,8 @@ enum RecurrentEngine {
                                         stepInput = UnsafePointer(gathered.pointer)
                                     }
                                     projection.multiply(
-                                        rows: rows, a: stepInput, lda: inputSize, accumulate: false,
+                                        rows: rows, a: stepInput, lda: inputSize,
+                                        accumulate: false,
                                         c: z.pointer, ldc: gateWidth)
                                     recurrent.multiply(
                                         rows: rows, a: hPrev, lda: ldPrev, accumulate: q == nil,
@@ -549,15 +592,19 @@ enum RecurrentEngine {
                                         // A finished sequence carries its state (in the output
                                         // its last state stays at its last time).
                                         if !inOutput {
-                                            (hNew + row).update(from: hPrev + row, count: hidden)
+                                            (hNew + row).update(
+                                                from: hPrev + row, count: hidden)
                                         }
                                         if let cPrev, let cNew {
-                                            (cNew + row).update(from: cPrev + row, count: hidden)
+                                            (cNew + row).update(
+                                                from: cPrev + row, count: hidden)
                                         }
                                     }
                                 }
                                 if sortedLengths && rows < batch && carriesFinished {
-                                    let (first, count) = (rows * hidden, (batch - rows) * hidden)
+                                    let (first, count) = (
+                                        rows * hidden, (batch - rows) * hidden
+                                    )
                                     if !inOutput {
                                         (hNew + first).update(from: hPrev + first, count: count)
                                     }
@@ -591,7 +638,7 @@ enum RecurrentEngine {
         }
         let output: Matrix<Scalar>
         if writesOutput {
-            output = Matrix(rows: input.rows, columns: outputWidth) { runSteps($0) }
+            output = Matrix(rows: time * batch, columns: outputWidth) { runSteps($0) }
         } else {
             let placeholder = ScalarBuffer<Scalar>(count: 1)
             runSteps(placeholder.pointer)
@@ -610,7 +657,8 @@ enum RecurrentEngine {
                     rows: batch, columns: hidden, offset: block(time) * batch * hidden))
         }
         let cache = RecurrentCache(
-            input: input, lengths: lengths, batch: batch, time: time, reversed: reversed,
+            input: input, inputRows: inputRows, lengths: lengths, batch: batch, time: time,
+            reversed: reversed,
             states: states, cells: cellStates, activations: activations,
             activeRows: activeRows, isComplete: keepsCache, carriesFinishedStates: carriesFinished)
         return (output, finalStates, cache)
@@ -861,95 +909,103 @@ enum RecurrentEngine {
             }
         }
 
-        // Rows that can hold a nonzero delta: a lone forward direction truncated at
-        // `stop` has none before time `stop`.
-        let firstRow = (directions == 1 && !cache.reversed[0]) ? stop * batch : 0
-        let rowCount = time * batch - firstRow
         let parallel = directions == 2 && concurrent
-        let dp = UnsafePointer(dProjection.pointer + firstRow * projectionWidth)
-        // dX = Σ_d dP_d · Wx_dᵀ, by rows (in halves over the two threads with concurrent
-        // directions). The first direction's product overwrites its rows (β = 0); only the
-        // rows before `firstRow` need zeros.
-        let dInput = Matrix<Scalar>(rows: time * batch, columns: inputSize) { dx in
-            dx.initialize(repeating: 0, count: firstRow * inputSize)
-            guard rowCount > 0 else { return }
-            // Wxᵀ packed once per direction for the products over all rows (as the step
-            // products are): OpenBLAS would copy it into its own layout at every call.
-            let products = (0..<directions).map {
-                StepProduct(weights: cells[$0].Wx, transposed: true)
-            }
-            if skipsPadding {
-                // Each time block's token rows (a row's product does not depend on the
-                // others); its padding rows get zeros.
-                splitInHalves(time, parallel: parallel) { firstBlock, blocks in
-                    for t in firstBlock..<(firstBlock + blocks) {
-                        let rows = cache.activeRows[t]
-                        for d in 0..<directions where rows > 0 {
-                            products[d].multiply(
-                                rows: rows, a: dp + t * batch * projectionWidth + d * gateWidth,
-                                lda: projectionWidth, accumulate: d != 0,
-                                c: dx + t * batch * inputSize, ldc: inputSize)
+        let dInput: Matrix<Scalar>
+        if let inputRows = cache.inputRows {
+            dInput = tableRowGradients(
+                cells: cells, cache: cache, inputRows: inputRows,
+                dProjection: UnsafePointer(dProjection.pointer), results: results,
+                parallel: parallel)
+        } else {
+            // Rows that can hold a nonzero delta: a lone forward direction truncated at
+            // `stop` has none before time `stop`.
+            let firstRow = (directions == 1 && !cache.reversed[0]) ? stop * batch : 0
+            let rowCount = time * batch - firstRow
+            let dp = UnsafePointer(dProjection.pointer + firstRow * projectionWidth)
+            // dX = Σ_d dP_d · Wx_dᵀ, by rows (in halves over the two threads with concurrent
+            // directions). The first direction's product overwrites its rows (β = 0); only the
+            // rows before `firstRow` need zeros.
+            dInput = Matrix<Scalar>(rows: time * batch, columns: inputSize) { dx in
+                dx.initialize(repeating: 0, count: firstRow * inputSize)
+                guard rowCount > 0 else { return }
+                // Wxᵀ packed once per direction for the products over all rows (as the step
+                // products are): OpenBLAS would copy it into its own layout at every call.
+                let products = (0..<directions).map {
+                    StepProduct(weights: cells[$0].Wx, transposed: true)
+                }
+                if skipsPadding {
+                    // Each time block's token rows (a row's product does not depend on the
+                    // others); its padding rows get zeros.
+                    splitInHalves(time, parallel: parallel) { firstBlock, blocks in
+                        for t in firstBlock..<(firstBlock + blocks) {
+                            let rows = cache.activeRows[t]
+                            for d in 0..<directions where rows > 0 {
+                                products[d].multiply(
+                                    rows: rows, a: dp + t * batch * projectionWidth + d * gateWidth,
+                                    lda: projectionWidth, accumulate: d != 0,
+                                    c: dx + t * batch * inputSize, ldc: inputSize)
+                            }
+                            (dx + (t * batch + rows) * inputSize).initialize(
+                                repeating: 0, count: (batch - rows) * inputSize)
                         }
-                        (dx + (t * batch + rows) * inputSize).initialize(
-                            repeating: 0, count: (batch - rows) * inputSize)
+                    }
+                    return
+                }
+                splitInHalves(rowCount, parallel: parallel) { first, count in
+                    for d in 0..<directions {
+                        products[d].multiply(
+                            rows: count, a: dp + first * projectionWidth + d * gateWidth,
+                            lda: projectionWidth, accumulate: d != 0,
+                            c: dx + (firstRow + first) * inputSize, ldc: inputSize)
                     }
                 }
-                return
             }
-            splitInHalves(rowCount, parallel: parallel) { first, count in
-                for d in 0..<directions {
-                    products[d].multiply(
-                        rows: count, a: dp + first * projectionWidth + d * gateWidth,
-                        lda: projectionWidth, accumulate: d != 0,
-                        c: dx + (firstRow + first) * inputSize, ldc: inputSize)
-                }
-            }
-        }
-        // dWx = Xᵀ · dP and db = Σ dP by columns, each direction's straight from its columns
-        // of dP into its own matrices (the two directions at once when concurrent); over the
-        // token rows alone, block by block, when the padding is skipped.
-        cache.input.withUnsafePointer { x in
-            func inputGradients(_ d: Int) {
-                let result = results[d]
-                let columns = dp + d * gateWidth
-                var dBias = Matrix<Scalar>(rows: 1, columns: gateWidth)
-                if skipsPadding {
+            // dWx = Xᵀ · dP and db = Σ dP by columns, each direction's straight from its columns
+            // of dP into its own matrices (the two directions at once when concurrent); over the
+            // token rows alone, block by block, when the padding is skipped.
+            cache.input.withUnsafePointer { x in
+                func inputGradients(_ d: Int) {
+                    let result = results[d]
+                    let columns = dp + d * gateWidth
+                    var dBias = Matrix<Scalar>(rows: 1, columns: gateWidth)
+                    if skipsPadding {
+                        result.dWx = Matrix(rows: inputSize, columns: gateWidth) { g in
+                            gemmTransposedAOverTokens(
+                                m: inputSize, n: gateWidth, a: x, lda: inputSize, b: columns,
+                                ldb: projectionWidth, tokens: cache.activeRows, blockRows: batch,
+                                c: g, ldc: gateWidth)
+                        }
+                        dBias.withUnsafeMutablePointer { db in
+                            columnSumsOverTokens(
+                                columns: gateWidth, a: columns, lda: projectionWidth,
+                                tokens: cache.activeRows, blockRows: batch, y: db)
+                        }
+                        result.dBias = dBias
+                        return
+                    }
+                    guard rowCount > 0 else {
+                        result.dWx = Matrix(rows: inputSize, columns: gateWidth)
+                        result.dBias = dBias
+                        return
+                    }
                     result.dWx = Matrix(rows: inputSize, columns: gateWidth) { g in
-                        gemmTransposedAOverTokens(
-                            m: inputSize, n: gateWidth, a: x, lda: inputSize, b: columns,
-                            ldb: projectionWidth, tokens: cache.activeRows, blockRows: batch,
+                        Scalar.gemmTransposedA(
+                            m: inputSize, n: gateWidth, k: rowCount, a: x + firstRow * inputSize,
+                            lda: inputSize, b: columns, ldb: projectionWidth, accumulate: false,
                             c: g, ldc: gateWidth)
                     }
                     dBias.withUnsafeMutablePointer { db in
-                        columnSumsOverTokens(
-                            columns: gateWidth, a: columns, lda: projectionWidth,
-                            tokens: cache.activeRows, blockRows: batch, y: db)
+                        Scalar.columnSums(
+                            rows: rowCount, columns: gateWidth, a: columns, lda: projectionWidth,
+                            accumulate: false, y: db)
                     }
                     result.dBias = dBias
-                    return
                 }
-                guard rowCount > 0 else {
-                    result.dWx = Matrix(rows: inputSize, columns: gateWidth)
-                    result.dBias = dBias
-                    return
+                if parallel {
+                    HelperThread.shared.run({ inputGradients(0) }, { inputGradients(1) })
+                } else {
+                    for d in 0..<directions { inputGradients(d) }
                 }
-                result.dWx = Matrix(rows: inputSize, columns: gateWidth) { g in
-                    Scalar.gemmTransposedA(
-                        m: inputSize, n: gateWidth, k: rowCount, a: x + firstRow * inputSize,
-                        lda: inputSize, b: columns, ldb: projectionWidth, accumulate: false,
-                        c: g, ldc: gateWidth)
-                }
-                dBias.withUnsafeMutablePointer { db in
-                    Scalar.columnSums(
-                        rows: rowCount, columns: gateWidth, a: columns, lda: projectionWidth,
-                        accumulate: false, y: db)
-                }
-                result.dBias = dBias
-            }
-            if parallel {
-                HelperThread.shared.run({ inputGradients(0) }, { inputGradients(1) })
-            } else {
-                for d in 0..<directions { inputGradients(d) }
             }
         }
 
@@ -961,5 +1017,70 @@ enum RecurrentEngine {
             return gradient
         }
         return (dInput, results.map(\.dState), gradients)
+    }
+
+    /// The input gradients of a pass whose input rows were rows of a table (`inputRows`):
+    /// G `[table rows, D·G·H]` sums the deltas of each table row's tokens (in time-major
+    /// order), then dTable = Σ_d G_d · Wx_dᵀ, dWx_d = tableᵀ · G_d and db_d = Σ G_d by
+    /// columns: products over the table's rows instead of over every token. Writes dWx and
+    /// db into `results`; returns dTable `[table rows, inputSize]`.
+    static func tableRowGradients<Cell: RecurrentCell>(
+        cells: [Cell], cache: RecurrentCache<Cell.Scalar>, inputRows: [Int],
+        dProjection: UnsafePointer<Cell.Scalar>, results: [DirectionGradient<Cell.Scalar>],
+        parallel: Bool
+    ) -> Matrix<Cell.Scalar> {
+        typealias Scalar = Cell.Scalar
+        let directions = cells.count
+        let (batch, time, tableRows) = (cache.batch, cache.time, cache.input.rows)
+        let inputSize = cells[0].inputSize
+        let gateWidth = Cell.gateCount * cells[0].hiddenSize
+        let projectionWidth = directions * gateWidth
+        let sums = ScalarBuffer<Scalar>(count: tableRows * projectionWidth)
+        let g = sums.pointer
+        for t in 0..<time {
+            for s in 0..<batch where t < cache.lengths[s] {
+                let (source, target) = (
+                    dProjection + (t * batch + s) * projectionWidth,
+                    g + inputRows[t * batch + s] * projectionWidth
+                )
+                for j in 0..<projectionWidth { target[j] += source[j] }
+            }
+        }
+        let dTable = Matrix<Scalar>(rows: tableRows, columns: inputSize) { dx in
+            for d in 0..<directions {
+                StepProduct(weights: cells[d].Wx, transposed: true).multiply(
+                    rows: tableRows, a: g + d * gateWidth, lda: projectionWidth,
+                    accumulate: d != 0, c: dx, ldc: inputSize)
+            }
+        }
+        guard tableRows > 0 else {
+            for d in 0..<directions {
+                results[d].dWx = Matrix(rows: inputSize, columns: gateWidth)
+                results[d].dBias = Matrix(rows: 1, columns: gateWidth)
+            }
+            return dTable
+        }
+        cache.input.withUnsafePointer { table in
+            func inputGradients(_ d: Int) {
+                let columns = UnsafePointer(g + d * gateWidth)
+                results[d].dWx = Matrix(rows: inputSize, columns: gateWidth) { w in
+                    Scalar.gemmTransposedA(
+                        m: inputSize, n: gateWidth, k: tableRows, a: table, lda: inputSize,
+                        b: columns, ldb: projectionWidth, accumulate: false, c: w,
+                        ldc: gateWidth)
+                }
+                results[d].dBias = Matrix(rows: 1, columns: gateWidth) { db in
+                    Scalar.columnSums(
+                        rows: tableRows, columns: gateWidth, a: columns, lda: projectionWidth,
+                        accumulate: false, y: db)
+                }
+            }
+            if parallel {
+                HelperThread.shared.run({ inputGradients(0) }, { inputGradients(1) })
+            } else {
+                for d in 0..<directions { inputGradients(d) }
+            }
+        }
+        return dTable
     }
 }

@@ -76,7 +76,9 @@ public struct WordEmbedder<Scalar: BLASScalar> {
     ) rethrows -> Int {
         var next = try words.modifyParameters(from: first, body)
         if characters != nil { next = try characters!.modifyParameters(from: next, body) }
-        if characterEncoder != nil { next = try characterEncoder!.modifyParameters(from: next, body) }
+        if characterEncoder != nil {
+            next = try characterEncoder!.modifyParameters(from: next, body)
+        }
         if shapes != nil { next = try shapes!.modifyParameters(from: next, body) }
         return next
     }
@@ -85,13 +87,15 @@ public struct WordEmbedder<Scalar: BLASScalar> {
     public struct Cache {
         /// The ids.
         public var input: EmbedderInput
-        /// The flattened time-major character ids `[characterTime·words]`.
+        /// The distinct character ids of the batch: the rows of the character BiLSTM's
+        /// input table.
         var characterIDs: [Int]
         /// The character BiLSTM's cache.
         var characterCache: RecurrentCache<Scalar>?
     }
 
-    /// The character vectors `[distinct words, 2·characterHidden]` and what backward needs.
+    /// The character vectors `[distinct words, 2·characterHidden]`, the distinct character
+    /// ids and the character BiLSTM's cache.
     func encodeCharacters(_ input: EmbedderInput, keepsCache: Bool) -> (
         Matrix<Scalar>, [Int], RecurrentCache<Scalar>?
     ) {
@@ -104,15 +108,24 @@ public struct WordEmbedder<Scalar: BLASScalar> {
         }
         let lengths = input.characterIDs.map(\.count)
         let time = lengths.max()!
-        var ids = [Int](repeating: 0, count: time * n)
+        // The distinct characters of the batch, in order of first use, and each time-major
+        // position's index among them: the BiLSTM reads its input as rows of their vectors.
+        var distinct: [Int] = []
+        var slots = [Int](repeating: -1, count: characters.vocabularySize)
+        var rows = [Int](repeating: 0, count: time * n)
         for (w, word) in input.characterIDs.enumerated() {
-            for (t, id) in word.enumerated() { ids[t * n + w] = id }
+            for (t, id) in word.enumerated() {
+                if slots[id] < 0 {
+                    slots[id] = distinct.count
+                    distinct.append(id)
+                }
+                rows[t * n + w] = slots[id]
+            }
         }
-        let x = characters(ids)
         // Only the final states are read: the output sequence is not written.
         let result = characterEncoder.forward(
-            x, lengths: lengths, initialStates: [nil, nil], keepsCache: keepsCache,
-            finalStatesOnly: true)
+            TableRows(table: characters(distinct), rows: rows), lengths: lengths,
+            initialStates: [nil, nil], keepsCache: keepsCache, finalStatesOnly: true)
         let h = configuration.characterHidden
         var vectors = Matrix<Scalar>(rows: n, columns: 2 * h)
         let f = result.finalStates[0].hidden
@@ -127,7 +140,7 @@ public struct WordEmbedder<Scalar: BLASScalar> {
                 }
             }
         }
-        return (vectors, ids, result.cache)
+        return (vectors, distinct, result.cache)
     }
 
     /// The token vectors `[time·batch, outputSize]` of a batch and the cache for `backward`.
