@@ -48,6 +48,20 @@ final class DataParallelTests: XCTestCase {
         }
     }
 
+    /// A batch sorted longest first splits into halves that hold every sentence once, each
+    /// sorted, whose token counts are nearer than those of every other sentence.
+    func testBalancedHalvesSplitASortedBatchEvenly() {
+        let lengths = [40, 31, 30, 22, 21, 20, 12, 11, 10, 3, 1]
+        let halves = Trainer.balancedHalves(Array(lengths.indices))
+        XCTAssertEqual(halves, [[0, 3, 4, 7, 8], [1, 2, 5, 6, 9, 10]])
+        XCTAssertEqual(Trainer.balancedHalves([5]), [[5], []])
+        XCTAssertEqual(Trainer.balancedHalves([]), [[], []])
+        func tokens(_ half: [Int]) -> Int { half.reduce(0) { $0 + lengths[$1] } }
+        let alternate = [0, 1].map { h in stride(from: h, to: lengths.count, by: 2).map { $0 } }
+        XCTAssertEqual(abs(tokens(halves[0]) - tokens(halves[1])), 7)
+        XCTAssertEqual(abs(tokens(alternate[0]) - tokens(alternate[1])), 27)
+    }
+
     func testSoftmaxHalvesCombineToTheWholeBatch() { check(crf: false) }
 
     func testCRFHalvesCombineToTheWholeBatch() { check(crf: true) }

@@ -687,9 +687,22 @@ public struct Trainer {
         }
     }
 
+    /// The two halves of a batch sorted longest first, for two threads: the sentences in
+    /// pairs, the first pair's longer one to the first half, the next pair's to the second,
+    /// and so on (positions 0, 3, 4, 7, 8, … and 1, 2, 5, 6, …). Each half stays sorted, and
+    /// their token counts differ by little, the differences within pairs alternating in
+    /// sign. (Given every pair's longer sentence, the first half took about 5% longer.)
+    public static func balancedHalves(_ batch: [Int]) -> [[Int]] {
+        var halves: [[Int]] = [[], []]
+        for (position, sentence) in batch.enumerated() {
+            halves[(position % 2) ^ (position / 2 % 2)].append(sentence)
+        }
+        return halves
+    }
+
     /// The loss and parameter gradients of one batch (sentence indices), with word dropout
     /// and dropout drawn from `seed`. With `dataParallel` the batch is split into two
-    /// interleaved halves of similar lengths, computed at once on two threads and combined
+    /// halves of similar lengths (`balancedHalves`), computed at once on two threads and combined
     /// by their loss weights, which gives the gradient of the whole batch.
     static func batchLossAndGradients<N: TrainableNetwork>(
         network: N, batch: [Int], corpus: EncodedCorpus, targets: [N.Target],
@@ -715,8 +728,7 @@ public struct Trainer {
             let whole = part(batch, seed: seed)
             return (whole.loss, whole.gradients)
         }
-        // Interleaved: the batch is sorted longest first, so both halves get similar lengths.
-        let halves = [0, 1].map { h in stride(from: h, to: batch.count, by: 2).map { batch[$0] } }
+        let halves = balancedHalves(batch)
         var first: (loss: Float, gradients: ParameterGradients<Float>, weight: Int)?
         var second: (loss: Float, gradients: ParameterGradients<Float>, weight: Int)?
         // The recurrent weights packed once for both halves; the packing (which holds the
