@@ -69,15 +69,9 @@ public struct Bidirectional<Cell: RecurrentCell>: Parameterized {
         initialStates: [RecurrentState<Scalar>?] = [nil, nil], keepsCache: Bool = true,
         finalStatesOnly: Bool = false
     ) -> RecurrentOutput<Scalar> {
-        precondition(
-            initialStates.count == 2,
-            "Bidirectional needs 2 initial states, got \(initialStates.count)")
-        let result = RecurrentEngine.forward(
-            cells: [forwardCell, reverseCell], reversed: [false, true], input: input,
-            lengths: lengths, initialStates: initialStates, concurrent: runsDirectionsConcurrently,
+        run(
+            input, inputRows: nil, lengths: lengths, initialStates: initialStates,
             keepsCache: keepsCache, finalStatesOnly: finalStatesOnly)
-        return RecurrentOutput(
-            output: result.output, finalStates: result.finalStates, cache: result.cache)
     }
 
     /// `forward` over an input of table rows (`TableRows`): each table row is projected
@@ -89,12 +83,22 @@ public struct Bidirectional<Cell: RecurrentCell>: Parameterized {
         initialStates: [RecurrentState<Scalar>?] = [nil, nil], keepsCache: Bool = true,
         finalStatesOnly: Bool = false
     ) -> RecurrentOutput<Scalar> {
+        run(
+            input.table, inputRows: input.rows, lengths: lengths, initialStates: initialStates,
+            keepsCache: keepsCache, finalStatesOnly: finalStatesOnly)
+    }
+
+    /// Both forward passes: `inputRows` nil for a dense input.
+    private func run(
+        _ input: Matrix<Scalar>, inputRows: [Int]?, lengths: [Int],
+        initialStates: [RecurrentState<Scalar>?], keepsCache: Bool, finalStatesOnly: Bool
+    ) -> RecurrentOutput<Scalar> {
         precondition(
             initialStates.count == 2,
             "Bidirectional needs 2 initial states, got \(initialStates.count)")
         let result = RecurrentEngine.forward(
-            cells: [forwardCell, reverseCell], reversed: [false, true], input: input.table,
-            inputRows: input.rows, lengths: lengths, initialStates: initialStates,
+            cells: [forwardCell, reverseCell], reversed: [false, true], input: input,
+            inputRows: inputRows, lengths: lengths, initialStates: initialStates,
             concurrent: runsDirectionsConcurrently, keepsCache: keepsCache,
             finalStatesOnly: finalStatesOnly)
         return RecurrentOutput(
