@@ -32,6 +32,10 @@ import LinearAlgebra
 // shared by both directions, dX = dP · [Wx_0 | Wx_1]ᵀ and dWx = Xᵀ · dP.
 // With concurrent directions the shared GEMMs (dX, dWx) are each split into two halves
 // run at once on the two threads, so neither core idles during them.
+// An input given as rows of a table (`TableRows`: a batch of words' characters) has Wx
+// applied once per table row, each step copying its tokens' projected rows; backward sums
+// each table row's deltas first, and dX, dWx and db are products over the table's rows
+// (`tableRowGradients`).
 // No allocation happens inside the step loops; large scratch blocks come from `BufferPool`.
 
 /// Recycles large scratch blocks between calls. glibc serves big allocations with fresh
