@@ -36,6 +36,18 @@ public struct CRF<Scalar: BLASScalar>: Parameterized {
         ]
     }
 
+    /// `transitions`, `start`, `end`.
+    public var orderedParameterNames: [String] { ["transitions", "start", "end"] }
+
+    /// `transitions`, `start`, `end`, in place.
+    public mutating func modifyParameters(
+        _ body: (Int, inout Matrix<Scalar>) throws -> Void
+    ) rethrows {
+        try body(0, &transitions)
+        try body(1, &start)
+        try body(2, &end)
+    }
+
     /// A CRF over `tagCount` tags with all scores uniform in `±0.1`, drawn from `random`.
     public init(tagCount: Int, random: inout SeededRandom) {
         precondition(tagCount > 0, "CRF needs at least one tag, got \(tagCount)")

@@ -25,6 +25,16 @@ public struct Embedding<Scalar: BLASScalar>: Parameterized {
     /// `E`.
     public var parameters: [Parameter<Embedding, Scalar>] { [Parameter("E", \.table)] }
 
+    /// `E`.
+    public var orderedParameterNames: [String] { ["E"] }
+
+    /// `E`, in place.
+    public mutating func modifyParameters(
+        _ body: (Int, inout Matrix<Scalar>) throws -> Void
+    ) rethrows {
+        try body(0, &table)
+    }
+
     /// A table with entries uniform in `±√(3 / dimension)` (unit-length vectors on
     /// average), drawn from `random`.
     public init(vocabularySize: Int, dimension: Int, random: inout SeededRandom) {

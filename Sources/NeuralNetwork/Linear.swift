@@ -25,6 +25,17 @@ public struct Linear<Scalar: BLASScalar>: Parameterized {
         [Parameter("W", \.weight), Parameter("b", \.bias)]
     }
 
+    /// `W`, `b`.
+    public var orderedParameterNames: [String] { ["W", "b"] }
+
+    /// `W`, then `b`, in place.
+    public mutating func modifyParameters(
+        _ body: (Int, inout Matrix<Scalar>) throws -> Void
+    ) rethrows {
+        try body(0, &weight)
+        try body(1, &bias)
+    }
+
     /// A layer with Glorot-uniform weights and a zero bias, drawn from `random`.
     public init(inputSize: Int, outputSize: Int, random: inout SeededRandom) {
         precondition(

@@ -40,9 +40,18 @@ public protocol Parameterized {
     /// layer, because a key-path write through an array subscript copies the element out
     /// and back, and so copies every matrix it changes.
     mutating func modifyParameters(_ body: (Int, inout Matrix<Scalar>) throws -> Void) rethrows
+
+    /// The names of `parameters`, in that order. The default reads them from `parameters`;
+    /// a type whose parameters are nested in other layers lists them directly, because the
+    /// key paths `parameters` builds (appended paths into generic layers) are made by the
+    /// runtime at every call, and a training step names every gradient it returns.
+    var orderedParameterNames: [String] { get }
 }
 
 extension Parameterized {
+    /// `parameters`' names.
+    public var orderedParameterNames: [String] { parameters.map { $0.name } }
+
     /// Through the key paths of `parameters`.
     public mutating func modifyParameters(
         _ body: (Int, inout Matrix<Scalar>) throws -> Void

@@ -28,10 +28,31 @@ final class ParameterAccessTests: XCTestCase {
                 inputSize: 3, hiddenSize: 2, layerCount: 3, random: &random))
     }
 
-    func testLayersWithoutArraysUseTheirKeyPathsInPlace() {
+    func testLayersWithoutArraysAreChangedInPlaceInParameterOrder() {
         var random = SeededRandom(seed: 4)
         assertModifiesParametersInPlace(
             Bidirectional<GRUCell<Double>>(inputSize: 2, hiddenSize: 3, random: &random))
         assertModifiesParametersInPlace(Linear<Float>(inputSize: 2, outputSize: 3, random: &random))
+        assertModifiesParametersInPlace(
+            Embedding<Float>(vocabularySize: 4, dimension: 3, random: &random))
+        assertModifiesParametersInPlace(CRF<Double>(tagCount: 3, random: &random))
+        assertModifiesParametersInPlace(
+            Recurrent<LSTMCell<Float>>(inputSize: 2, hiddenSize: 3, random: &random))
+        assertModifiesParametersInPlace(
+            LSTMCell<Float>(inputSize: 2, hiddenSize: 3, random: &random))
+    }
+
+    func testGradientsAreNamedAsTheirParameters() {
+        var random = SeededRandom(seed: 5)
+        let layer = StackedBidirectional<LSTMCell<Float>>(
+            inputSize: 3, hiddenSize: 2, layerCount: 2, random: &random)
+        var gradients = ParameterGradients<Float>()
+        gradients.add(layer, prefix: "encoder")
+        XCTAssertEqual(gradients.dense.count, layer.parameters.count)
+        for p in layer.parameters {
+            XCTAssertEqual(gradients.dense["encoder." + p.name], layer[keyPath: p.keyPath], p.name)
+        }
+        let own = ParameterGradients(CRF<Float>(tagCount: 2, random: &random))
+        XCTAssertEqual(own.dense.keys.sorted(), ["end", "start", "transitions"])
     }
 }

@@ -2,8 +2,9 @@ import LinearAlgebra
 import NeuralNetwork
 import XCTest
 
-/// Asserts that `modifyParameters` of `layer` visits the matrices of `parameters` in their
-/// order, that its changes land in `layer`, and that it changes them in place: the storage
+/// Asserts that `orderedParameterNames` of `layer` are the names of its `parameters`, that
+/// `modifyParameters` visits the matrices of `parameters` in their order, that its changes
+/// land in `layer`, and that it changes them in place: the storage
 /// of a matrix written through it keeps its address (a key-path write through an array
 /// subscript would copy it).
 public func assertModifiesParametersInPlace<L: Parameterized>(
@@ -11,6 +12,9 @@ public func assertModifiesParametersInPlace<L: Parameterized>(
 ) {
     let parameters = layer.parameters
     XCTAssertFalse(parameters.isEmpty, "no parameters to check", file: file, line: line)
+    XCTAssertEqual(
+        layer.orderedParameterNames, parameters.map(\.name), "names out of order", file: file,
+        line: line)
     let expected = parameters.map { layer[keyPath: $0.keyPath] }
     var changed = layer
     var visited: [Int] = []

@@ -48,6 +48,12 @@ public struct Bidirectional<Cell: RecurrentCell>: Parameterized {
             + nestedParameters(\Self.reverseCell, prefix: "reverse")
     }
 
+    /// The names of `parameters`.
+    public var orderedParameterNames: [String] {
+        forwardCell.orderedParameterNames.map { "forward." + $0 }
+            + reverseCell.orderedParameterNames.map { "reverse." + $0 }
+    }
+
     /// Both cells', in place (see `Parameterized.modifyParameters`).
     public mutating func modifyParameters(
         _ body: (Int, inout Matrix<Scalar>) throws -> Void
@@ -182,6 +188,11 @@ public struct StackedBidirectional<Cell: RecurrentCell>: Parameterized {
     /// `layers.0.forward.Wx`, … in layer order.
     public var parameters: [Parameter<Self, Scalar>] {
         layers.indices.flatMap { l in nestedParameters(\Self.layers[l], prefix: "layers.\(l)") }
+    }
+
+    /// The names of `parameters`.
+    public var orderedParameterNames: [String] {
+        layers.indices.flatMap { l in layers[l].orderedParameterNames.map { "layers.\(l)." + $0 } }
     }
 
     /// Layer by layer, in place (see `Parameterized.modifyParameters`).

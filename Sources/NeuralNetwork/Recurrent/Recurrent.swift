@@ -53,6 +53,9 @@ public struct Recurrent<Cell: RecurrentCell>: Parameterized {
         cell.parameters.map { Parameter($0.name, (\Self.cell).appending(path: $0.keyPath)) }
     }
 
+    /// The cell's names.
+    public var orderedParameterNames: [String] { cell.orderedParameterNames }
+
     /// The cell's, in place (see `Parameterized.modifyParameters`).
     public mutating func modifyParameters(
         _ body: (Int, inout Matrix<Scalar>) throws -> Void

@@ -91,6 +91,9 @@ extension RecurrentCell {
         [Parameter("Wx", \Self.Wx), Parameter("Wh", \Self.Wh), Parameter("b", \Self.b)]
     }
 
+    /// `Wx`, `Wh`, `b`.
+    public var orderedParameterNames: [String] { ["Wx", "Wh", "b"] }
+
     /// `Wx`, `Wh`, `b` in place: key paths to protocol requirements are computed, so a
     /// write through them would copy the matrix.
     public mutating func modifyParameters(

@@ -78,13 +78,24 @@ public struct ParameterGradients<Scalar: BLASScalar> {
 
     /// The parameters of a layer-shaped gradient under their own names.
     public init<L: Parameterized>(_ gradient: L) where L.Scalar == Scalar {
-        for p in gradient.parameters { dense[p.name] = gradient[keyPath: p.keyPath] }
+        add(gradient, prefix: nil)
     }
 
     /// Adds every parameter of `gradient` (a layer-shaped gradient) as `prefix.name`.
     public mutating func add<L: Parameterized>(_ gradient: L, prefix: String)
     where L.Scalar == Scalar {
-        for p in gradient.parameters { dense[prefix + "." + p.name] = gradient[keyPath: p.keyPath] }
+        add(gradient, prefix: Optional(prefix))
+    }
+
+    /// Each matrix of `gradient` by its name, after `prefix.` if there is one (names and
+    /// matrices visited in the order of `parameters`, without its key paths).
+    private mutating func add<L: Parameterized>(_ gradient: L, prefix: String?)
+    where L.Scalar == Scalar {
+        let names = gradient.orderedParameterNames
+        var matrices = gradient
+        matrices.modifyParameters { i, matrix in
+            dense[prefix.map { $0 + "." + names[i] } ?? names[i]] = matrix
+        }
     }
 
     /// Merges another set (names must not overlap).
