@@ -93,4 +93,77 @@ public struct SparseRowGradient<Scalar: BLASScalar>: Equatable, Sendable {
 
     /// The sum of squares of the touched rows.
     public var squaredNorm: Scalar { GradientClipping.squaredNorm(rows) }
+
+    /// A gradient whose `ids` are already strictly increasing.
+    private init(sortedIDs ids: [Int], rows: Matrix<Scalar>, rowCount: Int) {
+        self.ids = ids
+        self.rows = rows
+        self.rowCount = rowCount
+    }
+
+    /// `wa·a + wb·b` for two gradients of the same table: the union of their ids, each row
+    /// `wa·a[id] + wb·b[id]` (`wa·a[id]` or `wb·b[id]` for an id of one side only). The
+    /// same rows, to the bit, as summing the two sides' weighted rows by id with
+    /// `init(ids:gradients:rowCount:)`, in one merge of the sorted ids instead of a sort.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public static func weightedSum(
+        _ a: SparseRowGradient, _ wa: Scalar, _ b: SparseRowGradient, _ wb: Scalar
+    ) -> SparseRowGradient {
+        precondition(
+            a.rowCount == b.rowCount && a.dimension == b.dimension,
+            "sparse gradients of different tables: \(a.rowCount)×\(a.dimension) and \(b.rowCount)×\(b.dimension)"
+        )
+        let width = a.dimension
+        var ids: [Int] = []
+        ids.reserveCapacity(a.ids.count + b.ids.count)
+        // Each output row's source rows in a and b (−1: none).
+        var sources: [(Int, Int)] = []
+        sources.reserveCapacity(a.ids.count + b.ids.count)
+        var (i, j) = (0, 0)
+        while i < a.ids.count || j < b.ids.count {
+            let x = i < a.ids.count ? a.ids[i] : Int.max
+            let y = j < b.ids.count ? b.ids[j] : Int.max
+            if x == y {
+                ids.append(x)
+                sources.append((i, j))
+                (i, j) = (i + 1, j + 1)
+            } else if x < y {
+                ids.append(x)
+                sources.append((i, -1))
+                i += 1
+            } else {
+                ids.append(y)
+                sources.append((-1, j))
+                j += 1
+            }
+        }
+        let rows = Matrix<Scalar>(rows: ids.count, columns: width) { out in
+            a.rows.withUnsafePointer { pa in
+                b.rows.withUnsafePointer { pb in
+                    for (k, (ra, rb)) in sources.enumerated() {
+                        let target = out + k * width
+                        if ra >= 0 && rb >= 0 {
+                            let (x, y) = (pa + ra * width, pb + rb * width)
+                            for c in 0..<width { target[c] = wa * x[c] + wb * y[c] }
+                        } else if ra >= 0 {
+                            let x = pa + ra * width
+                            for c in 0..<width { target[c] = wa * x[c] }
+                        } else {
+                            let y = pb + rb * width
+                            for c in 0..<width { target[c] = wb * y[c] }
+                        }
+                    }
+                }
+            }
+        }
+        return SparseRowGradient(sortedIDs: ids, rows: rows, rowCount: a.rowCount)
+    }
+
+    /// Every row multiplied by `factor`.
+    public func scaled(by factor: Scalar) -> SparseRowGradient {
+        var result = self
+        result.rows.scale(by: factor)
+        return result
+    }
 }

@@ -186,6 +186,43 @@ final class OptimizerStepTests: XCTestCase {
         XCTAssertEqual(sum.dense["second"]!.scalars, b.dense["second"]!.scalars.map { wb * $0 })
         XCTAssertEqual(sum.dense["second"]!.rows, 200)
     }
+
+    /// Sparse rows of two halves: the union of their ids, each row `wa·a + wb·b` (or one
+    /// side's weighted row), as summing both sides' weighted rows by id gives them.
+    func testWeightedSumMergesSparseRowsByID() {
+        var random = SeededRandom(seed: 10)
+        func sparse(_ ids: [Int]) -> SparseRowGradient<Float> {
+            SparseRowGradient(
+                ids: ids, gradients: randomMatrix(rows: ids.count, columns: 4, using: &random),
+                rowCount: 50)
+        }
+        let (wa, wb): (Float, Float) = (0.4, 0.6)
+        let cases: [([Int], [Int])] = [
+            ([3, 7, 7, 12, 40], [0, 7, 12, 13, 49]), ([1, 2], [30, 31]), ([5], [5]), ([], [8, 9]),
+        ]
+        for (first, second) in cases {
+            var a = ParameterGradients<Float>()
+            var b = ParameterGradients<Float>()
+            a.sparse["E"] = sparse(first)
+            b.sparse["E"] = sparse(second)
+            let (x, y) = (a.sparse["E"]!, b.sparse["E"]!)
+            let expected = SparseRowGradient(
+                ids: x.ids + y.ids,
+                gradients: Matrix(
+                    rows: x.ids.count + y.ids.count, columns: 4,
+                    scalars: x.rows.scalars.map { wa * $0 } + y.rows.scalars.map { wb * $0 }),
+                rowCount: 50)
+            let sum = ParameterGradients.weightedSum(a, wa, b, wb).sparse["E"]!
+            XCTAssertEqual(sum.ids, expected.ids, "\(first) and \(second)")
+            XCTAssertEqual(sum.rows.scalars, expected.rows.scalars, "\(first) and \(second)")
+            XCTAssertEqual(sum.rowCount, 50)
+        }
+        var one = ParameterGradients<Float>()
+        one.sparse["E"] = sparse([4, 9])
+        let alone = ParameterGradients.weightedSum(ParameterGradients(), wa, one, wb).sparse["E"]!
+        XCTAssertEqual(alone.ids, [4, 9])
+        XCTAssertEqual(alone.rows.scalars, one.sparse["E"]!.rows.scalars.map { wb * $0 })
+    }
 }
 
 /// The two ways a sparse row gradient orders its positions agree, and rows sum by id.

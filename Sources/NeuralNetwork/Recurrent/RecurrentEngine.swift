@@ -1020,7 +1020,7 @@ enum RecurrentEngine {
             gradient.Wh = results[d].dWh
             return gradient
         }
-        return (dInput, results.map(\.dState), gradients)
+        return (dInput, results.map { $0.dState }, gradients)
     }
 
     /// The input gradients of a pass whose input rows were rows of a table (`inputRows`):

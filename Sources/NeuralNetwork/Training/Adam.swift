@@ -173,8 +173,8 @@ public struct Adam<Scalar: BLASScalar>: Optimizer {
             slotOf.append(slot)
             coefficientsOf.append(coefficients(step: slots.steps[slot]))
         }
-        let widths = values.map(\.columns)
-        let counts = values.map(\.count)
+        let widths = values.map { $0.columns }
+        let counts = values.map { $0.count }
         var first = slots.first
         var second = slots.second
         slots.first = []
@@ -211,7 +211,7 @@ public struct Adam<Scalar: BLASScalar>: Optimizer {
                         // caller, whose half held the rows, spent 2.2 times as long as the
                         // helper in this pass).
                         TwoThreads.forEachElement(
-                            ofSegments: pieces.map(\.count),
+                            ofSegments: pieces.map { $0.count },
                             costs: pieces.map { rowIDs[$0.parameter] == nil ? 1 : 8 },
                             minimumElements: Self.parallelElements
                         ) { p, range in

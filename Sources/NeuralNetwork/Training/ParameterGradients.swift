@@ -143,7 +143,7 @@ public struct ParameterGradients<Scalar: BLASScalar> {
         Matrix.withUnsafePointers(firsts) { xs in
             Matrix.withUnsafePointers(seconds) { ys in
                 Matrix.withUnsafeMutablePointers(&sums) { outs in
-                    TwoThreads.forEachElement(ofSegments: firsts.map(\.count)) { k, range in
+                    TwoThreads.forEachElement(ofSegments: firsts.map { $0.count }) { k, range in
                         combine(
                             xs[k], weights[k].0, seconds[k].count > 0 ? ys[k] : nil,
                             weights[k].1, into: outs[k], range)
@@ -153,22 +153,12 @@ public struct ParameterGradients<Scalar: BLASScalar> {
         }
         for (k, name) in names.enumerated() { result.dense[name] = sums[k] }
         for name in Set(a.sparse.keys).union(b.sparse.keys) {
-            let parts = [(a.sparse[name], wa), (b.sparse[name], wb)].compactMap { s, w in
-                s.map { ($0, w) }
+            switch (a.sparse[name], b.sparse[name]) {
+            case let (x?, y?): result.sparse[name] = .weightedSum(x, wa, y, wb)
+            case (let x?, nil): result.sparse[name] = x.scaled(by: wa)
+            case (nil, let y?): result.sparse[name] = y.scaled(by: wb)
+            case (nil, nil): preconditionFailure("a name from neither side")
             }
-            guard let first = parts.first?.0 else { continue }
-            let ids = parts.flatMap { $0.0.ids }
-            var offset = 0
-            let rows = Matrix<Scalar>(rows: ids.count, columns: first.dimension) { out in
-                for (s, w) in parts {
-                    s.rows.withUnsafePointer { x in
-                        for i in 0..<s.rows.count { out[offset + i] = w * x[i] }
-                    }
-                    offset += s.rows.count
-                }
-            }
-            result.sparse[name] = SparseRowGradient(
-                ids: ids, gradients: rows, rowCount: first.rowCount)
         }
         return result
     }

@@ -106,7 +106,7 @@ public struct WordEmbedder<Scalar: BLASScalar> {
         guard n > 0 else {
             return (Matrix(rows: 0, columns: 2 * configuration.characterHidden), [], nil)
         }
-        let lengths = input.characterIDs.map(\.count)
+        let lengths = input.characterIDs.map { $0.count }
         let time = lengths.max()!
         // The distinct characters of the batch, in order of first use, and each time-major
         // position's index among them: the BiLSTM reads its input as rows of their vectors.
