@@ -4,8 +4,12 @@ extension Parameterized {
     /// `self += alpha · other`, parameter by parameter (BLAS axpy): sums gradients of
     /// several batches or of a layer used more than once.
     public mutating func addParameters(of other: Self, scaledBy alpha: Scalar = 1) {
-        let paths = parameters.map(\.keyPath)
-        modifyParameters { i, matrix in matrix.add(other[keyPath: paths[i]], scaledBy: alpha) }
+        // `other`'s matrices by position, without the key paths of `parameters` (which the
+        // runtime builds at every call; a data-parallel training step calls this).
+        var others: [Matrix<Scalar>] = []
+        var source = other
+        source.modifyParameters { _, matrix in others.append(matrix) }
+        modifyParameters { i, matrix in matrix.add(others[i], scaledBy: alpha) }
     }
 
     /// Multiplies every parameter by `alpha` (BLAS scal), e.g. to average summed gradients.
