@@ -13,7 +13,7 @@ APT_PACKAGES := libopenblas-dev libutf8proc-dev zlib1g-dev pkg-config
 # Run as root directly, otherwise through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all setup build test check-corpora demo models bench serve-bench serve-soak lint clean fuzz test-sanitizers test-tsan test-asan \
+.PHONY: all setup build test check-corpora demo models bench bench-pytorch serve-bench serve-soak lint clean fuzz test-sanitizers test-tsan test-asan \
 	dist dist-setup dist-check spark-setup spark-annotate spark-test spark-bench
 
 all: build
@@ -135,6 +135,18 @@ bench: setup build
 	$(TAGGER) benchmark blas
 	$(TAGGER) benchmark encoder
 	$(TAGGER) benchmark tokenizer --test $(CORPORA)/ud-english-ewt/test.conllu
+
+# Training speed against the PyTorch reference network on the same cores, one after the
+# other: a PyTorch epoch, then ROUNDS rounds of two epochs of `tagger train pos` each followed
+# by another PyTorch epoch; each of our runs against the PyTorch epochs right before and after
+# it, and the session's medians. Needs the reference (PYTORCH_REFERENCE) and a Python with
+# torch and numpy (PYTORCH_PYTHON: a virtual environment outside the project).
+PYTORCH_REFERENCE ?= ../shared/bench/pytorch-reference
+PYTORCH_PYTHON ?= python3
+ROUNDS ?= 3
+bench-pytorch: setup build
+	Tests/PyTorchBench/side-by-side.sh $(abspath $(TAGGER)) $(abspath $(CORPORA)) \
+		$(PYTORCH_REFERENCE) $(PYTORCH_PYTHON) $(ROUNDS)
 
 # `tagger serve` under wrk on loopback (64 connections; single sentences of EWT test, then
 # 1 kB paragraphs; one 20-word sentence on one connection for the idle latency), with
