@@ -58,7 +58,8 @@ pytorch_epoch() {
         exit 1
     }
     local rate
-    rate=$(grep -oE '"train_tok_per_s": [0-9.]+' "$work/pytorch-$1.log" | tail -1 | awk '{printf "%.0f", $2}')
+    rate=$({ grep -oE '"train_tok_per_s": [0-9.]+' "$work/pytorch-$1.log" || true; } \
+        | tail -1 | awk '{ printf "%.0f", $2 }')
     [ -n "$rate" ] || { echo "$0: no train_tok_per_s in the PyTorch output" >&2; exit 1; }
     echo "$rate"
 }
@@ -72,8 +73,9 @@ our_epochs() {
         exit 1
     }
     local rate
-    rate=$(tr '\r' '\n' <"$work/ours-$1.log" | grep -E '^epoch [0-9]+:' \
-        | grep -oE '[0-9]+ training tokens/s' | awk '$1 > best { best = $1 } END { print best }')
+    rate=$(tr '\r' '\n' <"$work/ours-$1.log" | { grep -E '^epoch [0-9]+:' || true; } \
+        | { grep -oE '[0-9]+ training tokens/s' || true; } \
+        | awk '$1 > best { best = $1 } END { print best }')
     [ -n "$rate" ] || { echo "$0: no training tokens/s in tagger's output" >&2; exit 1; }
     echo "$rate"
 }
