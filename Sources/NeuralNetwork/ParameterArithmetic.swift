@@ -4,11 +4,9 @@ extension Parameterized {
     /// `self += alpha · other`, parameter by parameter (BLAS axpy): sums gradients of
     /// several batches or of a layer used more than once.
     public mutating func addParameters(of other: Self, scaledBy alpha: Scalar = 1) {
-        // `other`'s matrices by position, without the key paths of `parameters` (which the
-        // runtime builds at every call; a data-parallel training step calls this).
-        var others: [Matrix<Scalar>] = []
-        var source = other
-        source.modifyParameters { _, matrix in others.append(matrix) }
+        // By position, without the key paths of `parameters` (which the runtime builds at
+        // every call; a data-parallel training step calls this).
+        let others = other.orderedParameterMatrices
         modifyParameters { i, matrix in matrix.add(others[i], scaledBy: alpha) }
     }
 

@@ -52,6 +52,15 @@ extension Parameterized {
     /// `parameters`' names.
     public var orderedParameterNames: [String] { parameters.map { $0.name } }
 
+    /// The matrices of `parameters`, in that order (sharing their storage), read through
+    /// `modifyParameters` rather than `parameters`' key paths.
+    public var orderedParameterMatrices: [Matrix<Scalar>] {
+        var copy = self
+        var matrices: [Matrix<Scalar>] = []
+        copy.modifyParameters { _, matrix in matrices.append(matrix) }
+        return matrices
+    }
+
     /// Through the key paths of `parameters`.
     public mutating func modifyParameters(
         _ body: (Int, inout Matrix<Scalar>) throws -> Void

@@ -48,11 +48,11 @@ extension NamedParameters {
 }
 
 extension NamedParameters where Self: Parameterized {
-    /// Through `parameters`, by their names.
+    /// Through `modifyParameters`, by the names of `parameters`.
     public mutating func visitParameters(
         _ body: (String, inout Matrix<Scalar>) throws -> Void
     ) rethrows {
-        let names = parameters.map(\.name)
+        let names = orderedParameterNames
         try modifyParameters { i, matrix in try body(names[i], &matrix) }
     }
 
@@ -91,10 +91,9 @@ public struct ParameterGradients<Scalar: BLASScalar> {
     /// matrices visited in the order of `parameters`, without its key paths).
     private mutating func add<L: Parameterized>(_ gradient: L, prefix: String?)
     where L.Scalar == Scalar {
-        let names = gradient.orderedParameterNames
-        var matrices = gradient
-        matrices.modifyParameters { i, matrix in
-            dense[prefix.map { $0 + "." + names[i] } ?? names[i]] = matrix
+        for (name, matrix) in zip(gradient.orderedParameterNames, gradient.orderedParameterMatrices)
+        {
+            dense[prefix.map { $0 + "." + name } ?? name] = matrix
         }
     }
 
