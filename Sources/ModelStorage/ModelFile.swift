@@ -9,7 +9,7 @@ import Text
 /// A trained model on disk: architecture, configuration, vocabularies and named
 /// parameters, validated as a whole when read.
 ///
-/// Layout of format versions 2 and 3 (all integers little-endian):
+/// Layout of format versions 2 to 4 (all integers little-endian):
 ///
 ///     magic      8 bytes  "SQTAGMDL"
 ///     version    u32      formatVersion
@@ -19,13 +19,16 @@ import Text
 ///                  vocabularies   u32 count, then for each, in name order: u16 length +
 ///                                 UTF-8 name, u32 symbol count, one u32 UTF-8 length per
 ///                                 symbol, then the symbols' UTF-8 bytes one after another
-///                  shared rows    (version 3 only) u32 count, then for each, in parameter
+///                  shared rows    (versions 3 and 4) u32 count, then for each, in parameter
 ///                                 name order: u16 length + UTF-8 parameter name, u16 length
 ///                                 + UTF-8 table file name, u64 table checksum, u32 rows,
 ///                                 then one u32 per row: its row in the shared table, or
 ///                                 0xFFFFFFFF for a row stored in the parameter (in order)
 ///     count      u32      number of parameters
-///     parameter  u16 name length + UTF-8 name, u32 rows, u32 columns, rows·columns f32
+///     parameter  u16 name length + UTF-8 name, u32 rows, u32 columns, then
+///                  version 2 and 3: rows·columns f32;
+///                  version 4: u8 storage (`ParameterStorage`), then for 0 rows·columns
+///                  f32, for 1 (`EightBitRows`) rows f32 scales and rows·columns i8
 ///     checksum   u64      XXH64 (seed 0) of every byte before it
 ///
 /// Format history:
@@ -37,14 +40,22 @@ import Text
 /// - version 3: version 2 with the shared-rows section at the end of the header: some rows
 ///   of a parameter are read from a table stored once beside the model (`sharedRows`).
 ///   Written only for files that have such rows; others are still written as version 2.
+/// - version 4: version 3 (the shared-rows section always present, maybe empty) with a
+///   storage byte before each parameter's values: some parameters (embedding tables) may
+///   be stored in 8 bits a value. Written only for files that have such parameters.
 public struct ModelFile: Equatable, Sendable {
     /// The eight bytes every model file starts with.
     public static let magic = Array("SQTAGMDL".utf8)
     /// The format version this build writes for a file without shared rows; it also reads
     /// every earlier version.
     public static let formatVersion: UInt32 = 2
-    /// The format version of a file with shared rows, the newest this build reads.
+    /// The format version of a file with shared rows.
     public static let sharedRowsVersion: UInt32 = 3
+    /// The format version of a file with a parameter stored in 8 bits, the newest this build
+    /// reads.
+    public static let eightBitVersion: UInt32 = 4
+    /// The newest format version this build reads.
+    public static let newestReadableVersion = eightBitVersion
     /// The oldest format version this build reads.
     public static let oldestReadableVersion: UInt32 = 1
     /// The largest header accepted, so a corrupt length cannot trigger a huge allocation.
@@ -92,13 +103,18 @@ public struct ModelFile: Equatable, Sendable {
     public struct NamedMatrix: Equatable, Sendable {
         /// The parameter's stable name, such as `encoder.layer0.forward.Wx`.
         public var name: String
-        /// Its values.
+        /// Its values (for a parameter read from 8-bit storage, the values that storage
+        /// gives back).
         public var matrix: Matrix<Float>
+        /// How the file stores the values: a parameter read from 8-bit storage keeps it when
+        /// it is written again.
+        public var storage: ParameterStorage
 
-        /// A parameter with a name and values.
-        public init(name: String, matrix: Matrix<Float>) {
+        /// A parameter with a name and values, stored as `storage` says.
+        public init(name: String, matrix: Matrix<Float>, storage: ParameterStorage = .float32) {
             self.name = name
             self.matrix = matrix
+            self.storage = storage
         }
     }
 
@@ -185,12 +201,20 @@ public struct ModelFile: Equatable, Sendable {
 
     // MARK: Serialisation
 
-    /// The file's bytes: format version 2, or 3 when some rows are shared.
+    /// The format version the file is written in: the oldest that holds its contents.
+    public var writtenVersion: UInt32 {
+        if parameters.contains(where: { $0.storage != .float32 }) { return ModelFile.eightBitVersion }
+        return sharedRows.isEmpty ? ModelFile.formatVersion : ModelFile.sharedRowsVersion
+    }
+
+    /// The file's bytes: format version 2, 3 when some rows are shared, 4 when some
+    /// parameter is stored in 8 bits. Throws `nonFiniteParameter` for a value that 8-bit
+    /// storage cannot hold.
     public func serialized() throws -> [UInt8] {
-        let version = sharedRows.isEmpty ? ModelFile.formatVersion : ModelFile.sharedRowsVersion
+        let version = writtenVersion
         var out = ModelFile.magic
         out.appendLittleEndian(version)
-        let header = headerBytes()
+        let header = headerBytes(version: version)
         out.appendLittleEndian(UInt32(header.count))
         out += header
         out.appendLittleEndian(UInt32(parameters.count))
@@ -200,14 +224,19 @@ public struct ModelFile: Equatable, Sendable {
             out.appendString(p.name, length: UInt16.self, what: "parameter name")
             out.appendLittleEndian(UInt32(p.matrix.rows))
             out.appendLittleEndian(UInt32(p.matrix.columns))
-            out.appendFloats(p.matrix.scalars)
+            if version >= ModelFile.eightBitVersion { out.append(p.storage.rawValue) }
+            switch p.storage {
+            case .float32: out.appendFloats(p.matrix.scalars)
+            case .eightBitRows: try out.appendEightBitRows(p.matrix, name: p.name)
+            }
         }
         out.appendLittleEndian(ModelFile.checksum(out[...], version: version))
         return out
     }
 
-    /// The binary header of the current version: architecture, configuration, vocabularies.
-    private func headerBytes() -> [UInt8] {
+    /// The binary header of format `version`: architecture, configuration, vocabularies and
+    /// (version 3 and later) the shared rows.
+    private func headerBytes(version: UInt32) -> [UInt8] {
         var out: [UInt8] = []
         out.appendString(architecture, length: UInt16.self, what: "architecture")
         out.appendLittleEndian(UInt32(configuration.count))
@@ -221,7 +250,7 @@ public struct ModelFile: Equatable, Sendable {
             for symbol in table { out.appendLittleEndian(UInt32(symbol.utf8.count)) }
             for symbol in table { out += symbol.utf8 }
         }
-        guard !sharedRows.isEmpty else { return out }
+        guard version >= ModelFile.sharedRowsVersion else { return out }
         out.appendLittleEndian(UInt32(sharedRows.count))
         for name in sharedRows.keys.sorted() {
             let reference = sharedRows[name]!
@@ -305,14 +334,29 @@ public struct ModelFile: Equatable, Sendable {
             }
             let rows = Int(try reader.read(UInt32.self, what: "rows of \(name)"))
             let columns = Int(try reader.read(UInt32.self, what: "columns of \(name)"))
+            var storage = ParameterStorage.float32
+            if version >= ModelFile.eightBitVersion {
+                let code = try reader.read(UInt8.self, what: "storage of \(name)")
+                guard let known = ParameterStorage(rawValue: code) else {
+                    throw ModelFileError.malformedHeader(
+                        reason: "the parameter \(name.quotedForMessage) is stored in an unknown way (\(code))")
+                }
+                storage = known
+            }
             let (elements, overflow) = rows.multipliedReportingOverflow(by: columns)
-            guard !overflow, elements <= reader.remaining / 4 else {
+            let bytesPerValue = storage == .float32 ? 4 : 1
+            let scaleBytes = storage == .float32 ? 0 : 4 * rows
+            guard !overflow, elements <= (reader.remaining - scaleBytes) / bytesPerValue else {
                 throw ModelFileError.truncated(
                     path: source,
-                    needed: overflow || elements > Int.max / 4 ? Int.max : elements * 4,
+                    needed: overflow || elements > Int.max / 4
+                        ? Int.max : scaleBytes + elements * bytesPerValue,
                     available: reader.remaining)
             }
-            let scalars = try reader.readFloats(count: elements, what: name)
+            let scalars =
+                storage == .float32
+                ? try reader.readFloats(count: elements, what: name)
+                : try reader.readEightBitRows(rows: rows, columns: columns, what: name)
             if let index = scalars.firstIndex(where: { !$0.isFinite }) {
                 throw ModelFileError.nonFiniteParameter(
                     name: name, row: index / columns, column: index % columns,
@@ -320,7 +364,8 @@ public struct ModelFile: Equatable, Sendable {
             }
             parameters.append(
                 NamedMatrix(
-                    name: name, matrix: Matrix(rows: rows, columns: columns, scalars: scalars)))
+                    name: name, matrix: Matrix(rows: rows, columns: columns, scalars: scalars),
+                    storage: storage))
         }
         guard reader.remaining == 0 else {
             throw ModelFileError.malformedHeader(
@@ -557,9 +602,9 @@ public struct ModelFile: Equatable, Sendable {
         guard bytes.count >= magic.count + 4 else { return }
         var version: UInt32 = 0
         for i in 0..<4 { version |= UInt32(bytes[magic.count + i]) << (8 * UInt32(i)) }
-        guard (oldestReadableVersion...sharedRowsVersion).contains(version) else {
+        guard (oldestReadableVersion...newestReadableVersion).contains(version) else {
             throw ModelFileError.unsupportedVersion(
-                path: source, found: Int(version), supported: Int(sharedRowsVersion))
+                path: source, found: Int(version), supported: Int(newestReadableVersion))
         }
     }
 
@@ -751,8 +796,9 @@ struct BoundedInput {
     /// false when the input ends first or a length is impossible, leaving the rest to the
     /// validation of the bytes read.
     mutating func readStatedContents() throws -> Bool {
-        position = ModelFile.magic.count + 4
-        guard let headerLength = try next(UInt32.self),
+        position = ModelFile.magic.count
+        guard let version = try next(UInt32.self),
+            let headerLength = try next(UInt32.self),
             headerLength <= ModelFile.maximumHeaderBytes, try take(headerLength),
             let count = try next(UInt32.self)
         else { return false }
@@ -760,8 +806,15 @@ struct BoundedInput {
             guard let nameLength = try next(UInt16.self), try take(nameLength),
                 let rows = try next(UInt32.self), let columns = try next(UInt32.self)
             else { return false }
+            var storage = ParameterStorage.float32
+            if version >= ModelFile.eightBitVersion {
+                guard let code = try next(UInt8.self) else { return false }
+                guard let known = ParameterStorage(rawValue: UInt8(code)) else { return false }
+                storage = known
+            }
             let (elements, overflow) = rows.multipliedReportingOverflow(by: columns)
-            guard try take(overflow || elements > Int.max / 4 ? Int.max : elements * 4) else {
+            let valueBytes = storage == .float32 ? elements * 4 : rows * 4 + elements
+            guard try take(overflow || elements > Int.max / 4 ? Int.max : valueBytes) else {
                 return false
             }
         }
@@ -877,6 +930,34 @@ struct ByteReader {
         }
         offset = cursor
         return table
+    }
+
+    /// `rows` rows stored in 8 bits (`rows` little-endian float scales, then `rows · columns`
+    /// signed bytes), as the floats they stand for. A scale must be finite and not negative.
+    mutating func readEightBitRows(rows: Int, columns: Int, what: String) throws -> [Float] {
+        let scales = try readFloats(count: rows, what: what)
+        if let row = scales.firstIndex(where: { !$0.isFinite || $0 < 0 }) {
+            throw ModelFileError.malformedHeader(
+                reason: "the 8-bit row \(row) of \(what.quotedForMessage) has the scale \(scales[row])")
+        }
+        let count = rows * columns
+        guard remaining >= count else {
+            throw ModelFileError.truncated(path: source, needed: count, available: remaining)
+        }
+        let start = offset
+        let scalars = [Float](unsafeUninitializedCapacity: count) { output, initialized in
+            bytes.withUnsafeBytes { raw in
+                let values = (raw.baseAddress! + start).assumingMemoryBound(to: Int8.self)
+                for row in 0..<rows {
+                    EightBitRows.dequantize(
+                        UnsafeBufferPointer(start: values + row * columns, count: columns),
+                        scale: scales[row], into: output.baseAddress! + row * columns)
+                }
+            }
+            initialized = count
+        }
+        offset += count
+        return scalars
     }
 
     /// `count` little-endian floats, copied in one piece.
@@ -1002,6 +1083,30 @@ extension Array where Element == UInt8 {
             utf8.count <= Int(Length.max), "\(what) too long (\(utf8.count) bytes): \(string)")
         appendLittleEndian(Length(utf8.count))
         append(contentsOf: utf8)
+    }
+
+    /// Appends the rows of `matrix` in 8 bits (`EightBitRows`): every row's scale, then every
+    /// row's integers. Throws `nonFiniteParameter` for a value that is not finite.
+    fileprivate mutating func appendEightBitRows(_ matrix: Matrix<Float>, name: String) throws {
+        if let index = matrix.scalars.firstIndex(where: { !$0.isFinite }) {
+            throw ModelFileError.nonFiniteParameter(
+                name: name, row: index / matrix.columns, column: index % matrix.columns,
+                value: matrix.scalars[index])
+        }
+        var scales: [Float] = []
+        var values: [Int8] = []
+        scales.reserveCapacity(matrix.rows)
+        values.reserveCapacity(matrix.count)
+        matrix.scalars.withUnsafeBufferPointer { all in
+            for row in 0..<matrix.rows {
+                let (scale, q) = EightBitRows.quantize(
+                    UnsafeBufferPointer(rebasing: all[(row * matrix.columns)..<((row + 1) * matrix.columns)]))
+                scales.append(scale)
+                values += q
+            }
+        }
+        appendFloats(scales)
+        values.withUnsafeBytes { append(contentsOf: $0) }
     }
 
     /// Appends `values` as little-endian floats, in one piece on a little-endian host.

@@ -13,10 +13,12 @@ struct VectorsCommand: ParsableCommand {
             A shared vector table holds pretrained vectors once; models in the same folder \
             that refer to it store only the rows that differ from it (the words they learned \
             and the rows training changed). Their outputs are exactly those of the models \
-            that store every row.
+            that store every row. A table may store its vectors in 8 bits a value (a \
+            quarter of the size); models then read the values 8-bit storage gives back.
             """,
         subcommands: [
             VectorsTableCommand.self, VectorsShareCommand.self, VectorsDenseCommand.self,
+            VectorsQuantizeCommand.self,
         ])
 }
 
@@ -40,9 +42,18 @@ struct VectorsTableCommand: ParsableCommand {
     @Option(help: "The table file to write (by convention NAME.vectors, beside the models).")
     var output: String
 
+    @Option(
+        help: ArgumentHelp(
+            "Bits a value: 32 stores the vectors exactly, 8 in a quarter of the size (each row as 8-bit integers times a scale).",
+            valueName: "32|8"))
+    var bits = 32
+
     func validate() throws {
         guard embeddingsLimit >= 1 else {
             throw ValidationError("--embeddings-limit must be positive.")
+        }
+        guard bits == 32 || bits == 8 else {
+            throw ValidationError("--bits must be 32 or 8, not \(bits).")
         }
         try checkWritableOutput(output)
     }
@@ -51,9 +62,10 @@ struct VectorsTableCommand: ParsableCommand {
         var err = StandardError()
         let vectors = try PretrainedVectors.load(path: embeddings, limit: embeddingsLimit)
         let checksum = try SharedVectorTable.write(
-            vectors, source: URL(fileURLWithPath: embeddings).lastPathComponent, to: output)
+            vectors, source: URL(fileURLWithPath: embeddings).lastPathComponent,
+            storage: bits == 8 ? .eightBitRows : .float32, to: output)
         print(
-            "wrote \(vectors.words.count) vectors of \(vectors.dimension) dimensions to \(output) (checksum \(String(checksum, radix: 16)))",
+            "wrote \(vectors.words.count) vectors of \(vectors.dimension) dimensions (\(bits) bits a value) to \(output) (checksum \(String(checksum, radix: 16)))",
             to: &err)
     }
 }
@@ -98,6 +110,37 @@ struct VectorsDenseCommand: ParsableCommand {
         for model in models {
             report(try SharedVectorTable.storeRowsWhole(inModelAt: model))
         }
+    }
+}
+
+/// `tagger vectors quantize`: a table rewritten in 8 bits, and the models that read from it
+/// pointed at it.
+struct VectorsQuantizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quantize",
+        abstract: "Rewrite a shared vector table in 8 bits a value, and the models that read from it.",
+        discussion: """
+            The table's rows are stored as 8-bit integers times one scale a row (a quarter \
+            of the size; each value within half a step of the exact one), and each MODEL, \
+            which must read rows from the table, is rewritten to refer to its new contents. \
+            The models' outputs change by what the 8-bit values differ from the exact ones. \
+            Every model in the table's folder that reads from it must be given, since it \
+            would no longer load; nothing is written unless all are. Files are rewritten \
+            atomically, the table first.
+            """)
+
+    @Option(help: "The shared vector table to rewrite (see `tagger vectors table`).")
+    var table: String
+
+    @Argument(help: "Model files that read from the table, to point at its new contents.")
+    var models: [String] = []
+
+    func run() throws {
+        let rewrite = try SharedVectorTable.storeInEightBits(tableAt: table, models: models)
+        print(
+            "\(rewrite.table): \(rewrite.bytesBefore) → \(rewrite.bytesAfter) bytes; 8 bits a value (checksum \(String(rewrite.checksum, radix: 16)))"
+        )
+        for model in rewrite.models { print("\(model): reads from the 8-bit table") }
     }
 }
 

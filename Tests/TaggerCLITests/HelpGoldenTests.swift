@@ -21,6 +21,7 @@ final class HelpGoldenTests: XCTestCase {
         (["vectors", "table", "--help"], "vectors-table.txt"),
         (["vectors", "share", "--help"], "vectors-share.txt"),
         (["vectors", "dense", "--help"], "vectors-dense.txt"),
+        (["vectors", "quantize", "--help"], "vectors-quantize.txt"),
         (["benchmark", "ref", "--help"], "benchmark-ref.txt"),
         (["benchmark", "blas", "--help"], "benchmark-blas.txt"),
         (["benchmark", "encoder", "--help"], "benchmark-encoder.txt"),

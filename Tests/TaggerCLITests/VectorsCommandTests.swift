@@ -114,4 +114,50 @@ final class VectorsCommandTests: ScratchDirectoryTestCase {
         XCTAssertEqual(both.status, 64)
         XCTAssertTrue(both.stderr.contains("not both"), both.stderr)
     }
+
+    func testEightBitTablesFromTextAndByQuantizingTheTableModelsReadFrom() throws {
+        let data = try write("train.conllu", Self.conllu)
+        let text = try write("vectors.txt", Self.vectors)
+        let table = directory + "/test.vectors"
+        XCTAssertEqual(
+            try run(["vectors", "table", "--embeddings", text, "--output", table]).status, 0)
+        let model = directory + "/pos.model"
+        let trained = try run(
+            ["train", "pos", "--train", data, "--dev", data, "--output", model,
+             "--shared-vectors", table] + Self.training)
+        XCTAssertEqual(trained.status, 0, trained.stderr)
+        let sentences = "The cat sat in Zurich .\nBerlin sat .\n"
+        let before = try run(["tag", "--model", model, "--format", "conll"], input: sentences)
+        XCTAssertEqual(before.status, 0, before.stderr)
+
+        let quantized = try run(["vectors", "quantize", "--table", table, model])
+        XCTAssertEqual(quantized.status, 0, quantized.stderr)
+        XCTAssertTrue(quantized.stdout.contains("8 bits a value"), quantized.stdout)
+        XCTAssertTrue(quantized.stdout.contains("\(model): reads from the 8-bit table"), quantized.stdout)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: table))[8], 4)
+        let after = try run(["tag", "--model", model, "--format", "conll"], input: sentences)
+        XCTAssertEqual(after.status, 0, after.stderr)
+        // The tokens and the number of lines are those of before; the tags may move a little.
+        XCTAssertEqual(
+            after.stdout.split(separator: "\n").map { $0.split(separator: "\t").first },
+            before.stdout.split(separator: "\n").map { $0.split(separator: "\t").first })
+
+        let again = try run(["vectors", "quantize", "--table", table, model])
+        XCTAssertEqual(again.status, 1)
+        XCTAssertTrue(again.stderr.contains("already stores its vectors in 8 bits"), again.stderr)
+
+        // Written in 8 bits from the text: the same table as the quantized one.
+        let direct = directory + "/direct.vectors"
+        let made = try run(
+            ["vectors", "table", "--embeddings", text, "--bits", "8", "--output", direct])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        XCTAssertTrue(made.stderr.contains("(8 bits a value)"), made.stderr)
+        XCTAssertEqual(
+            try Data(contentsOf: URL(fileURLWithPath: direct)),
+            try Data(contentsOf: URL(fileURLWithPath: table)))
+        let wrong = try run(
+            ["vectors", "table", "--embeddings", text, "--bits", "16", "--output", direct])
+        XCTAssertEqual(wrong.status, 64)
+        XCTAssertTrue(wrong.stderr.contains("--bits must be 32 or 8"), wrong.stderr)
+    }
 }

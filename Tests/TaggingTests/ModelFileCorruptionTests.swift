@@ -122,18 +122,18 @@ final class ModelFileCorruptionTests: XCTestCase {
             guard case .cannotOpen? = error as? ModelFileError else { return XCTFail("\(error)") }
         }
         var bytes = try Self.tagger.modelFile().serialized()
-        bytes[8] = 4
+        bytes[8] = 5
         XCTAssertThrowsError(try loadTagger(bytes)) { error in
             XCTAssertEqual(
                 error.localizedDescription,
-                "m.model: model format version 4 is not supported (this build reads versions 1 to 3); retrain or use a matching build"
+                "m.model: model format version 5 is not supported (this build reads versions 1 to 4); retrain or use a matching build"
             )
         }
         bytes[8] = 0
         XCTAssertThrowsError(try loadTagger(bytes)) { error in
             XCTAssertEqual(
                 error as? ModelFileError,
-                .unsupportedVersion(path: "m.model", found: 0, supported: 3))
+                .unsupportedVersion(path: "m.model", found: 0, supported: 4))
         }
     }
 

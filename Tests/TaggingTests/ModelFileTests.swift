@@ -73,7 +73,7 @@ final class ModelFileTests: XCTestCase {
         bytes[8] = 9
         XCTAssertThrowsError(try ModelFile(bytes: bytes, source: "m")) { error in
             XCTAssertEqual(
-                error as? ModelFileError, .unsupportedVersion(path: "m", found: 9, supported: 3))
+                error as? ModelFileError, .unsupportedVersion(path: "m", found: 9, supported: 4))
         }
     }
 

@@ -9,7 +9,9 @@ import Text
 ///
 /// On disk it is a model file (magic, version, checksum) of architecture
 /// `SharedVectors.v1` with the vocabulary `words` and the parameter `vectors`
-/// `[words, dimension]`, the rows exactly as `PretrainedVectors.load` reads them. A model
+/// `[words, dimension]`, the rows exactly as `PretrainedVectors.load` reads them, or in 8
+/// bits a value (`ParameterStorage.eightBitRows`, a quarter of the size; models then read
+/// the values that storage gives back). A model
 /// refers to it by file name and by the checksum stored at the end of the file (see
 /// `ModelFile.SharedRowsReference`); the table must be in the model file's folder.
 ///
@@ -32,15 +34,21 @@ public final class SharedVectorTable: @unchecked Sendable {
     public let matrix: Matrix<Float>
     /// The vector length.
     public var dimension: Int { matrix.columns }
+    /// How the file stores the vectors: exactly, or in 8 bits a value.
+    public let storage: ParameterStorage
 
     private let lock = NSLock()
     private var indexed: PretrainedVectors?
 
-    private init(path: String, checksum: UInt64, words: [String], matrix: Matrix<Float>) {
+    private init(
+        path: String, checksum: UInt64, words: [String], matrix: Matrix<Float>,
+        storage: ParameterStorage
+    ) {
         self.path = path
         self.checksum = checksum
         self.words = words
         self.matrix = matrix
+        self.storage = storage
     }
 
     /// The words and their vectors with a word index, built on first use (taggers read rows
@@ -64,18 +72,21 @@ public final class SharedVectorTable: @unchecked Sendable {
 
     // MARK: Files
 
-    /// Writes `vectors` as a table file at `path` (atomically) and returns its checksum;
-    /// `source` names the vectors file they were read from.
+    /// Writes `vectors` as a table file at `path` (atomically), stored as `storage` says,
+    /// and returns its checksum; `source` names the vectors file they were read from.
     @discardableResult
-    public static func write(_ vectors: PretrainedVectors, source: String? = nil, to path: String)
-        throws -> UInt64
-    {
+    public static func write(
+        _ vectors: PretrainedVectors, source: String? = nil, storage: ParameterStorage = .float32,
+        to path: String
+    ) throws -> UInt64 {
         let configuration = Configuration(dimension: vectors.dimension, source: source)
         let file = ModelFile(
             architecture: architecture,
             configuration: try ModelFile.configurationEncoder.encode(configuration),
             vocabularies: ["words": vectors.words],
-            parameters: [ModelFile.NamedMatrix(name: "vectors", matrix: vectors.vectors)])
+            parameters: [
+                ModelFile.NamedMatrix(name: "vectors", matrix: vectors.vectors, storage: storage)
+            ])
         let bytes = try file.serialized()
         do {
             try AtomicFile.write(bytes: bytes, to: path)
@@ -124,7 +135,9 @@ public final class SharedVectorTable: @unchecked Sendable {
                 "\(words.count) words, vectors \(matrix.shapeDescription), dimension \(configuration.dimension)"
             )
         }
-        return SharedVectorTable(path: resolved, checksum: checksum, words: words, matrix: matrix)
+        return SharedVectorTable(
+            path: resolved, checksum: checksum, words: words, matrix: matrix,
+            storage: file.parameters[0].storage)
     }
 
     // MARK: The process-wide cache
@@ -366,6 +379,13 @@ public enum SharedVectorsError: Error, LocalizedError, Equatable {
     case nothingToShare(model: String, kind: String)
     /// A model that refers to a table is written where the table is not.
     case tableNotBesideModel(model: String, table: String)
+    /// The table already stores its vectors in 8 bits.
+    case alreadyEightBit(table: String)
+    /// A model given to be pointed at the rewritten table does not read from the table.
+    case doesNotReadTable(model: String, table: String)
+    /// A model beside the table reads from it but was not given to be pointed at the
+    /// rewritten table, so it would no longer load.
+    case unlistedModel(model: String, table: String)
 
     /// A message that says what is wrong and what to do.
     public var errorDescription: String? {
@@ -391,6 +411,14 @@ public enum SharedVectorsError: Error, LocalizedError, Equatable {
         case .tableNotBesideModel(let model, let table):
             return
                 "\(model): the shared vector table \(table) must be in the same folder as the model, which finds it there by name"
+        case .alreadyEightBit(let table):
+            return "\(table): the shared vector table already stores its vectors in 8 bits"
+        case .doesNotReadTable(let model, let table):
+            return
+                "\(model): the model does not read rows from the shared vector table \(table) (it must be in the table's folder and refer to its current contents)"
+        case .unlistedModel(let model, let table):
+            return
+                "\(model) reads rows from the shared vector table \(table) and would no longer load once the table is rewritten; give it too"
         }
     }
 }
@@ -456,5 +484,89 @@ extension SharedVectorTable {
         return SharedRowsRewrite(
             path: path, bytesBefore: bytesBefore, bytesAfter: bytes.count, sharedRows: shared,
             storedRows: stored)
+    }
+}
+
+// MARK: 8-bit storage
+
+/// What storing a table in 8 bits changed.
+public struct EightBitTableRewrite: Equatable, Sendable {
+    /// The table file, its size before and after, in bytes, and its new checksum.
+    public var table: String, bytesBefore: Int, bytesAfter: Int, checksum: UInt64
+    /// The model files now pointed at the rewritten table.
+    public var models: [String]
+}
+
+extension SharedVectorTable {
+    /// Rewrites the table file at `tablePath` with its vectors in 8 bits a value
+    /// (`ParameterStorage.eightBitRows`, a quarter of the size), and the model files at
+    /// `modelPaths`, which read rows from it, so that they read from the rewritten table
+    /// (their references carry the table's new checksum). Their outputs change by what the
+    /// 8-bit values differ from the exact ones.
+    ///
+    /// Every model must be beside the table and refer to its current contents; and every
+    /// other model file (`*.model`) in the table's folder that reads from the table must be
+    /// given too, since it would no longer load. Nothing is written unless all that holds.
+    /// The table is written first, then the models, each atomically.
+    public static func storeInEightBits(tableAt tablePath: String, models modelPaths: [String])
+        throws -> EightBitTableRewrite
+    {
+        let table = try read(from: tablePath)
+        guard table.storage == .float32 else {
+            throw SharedVectorsError.alreadyEightBit(table: tablePath)
+        }
+        func readsTable(_ references: [String: ModelFile.SharedRowsReference], at model: String)
+            -> Bool
+        {
+            references.values.contains {
+                $0.tableName == table.fileName && $0.tableChecksum == table.checksum
+            }
+                && URL(fileURLWithPath: model).deletingLastPathComponent()
+                    .appendingPathComponent(table.fileName).resolvingSymlinksInPath().path
+                    == table.path
+        }
+        let given = Set(modelPaths.map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path })
+        let folder = URL(fileURLWithPath: table.path).deletingLastPathComponent()
+        let beside = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        for name in beside.sorted() where name.hasSuffix(".model") {
+            let model = folder.appendingPathComponent(name).path
+            guard !given.contains(model),
+                let references = try? ModelFile.sharedRowsReferences(inFileAt: model),
+                readsTable(references, at: model)
+            else { continue }
+            throw SharedVectorsError.unlistedModel(model: model, table: tablePath)
+        }
+        var models: [(path: String, file: ModelFile)] = []
+        for path in modelPaths {
+            let file = try ModelFile.read(from: path)
+            guard readsTable(file.sharedRows, at: path) else {
+                throw SharedVectorsError.doesNotReadTable(model: path, table: tablePath)
+            }
+            models.append((path, file))
+        }
+
+        var file = try ModelFile.read(from: tablePath)
+        let bytesBefore = try file.serialized().count
+        file.parameters[0].storage = .eightBitRows
+        let bytes = try file.serialized()
+        var checksum: UInt64 = 0
+        for i in 0..<8 { checksum |= UInt64(bytes[bytes.count - 8 + i]) << (8 * UInt64(i)) }
+        var rewritten: [(path: String, bytes: [UInt8])] = []
+        for (path, var model) in models {
+            for (name, reference) in model.sharedRows where reference.tableName == table.fileName {
+                model.sharedRows[name]!.tableChecksum = checksum
+            }
+            rewritten.append((path, try model.serialized()))
+        }
+        for (path, content) in [(tablePath, bytes)] + rewritten {
+            do {
+                try AtomicFile.write(bytes: content, to: path)
+            } catch let error as AtomicFile.WriteError {
+                throw ModelFileError.writeFailed(path: path, reason: error.reason)
+            }
+        }
+        return EightBitTableRewrite(
+            table: tablePath, bytesBefore: bytesBefore, bytesAfter: bytes.count,
+            checksum: checksum, models: modelPaths)
     }
 }
