@@ -275,8 +275,7 @@ public struct ModelFile: Equatable, Sendable {
         guard bytes.count >= 8 + 4 + 8 else {
             throw ModelFileError.truncated(path: source, needed: 20, available: bytes.count)
         }
-        var stored: UInt64 = 0
-        for i in 0..<8 { stored |= UInt64(bytes[bytes.count - 8 + i]) << (8 * UInt64(i)) }
+        let stored = ModelFile.storedChecksum(bytes)
         let computed = ModelFile.checksum(bytes[..<(bytes.count - 8)], version: version)
         guard stored == computed else {
             throw ModelFileError.checksumMismatch(path: source, stored: stored, computed: computed)
@@ -473,6 +472,15 @@ public struct ModelFile: Equatable, Sendable {
         return checksum(body, version: version)
     }
 
+    /// The checksum stored in the last eight bytes of a model file's `bytes` (at least eight),
+    /// which identifies its contents: what models record of a shared table.
+    public static func storedChecksum(_ bytes: [UInt8]) -> UInt64 {
+        precondition(bytes.count >= 8, "a model file ends with its checksum")
+        var checksum: UInt64 = 0
+        for i in 0..<8 { checksum |= UInt64(bytes[bytes.count - 8 + i]) << (8 * UInt64(i)) }
+        return checksum
+    }
+
     /// The checksum of `body` as format version `version` defines it: 64-bit FNV-1a for
     /// version 1, XXH64 with seed 0 for later versions.
     public static func checksum(_ body: ArraySlice<UInt8>, version: UInt32) -> UInt64 {
@@ -530,9 +538,7 @@ public struct ModelFile: Equatable, Sendable {
             }
         }
         let file = try ModelFile(bytes: input.bytes, source: path)
-        var checksum: UInt64 = 0
-        for i in 0..<8 { checksum |= UInt64(input.bytes[input.bytes.count - 8 + i]) << (8 * UInt64(i)) }
-        return (file, checksum)
+        return (file, storedChecksum(input.bytes))
     }
 
     /// The shared-rows references of the model file at `path`, read from its header alone:

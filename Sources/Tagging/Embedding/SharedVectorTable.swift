@@ -93,9 +93,7 @@ public final class SharedVectorTable: @unchecked Sendable {
         } catch let error as AtomicFile.WriteError {
             throw ModelFileError.writeFailed(path: path, reason: error.reason)
         }
-        var checksum: UInt64 = 0
-        for i in 0..<8 { checksum |= UInt64(bytes[bytes.count - 8 + i]) << (8 * UInt64(i)) }
-        return checksum
+        return ModelFile.storedChecksum(bytes)
     }
 
     /// Reads and validates a table file, not through the cache. Every problem is a
@@ -549,8 +547,7 @@ extension SharedVectorTable {
         let bytesBefore = try file.serialized().count
         file.parameters[0].storage = .eightBitRows
         let bytes = try file.serialized()
-        var checksum: UInt64 = 0
-        for i in 0..<8 { checksum |= UInt64(bytes[bytes.count - 8 + i]) << (8 * UInt64(i)) }
+        let checksum = ModelFile.storedChecksum(bytes)
         var rewritten: [(path: String, bytes: [UInt8])] = []
         for (path, var model) in models {
             for (name, reference) in model.sharedRows where reference.tableName == table.fileName {
