@@ -28,7 +28,7 @@ import Text
 ///     parameter  u16 name length + UTF-8 name, u32 rows, u32 columns, then
 ///                  version 2 and 3: rows·columns f32;
 ///                  version 4: u8 storage (`ParameterStorage`), then for 0 rows·columns
-///                  f32, for 1 (`EightBitRows`) rows f32 scales and rows·columns i8
+///                  f32, for 1 (`EightBitMatrix`) rows f32 scales and rows·columns i8
 ///     checksum   u64      XXH64 (seed 0) of every byte before it
 ///
 /// Format history:
@@ -109,12 +109,21 @@ public struct ModelFile: Equatable, Sendable {
         /// How the file stores the values: a parameter read from 8-bit storage keeps it when
         /// it is written again.
         public var storage: ParameterStorage
+        /// For a parameter read from 8-bit storage, the integers and scales as stored (what
+        /// `matrix` expands), so that a reader that keeps them in 8 bits need not quantize
+        /// again; `nil` otherwise. Not part of equality: `matrix` and `storage` fix it.
+        public var eightBit: EightBitMatrix?
 
         /// A parameter with a name and values, stored as `storage` says.
         public init(name: String, matrix: Matrix<Float>, storage: ParameterStorage = .float32) {
             self.name = name
             self.matrix = matrix
             self.storage = storage
+        }
+
+        /// Equal names, values and storage.
+        public static func == (a: NamedMatrix, b: NamedMatrix) -> Bool {
+            a.name == b.name && a.matrix == b.matrix && a.storage == b.storage
         }
     }
 
@@ -352,19 +361,25 @@ public struct ModelFile: Equatable, Sendable {
                         ? Int.max : scaleBytes + elements * bytesPerValue,
                     available: reader.remaining)
             }
-            let scalars =
-                storage == .float32
-                ? try reader.readFloats(count: elements, what: name)
-                : try reader.readEightBitRows(rows: rows, columns: columns, what: name)
+            var eightBit: EightBitMatrix?
+            let scalars: [Float]
+            if storage == .float32 {
+                scalars = try reader.readFloats(count: elements, what: name)
+            } else {
+                let stored = try reader.readEightBitRows(rows: rows, columns: columns, what: name)
+                scalars = stored.dequantized().scalars
+                eightBit = stored
+            }
             if let index = scalars.firstIndex(where: { !$0.isFinite }) {
                 throw ModelFileError.nonFiniteParameter(
                     name: name, row: index / columns, column: index % columns,
                     value: scalars[index])
             }
-            parameters.append(
-                NamedMatrix(
-                    name: name, matrix: Matrix(rows: rows, columns: columns, scalars: scalars),
-                    storage: storage))
+            var parameter = NamedMatrix(
+                name: name, matrix: Matrix(rows: rows, columns: columns, scalars: scalars),
+                storage: storage)
+            parameter.eightBit = eightBit
+            parameters.append(parameter)
         }
         guard reader.remaining == 0 else {
             throw ModelFileError.malformedHeader(
@@ -938,9 +953,11 @@ struct ByteReader {
         return table
     }
 
-    /// `rows` rows stored in 8 bits (`rows` little-endian float scales, then `rows · columns`
-    /// signed bytes), as the floats they stand for. A scale must be finite and not negative.
-    mutating func readEightBitRows(rows: Int, columns: Int, what: String) throws -> [Float] {
+    /// `rows` rows stored in 8 bits: `rows` little-endian float scales, then `rows · columns`
+    /// signed bytes. A scale must be finite and not negative.
+    mutating func readEightBitRows(rows: Int, columns: Int, what: String) throws
+        -> EightBitMatrix
+    {
         let scales = try readFloats(count: rows, what: what)
         if let row = scales.firstIndex(where: { !$0.isFinite || $0 < 0 }) {
             throw ModelFileError.malformedHeader(
@@ -951,19 +968,15 @@ struct ByteReader {
             throw ModelFileError.truncated(path: source, needed: count, available: remaining)
         }
         let start = offset
-        let scalars = [Float](unsafeUninitializedCapacity: count) { output, initialized in
-            bytes.withUnsafeBytes { raw in
-                let values = (raw.baseAddress! + start).assumingMemoryBound(to: Int8.self)
-                for row in 0..<rows {
-                    EightBitRows.dequantize(
-                        UnsafeBufferPointer(start: values + row * columns, count: columns),
-                        scale: scales[row], into: output.baseAddress! + row * columns)
-                }
+        let values = [Int8](unsafeUninitializedCapacity: count) { destination, initialized in
+            bytes.withUnsafeBytes { source in
+                UnsafeMutableRawBufferPointer(destination).copyMemory(
+                    from: UnsafeRawBufferPointer(rebasing: source[start..<(start + count)]))
             }
             initialized = count
         }
         offset += count
-        return scalars
+        return EightBitMatrix(rows: rows, columns: columns, scales: scales, values: values)
     }
 
     /// `count` little-endian floats, copied in one piece.
@@ -1091,28 +1104,17 @@ extension Array where Element == UInt8 {
         append(contentsOf: utf8)
     }
 
-    /// Appends the rows of `matrix` in 8 bits (`EightBitRows`): every row's scale, then every
-    /// row's integers. Throws `nonFiniteParameter` for a value that is not finite.
+    /// Appends the rows of `matrix` in 8 bits (`EightBitMatrix`): every row's scale, then
+    /// every row's integers. Throws `nonFiniteParameter` for a value that is not finite.
     fileprivate mutating func appendEightBitRows(_ matrix: Matrix<Float>, name: String) throws {
         if let index = matrix.scalars.firstIndex(where: { !$0.isFinite }) {
             throw ModelFileError.nonFiniteParameter(
                 name: name, row: index / matrix.columns, column: index % matrix.columns,
                 value: matrix.scalars[index])
         }
-        var scales: [Float] = []
-        var values: [Int8] = []
-        scales.reserveCapacity(matrix.rows)
-        values.reserveCapacity(matrix.count)
-        matrix.scalars.withUnsafeBufferPointer { all in
-            for row in 0..<matrix.rows {
-                let (scale, q) = EightBitRows.quantize(
-                    UnsafeBufferPointer(rebasing: all[(row * matrix.columns)..<((row + 1) * matrix.columns)]))
-                scales.append(scale)
-                values += q
-            }
-        }
-        appendFloats(scales)
-        values.withUnsafeBytes { append(contentsOf: $0) }
+        let eightBit = EightBitMatrix(quantizing: matrix)
+        appendFloats(eightBit.scales)
+        eightBit.values.withUnsafeBytes { append(contentsOf: $0) }
     }
 
     /// Appends `values` as little-endian floats, in one piece on a little-endian host.

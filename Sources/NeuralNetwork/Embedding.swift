@@ -64,30 +64,30 @@ public struct Embedding<Scalar: BLASScalar>: Parameterized {
     @_specialize(where Scalar == Double)
     public func callAsFunction(_ ids: [Int]) -> Matrix<Scalar> {
         let (width, vocabulary) = (dimension, vocabularySize)
-        var output = Matrix<Scalar>(rows: ids.count, columns: width)
-        withRowLookup { rowOf in
-            output.withUnsafeMutablePointer { y in
+        return Matrix(rows: ids.count, columns: width) { y in
+            withRowCopier { copy in
                 for (row, id) in ids.enumerated() {
                     precondition(
                         id >= 0 && id < vocabulary,
                         "Embedding id \(id) at position \(row) outside 0..<\(vocabulary)")
-                    (y + row * width).update(from: rowOf(id), count: width)
+                    copy(id, y + row * width)
                 }
             }
         }
-        return output
     }
 
-    /// Calls `body` with a function that gives the first scalar of row `id` (of `table`, or
-    /// of the shared table or the own rows when `shared` is set); the pointers are valid
-    /// only inside `body`, and `id` is not checked.
+    /// Calls `body` with a function that writes row `id` (of `table`, or of the shared
+    /// table or the own rows when `shared` is set) to a destination of `dimension` scalars;
+    /// `id` is not checked.
     @inline(__always)
-    public func withRowLookup<R>(_ body: ((Int) -> UnsafePointer<Scalar>) throws -> R) rethrows
-        -> R
-    {
-        if let shared { return try shared.withRowLookup(own: table, body) }
+    public func withRowCopier<R>(
+        _ body: ((Int, UnsafeMutablePointer<Scalar>) -> Void) throws -> R
+    ) rethrows -> R {
+        if let shared { return try shared.withRowCopier(own: table, body) }
         let width = dimension
-        return try table.withUnsafePointer { e in try body { id in e + id * width } }
+        return try table.withUnsafePointer { e in
+            try body { id, destination in destination.update(from: e + id * width, count: width) }
+        }
     }
 
     /// Makes the table dense, `[vocabularySize, dimension]`, copying the shared rows, so

@@ -1,6 +1,7 @@
 import Foundation
 import LinearAlgebra
 import ModelStorage
+import NeuralNetwork
 import Tagging
 import XCTest
 
@@ -77,6 +78,27 @@ final class EightBitStorageTests: XCTestCase {
         }
         // The outlier row keeps its outlier, the others lose precision only near zero.
         XCTAssertEqual(values[1, 4], 37.5, accuracy: 1e-5)
+    }
+
+    func testRowsCopiedFromAnEightBitTableAreTheValuesItStandsFor() {
+        let eightBit = EightBitMatrix(quantizing: Self.rows())
+        let values = eightBit.dequantized()
+        XCTAssertEqual(EightBitMatrix(quantizing: values), eightBit, "quantized again, the same")
+        let table = SharedRows<Float>.Table.eightBit(eightBit)
+        XCTAssertEqual(table.expanded(), values)
+        XCTAssertEqual([table.rows, table.columns], [6, 9])
+        var row = [Float](repeating: .nan, count: 9)
+        var wide = [Double](repeating: .nan, count: 9)
+        for r in 0..<6 {
+            row.withUnsafeMutableBufferPointer { table.copyRow(r, into: $0.baseAddress!) }
+            XCTAssertEqual(row, values.row(r))
+            wide.withUnsafeMutableBufferPointer { eightBit.copyRow(r, into: $0.baseAddress!) }
+            XCTAssertEqual(wide, values.row(r).map(Double.init))
+        }
+        let exact = SharedRows<Float>.Table.exact(Self.rows())
+        exact.copyRow(1, into: &row)
+        XCTAssertEqual(row, Self.rows().row(1))
+        XCTAssertEqual(exact.expanded(), Self.rows())
     }
 
     func testAFileRewrittenUnchangedKeepsItsBytes() throws {

@@ -162,6 +162,36 @@ final class SharedVectorTableTests: XCTestCase {
             try Data(contentsOf: URL(fileURLWithPath: densePath)))
     }
 
+    func testAModelReadingAnEightBitTableKeepsItInEightBitsAndTagsAsItsDenseCopy() throws {
+        let (dense, _, path) = try sharedModel()
+        let tablePath = directory + "/test.vectors"
+        _ = try SharedVectorTable.storeInEightBits(tableAt: tablePath, models: [path])
+        let densePath = directory + "/dense-8.model"
+        try FileManager.default.copyItem(atPath: path, toPath: densePath)
+        _ = try SharedVectorTable.storeRowsWhole(inModelAt: densePath)
+
+        let shared = try TaggerModel.load(path: path)
+        let words = try XCTUnwrap(shared.network.embedder.words.shared)
+        guard case .eightBit(let rows) = words.table else {
+            return XCTFail("the table's rows stay in 8 bits in memory")
+        }
+        let table = try XCTUnwrap(words.owner as? SharedVectorTable)
+        XCTAssertEqual(table.storage, .eightBitRows)
+        XCTAssertEqual(rows.values.count, table.words.count * table.dimension)
+        // Rows expanded as they are copied are the rows written whole: the same outputs.
+        assertSameOutputs(shared, try TaggerModel.load(path: densePath))
+        // The 8-bit values differ from the exact ones, by at most half a step.
+        let exact = try vectors().vectors
+        XCTAssertNotEqual(table.matrix, exact)
+        for r in 0..<exact.rows {
+            let step = exact.row(r).map(abs).max()! / 127
+            for c in 0..<exact.columns {
+                XCTAssertLessThanOrEqual(abs(table.matrix[r, c] - exact[r, c]), step / 2 * 1.0001)
+            }
+        }
+        _ = dense
+    }
+
     func testSentimentAndSentenceModelsShareTooAndDenseModelsStillLoad() throws {
         var trainer = Trainer(options: Self.options())
         trainer.pretrained = try vectors()
@@ -372,8 +402,11 @@ final class SharedVectorTableTests: XCTestCase {
                 try XCTUnwrap(b.network.embedder.words.shared)
             )
             XCTAssertTrue(sa.owner === sb.owner)
-            sa.table.withUnsafePointer { pa in
-                sb.table.withUnsafePointer { pb in XCTAssertEqual(pa, pb) }
+            guard case .exact(let ta) = sa.table, case .exact(let tb) = sb.table else {
+                return XCTFail("an exact table is shared exactly")
+            }
+            ta.withUnsafePointer { pa in
+                tb.withUnsafePointer { pb in XCTAssertEqual(pa, pb) }
             }
             weakTable = sa.owner as? SharedVectorTable
             XCTAssertNotNil(weakTable)

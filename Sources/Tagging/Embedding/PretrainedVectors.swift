@@ -1,5 +1,6 @@
 import Foundation
 import LinearAlgebra
+import NeuralNetwork
 import Text
 
 #if canImport(Glibc)
@@ -28,17 +29,26 @@ public struct PretrainedVectors: Sendable {
     public let dimension: Int
     /// The words in file order.
     public let words: [String]
-    /// The vectors, `[words.count, dimension]`, row `i` for `words[i]`.
-    public let vectors: Matrix<Float>
+    /// The vectors, row `i` for `words[i]`: exact, or in 8 bits a value as a shared table
+    /// stores them (read through `rows.copyRow(_:into:)` without expanding them all).
+    public let rows: SharedRows<Float>.Table
     private let index: [String: Int]
+
+    /// The vectors, `[words.count, dimension]`, row `i` for `words[i]`; for vectors held in 8
+    /// bits, expanded into a new matrix at each call.
+    public var vectors: Matrix<Float> { rows.expanded() }
 
     /// Vectors over the given words, which must be distinct.
     public init(words: [String], vectors: Matrix<Float>) {
-        precondition(
-            words.count == vectors.rows, "\(words.count) words for \(vectors.rows) vectors")
+        self.init(words: words, rows: .exact(vectors))
+    }
+
+    /// Vectors over the given words, exact or in 8 bits.
+    public init(words: [String], rows: SharedRows<Float>.Table) {
+        precondition(words.count == rows.rows, "\(words.count) words for \(rows.rows) vectors")
         self.words = words
-        self.vectors = vectors
-        self.dimension = vectors.columns
+        self.rows = rows
+        self.dimension = rows.columns
         var index: [String: Int] = [:]
         for (i, w) in words.enumerated() where index[w] == nil { index[w] = i }
         self.index = index
@@ -52,7 +62,10 @@ public struct PretrainedVectors: Sendable {
     /// The vector of `word` (see `row(of:)`), or `nil`.
     public func vector(for word: String) -> [Float]? {
         guard let r = row(of: word) else { return nil }
-        return vectors.row(r)
+        return [Float](unsafeUninitializedCapacity: dimension) { out, initialized in
+            rows.copyRow(r, into: out.baseAddress!)
+            initialized = dimension
+        }
     }
 
     // MARK: Building an embedding table

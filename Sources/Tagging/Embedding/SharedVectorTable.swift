@@ -30,34 +30,40 @@ public final class SharedVectorTable: @unchecked Sendable {
     public let checksum: UInt64
     /// The words, in the file's order.
     public let words: [String]
-    /// The vectors `[words.count, dimension]`, row `i` for `words[i]`: what models read.
-    public let matrix: Matrix<Float>
+    /// The rows as models read them: exact, or in 8 bits a value as the file stores them
+    /// (a quarter of the memory; each row expanded as a model copies it).
+    public let rows: SharedRows<Float>.Table
     /// The vector length.
-    public var dimension: Int { matrix.columns }
+    public var dimension: Int { rows.columns }
     /// How the file stores the vectors: exactly, or in 8 bits a value.
-    public let storage: ParameterStorage
+    public var storage: ParameterStorage {
+        if case .eightBit = rows { return .eightBitRows }
+        return .float32
+    }
 
     private let lock = NSLock()
     private var indexed: PretrainedVectors?
 
-    private init(
-        path: String, checksum: UInt64, words: [String], matrix: Matrix<Float>,
-        storage: ParameterStorage
-    ) {
+    private init(path: String, checksum: UInt64, words: [String], rows: SharedRows<Float>.Table)
+    {
         self.path = path
         self.checksum = checksum
         self.words = words
-        self.matrix = matrix
-        self.storage = storage
+        self.rows = rows
     }
 
+    /// The vectors `[words.count, dimension]` as 32-bit floats, row `i` for `words[i]`: the
+    /// rows themselves for an exact table; for an 8-bit one the values they stand for,
+    /// expanded into a new matrix at each call.
+    public var matrix: Matrix<Float> { rows.expanded() }
+
     /// The words and their vectors with a word index, built on first use (taggers read rows
-    /// by number and never need it) and kept: the same buffers as `words` and `matrix`.
+    /// by number and never need it) and kept: the same buffers as `words` and `rows`.
     public var vectors: PretrainedVectors {
         lock.lock()
         defer { lock.unlock() }
         if let indexed { return indexed }
-        let built = PretrainedVectors(words: words, vectors: matrix)
+        let built = PretrainedVectors(words: words, rows: rows)
         indexed = built
         return built
     }
@@ -133,9 +139,10 @@ public final class SharedVectorTable: @unchecked Sendable {
                 "\(words.count) words, vectors \(matrix.shapeDescription), dimension \(configuration.dimension)"
             )
         }
+        // An 8-bit table is kept in 8 bits, as the file stores it.
         return SharedVectorTable(
-            path: resolved, checksum: checksum, words: words, matrix: matrix,
-            storage: file.parameters[0].storage)
+            path: resolved, checksum: checksum, words: words,
+            rows: file.parameters[0].eightBit.map { .eightBit($0) } ?? .exact(matrix))
     }
 
     // MARK: The process-wide cache
@@ -257,10 +264,10 @@ public final class SharedVectorTable: @unchecked Sendable {
         var next: Int32 = 0
         for (id, row) in reference.rows.enumerated() {
             if let row {
-                guard Int(row) < table.matrix.rows else {
+                guard Int(row) < table.rows.rows else {
                     throw SharedVectorsError.mismatchedTable(
                         model: modelPath, table: table.path,
-                        reason: "the model refers to row \(row), the table has \(table.matrix.rows)"
+                        reason: "the model refers to row \(row), the table has \(table.rows.rows)"
                     )
                 }
                 rowOfID[id] = Int32(row)
@@ -271,7 +278,7 @@ public final class SharedVectorTable: @unchecked Sendable {
         }
         return (
             own,
-            SharedRows(owner: table, table: table.matrix, rowOfID: rowOfID)
+            SharedRows(owner: table, table: table.rows, rowOfID: rowOfID)
         )
     }
 

@@ -157,11 +157,11 @@ public struct WordEmbedder<Scalar: BLASScalar> {
         let sd = configuration.shapeDimension
         var output = Matrix<Scalar>(rows: rows, columns: width)
         output.withUnsafeMutablePointer { out in
-            words.withRowLookup { wordRow in
+            words.withRowCopier { copyWord in
                 charVectors.withUnsafePointer { chars in
                     for r in 0..<rows where input.characterSlot[r] >= 0 {
                         let o = out + r * width
-                        o.update(from: wordRow(input.wordIDs[r]), count: wd)
+                        copyWord(input.wordIDs[r], o)
                         if cw > 0 {
                             (o + wd).update(from: chars + input.characterSlot[r] * cw, count: cw)
                         }

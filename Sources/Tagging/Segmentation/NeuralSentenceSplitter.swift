@@ -245,16 +245,14 @@ public struct NeuralSentenceSplitter: SentenceSegmenter, @unchecked Sendable {
             &base, paragraphEnds: Self.paragraphEnds(tokens, in: text))
         var features = base
         if let pretrained {
-            let (b, d) = (BoundaryFeatures.count, pretrained.dimension)
-            let f = b + d
+            let b = BoundaryFeatures.count
+            let f = b + pretrained.dimension
             features = [Float](repeating: 0, count: tokens.count * f)
-            pretrained.vectors.withUnsafePointer { vectors in
-                features.withUnsafeMutableBufferPointer { out in
-                    for (i, token) in tokens.enumerated() {
-                        for k in 0..<b { out[i * f + k] = base[i * b + k] }
-                        if let row = pretrained.row(of: token.text.lowercased()) {
-                            for k in 0..<d { out[i * f + b + k] = vectors[row * d + k] }
-                        }
+            features.withUnsafeMutableBufferPointer { out in
+                for (i, token) in tokens.enumerated() {
+                    for k in 0..<b { out[i * f + k] = base[i * b + k] }
+                    if let row = pretrained.row(of: token.text.lowercased()) {
+                        pretrained.rows.copyRow(row, into: out.baseAddress! + i * f + b)
                     }
                 }
             }
