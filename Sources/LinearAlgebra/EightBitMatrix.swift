@@ -78,7 +78,10 @@ public struct EightBitMatrix: Equatable, Sendable {
     }
 
     /// The values the matrix stands for, as 32-bit floats.
-    public func dequantized() -> Matrix<Float> {
+    public func dequantized() -> Matrix<Float> { dequantized(as: Float.self) }
+
+    /// The values the matrix stands for, as `Scalar`s (each `Float(q) * s` converted).
+    public func dequantized<Scalar: BLASScalar>(as _: Scalar.Type) -> Matrix<Scalar> {
         Matrix(rows: rows, columns: columns) { out in
             for row in 0..<rows { copyRow(row, into: out + row * columns) }
         }

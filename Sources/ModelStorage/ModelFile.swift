@@ -963,44 +963,38 @@ struct ByteReader {
             throw ModelFileError.malformedHeader(
                 reason: "the 8-bit row \(row) of \(what.quotedForMessage) has the scale \(scales[row])")
         }
-        let count = rows * columns
-        guard remaining >= count else {
-            throw ModelFileError.truncated(path: source, needed: count, available: remaining)
-        }
-        let start = offset
-        let values = [Int8](unsafeUninitializedCapacity: count) { destination, initialized in
-            bytes.withUnsafeBytes { source in
-                UnsafeMutableRawBufferPointer(destination).copyMemory(
-                    from: UnsafeRawBufferPointer(rebasing: source[start..<(start + count)]))
-            }
-            initialized = count
-        }
-        offset += count
+        let values: [Int8] = try readInBulk(count: rows * columns)
         return EightBitMatrix(rows: rows, columns: columns, scales: scales, values: values)
     }
 
     /// `count` little-endian floats, copied in one piece.
     mutating func readFloats(count: Int, what: String) throws -> [Float] {
-        let byteCount = count * 4
-        guard remaining >= byteCount else {
-            throw ModelFileError.truncated(path: source, needed: byteCount, available: remaining)
-        }
-        let start = offset
-        var scalars = [Float](unsafeUninitializedCapacity: count) { destination, initialized in
-            bytes.withUnsafeBytes { source in
-                UnsafeMutableRawBufferPointer(destination).copyMemory(
-                    from: UnsafeRawBufferPointer(rebasing: source[start..<(start + byteCount)]))
-            }
-            initialized = count
-        }
+        var scalars: [Float] = try readInBulk(count: count)
         // The format is little-endian; convert on big-endian hosts.
         if UInt32(littleEndian: 1) != 1 {
             for i in scalars.indices {
                 scalars[i] = Float(bitPattern: UInt32(littleEndian: scalars[i].bitPattern))
             }
         }
-        offset += byteCount
         return scalars
+    }
+
+    /// The next `count` values of type `T` as the bytes lay them out, copied in one piece.
+    private mutating func readInBulk<T>(count: Int) throws -> [T] {
+        let byteCount = count * MemoryLayout<T>.stride
+        guard remaining >= byteCount else {
+            throw ModelFileError.truncated(path: source, needed: byteCount, available: remaining)
+        }
+        let start = offset
+        let values = [T](unsafeUninitializedCapacity: count) { destination, initialized in
+            bytes.withUnsafeBytes { source in
+                UnsafeMutableRawBufferPointer(destination).copyMemory(
+                    from: UnsafeRawBufferPointer(rebasing: source[start..<(start + byteCount)]))
+            }
+            initialized = count
+        }
+        offset += byteCount
+        return values
     }
 }
 

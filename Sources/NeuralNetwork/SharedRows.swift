@@ -49,11 +49,7 @@ public struct SharedRows<Scalar: BLASScalar>: @unchecked Sendable {
             case .exact(let matrix):
                 return matrix
             case .eightBit(let eightBit):
-                return Matrix(rows: eightBit.rows, columns: eightBit.columns) { out in
-                    for row in 0..<eightBit.rows {
-                        eightBit.copyRow(row, into: out + row * eightBit.columns)
-                    }
-                }
+                return eightBit.dequantized(as: Scalar.self)
             }
         }
     }
